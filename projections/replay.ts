@@ -1,0 +1,70 @@
+// replay(events): folds a whole log (every organization) into the projections
+// and the summary that `eas-sync replay` prints. Pure: the caller reads the log.
+import { isLeft } from 'fp-ts/lib/Either.js';
+import type { StoredEvent } from '../src/ports.js';
+import { decodeEvent } from '../src/events.js';
+import { formatIssues } from '../src/codec.js';
+import { policyDocument, type PolicyDocument } from '../src/policy.js';
+import { accessCounts, currentDevices, emptyDeviceAccess, foldDeviceAccess, type DeviceAccessProjection } from './device-access.js';
+import { emptyConnectorStatus, foldConnectorStatus, pendingIntents, type ConnectorStatusProjection } from './connector-status.js';
+
+export interface ReplayResult {
+  readonly events: number;
+  readonly streams: number;
+  readonly devices: number;
+  readonly access: { allow: number; block: number; quarantine: number };
+  readonly lastSuccessfulSync: { full?: string; quick?: string } | null;
+  readonly connector: { status: string; organization?: string; lastError?: { message: string; at: string }; servers: readonly string[] };
+  readonly organizations: ReadonlyArray<{ organization: string; status: string; lastSuccessfulSync: { full?: string; quick?: string } }>;
+  readonly pendingIntents: number;
+  readonly drift: number;
+  readonly policy: PolicyDocument | null;
+  readonly policyRevision: number | null;
+  /** Events whose data does not decode (position and why). */
+  readonly invalid: ReadonlyArray<{ position: number; message: string }>;
+  readonly deviceStates: ReadonlyArray<{ deviceId: string; mailbox: string; access: string; reason: string }>;
+}
+
+export interface ReplayState {
+  readonly deviceAccess: DeviceAccessProjection;
+  readonly connectors: ConnectorStatusProjection;
+}
+
+export function replay(events: readonly StoredEvent[]): ReplayResult & { readonly state: ReplayState } {
+  const deviceAccess = emptyDeviceAccess();
+  const connectors = emptyConnectorStatus();
+  const streams = new Set<string>();
+  const invalid: Array<{ position: number; message: string }> = [];
+  let drift = 0;
+  for (const raw of events) {
+    streams.add(raw.stream);
+    const d = decodeEvent(raw.type, raw.data);
+    if (isLeft(d)) { invalid.push({ position: raw.position, message: `${raw.stream} #${raw.revision} ${raw.type}: ${formatIssues(d.left)}` }); continue; }
+    const e = d.right;
+    if (e.type === 'OrgDriftDetected' || e.type === 'ListsDriftDetected') drift++;
+    if (raw.stream.startsWith('eas-org-')) foldConnectorStatus(connectors, raw.stream, e, raw.at);
+    else { foldDeviceAccess(deviceAccess, raw.stream, e, raw.at); foldConnectorStatus(connectors, raw.stream, e, raw.at); }
+  }
+  const orgs = [...connectors.organizations.entries()];
+  // The summary's connector is the one organization of the log, or the most recently synced.
+  const main = orgs.slice().sort((a, b) => (b[1].lastSync?.at ?? '').localeCompare(a[1].lastSync?.at ?? ''))[0];
+  const devices = currentDevices(deviceAccess);
+  return {
+    events: events.length,
+    streams: streams.size,
+    devices: devices.length,
+    access: accessCounts(deviceAccess),
+    lastSuccessfulSync: main ? main[1].lastSuccessful : null,
+    connector: main
+      ? { status: main[1].status, organization: main[0], ...(main[1].lastError ? { lastError: main[1].lastError } : {}), servers: main[1].servers }
+      : { status: 'none', servers: [] },
+    organizations: orgs.map(([organization, c]) => ({ organization, status: c.status, lastSuccessfulSync: c.lastSuccessful })),
+    pendingIntents: pendingIntents(connectors),
+    drift,
+    policy: main?.[1].policy ? policyDocument(main[1].policy.policy) : null,
+    policyRevision: main?.[1].policy?.revision ?? null,
+    invalid,
+    deviceStates: devices.map((d) => ({ deviceId: d.deviceId, mailbox: d.mailbox, access: d.access!, reason: d.reason! })),
+    state: { deviceAccess, connectors },
+  };
+}

@@ -1,0 +1,136 @@
+// The access decision for one device partnership (domain.md, rules 1–8), pure
+// and with its reason. Time enters only as `at` (the grace deadline).
+import type { AccessLevel, DeviceAccessRule, ManagedDevice, MobileDevice } from './facts.js';
+import type { Policy, PlatformException } from './policy.js';
+import type { Mapping } from './mapping.js';
+import type { DecisionFacts, Reason } from './events.js';
+import { evaluateExchange, matchingRule, toExchangeLevel } from './exchange-evaluation.js';
+
+export interface DeviceContext {
+  readonly device: Pick<MobileDevice, 'deviceId' | 'deviceType' | 'deviceModel' | 'deviceOS' | 'deviceUserAgent'>;
+  /** ActiveSyncEnabled of the device's mailbox. */
+  readonly activeSyncEnabled: boolean;
+  /** The policy's groups that the user is a member of. */
+  readonly groups: { readonly included: readonly string[]; readonly excluded: readonly string[] };
+  readonly mapping: Mapping;
+}
+
+export interface Decision {
+  readonly access: AccessLevel;
+  readonly reason: Reason;
+  /** Whether the engine enforces this decision (writes the mailbox's lists). */
+  readonly governed: boolean;
+  /** The domain.md rule that decided (0 = ActiveSync disabled on the mailbox). */
+  readonly rule: 0 | 1 | 2 | 3 | 5 | 6 | 7 | 8;
+  readonly facts: DecisionFacts;
+}
+
+/** The device access rules the engine keeps in Exchange: one per platform exception. */
+export function rulesOfPolicy(policy: Policy): DeviceAccessRule[] {
+  return policy.platformExceptions.map((e) => {
+    const characteristic = e.type === 'model' ? 'DeviceModel' : 'DeviceType';
+    return { characteristic, queryString: e.name, accessLevel: toExchangeLevel(e.access), name: `${e.name} (${characteristic})` };
+  });
+}
+
+/** Rule 7: model exceptions before family ones; names compare case-insensitively. */
+export function matchingException(policy: Policy, device: DeviceContext['device']): PlatformException | undefined {
+  const model = device.deviceModel.toLowerCase();
+  const family = device.deviceType.toLowerCase();
+  let byFamily: PlatformException | undefined;
+  for (const e of policy.platformExceptions) {
+    const n = e.name.toLowerCase();
+    if (e.type === 'model' && n === model) return e;
+    if (e.type === 'family' && n === family && !byFamily) byFamily = e;
+  }
+  return byFamily;
+}
+
+const GRACE_OK = (d: ManagedDevice, atMs: number): { ok: boolean; expired: boolean } => {
+  if (d.complianceState === 'compliant') return { ok: true, expired: false };
+  if (d.complianceState !== 'inGracePeriod') return { ok: false, expired: false };
+  // A grace period without a deadline cannot be shown to be running: treat it as over.
+  const deadline = d.complianceGracePeriodExpirationDateTime;
+  const ok = deadline !== undefined && Date.parse(deadline) > atMs;
+  return { ok, expired: !ok };
+};
+
+// lastSyncDateTime is left out on purpose: it changes at every Intune check-in
+// and would turn each sync into a new decision event.
+function intuneFacts(d: ManagedDevice): NonNullable<DecisionFacts['intune']> {
+  const f: { -readonly [K in keyof NonNullable<DecisionFacts['intune']>]: NonNullable<DecisionFacts['intune']>[K] } = {
+    id: d.id, complianceState: d.complianceState, managementAgent: d.managementAgent,
+  };
+  if (d.userPrincipalName !== undefined) f.userPrincipalName = d.userPrincipalName;
+  if (d.emailAddress !== undefined) f.emailAddress = d.emailAddress;
+  if (d.complianceGracePeriodExpirationDateTime !== undefined) f.graceDeadline = d.complianceGracePeriodExpirationDateTime;
+  return f;
+}
+
+/**
+ * Decides one partnership. `atMs` is the decision's moment. Devices the engine
+ * does not govern get Exchange's own evaluation under the org default and rules
+ * the engine enforces, with the mailbox's lists as `exchangeLists` give them.
+ */
+export function decideAccess(
+  ctx: DeviceContext,
+  policy: Policy,
+  atMs: number,
+  exchangeLists: { readonly allowedDeviceIds: readonly string[]; readonly blockedDeviceIds: readonly string[] },
+): Decision {
+  const baseFacts = {
+    groups: { included: [...ctx.groups.included], excluded: [...ctx.groups.excluded] },
+    intune: ctx.mapping.mapped ? intuneFacts(ctx.mapping.mapped) : null,
+    conflicts: ctx.mapping.conflicts.map((d) => ({ id: d.id, user: d.userPrincipalName ?? d.emailAddress ?? '' })),
+  };
+
+  const notGoverned = (reason: Reason, rule: Decision['rule']): Decision => {
+    const ev = evaluateExchange(
+      ctx.device as MobileDevice,
+      { activeSyncEnabled: ctx.activeSyncEnabled, ...exchangeLists },
+      { defaultAccessLevel: toExchangeLevel(policy.defaultAccessLevel) },
+      rulesOfPolicy(policy),
+    );
+    const exchange = ev.rule !== undefined ? { access: ev.access, reason: ev.reason, rule: ev.rule } : { access: ev.access, reason: ev.reason };
+    return { access: ev.access, reason, governed: false, rule, facts: { ...baseFacts, exchange } };
+  };
+
+  if (!ctx.activeSyncEnabled) return notGoverned('activeSyncDisabled', 0);
+  if (!policy.enabled) return notGoverned('policyDisabled', 1);
+  if (ctx.groups.excluded.length > 0) return notGoverned('excludedGroup', 2);
+  if (ctx.groups.included.length === 0) return notGoverned('notTargeted', 3);
+
+  const mapped = ctx.mapping.mapped;
+  if (mapped) {
+    const g = GRACE_OK(mapped, atMs);
+    if (g.ok) return { access: 'allow', reason: 'compliant', governed: true, rule: 5, facts: baseFacts };
+    return {
+      access: 'block', reason: 'notCompliant', governed: true, rule: 6,
+      facts: g.expired ? { ...baseFacts, graceExpired: true } : baseFacts,
+    };
+  }
+
+  const exception = matchingException(policy, ctx.device);
+  if (exception) {
+    const facts = { ...baseFacts, exception: { type: exception.type, name: exception.name, access: exception.access } };
+    if (exception.access === 'quarantine') {
+      // Quarantine is "in neither list", so Exchange's rules decide; if a Block
+      // rule (a family exception) also matches, Exchange blocks: say so.
+      const rule = matchingRule(ctx.device as MobileDevice, rulesOfPolicy(policy));
+      if (rule && rule.accessLevel === 'Block') {
+        return { access: 'block', reason: 'exchangeDeviceRule', governed: true, rule: 7, facts: { ...facts, overriddenBy: rule.name ?? rule.queryString } };
+      }
+    }
+    return { access: exception.access, reason: 'exchangeDeviceRule', governed: true, rule: 7, facts };
+  }
+
+  return {
+    access: policy.defaultAccessLevel === 'quarantine' ? 'quarantine' : 'block',
+    reason: 'notEnrolled', governed: true, rule: 8, facts: baseFacts,
+  };
+}
+
+/** The lists a governed decision requires: allow → allowed list, block → blocked list, quarantine → neither. */
+export function listsFor(access: AccessLevel): { allowed: boolean; blocked: boolean } {
+  return { allowed: access === 'allow', blocked: access === 'block' };
+}

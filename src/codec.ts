@@ -1,0 +1,104 @@
+// io-ts helpers shared by every edge: strict objects (unknown keys rejected, not
+// stripped) and error paths such as `platformExceptions[1].type`.
+import * as t from 'io-ts';
+import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
+
+export interface Issue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** An object type whose unknown keys are an error reported at their path. */
+export function strict<R extends t.Props, O extends t.Props>(
+  required: R,
+  optional: O,
+  name: string,
+): t.Type<t.TypeOf<t.TypeC<R>> & Partial<t.TypeOf<t.TypeC<O>>>, unknown, unknown> {
+  const base = t.intersection([t.type(required), t.partial(optional)]);
+  const known = new Set([...Object.keys(required), ...Object.keys(optional)]);
+  type A = t.TypeOf<t.TypeC<R>> & Partial<t.TypeOf<t.TypeC<O>>>;
+  return new t.Type<A, unknown, unknown>(
+    name,
+    (u): u is A => base.is(u),
+    (u, c) => {
+      if (typeof u === 'object' && u !== null && !Array.isArray(u)) {
+        for (const k of Object.keys(u)) {
+          if (!known.has(k)) {
+            return t.failure((u as Record<string, unknown>)[k], [...c, { key: k, type: t.never, actual: (u as Record<string, unknown>)[k] }], `unknown key "${k}"`);
+          }
+        }
+      }
+      return base.validate(u, c) as t.Validation<A>;
+    },
+    (a) => a,
+  );
+}
+
+/** A string with at most `max` characters. */
+export const maxString = (max: number) =>
+  new t.Type<string, string, unknown>(
+    `string(≤${max})`,
+    (u): u is string => typeof u === 'string' && u.length <= max,
+    (u, c) =>
+      typeof u !== 'string' ? t.failure(u, c, 'expected a string')
+        : u.length > max ? t.failure(u, c, `longer than ${max} characters (${u.length})`)
+          : t.success(u),
+    t.identity,
+  );
+
+/** An ISO-8601 instant with a time zone, normalized to `toISOString()` form. */
+export const IsoInstant = new t.Type<string, string, unknown>(
+  'IsoInstant',
+  (u): u is string => typeof u === 'string' && !Number.isNaN(Date.parse(u)),
+  (u, c) => {
+    if (typeof u !== 'string') return t.failure(u, c, 'expected an ISO-8601 date-time string');
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(u)) {
+      return t.failure(u, c, 'expected an ISO-8601 date-time with a time zone');
+    }
+    const ms = Date.parse(u);
+    return Number.isNaN(ms) ? t.failure(u, c, 'not a valid date') : t.success(new Date(ms).toISOString());
+  },
+  t.identity,
+);
+
+function pathOf(context: t.Context): string {
+  let path = '';
+  for (let i = 1; i < context.length; i++) {
+    const entry = context[i]!;
+    const parent = context[i - 1]!.type as t.Mixed & { _tag?: string };
+    if (entry.key === '') continue;
+    // intersections and unions repeat the same key with index names: skip those
+    if (parent._tag === 'IntersectionType' || parent._tag === 'UnionType') continue;
+    path += /^\d+$/.test(entry.key) && (parent._tag === 'ArrayType' || parent._tag === 'ReadonlyArrayType')
+      ? `[${entry.key}]`
+      : path === '' ? entry.key : `.${entry.key}`;
+  }
+  return path === '' ? '(root)' : path;
+}
+
+function describe(v: t.ValidationError): string {
+  if (v.message) return v.message;
+  const last = v.context[v.context.length - 1];
+  const shown = v.value === undefined ? 'missing' : JSON.stringify(v.value);
+  return `expected ${last?.type.name ?? 'a valid value'}, got ${shown && shown.length > 60 ? shown.slice(0, 57) + '...' : shown}`;
+}
+
+/** io-ts errors as unique `{ path, message }` issues, most specific first. */
+export function issuesOf(errors: t.Errors): Issue[] {
+  const seen = new Set<string>();
+  const out: Issue[] = [];
+  for (const e of errors) {
+    const issue = { path: pathOf(e.context), message: describe(e) };
+    const key = issue.path + '\u0000' + issue.message;
+    if (!seen.has(key)) { seen.add(key); out.push(issue); }
+  }
+  return out;
+}
+
+export function decodeWith<A>(codec: t.Decoder<unknown, A>, u: unknown): Either<Issue[], A> {
+  const r = codec.decode(u);
+  return isLeft(r) ? left(issuesOf(r.left)) : right(r.right);
+}
+
+export const formatIssues = (issues: readonly Issue[]): string =>
+  issues.map((i) => `${i.path}: ${i.message}`).join('; ');

@@ -1,0 +1,69 @@
+// Which mailbox a partnership belongs to, and which addresses identify a user.
+// Device DNs are `CN=<type>§<id>,CN=ExchangeActiveSyncDevices,<mailbox DN>`;
+// identities are `<mailbox identity>/ExchangeActiveSyncDevices/<name>` (or `\`).
+import type { CasMailbox, MobileDevice } from './facts.js';
+
+/** Splits a DN into its components, honouring backslash escapes (`\,`). */
+export function dnComponents(dn: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  for (let i = 0; i < dn.length; i++) {
+    const ch = dn[i]!;
+    if (ch === '\\' && i + 1 < dn.length) { cur += ch + dn[i + 1]; i++; continue; }
+    if (ch === ',') { parts.push(cur); cur = ''; continue; }
+    cur += ch;
+  }
+  parts.push(cur);
+  return parts;
+}
+
+/** The mailbox DN of a device DN, or undefined when it is not a partnership DN. */
+export function mailboxDnOfDevice(deviceDn: string): string | undefined {
+  const parts = dnComponents(deviceDn);
+  if (parts.length < 3 || parts[1]!.trim().toLowerCase() !== 'cn=exchangeactivesyncdevices') return undefined;
+  return parts.slice(2).join(',');
+}
+
+/** The mailbox Identity of a device Identity, or undefined. */
+export function mailboxIdentityOfDevice(identity: string): string | undefined {
+  const m = /[/\\]ExchangeActiveSyncDevices[/\\]/i.exec(identity);
+  return m ? identity.slice(0, m.index) : undefined;
+}
+
+const norm = (s: string) => s.toLowerCase();
+
+/**
+ * An index of mailboxes by DN and Identity, so each partnership finds its
+ * mailbox in O(1). Identities written with `\` and `/` are treated alike.
+ */
+export class MailboxIndex {
+  private readonly byDn = new Map<string, CasMailbox>();
+  private readonly byIdentity = new Map<string, CasMailbox>();
+  constructor(mailboxes: readonly CasMailbox[]) {
+    for (const m of mailboxes) {
+      if (m.distinguishedName) this.byDn.set(norm(m.distinguishedName), m);
+      this.byIdentity.set(norm(m.identity.replace(/\\/g, '/')), m);
+    }
+  }
+  mailboxOf(device: MobileDevice): CasMailbox | undefined {
+    if (device.distinguishedName) {
+      const dn = mailboxDnOfDevice(device.distinguishedName);
+      const hit = dn !== undefined ? this.byDn.get(norm(dn)) : undefined;
+      if (hit) return hit;
+    }
+    const id = mailboxIdentityOfDevice(device.identity);
+    return id !== undefined ? this.byIdentity.get(norm(id.replace(/\\/g, '/'))) : undefined;
+  }
+  get size(): number { return this.byIdentity.size; }
+}
+
+/** Every address that identifies the mailbox's user, lower-cased: UPN, primary SMTP, smtp: proxies. */
+export function userAddresses(m: Pick<CasMailbox, 'primarySmtpAddress' | 'emailAddresses' | 'userPrincipalName'>): string[] {
+  const out = new Set<string>();
+  if (m.userPrincipalName) out.add(norm(m.userPrincipalName));
+  if (m.primarySmtpAddress) out.add(norm(m.primarySmtpAddress));
+  for (const a of m.emailAddresses) {
+    if (/^smtp:/i.test(a)) out.add(norm(a.slice(5)));
+  }
+  return [...out];
+}

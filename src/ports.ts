@@ -1,0 +1,139 @@
+// The engine's ports. Adapters implement them; the core never does I/O itself.
+// Every call returns Promise<Either<Error, A>>: failures are values, never throws
+// (a throw from an adapter is a programmer error and propagates).
+import type { Either } from 'fp-ts/lib/Either.js';
+import type {
+  CasMailbox, DeviceAccessRule, ExchangeServer, GroupMembership, ManagedDevice, MobileDevice, OrgSettings,
+} from './facts.js';
+import type { ExchangeCommand } from './commands.js';
+
+// ---------------------------------------------------------------- Exchange
+export type ExchangeError =
+  | { readonly kind: 'connectionLost'; readonly message: string; readonly server?: string }
+  | { readonly kind: 'throttled'; readonly message: string; readonly waitMs: number }
+  | { readonly kind: 'notFound'; readonly message: string }
+  | { readonly kind: 'accessDenied'; readonly message: string }
+  | { readonly kind: 'invalidOutput'; readonly message: string; readonly path?: string }
+  | { readonly kind: 'other'; readonly message: string };
+
+export interface MobileDeviceQuery {
+  /** Only partnerships whose FirstSyncTime is after this instant (quick sync). */
+  readonly firstSyncAfter?: string;
+}
+
+export interface CasMailboxQuery {
+  /** Only these mailboxes (by Identity); default: every mailbox with a partnership. */
+  readonly identities?: readonly string[];
+}
+
+export interface ExchangeGateway {
+  /** Get-MobileDevice -ResultSize Unlimited (Get-ActiveSyncDevice on 2010). */
+  getMobileDevices(query?: MobileDeviceQuery): Promise<Either<ExchangeError, MobileDevice[]>>;
+  /** Get-CasMailbox -Filter "HasActiveSyncDevicePartnership -eq $true" -ResultSize Unlimited */
+  getCasMailboxes(query?: CasMailboxQuery): Promise<Either<ExchangeError, CasMailbox[]>>;
+  getOrgSettings(): Promise<Either<ExchangeError, OrgSettings>>;
+  getDeviceAccessRules(): Promise<Either<ExchangeError, DeviceAccessRule[]>>;
+  getExchangeServers(): Promise<Either<ExchangeError, ExchangeServer[]>>;
+  execute(command: ExchangeCommand): Promise<Either<ExchangeError, void>>;
+  /** The server currently used (for status); optional. */
+  currentServer?(): string | undefined;
+  close?(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- Intune
+export type IntuneError =
+  | { readonly kind: 'unauthorized'; readonly message: string; readonly url?: string }
+  | { readonly kind: 'throttled'; readonly message: string; readonly url?: string; readonly retryAfterMs?: number }
+  | { readonly kind: 'unavailable'; readonly message: string; readonly url?: string }
+  | { readonly kind: 'invalidResponse'; readonly message: string; readonly url?: string; readonly path?: string }
+  | { readonly kind: 'other'; readonly message: string; readonly url?: string };
+
+export interface IntuneGateway {
+  /** Every managed device (all pages); `changedSince` narrows to devices synced after it. */
+  getManagedDevices(query?: { readonly changedSince?: string }): Promise<Either<IntuneError, ManagedDevice[]>>;
+  /** Transitive user members (their UPNs) of each group. */
+  getGroupMembers(groupIds: readonly string[]): Promise<Either<IntuneError, GroupMembership>>;
+}
+
+// ---------------------------------------------------------------- Notifier
+export interface Notification {
+  readonly to: string;
+  readonly subject: string;
+  readonly html: string;
+  readonly deviceId: string;
+  readonly mailbox: string;
+}
+
+export type NotifyError = { readonly kind: 'sendFailed'; readonly message: string };
+
+export interface Notifier {
+  send(notification: Notification): Promise<Either<NotifyError, void>>;
+}
+
+// ---------------------------------------------------------------- Event store
+/** `any`, `noStream` (the stream must not exist), or the stream's last revision. */
+export type ExpectedRevision = 'any' | 'noStream' | number;
+
+export interface NewEvent {
+  readonly type: string;
+  readonly data: unknown;
+  readonly at: string;
+  readonly meta?: Readonly<Record<string, unknown>>;
+  /** A UUID; the store assigns one when absent. */
+  readonly id?: string;
+}
+
+export interface StoredEvent {
+  readonly stream: string;
+  readonly revision: number;
+  readonly position: number;
+  readonly id: string;
+  readonly type: string;
+  readonly at: string;
+  readonly data: unknown;
+  readonly meta: Readonly<Record<string, unknown>>;
+}
+
+export interface AppendRequest {
+  readonly stream: string;
+  readonly expected: ExpectedRevision;
+  readonly events: readonly NewEvent[];
+}
+
+export interface AppendResult {
+  readonly stream: string;
+  /** Revision of the last event written to the stream. */
+  readonly revision: number;
+  /** Position of the last event written to the log. */
+  readonly position: number;
+}
+
+export type StoreError =
+  | { readonly kind: 'conflict'; readonly stream: string; readonly expected: ExpectedRevision; readonly actual: number | 'noStream' }
+  | { readonly kind: 'corrupt'; readonly message: string; readonly file?: string; readonly line?: number }
+  | { readonly kind: 'io'; readonly message: string }
+  | { readonly kind: 'closed'; readonly message: string };
+
+export interface ReadOptions {
+  /** First revision (readStream) or position (readAll) to return. */
+  readonly from?: number;
+}
+
+export interface EventStore {
+  /**
+   * Appends to one or more streams. Each request's expected revision is checked;
+   * on the embedded stores the whole batch is atomic (all or nothing, one fsync).
+   */
+  append(requests: readonly AppendRequest[]): Promise<Either<StoreError, AppendResult[]>>;
+  /** Events of one stream in revision order; an absent stream is an empty list. */
+  readStream(stream: string, options?: ReadOptions): Promise<Either<StoreError, StoredEvent[]>>;
+  /** Every event in log order. */
+  readAll(options?: ReadOptions): Promise<Either<StoreError, StoredEvent[]>>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- Clock
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
