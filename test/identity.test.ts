@@ -1,0 +1,32 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MailboxIndex, dnComponents, mailboxDnOfDevice, mailboxIdentityOfDevice, userAddresses } from '../src/identity.js';
+import { device, mailbox } from './support/builders.js';
+
+const test = suite('identity');
+
+test('a device DN minus its first two components is the mailbox DN, escaped commas kept', () => {
+  assert.is(mailboxDnOfDevice('CN=iPhone§ApplC39,CN=ExchangeActiveSyncDevices,CN=Smith\\, Jr.,OU=Users,DC=contoso,DC=com'), 'CN=Smith\\, Jr.,OU=Users,DC=contoso,DC=com');
+  assert.equal(dnComponents('CN=a\\,b,DC=c'), ['CN=a\\,b', 'DC=c']);
+  assert.is(mailboxDnOfDevice('CN=Kim,OU=Users,DC=contoso'), undefined);
+});
+
+test('a device identity before /ExchangeActiveSyncDevices/ (or the backslash form) is the mailbox identity', () => {
+  assert.is(mailboxIdentityOfDevice('contoso.com/Users/Kim Akers/ExchangeActiveSyncDevices/iPhone§ApplC39'), 'contoso.com/Users/Kim Akers');
+  assert.is(mailboxIdentityOfDevice('Kim Akers\\ExchangeActiveSyncDevices\\iPhone§ApplC39'), 'Kim Akers');
+});
+
+test('partnerships find their mailbox by DN, else by identity', () => {
+  const kim = mailbox('Kim Akers');
+  const index = new MailboxIndex([kim, mailbox('Smith, Jr.', { distinguishedName: 'CN=Smith\\, Jr.,OU=Users,DC=contoso,DC=com' })]);
+  assert.is(index.mailboxOf(device(kim, 'A1'))?.identity, kim.identity);
+  assert.is(index.mailboxOf({ ...device(kim, 'A2'), distinguishedName: undefined })?.identity, kim.identity);
+  assert.is(index.mailboxOf({ ...device(kim, 'A3'), distinguishedName: undefined, identity: 'contoso.com/Users/Nobody/ExchangeActiveSyncDevices/x' }), undefined);
+});
+
+test('user addresses are the UPN, the primary SMTP and smtp: proxies, lower-cased', () => {
+  const m = mailbox('Kim Akers', { userPrincipalName: 'K.Akers@corp.contoso.com', emailAddresses: ['SMTP:kim.akers@contoso.com', 'smtp:KIM@fabrikam.com', 'SIP:kim@contoso.com', 'X500:/o=x'] });
+  assert.equal(userAddresses(m).sort(), ['k.akers@corp.contoso.com', 'kim.akers@contoso.com', 'kim@fabrikam.com']);
+});
+
+test.run();
