@@ -11,12 +11,10 @@ import type { ExchangeCommand } from './commands.js';
 import type { Policy } from './policy.js';
 import { orgStream, mailboxStream, type DomainEvent } from './events.js';
 import { decideConnector, nextSyncId, type SyncKind, type ConnectorState } from './connector.js';
-import { decideMailbox, needsNotification, type MailboxState, type DeviceState } from './mailbox.js';
-import { ManagedDeviceIndex } from './mapping.js';
-import { MailboxIndex, userAddresses } from './identity.js';
+import { decideMailbox } from './mailbox.js';
+import { planMailboxes } from './plan.js';
 import { renderNotification } from './notification.js';
-import { emptyOrgState, foldInto, loadOrgState, type Dated, type OrgState } from './state.js';
-import type { DeviceContext } from './access.js';
+import { foldInto, loadOrgState, type Dated, type OrgState } from './state.js';
 
 export interface EngineOptions {
   readonly organization: string;
@@ -211,12 +209,6 @@ export function createEngine(o: EngineOptions): Engine {
     }
   }
 
-  /** The policy's groups the user is in, by any of their addresses. */
-  function groupsOf(addresses: readonly string[], groups: GroupMembership, policy: Policy) {
-    const inAny = (ids: readonly string[]) => ids.filter((g) => { const m = groups.get(g); return !!m && addresses.some((a) => m.has(a)); });
-    return { included: inAny(policy.includedGroups), excluded: inAny(policy.excludedGroups) };
-  }
-
   async function discover(): Promise<Either<{ kind: string; message: string }, {
     devices: MobileDevice[]; mailboxes: CasMailbox[]; settings: OrgSettings; rules: DeviceAccessRule[];
     servers: ExchangeServer[]; managed: ManagedDevice[]; groups: GroupMembership;
@@ -294,20 +286,8 @@ export function createEngine(o: EngineOptions): Engine {
     }
     const obs = found.right;
     progress('discover', 1, 1);
-    if (o.policy.enabled && o.policy.includedGroups.length === 0) {
-      warnings.push({ kind: 'emptyIncludeList', message: 'the policy includes no group: every user is untargeted and no device is governed' });
-    }
 
-    // Partnerships by mailbox; a partnership without a mailbox is reported, never dropped silently.
-    const index = new MailboxIndex(obs.mailboxes);
-    const byMailbox = new Map<string, { mailbox: CasMailbox; devices: MobileDevice[] }>();
-    for (const m of obs.mailboxes) byMailbox.set(mailboxStream(o.organization, m.identity), { mailbox: m, devices: [] });
-    for (const d of obs.devices) {
-      const m = index.mailboxOf(d);
-      if (!m) { warnings.push({ kind: 'orphanPartnership', deviceId: d.deviceId, message: `partnership ${d.identity} has no mailbox among Get-CasMailbox's results; it was not decided` }); continue; }
-      byMailbox.get(mailboxStream(o.organization, m.identity))!.devices.push(d);
-    }
-
+    const observedMailboxes = new Map(obs.mailboxes.map((m) => [mailboxStream(o.organization, m.identity), m]));
     // Crash reconciliation: intents without an outcome are checked against what Exchange reports now.
     const first = new Map<string, DomainEvent[]>();
     const pushTo = (m: Map<string, DomainEvent[]>, stream: string, evs: DomainEvent[]) => {
@@ -320,7 +300,7 @@ export function createEngine(o: EngineOptions): Engine {
     }
     for (const [stream, ms] of s.mailboxes) {
       for (const [commandId, command] of Object.entries(ms.pending)) {
-        const observed = byMailbox.get(stream)?.mailbox;
+        const observed = observedMailboxes.get(stream);
         const r = decideMailbox({ type: 'RecordCommandOutcome', commandId, reconciled: true, ...(applied(command, observed, obs.settings, obs.rules) ? {} : { error: { kind: 'interrupted', message: 'not applied before the connector stopped' } }) }, ms);
         if (!isLeft(r)) pushTo(first, stream, r.right);
       }
@@ -335,44 +315,25 @@ export function createEngine(o: EngineOptions): Engine {
     let mailboxDrift = 0;
     let decisionsChanged = 0;
 
-    const managed = new ManagedDeviceIndex(obs.managed);
-    const work: Array<{ stream: string; commandId: string; command: ExchangeCommand; mailbox?: string }> =
-      orgPlan.commands.map((c) => ({ stream: org, ...c }));
-    const orgCommandCount = work.length;
-    const decided: Array<{ stream: string; device: DeviceState; access: AccessLevel; reason: string; governed: boolean; notify: boolean; mailbox: CasMailbox | undefined }> = [];
-
-    const streams = new Set<string>([...byMailbox.keys(), ...s.mailboxes.keys()]);
-    let k = 0;
-    for (const stream of streams) {
-      const entry = byMailbox.get(stream);
-      const ms: MailboxState | undefined = s.mailboxes.get(stream);
-      if (!entry && (!ms || Object.keys(ms.devices).length === 0)) continue;
-      const addresses = entry ? userAddresses(entry.mailbox) : (ms?.info?.addresses ?? []);
-      const groups = groupsOf(addresses, obs.groups, o.policy);
-      const contexts = new Map<string, Omit<DeviceContext, 'device' | 'activeSyncEnabled'>>();
-      for (const d of entry?.devices ?? []) {
-        const mapping = managed.map(d.deviceId, addresses);
-        if (mapping.conflicts.length > 0) {
-          warnings.push({ kind: 'mappingConflict', deviceId: d.deviceId, mailbox: entry!.mailbox.identity, message: `managed device(s) ${mapping.conflicts.map((c) => c.id).join(', ')} carry EAS id ${d.deviceId} but belong to another user (${mapping.conflicts.map((c) => c.userPrincipalName ?? c.emailAddress ?? '?').join(', ')}); they do not unlock this partnership` });
-        }
-        contexts.set(lc(d.deviceId), { groups, mapping });
-      }
-      const plan = decideMailbox({
-        type: 'ReconcileMailbox', syncId, commandId: `${syncId}/${k++}`, atMs: startedMs, policy: o.policy, policyRevision,
-        mailbox: entry?.mailbox, partnerships: entry?.devices ?? [], complete: true, contexts,
-      }, ms ?? { lists: { allowedDeviceIds: [], blockedDeviceIds: [] }, devices: {}, pending: {} });
-      pushTo(batch, stream, plan.events);
-      for (const e of plan.events) {
+    const mplan = planMailboxes({
+      organization: o.organization, syncId, atMs: startedMs, policy: o.policy, policyRevision,
+      observations: obs, state: s.mailboxes, onProgress: (d, t) => progress('decide', d, t),
+    });
+    warnings.push(...mplan.warnings);
+    const work: Array<{ stream: string; commandId: string; command: ExchangeCommand; mailbox?: string }> = [
+      ...orgPlan.commands.map((c) => ({ stream: org, ...c })),
+      ...mplan.commands.map((c) => ({ ...c, mailbox: c.command.mailbox })),
+    ];
+    const orgCommandCount = orgPlan.commands.length;
+    for (const [stream, evs] of mplan.events) {
+      pushTo(batch, stream, evs);
+      for (const e of evs) {
         if (e.type === 'ListsDriftDetected') mailboxDrift++;
         else if (e.type === 'AccessDecided') decisionsChanged++;
       }
-      if (plan.command) work.push({ stream, commandId: `${syncId}/${k - 1}`, command: plan.command, mailbox: plan.command.mailbox });
-      for (const { device, decision } of plan.decisions) {
-        decided.push({ stream, device, access: decision.access, reason: decision.reason, governed: decision.governed, notify: needsNotification(device, decision), mailbox: entry?.mailbox });
-      }
-      if (k % 1000 === 0) progress('decide', k, streams.size);
     }
-    progress('decide', streams.size, streams.size);
+    const decided = mplan.devices;
+    progress('decide', 1, 1);
     // Intents are durable before any command runs.
     eventsAppended += await append(s, batch, nowIso());
 
@@ -408,14 +369,14 @@ export function createEngine(o: EngineOptions): Engine {
     // Notify: once per episode, only where enforcement is in place; failures are recorded and retried next sync.
     const notifications = { sent: 0, failed: 0 };
     const toNotify = o.notifier && o.policy.notification.enabled
-      ? decided.filter((d) => d.notify && !failedStreams.has(d.stream) && d.mailbox)
+      ? decided.filter((d) => d.notify && !failedStreams.has(d.stream) && d.mailbox && o.notifier)
       : [];
     if (toNotify.length > 0) {
       const notifier = o.notifier!;
       const nc = groupCommitter(s, nowIso);
       await lastValueFrom(from(toNotify).pipe(mergeMap(async (d) => {
         const mb = d.mailbox!;
-        const reason = d.reason as 'notEnrolled' | 'notCompliant';
+        const reason = d.decision.reason;
         const { subject, html } = renderNotification(o.policy, { userDisplayName: mb.displayName ?? mb.primarySmtpAddress, deviceType: d.device.deviceType, deviceModel: d.device.deviceModel, reason });
         const r = await notifier.send({ to: mb.primarySmtpAddress, subject, html, deviceId: d.device.deviceId, mailbox: mb.identity });
         const error = isLeft(r) ? errInfo(r.left) : undefined;
@@ -429,7 +390,7 @@ export function createEngine(o: EngineOptions): Engine {
     }
 
     const access = { allow: 0, block: 0, quarantine: 0 };
-    for (const d of decided) access[d.access]++;
+    for (const d of decided) access[d.decision.access]++;
     const success = failed === 0;
     const completed = decideConnector({ type: 'CompleteSync', data: {
       syncId, kind, success, devices: decided.length, commands: { succeeded, failed }, access, warnings: warnings.length,
@@ -440,7 +401,7 @@ export function createEngine(o: EngineOptions): Engine {
     status$.next(statusView());
     progress('done', 1, 1);
     return {
-      syncId, kind, success, startedAt, completedAt, devices: decided.length, mailboxes: byMailbox.size, access,
+      syncId, kind, success, startedAt, completedAt, devices: decided.length, mailboxes: mplan.mailboxes, access,
       commands: { issued: work.length, succeeded, failed, throttleWaits: counters.throttleWaits },
       notifications, drift: drift + mailboxDrift, decisionsChanged, eventsAppended, warnings, errors,
     };

@@ -15,3 +15,4 @@ export * from './connector.js';
 export * from './state.js';
 export * from './engine.js';
 export * from '../projections/index.js';
+export * from './plan.js';

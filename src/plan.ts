@@ -1,0 +1,116 @@
+// The sync planner: observations + current state -> per-mailbox events and
+// commands. Shared by the engine's sync and the offline `eas-sync plan`.
+import type { CasMailbox, GroupMembership, ManagedDevice, MobileDevice } from './facts.js';
+import type { SetCasMailbox } from './commands.js';
+import type { Policy } from './policy.js';
+import type { DeviceContext, Decision } from './access.js';
+import { mailboxStream, type DomainEvent } from './events.js';
+import { decideMailbox, initialMailboxState, needsNotification, type DeviceState, type MailboxState } from './mailbox.js';
+import { ManagedDeviceIndex } from './mapping.js';
+import { MailboxIndex, userAddresses } from './identity.js';
+
+export interface PlanIssue {
+  readonly kind: 'orphanPartnership' | 'mappingConflict' | 'emptyIncludeList';
+  readonly message: string;
+  readonly deviceId?: string;
+  readonly mailbox?: string;
+}
+
+export interface MailboxObservations {
+  readonly devices: readonly MobileDevice[];
+  readonly mailboxes: readonly CasMailbox[];
+  readonly managed: readonly ManagedDevice[];
+  readonly groups: GroupMembership;
+}
+
+export interface PlannedDevice {
+  readonly stream: string;
+  readonly device: DeviceState;
+  readonly decision: Decision;
+  readonly mailbox?: CasMailbox;
+  readonly notify: boolean;
+}
+
+export interface MailboxesPlan {
+  readonly events: Map<string, DomainEvent[]>;
+  readonly commands: Array<{ readonly stream: string; readonly commandId: string; readonly command: SetCasMailbox }>;
+  readonly devices: PlannedDevice[];
+  readonly warnings: PlanIssue[];
+  readonly mailboxes: number;
+}
+
+/** The policy's groups the user is in, by any of their (lower-cased) addresses. */
+export function groupsOf(addresses: readonly string[], groups: GroupMembership, policy: Policy): DeviceContext['groups'] {
+  const inAny = (ids: readonly string[]) => ids.filter((g) => { const m = groups.get(g); return !!m && addresses.some((a) => m.has(a)); });
+  return { included: inAny(policy.includedGroups), excluded: inAny(policy.excludedGroups) };
+}
+
+export function planMailboxes(args: {
+  readonly organization: string;
+  readonly syncId: string;
+  readonly atMs: number;
+  readonly policy: Policy;
+  readonly policyRevision: number;
+  readonly observations: MailboxObservations;
+  /** Current mailbox states by stream (empty for an offline plan). */
+  readonly state?: ReadonlyMap<string, MailboxState>;
+  readonly onProgress?: (done: number, total: number) => void;
+}): MailboxesPlan {
+  const { organization, syncId, policy, observations: obs } = args;
+  const state = args.state ?? new Map<string, MailboxState>();
+  const warnings: PlanIssue[] = [];
+  if (policy.enabled && policy.includedGroups.length === 0) {
+    warnings.push({ kind: 'emptyIncludeList', message: 'the policy includes no group: every user is untargeted and no device is governed' });
+  }
+  // Partnerships by mailbox; a partnership without a mailbox is reported, never dropped silently.
+  const index = new MailboxIndex(obs.mailboxes);
+  const byMailbox = new Map<string, { mailbox: CasMailbox; devices: MobileDevice[] }>();
+  for (const m of obs.mailboxes) byMailbox.set(mailboxStream(organization, m.identity), { mailbox: m, devices: [] });
+  for (const d of obs.devices) {
+    const m = index.mailboxOf(d);
+    if (!m) {
+      warnings.push({ kind: 'orphanPartnership', deviceId: d.deviceId, message: `partnership ${d.identity} has no mailbox among Get-CasMailbox's results; it was not decided` });
+      continue;
+    }
+    byMailbox.get(mailboxStream(organization, m.identity))!.devices.push(d);
+  }
+
+  const managed = new ManagedDeviceIndex(obs.managed);
+  const events = new Map<string, DomainEvent[]>();
+  const commands: MailboxesPlan['commands'] = [];
+  const devices: PlannedDevice[] = [];
+  const streams = new Set<string>([...byMailbox.keys(), ...state.keys()]);
+  let k = 0;
+  let done = 0;
+  for (const stream of streams) {
+    done++;
+    const entry = byMailbox.get(stream);
+    const ms = state.get(stream);
+    if (!entry && (!ms || Object.keys(ms.devices).length === 0)) continue;
+    const addresses = entry ? userAddresses(entry.mailbox) : (ms?.info?.addresses ?? []);
+    const groups = groupsOf(addresses, obs.groups, policy);
+    const contexts = new Map<string, Omit<DeviceContext, 'device' | 'activeSyncEnabled'>>();
+    for (const d of entry?.devices ?? []) {
+      const mapping = managed.map(d.deviceId, addresses);
+      if (mapping.conflicts.length > 0) {
+        warnings.push({
+          kind: 'mappingConflict', deviceId: d.deviceId, mailbox: entry!.mailbox.identity,
+          message: `managed device(s) ${mapping.conflicts.map((c) => c.id).join(', ')} carry EAS id ${d.deviceId} but belong to another user (${mapping.conflicts.map((c) => c.userPrincipalName ?? c.emailAddress ?? '?').join(', ')}); they do not unlock this partnership`,
+        });
+      }
+      contexts.set(d.deviceId.toLowerCase(), { groups, mapping });
+    }
+    const commandId = `${syncId}/${k++}`;
+    const plan = decideMailbox({
+      type: 'ReconcileMailbox', syncId, commandId, atMs: args.atMs, policy, policyRevision: args.policyRevision,
+      mailbox: entry?.mailbox, partnerships: entry?.devices ?? [], complete: true, contexts,
+    }, ms ?? initialMailboxState);
+    if (plan.events.length > 0) events.set(stream, plan.events);
+    if (plan.command) commands.push({ stream, commandId, command: plan.command });
+    for (const { device, decision } of plan.decisions) {
+      devices.push({ stream, device, decision, mailbox: entry?.mailbox, notify: needsNotification(device, decision) });
+    }
+    if (args.onProgress && done % 1000 === 0) args.onProgress(done, streams.size);
+  }
+  return { events, commands, devices, warnings, mailboxes: byMailbox.size };
+}
