@@ -1,0 +1,27 @@
+// Output helpers for the CLI: one JSON document on stdout with --json, progress
+// on stderr only when it is a terminal, and usage errors as exit code 2.
+export class UsageError extends Error {}
+/** Bad input (a file, a line, a field): exit code 2. */
+export class InputFailure extends Error {}
+/** The work failed (a gateway down, a conflict): exit code 1. */
+export class WorkFailure extends Error {}
+
+export const printJson = (value: unknown): void => { process.stdout.write(JSON.stringify(value, null, 2) + '\n'); };
+export const print = (line = ''): void => { process.stdout.write(line + '\n'); };
+
+export function progressBar(label: string): { update(done: number, total: number): void; end(): void } {
+  const tty = process.stderr.isTTY === true;
+  let last = -1;
+  return {
+    update(done, total) {
+      if (!tty || total <= 0) return;
+      const pct = Math.min(100, Math.floor((done / total) * 100));
+      if (pct === last) return;
+      last = pct;
+      const width = 30;
+      const filled = Math.round((pct / 100) * width);
+      process.stderr.write(`\r${label.padEnd(10)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${done}/${total}`);
+    },
+    end() { if (tty && last >= 0) process.stderr.write('\n'); last = -1; },
+  };
+}
