@@ -1,0 +1,115 @@
+// The log line format (contract: "Event log file"), shared by the file and the
+// memory store so both hold exactly what a reopened log would give back.
+import { randomUUID } from 'node:crypto';
+import type { AppendRequest, ExpectedRevision, NewEvent, StoredEvent } from '../../src/ports.js';
+
+/** A new event already checked and serialized, waiting for its revision and position. */
+export interface PreparedEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly at: string;
+  readonly data: unknown;
+  readonly meta: Readonly<Record<string, unknown>>;
+  /** `"id":…,"type":…,"at":…,"data":…,"meta":…` — the line's tail after `"position"`. */
+  readonly tail: string;
+}
+
+export interface PreparedRequest {
+  readonly stream: string;
+  readonly expected: ExpectedRevision;
+  readonly events: readonly PreparedEvent[];
+}
+
+const isPlainObject = (u: unknown): u is Record<string, unknown> =>
+  typeof u === 'object' && u !== null && !Array.isArray(u);
+
+/**
+ * Checks and serializes every event before the append is queued. A malformed
+ * event (non-string type, data JSON cannot encode) is a programmer error: it
+ * throws a TypeError rather than ever reaching the log.
+ */
+export function prepareRequests(requests: readonly AppendRequest[]): PreparedRequest[] {
+  if (!Array.isArray(requests)) throw new TypeError('append: requests must be an array');
+  return requests.map((r, ri) => {
+    const where = (ei: number) => `append request ${ri} (stream ${JSON.stringify(r?.stream)}), event ${ei}`;
+    if (typeof r?.stream !== 'string') throw new TypeError(`append request ${ri}: stream must be a string`);
+    if (!Array.isArray(r.events)) throw new TypeError(`append request ${ri}: events must be an array`);
+    const events = (r.events as readonly NewEvent[]).map((e, ei): PreparedEvent => {
+      if (typeof e?.type !== 'string') throw new TypeError(`${where(ei)}: type must be a string`);
+      if (typeof e.at !== 'string') throw new TypeError(`${where(ei)}: at must be a string`);
+      if (e.id !== undefined && typeof e.id !== 'string') throw new TypeError(`${where(ei)}: id must be a string`);
+      if (e.meta !== undefined && !isPlainObject(e.meta)) throw new TypeError(`${where(ei)}: meta must be an object`);
+      let dataJson: string;
+      let metaJson: string;
+      try {
+        // JSON has no `undefined`: an absent payload is stored as null.
+        dataJson = JSON.stringify(e.data) ?? 'null';
+        metaJson = JSON.stringify(e.meta ?? {});
+      } catch (err) {
+        throw new TypeError(`${where(ei)}: cannot be encoded as JSON (${(err as Error).message})`);
+      }
+      // A toJSON could turn meta into a non-object; the line would then not decode.
+      if (metaJson === undefined || metaJson[0] !== '{') throw new TypeError(`${where(ei)}: meta must encode to a JSON object`);
+      const id = e.id ?? randomUUID();
+      const tail = `"id":${JSON.stringify(id)},"type":${JSON.stringify(e.type)},"at":${JSON.stringify(e.at)},"data":${dataJson},"meta":${metaJson}`;
+      // Parsed copies: what is held in memory equals what a reader of the file gets.
+      return { id, type: e.type, at: e.at, data: JSON.parse(dataJson), meta: JSON.parse(metaJson), tail };
+    });
+    return { stream: r.stream, expected: r.expected, events };
+  });
+}
+
+/** One log line, without its newline; identical to JSON.stringify of the event in contract key order. */
+export function encodeLine(streamJson: string, revision: number, position: number, e: PreparedEvent): string {
+  return `{"stream":${streamJson},"revision":${revision},"position":${position},${e.tail}}`;
+}
+
+const isIndex = (u: unknown): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= 0;
+
+/** A short rendering of a bad value for error messages. */
+export function describe(u: unknown): string {
+  if (u === undefined) return 'nothing';
+  let s: string;
+  try {
+    s = JSON.stringify(u) ?? String(u);
+  } catch {
+    s = String(u);
+  }
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/**
+ * Checks a parsed line's envelope with plain typeof checks (this runs once per
+ * line of logs with a million lines). Returns the message naming the bad field,
+ * or undefined when the value is a well-formed StoredEvent.
+ */
+export function envelopeError(u: unknown): string | undefined {
+  if (!isPlainObject(u)) return `expected a JSON object, got ${describe(u)}`;
+  if (typeof u.stream !== 'string') return fieldError('stream', 'a string', u.stream);
+  if (!isIndex(u.revision)) return fieldError('revision', 'a non-negative integer', u.revision);
+  if (!isIndex(u.position)) return fieldError('position', 'a non-negative integer', u.position);
+  if (typeof u.id !== 'string') return fieldError('id', 'a string', u.id);
+  if (typeof u.type !== 'string') return fieldError('type', 'a string', u.type);
+  if (typeof u.at !== 'string') return fieldError('at', 'a string', u.at);
+  if (!('data' in u)) return 'field "data": missing';
+  if (!isPlainObject(u.meta)) return fieldError('meta', 'an object', u.meta);
+  return undefined;
+}
+
+function fieldError(field: string, expected: string, got: unknown): string {
+  return got === undefined ? `field "${field}": missing` : `field "${field}": expected ${expected}, got ${describe(got)}`;
+}
+
+/** The StoredEvent of a line that passed envelopeError, with only the contract's fields. */
+export function toStoredEvent(u: Record<string, unknown>): StoredEvent {
+  return {
+    stream: u.stream as string,
+    revision: u.revision as number,
+    position: u.position as number,
+    id: u.id as string,
+    type: u.type as string,
+    at: u.at as string,
+    data: u.data,
+    meta: u.meta as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,232 @@
+// The embedded event store: one NDJSON log file (contract: "Event log file"),
+// appended and fsynced per batch, never rewritten except to cut a torn tail.
+// Reads are served from memory; the file is scanned once on open.
+import { mkdir, open, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
+import type { AppendRequest, AppendResult, EventStore, ReadOptions, StoredEvent, StoreError } from '../../src/ports.js';
+import { prepareRequests, type PreparedRequest } from './codec.js';
+import { acquireLock, releaseLock } from './lock.js';
+import { scanLog, type LineError, type TornTail } from './scan.js';
+import { StreamIndex } from './state.js';
+
+export type { LineError, TornTail };
+
+export interface FileStore extends EventStore {
+  readonly path: string;
+  /** The torn last line found on open: cut away by a writer, skipped by a read-only store. */
+  readonly tornTail?: TornTail;
+}
+
+export interface FileStoreOptions {
+  /** No lock, no truncation, no appends: a snapshot of the log as it was on open. */
+  readonly readOnly?: boolean;
+}
+
+export interface LogScan {
+  events: StoredEvent[];
+  /** Every invalid line; their events are left out of `events`. */
+  errors: LineError[];
+  tornTail?: TornTail;
+  /** Lines in the file, a torn last line included. */
+  lines: number;
+}
+
+/** Node's message without its trailing `, open '/the/path'` (we name the path ourselves). */
+const ioText = (err: unknown): string =>
+  (err instanceof Error ? err.message : String(err)).replace(/, \w+ '.*'$/, '');
+const ioError = (message: string): StoreError => ({ kind: 'io', message });
+
+/**
+ * Opens (creating it and its directory when absent) a log for reading and
+ * appending, holding `<path>.lock` until close. A torn last line is truncated;
+ * an invalid line anywhere else is `corrupt` and the file is left untouched.
+ */
+export async function openFileStore(path: string, options: FileStoreOptions = {}): Promise<Either<StoreError, FileStore>> {
+  if (options.readOnly === true) return openReadOnly(path);
+  let lockPath: string;
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    lockPath = `${await canonical(path)}.lock`;
+  } catch (err) {
+    return left(ioError(`log ${path}: cannot create its directory: ${ioText(err)}`));
+  }
+  const locked = await acquireLock(lockPath, path);
+  if (isLeft(locked)) return locked;
+  let fh: FileHandle | undefined;
+  try {
+    const existed = await stat(path).then(() => true, () => false);
+    fh = await open(path, 'a+');
+    if (!existed) await syncDirectory(dirname(path));
+    const scan = await scanLog(fh, true);
+    const bad = scan.errors[0];
+    if (bad !== undefined) {
+      await fh.close();
+      await releaseLock(lockPath);
+      return left(corruptError(path, bad));
+    }
+    if (scan.tornTail !== undefined) {
+      // The torn line's append never returned: no one was told it happened.
+      await fh.truncate(scan.validBytes);
+      await fh.datasync();
+    }
+    return right(new FileLog(path, fh, new StreamIndex(scan.events), scan.validBytes, lockPath, scan.tornTail));
+  } catch (err) {
+    await fh?.close().catch(() => undefined);
+    await releaseLock(lockPath);
+    return left(ioError(`log ${path}: ${ioText(err)}`));
+  }
+}
+
+async function openReadOnly(path: string): Promise<Either<StoreError, FileStore>> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    return left(ioError(`log ${path}: cannot open: ${ioText(err)}`));
+  }
+  try {
+    const scan = await scanLog(fh, true);
+    const bad = scan.errors[0];
+    if (bad !== undefined) return left(corruptError(path, bad));
+    return right(new FileLog(path, undefined, new StreamIndex(scan.events), scan.validBytes, undefined, scan.tornTail));
+  } catch (err) {
+    return left(ioError(`log ${path}: cannot read: ${ioText(err)}`));
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Reads a log for replay tools without ever modifying it: every invalid line is
+ * reported (and left out of `events`), a torn last line is reported as such.
+ */
+export async function readLog(path: string): Promise<Either<StoreError, LogScan>> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    return left(ioError(`log ${path}: cannot open: ${ioText(err)}`));
+  }
+  try {
+    const scan = await scanLog(fh, false);
+    const result: LogScan = { events: scan.events, errors: scan.errors, lines: scan.lines };
+    if (scan.tornTail !== undefined) result.tornTail = scan.tornTail;
+    return right(result);
+  } catch (err) {
+    return left(ioError(`log ${path}: cannot read: ${ioText(err)}`));
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+// The lock sits next to the real file, so two paths to one log (a symlink, a
+// relative path) still find the same lock.
+async function canonical(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    return join(await realpath(dirname(path)), basename(path));
+  }
+}
+
+function corruptError(path: string, bad: LineError): StoreError {
+  return { kind: 'corrupt', file: path, line: bad.line, message: `log ${path}: ${bad.message}` };
+}
+
+// Makes a newly created file's directory entry durable (best effort: not every
+// platform can fsync a directory).
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const d = await open(dir, 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  } catch {
+    // ignored, see above
+  }
+}
+
+class FileLog implements FileStore {
+  readonly tornTail?: TornTail;
+  // Appends run one at a time, in call order; each checks revisions when it runs.
+  private queue: Promise<unknown> = Promise.resolve();
+  private closing: Promise<void> | undefined;
+  private broken: string | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly fh: FileHandle | undefined,
+    private readonly index: StreamIndex,
+    private size: number,
+    private readonly lockPath: string | undefined,
+    tornTail: TornTail | undefined,
+  ) {
+    if (tornTail !== undefined) this.tornTail = tornTail;
+  }
+
+  async append(requests: readonly AppendRequest[]): Promise<Either<StoreError, AppendResult[]>> {
+    if (this.closing !== undefined) return left(this.closedError());
+    if (this.fh === undefined) return left(ioError(`log ${this.path} is open read-only`));
+    const prepared = prepareRequests(requests);
+    const run = this.queue.then(() => this.write(this.fh as FileHandle, prepared));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async readStream(stream: string, options?: ReadOptions): Promise<Either<StoreError, StoredEvent[]>> {
+    if (this.closing !== undefined) return left(this.closedError());
+    return right(this.index.readStream(stream, options?.from));
+  }
+
+  async readAll(options?: ReadOptions): Promise<Either<StoreError, StoredEvent[]>> {
+    if (this.closing !== undefined) return left(this.closedError());
+    return right(this.index.readAll(options?.from));
+  }
+
+  /** Lets queued appends finish, then closes the file and releases the lock. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.queue;
+      if (this.fh !== undefined) await this.fh.close().catch(() => undefined);
+      if (this.lockPath !== undefined) await releaseLock(this.lockPath);
+    })();
+    return this.closing;
+  }
+
+  private async write(fh: FileHandle, prepared: readonly PreparedRequest[]): Promise<Either<StoreError, AppendResult[]>> {
+    if (this.broken !== undefined) return left(ioError(this.broken));
+    const planned = this.index.plan(prepared);
+    if (isLeft(planned)) return planned;
+    const { events, text, results } = planned.right;
+    if (text === '') return right(results);
+    const bytes = Buffer.from(text, 'utf8');
+    try {
+      // One write in practice; the loop only guards against a short write.
+      let done = 0;
+      while (done < bytes.length) {
+        const { bytesWritten } = await fh.write(bytes, done, bytes.length - done);
+        done += bytesWritten;
+      }
+      await fh.datasync();
+    } catch (err) {
+      // Take back whatever part of the batch reached the file: all or nothing.
+      try {
+        await fh.truncate(this.size);
+        await fh.datasync();
+      } catch (undoErr) {
+        this.broken = `log ${this.path}: an append failed and could not be undone (${ioText(undoErr)}); reopen the log`;
+      }
+      return left(ioError(`log ${this.path}: append failed: ${ioText(err)}`));
+    }
+    this.size += bytes.length;
+    this.index.apply(events);
+    return right(results);
+  }
+
+  private closedError(): StoreError {
+    return { kind: 'closed', message: `log ${this.path} is closed` };
+  }
+}
