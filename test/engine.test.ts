@@ -1,0 +1,219 @@
+// The engine's full sync end to end over the simulated organization and the
+// in-memory store (the file store is exercised by the CLI tests).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { isRight } from 'fp-ts/lib/Either.js';
+import { createEngine, type Engine } from '../src/engine.js';
+import { replay } from '../projections/replay.js';
+import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
+import { memoryStore } from '../adapters/memory-store/index.js';
+import type { EventStore, StoredEvent } from '../src/ports.js';
+import type { CasMailbox } from '../src/facts.js';
+
+const test = suite('engine full sync');
+const NOW = Date.parse('2026-11-26T08:00:00Z');
+const clock = { now: () => NOW, schedule: () => { throw new Error('unused'); } };
+
+function setup(devices = 600, seed = 7, over: { store?: EventStore; sim?: Simulation; parallelism?: number } = {}) {
+  const sim = over.sim ?? simulateOrganization({ devices, seed, clock: () => NOW });
+  const store = over.store ?? memoryStore();
+  const engine: Engine = createEngine({
+    organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy,
+    notifier: sim.notifier, parallelism: over.parallelism ?? 4,
+    scheduler: { now: () => NOW, schedule: (work: () => void, delay?: number) => { const h = setTimeout(work, delay ?? 0); return { unsubscribe: () => clearTimeout(h), closed: false } as never; } } as never,
+  });
+  return { sim, store, engine };
+}
+void clock;
+
+const allEvents = async (store: EventStore): Promise<StoredEvent[]> => {
+  const r = await store.readAll();
+  if (!isRight(r)) throw new Error('read failed');
+  return r.right;
+};
+
+function agrees(sim: Simulation, engine: Engine): { mismatches: number; decided: number; exchange: number } {
+  const ex = sim.evaluateAll();
+  const decided = new Map(engine.devices().map((d) => [d.deviceId.toLowerCase(), d.access]));
+  let mismatches = 0;
+  for (const [id, ev] of ex) if (decided.get(id) !== ev.access) mismatches++;
+  return { mismatches, decided: decided.size, exchange: ex.size };
+}
+
+test('after a full sync, Exchange\'s own evaluation of every device equals the engine\'s decision', async () => {
+  const { sim, engine } = setup(2000);
+  const report = await engine.fullSync();
+  assert.ok(report.success, JSON.stringify(report.errors));
+  assert.is(report.devices, 2000);
+  const a = agrees(sim, engine);
+  assert.equal(a, { mismatches: 0, decided: 2000, exchange: 2000 });
+  assert.ok(report.commands.issued > 0);
+  assert.is(report.commands.succeeded, report.commands.issued);
+  assert.is(report.access.allow + report.access.block + report.access.quarantine, 2000);
+  assert.ok(report.notifications.sent > 0);
+  assert.is(sim.notifier.sent.length, report.notifications.sent);
+  // Org settings now follow the policy.
+  assert.is(sim.exchange.state().orgSettings.defaultAccessLevel, 'Quarantine');
+});
+
+test('a second full sync right after the first issues zero commands and appends only its start and completion', async () => {
+  const { sim, store, engine } = setup();
+  await engine.fullSync();
+  const before = (await allEvents(store)).length;
+  const commandsBefore = sim.counters.commands;
+  const sentBefore = sim.notifier.sent.length;
+  const second = await engine.fullSync();
+  const after = await allEvents(store);
+  assert.is(sim.counters.commands, commandsBefore);
+  assert.is(second.commands.issued, 0);
+  assert.is(sim.notifier.sent.length, sentBefore);
+  assert.equal(after.slice(before).map((e) => e.type), ['SyncStarted', 'SyncCompleted']);
+  assert.ok(second.success);
+});
+
+test('one compliant device turning noncompliant gives exactly one Set-CasMailbox, for its mailbox, and one notification', async () => {
+  const { sim, engine } = setup();
+  await engine.fullSync();
+  const target = engine.devices().find((d) => d.reason === 'compliant')!;
+  const md = sim.intune.devices().find((m) => m.easDeviceId?.toLowerCase() === target.deviceId.toLowerCase() && m.complianceState === 'compliant')!;
+  sim.intune.setCompliance(md.id, 'noncompliant');
+  const logBefore = sim.exchange.commandLog.length;
+  const sentBefore = sim.notifier.sent.length;
+  const report = await engine.fullSync();
+  const commands = sim.exchange.commandLog.slice(logBefore);
+  assert.is(commands.length, 1);
+  const c = commands[0]!;
+  assert.is(c.kind, 'setCasMailbox');
+  if (c.kind === 'setCasMailbox') {
+    assert.is(c.mailbox, target.mailbox);
+    assert.equal(c.blockedDeviceIds.add, [target.deviceId]);
+  }
+  assert.is(sim.notifier.sent.length - sentBefore, 1);
+  assert.is(sim.notifier.sent.at(-1)!.deviceId, target.deviceId);
+  assert.is(report.decisionsChanged, 1);
+  assert.is(agrees(sim, engine).mismatches, 0);
+});
+
+test('a failed command is recorded, the sync reports it, and the last successful sync does not move', async () => {
+  const { sim, store, engine } = setup();
+  sim.exchange.failNext(1, { kind: 'other', message: 'The operation could not be performed because object was not found' }, { cmdlet: 'Set-CasMailbox' });
+  const report = await engine.fullSync();
+  assert.not.ok(report.success);
+  assert.is(report.commands.failed, 1);
+  assert.is(report.errors.length, 1);
+  assert.match(report.errors[0]!.message, /could not be performed/);
+  const events = await allEvents(store);
+  assert.is(events.filter((e) => e.type === 'CommandFailed').length, 1);
+  const r = replay(events);
+  assert.is(r.lastSuccessfulSync?.full, undefined);
+  assert.is(engine.status().status, 'connected');
+  // The next sync retries the mailbox and succeeds.
+  const again = await engine.fullSync();
+  assert.ok(again.success);
+  assert.is(again.commands.issued, 1);
+  assert.is(agrees(sim, engine).mismatches, 0);
+});
+
+test('Exchange unreachable: the sync fails cleanly, status disconnected, nothing half-recorded', async () => {
+  const { sim, store, engine } = setup();
+  sim.exchange.failNext(1, { kind: 'connectionLost', message: 'cas01.contoso.com does not answer' });
+  const report = await engine.fullSync();
+  assert.not.ok(report.success);
+  assert.is(engine.status().status, 'disconnected');
+  assert.equal((await allEvents(store)).map((e) => e.type), ['ConnectorRegistered', 'PolicyChanged', 'SyncStarted', 'SyncFailed']);
+  assert.is(sim.counters.commands, 0);
+});
+
+test('intents left without an outcome by a crash are reconciled from Exchange\'s lists, and nothing is applied twice', async () => {
+  const sim = simulateOrganization({ devices: 300, seed: 3, clock: () => NOW });
+  const store = memoryStore();
+  // First connector: the lost responses mean the commands were applied but never acknowledged.
+  sim.exchange.failNext(3, { kind: 'connectionLost', message: 'connection reset' }, { cmdlet: 'Set-CasMailbox', applied: true });
+  const first = setup(0, 0, { sim, store, parallelism: 1 }).engine;
+  const r1 = await first.fullSync();
+  assert.is(r1.commands.failed, 3);
+  // Simulate a crash: re-open the same log with a fresh engine, with one intent left pending.
+  const events = await allEvents(store);
+  const failed = events.filter((e) => e.type === 'CommandFailed').map((e) => (e.data as { commandId: string }).commandId);
+  assert.is(failed.length, 3);
+  const crashed = memoryStore();
+  const kept = events.filter((e) => !(e.type === 'CommandFailed' && (e.data as { commandId: string }).commandId === failed[0]) && e.type !== 'SyncCompleted');
+  for (const e of kept) {
+    const r = await crashed.append([{ stream: e.stream, expected: 'any', events: [{ type: e.type, data: e.data, at: e.at, meta: e.meta, id: e.id }] }]);
+    assert.ok(isRight(r));
+  }
+  const commandsBefore = sim.counters.commands;
+  const second = setup(0, 0, { sim, store: crashed, parallelism: 1 }).engine;
+  const r2 = await second.fullSync();
+  assert.ok(r2.success, JSON.stringify(r2.errors));
+  const after = await allEvents(crashed);
+  const reconciled = after.filter((e) => (e.data as { reconciled?: boolean }).reconciled === true);
+  assert.is(reconciled.length, 1);
+  assert.is(reconciled[0]!.type, 'CommandSucceeded');
+  // The two commands whose failures were recorded are found already applied: no re-issue either.
+  assert.is(sim.counters.commands - commandsBefore, 0);
+  assert.ok(after.some((e) => e.type === 'SyncFailed' && (e.data as { error: { kind: string } }).error.kind === 'interrupted'));
+  assert.is(agrees(sim, second).mismatches, 0);
+});
+
+test('a failed notification is recorded and retried on the next sync, then never repeated', async () => {
+  const { sim, engine, store } = setup();
+  sim.notifier.failNext(1);
+  const r1 = await engine.fullSync();
+  assert.is(r1.notifications.failed, 1);
+  assert.ok(r1.success, 'a notification failure never fails enforcement');
+  const r2 = await engine.fullSync();
+  assert.is(r2.notifications.sent, 1);
+  const r3 = await engine.fullSync();
+  assert.is(r3.notifications.sent + r3.notifications.failed, 0);
+  const events = await allEvents(store);
+  assert.is(events.filter((e) => e.type === 'NotificationFailed').length, 1);
+});
+
+test('throttled commands wait the time Exchange names and do not fail the sync', async () => {
+  const { sim, engine } = setup(300);
+  sim.exchange.failNext(5, { kind: 'throttled', waitMs: 5, message: 'The user load quota of 100 requests per 10 seconds has been exceeded. … at least 5 milliseconds.' }, { cmdlet: 'Set-CasMailbox' });
+  const report = await engine.fullSync();
+  assert.ok(report.success);
+  assert.is(report.commands.throttleWaits, 5);
+  assert.is(agrees(sim, engine).mismatches, 0);
+});
+
+test('another writer on the organization stream fences the connector out with a clear error', async () => {
+  const { store, engine } = setup(100);
+  await engine.fullSync();
+  const r = await store.append([{ stream: 'eas-org-contoso', expected: 'any', events: [{ type: 'ConnectorRegistered', data: { connectorId: 'other', organization: 'contoso' }, at: '2026-11-26T08:00:00Z' }] }]);
+  assert.ok(isRight(r));
+  const report = await engine.fullSync();
+  assert.not.ok(report.success);
+  assert.is(report.errors[0]!.kind, 'store.conflict');
+  assert.match(report.errors[0]!.message, /another writer appended to eas-org-contoso/);
+});
+
+test('device fields travel into commands as data, never interpreted', async () => {
+  const { sim, engine } = setup(50);
+  const hostile = "x'); Remove-Mailbox -Identity * -Confirm:$false; ('";
+  const mb = sim.exchange.state().mailboxes[0] as CasMailbox;
+  sim.exchange.addPartnership({ mailbox: mb.identity, deviceId: hostile, deviceType: 'iPhone`$(calc)', deviceModel: '"; rm -rf /' });
+  const report = await engine.fullSync();
+  assert.ok(report.success, JSON.stringify(report.errors));
+  const cmd = sim.exchange.commandLog.find((c) => c.kind === 'setCasMailbox' && [...c.allowedDeviceIds.add, ...c.blockedDeviceIds.add].includes(hostile));
+  // Quarantine writes no list entry; block or allow must carry the id verbatim.
+  const decision = engine.devices().find((d) => d.deviceId === hostile)!;
+  assert.ok(decision, 'the hostile partnership is decided, not skipped');
+  if (decision.access !== 'quarantine') assert.ok(cmd, 'the command carries the raw id as a field');
+  assert.is(agrees(sim, engine).mismatches, 0);
+});
+
+test('replay of the log reproduces the engine\'s access counts', async () => {
+  const { store, engine } = setup(800);
+  const report = await engine.fullSync();
+  const r = replay(await allEvents(store));
+  assert.equal(r.access, report.access);
+  assert.is(r.devices, 800);
+  assert.is(r.connector.status, 'connected');
+  assert.is(r.pendingIntents, 0);
+  assert.equal(r.invalid, []);
+});
+
+test.run();
