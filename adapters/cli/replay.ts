@@ -30,7 +30,7 @@ export async function replay(argv: string[]): Promise<number> {
   bar.update(1, 1);
   bar.end();
   const errors = [
-    ...scan.right.errors.map((e) => ({ line: e.line, message: e.message })),
+    ...scan.right.errors.map((e) => ({ line: e.line, message: e.message.replace(/^line \d+: /, '') })),
     ...r.invalid.map((i) => ({ line: i.position + 1, message: i.message })),
   ].sort((a, b) => a.line - b.line);
   const latest = [r.lastSuccessfulSync?.full, r.lastSuccessfulSync?.quick].filter((x): x is string => !!x).sort().pop() ?? null;

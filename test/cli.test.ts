@@ -1,0 +1,143 @@
+// The `eas-sync` CLI as users run it: exit codes, JSON outputs, logs on disk.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync, appendFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const test = suite('eas-sync CLI');
+const MAIN = fileURLToPath(new URL('../adapters/cli/main.js', import.meta.url));
+const EXPORTS = fileURLToPath(new URL('../../examples/exports/', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'eas-cli-'));
+
+function run(args: string[], cwd = dir) {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const json = (s: string) => JSON.parse(s) as Record<string, any>;
+
+let demoOut: Record<string, any>;
+const LOG = join(dir, 'demo.ndjson');
+
+test('demo --devices 5000 --json reports verified: true', () => {
+  const r = run(['demo', '--devices', '5000', '--json', '--log', LOG]);
+  assert.is(r.code, 0, r.stderr);
+  demoOut = json(r.stdout);
+  assert.is(demoOut.verified, true);
+  assert.is(demoOut.devices, 5000);
+  assert.ok(demoOut.commands > 0);
+  assert.is(demoOut.access.allow + demoOut.access.block + demoOut.access.quarantine, 5000);
+  assert.is(demoOut.log, LOG);
+  assert.ok(existsSync(LOG));
+});
+
+test('replay of the demo log reproduces the demo\'s access counts', () => {
+  const r = run(['replay', LOG, '--json']);
+  assert.is(r.code, 0, r.stderr);
+  const out = json(r.stdout);
+  assert.equal(out.access, demoOut.access);
+  assert.is(out.devices, 5000);
+  assert.is(out.connector.status, 'connected');
+  assert.ok(out.lastSuccessfulSync);
+  assert.equal(out.errors, []);
+  assert.is(out.policy.defaultAccessLevel, 'quarantine');
+  assert.not.ok('deviceStates' in out);
+  const withDevices = json(run(['replay', LOG, '--json', '--devices']).stdout);
+  assert.is(withDevices.deviceStates.length, 5000);
+  assert.ok(['allow', 'block', 'quarantine'].includes(withDevices.deviceStates[0].access));
+});
+
+test('replay of a log with a corrupted middle line exits 2 naming that line and leaves the file byte-identical', () => {
+  const lines = readFileSync(LOG, 'utf8').split('\n');
+  lines[41] = lines[41]!.replace('"revision":', '"revision":x'); // no longer JSON
+  const bad = join(dir, 'corrupt.ndjson');
+  writeFileSync(bad, lines.join('\n'));
+  const before = readFileSync(bad);
+  const r = run(['replay', bad, '--json']);
+  assert.is(r.code, 2);
+  const out = json(r.stdout);
+  // The corrupt line is named first; the store also reports what it breaks after it.
+  assert.is(out.errors[0].line, 42);
+  assert.match(out.errors[0].message, /not valid JSON/);
+  assert.ok(readFileSync(bad).equals(before));
+  const human = run(['replay', bad]);
+  assert.is(human.code, 2);
+  assert.match(human.stdout, /line 42/);
+});
+
+test('a torn last line is reported, not fatal', () => {
+  const torn = join(dir, 'torn.ndjson');
+  writeFileSync(torn, readFileSync(LOG));
+  appendFileSync(torn, '{"stream":"eas-org-contoso","revision":99,"posi');
+  const before = readFileSync(torn);
+  const r = run(['replay', torn, '--json']);
+  assert.is(r.code, 0, r.stderr);
+  const out = json(r.stdout);
+  assert.ok(out.tornTail);
+  assert.equal(out.access, demoOut.access);
+  assert.ok(readFileSync(torn).equals(before), 'replay never writes');
+});
+
+test('plan on the shipped sample exports prints every device\'s access and reason and the commands', () => {
+  const r = run(['plan', '--exchange', 'get-mobiledevice.json', '--mailboxes', 'get-casmailbox.json', '--intune', 'managed-devices.json', '--policy', 'policy.json', '--groups', 'groups.json', '--at', '2026-11-26T08:00:00Z', '--json'], EXPORTS);
+  assert.is(r.code, 0, r.stderr);
+  const out = json(r.stdout);
+  assert.is(out.devices.length, 12);
+  assert.equal(out.summary, { allow: 5, block: 2, quarantine: 5 });
+  const by = Object.fromEntries(out.devices.map((d: any) => [d.deviceId, `${d.access}/${d.reason}`]));
+  assert.is(by.ApplC39GQ9UJDTDM, 'allow/compliant');
+  assert.is(by.BB2A61F0C7, 'allow/exchangeDeviceRule');
+  assert.is(by.ApplQ1W2E3R4T5Y6, 'quarantine/notEnrolled');
+  assert.is(by.androidc5501773190, 'quarantine/notTargeted');
+  assert.is(out.commands.length, 4);
+  assert.ok(out.commands.every((c: any) => typeof c.mailbox === 'string' && Array.isArray(c.allowedDeviceIds.add) && Array.isArray(c.blockedDeviceIds.remove)));
+  assert.ok(out.warnings.some((w: any) => w.kind === 'mappingConflict'));
+  const text = run(['plan', '--exchange', 'get-mobiledevice.json', '--mailboxes', 'get-casmailbox.json', '--intune', 'managed-devices.json', '--policy', 'policy.json', '--groups', 'groups.json', '--at', '2026-11-26T08:00:00Z'], EXPORTS);
+  assert.match(text.stdout, /notCompliant\s+androidc1597534862/);
+  assert.match(text.stdout, /Set-CasMailbox -Identity 'contoso.com\/Users\/Sean O''Brien'/);
+});
+
+test('plan --format powershell prints every value as a single-quoted literal', () => {
+  const r = run(['plan', '--exchange', 'get-mobiledevice.json', '--mailboxes', 'get-casmailbox.json', '--intune', 'managed-devices.json', '--policy', 'policy.json', '--groups', 'groups.json', '--at', '2026-11-26T08:00:00Z', '--format', 'powershell'], EXPORTS);
+  assert.is(r.code, 0);
+  const commands = r.stdout.split('\n').filter((l) => l.startsWith('Set-CasMailbox'));
+  assert.is(commands.length, 4);
+  assert.ok(commands.includes("Set-CasMailbox -Identity 'contoso.com/Users/Sean O''Brien' -ActiveSyncBlockedDeviceIDs @{Add='androidc1597534862'}"));
+});
+
+test('a malformed export is exit 2 naming the file and the field', () => {
+  const r = run(['plan', '--exchange', 'malformed/get-mobiledevice.json', '--mailboxes', 'get-casmailbox.json', '--intune', 'managed-devices.json', '--policy', 'policy.json', '--groups', 'groups.json'], EXPORTS);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /malformed\/get-mobiledevice\.json: \[\d+\]\.DeviceId/);
+  assert.is(r.stdout, '');
+});
+
+test('a policy with a typo is exit 2 naming the file and the path', () => {
+  const p = join(dir, 'policy.json');
+  writeFileSync(p, JSON.stringify({ enabled: true, includedGroups: ['g'], platformExceptions: [{ type: 'familly', name: 'X', access: 'allow' }] }));
+  const r = run(['plan', '--exchange', join(EXPORTS, 'get-mobiledevice.json'), '--mailboxes', join(EXPORTS, 'get-casmailbox.json'), '--intune', join(EXPORTS, 'managed-devices.json'), '--policy', p, '--groups', join(EXPORTS, 'groups.json')]);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /policy\.json: platformExceptions\[0\]\.type/);
+});
+
+test('a policy naming groups without --groups is a usage error', () => {
+  const r = run(['plan', '--exchange', 'get-mobiledevice.json', '--mailboxes', 'get-casmailbox.json', '--intune', 'managed-devices.json', '--policy', 'policy.json'], EXPORTS);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /--groups/);
+});
+
+test('every command answers --help, and unknown options are exit 2', () => {
+  for (const c of ['demo', 'plan', 'replay']) {
+    const r = run([c, '--help']);
+    assert.is(r.code, 0);
+    assert.match(r.stdout, new RegExp(`Usage: eas-sync ${c}`));
+  }
+  assert.is(run(['demo', '--devices', 'many']).code, 2);
+  assert.is(run(['replay', LOG, '--frobnicate']).code, 2);
+  assert.is(run(['frobnicate']).code, 2);
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.run();
