@@ -90,43 +90,47 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
       return { ...state, info: e.data };
     case 'ListsDriftDetected':
       return { ...state, lists: e.data.actual };
+    // The three hot events of a sync (one per device or mailbox) are folded by
+    // hand: measured at 50,000 devices, immer's drafts cost more than the rest of
+    // the fold. The rare ones below use immer.
     case 'PartnershipDiscovered':
-    case 'PartnershipUpdated':
-      return produce(state, (s) => {
-        const k = key(e.data.deviceId);
-        const prev = s.devices[k];
-        s.devices[k] = { ...e.data, decision: prev?.decision, owned: prev?.owned, notified: prev?.notified ?? false };
-      });
+    case 'PartnershipUpdated': {
+      const k = key(e.data.deviceId);
+      const prev = state.devices[k];
+      return { ...state, devices: { ...state.devices, [k]: { ...e.data, decision: prev?.decision, owned: prev?.owned, notified: prev?.notified ?? false } } };
+    }
     case 'PartnershipRemoved':
       return produce(state, (s) => { delete s.devices[key(e.data.deviceId)]; });
-    case 'AccessDecided':
-      return produce(state, (s) => {
-        const d = s.devices[key(e.data.deviceId)];
-        if (!d) return;
-        const { deviceId: _id, ...rest } = e.data;
-        // `at` comes from the envelope; the evolve of a decision keeps the sync's id.
-        (d as { decision?: DecisionState }).decision = { ...rest, at: (e as { at?: string }).at ?? '' };
-        if (e.data.access === 'allow' || !e.data.governed) d.notified = false;
-      });
+    case 'AccessDecided': {
+      const k = key(e.data.deviceId);
+      const d = state.devices[k];
+      if (!d) return state;
+      const { deviceId: _id, ...rest } = e.data;
+      // `at` comes from the envelope.
+      const decision: DecisionState = { ...rest, at: (e as { at?: string }).at ?? '' };
+      const notified = e.data.access === 'allow' || !e.data.governed ? false : d.notified;
+      return { ...state, devices: { ...state.devices, [k]: { ...d, decision, notified } } };
+    }
     case 'CommandIntended':
       if (e.data.command.kind !== 'setCasMailbox') return state;
       return { ...state, pending: { ...state.pending, [e.data.commandId]: e.data.command } };
-    case 'CommandSucceeded':
-      return produce(state, (s) => {
-        const c = s.pending[e.data.commandId];
-        if (!c) return;
-        delete s.pending[e.data.commandId];
-        s.lists = {
-          allowedDeviceIds: applyListChange(s.lists.allowedDeviceIds, c.allowedDeviceIds),
-          blockedDeviceIds: applyListChange(s.lists.blockedDeviceIds, c.blockedDeviceIds),
-        };
-        for (const id of [...c.allowedDeviceIds.remove, ...c.blockedDeviceIds.remove]) {
-          const d = s.devices[key(id)];
-          if (d) d.owned = undefined;
-        }
-        for (const id of c.allowedDeviceIds.add) { const d = s.devices[key(id)]; if (d) d.owned = 'allowed'; }
-        for (const id of c.blockedDeviceIds.add) { const d = s.devices[key(id)]; if (d) d.owned = 'blocked'; }
-      });
+    case 'CommandSucceeded': {
+      const c = state.pending[e.data.commandId];
+      if (!c) return state;
+      const { [e.data.commandId]: _done, ...pending } = state.pending;
+      const devices = { ...state.devices };
+      const own = (id: string, owned: DeviceState['owned']) => { const d = devices[key(id)]; if (d) devices[key(id)] = { ...d, owned }; };
+      for (const id of [...c.allowedDeviceIds.remove, ...c.blockedDeviceIds.remove]) own(id, undefined);
+      for (const id of c.allowedDeviceIds.add) own(id, 'allowed');
+      for (const id of c.blockedDeviceIds.add) own(id, 'blocked');
+      return {
+        ...state, pending, devices,
+        lists: {
+          allowedDeviceIds: applyListChange(state.lists.allowedDeviceIds, c.allowedDeviceIds),
+          blockedDeviceIds: applyListChange(state.lists.blockedDeviceIds, c.blockedDeviceIds),
+        },
+      };
+    }
     case 'CommandFailed':
       return produce(state, (s) => { delete s.pending[e.data.commandId]; });
     case 'NotificationSent':
