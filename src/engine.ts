@@ -13,6 +13,7 @@ import { orgStream, mailboxStream, type DomainEvent } from './events.js';
 import { decideConnector, nextSyncId, type SyncKind, type ConnectorState } from './connector.js';
 import { decideMailbox } from './mailbox.js';
 import { planMailboxes } from './plan.js';
+import { commandApplied } from './reconcile.js';
 import { renderNotification } from './notification.js';
 import { foldInto, loadOrgState, type Dated, type OrgState } from './state.js';
 
@@ -101,7 +102,6 @@ class EngineFailure extends Error {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const lc = (s: string) => s.toLowerCase();
 const errInfo = (e: { kind: string; message: string }) => ({ kind: e.kind, message: e.message });
 
 export function createEngine(o: EngineOptions): Engine {
@@ -233,28 +233,6 @@ export function createEngine(o: EngineOptions): Engine {
     };
   }
 
-  /** Whether a command's effect is visible in what Exchange reports now (crash reconciliation). */
-  function applied(command: ExchangeCommand, mailbox: CasMailbox | undefined, settings: OrgSettings, rules: readonly DeviceAccessRule[]): boolean {
-    const has = (list: readonly string[], id: string) => list.some((x) => lc(x) === lc(id));
-    switch (command.kind) {
-      case 'setCasMailbox':
-        if (!mailbox) return false;
-        return command.allowedDeviceIds.add.every((id) => has(mailbox.allowedDeviceIds, id))
-          && command.allowedDeviceIds.remove.every((id) => !has(mailbox.allowedDeviceIds, id))
-          && command.blockedDeviceIds.add.every((id) => has(mailbox.blockedDeviceIds, id))
-          && command.blockedDeviceIds.remove.every((id) => !has(mailbox.blockedDeviceIds, id));
-      case 'setOrgSettings':
-        return (command.defaultAccessLevel === undefined || command.defaultAccessLevel === settings.defaultAccessLevel)
-          && (command.userMailInsert === undefined || command.userMailInsert === (settings.userMailInsert ?? ''));
-      case 'newDeviceAccessRule':
-        return rules.some((r) => r.characteristic === command.characteristic && lc(r.queryString) === lc(command.queryString));
-      case 'setDeviceAccessRule':
-        return rules.some((r) => r.name === command.name && r.accessLevel === command.accessLevel);
-      case 'removeDeviceAccessRule':
-        return !rules.some((r) => r.name === command.name);
-    }
-  }
-
   async function runFullSync(): Promise<SyncReport> {
     const s = await load();
     const nowIso = () => iso(scheduler.now());
@@ -295,13 +273,13 @@ export function createEngine(o: EngineOptions): Engine {
       const l = m.get(stream); if (l) l.push(...evs); else m.set(stream, [...evs]);
     };
     for (const [commandId, command] of Object.entries(s.connector.pending)) {
-      const r = decideConnector({ type: 'RecordOrgCommandOutcome', commandId, reconciled: true, ...(applied(command, undefined, obs.settings, obs.rules) ? {} : { error: { kind: 'interrupted', message: 'not applied before the connector stopped' } }) }, s.connector);
+      const r = decideConnector({ type: 'RecordOrgCommandOutcome', commandId, reconciled: true, ...(commandApplied(command, undefined, obs.settings, obs.rules) ? {} : { error: { kind: 'interrupted', message: 'not applied before the connector stopped' } }) }, s.connector);
       if (!isLeft(r)) pushTo(first, org, r.right);
     }
     for (const [stream, ms] of s.mailboxes) {
       for (const [commandId, command] of Object.entries(ms.pending)) {
         const observed = observedMailboxes.get(stream);
-        const r = decideMailbox({ type: 'RecordCommandOutcome', commandId, reconciled: true, ...(applied(command, observed, obs.settings, obs.rules) ? {} : { error: { kind: 'interrupted', message: 'not applied before the connector stopped' } }) }, ms);
+        const r = decideMailbox({ type: 'RecordCommandOutcome', commandId, reconciled: true, ...(commandApplied(command, observed, obs.settings, obs.rules) ? {} : { error: { kind: 'interrupted', message: 'not applied before the connector stopped' } }) }, ms);
         if (!isLeft(r)) pushTo(first, stream, r.right);
       }
     }

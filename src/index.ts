@@ -16,3 +16,4 @@ export * from './state.js';
 export * from './engine.js';
 export * from '../projections/index.js';
 export * from './plan.js';
+export * from './reconcile.js';
