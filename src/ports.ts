@@ -14,6 +14,8 @@ export type ExchangeError =
   | { readonly kind: 'notFound'; readonly message: string }
   | { readonly kind: 'accessDenied'; readonly message: string }
   | { readonly kind: 'invalidOutput'; readonly message: string; readonly path?: string }
+  /** The remote session is unusable (broken, expired): open another and retry. */
+  | { readonly kind: 'sessionBroken'; readonly message: string }
   | { readonly kind: 'other'; readonly message: string };
 
 export interface MobileDeviceQuery {
@@ -35,9 +37,24 @@ export interface ExchangeGateway {
   getDeviceAccessRules(): Promise<Either<ExchangeError, DeviceAccessRule[]>>;
   getExchangeServers(): Promise<Either<ExchangeError, ExchangeServer[]>>;
   execute(command: ExchangeCommand): Promise<Either<ExchangeError, void>>;
+  /**
+   * Opens a remote PowerShell session on the current server (each counts against
+   * the account's PowerShellMaxConcurrency). When present, the engine runs its
+   * commands over sessions it opens, recycles and replaces itself.
+   */
+  openSession?(): Promise<Either<ExchangeError, ExchangeSession>>;
+  /** Points new calls and sessions at another Client Access server (CAS failover). */
+  switchServer?(fqdn: string): Promise<Either<ExchangeError, void>>;
   /** The server currently used (for status); optional. */
   currentServer?(): string | undefined;
   close?(): Promise<void>;
+}
+
+/** One remote PowerShell session (a runspace on one CAS). */
+export interface ExchangeSession {
+  readonly server?: string;
+  execute(command: ExchangeCommand): Promise<Either<ExchangeError, void>>;
+  close(): Promise<void>;
 }
 
 // ---------------------------------------------------------------- Intune

@@ -6,7 +6,7 @@ import type {
   CasMailbox, Characteristic, DeviceAccessRule, ExchangeAccessLevel, ExchangeServer, MobileDevice, OrgSettings,
   AccessLevel,
 } from '../../src/facts.js';
-import type { CasMailboxQuery, ExchangeError, ExchangeGateway, MobileDeviceQuery } from '../../src/ports.js';
+import type { CasMailboxQuery, ExchangeError, ExchangeGateway, ExchangeSession, MobileDeviceQuery } from '../../src/ports.js';
 import {
   cmdletOf, ruleName, type ExchangeCommand, type ListChange, type NewDeviceAccessRule, type RemoveDeviceAccessRule,
   type SetCasMailbox, type SetDeviceAccessRule, type SetOrgSettings,
@@ -37,6 +37,12 @@ export interface ExchangeCounters {
   throttled: number;
   /** Calls that ran and returned an error (injected or Exchange's own refusal). */
   failed: number;
+  /** Sessions opened, broken (used past the per-shell command limit), and most open at once. */
+  sessionsOpened: number;
+  sessionsBroken: number;
+  maxOpenSessions: number;
+  /** Calls refused by the user load quota. */
+  quotaRefusals: number;
 }
 
 export interface FailureOptions {
@@ -94,6 +100,10 @@ export interface SimulatedExchangeInit {
   readonly rules: readonly DeviceAccessRule[];
   readonly latencyMs?: number | Partial<Record<Cmdlet, number>>;
   readonly runspaces?: number;
+  /** Exchange's user load quota (PowerShellMaxCmdlets per PowerShellMaxCmdletsTimePeriod); none by default. */
+  readonly quota?: { readonly requests: number; readonly perMs: number };
+  /** A shell breaks after this many commands (the engine must recycle before). Default 1,000. */
+  readonly commandsPerShell?: number;
   readonly clock: () => number;
   readonly random: Random;
 }
@@ -168,6 +178,12 @@ export class SimulatedExchange implements ExchangeGateway {
   private readonly clock: () => number;
   private readonly random: Random;
   private inFlightCalls = 0;
+  private openSessions = 0;
+  private readonly servers = new Map<string, { name: string; up: boolean }>();
+  private current: string;
+  private readonly quota?: { readonly requests: number; readonly perMs: number };
+  private readonly quotaWindow: number[] = [];
+  private readonly commandsPerShell: number;
 
   constructor(init: SimulatedExchangeInit) {
     this.domain = init.domain;
@@ -177,10 +193,15 @@ export class SimulatedExchange implements ExchangeGateway {
     this.latency = typeof l === 'number' ? () => l : (c) => l[c] ?? 0;
     this.clock = init.clock;
     this.random = init.random;
+    this.quota = init.quota;
+    this.commandsPerShell = init.commandsPerShell ?? 1000;
+    for (const n of ['cas01', 'cas02']) this.servers.set(`${n}.${init.domain}`, { name: n.toUpperCase(), up: true });
+    this.current = `cas01.${init.domain}`;
     this.org = { ...init.orgSettings, adminMailRecipients: [...init.orgSettings.adminMailRecipients] };
     this.rules = init.rules.map(copyRule);
     this.counters = {
       commands: 0, reads: 0, maxConcurrent: 0, throttled: 0, failed: 0,
+      sessionsOpened: 0, sessionsBroken: 0, maxOpenSessions: 0, quotaRefusals: 0,
       byCmdlet: Object.fromEntries(CMDLETS.map((c) => [c, 0])),
     };
     const entries = init.mailboxes.map((rec) => this.indexMailbox(rec));
@@ -233,23 +254,88 @@ export class SimulatedExchange implements ExchangeGateway {
 
   getExchangeServers(): Promise<Either<ExchangeError, ExchangeServer[]>> {
     return this.call('Get-ExchangeServer', false, () => right([
-      { name: 'CAS01', fqdn: `cas01.${this.domain}`, isClientAccessServer: true, version: 'Version 15.2 (Build 1544.4)' },
-      { name: 'CAS02', fqdn: `cas02.${this.domain}`, isClientAccessServer: true, version: 'Version 15.2 (Build 1544.4)' },
+      ...[...this.servers].map(([fqdn, sv]) => ({ name: sv.name, fqdn, isClientAccessServer: true, version: 'Version 15.2 (Build 1544.4)' })),
       { name: 'EDGE01', fqdn: `edge01.${this.domain}`, isClientAccessServer: false, version: 'Version 15.2 (Build 1544.4)' },
     ]));
   }
 
-  currentServer(): string { return `cas01.${this.domain}`; }
+  currentServer(): string { return this.current; }
+
+  /** Points new calls and sessions at another CAS; refused while that server is down. */
+  switchServer(fqdn: string): Promise<Either<ExchangeError, void>> {
+    const sv = this.servers.get(fqdn.toLowerCase());
+    if (!sv) return Promise.resolve(left({ kind: 'connectionLost', message: `Connecting to remote server ${fqdn} failed: the server name cannot be resolved.` }));
+    if (!sv.up) return Promise.resolve(left(this.downError(fqdn)));
+    this.current = fqdn.toLowerCase();
+    return Promise.resolve(right(undefined));
+  }
+
+  /** Test control: a CAS stops answering (every call and session on it fails) or answers again. */
+  setServerUp(fqdn: string, up: boolean): void {
+    const sv = this.servers.get(fqdn.toLowerCase());
+    if (!sv) throw new Error(`no server ${fqdn}`);
+    sv.up = up;
+  }
+
+  /** Opens a remote session on the current server; each counts against the concurrent-shell limit. */
+  openSession(): Promise<Either<ExchangeError, ExchangeSession>> {
+    const server = this.current;
+    if (!this.servers.get(server)!.up) return Promise.resolve(left(this.downError(server)));
+    if (this.openSessions + this.inFlightCalls >= this.runspaces) {
+      this.counters.throttled++;
+      return Promise.resolve(left(this.shellLimitError()));
+    }
+    this.openSessions++;
+    this.counters.sessionsOpened++;
+    if (this.openSessions > this.counters.maxOpenSessions) this.counters.maxOpenSessions = this.openSessions;
+    let closed = false;
+    let commands = 0;
+    const session: ExchangeSession = {
+      server,
+      execute: (command) => {
+        if (closed) return Promise.resolve(left({ kind: 'sessionBroken', message: 'The session has been closed.' }));
+        if (!this.servers.get(server)!.up) return Promise.resolve(left(this.downError(server)));
+        if (++commands > this.commandsPerShell) {
+          this.counters.sessionsBroken++;
+          return Promise.resolve(left({ kind: 'sessionBroken', message: `The state of the current PowerShell instance is not valid for this operation: the session is Broken after ${this.commandsPerShell} commands.` }));
+        }
+        return this.runCommand(command, true);
+      },
+      close: () => {
+        if (!closed) { closed = true; this.openSessions--; }
+        return Promise.resolve();
+      },
+    };
+    return Promise.resolve(right(session));
+  }
+
+  get sessionsOpen(): number { return this.openSessions; }
+
+  private downError(fqdn: string): ExchangeError {
+    return { kind: 'connectionLost', message: `Connecting to remote server ${fqdn} failed with the following error message: WinRM cannot complete the operation. Verify that the specified computer name is valid.`, server: fqdn };
+  }
+
+  private shellLimitError(): ExchangeError {
+    return {
+      kind: 'throttled',
+      waitMs: 1000,
+      message: `The WS-Management service cannot process the request. This user is allowed a maximum number of ${this.runspaces} concurrent shells, which has been exceeded. Close existing shells or raise the quota for this user.`,
+    };
+  }
 
   async close(): Promise<void> { /* nothing to release */ }
 
   // ------------------------------------------------------------ gateway: commands
   execute(command: ExchangeCommand): Promise<Either<ExchangeError, void>> {
+    return this.runCommand(command, false);
+  }
+
+  private runCommand(command: ExchangeCommand, inSession: boolean): Promise<Either<ExchangeError, void>> {
     return this.call(cmdletOf(command) as Cmdlet, true, () => {
       const r = this.apply(command);
       if (!isLeft(r)) this.commandLog.push(copyCommand(command));
       return r;
-    });
+    }, inSession);
   }
 
   private apply(c: ExchangeCommand): Either<ExchangeError, void> {
@@ -480,16 +566,28 @@ export class SimulatedExchange implements ExchangeGateway {
 
   // ------------------------------------------------------------ internals
   /** Every call: runspace limit, counters, injected failures, latency. */
-  private call<A>(cmdlet: Cmdlet, isCommand: boolean, run: () => Either<ExchangeError, A>): Promise<Either<ExchangeError, A>> {
+  private call<A>(cmdlet: Cmdlet, isCommand: boolean, run: () => Either<ExchangeError, A>, inSession = false): Promise<Either<ExchangeError, A>> {
     const c = this.counters;
     c.byCmdlet[cmdlet] = (c.byCmdlet[cmdlet] ?? 0) + 1;
-    if (this.inFlightCalls >= this.runspaces) {
+    // A call outside a session opens a shell of its own for its duration.
+    if (!inSession && this.openSessions + this.inFlightCalls >= this.runspaces) {
       c.throttled++;
-      return Promise.resolve(left({
-        kind: 'throttled',
-        waitMs: 1000,
-        message: `The WS-Management service cannot process the request. This user is allowed a maximum number of ${this.runspaces} concurrent shells, which has been exceeded. Close existing shells or raise the quota for this user.`,
-      }));
+      return Promise.resolve(left(this.shellLimitError()));
+    }
+    if (!inSession && !this.servers.get(this.current)!.up) return Promise.resolve(left(this.downError(this.current)));
+    if (this.quota) {
+      const now = this.clock();
+      const w = this.quotaWindow;
+      while (w.length > 0 && w[0]! <= now - this.quota.perMs) w.shift();
+      if (w.length >= this.quota.requests) {
+        c.quotaRefusals++;
+        const waitMs = Math.max(1, w[0]! + this.quota.perMs - now);
+        return Promise.resolve(left({
+          kind: 'throttled', waitMs,
+          message: `The user load quota of ${this.quota.requests} requests per ${this.quota.perMs / 1000} seconds has been exceeded. Send future requests at a slower rate or raise the quota for this user. The next request from this user will not be approved for at least ${waitMs} milliseconds.`,
+        }));
+      }
+      w.push(now);
     }
     if (isCommand) c.commands++; else c.reads++;
     const failure = this.takeFailure(cmdlet);

@@ -31,6 +31,10 @@ export interface SimulationOptions {
   latencyMs?: number | Partial<Record<Cmdlet, number>>;
   /** The account's PowerShellMaxConcurrency, default 18. */
   runspaces?: number;
+  /** Exchange's user load quota: at most `requests` calls per `perMs` (none by default). */
+  quota?: { requests: number; perMs: number };
+  /** A shell breaks after this many commands; default 1,000. */
+  commandsPerShell?: number;
   /** Default 'contoso' (domain contoso.com). */
   organization?: string;
   /** "Now" in ms since the epoch; default fixed 2026-11-26T08:00:00Z. Grace deadlines are relative to it. */
@@ -67,6 +71,8 @@ export function simulateOrganization(o: SimulationOptions): Simulation {
     rules: g.rules,
     latencyMs: o.latencyMs,
     runspaces: o.runspaces,
+    quota: o.quota,
+    commandsPerShell: o.commandsPerShell,
     clock,
     random: g.random,
   });
