@@ -23,11 +23,17 @@ export interface ConnectorState {
   readonly lastSuccessful: { readonly full?: string; readonly quick?: string };
   readonly lastError?: { readonly message: string; readonly at: string };
   readonly servers: readonly string[];
+  /** The CAS in use, as last recorded. */
+  readonly cas?: string;
+  /** The latest FirstSyncTime seen by a completed sync (quick sync watermark). */
+  readonly watermark?: string;
+  /** Grandfathering happened (it happens once, before the first restrictive default). */
+  readonly grandfathered: boolean;
   readonly pending: Readonly<Record<string, ExchangeCommand>>;
 }
 
 export const initialConnectorState: ConnectorState = {
-  status: 'none', syncs: 0, lastSuccessful: {}, servers: [], pending: {},
+  status: 'none', syncs: 0, lastSuccessful: {}, servers: [], grandfathered: false, pending: {},
 };
 
 type At = { readonly at?: string };
@@ -45,6 +51,7 @@ export function evolveConnector(s: ConnectorState, e: DomainEvent & At): Connect
       const lastSuccessful = e.data.success ? { ...s.lastSuccessful, [e.data.kind]: at } : s.lastSuccessful;
       return {
         ...s, current: undefined, status: 'connected', lastSuccessful,
+        ...(e.data.watermark !== undefined ? { watermark: e.data.watermark } : {}),
         lastSync: { syncId: e.data.syncId, kind: e.data.kind, at, success: e.data.success },
         lastError: e.data.success ? s.lastError : { message: `sync ${e.data.syncId}: ${e.data.commands.failed} command(s) failed`, at },
       };
@@ -57,6 +64,10 @@ export function evolveConnector(s: ConnectorState, e: DomainEvent & At): Connect
       };
     case 'CasServersDiscovered':
       return { ...s, servers: e.data.servers };
+    case 'CasSwitched':
+      return { ...s, cas: e.data.to };
+    case 'GrandfatheringApplied':
+      return { ...s, grandfathered: true };
     case 'CommandIntended':
       if (e.data.command.kind === 'setCasMailbox') return s;
       return { ...s, pending: { ...s.pending, [e.data.commandId]: e.data.command as ExchangeCommand } };

@@ -84,15 +84,23 @@ export const eventCodecs = {
   ConnectorRegistered: t.type({ connectorId: str, organization: str }),
   PolicyChanged: t.type({ revision: t.number, policy: PolicyDocumentC }),
   SyncStarted: t.type({ syncId: str, kind: SyncKind }),
-  SyncCompleted: t.type({
-    syncId: str, kind: SyncKind, success: t.boolean,
-    devices: t.number, commands: t.type({ succeeded: t.number, failed: t.number }),
-    access: t.type({ allow: t.number, block: t.number, quarantine: t.number }),
-    warnings: t.number,
-  }),
+  SyncCompleted: t.intersection([
+    t.type({
+      syncId: str, kind: SyncKind, success: t.boolean,
+      devices: t.number, commands: t.type({ succeeded: t.number, failed: t.number }),
+      access: t.type({ allow: t.number, block: t.number, quarantine: t.number }),
+      warnings: t.number,
+    }),
+    /** The latest FirstSyncTime known: the next quick sync looks for partnerships after it. */
+    opt({ watermark: str }),
+  ]),
   SyncFailed: t.type({ syncId: str, kind: SyncKind, error: ErrorInfo }),
   OrgDriftDetected: t.type({ syncId: str, field: str, expected: t.unknown, actual: t.unknown }),
   CasServersDiscovered: t.type({ servers: strs }),
+  /** The engine moved to another Client Access server (failover, or back to the primary). */
+  CasSwitched: t.type({ syncId: str, from: str, to: str, reason: str }),
+  /** The first restrictive DefaultAccessLevel: not-governed devices Exchange allowed were kept allowed. */
+  GrandfatheringApplied: t.type({ syncId: str, devices: t.number }),
   // --- mailbox streams: eas-mailbox-<org>-<mailbox identity>
   MailboxDiscovered: t.intersection([
     t.type({ ...MailboxInfo, allowedDeviceIds: strs, blockedDeviceIds: strs }), opt(MailboxInfoOpt),
@@ -106,6 +114,7 @@ export const eventCodecs = {
   PartnershipDiscovered: PartnershipFields,
   PartnershipUpdated: PartnershipFields,
   PartnershipRemoved: t.type({ deviceId: str }),
+  DeviceGrandfathered: t.type({ syncId: str, deviceId: str }),
   AccessDecided: t.type({
     syncId: str, deviceId: str, access: Access, reason: ReasonC, governed: t.boolean,
     policyRevision: t.number, facts: DecisionFactsC,
@@ -213,16 +222,19 @@ const fastChecks: { readonly [K in EventType]?: Check } = {
   SyncCompleted: (u) => isRec(u) && isStr(u.syncId) && isKind(u.kind) && isBool(u.success) && isNum(u.devices)
     && isRec(u.commands) && isNum(u.commands.succeeded) && isNum(u.commands.failed)
     && isRec(u.access) && isNum(u.access.allow) && isNum(u.access.block) && isNum(u.access.quarantine)
-    && isNum(u.warnings),
+    && isNum(u.warnings) && optStr(u.watermark),
   SyncFailed: (u) => isRec(u) && isStr(u.syncId) && isKind(u.kind) && isError(u.error),
   OrgDriftDetected: (u) => isRec(u) && isStr(u.syncId) && isStr(u.field),
   CasServersDiscovered: (u) => isRec(u) && isStrs(u.servers),
+  CasSwitched: (u) => isRec(u) && isStr(u.syncId) && isStr(u.from) && isStr(u.to) && isStr(u.reason),
+  GrandfatheringApplied: (u) => isRec(u) && isStr(u.syncId) && isNum(u.devices),
   MailboxDiscovered: (u) => isRec(u) && isMailboxInfo(u) && isStrs(u.allowedDeviceIds) && isStrs(u.blockedDeviceIds),
   MailboxUpdated: (u) => isRec(u) && isMailboxInfo(u),
   ListsDriftDetected: (u) => isRec(u) && isStr(u.syncId) && isLists(u.expected) && isLists(u.actual),
   PartnershipDiscovered: isPartnership,
   PartnershipUpdated: isPartnership,
   PartnershipRemoved: (u) => isRec(u) && isStr(u.deviceId),
+  DeviceGrandfathered: (u) => isRec(u) && isStr(u.syncId) && isStr(u.deviceId),
   AccessDecided: (u) => isRec(u) && isStr(u.syncId) && isStr(u.deviceId) && isAccess(u.access) && isReason(u.reason)
     && isBool(u.governed) && isNum(u.policyRevision) && isFacts(u.facts),
   NotificationSent: (u) => isRec(u) && isStr(u.deviceId) && isStr(u.to) && isReason(u.reason),

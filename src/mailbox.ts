@@ -3,7 +3,8 @@
 // consistency boundary: Exchange enforces per mailbox, so does this aggregate.
 import { produce, setAutoFreeze } from 'immer';
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
-import type { AccessLevel, CasMailbox, MobileDevice } from './facts.js';
+import type { AccessLevel, CasMailbox, DeviceAccessRule, MobileDevice, OrgSettings } from './facts.js';
+import { evaluateExchange } from './exchange-evaluation.js';
 import type { SetCasMailbox } from './commands.js';
 import type { Policy } from './policy.js';
 import { decideAccess, type Decision, type DeviceContext } from './access.js';
@@ -39,6 +40,8 @@ export interface DeviceState {
   readonly owned?: 'allowed' | 'blocked';
   /** A notification was sent in the current restricted episode. */
   readonly notified: boolean;
+  /** Kept allowed before the org default first became restrictive: the entry is the user's, not the engine's. */
+  readonly grandfathered?: boolean;
 }
 
 export interface MailboxInfo {
@@ -97,7 +100,7 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
     case 'PartnershipUpdated': {
       const k = key(e.data.deviceId);
       const prev = state.devices[k];
-      return { ...state, devices: { ...state.devices, [k]: { ...e.data, decision: prev?.decision, owned: prev?.owned, notified: prev?.notified ?? false } } };
+      return { ...state, devices: { ...state.devices, [k]: { ...e.data, decision: prev?.decision, owned: prev?.owned, notified: prev?.notified ?? false, ...(prev?.grandfathered ? { grandfathered: true } : {}) } } };
     }
     case 'PartnershipRemoved':
       return produce(state, (s) => { delete s.devices[key(e.data.deviceId)]; });
@@ -121,7 +124,7 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
       const devices = { ...state.devices };
       const own = (id: string, owned: DeviceState['owned']) => { const d = devices[key(id)]; if (d) devices[key(id)] = { ...d, owned }; };
       for (const id of [...c.allowedDeviceIds.remove, ...c.blockedDeviceIds.remove]) own(id, undefined);
-      for (const id of c.allowedDeviceIds.add) own(id, 'allowed');
+      for (const id of c.allowedDeviceIds.add) if (!devices[key(id)]?.grandfathered) own(id, 'allowed');
       for (const id of c.blockedDeviceIds.add) own(id, 'blocked');
       return {
         ...state, pending, devices,
@@ -133,6 +136,11 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
     }
     case 'CommandFailed':
       return produce(state, (s) => { delete s.pending[e.data.commandId]; });
+    case 'DeviceGrandfathered': {
+      const k = key(e.data.deviceId);
+      const d = state.devices[k];
+      return d ? { ...state, devices: { ...state.devices, [k]: { ...d, grandfathered: true } } } : state;
+    }
     case 'NotificationSent':
       return produce(state, (s) => { const d = s.devices[key(e.data.deviceId)]; if (d) d.notified = true; });
     default:
@@ -156,6 +164,12 @@ export interface ReconcileMailbox {
   readonly complete: boolean;
   /** Group and mapping facts per lower-cased DeviceId (partnerships without one keep their last facts). */
   readonly contexts: ReadonlyMap<string, Omit<DeviceContext, 'device' | 'activeSyncEnabled'>>;
+  /**
+   * Set when this sync first makes the org default restrictive: Exchange's
+   * settings before the change. Devices the engine does not govern that these
+   * allow, and the policy's settings would not, are added to the allowed list.
+   */
+  readonly grandfather?: { readonly org: Pick<OrgSettings, 'defaultAccessLevel'>; readonly rules: readonly DeviceAccessRule[] };
 }
 
 export interface RecordCommandOutcome {
@@ -314,6 +328,17 @@ function reconcile(state: MailboxState, c: ReconcileMailbox): MailboxPlan {
   }
   // Entries the engine wrote for devices it no longer governs (or that are gone) are released.
   for (const d of ungoverned) if (d.owned) released.push(d.deviceId);
+  if (c.grandfather) {
+    for (const d of ungoverned) {
+      if (d.owned || d.grandfathered || entries(lists.allowedDeviceIds, d.deviceId).length > 0) continue;
+      const before = evaluateExchange(d as unknown as MobileDevice, { activeSyncEnabled, ...lists }, c.grandfather.org, c.grandfather.rules);
+      const after = decideOne(d, lists);
+      if (before.access === 'allow' && after && after.access !== 'allow') {
+        add.allowed.push(d.deviceId);
+        events.push(event('DeviceGrandfathered', { syncId: c.syncId, deviceId: d.deviceId }));
+      }
+    }
+  }
   for (const id of released) {
     const owned = (present.get(key(id)) ?? state.devices[key(id)])?.owned;
     if (owned === 'allowed') remove.allowed.push(...entries(lists.allowedDeviceIds, id));

@@ -5,7 +5,7 @@ import type { SetCasMailbox } from './commands.js';
 import type { Policy } from './policy.js';
 import type { DeviceContext, Decision } from './access.js';
 import { mailboxStream, type DomainEvent } from './events.js';
-import { decideMailbox, initialMailboxState, needsNotification, type DeviceState, type MailboxState } from './mailbox.js';
+import { decideMailbox, initialMailboxState, needsNotification, type DeviceState, type MailboxState, type ReconcileMailbox } from './mailbox.js';
 import { ManagedDeviceIndex } from './mapping.js';
 import { MailboxIndex, userAddresses } from './identity.js';
 
@@ -54,6 +54,13 @@ export function planMailboxes(args: {
   readonly observations: MailboxObservations;
   /** Current mailbox states by stream (empty for an offline plan). */
   readonly state?: ReadonlyMap<string, MailboxState>;
+  /**
+   * Full (default): the observations are every partnership; mailboxes absent from
+   * them lost their partnerships. Quick: only the observed mailboxes are looked
+   * at, and only the observed partnerships are decided again.
+   */
+  readonly complete?: boolean;
+  readonly grandfather?: ReconcileMailbox['grandfather'];
   readonly onProgress?: (done: number, total: number) => void;
 }): MailboxesPlan {
   const { organization, syncId, policy, observations: obs } = args;
@@ -79,7 +86,8 @@ export function planMailboxes(args: {
   const events = new Map<string, DomainEvent[]>();
   const commands: MailboxesPlan['commands'] = [];
   const devices: PlannedDevice[] = [];
-  const streams = new Set<string>([...byMailbox.keys(), ...state.keys()]);
+  const complete = args.complete ?? true;
+  const streams = new Set<string>(complete ? [...byMailbox.keys(), ...state.keys()] : byMailbox.keys());
   let k = 0;
   let done = 0;
   for (const stream of streams) {
@@ -103,7 +111,8 @@ export function planMailboxes(args: {
     const commandId = `${syncId}/${k++}`;
     const plan = decideMailbox({
       type: 'ReconcileMailbox', syncId, commandId, atMs: args.atMs, policy, policyRevision: args.policyRevision,
-      mailbox: entry?.mailbox, partnerships: entry?.devices ?? [], complete: true, contexts,
+      mailbox: entry?.mailbox, partnerships: entry?.devices ?? [], complete, contexts,
+      ...(args.grandfather ? { grandfather: args.grandfather } : {}),
     }, ms ?? initialMailboxState);
     if (plan.events.length > 0) events.set(stream, plan.events);
     if (plan.command) commands.push({ stream, commandId, command: plan.command });

@@ -128,7 +128,7 @@ test('intents left without an outcome by a crash are reconciled from Exchange\'s
   const sim = simulateOrganization({ devices: 300, seed: 3, clock: () => NOW });
   const store = memoryStore();
   // First connector: the lost responses mean the commands were applied but never acknowledged.
-  sim.exchange.failNext(3, { kind: 'connectionLost', message: 'connection reset' }, { cmdlet: 'Set-CasMailbox', applied: true });
+  sim.exchange.failNext(3, { kind: 'other', message: 'the response was lost' }, { cmdlet: 'Set-CasMailbox', applied: true });
   const first = setup(0, 0, { sim, store, parallelism: 1 }).engine;
   const r1 = await first.fullSync();
   assert.is(r1.commands.failed, 3);

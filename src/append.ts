@@ -1,0 +1,93 @@
+// Appending for the engine: several streams in one store call (one fsync on the
+// embedded log), each with its expected revision; appended events are folded
+// into the state only once they are durable.
+import { isLeft } from 'fp-ts/lib/Either.js';
+import type { AppendRequest, EventStore, StoreError } from './ports.js';
+import type { DomainEvent } from './events.js';
+import { foldInto, type Dated, type OrgState } from './state.js';
+
+export type EngineError =
+  | { readonly kind: 'store'; readonly error: StoreError; readonly message: string }
+  | { readonly kind: 'invalidLog'; readonly message: string }
+  | { readonly kind: 'fenced'; readonly message: string };
+
+/** Thrown inside a sync when the log cannot be read or written; turned into a report at the edge. */
+export class EngineFailure extends Error {
+  constructor(readonly error: EngineError) { super(error.message); }
+}
+
+export type Batch = Map<string, DomainEvent[]>;
+
+export function pushTo(batch: Batch, stream: string, events: readonly DomainEvent[]): void {
+  if (events.length === 0) return;
+  const l = batch.get(stream);
+  if (l) l.push(...events); else batch.set(stream, [...events]);
+}
+
+export interface Appender {
+  append(batch: Batch, at: string): Promise<number>;
+}
+
+export function createAppender(
+  store: EventStore,
+  state: () => OrgState,
+  meta: Readonly<Record<string, unknown>>,
+  onStep?: (step: 'append') => Promise<void> | void,
+): Appender {
+  return {
+    async append(batch, at) {
+      const s = state();
+      const requests: AppendRequest[] = [];
+      for (const [stream, events] of batch) {
+        if (events.length === 0) continue;
+        requests.push({ stream, expected: s.revisions.get(stream) ?? 'noStream', events: events.map((e) => ({ type: e.type, data: e.data, at, meta })) });
+      }
+      if (requests.length === 0) return 0;
+      const r = await store.append(requests);
+      if (isLeft(r)) {
+        const e = r.left;
+        const message = e.kind === 'conflict'
+          ? `another writer appended to ${e.stream} (expected revision ${String(e.expected)}, found ${String(e.actual)}): another connector has taken over this organization, so this one stops`
+          : `cannot append to the log: ${e.message}`;
+        throw new EngineFailure({ kind: 'store', error: e, message });
+      }
+      let n = 0;
+      r.right.forEach((res, i) => {
+        const req = requests[i]!;
+        foldInto(s, req.stream, req.events.map((e) => ({ type: e.type, data: e.data, at: e.at }) as Dated), res.revision);
+        n += req.events.length;
+      });
+      await onStep?.('append');
+      return n;
+    },
+  };
+}
+
+/** Group commit: events added while a write is in flight go out together in the next one. */
+export function groupCommitter(appender: Appender, now: () => string) {
+  let buffer: Batch = new Map();
+  let flushing: Promise<void> = Promise.resolve();
+  let written = 0;
+  let failure: unknown;
+  const flush = (): Promise<void> => {
+    flushing = flushing.then(async () => {
+      if (buffer.size === 0 || failure) return;
+      const b = buffer;
+      buffer = new Map();
+      try { written += await appender.append(b, now()); } catch (err) { failure = err; }
+    });
+    return flushing;
+  };
+  return {
+    add(stream: string, events: readonly DomainEvent[]) {
+      pushTo(buffer, stream, events);
+      void flush();
+    },
+    async drain(): Promise<number> {
+      await flush();
+      await flushing;
+      if (failure) throw failure;
+      return written;
+    },
+  };
+}

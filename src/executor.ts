@@ -1,0 +1,145 @@
+// Runs Exchange commands with bounded parallelism over remote sessions:
+// at most min(parallelism, PowerShellMaxConcurrency − 2) sessions, each
+// recycled before 1,000 commands or 15 minutes; a throttled command waits the
+// time Exchange names and is retried (it never fails the sync for that); a
+// broken session is replaced; a lost connection fails over to another CAS.
+import { isLeft, left, type Either } from 'fp-ts/lib/Either.js';
+import type { SchedulerLike } from 'rxjs';
+import type { ExchangeError, ExchangeGateway, ExchangeSession } from './ports.js';
+import type { ExchangeCommand } from './commands.js';
+import type { CasFailover } from './failover.js';
+
+export interface ExecutorOptions {
+  readonly exchange: ExchangeGateway;
+  readonly scheduler: SchedulerLike;
+  readonly now: () => number;
+  readonly failover: CasFailover;
+  readonly parallelism: number;
+  /** The account's PowerShellMaxConcurrency (default 18); two shells are left for admins. */
+  readonly maxConcurrency?: number;
+  readonly recycleAfterCommands?: number;
+  readonly recycleAfterMs?: number;
+  /** Give up on a command after this many throttle waits (default 100). */
+  readonly maxThrottleWaits?: number;
+  /** Called before and after each command (crash-test hooks); may delay. */
+  readonly onStep?: (step: 'beforeCommand' | 'afterCommand', commandId: string) => Promise<void> | void;
+}
+
+export interface ExecutionCounters {
+  throttleWaits: number;
+  throttleWaitMs: number;
+  sessionsOpened: number;
+  sessionsRecycled: number;
+  sessionsReplaced: number;
+}
+
+export interface WorkItem {
+  readonly commandId: string;
+  readonly command: ExchangeCommand;
+}
+
+export const sessionCount = (parallelism: number, maxConcurrency = 18) =>
+  Math.max(1, Math.min(parallelism, maxConcurrency - 2));
+
+export function createExecutor(o: ExecutorOptions) {
+  const recycleAfterCommands = o.recycleAfterCommands ?? 990;
+  const recycleAfterMs = o.recycleAfterMs ?? 14 * 60_000;
+  const maxWaits = o.maxThrottleWaits ?? 100;
+  const counters: ExecutionCounters = { throttleWaits: 0, throttleWaitMs: 0, sessionsOpened: 0, sessionsRecycled: 0, sessionsReplaced: 0 };
+  const wait = (ms: number) => new Promise<void>((res) => { o.scheduler.schedule(() => res(), ms); });
+
+  interface Lane { session?: ExchangeSession; commands: number; openedAt: number }
+
+  async function openLane(lane: Lane): Promise<Either<ExchangeError, ExchangeSession>> {
+    for (let waits = 0; ; waits++) {
+      const r = await o.exchange.openSession!();
+      if (!isLeft(r)) {
+        counters.sessionsOpened++;
+        lane.session = r.right; lane.commands = 0; lane.openedAt = o.now();
+        return r;
+      }
+      if (r.left.kind === 'throttled' && waits < maxWaits) { counters.throttleWaits++; counters.throttleWaitMs += r.left.waitMs; await wait(r.left.waitMs); continue; }
+      if (r.left.kind === 'connectionLost' && (await o.failover.recover(r.left.server ?? o.failover.current, r.left.message))) continue;
+      return r;
+    }
+  }
+
+  async function closeLane(lane: Lane): Promise<void> {
+    const s = lane.session;
+    lane.session = undefined;
+    if (s) await s.close();
+  }
+
+  /** One command on a lane (or on the gateway when it has no sessions), with every retry. */
+  async function runOne(lane: Lane | undefined, item: WorkItem): Promise<Either<ExchangeError, void>> {
+    let waits = 0;
+    let failovers = 0;
+    for (;;) {
+      let r: Either<ExchangeError, void>;
+      if (lane) {
+        if (lane.session && (lane.commands >= recycleAfterCommands || o.now() - lane.openedAt >= recycleAfterMs)) {
+          counters.sessionsRecycled++;
+          await closeLane(lane);
+        }
+        if (!lane.session) {
+          const opened = await openLane(lane);
+          if (isLeft(opened)) return left(opened.left);
+        }
+        lane.commands++;
+        r = await lane.session!.execute(item.command);
+      } else {
+        r = await o.exchange.execute(item.command);
+      }
+      if (!isLeft(r)) return r;
+      const e = r.left;
+      if (e.kind === 'throttled' && waits < maxWaits) {
+        waits++; counters.throttleWaits++; counters.throttleWaitMs += e.waitMs;
+        await wait(e.waitMs);
+        continue;
+      }
+      if (e.kind === 'sessionBroken' && lane) {
+        counters.sessionsReplaced++;
+        await closeLane(lane);
+        continue;
+      }
+      if (e.kind === 'connectionLost' && failovers < 3) {
+        const failed = lane?.session?.server ?? e.server ?? o.failover.current;
+        if (lane) await closeLane(lane);
+        if (await o.failover.recover(failed, e.message)) { failovers++; continue; }
+      }
+      return r;
+    }
+  }
+
+  /**
+   * Runs `items` over the lanes; `onResult` is called as each finishes. Once a
+   * connection is lost for good, the remaining items are not attempted: they
+   * are reported with the same error, so every intent gets its outcome.
+   */
+  async function run(items: readonly WorkItem[], onResult: (item: WorkItem, r: Either<ExchangeError, void>) => void): Promise<{ disconnected?: ExchangeError }> {
+    let next = 0;
+    let disconnected: ExchangeError | undefined;
+    const useSessions = typeof o.exchange.openSession === 'function';
+    const lanes = Math.min(items.length, useSessions ? sessionCount(o.parallelism, o.maxConcurrency) : Math.max(1, o.parallelism));
+    const worker = async () => {
+      const lane: Lane | undefined = useSessions ? { commands: 0, openedAt: 0 } : undefined;
+      try {
+        while (next < items.length) {
+          const item = items[next++]!;
+          if (disconnected) { onResult(item, left(disconnected)); continue; }
+          await o.onStep?.('beforeCommand', item.commandId);
+          const r = await runOne(lane, item);
+          if (isLeft(r) && r.left.kind === 'connectionLost') disconnected = r.left;
+          onResult(item, r);
+          await o.onStep?.('afterCommand', item.commandId);
+        }
+      } finally {
+        if (lane) await closeLane(lane);
+      }
+    };
+    await Promise.all(Array.from({ length: lanes }, worker));
+    return disconnected ? { disconnected } : {};
+  }
+
+  return { run, counters };
+}
