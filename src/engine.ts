@@ -218,10 +218,12 @@ export function createEngine(o: EngineOptions): Engine {
     const waiters = kind === 'full' ? [...pending.full, ...pending.quick] : pending.quick;
     pending = kind === 'full' ? { full: [], quick: [] } : { full: pending.full, quick: [] };
     running = true;
+    // The queue is free before the waiters hear back, so a request made on
+    // hearing back is queued behind nothing.
     runOne(kind).then(
-      (r) => { for (const w of waiters) w.resolve(r); },
-      (e: unknown) => { for (const w of waiters) w.reject(e); },
-    ).finally(() => { running = false; pump(); });
+      (r) => { running = false; for (const w of waiters) w.resolve(r); pump(); },
+      (e: unknown) => { running = false; for (const w of waiters) w.reject(e); pump(); },
+    );
   }
 
   function requestSync(kind: SyncKind): Promise<SyncReport> {
