@@ -29,6 +29,8 @@ export interface PlannedDevice {
   readonly decision: Decision;
   readonly mailbox?: CasMailbox;
   readonly notify: boolean;
+  /** Decided from fresh facts in this sync (a quick sync keeps the others' last decision). */
+  readonly fresh: boolean;
 }
 
 export interface MailboxesPlan {
@@ -117,7 +119,7 @@ export function planMailboxes(args: {
     if (plan.events.length > 0) events.set(stream, plan.events);
     if (plan.command) commands.push({ stream, commandId, command: plan.command });
     for (const { device, decision } of plan.decisions) {
-      devices.push({ stream, device, decision, mailbox: entry?.mailbox, notify: needsNotification(device, decision) });
+      devices.push({ stream, device, decision, mailbox: entry?.mailbox, notify: needsNotification(device, decision), fresh: contexts.has(device.deviceId.toLowerCase()) });
     }
     if (args.onProgress && done % 1000 === 0) args.onProgress(done, streams.size);
   }

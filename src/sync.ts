@@ -285,24 +285,25 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
 
   // ---------------------------------------------------------------- notify
   const notifications = { sent: 0, failed: 0 };
+  const decided = mplan.devices.filter((d) => d.fresh);
   const toNotify = ctx.notifier && ctx.policy.notification.enabled
-    ? mplan.devices.filter((d) => d.notify && !failedStreams.has(d.stream) && d.mailbox)
+    ? decided.filter((d) => d.notify && !failedStreams.has(d.stream) && d.mailbox)
     : [];
   if (toNotify.length > 0) await notify(toNotify, notifications);
 
   const access = { allow: 0, block: 0, quarantine: 0 };
-  for (const d of mplan.devices) access[d.decision.access]++;
+  for (const d of decided) access[d.decision.access]++;
   const success = failed === 0;
   const watermark = maxFirstSync(ctx.state());
   const completed = decideConnector({ type: 'CompleteSync', data: {
-    syncId, kind, success, devices: mplan.devices.length, commands: { succeeded, failed }, access, warnings: warnings.length,
+    syncId, kind, success, devices: decided.length, commands: { succeeded, failed }, access, warnings: warnings.length,
     ...(watermark ? { watermark } : {}),
   } }, ctx.state().connector);
   if (isLeft(completed)) throw new Error(completed.left.message);
   eventsAppended += await ctx.appender.append(new Map([[org, completed.right]]), nowIso());
   ctx.emitStatus();
   progress('done', 1, 1);
-  return report(success, { devices: mplan.devices.length, mailboxes: mplan.mailboxes, access }, { succeeded, failed, issued: work.length, counters, decisionsChanged, drift, notifications, grandfathered });
+  return report(success, { devices: decided.length, mailboxes: mplan.mailboxes, access }, { succeeded, failed, issued: work.length, counters, decisionsChanged, drift, notifications, grandfathered });
 
   // ---------------------------------------------------------------- helpers
   function report(
@@ -359,7 +360,10 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
     const changed = get(md);
     const groups = get(g);
     if (!ctx.caches.managed || !intuneSince) ctx.caches.managed = new Map();
-    for (const m of changed) ctx.caches.managed.set(m.id, m);
+    const cache = ctx.caches.managed;
+    // Only a change that can alter a decision makes a device affected (check-ins alone do not).
+    const really = changed.filter((m) => { const prev = cache.get(m.id); return !prev || !sameManaged(prev, m); });
+    for (const m of changed) cache.set(m.id, m);
 
     // Which known partnerships are affected, by stream.
     const streamOfDevice = new Map<string, string>();
@@ -368,7 +372,7 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
     const mark = (stream: string, k: string) => { const set = affected.get(stream); if (set) set.add(k); else affected.set(stream, new Set([k])); };
     const fresh: MobileDevice[] = [];
     for (const dev of get(d)) if (!streamOfDevice.has(lc(dev.deviceId))) fresh.push(dev);
-    for (const m of changed) {
+    for (const m of really) {
       if (!m.easDeviceId) continue;
       const stream = streamOfDevice.get(lc(m.easDeviceId));
       if (stream) mark(stream, lc(m.easDeviceId));
@@ -384,7 +388,7 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
         if (now.included.length !== f.groups.included.length || now.excluded.length !== f.groups.excluded.length
           || now.included.some((x) => !f.groups.included.includes(x)) || now.excluded.some((x) => !f.groups.excluded.includes(x))) { mark(stream, k); continue; }
         // A grace period that has run out since the decision.
-        if (dec.access === 'allow' && f.intune?.complianceState === 'inGracePeriod' && f.intune.graceDeadline !== undefined && Date.parse(f.intune.graceDeadline) <= startedMs) mark(stream, k);
+        if (dec.governed && dec.access === 'allow' && f.intune?.complianceState === 'inGracePeriod' && f.intune.graceDeadline !== undefined && Date.parse(f.intune.graceDeadline) <= startedMs) mark(stream, k);
       }
       if (Object.keys(ms.pending).length > 0 && !affected.has(stream)) affected.set(stream, new Set());
     }
@@ -411,6 +415,11 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
     return { devices, mailboxes, groups, ...(settings ? { settings } : {}), ...(rules ? { rules } : {}) };
   }
 }
+
+const sameManaged = (a: ManagedDevice, b: ManagedDevice) =>
+  a.easDeviceId === b.easDeviceId && a.userPrincipalName === b.userPrincipalName && a.emailAddress === b.emailAddress
+  && a.complianceState === b.complianceState && a.managementAgent === b.managementAgent
+  && a.complianceGracePeriodExpirationDateTime === b.complianceGracePeriodExpirationDateTime;
 
 /** The latest FirstSyncTime among known partnerships: the next quick sync's watermark. */
 function maxFirstSync(s: OrgState): string | undefined {
