@@ -118,7 +118,10 @@ export function createEngine(o: EngineOptions): Engine {
   let fenced: EngineError | undefined;
   const caches: SyncCaches = {};
   const switches: CasSwitch[] = [];
-  const failover = new CasFailover(o.exchange, o.casFailover ?? true, (sw) => { switches.push(sw); metrics.casSwitches++; });
+  const failover = new CasFailover(
+    o.exchange, o.casFailover ?? true, (sw) => { switches.push(sw); metrics.casSwitches++; },
+    (ms) => new Promise<void>((res) => { scheduler.schedule(() => res(), ms); }),
+  );
   const appender = createAppender(o.store, () => state!, { schema: 1, connectorId }, o.onStep ? (step) => o.onStep!(step) : undefined);
   const metrics: EngineMetrics = {
     syncs: { full: { succeeded: 0, failed: 0 }, quick: { succeeded: 0, failed: 0 } },

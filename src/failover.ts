@@ -21,6 +21,9 @@ export class CasFailover {
     private readonly gateway: ExchangeGateway,
     private readonly enabled: boolean,
     private readonly onSwitch: (s: CasSwitch) => void,
+    /** Waits before retrying a throttled read (the time Exchange names). */
+    private readonly wait: (ms: number) => Promise<void> = () => Promise.resolve(),
+    private readonly maxThrottleWaits = 100,
   ) {
     this.primary = gateway.currentServer?.();
   }
@@ -71,11 +74,15 @@ export class CasFailover {
     if (!isLeft(r)) this.onSwitch({ from: now, to: this.primary, reason: 'primary answers again' });
   }
 
-  /** Runs a read, failing over and retrying while other servers answer. */
+  /** Runs a read: waits out throttling, fails over and retries while other servers answer. */
   async read<A>(call: () => Promise<Either<ExchangeError, A>>): Promise<Either<ExchangeError, A>> {
-    for (let attempt = 0; ; attempt++) {
+    let switches = 0;
+    let waits = 0;
+    for (;;) {
       const r = await call();
-      if (!isLeft(r) || r.left.kind !== 'connectionLost' || attempt > this.servers.length) return r;
+      if (!isLeft(r)) return r;
+      if (r.left.kind === 'throttled' && waits++ < this.maxThrottleWaits) { await this.wait(r.left.waitMs); continue; }
+      if (r.left.kind !== 'connectionLost' || switches++ > this.servers.length) return r;
       if (!(await this.recover(r.left.server ?? this.current, r.left.message))) return r;
     }
   }

@@ -1,0 +1,68 @@
+// Commands over parallel sessions under Exchange's limits.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createEngine } from '../src/engine.js';
+import { sessionCount } from '../src/executor.js';
+import { simulateOrganization } from '../adapters/simulator/index.js';
+import { memoryStore } from '../adapters/memory-store/index.js';
+
+const test = suite('parallel sessions');
+
+function agrees(sim: ReturnType<typeof simulateOrganization>, devices: { deviceId: string; access: string }[]): number {
+  const decided = new Map(devices.map((d) => [d.deviceId.toLowerCase(), d.access]));
+  let bad = 0;
+  for (const [id, ev] of sim.evaluateAll()) if (decided.get(id) !== ev.access) bad++;
+  return bad;
+}
+
+test('never more sessions than parallelism, nor than PowerShellMaxConcurrency − 2', () => {
+  assert.is(sessionCount(8), 8);
+  assert.is(sessionCount(40), 16);
+  assert.is(sessionCount(40, 5), 3);
+  assert.is(sessionCount(0), 1);
+});
+
+test('commands run over parallel sessions that stay within the shell limit', async () => {
+  const sim = simulateOrganization({ devices: 800, seed: 31, latencyMs: 1, runspaces: 6 });
+  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store: memoryStore(), policy: sim.policy, parallelism: 12, maxConcurrency: 6 });
+  const r = await engine.fullSync();
+  assert.ok(r.success, JSON.stringify(r.errors.slice(0, 3)));
+  assert.is(sim.counters.maxOpenSessions, 4);
+  assert.is(r.sessions.opened, 4);
+  assert.is(sim.exchange.sessionsOpen, 0, 'every session is closed after the sync');
+  assert.is(agrees(sim, engine.devices()), 0);
+});
+
+test('sessions are recycled before Exchange breaks them at 1,000 commands', async () => {
+  const sim = simulateOrganization({ devices: 5000, seed: 32, commandsPerShell: 1000 });
+  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store: memoryStore(), policy: sim.policy, parallelism: 1 });
+  const r = await engine.fullSync();
+  assert.ok(r.success);
+  assert.ok(r.commands.issued > 2000, `enough commands to need recycling (${r.commands.issued})`);
+  assert.is(sim.counters.sessionsBroken, 0);
+  assert.ok(r.sessions.recycled >= 2);
+  assert.is(agrees(sim, engine.devices()), 0);
+});
+
+test('a broken session is replaced and its command retried', async () => {
+  const sim = simulateOrganization({ devices: 600, seed: 33, commandsPerShell: 50 });
+  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store: memoryStore(), policy: sim.policy, parallelism: 2 });
+  const r = await engine.fullSync();
+  assert.ok(r.success);
+  assert.ok(sim.counters.sessionsBroken > 0);
+  assert.is(r.sessions.replaced, sim.counters.sessionsBroken);
+  assert.is(agrees(sim, engine.devices()), 0);
+});
+
+test('the user load quota slows the engine down for the time Exchange names, and never fails the sync', async () => {
+  const sim = simulateOrganization({ devices: 400, seed: 34, quota: { requests: 60, perMs: 150 }, clock: () => Date.now() });
+  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store: memoryStore(), policy: sim.policy, parallelism: 4 });
+  const r = await engine.fullSync();
+  assert.ok(r.success, JSON.stringify(r.errors.slice(0, 3)));
+  assert.ok(sim.counters.quotaRefusals > 0);
+  assert.ok(r.commands.throttleWaits >= sim.counters.quotaRefusals - 5, 'reads refused at discovery are not command waits');
+  assert.ok(r.commands.throttleWaitMs > 0);
+  assert.is(agrees(sim, engine.devices()), 0);
+});
+
+test.run();
