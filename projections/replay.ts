@@ -1,5 +1,7 @@
 // replay(events): folds a whole log (every organization) into the projections
 // and the summary that `eas-sync replay` prints. Pure: the caller reads the log.
+// `createReplay()` is the same fold one event at a time, for readers that stream
+// a log without holding it in memory.
 import { isLeft } from 'fp-ts/lib/Either.js';
 import type { StoredEvent } from '../src/ports.js';
 import { decodeEvent } from '../src/events.js';
@@ -7,6 +9,13 @@ import { formatIssues } from '../src/codec.js';
 import { policyDocument, type PolicyDocument } from '../src/policy.js';
 import { accessCounts, currentDevices, emptyDeviceAccess, foldDeviceAccess, type DeviceAccessProjection } from './device-access.js';
 import { emptyConnectorStatus, foldConnectorStatus, pendingIntents, type ConnectorStatusProjection } from './connector-status.js';
+
+export interface ReplayDeviceState {
+  readonly deviceId: string;
+  readonly mailbox: string;
+  readonly access: string;
+  readonly reason: string;
+}
 
 export interface ReplayResult {
   readonly events: number;
@@ -17,12 +26,13 @@ export interface ReplayResult {
   readonly connector: { status: string; organization?: string; lastError?: { message: string; at: string }; servers: readonly string[] };
   readonly organizations: ReadonlyArray<{ organization: string; status: string; lastSuccessfulSync: { full?: string; quick?: string } }>;
   readonly pendingIntents: number;
+  /** Drift events found (org settings and rules, mailbox lists). */
   readonly drift: number;
   readonly policy: PolicyDocument | null;
   readonly policyRevision: number | null;
   /** Events whose data does not decode (position and why). */
   readonly invalid: ReadonlyArray<{ position: number; message: string }>;
-  readonly deviceStates: ReadonlyArray<{ deviceId: string; mailbox: string; access: string; reason: string }>;
+  readonly deviceStates: ReadonlyArray<ReplayDeviceState>;
 }
 
 export interface ReplayState {
@@ -30,41 +40,73 @@ export interface ReplayState {
   readonly connectors: ConnectorStatusProjection;
 }
 
-export function replay(events: readonly StoredEvent[]): ReplayResult & { readonly state: ReplayState } {
+export interface ReplayFold {
+  /** Folds one event (in log order). */
+  push(raw: StoredEvent): void;
+  /** Events pushed so far. */
+  readonly count: number;
+  /** The summary of everything pushed so far. */
+  result(): ReplayResult & { readonly state: ReplayState };
+}
+
+export function createReplay(): ReplayFold {
   const deviceAccess = emptyDeviceAccess();
   const connectors = emptyConnectorStatus();
   const streams = new Set<string>();
   const invalid: Array<{ position: number; message: string }> = [];
   let drift = 0;
-  for (const raw of events) {
-    streams.add(raw.stream);
-    const d = decodeEvent(raw.type, raw.data);
-    if (isLeft(d)) { invalid.push({ position: raw.position, message: `${raw.stream} #${raw.revision} ${raw.type}: ${formatIssues(d.left)}` }); continue; }
-    const e = d.right;
-    if (e.type === 'OrgDriftDetected' || e.type === 'ListsDriftDetected') drift++;
-    if (raw.stream.startsWith('eas-org-')) foldConnectorStatus(connectors, raw.stream, e, raw.at);
-    else { foldDeviceAccess(deviceAccess, raw.stream, e, raw.at); foldConnectorStatus(connectors, raw.stream, e, raw.at); }
-  }
-  const orgs = [...connectors.organizations.entries()];
-  // The summary's connector is the one organization of the log, or the most recently synced.
-  const main = orgs.slice().sort((a, b) => (b[1].lastSync?.at ?? '').localeCompare(a[1].lastSync?.at ?? ''))[0];
-  const devices = currentDevices(deviceAccess);
+  let count = 0;
   return {
-    events: events.length,
-    streams: streams.size,
-    devices: devices.length,
-    access: accessCounts(deviceAccess),
-    lastSuccessfulSync: main ? main[1].lastSuccessful : null,
-    connector: main
-      ? { status: main[1].status, organization: main[0], ...(main[1].lastError ? { lastError: main[1].lastError } : {}), servers: main[1].servers }
-      : { status: 'none', servers: [] },
-    organizations: orgs.map(([organization, c]) => ({ organization, status: c.status, lastSuccessfulSync: c.lastSuccessful })),
-    pendingIntents: pendingIntents(connectors),
-    drift,
-    policy: main?.[1].policy ? policyDocument(main[1].policy.policy) : null,
-    policyRevision: main?.[1].policy?.revision ?? null,
-    invalid,
-    deviceStates: devices.map((d) => ({ deviceId: d.deviceId, mailbox: d.mailbox, access: d.access!, reason: d.reason! })),
-    state: { deviceAccess, connectors },
+    push(raw) {
+      count++;
+      streams.add(raw.stream);
+      const d = decodeEvent(raw.type, raw.data);
+      if (isLeft(d)) { invalid.push({ position: raw.position, message: `${raw.stream} #${raw.revision} ${raw.type}: ${formatIssues(d.left)}` }); return; }
+      const e = d.right;
+      if (e.type === 'OrgDriftDetected' || e.type === 'ListsDriftDetected') drift++;
+      if (!raw.stream.startsWith('eas-org-')) foldDeviceAccess(deviceAccess, raw.stream, e, raw.at);
+      foldConnectorStatus(connectors, raw.stream, e, raw.at);
+    },
+    get count() { return count; },
+    result() {
+      const orgs = [...connectors.organizations.entries()];
+      // The summary's connector is the one organization of the log, or the most recently synced.
+      const main = orgs.slice().sort((a, b) => (b[1].lastSync?.at ?? '').localeCompare(a[1].lastSync?.at ?? ''))[0];
+      const devices = currentDevices(deviceAccess);
+      return {
+        events: count,
+        streams: streams.size,
+        devices: devices.length,
+        access: accessCounts(deviceAccess),
+        lastSuccessfulSync: main ? main[1].lastSuccessful : null,
+        connector: main
+          ? { status: main[1].status, organization: main[0], ...(main[1].lastError ? { lastError: main[1].lastError } : {}), servers: main[1].servers }
+          : { status: 'none', servers: [] },
+        organizations: orgs.map(([organization, c]) => ({ organization, status: c.status, lastSuccessfulSync: c.lastSuccessful })),
+        pendingIntents: pendingIntents(connectors),
+        drift,
+        policy: main?.[1].policy ? policyDocument(main[1].policy.policy) : null,
+        policyRevision: main?.[1].policy?.revision ?? null,
+        invalid: [...invalid],
+        deviceStates: devices.map((d) => ({ deviceId: d.deviceId, mailbox: d.mailbox, access: d.access!, reason: d.reason! })),
+        state: { deviceAccess, connectors },
+      };
+    },
   };
+}
+
+export interface ReplayOptions {
+  /** Called every few thousand events, and once at the end. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export function replay(events: readonly StoredEvent[], options: ReplayOptions = {}): ReplayResult & { readonly state: ReplayState } {
+  const fold = createReplay();
+  const { onProgress } = options;
+  for (let i = 0; i < events.length; i++) {
+    fold.push(events[i]!);
+    if (onProgress !== undefined && (i & 0x3fff) === 0x3fff) onProgress(i + 1, events.length);
+  }
+  onProgress?.(events.length, events.length);
+  return fold.result();
 }

@@ -1,0 +1,372 @@
+// whatIf(events, policy, { at }): which devices a different policy would treat
+// differently, and how — decided again from the log's latest facts with the
+// engine's own mailbox decider, against the lists the engine knows. Pure and
+// read-only: nothing is appended, nothing is sent to Exchange.
+//
+// The facts come from each device's latest AccessDecided (its groups, its mapped
+// managed device with compliance and grace deadline, conflicts), its partnership
+// and its mailbox. Group membership is recorded only for the groups the policy
+// named when the device was decided: a group the new policy names for the first
+// time has unknown members, is treated as empty, and is reported as a warning.
+import { isLeft } from 'fp-ts/lib/Either.js';
+import type { StoredEvent } from '../src/ports.js';
+import type { AccessLevel, ManagedDevice } from '../src/facts.js';
+import type { ExchangeCommand, ListChange, SetCasMailbox } from '../src/commands.js';
+import { decodeEvent, type DomainEvent, type EventData, type Reason } from '../src/events.js';
+import { withDefaults, type Policy } from '../src/policy.js';
+import { rulesOfPolicy, type DeviceContext } from '../src/access.js';
+import { toExchangeLevel } from '../src/exchange-evaluation.js';
+import { reconcileOrg } from '../src/connector.js';
+import {
+  applyListChange, decideMailbox, evolveMailbox, needsNotification,
+  type DecisionState, type DeviceState, type MailboxInfo, type MailboxState,
+} from '../src/mailbox.js';
+import { organizationOfStream } from './device-access.js';
+
+export interface WhatIfOptions {
+  /** The moment the devices are judged at (grace deadlines); default: the log's last event. */
+  readonly at?: string;
+}
+
+export interface WhatIfChange {
+  readonly deviceId: string;
+  readonly mailbox: string;
+  readonly from: AccessLevel;
+  readonly to: AccessLevel;
+  /** The new decision's reason. */
+  readonly reason: Reason;
+  readonly fromReason: Reason;
+  /** Whether the engine would enforce the new decision. */
+  readonly governed: boolean;
+  /**
+   * `policy`: the new policy makes the difference. `elapsed`: the current policy
+   * would make the same change at that moment too (a grace deadline has passed).
+   */
+  readonly cause: 'policy' | 'elapsed';
+}
+
+export interface WhatIfCommand {
+  readonly mailbox: string;
+  readonly allowedDeviceIds: ListChange;
+  readonly blockedDeviceIds: ListChange;
+}
+
+export interface WhatIfWarning {
+  readonly kind: 'unknownGroupMembership' | 'noPolicyInLog' | 'emptyIncludeList' | 'invalidEvents';
+  readonly message: string;
+  readonly groups?: readonly string[];
+  readonly devices?: number;
+}
+
+export interface WhatIfResult {
+  /** The moment judged. */
+  readonly at: string;
+  /** The policy revision in force at the end of the log (what the new policy is compared with). */
+  readonly policyRevision: number | null;
+  /** Devices with a recorded decision, decided again. */
+  readonly devices: number;
+  readonly changes: readonly WhatIfChange[];
+  /** Changes counted by transition, e.g. `{ "allow->block": 3 }`. */
+  readonly summary: Readonly<Record<string, number>>;
+  /** Devices whose access stays the same. */
+  readonly unchanged: number;
+  /** Of those, the ones whose reason changes. */
+  readonly reasonChanges: number;
+  /** The Set-CasMailbox commands the change would cause (one per mailbox whose lists change). */
+  readonly commands: readonly WhatIfCommand[];
+  /** Org settings and device access rules the new policy would change (from what the current policy enforces). */
+  readonly orgCommands: readonly ExchangeCommand[];
+  /** Users who would be notified. */
+  readonly notifications: number;
+  /** Partnerships without a recorded decision (not judged). */
+  readonly undecided: number;
+  readonly warnings: readonly WhatIfWarning[];
+}
+
+export interface WhatIfFold {
+  push(raw: StoredEvent): void;
+  readonly count: number;
+  result(policy: Policy, options?: WhatIfOptions): WhatIfResult;
+}
+
+interface OrgPolicies { readonly byRevision: Map<number, Policy>; latest?: { revision: number; policy: Policy } }
+
+const lower = (s: string) => s.toLowerCase();
+
+function managedOf(deviceId: string, f: NonNullable<DecisionState['facts']['intune']>): ManagedDevice {
+  const m: { -readonly [K in keyof ManagedDevice]: ManagedDevice[K] } = {
+    id: f.id, easDeviceId: deviceId, complianceState: f.complianceState as ManagedDevice['complianceState'], managementAgent: f.managementAgent,
+  };
+  if (f.userPrincipalName !== undefined) m.userPrincipalName = f.userPrincipalName;
+  if (f.emailAddress !== undefined) m.emailAddress = f.emailAddress;
+  if (f.graceDeadline !== undefined) m.complianceGracePeriodExpirationDateTime = f.graceDeadline;
+  return m;
+}
+
+// The mailbox states are folded here with mutable per-stream records rather
+// than the decider's `evolveMailbox`, whose immutable updates (objects keyed by
+// device id, copied per event) cost several times the rest of a 50,000-device
+// what-if. `materialize` turns a record into exactly the MailboxState that
+// evolveMailbox gives (test/what-if.test.ts compares them). A stream with an
+// event this fold does not know switches to evolveMailbox from that event on,
+// so new event types keep the decider's semantics.
+interface LeanDevice {
+  partnership: EventData<'PartnershipDiscovered'>;
+  decision: DecisionState | undefined;
+  owned: DeviceState['owned'];
+  notified: boolean;
+  grandfathered: boolean;
+}
+interface LeanMailbox {
+  info: MailboxInfo | undefined;
+  lists: MailboxState['lists'];
+  readonly devices: Map<string, LeanDevice>;
+  readonly pending: Map<string, SetCasMailbox>;
+}
+type Folded = { lean: LeanMailbox; exact?: undefined } | { lean?: undefined; exact: MailboxState };
+
+const key = (id: string) => id.toLowerCase();
+
+/** The MailboxState evolveMailbox would have folded. */
+export function materialize(m: LeanMailbox): MailboxState {
+  // Keyed by device and command ids: start as dictionaries (no prototype, no
+  // hidden-class transition per unique id).
+  const devices = Object.create(null) as Record<string, DeviceState>;
+  for (const [k, d] of m.devices) {
+    devices[k] = { ...d.partnership, decision: d.decision, owned: d.owned, notified: d.notified, ...(d.grandfathered ? { grandfathered: true } : {}) };
+  }
+  const pending = Object.create(null) as Record<string, SetCasMailbox>;
+  for (const [id, c] of m.pending) pending[id] = c;
+  return { ...(m.info !== undefined ? { info: m.info } : {}), lists: m.lists, devices, pending };
+}
+
+/** Folds one mailbox event into a lean record; false when the event type is not one it knows. */
+export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
+  switch (e.type) {
+    case 'MailboxDiscovered': {
+      const { allowedDeviceIds, blockedDeviceIds, ...info } = e.data;
+      m.info = info;
+      m.lists = { allowedDeviceIds, blockedDeviceIds };
+      return true;
+    }
+    case 'MailboxUpdated': m.info = e.data; return true;
+    case 'ListsDriftDetected': m.lists = e.data.actual; return true;
+    case 'PartnershipDiscovered':
+    case 'PartnershipUpdated': {
+      const k = key(e.data.deviceId);
+      const prev = m.devices.get(k);
+      m.devices.set(k, { partnership: e.data, decision: prev?.decision, owned: prev?.owned, notified: prev?.notified ?? false, grandfathered: prev?.grandfathered ?? false });
+      return true;
+    }
+    case 'PartnershipRemoved': m.devices.delete(key(e.data.deviceId)); return true;
+    case 'AccessDecided': {
+      const d = m.devices.get(key(e.data.deviceId));
+      if (!d) return true;
+      const { deviceId: _id, ...rest } = e.data;
+      d.decision = { ...rest, at };
+      if (e.data.access === 'allow' || !e.data.governed) d.notified = false;
+      return true;
+    }
+    case 'CommandIntended':
+      if (e.data.command.kind === 'setCasMailbox') m.pending.set(e.data.commandId, e.data.command);
+      return true;
+    case 'CommandSucceeded': {
+      const c = m.pending.get(e.data.commandId);
+      if (!c) return true;
+      m.pending.delete(e.data.commandId);
+      const own = (id: string, owned: DeviceState['owned']) => { const d = m.devices.get(key(id)); if (d) d.owned = owned; };
+      for (const id of c.allowedDeviceIds.remove) own(id, undefined);
+      for (const id of c.blockedDeviceIds.remove) own(id, undefined);
+      for (const id of c.allowedDeviceIds.add) if (!m.devices.get(key(id))?.grandfathered) own(id, 'allowed');
+      for (const id of c.blockedDeviceIds.add) own(id, 'blocked');
+      m.lists = {
+        allowedDeviceIds: applyListChange(m.lists.allowedDeviceIds, c.allowedDeviceIds),
+        blockedDeviceIds: applyListChange(m.lists.blockedDeviceIds, c.blockedDeviceIds),
+      };
+      return true;
+    }
+    case 'CommandFailed': m.pending.delete(e.data.commandId); return true;
+    case 'NotificationSent': { const d = m.devices.get(key(e.data.deviceId)); if (d) d.notified = true; return true; }
+    case 'NotificationFailed': return true;
+    case 'DeviceGrandfathered': { const d = m.devices.get(key(e.data.deviceId)); if (d) d.grandfathered = true; return true; }
+    default: return false;
+  }
+}
+
+export const emptyLeanMailbox = (): LeanMailbox => ({ info: undefined, lists: { allowedDeviceIds: [], blockedDeviceIds: [] }, devices: new Map(), pending: new Map() });
+
+/** The same fold as `whatIf`, one event at a time (for readers that stream a log). */
+export function createWhatIf(): WhatIfFold {
+  const orgs = new Map<string, OrgPolicies>();
+  const mailboxes = new Map<string, Folded>();
+  let invalid = 0;
+  let count = 0;
+  let lastAt: string | undefined;
+  return {
+    push(raw) {
+      count++;
+      lastAt = raw.at;
+      const isOrg = raw.stream.startsWith('eas-org-');
+      if (isOrg && raw.type !== 'PolicyChanged') return;
+      if (!isOrg && !raw.stream.startsWith('eas-mailbox-')) return;
+      const d = decodeEvent(raw.type, raw.data);
+      if (isLeft(d)) { invalid++; return; }
+      const e = d.right;
+      if (e.type === 'PolicyChanged') {
+        const org = raw.stream.slice('eas-org-'.length);
+        const p: OrgPolicies = orgs.get(org) ?? { byRevision: new Map() };
+        const policy = withDefaults(e.data.policy);
+        p.byRevision.set(e.data.revision, policy);
+        p.latest = { revision: e.data.revision, policy };
+        orgs.set(org, p);
+        return;
+      }
+      let f = mailboxes.get(raw.stream);
+      if (f === undefined) { f = { lean: emptyLeanMailbox() }; mailboxes.set(raw.stream, f); }
+      if (f.lean !== undefined && foldLean(f.lean, e, raw.at)) return;
+      const state = f.lean !== undefined ? materialize(f.lean) : f.exact;
+      mailboxes.set(raw.stream, { exact: evolveMailbox(state, { type: e.type, data: e.data, at: raw.at } as unknown as DomainEvent) });
+    },
+    get count() { return count; },
+    result(policy, options = {}) {
+      // Materialized one at a time, as the judge goes: never all at once.
+      const states = (function* (): Generator<[string, MailboxState]> {
+        for (const [stream, f] of mailboxes) yield [stream, f.lean !== undefined ? materialize(f.lean) : f.exact];
+      })();
+      return judge(orgs, states, invalid, policy, options.at ?? lastAt ?? new Date(0).toISOString());
+    },
+  };
+}
+
+function judge(orgs: Map<string, OrgPolicies>, mailboxes: Iterable<[string, MailboxState]>, invalid: number, policy: Policy, at: string): WhatIfResult {
+  const atMs = Date.parse(at);
+  if (Number.isNaN(atMs)) throw new RangeError(`whatIf: not an ISO-8601 date-time: "${at}"`);
+  const warnings: WhatIfWarning[] = [];
+  const orgOf = (stream: string): string => {
+    let best: string | undefined;
+    for (const org of orgs.keys()) if (stream.startsWith(`eas-mailbox-${org}-`) && (!best || org.length > best.length)) best = org;
+    return best ?? organizationOfStream(stream);
+  };
+  if (orgs.size === 0) warnings.push({ kind: 'noPolicyInLog', message: 'the log records no policy: every device is compared with its recorded decision only, and org commands cannot be derived' });
+  if (policy.enabled && policy.includedGroups.length === 0) {
+    warnings.push({ kind: 'emptyIncludeList', message: 'the policy includes no group: every user is untargeted and no device is governed' });
+  }
+
+  const changes: WhatIfChange[] = [];
+  const summary: Record<string, number> = {};
+  const commands: WhatIfCommand[] = [];
+  const unknownGroups = new Map<string, number>();
+  let devices = 0;
+  let unchanged = 0;
+  let reasonChanges = 0;
+  let notifications = 0;
+  let undecided = 0;
+  let n = 0;
+
+  for (const [stream, state] of mailboxes) {
+    const ids = Object.keys(state.devices);
+    if (!state.info || ids.length === 0) continue;
+    const org = orgs.get(orgOf(stream));
+    const current = org?.latest;
+    const newContexts = new Map<string, Omit<DeviceContext, 'device' | 'activeSyncEnabled'>>();
+    const oldContexts = new Map<string, Omit<DeviceContext, 'device' | 'activeSyncEnabled'>>();
+    for (const k of ids) {
+      const d = state.devices[k]!;
+      const dec = d.decision;
+      if (!dec) { undecided++; continue; }
+      const f = dec.facts;
+      const then = org?.byRevision.get(dec.policyRevision);
+      const known = new Set(then ? [...then.includedGroups, ...then.excludedGroups] : [...f.groups.included, ...f.groups.excluded]);
+      const member = (g: string) => f.groups.included.includes(g) || f.groups.excluded.includes(g);
+      const groupsUnder = (p: Policy, note: boolean) => {
+        if (note) for (const g of [...p.includedGroups, ...p.excludedGroups]) if (!known.has(g)) unknownGroups.set(g, (unknownGroups.get(g) ?? 0) + 1);
+        return { included: p.includedGroups.filter(member), excluded: p.excludedGroups.filter(member) };
+      };
+      const mapping = {
+        ...(f.intune ? { mapped: managedOf(d.deviceId, f.intune) } : {}),
+        conflicts: f.conflicts.map((c): ManagedDevice => ({ id: c.id, userPrincipalName: c.user, complianceState: 'unknown', managementAgent: 'mdm', easDeviceId: d.deviceId })),
+      };
+      newContexts.set(k, { groups: groupsUnder(policy, true), mapping });
+      if (current) oldContexts.set(k, { groups: groupsUnder(current.policy, false), mapping });
+    }
+    if (newContexts.size === 0) continue;
+    const partnerships = ids.map((k) => state.devices[k]!);
+    const reconcile = (p: Policy, revision: number, contexts: typeof newContexts) => decideMailbox({
+      type: 'ReconcileMailbox', syncId: 'what-if', commandId: `what-if/${n}`, atMs, policy: p, policyRevision: revision,
+      partnerships, complete: true, contexts,
+    }, state);
+    const plan = reconcile(policy, (current?.revision ?? 0) + 1, newContexts);
+    n++;
+    // The current policy at the same moment, only where something changes (to tell policy from time).
+    let baseAccess: Map<string, AccessLevel> | undefined;
+    const baseline = (id: string): AccessLevel | undefined => {
+      if (!current) return undefined;
+      baseAccess ??= new Map(reconcile(current.policy, current.revision, oldContexts).decisions.map((x) => [lower(x.device.deviceId), x.decision.access]));
+      return baseAccess.get(lower(id));
+    };
+    const mailbox = state.info.identity;
+    for (const { device, decision } of plan.decisions) {
+      const rec = device.decision;
+      if (!rec) continue;
+      devices++;
+      if (needsNotification(device, decision)) notifications++;
+      if (rec.access === decision.access) {
+        unchanged++;
+        if (rec.reason !== decision.reason) reasonChanges++;
+        continue;
+      }
+      const base = baseline(device.deviceId);
+      changes.push({
+        deviceId: device.deviceId, mailbox, from: rec.access, to: decision.access, reason: decision.reason, fromReason: rec.reason,
+        governed: decision.governed, cause: base !== undefined && base === decision.access ? 'elapsed' : 'policy',
+      });
+      const key = `${rec.access}->${decision.access}`;
+      summary[key] = (summary[key] ?? 0) + 1;
+    }
+    if (plan.command) commands.push({ mailbox: plan.command.mailbox, allowedDeviceIds: plan.command.allowedDeviceIds, blockedDeviceIds: plan.command.blockedDeviceIds });
+  }
+
+  if (unknownGroups.size > 0) {
+    const groups = [...unknownGroups.keys()];
+    const affected = Math.max(...unknownGroups.values());
+    warnings.push({
+      kind: 'unknownGroupMembership', groups, devices: affected,
+      message: `the log does not say who is in group(s) ${groups.join(', ')}: it records membership only of the groups the policy named when each device was decided. They are treated as having no members here; run \`eas-sync plan\` with a --groups export to judge them`,
+    });
+  }
+  if (invalid > 0) warnings.push({ kind: 'invalidEvents', message: `${invalid} event(s) of the log do not decode and were skipped (run eas-sync replay to see them)` });
+
+  // Org settings and rules: the current policy's are what the engine enforced at its last sync.
+  let orgCommands: ExchangeCommand[] = [];
+  const latest = [...orgs.values()].map((o) => o.latest).filter((x): x is NonNullable<typeof x> => !!x).sort((a, b) => b.revision - a.revision)[0];
+  if (latest) {
+    const enforced = latest.policy;
+    orgCommands = reconcileOrg({
+      type: 'ReconcileOrg', syncId: 'what-if', policy, servers: [],
+      settings: {
+        defaultAccessLevel: toExchangeLevel(enforced.defaultAccessLevel),
+        userMailInsert: enforced.notification.userMailInsert,
+        adminMailRecipients: enforced.notification.adminRecipients,
+      },
+      rules: rulesOfPolicy(enforced),
+    }).commands.map((c) => c.command);
+  }
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  changes.sort((a, b) => cmp(a.mailbox, b.mailbox) || cmp(a.deviceId, b.deviceId));
+
+  return {
+    at: new Date(atMs).toISOString(),
+    policyRevision: latest?.revision ?? null,
+    devices, changes, summary, unchanged, reasonChanges, commands, orgCommands, notifications, undecided, warnings,
+  };
+}
+
+/**
+ * Decides every device of the log again under `policy`, from the log's latest
+ * facts, judged at `options.at` (default: the log's last event). Touches nothing.
+ */
+export function whatIf(events: readonly StoredEvent[], policy: Policy, options: WhatIfOptions = {}): WhatIfResult {
+  const fold = createWhatIf();
+  for (const e of events) fold.push(e);
+  return fold.result(policy, options);
+}
