@@ -330,7 +330,7 @@ function reconcile(state: MailboxState, c: ReconcileMailbox): MailboxPlan {
   for (const d of ungoverned) if (d.owned) released.push(d.deviceId);
   if (c.grandfather) {
     for (const d of ungoverned) {
-      if (d.owned || d.grandfathered || entries(lists.allowedDeviceIds, d.deviceId).length > 0) continue;
+      if (d.owned || entries(lists.allowedDeviceIds, d.deviceId).length > 0) continue;
       const before = evaluateExchange(d as unknown as MobileDevice, { activeSyncEnabled, ...lists }, c.grandfather.org, c.grandfather.rules);
       const after = decideOne(d, lists);
       if (before.access === 'allow' && after && after.access !== 'allow') {

@@ -205,7 +205,9 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
     drift += orgPlan.events.filter((e) => e.type === 'OrgDriftDetected').length;
     orgWork = orgPlan.commands.map((c) => ({ commandId: c.commandId, command: c.command }));
     const restricts = orgPlan.commands.some((c) => c.command.kind === 'setOrgSettings' && c.command.defaultAccessLevel !== undefined && c.command.defaultAccessLevel !== 'Allow');
-    if (ctx.grandfathering && restricts && !ctx.state().connector.grandfathered && settings!.defaultAccessLevel === 'Allow') {
+    // Exchange still allows by default and this sync makes it restrictive: keep what it allows.
+    // Judged on Exchange's settings, not on a flag, so a crash before the change retries it.
+    if (ctx.grandfathering && restricts && settings!.defaultAccessLevel === 'Allow') {
       grandfather = { org: settings!, rules: rules! };
     }
   }
