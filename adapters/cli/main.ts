@@ -4,6 +4,9 @@
 import { demo, DEMO_HELP } from './demo.js';
 import { plan, PLAN_HELP } from './plan.js';
 import { replay, REPLAY_HELP } from './replay.js';
+import { syncCommand, SYNC_HELP } from './sync.js';
+import { run, RUN_HELP } from './run.js';
+import { intuneExport, INTUNE_EXPORT_HELP } from './intune-export.js';
 import { InputFailure, UsageError, WorkFailure } from './io.js';
 
 const HELP = `Usage: eas-sync <command> [options]
@@ -12,6 +15,9 @@ Commands:
   demo     full sync of a simulated organization into a log, verified against Exchange
   plan     offline dry run from Exchange and Intune exports
   replay   fold an event log: status, access counts, errors
+  sync     one sync with the configured gateways and store
+  run      the long-running connector: schedules and a status endpoint
+  intune-export  every managed device from Graph as one JSON array, for plan
 
 Every command takes --json and --help.
 
@@ -19,9 +25,15 @@ ${DEMO_HELP}
 
 ${PLAN_HELP}
 
-${REPLAY_HELP}`;
+${REPLAY_HELP}
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = { demo, plan, replay };
+${SYNC_HELP}
+
+${RUN_HELP}
+
+${INTUNE_EXPORT_HELP}`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = { demo, plan, replay, sync: syncCommand, run, 'intune-export': intuneExport };
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

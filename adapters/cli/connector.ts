@@ -1,0 +1,106 @@
+// Builds a connector (gateways, store, policy, engine) from a config file.
+import { createEngine, type Engine, type EngineOptions } from '../../src/engine.js';
+import type { EventStore, ExchangeGateway, IntuneGateway, Notifier } from '../../src/ports.js';
+import { simulateOrganization } from '../simulator/index.js';
+import type { ConnectorConfig } from './config.js';
+import { readPolicyFile } from './plan.js';
+import { openStore } from './store.js';
+import { InputFailure } from './io.js';
+import { secretFromEnv } from './config.js';
+import { graphGatewayFromConfig, type GraphIntuneConfig } from '../graph/index.js';
+import { smtpNotifier } from '../smtp/index.js';
+import { isLeft } from 'fp-ts/lib/Either.js';
+import { formatInputError } from '../exports/errors.js';
+
+export interface Connector {
+  readonly engine: Engine;
+  readonly store: EventStore;
+  readonly config: ConnectorConfig;
+  close(): Promise<void>;
+}
+
+export interface Gateways {
+  readonly exchange: ExchangeGateway;
+  readonly intune: IntuneGateway;
+  readonly notifier?: Notifier;
+  close(): Promise<void>;
+}
+
+/** Gateway factories by kind; adapters for real systems register here. */
+export const gatewayFactories: {
+  exchange: Record<string, (c: ConnectorConfig) => Promise<ExchangeGateway>>;
+  intune: Record<string, (c: ConnectorConfig) => Promise<IntuneGateway>>;
+  notifier: Record<string, (c: ConnectorConfig) => Promise<Notifier & { close?(): Promise<void> }>>;
+} = {
+  exchange: {},
+  intune: {
+    graph: async (c) => {
+      const r = graphGatewayFromConfig(c.intune as GraphIntuneConfig, 'config');
+      if (isLeft(r)) throw new InputFailure(r.left.map(formatInputError).join('\n'));
+      return r.right.gateway;
+    },
+  },
+  notifier: {
+    smtp: async (c) => {
+      const n = c.notifier!;
+      const auth = n.usernameEnv || n.passwordEnv
+        ? { user: secretFromEnv(n.usernameEnv ?? '', 'notifier.usernameEnv'), pass: secretFromEnv(n.passwordEnv ?? '', 'notifier.passwordEnv') }
+        : undefined;
+      return smtpNotifier({
+        host: n.host, port: n.port, from: n.from, secure: n.secure ?? false, requireTLS: n.requireTLS ?? false,
+        ...(auth ? { auth } : {}), tls: { rejectUnauthorized: n.rejectUnauthorized ?? true },
+      });
+    },
+  },
+};
+
+async function gateways(c: ConnectorConfig): Promise<Gateways> {
+  if (c.exchange.kind === 'simulator') {
+    const x = c.exchange;
+    const sim = simulateOrganization({
+      devices: x.devices ?? 5000, seed: x.seed ?? 1, latencyMs: x.latencyMs ?? 0, organization: c.organization,
+      clock: () => Date.now(), ...(x.runspaces !== undefined ? { runspaces: x.runspaces } : {}),
+    });
+    const notifier = c.notifier ? await notifierOf(c) : sim.notifier;
+    return { exchange: sim.exchange, intune: sim.intune, notifier, close: async () => { await (notifier as { close?(): Promise<void> }).close?.(); } };
+  }
+  const ex = gatewayFactories.exchange[c.exchange.kind];
+  const it = gatewayFactories.intune[c.intune.kind];
+  if (!ex) throw new InputFailure(`exchange.kind "${c.exchange.kind}" is not available in this build`);
+  if (!it) throw new InputFailure(`intune.kind "${c.intune.kind}" is not available in this build`);
+  const exchange = await ex(c);
+  const intune = await it(c);
+  const notifier = c.notifier ? await notifierOf(c) : undefined;
+  return {
+    exchange, intune, ...(notifier ? { notifier } : {}),
+    close: async () => { await exchange.close?.(); await notifier?.close?.(); },
+  };
+}
+
+async function notifierOf(c: ConnectorConfig) {
+  const f = gatewayFactories.notifier[c.notifier!.kind];
+  if (!f) throw new InputFailure(`notifier.kind "${c.notifier!.kind}" is not available in this build`);
+  return f(c);
+}
+
+export async function buildConnector(c: ConnectorConfig, extra: Partial<EngineOptions> = {}): Promise<Connector> {
+  const policy = await readPolicyFile(c.policy);
+  const g = await gateways(c);
+  const store = await openStore(c.store);
+  const x = c.exchange;
+  const engine = createEngine({
+    organization: c.organization, exchange: g.exchange, intune: g.intune, store, policy,
+    ...(g.notifier ? { notifier: g.notifier } : {}),
+    parallelism: x.parallelism ?? 1,
+    ...(x.maxConcurrency !== undefined ? { maxConcurrency: x.maxConcurrency } : {}),
+    casFailover: x.casFailover ?? true,
+    ...(c.grandfathering !== undefined ? { grandfathering: c.grandfathering } : {}),
+    ...(c.connectorId !== undefined ? { connectorId: c.connectorId } : {}),
+    schedule: { quickMinutes: c.schedule?.quickMinutes ?? 15, fullDailyAt: c.schedule?.fullDailyAt ?? '02:00' },
+    ...extra,
+  });
+  return {
+    engine, store, config: c,
+    async close() { await g.close(); await store.close(); },
+  };
+}
