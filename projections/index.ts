@@ -4,3 +4,4 @@ export * from './decision-trail.js';
 export * from './replay.js';
 export * from './explain.js';
 export * from './what-if.js';
+export * from './intune-status.js';
