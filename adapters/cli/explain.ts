@@ -45,41 +45,60 @@ export interface ExplainFileResult {
 
 const ioText = (err: unknown): string => (err instanceof Error ? err.message : String(err)).replace(/, \w+ '.*'$/, '');
 
-const DEVICE_NEEDLE = Buffer.from('"deviceId":"');
-const POLICY_NEEDLE = Buffer.from('"type":"PolicyChanged"');
+const DEVICE_FIELD = Buffer.from('"deviceId":"');
+const POLICY_NEEDLE = Buffer.from('","type":"PolicyChanged","at":"');
 const KEEP_IN_MEMORY = 1 << 30;
-const CHUNK = 64 * 1024 * 1024;
+const CHUNK = 32 * 1024 * 1024;
 
 interface Chunk {
   readonly buf: Buffer;
-  /** Bytes of complete lines at the start of buf (up to and without the last newline). */
+  /** Bytes of complete lines at the start of buf (up to, without, the last newline). */
   readonly length: number;
+  /** File offset of buf[0]. */
+  readonly offset: number;
 }
 
-/** Reads the file's complete lines chunk by chunk (what follows the last newline is never a line). */
+/**
+ * The file's complete lines, chunk by chunk (what follows the last newline is
+ * never a line: a torn tail). The next chunk is read while the caller searches
+ * the current one.
+ */
 async function* chunks(fh: FileHandle, size: number): AsyncGenerator<Chunk> {
-  let carry: Buffer | undefined;
-  let offset = 0;
-  while (offset < size) {
+  const readFrom = async (offset: number, carry: Buffer | undefined) => {
     const buf = Buffer.allocUnsafe(Math.max(CHUNK, (carry?.length ?? 0) * 2));
     const start = carry ? carry.copy(buf, 0) : 0;
     const { bytesRead } = await fh.read(buf, start, Math.min(buf.length - start, size - offset), offset);
-    if (bytesRead === 0) break;
+    return { buf, start, bytesRead, fileOffset: offset - start };
+  };
+  let offset = 0;
+  let next = size > 0 ? readFrom(0, undefined) : undefined;
+  while (next) {
+    const { buf, start, bytesRead, fileOffset } = await next;
+    if (bytesRead === 0) return;
     offset += bytesRead;
     const end = start + bytesRead;
     const lastNl = buf.lastIndexOf(10, end - 1);
-    if (lastNl < 0) { carry = buf.subarray(0, end); continue; }
-    carry = end > lastNl + 1 ? Buffer.from(buf.subarray(lastNl + 1, end)) : undefined;
-    yield { buf, length: lastNl };
+    const carry = lastNl < 0 ? buf.subarray(0, end) : end > lastNl + 1 ? Buffer.from(buf.subarray(lastNl + 1, end)) : undefined;
+    next = offset < size ? readFrom(offset, carry) : undefined;
+    if (lastNl >= 0) yield { buf, length: lastNl, offset: fileOffset };
   }
 }
 
-/** The text of the line around byte `pos` of a chunk. */
-function lineAt(c: Chunk, pos: number): { text: string; start: number } {
+/** The text of the line around byte `pos` of a chunk, and the line's file offset. */
+function lineAt(c: Chunk, pos: number): { text: string; offset: number } {
   const start = c.buf.lastIndexOf(10, pos) + 1;
   let end = c.buf.indexOf(10, pos);
   if (end < 0 || end > c.length) end = c.length;
-  return { text: c.buf.toString('utf8', start, end), start };
+  return { text: c.buf.toString('utf8', start, end), offset: c.offset + start };
+}
+
+/** Every line of the chunk that contains `needle` (at a line start only, with `atLineStart`). */
+function linesWith(c: Chunk, needle: Buffer, into: Map<number, string>, atLineStart = false): void {
+  for (let p = c.buf.indexOf(needle, 0); p >= 0 && p < c.length; p = c.buf.indexOf(needle, p + needle.length)) {
+    if (atLineStart && p > 0 && c.buf[p - 1] !== 10) continue;
+    const l = lineAt(c, p);
+    into.set(l.offset, l.text);
+  }
 }
 
 /** An id the scan can compare byte-wise: printable ASCII, nothing JSON escapes. */
@@ -107,6 +126,12 @@ const parseLine = (text: string): StoredEvent | undefined => {
   return envelopeError(value) === undefined ? toStoredEvent(value as Record<string, unknown>) : undefined;
 };
 
+/**
+ * Finds the device's lines. Its id is searched as typed, then in lower and upper
+ * case, as the whole `"deviceId":"<id>"` field (long needles are what
+ * Buffer.indexOf skips through fastest); only when none of those spellings
+ * occurs does the scan compare every `"deviceId"` field case-insensitively.
+ */
 async function scanFor(path: string, deviceId: string): Promise<Either<{ kind: 'io'; message: string }, Scan>> {
   if (!scannable(deviceId)) return right({ kind: 'fallback', why: 'the id has characters the scan does not compare' });
   let fh: FileHandle;
@@ -115,49 +140,53 @@ async function scanFor(path: string, deviceId: string): Promise<Either<{ kind: '
     const size = (await fh.stat()).size;
     const keep = size <= KEEP_IN_MEMORY;
     const kept: Chunk[] = [];
-    const lowered = Buffer.from(deviceId.toLowerCase(), 'latin1');
+    const again = async function* (): AsyncGenerator<Chunk> { if (keep) yield* kept; else yield* chunks(fh, size); };
+    const spellings = [...new Set([deviceId, deviceId.toLowerCase(), deviceId.toUpperCase()])].map((x) => Buffer.from(`"deviceId":${JSON.stringify(x)}`));
     const deviceLines = new Map<number, string>();
     const policyLines = new Map<number, string>();
-    let base = 0;
     let lastLines: string[] = [];
-    // Pass 1: the device's lines (by "deviceId") and the policy changes.
+    // Pass 1, while reading: the id as typed, the policy changes, the last lines.
     for await (const c of chunks(fh, size)) {
       if (keep) kept.push(c);
-      for (let p = c.buf.indexOf(DEVICE_NEEDLE, 0); p >= 0 && p < c.length; p = c.buf.indexOf(DEVICE_NEEDLE, p + 1)) {
-        const v = p + DEVICE_NEEDLE.length;
-        if (!matchesAt(c.buf, v, lowered, c.length + 1)) continue;
-        const l = lineAt(c, p);
-        deviceLines.set(base + l.start, l.text);
-      }
-      for (let p = c.buf.indexOf(POLICY_NEEDLE, 0); p >= 0 && p < c.length; p = c.buf.indexOf(POLICY_NEEDLE, p + 1)) {
-        const l = lineAt(c, p);
-        policyLines.set(base + l.start, l.text);
-      }
-      // The last lines seen, for the log's last event (the end of the log is the default moment).
+      linesWith(c, spellings[0]!, deviceLines);
+      linesWith(c, POLICY_NEEDLE, policyLines);
       const tailStart = c.buf.lastIndexOf(10, Math.max(0, c.length - 1));
       const prevStart = tailStart > 0 ? c.buf.lastIndexOf(10, tailStart - 1) : -1;
       lastLines = [c.buf.toString('utf8', prevStart + 1, Math.max(prevStart + 1, tailStart)), c.buf.toString('utf8', tailStart + 1, c.length)].filter((x) => x !== '');
-      base += c.length + 1;
+    }
+    for (const spelling of spellings.slice(1)) {
+      if (deviceLines.size > 0) break;
+      for await (const c of again()) linesWith(c, spelling, deviceLines);
+    }
+    if (deviceLines.size === 0) {
+      // Any letter case: every "deviceId" field, compared byte by byte.
+      const lowered = Buffer.from(deviceId.toLowerCase(), 'latin1');
+      for await (const c of again()) {
+        for (let p = c.buf.indexOf(DEVICE_FIELD, 0); p >= 0 && p < c.length; p = c.buf.indexOf(DEVICE_FIELD, p + 1)) {
+          if (!matchesAt(c.buf, p + DEVICE_FIELD.length, lowered, c.length + 1)) continue;
+          const l = lineAt(c, p);
+          deviceLines.set(l.offset, l.text);
+        }
+      }
     }
     let lastEvent: StoredEvent | undefined;
     for (const text of lastLines.reverse()) { lastEvent = parseLine(text); if (lastEvent) break; }
-    if (!lastEvent && base > 0) return right({ kind: 'fallback', why: 'the last lines do not parse' });
+    if (!lastEvent && size > 0 && lastLines.length > 0) return right({ kind: 'fallback', why: 'the last lines do not parse' });
 
     const streams = new Set<string>();
     const events = new Map<number, StoredEvent>();
-    for (const text of [...deviceLines.values(), ...policyLines.values()]) {
+    for (const [offset, text] of [...deviceLines, ...policyLines]) {
       const e = parseLine(text);
-      if (!e) return right({ kind: 'fallback', why: 'a line of the device does not parse' });
+      if (!e) return right({ kind: 'fallback', why: `the line at byte ${offset} does not parse` });
       events.set(e.position, e);
-      if (deviceLines.size > 0 && e.stream.startsWith('eas-mailbox-') && e.type !== 'PolicyChanged') streams.add(e.stream);
+      if (deviceLines.has(offset) && e.stream.startsWith('eas-mailbox-')) streams.add(e.stream);
     }
     if (streams.size === 0) {
       // Unknown: every DeviceId the log names, for the closest ones.
       const known = new Map<string, string>();
-      const rescan = async function* (): AsyncGenerator<Chunk> { if (keep) yield* kept; else yield* chunks(fh, size); };
-      for await (const c of rescan()) {
-        for (let p = c.buf.indexOf(DEVICE_NEEDLE, 0); p >= 0 && p < c.length; p = c.buf.indexOf(DEVICE_NEEDLE, p + 1)) {
-          const v = p + DEVICE_NEEDLE.length;
+      for await (const c of again()) {
+        for (let p = c.buf.indexOf(DEVICE_FIELD, 0); p >= 0 && p < c.length; p = c.buf.indexOf(DEVICE_FIELD, p + 1)) {
+          const v = p + DEVICE_FIELD.length;
           let q = c.buf.indexOf(0x22, v);
           while (q > 0 && c.buf[q - 1] === 0x5c) q = c.buf.indexOf(0x22, q + 1);
           if (q < 0 || q > c.length) continue;
@@ -170,23 +199,17 @@ async function scanFor(path: string, deviceId: string): Promise<Either<{ kind: '
       return right({ kind: 'unknown', known: [...known.values()] });
     }
 
-    // Pass 2: every line of the device's streams.
-    const needles = [...streams].map((s) => Buffer.from(`{"stream":${JSON.stringify(s)},`));
-    let offset = 0;
-    const rescan = async function* (): AsyncGenerator<Chunk> { if (keep) yield* kept; else yield* chunks(fh, size); };
+    // Pass 2: every line of the device's mailbox stream(s), by their prefix.
+    const needles = [...streams].map((st) => Buffer.from(`{"stream":${JSON.stringify(st)},`));
+    const streamLines = new Map<number, string>();
+    for await (const c of again()) for (const needle of needles) linesWith(c, needle, streamLines, true);
     let parsed = events.size;
-    for await (const c of rescan()) {
-      for (const needle of needles) {
-        for (let p = c.buf.indexOf(needle, 0); p >= 0 && p < c.length; p = c.buf.indexOf(needle, p + 1)) {
-          if (p > 0 && c.buf[p - 1] !== 10) continue;
-          if (deviceLines.has(offset + p)) continue;
-          const e = parseLine(lineAt(c, p).text);
-          parsed++;
-          if (!e) return right({ kind: 'fallback', why: 'a line of the device\'s mailbox does not parse' });
-          events.set(e.position, e);
-        }
-      }
-      offset += c.length + 1;
+    for (const [offset, text] of streamLines) {
+      if (deviceLines.has(offset)) continue;
+      const e = parseLine(text);
+      parsed++;
+      if (!e) return right({ kind: 'fallback', why: `the line at byte ${offset} does not parse` });
+      events.set(e.position, e);
     }
     // Every stream must be whole: revisions 0..n in log order.
     const sorted = [...events.values()].sort((a, b) => a.position - b.position);

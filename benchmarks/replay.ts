@@ -1,0 +1,274 @@
+// Benchmark: replaying a file log against the floor of any NDJSON reader, the
+// explain of one device in a large log, and what-if over 50,000 devices.
+//   node dist/benchmarks/replay.js [--events 1000000] [--devices 5000] [--whatif-devices 50000] [--rounds 2] [--keep DIR]
+//
+// The log is built from the engine's own output: a simulated organization of
+// --devices partnerships goes through three full syncs (the first; one after
+// compliance changes, removed and new partnerships; one after a policy change),
+// and its mailbox streams are then replicated under new names (mailbox
+// identities, device ids, command ids get a copy suffix) until the log has
+// --events lines. Every line is a valid event; every copy is a realistic
+// history.
+//
+// In one run, interleaved --rounds times (best of each kept):
+//   floor:   read the file in 8 MiB chunks, decode UTF-8, split lines, JSON.parse each
+//   replay:  the same read with every line's envelope, position and revision
+//            checked, every event decoded against the schema, folded into the
+//            replay projections (what `eas-sync replay LOG` does)
+// Also JSON.parse alone over lines already in memory (parseOnly), for reference.
+// Prints one JSON object per line.
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isLeft } from 'fp-ts/lib/Either.js';
+import { createEngine } from '../src/engine.js';
+import type { StoredEvent } from '../src/ports.js';
+import type { Policy } from '../src/policy.js';
+import { whatIf } from '../projections/what-if.js';
+import { simulateOrganization } from '../adapters/simulator/index.js';
+import { memoryStore } from '../adapters/memory-store/index.js';
+import { replayFile, foldLogFile } from '../adapters/cli/replay.js';
+import { explainFile } from '../adapters/cli/explain.js';
+import { whatIfFile } from '../adapters/cli/what-if.js';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000000' }, devices: { type: 'string', default: '5000' },
+    'whatif-devices': { type: 'string', default: '50000' }, rounds: { type: 'string', default: '2' }, keep: { type: 'string' },
+  },
+});
+const EVENTS = Number(values.events);
+const BASE_DEVICES = Number(values.devices);
+const WHATIF_DEVICES = Number(values['whatif-devices']);
+const ROUNDS = Math.max(1, Number(values.rounds));
+const T0 = Date.parse('2026-11-26T08:00:00Z');
+const HOUR = 3_600_000;
+const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
+
+// ------------------------------------------------------------------ the base log
+async function baseLog(): Promise<{ events: StoredEvent[]; policy: Policy; turned: string }> {
+  let now = T0;
+  const sim = simulateOrganization({ devices: BASE_DEVICES, seed: 1, clock: () => now });
+  const store = memoryStore();
+  const engine = (policy: Policy) => createEngine({
+    organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy,
+    notifier: sim.notifier, clock: { now: () => now }, parallelism: 4,
+  });
+  await engine(sim.policy).fullSync();
+  const first = engine(sim.policy);
+  // Changes: 5% of compliant devices turn noncompliant, 1% of partnerships go away.
+  now += 24 * HOUR;
+  const managed = sim.intune.devices().filter((m) => m.complianceState === 'compliant');
+  managed.filter((_, i) => i % 20 === 0).forEach((m) => sim.intune.setCompliance(m.id, 'noncompliant'));
+  [...sim.evaluateAll().keys()].filter((_, i) => i % 100 === 7).forEach((id) => sim.exchange.removePartnership(id));
+  await first.fullSync();
+  // A policy change: BlackBerry loses its exception.
+  now += 24 * HOUR;
+  const policy: Policy = { ...sim.policy, platformExceptions: sim.policy.platformExceptions.filter((e) => e.name !== 'BlackBerry') };
+  await engine(policy).fullSync();
+  const events = store.events() as StoredEvent[];
+  // A device with a history: allowed, then blocked when it turned noncompliant.
+  const decided = new Map<string, string[]>();
+  for (const e of events) {
+    if (e.type !== 'AccessDecided') continue;
+    const d = e.data as { deviceId: string; access: string };
+    decided.set(d.deviceId, [...(decided.get(d.deviceId) ?? []), d.access]);
+  }
+  const turned = [...decided].find(([, a]) => a[0] === 'allow' && a.includes('block'))?.[0] ?? [...decided.keys()][0]!;
+  return { events, policy, turned };
+}
+
+// ------------------------------------------------------------------ replication
+const MARK = '\u0007';
+const MARK_JSON = '\\u0007';
+
+/**
+ * Writes `copies` copies of the base log's mailbox streams (org events once),
+ * interleaved event by event, to `path`. Names that must stay unique per copy
+ * (mailbox identities and streams, device ids, command ids) get a suffix.
+ */
+function writeReplicated(path: string, events: readonly StoredEvent[], copies: number): number {
+  const deviceIds = new Set<string>();
+  const identities = new Set<string>();
+  for (const e of events) {
+    const d = e.data as Record<string, unknown>;
+    if (typeof d.deviceId === 'string') deviceIds.add(d.deviceId);
+    if (e.type === 'MailboxDiscovered') identities.add(d.identity as string);
+  }
+  const rename = (v: unknown, key: string): unknown => {
+    if (typeof v === 'string') {
+      if (deviceIds.has(v) || identities.has(v) || key === 'commandId' || key === 'mailbox') return v + MARK;
+      return v;
+    }
+    if (Array.isArray(v)) return v.map((x) => rename(x, key));
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rename(x, k)]));
+    return v;
+  };
+  // Per base event: the line after `"id":"…",` split where the copy suffix goes.
+  const templates = events.map((e) => {
+    const mailbox = e.stream.startsWith('eas-mailbox-');
+    const stream = mailbox ? JSON.stringify(e.stream + MARK).split(MARK_JSON) : [JSON.stringify(e.stream)];
+    const data = mailbox ? rename(e.data, '') : e.data;
+    const rest = `"type":${JSON.stringify(e.type)},"at":${JSON.stringify(e.at)},"data":${JSON.stringify(data)},"meta":${JSON.stringify(e.meta)}}`.split(MARK_JSON);
+    return { mailbox, stream, revision: e.revision, rest };
+  });
+  const fd = openSync(path, 'w');
+  let buf = '';
+  let position = 0;
+  const suffix = (c: number) => (c === 0 ? '' : `~${c}`);
+  try {
+    for (const t of templates) {
+      for (let c = 0; c < (t.mailbox ? copies : 1); c++) {
+        const s = suffix(c);
+        buf += `{"stream":${t.stream.join(s)},"revision":${t.revision},"position":${position++},"id":"${randomUUID()}",${t.rest.join(s)}\n`;
+        if (buf.length > 4_000_000) { writeSync(fd, buf); buf = ''; }
+      }
+    }
+    writeSync(fd, buf);
+  } finally {
+    closeSync(fd);
+  }
+  return position;
+}
+
+// ------------------------------------------------------------------ measurements
+async function floor(path: string): Promise<{ ms: number; lines: number }> {
+  const t0 = performance.now();
+  const fh = await open(path, 'r');
+  let lines = 0;
+  try {
+    let buf = Buffer.allocUnsafe(8 * 1024 * 1024);
+    let carry = 0;
+    let offset = 0;
+    for (;;) {
+      if (carry === buf.length) { const b = Buffer.allocUnsafe(buf.length * 2); buf.copy(b, 0, 0, carry); buf = b; }
+      const { bytesRead } = await fh.read(buf, carry, buf.length - carry, offset + carry);
+      if (bytesRead === 0) break;
+      const end = carry + bytesRead;
+      const nl = buf.lastIndexOf(10, end - 1);
+      if (nl < 0) { carry = end; continue; }
+      const parts = buf.toString('utf8', 0, nl).split('\n');
+      for (let i = 0; i < parts.length; i++) { JSON.parse(parts[i]!); lines++; }
+      buf.copy(buf, 0, nl + 1, end);
+      offset += nl + 1;
+      carry = end - (nl + 1);
+    }
+  } finally {
+    await fh.close();
+  }
+  return { ms: performance.now() - t0, lines };
+}
+
+function parseOnly(path: string, maxLines: number): { ms: number; lines: number } {
+  const fd = openSync(path, 'r');
+  const head = Buffer.allocUnsafe(Math.min(statSync(path).size, maxLines * 2048));
+  let n = 0;
+  try {
+    for (let r = 1; r > 0 && n < head.length; n += r) r = readSync(fd, head, n, head.length - n, n);
+  } finally {
+    closeSync(fd);
+  }
+  const lines = head.toString('utf8', 0, head.lastIndexOf(10, n - 1)).split('\n').slice(0, maxLines);
+  const t0 = performance.now();
+  for (let i = 0; i < lines.length; i++) JSON.parse(lines[i]!);
+  return { ms: performance.now() - t0, lines: lines.length };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rate = (lines: number, ms: number) => Math.round(lines / (ms / 1000));
+
+async function main() {
+  const dir = values.keep ?? mkdtempSync(join(tmpdir(), 'eas-bench-replay-'));
+  mkdirSync(dir, { recursive: true });
+  try {
+    const g0 = performance.now();
+    const base = await baseLog();
+    const orgEvents = base.events.filter((e) => !e.stream.startsWith('eas-mailbox-')).length;
+    const perCopy = base.events.length - orgEvents;
+    const devicesPerCopy = new Set(base.events.filter((e) => e.type === 'PartnershipDiscovered').map((e) => (e.data as { deviceId: string }).deviceId)).size;
+    const baseMs = performance.now() - g0;
+
+    // what-if over WHATIF_DEVICES devices: the file command and the pure function.
+    const wCopies = Math.max(1, Math.round(WHATIF_DEVICES / devicesPerCopy));
+    const wLog = join(dir, 'what-if.ndjson');
+    const wLines = writeReplicated(wLog, base.events, wCopies);
+    const stricter: Policy = { ...base.policy, defaultAccessLevel: 'block' };
+    const fileMs: number[] = [];
+    let changes = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      const t = performance.now();
+      const res = await whatIfFile(wLog, stricter);
+      fileMs.push(performance.now() - t);
+      if (isLeft(res)) throw new Error('what-if failed');
+      changes = res.right.result.changes.length;
+    }
+    const inMemory: StoredEvent[] = [];
+    await foldLogFile(wLog, (e) => inMemory.push(e));
+    const pureMs: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) { const t = performance.now(); whatIf(inMemory, stricter); pureMs.push(performance.now() - t); }
+    inMemory.length = 0;
+    out({
+      bench: 'what-if', devices: wCopies * devicesPerCopy, lines: wLines, changes,
+      fileMs: Math.round(Math.min(...fileMs)), pureMs: Math.round(Math.min(...pureMs)), limitMs: 2000,
+    });
+    rmSync(wLog, { force: true });
+
+    // The large log.
+    const copies = Math.max(1, Math.round((EVENTS - orgEvents) / perCopy));
+    const log = join(dir, 'replay.ndjson');
+    const w0 = performance.now();
+    const lines = writeReplicated(log, base.events, copies);
+    const writeMs = performance.now() - w0;
+    const bytes = statSync(log).size;
+
+    const floors: number[] = [];
+    const replays: number[] = [];
+    let check: { events: number; devices: number; errors: number } | undefined;
+    for (let r = 0; r < ROUNDS; r++) {
+      const f = await floor(log);
+      if (f.lines !== lines) throw new Error(`floor read ${f.lines} lines of ${lines}`);
+      floors.push(f.ms);
+      const t = performance.now();
+      const rep = await replayFile(log);
+      replays.push(performance.now() - t);
+      if (isLeft(rep)) throw new Error('replay failed');
+      check = { events: rep.right.replay.events, devices: rep.right.replay.devices, errors: rep.right.errors.length };
+    }
+    const floorMs = Math.min(...floors);
+    const replayMs = Math.min(...replays);
+    const po = parseOnly(log, 200_000);
+    out({
+      bench: 'replay', lines, bytes, bytesPerLine: Math.round(bytes / lines), copies, baseDevices: BASE_DEVICES,
+      jsonParseLinesPerSec: rate(lines, floorMs), replayLinesPerSec: rate(lines, replayMs),
+      ratio: +(floorMs / replayMs).toFixed(3), target: 0.8,
+      floorMs: Math.round(floorMs), replayMs: Math.round(replayMs),
+      parseOnlyLinesPerSec: rate(po.lines, po.ms), ratioToParseOnly: +((lines / (replayMs / 1000)) / (po.lines / (po.ms / 1000))).toFixed(3),
+      replayed: check, rounds: ROUNDS, generateMs: Math.round(baseMs + writeMs),
+    });
+
+    // explain of one device of a middle copy, by the byte scan.
+    const c = Math.floor(copies / 2);
+    const id = c === 0 ? base.turned : `${base.turned}~${c}`;
+    const ms: number[] = [];
+    let via = '';
+    let parsed = 0;
+    let summary: object = {};
+    for (let r = 0; r < Math.max(3, ROUNDS); r++) {
+      const t = performance.now();
+      const x = await explainFile(log, id);
+      ms.push(performance.now() - t);
+      if (isLeft(x)) throw new Error(`explain failed: ${x.left.message}`);
+      via = x.right.via;
+      parsed = x.right.parsedLines;
+      summary = { access: x.right.explanation.access, reason: x.right.explanation.reason, timeline: x.right.explanation.timeline.length };
+    }
+    out({ bench: 'explain', lines, bytes, deviceId: id, explainMs: Math.round(median(ms)), firstMs: Math.round(ms[0]!), via, parsedLines: parsed, limitMs: 1000, ...summary });
+  } finally {
+    if (!values.keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

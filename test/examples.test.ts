@@ -1,0 +1,51 @@
+// The examples run as users run them (node dist/examples/<name>.js) and say what they should.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const test = suite('examples');
+const run = (name: string, args: string[] = []) => {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL(`../examples/${name}.js`, import.meta.url)), ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+test('embed-engine: a full sync succeeds, then a second one finds nothing to do', () => {
+  const r = run('embed-engine', ['600']);
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /full sync sync-1: succeeded/);
+  const m = /(\d+) devices in \d+ mailboxes: (\d+) allow, (\d+) block, (\d+) quarantine/.exec(r.out);
+  assert.ok(m, r.out);
+  assert.is(Number(m![1]), 600);
+  assert.is(Number(m![2]) + Number(m![3]) + Number(m![4]), 600);
+  assert.match(r.out, /second full sync sync-2: 0 commands, 2 events appended/);
+  assert.match(r.out, /status: connected/);
+});
+
+test('why-blocked: explains a notCompliant block with its managed device, command and timeline', () => {
+  const r = run('why-blocked');
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /access: block — notCompliant \(rule 6\)/);
+  assert.match(r.out, /managed device [0-9a-f-]+: (noncompliant|inGracePeriod|unknown|error|conflict)/);
+  assert.match(r.out, /enforced by sync-1\/\d+: succeeded/);
+  assert.match(r.out, /Set-CasMailbox -Identity '.+' .*-ActiveSyncBlockedDeviceIDs @\{Add=/);
+  assert.match(r.out, /PartnershipDiscovered[\s\S]*AccessDecided[\s\S]*CommandSucceeded/);
+});
+
+test('why-blocked: an unknown device id exits 2 naming the closest ids', () => {
+  const r = run('why-blocked', ['NoSuchDevice']);
+  assert.is(r.code, 2);
+  assert.match(r.err, /no device partnership with id "NoSuchDevice"/);
+});
+
+test('policy-preview: a stricter policy blocks more, the policy in force changes nothing', () => {
+  const r = run('policy-preview');
+  assert.is(r.code, 0, r.err);
+  const stricter = /stricter .*: (\d+) of 1000 devices would change/.exec(r.out);
+  assert.ok(stricter && Number(stricter[1]) > 0, r.out);
+  assert.match(r.out, /quarantine->block\s+\d+/);
+  assert.match(r.out, /setOrgSettings/);
+  assert.match(r.out, /unchanged policy: 0 of 1000 devices would change \(1000 unchanged\)/);
+});
+
+test.run();
