@@ -1,7 +1,12 @@
 // Benchmark: the demo's full sync (simulated organization, embedded file log)
 // at several sizes. Each size runs in a fresh child process so that peak memory
 // is its own. Prints one JSON object per line; compare ratios within one run.
-//   node dist/benchmarks/full-sync.js [--devices 5000,50000] [--latency 0] [--parallelism 1] [--json]
+//   npm run bench -- [--devices 5000,50000] [--latency 0] [--parallelism 1] [--default-mode]
+// With latency, `boundSeconds` is the least time the Exchange side allows:
+// mailbox commands × latency ÷ sessions, plus the org commands (one lane) and
+// one round of discovery reads; `ratio` = seconds ÷ boundSeconds.
+// --default-mode also runs the original connector's default: one session, one
+// Set-CasMailbox per device (same decisions, same organization).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,15 +17,46 @@ import { isLeft } from 'fp-ts/lib/Either.js';
 import { createEngine } from '../src/engine.js';
 import { simulateOrganization } from '../adapters/simulator/index.js';
 import { openFileStore } from '../adapters/file-store/index.js';
+import { sessionCount } from '../src/executor.js';
+import type { ExchangeGateway } from '../src/ports.js';
+import type { ExchangeCommand } from '../src/commands.js';
+import type { Simulation } from '../adapters/simulator/index.js';
+
+/** Org commands (rules, settings) the first sync issues, counted from the simulator's log. */
+const orgCommandCount = (sim: Simulation) => sim.exchange.commandLog.filter((c) => c.kind !== 'setCasMailbox').length;
 
 const { values } = parseArgs({
   options: {
     devices: { type: 'string', default: '5000,50000' }, latency: { type: 'string', default: '0' },
     parallelism: { type: 'string', default: '1' }, child: { type: 'boolean' }, json: { type: 'boolean' },
+    'default-mode': { type: 'boolean' }, mode: { type: 'string', default: 'engine' },
   },
 });
 
-async function child(devices: number, latencyMs: number, parallelism: number) {
+/** The original's default mode: one command per device, one at a time, no sessions of its own. */
+function perDeviceGateway(inner: ExchangeGateway): ExchangeGateway {
+  return {
+    getMobileDevices: (q) => inner.getMobileDevices(q), getCasMailboxes: (q) => inner.getCasMailboxes(q),
+    getOrgSettings: () => inner.getOrgSettings(), getDeviceAccessRules: () => inner.getDeviceAccessRules(),
+    getExchangeServers: () => inner.getExchangeServers(),
+    async execute(c) {
+      if (c.kind !== 'setCasMailbox') return inner.execute(c);
+      // One command per device: both list changes of a device travel together, as the original did.
+      const ids = new Set([...c.allowedDeviceIds.add, ...c.allowedDeviceIds.remove, ...c.blockedDeviceIds.add, ...c.blockedDeviceIds.remove].map((x) => x.toLowerCase()));
+      for (const id of ids) {
+        const pick = (l: readonly string[]) => l.filter((x) => x.toLowerCase() === id);
+        const cmd: ExchangeCommand = { kind: 'setCasMailbox', mailbox: c.mailbox,
+          allowedDeviceIds: { add: pick(c.allowedDeviceIds.add), remove: pick(c.allowedDeviceIds.remove) },
+          blockedDeviceIds: { add: pick(c.blockedDeviceIds.add), remove: pick(c.blockedDeviceIds.remove) } };
+        const r = await inner.execute(cmd);
+        if (r._tag === 'Left') return r;
+      }
+      return { _tag: 'Right', right: undefined };
+    },
+  };
+}
+
+async function child(devices: number, latencyMs: number, parallelism: number, mode: string) {
   const dir = mkdtempSync(join(tmpdir(), 'eas-bench-'));
   const log = join(dir, 'bench.ndjson');
   try {
@@ -30,23 +66,32 @@ async function child(devices: number, latencyMs: number, parallelism: number) {
     const opened = await openFileStore(log);
     if (isLeft(opened)) throw new Error(opened.left.kind);
     const store = opened.right;
-    const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy, notifier: sim.notifier, parallelism });
+    const exchange = mode === 'default' ? perDeviceGateway(sim.exchange) : sim.exchange;
+    const engine = createEngine({ organization: sim.organization, exchange, intune: sim.intune, store, policy: sim.policy, notifier: sim.notifier, parallelism: mode === 'default' ? 1 : parallelism });
+    const cmdBefore = sim.counters.commands;
     const cpu0 = process.cpuUsage();
     const w0 = performance.now();
     const first = await engine.fullSync();
     const wallMs = performance.now() - w0;
     const cpu = process.cpuUsage(cpu0);
+    const exchangeCommands = sim.counters.commands - cmdBefore;
     // The second sync is the steady state: nothing changed, nothing written but start/completion.
     const w1 = performance.now();
     const second = await engine.fullSync();
     const secondWallMs = performance.now() - w1;
     await store.close();
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
+    const sessions = mode === 'default' ? 1 : sessionCount(parallelism);
+    const mailboxCommands = exchangeCommands - orgCommandCount(sim);
+    const boundSeconds = latencyMs > 0 ? (mailboxCommands * latencyMs / sessions + orgCommandCount(sim) * latencyMs + latencyMs) / 1000 : 0;
+    const seconds = wallMs / 1000;
     return {
-      bench: 'full-sync', devices, mailboxes: first.mailboxes, latencyMs, parallelism, success: first.success,
+      bench: 'full-sync', mode, devices, mailboxes: first.mailboxes, commands: exchangeCommands, latencyMs, parallelism: mode === 'default' ? 1 : parallelism,
+      sessions, seconds: +seconds.toFixed(3), boundSeconds: +boundSeconds.toFixed(3), ratio: boundSeconds > 0 ? +(seconds / boundSeconds).toFixed(3) : null,
+      success: first.success,
       generateMs: Math.round(generateMs), wallMs: Math.round(wallMs), devicesPerSec: Math.round(devices / (wallMs / 1000)),
       cpuMsPerDevice: +((cpu.user + cpu.system) / 1000 / devices).toFixed(4),
-      commands: first.commands.issued, eventsWritten: first.eventsAppended, logBytes: statSync(log).size,
+      engineCommands: first.commands.issued, eventsWritten: first.eventsAppended, logBytes: statSync(log).size,
       secondSync: { wallMs: Math.round(secondWallMs), commands: second.commands.issued, eventsWritten: second.eventsAppended },
       peakRssMb: Math.round(peakRssMb),
     };
@@ -56,17 +101,25 @@ async function child(devices: number, latencyMs: number, parallelism: number) {
 }
 
 if (values.child) {
-  const r = await child(Number(values.devices), Number(values.latency), Number(values.parallelism));
+  const r = await child(Number(values.devices), Number(values.latency), Number(values.parallelism), String(values.mode));
   process.stdout.write(JSON.stringify(r) + '\n');
 } else {
   const sizes = String(values.devices).split(',').map(Number);
   const results = [];
-  for (const n of sizes) {
-    const r = spawnSync(process.execPath, ['--max-old-space-size=8192', fileURLToPath(import.meta.url), '--child', '--devices', String(n), '--latency', String(values.latency), '--parallelism', String(values.parallelism)], { encoding: 'utf8' });
+  const runChild = (n: number, mode: string) => {
+    const r = spawnSync(process.execPath, ['--max-old-space-size=8192', fileURLToPath(import.meta.url), '--child', '--devices', String(n), '--latency', String(values.latency), '--parallelism', String(values.parallelism), '--mode', mode], { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (r.status !== 0) { process.stderr.write(r.stderr); process.exit(1); }
     const line = r.stdout.trim().split('\n').pop()!;
-    results.push(JSON.parse(line));
     process.stdout.write(line + '\n');
+    return JSON.parse(line);
+  };
+  for (const n of sizes) {
+    const engineRun = runChild(n, 'engine');
+    results.push(engineRun);
+    if (values['default-mode']) {
+      const d = runChild(n, 'default');
+      process.stdout.write(JSON.stringify({ bench: 'versus-default-mode', devices: n, latencyMs: Number(values.latency), parallelism: engineRun.parallelism, engineSeconds: engineRun.seconds, defaultModeSeconds: d.seconds, speedup: +(d.seconds / engineRun.seconds).toFixed(2), engineCommands: engineRun.commands, defaultModeCommands: d.commands }) + '\n');
+    }
   }
   if (results.length > 1) {
     const [a, b] = [results[0], results[results.length - 1]];

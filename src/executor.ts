@@ -38,6 +38,35 @@ export interface WorkItem {
   readonly command: ExchangeCommand;
 }
 
+/** Work that arrives while it is being done: the planner pushes, the lanes take. */
+export class WorkQueue {
+  private readonly items: WorkItem[] = [];
+  private head = 0;
+  private closed = false;
+  private waiters: Array<(w: WorkItem | undefined) => void> = [];
+  push(...items: WorkItem[]): void {
+    for (const item of items) {
+      const w = this.waiters.shift();
+      if (w) w(item); else this.items.push(item);
+    }
+  }
+  close(): void {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w(undefined);
+  }
+  next(): Promise<WorkItem | undefined> {
+    if (this.head < this.items.length) return Promise.resolve(this.items[this.head++]);
+    if (this.closed) return Promise.resolve(undefined);
+    return new Promise((res) => this.waiters.push(res));
+  }
+  static of(items: readonly WorkItem[]): WorkQueue {
+    const q = new WorkQueue();
+    q.push(...items);
+    q.close();
+    return q;
+  }
+}
+
 export const sessionCount = (parallelism: number, maxConcurrency = 18) =>
   Math.max(1, Math.min(parallelism, maxConcurrency - 2));
 
@@ -116,16 +145,15 @@ export function createExecutor(o: ExecutorOptions) {
    * connection is lost for good, the remaining items are not attempted: they
    * are reported with the same error, so every intent gets its outcome.
    */
-  async function run(items: readonly WorkItem[], onResult: (item: WorkItem, r: Either<ExchangeError, void>) => void): Promise<{ disconnected?: ExchangeError }> {
-    let next = 0;
+  async function run(work: readonly WorkItem[] | WorkQueue, onResult: (item: WorkItem, r: Either<ExchangeError, void>) => void): Promise<{ disconnected?: ExchangeError }> {
+    const queue = work instanceof WorkQueue ? work : WorkQueue.of(work);
     let disconnected: ExchangeError | undefined;
     const useSessions = typeof o.exchange.openSession === 'function';
-    const lanes = Math.min(items.length, useSessions ? sessionCount(o.parallelism, o.maxConcurrency) : Math.max(1, o.parallelism));
+    const lanes = useSessions ? sessionCount(o.parallelism, o.maxConcurrency) : Math.max(1, o.parallelism);
     const worker = async () => {
       const lane: Lane | undefined = useSessions ? { commands: 0, openedAt: 0 } : undefined;
       try {
-        while (next < items.length) {
-          const item = items[next++]!;
+        for (let item = await queue.next(); item !== undefined; item = await queue.next()) {
           if (disconnected) { onResult(item, left(disconnected)); continue; }
           await o.onStep?.('beforeCommand', item.commandId);
           const r = await runOne(lane, item);

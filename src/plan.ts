@@ -47,7 +47,7 @@ export function groupsOf(addresses: readonly string[], groups: GroupMembership, 
   return { included: inAny(policy.includedGroups), excluded: inAny(policy.excludedGroups) };
 }
 
-export function planMailboxes(args: {
+export interface PlanArgs {
   readonly organization: string;
   readonly syncId: string;
   readonly atMs: number;
@@ -64,7 +64,24 @@ export function planMailboxes(args: {
   readonly complete?: boolean;
   readonly grandfather?: ReconcileMailbox['grandfather'];
   readonly onProgress?: (done: number, total: number) => void;
-}): MailboxesPlan {
+}
+
+export interface MailboxPlanner {
+  /** Warnings found so far (orphans at creation, mapping conflicts as mailboxes are planned). */
+  readonly warnings: PlanIssue[];
+  /** Mailboxes observed. */
+  readonly mailboxes: number;
+  /** Mailboxes left to plan. */
+  remaining(): number;
+  /** Plans the next `n` mailboxes (against the state as it is now). */
+  next(n: number): Omit<MailboxesPlan, 'warnings' | 'mailboxes'>;
+}
+
+/**
+ * Plans mailbox by mailbox, so that a sync can record and start executing the
+ * first mailboxes' intents while it decides the rest.
+ */
+export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   const { organization, syncId, policy, observations: obs } = args;
   const state = args.state ?? new Map<string, MailboxState>();
   const warnings: PlanIssue[] = [];
@@ -83,45 +100,57 @@ export function planMailboxes(args: {
     }
     byMailbox.get(mailboxStream(organization, m.identity))!.devices.push(d);
   }
-
   const managed = new ManagedDeviceIndex(obs.managed);
-  const events = new Map<string, DomainEvent[]>();
-  const commands: MailboxesPlan['commands'] = [];
-  const devices: PlannedDevice[] = [];
   const complete = args.complete ?? true;
-  const streams = new Set<string>(complete ? [...byMailbox.keys(), ...state.keys()] : byMailbox.keys());
+  const streams = [...new Set<string>(complete ? [...byMailbox.keys(), ...state.keys()] : byMailbox.keys())];
+  let cursor = 0;
   let k = 0;
-  let done = 0;
-  for (const stream of streams) {
-    done++;
-    const entry = byMailbox.get(stream);
-    const ms = state.get(stream);
-    if (!entry && (!ms || Object.keys(ms.devices).length === 0)) continue;
-    const addresses = entry ? userAddresses(entry.mailbox) : (ms?.info?.addresses ?? []);
-    const groups = groupsOf(addresses, obs.groups, policy);
-    const contexts = new Map<string, Omit<DeviceContext, 'device' | 'activeSyncEnabled'>>();
-    for (const d of entry?.devices ?? []) {
-      const mapping = managed.map(d.deviceId, addresses);
-      if (mapping.conflicts.length > 0) {
-        warnings.push({
-          kind: 'mappingConflict', deviceId: d.deviceId, mailbox: entry!.mailbox.identity,
-          message: `managed device(s) ${mapping.conflicts.map((c) => c.id).join(', ')} carry EAS id ${d.deviceId} but belong to another user (${mapping.conflicts.map((c) => c.userPrincipalName ?? c.emailAddress ?? '?').join(', ')}); they do not unlock this partnership`,
-        });
+
+  function next(n: number) {
+    const events = new Map<string, DomainEvent[]>();
+    const commands: MailboxesPlan['commands'] = [];
+    const devices: PlannedDevice[] = [];
+    const end = Math.min(streams.length, cursor + n);
+    for (; cursor < end; cursor++) {
+      const stream = streams[cursor]!;
+      const entry = byMailbox.get(stream);
+      const ms = state.get(stream);
+      if (!entry && (!ms || Object.keys(ms.devices).length === 0)) continue;
+      const addresses = entry ? userAddresses(entry.mailbox) : (ms?.info?.addresses ?? []);
+      const groups = groupsOf(addresses, obs.groups, policy);
+      const contexts = new Map<string, Omit<DeviceContext, 'device' | 'activeSyncEnabled'>>();
+      for (const d of entry?.devices ?? []) {
+        const mapping = managed.map(d.deviceId, addresses);
+        if (mapping.conflicts.length > 0) {
+          warnings.push({
+            kind: 'mappingConflict', deviceId: d.deviceId, mailbox: entry!.mailbox.identity,
+            message: `managed device(s) ${mapping.conflicts.map((c) => c.id).join(', ')} carry EAS id ${d.deviceId} but belong to another user (${mapping.conflicts.map((c) => c.userPrincipalName ?? c.emailAddress ?? '?').join(', ')}); they do not unlock this partnership`,
+          });
+        }
+        contexts.set(d.deviceId.toLowerCase(), { groups, mapping });
       }
-      contexts.set(d.deviceId.toLowerCase(), { groups, mapping });
+      const commandId = `${syncId}/${k++}`;
+      const plan = decideMailbox({
+        type: 'ReconcileMailbox', syncId, commandId, atMs: args.atMs, policy, policyRevision: args.policyRevision,
+        mailbox: entry?.mailbox, partnerships: entry?.devices ?? [], complete, contexts,
+        ...(args.grandfather ? { grandfather: args.grandfather } : {}),
+      }, ms ?? initialMailboxState);
+      if (plan.events.length > 0) events.set(stream, plan.events);
+      if (plan.command) commands.push({ stream, commandId, command: plan.command });
+      for (const { device, decision } of plan.decisions) {
+        devices.push({ stream, device, decision, mailbox: entry?.mailbox, notify: needsNotification(device, decision), fresh: contexts.has(device.deviceId.toLowerCase()) });
+      }
+      if (args.onProgress && (cursor + 1) % 1000 === 0) args.onProgress(cursor + 1, streams.length);
     }
-    const commandId = `${syncId}/${k++}`;
-    const plan = decideMailbox({
-      type: 'ReconcileMailbox', syncId, commandId, atMs: args.atMs, policy, policyRevision: args.policyRevision,
-      mailbox: entry?.mailbox, partnerships: entry?.devices ?? [], complete, contexts,
-      ...(args.grandfather ? { grandfather: args.grandfather } : {}),
-    }, ms ?? initialMailboxState);
-    if (plan.events.length > 0) events.set(stream, plan.events);
-    if (plan.command) commands.push({ stream, commandId, command: plan.command });
-    for (const { device, decision } of plan.decisions) {
-      devices.push({ stream, device, decision, mailbox: entry?.mailbox, notify: needsNotification(device, decision), fresh: contexts.has(device.deviceId.toLowerCase()) });
-    }
-    if (args.onProgress && done % 1000 === 0) args.onProgress(done, streams.size);
+    return { events, commands, devices };
   }
-  return { events, commands, devices, warnings, mailboxes: byMailbox.size };
+
+  return { warnings, mailboxes: byMailbox.size, remaining: () => streams.length - cursor, next };
+}
+
+/** Plans every mailbox at once (the offline `plan`, tests). */
+export function planMailboxes(args: PlanArgs): MailboxesPlan {
+  const planner = createMailboxPlanner(args);
+  const all = planner.next(Number.MAX_SAFE_INTEGER);
+  return { ...all, warnings: planner.warnings, mailboxes: planner.mailboxes };
 }

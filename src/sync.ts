@@ -13,14 +13,14 @@ import type { Policy } from './policy.js';
 import { event, orgStream, mailboxStream, type DomainEvent } from './events.js';
 import { decideConnector, nextSyncId, type SyncKind } from './connector.js';
 import { decideMailbox, type DeviceState } from './mailbox.js';
-import { planMailboxes, groupsOf, type PlannedDevice } from './plan.js';
+import { createMailboxPlanner, groupsOf, type PlannedDevice } from './plan.js';
 import { commandApplied } from './reconcile.js';
 import { renderNotification } from './notification.js';
 import { mailboxIdentityOfDevice } from './identity.js';
 import { type Appender, type Batch, pushTo, groupCommitter } from './append.js';
 import type { OrgState } from './state.js';
 import type { CasFailover, CasSwitch } from './failover.js';
-import { createExecutor, type WorkItem } from './executor.js';
+import { createExecutor, WorkQueue, type WorkItem } from './executor.js';
 
 export interface SyncIssue {
   readonly kind: string;
@@ -211,38 +211,21 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
       grandfather = { org: settings!, rules: rules! };
     }
   }
-  const mplan = planMailboxes({
+  const planner = createMailboxPlanner({
     organization: ctx.organization, syncId, atMs: startedMs, policy: ctx.policy, policyRevision,
     observations: { devices, mailboxes, managed: [...(ctx.caches.managed?.values() ?? [])], groups },
     state: ctx.state().mailboxes, complete: kind === 'full', ...(grandfather ? { grandfather } : {}),
     onProgress: (d, t) => progress('decide', d, t),
   });
-  warnings.push(...mplan.warnings);
   let decisionsChanged = 0;
   let grandfathered = 0;
-  for (const [stream, evs] of mplan.events) {
-    pushTo(batch, stream, evs);
-    for (const e of evs) {
-      if (e.type === 'ListsDriftDetected') drift++;
-      else if (e.type === 'AccessDecided') decisionsChanged++;
-      else if (e.type === 'DeviceGrandfathered') grandfathered++;
-    }
-  }
-  if (grandfather) pushTo(batch, org, [event('GrandfatheringApplied', { syncId, devices: grandfathered })]);
-  progress('decide', 1, 1);
-  // Intents are durable before any command runs.
-  eventsAppended += await ctx.appender.append(batch, nowIso());
-
-  // ---------------------------------------------------------------- execute
-  // Mailboxes first (grandfathered devices keep access before the default
-  // tightens), then the org: rules before the default.
+  const planned: PlannedDevice[] = [];
   const streamOf = new Map<string, string>();
-  for (const c of mplan.commands) streamOf.set(c.commandId, c.stream);
   for (const w of orgWork) streamOf.set(w.commandId, org);
-  const work: WorkItem[] = [...mplan.commands.map((c) => ({ commandId: c.commandId, command: c.command as ExchangeCommand })), ...orgWork];
   const failedStreams = new Set<string>();
   let succeeded = 0;
   let failed = 0;
+  let issued = 0;
   let done = 0;
   const executor = createExecutor({
     exchange: ctx.exchange, scheduler: ctx.scheduler, now: ctx.now, failover: ctx.failover,
@@ -264,22 +247,54 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
     if (isLeft(evs)) throw new Error(evs.left.message);
     flushSwitches();
     committer.add(stream, evs.right);
-    progress('execute', ++done, work.length);
+    progress('execute', ++done, issued);
   };
-  const mailboxWork = work.filter((w) => streamOf.get(w.commandId) !== org);
-  let outcome = await executor.run(mailboxWork, onResult);
+
+  // Decide and execute as a pipeline: each chunk of mailboxes is decided, its
+  // intents made durable, and its commands handed to the sessions while the
+  // next chunk is decided. Mailboxes first (grandfathered devices keep access
+  // before the default tightens), then the org: rules before the default.
+  const queue = new WorkQueue();
+  const running = executor.run(queue, onResult);
+  let chunkNo = 0;
+  while (planner.remaining() > 0 || chunkNo === 0) {
+    const chunk = planner.next(chunkNo === 0 ? 500 : 2000);
+    const chunkBatch: Batch = chunkNo === 0 ? batch : new Map();
+    for (const [stream, evs] of chunk.events) {
+      pushTo(chunkBatch, stream, evs);
+      for (const e of evs) {
+        if (e.type === 'ListsDriftDetected') drift++;
+        else if (e.type === 'AccessDecided') decisionsChanged++;
+        else if (e.type === 'DeviceGrandfathered') grandfathered++;
+      }
+    }
+    planned.push(...chunk.devices);
+    // Intents are durable before their commands run.
+    eventsAppended += await ctx.appender.append(chunkBatch, nowIso());
+    for (const c of chunk.commands) streamOf.set(c.commandId, c.stream);
+    issued += chunk.commands.length;
+    queue.push(...chunk.commands.map((c) => ({ commandId: c.commandId, command: c.command as ExchangeCommand })));
+    chunkNo++;
+  }
+  warnings.push(...planner.warnings);
+  if (grandfather) {
+    eventsAppended += await ctx.appender.append(new Map([[org, [event('GrandfatheringApplied', { syncId, devices: grandfathered })]]]), nowIso());
+  }
+  queue.close();
+  let outcome = await running;
+  issued += orgWork.length;
   if (!outcome.disconnected) {
     // Org commands in order, on one lane.
-    const orgOutcome = await createExecutor({
+    outcome = await createExecutor({
       exchange: ctx.exchange, scheduler: ctx.scheduler, now: ctx.now, failover: ctx.failover, parallelism: 1, maxConcurrency: ctx.maxConcurrency,
     }).run(orgWork, onResult);
-    outcome = orgOutcome;
   } else {
     for (const w of orgWork) onResult(w, { _tag: 'Left', left: outcome.disconnected });
   }
   flushSwitches();
   eventsAppended += await committer.drain();
   const counters = executor.counters;
+  progress('decide', 1, 1);
   if (outcome.disconnected) {
     const e = outcome.disconnected;
     return fail({ kind: `exchange.${e.kind}`, message: `Exchange: ${e.message}` });
@@ -287,7 +302,7 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
 
   // ---------------------------------------------------------------- notify
   const notifications = { sent: 0, failed: 0 };
-  const decided = mplan.devices.filter((d) => d.fresh);
+  const decided = planned.filter((d) => d.fresh);
   const toNotify = ctx.notifier && ctx.policy.notification.enabled
     ? decided.filter((d) => d.notify && !failedStreams.has(d.stream) && d.mailbox)
     : [];
@@ -305,7 +320,7 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
   eventsAppended += await ctx.appender.append(new Map([[org, completed.right]]), nowIso());
   ctx.emitStatus();
   progress('done', 1, 1);
-  return report(success, { devices: decided.length, mailboxes: mplan.mailboxes, access }, { succeeded, failed, issued: work.length, counters, decisionsChanged, drift, notifications, grandfathered });
+  return report(success, { devices: decided.length, mailboxes: planner.mailboxes, access }, { succeeded, failed, issued, counters, decisionsChanged, drift, notifications, grandfathered });
 
   // ---------------------------------------------------------------- helpers
   function report(
