@@ -258,7 +258,8 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
   const running = executor.run(queue, onResult);
   let chunkNo = 0;
   while (planner.remaining() > 0 || chunkNo === 0) {
-    const chunk = planner.next(chunkNo === 0 ? 500 : 2000);
+    // Small chunks: deciding blocks the event loop, and the sessions wait on it.
+    const chunk = planner.next(200);
     const chunkBatch: Batch = chunkNo === 0 ? batch : new Map();
     for (const [stream, evs] of chunk.events) {
       pushTo(chunkBatch, stream, evs);
