@@ -1,10 +1,16 @@
-// Opens the store a `LOG` / `--store` names: a file path is the embedded log.
-import { isLeft } from 'fp-ts/lib/Either.js';
-import { openFileStore, type FileStore } from '../file-store/index.js';
-import type { StoreError } from '../../src/ports.js';
+// Opens the store a `LOG` / `--store` names: a file path is the embedded log,
+// an `esdb://…` (or `esdb+discover://`, `kurrentdb://`) connection string is
+// EventStoreDB. Messages name an EventStoreDB store without its credentials.
+import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
+import { openFileStore, readLog, type LineError, type TornTail } from '../file-store/index.js';
+import { eventStoreDbStore, parseConnection, redactConnectionString } from '../eventstoredb/index.js';
+import type { EventStore, StoredEvent, StoreError } from '../../src/ports.js';
 import { UsageError, WorkFailure, InputFailure } from './io.js';
 
-export const isEsdb = (spec: string) => /^(esdb|esdb\+discover|kurrentdb|kdb):\/\//i.test(spec);
+export const isEsdb = (spec: string) => /^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb|kdb\+discover):\/\//i.test(spec.trim());
+
+/** How to show a store spec: a file path as given, a connection string without its credentials. */
+export const displaySpec = (spec: string): string => (isEsdb(spec) ? redactConnectionString(spec) : spec);
 
 export function describeStoreError(e: StoreError): string {
   switch (e.kind) {
@@ -14,9 +20,23 @@ export function describeStoreError(e: StoreError): string {
   }
 }
 
-export async function openStore(spec: string): Promise<FileStore> {
+/** A malformed connection string is a usage error (exit 2), before anything is contacted. */
+export function checkSpec(spec: string): void {
+  if (!isEsdb(spec)) return;
+  const parsed = parseConnection(spec);
+  if (isLeft(parsed)) throw new UsageError(parsed.left);
+}
+
+/**
+ * Opens a store for reading and appending. A corrupt log is exit 2; a log that
+ * cannot be opened or a node that cannot be reached is exit 1.
+ */
+export async function openStore(spec: string): Promise<EventStore> {
   if (isEsdb(spec)) {
-    throw new UsageError(`"${spec}": EventStoreDB stores are not available in this version (the eventstoredb adapter is not built yet); use a file path`);
+    checkSpec(spec);
+    const r = await eventStoreDbStore(spec);
+    if (isLeft(r)) throw new WorkFailure(describeStoreError(r.left));
+    return r.right;
   }
   const r = await openFileStore(spec);
   if (isLeft(r)) {
@@ -24,4 +44,54 @@ export async function openStore(spec: string): Promise<FileStore> {
     throw new WorkFailure(describeStoreError(r.left));
   }
   return r.right;
+}
+
+export interface LogRead {
+  /** Every valid event, in log order. */
+  readonly events: StoredEvent[];
+  /** Invalid lines of a file log (their events are left out); always empty for EventStoreDB. */
+  readonly errors: LineError[];
+  /** A torn last line of a file log (an append cut by a crash; never acknowledged). */
+  readonly tornTail?: TornTail;
+}
+
+/**
+ * Reads a whole log without modifying it, for replay tools: `readLog` for a
+ * file (every invalid line reported, a torn tail reported as such), the
+ * EventStoreDB adapter's readAll for a connection string. A malformed
+ * connection string is thrown as a UsageError.
+ */
+export async function readAllFromSpec(spec: string): Promise<Either<StoreError, LogRead>> {
+  if (!isEsdb(spec)) {
+    const scan = await readLog(spec);
+    if (isLeft(scan)) return scan;
+    const { events, errors, tornTail } = scan.right;
+    return right(tornTail === undefined ? { events, errors } : { events, errors, tornTail });
+  }
+  checkSpec(spec);
+  const opened = await eventStoreDbStore(spec);
+  if (isLeft(opened)) return opened;
+  try {
+    const all = await opened.right.readAll();
+    return isLeft(all) ? left(all.left) : right({ events: all.right, errors: [] });
+  } finally {
+    await opened.right.close();
+  }
+}
+
+/**
+ * Folds an EventStoreDB log without holding it in memory: each event to
+ * `onEvent` in log order (for `replay`, beside its file fold). Right(the number
+ * of events). A malformed connection string is thrown as a UsageError.
+ */
+export async function foldEventStoreDb(spec: string, onEvent: (e: StoredEvent) => void): Promise<Either<StoreError, { events: number; errors: LineError[] }>> {
+  checkSpec(spec);
+  const opened = await eventStoreDbStore(spec);
+  if (isLeft(opened)) return opened;
+  try {
+    const n = await opened.right.forEachEvent(onEvent);
+    return isLeft(n) ? left(n.left) : right({ events: n.right, errors: [] });
+  } finally {
+    await opened.right.close();
+  }
 }
