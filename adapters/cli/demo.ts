@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { createEngine, type SyncReport } from '../../src/engine.js';
 import { simulateOrganization } from '../simulator/index.js';
 import { parse, intOption } from './args.js';
-import { openStore, isEsdb } from './store.js';
+import { openStore, isEsdb, displaySpec } from './store.js';
 import { print, printJson, progressBar, UsageError } from './io.js';
 
 export const DEMO_HELP = `Usage: eas-sync demo [--devices 5000] [--seed 1] [--store STORE | --log FILE] [--latency MS] [--parallelism N] [--json]
@@ -59,7 +59,7 @@ export async function demo(argv: string[]): Promise<number> {
     const verified = report.success && mismatches.length === 0 && decided.size === exchangeView.size;
     const out = {
       devices: report.devices, mailboxes: report.mailboxes, commands: report.commands.issued, access: report.access, verified,
-      log: isEsdb(spec) ? spec : resolve(spec), durationMs: Date.now() - started,
+      log: isEsdb(spec) ? displaySpec(spec) : resolve(spec), durationMs: Date.now() - started,
       syncId: report.syncId, success: report.success, eventsAppended: report.eventsAppended,
       notifications: report.notifications, drift: report.drift, warnings: report.warnings.length,
       errors: report.errors, mismatches: mismatches.slice(0, 20), mismatchCount: mismatches.length,

@@ -7,6 +7,7 @@ import { replay, REPLAY_HELP } from './replay.js';
 import { syncCommand, SYNC_HELP } from './sync.js';
 import { run, RUN_HELP } from './run.js';
 import { intuneExport, INTUNE_EXPORT_HELP } from './intune-export.js';
+import { copy, COPY_HELP } from './copy.js';
 import { InputFailure, UsageError, WorkFailure } from './io.js';
 
 const HELP = `Usage: eas-sync <command> [options]
@@ -18,6 +19,7 @@ Commands:
   sync     one sync with the configured gateways and store
   run      the long-running connector: schedules and a status endpoint
   intune-export  every managed device from Graph as one JSON array, for plan
+  copy     copy a log between stores (file path or esdb://…), keeping order, ids and revisions
 
 Every command takes --json and --help.
 
@@ -31,9 +33,11 @@ ${SYNC_HELP}
 
 ${RUN_HELP}
 
-${INTUNE_EXPORT_HELP}`;
+${INTUNE_EXPORT_HELP}
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = { demo, plan, replay, sync: syncCommand, run, 'intune-export': intuneExport };
+${COPY_HELP}`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = { demo, plan, replay, sync: syncCommand, run, 'intune-export': intuneExport, copy };
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
