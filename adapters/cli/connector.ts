@@ -9,6 +9,7 @@ import { InputFailure } from './io.js';
 import { secretFromEnv } from './config.js';
 import { graphGatewayFromConfig, type GraphIntuneConfig } from '../graph/index.js';
 import { smtpNotifier } from '../smtp/index.js';
+import { powershellGatewayFromConfig, type PowerShellExchangeConfig } from '../powershell/index.js';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { formatInputError } from '../exports/errors.js';
 
@@ -32,7 +33,13 @@ export const gatewayFactories: {
   intune: Record<string, (c: ConnectorConfig) => Promise<IntuneGateway>>;
   notifier: Record<string, (c: ConnectorConfig) => Promise<Notifier & { close?(): Promise<void> }>>;
 } = {
-  exchange: {},
+  exchange: {
+    powershell: async (c) => {
+      const r = powershellGatewayFromConfig(c.exchange as PowerShellExchangeConfig);
+      if (isLeft(r)) throw new InputFailure(`config: ${r.left}`);
+      return r.right;
+    },
+  },
   intune: {
     graph: async (c) => {
       const r = graphGatewayFromConfig(c.intune as GraphIntuneConfig, 'config');
