@@ -6,11 +6,11 @@ import type { DomainEvent } from '../src/events.js';
 export interface ConnectorStatusProjection {
   /** Keyed by organization. */
   readonly organizations: Map<string, ConnectorState>;
-  /** Pending intents per mailbox stream (org intents are in the connector state). */
-  readonly pendingByStream: Map<string, Set<string>>;
+  /** Mailbox intents without an outcome yet: command id -> mailbox stream (org intents are in the connector state). */
+  readonly pendingMailboxIntents: Map<string, string>;
 }
 
-export const emptyConnectorStatus = (): ConnectorStatusProjection => ({ organizations: new Map(), pendingByStream: new Map() });
+export const emptyConnectorStatus = (): ConnectorStatusProjection => ({ organizations: new Map(), pendingMailboxIntents: new Map() });
 
 export function foldConnectorStatus(p: ConnectorStatusProjection, stream: string, e: DomainEvent, at: string): void {
   if (stream.startsWith('eas-org-')) {
@@ -18,19 +18,19 @@ export function foldConnectorStatus(p: ConnectorStatusProjection, stream: string
     p.organizations.set(org, evolveConnector(p.organizations.get(org) ?? initialConnectorState, { ...e, at } as DomainEvent & { at: string }));
     return;
   }
-  if (e.type === 'CommandIntended') {
-    const s = p.pendingByStream.get(stream) ?? new Set<string>();
-    s.add(e.data.commandId);
-    p.pendingByStream.set(stream, s);
-  } else if (e.type === 'CommandSucceeded' || e.type === 'CommandFailed') {
-    const s = p.pendingByStream.get(stream);
-    if (s) { s.delete(e.data.commandId); if (s.size === 0) p.pendingByStream.delete(stream); }
-  }
+  if (e.type === 'CommandIntended') p.pendingMailboxIntents.set(e.data.commandId, stream);
+  else if (e.type === 'CommandSucceeded' || e.type === 'CommandFailed') p.pendingMailboxIntents.delete(e.data.commandId);
+}
+
+/** Pending intents per mailbox stream. */
+export function pendingByStream(p: ConnectorStatusProjection): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [id, stream] of p.pendingMailboxIntents) out.set(stream, [...(out.get(stream) ?? []), id]);
+  return out;
 }
 
 export function pendingIntents(p: ConnectorStatusProjection): number {
-  let n = 0;
-  for (const s of p.pendingByStream.values()) n += s.size;
+  let n = p.pendingMailboxIntents.size;
   for (const c of p.organizations.values()) n += Object.keys(c.pending).length;
   return n;
 }

@@ -1,6 +1,9 @@
 // Device access & compliance state: one record per partnership, folded from
-// mailbox streams. Records are immutable and replaced in their stream's map;
-// no map is ever copied as a whole per event.
+// mailbox streams. The fold updates each partnership's record in place: a
+// record lives across a whole log (its next event may come a sync later), so
+// replacing it per event would leave the old one as old-generation garbage —
+// at a million events, more collector time than the fold itself. Readers get
+// the records as read-only; no map is ever copied.
 import type { AccessLevel } from '../src/facts.js';
 import type { DomainEvent } from '../src/events.js';
 
@@ -27,16 +30,28 @@ export interface MailboxDevices {
   /** The mailbox's Identity ('' until MailboxDiscovered). */
   mailbox: string;
   readonly organization: string;
-  /** Keyed by lower-cased DeviceId. */
-  readonly devices: Map<string, DeviceRecord>;
+  readonly stream: string;
+  /** Its partnerships, removed ones included (a mailbox has a few; see `find`). */
+  readonly devices: DeviceRecord[];
+  /** Lower-cased DeviceId -> index, once a mailbox has many partnerships. */
+  index?: Map<string, number>;
 }
 
 export interface DeviceAccessProjection {
   /** Keyed by mailbox stream name. */
   readonly streams: Map<string, MailboxDevices>;
+  /** The stream of the previous event: a log holds each mailbox's events in runs. */
+  last?: MailboxDevices;
 }
 
 export const emptyDeviceAccess = (): DeviceAccessProjection => ({ streams: new Map() });
+
+function lookup(p: DeviceAccessProjection, stream: string): MailboxDevices | undefined {
+  if (p.last !== undefined && p.last.stream === stream) return p.last;
+  const m = p.streams.get(stream);
+  if (m !== undefined) p.last = m;
+  return m;
+}
 
 /** eas-mailbox-<org>-<identity>: the org is the segment before the next '-'. */
 export const organizationOfStream = (stream: string): string => {
@@ -46,38 +61,35 @@ export const organizationOfStream = (stream: string): string => {
 };
 
 function mailboxOf(p: DeviceAccessProjection, stream: string): MailboxDevices {
-  let m = p.streams.get(stream);
+  let m = lookup(p, stream);
   if (m === undefined) {
-    m = { mailbox: '', organization: organizationOfStream(stream), devices: new Map() };
+    m = { mailbox: '', organization: organizationOfStream(stream), stream, devices: [] };
     p.streams.set(stream, m);
+    p.last = m;
   }
   return m;
 }
 
-// Every record has every field (absent ones undefined), so all records share
-// one hidden class: the fold stays monomorphic over millions of events.
-function record(
-  prev: DeviceRecord,
-  patch: Partial<Omit<DeviceRecord, 'deviceId' | 'organization' | 'stream'>>,
-): DeviceRecord {
-  return {
-    deviceId: prev.deviceId,
-    organization: prev.organization,
-    mailbox: patch.mailbox ?? prev.mailbox,
-    stream: prev.stream,
-    deviceType: patch.deviceType ?? prev.deviceType,
-    deviceModel: patch.deviceModel ?? prev.deviceModel,
-    access: 'access' in patch ? patch.access : prev.access,
-    reason: 'reason' in patch ? patch.reason : prev.reason,
-    governed: 'governed' in patch ? patch.governed : prev.governed,
-    complianceState: 'complianceState' in patch ? patch.complianceState : prev.complianceState,
-    intuneDeviceId: 'intuneDeviceId' in patch ? patch.intuneDeviceId : prev.intuneDeviceId,
-    policyRevision: 'policyRevision' in patch ? patch.policyRevision : prev.policyRevision,
-    decidedAt: 'decidedAt' in patch ? patch.decidedAt : prev.decidedAt,
-    notified: patch.notified ?? prev.notified,
-    removed: patch.removed ?? prev.removed,
-  };
+const INDEX_FROM = 8;
+
+/** The index of a partnership (DeviceIds compare case-insensitively), or -1. */
+function find(m: MailboxDevices, deviceId: string): number {
+  const list = m.devices;
+  if (m.index !== undefined) return m.index.get(deviceId.toLowerCase()) ?? -1;
+  // The same spelling first: no lower-casing (no allocation) in the usual case.
+  for (let i = 0; i < list.length; i++) if (list[i]!.deviceId === deviceId) return i;
+  const k = deviceId.toLowerCase();
+  for (let i = 0; i < list.length; i++) if (list[i]!.deviceId.toLowerCase() === k) return i;
+  return -1;
 }
+
+function add(m: MailboxDevices, r: DeviceRecord): void {
+  m.devices.push(r);
+  if (m.index !== undefined) m.index.set(r.deviceId.toLowerCase(), m.devices.length - 1);
+  else if (m.devices.length > INDEX_FROM) m.index = new Map(m.devices.map((d, i) => [d.deviceId.toLowerCase(), i]));
+}
+
+type Mutable = { -readonly [K in keyof DeviceRecord]: DeviceRecord[K] };
 
 export function foldDeviceAccess(p: DeviceAccessProjection, stream: string, e: DomainEvent, at: string): void {
   switch (e.type) {
@@ -88,44 +100,43 @@ export function foldDeviceAccess(p: DeviceAccessProjection, stream: string, e: D
     case 'PartnershipDiscovered':
     case 'PartnershipUpdated': {
       const m = mailboxOf(p, stream);
-      const k = e.data.deviceId.toLowerCase();
-      const prev = m.devices.get(k);
-      m.devices.set(k, prev !== undefined
-        ? record(prev, { mailbox: m.mailbox, deviceType: e.data.deviceType, deviceModel: e.data.deviceModel, removed: false })
-        : {
-          deviceId: e.data.deviceId, organization: m.organization, mailbox: m.mailbox, stream,
+      const i = find(m, e.data.deviceId);
+      if (i >= 0) {
+        const d = m.devices[i] as Mutable;
+        d.mailbox = m.mailbox; d.deviceType = e.data.deviceType; d.deviceModel = e.data.deviceModel; d.removed = false;
+      } else {
+        // Every field present, in one order: all records share one hidden class.
+        add(m, {
+          deviceId: e.data.deviceId, organization: m.organization, mailbox: m.mailbox, stream: m.stream,
           deviceType: e.data.deviceType, deviceModel: e.data.deviceModel,
           access: undefined, reason: undefined, governed: undefined, complianceState: undefined, intuneDeviceId: undefined,
           policyRevision: undefined, decidedAt: undefined, notified: false, removed: false,
         });
+      }
       return;
     }
     case 'PartnershipRemoved': {
-      const m = p.streams.get(stream);
-      const k = e.data.deviceId.toLowerCase();
-      const prev = m?.devices.get(k);
-      if (m && prev) m.devices.set(k, record(prev, { removed: true }));
+      const m = lookup(p, stream);
+      const i = m ? find(m, e.data.deviceId) : -1;
+      if (i >= 0) (m!.devices[i] as Mutable).removed = true;
       return;
     }
     case 'AccessDecided': {
-      const m = p.streams.get(stream);
-      const k = e.data.deviceId.toLowerCase();
-      const prev = m?.devices.get(k);
-      if (!m || !prev) return;
+      const m = lookup(p, stream);
+      const i = m ? find(m, e.data.deviceId) : -1;
+      if (i < 0) return;
+      const d = m!.devices[i] as Mutable;
       const intune = e.data.facts.intune;
-      m.devices.set(k, record(prev, {
-        access: e.data.access, reason: e.data.reason, governed: e.data.governed,
-        complianceState: intune?.complianceState, intuneDeviceId: intune?.id,
-        policyRevision: e.data.policyRevision, decidedAt: at,
-        notified: e.data.access === 'allow' || !e.data.governed ? false : prev.notified,
-      }));
+      d.access = e.data.access; d.reason = e.data.reason; d.governed = e.data.governed;
+      d.complianceState = intune?.complianceState; d.intuneDeviceId = intune?.id;
+      d.policyRevision = e.data.policyRevision; d.decidedAt = at;
+      if (e.data.access === 'allow' || !e.data.governed) d.notified = false;
       return;
     }
     case 'NotificationSent': {
-      const m = p.streams.get(stream);
-      const k = e.data.deviceId.toLowerCase();
-      const prev = m?.devices.get(k);
-      if (m && prev) m.devices.set(k, record(prev, { notified: true }));
+      const m = lookup(p, stream);
+      const i = m ? find(m, e.data.deviceId) : -1;
+      if (i >= 0) (m!.devices[i] as Mutable).notified = true;
       return;
     }
     default:
@@ -134,18 +145,21 @@ export function foldDeviceAccess(p: DeviceAccessProjection, stream: string, e: D
 
 /** Every partnership record, removed ones included. */
 export function* allDeviceRecords(p: DeviceAccessProjection): IterableIterator<DeviceRecord> {
-  for (const m of p.streams.values()) yield* m.devices.values();
+  for (const m of p.streams.values()) yield* m.devices;
 }
 
 /** Current (not removed) devices with a decision. */
 export function currentDevices(p: DeviceAccessProjection): DeviceRecord[] {
   const out: DeviceRecord[] = [];
-  for (const m of p.streams.values()) for (const d of m.devices.values()) if (!d.removed && d.access) out.push(d);
+  for (const m of p.streams.values()) {
+    const list = m.devices;
+    for (let i = 0; i < list.length; i++) { const d = list[i]!; if (!d.removed && d.access) out.push(d); }
+  }
   return out;
 }
 
 export function accessCounts(p: DeviceAccessProjection): { allow: number; block: number; quarantine: number } {
   const c = { allow: 0, block: 0, quarantine: 0 };
-  for (const m of p.streams.values()) for (const d of m.devices.values()) if (!d.removed && d.access) c[d.access]++;
+  for (const d of currentDevices(p)) c[d.access!]++;
   return c;
 }

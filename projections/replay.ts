@@ -7,7 +7,7 @@ import type { StoredEvent } from '../src/ports.js';
 import { decodeEvent } from '../src/events.js';
 import { formatIssues } from '../src/codec.js';
 import { policyDocument, type PolicyDocument } from '../src/policy.js';
-import { accessCounts, currentDevices, emptyDeviceAccess, foldDeviceAccess, type DeviceAccessProjection } from './device-access.js';
+import { currentDevices, emptyDeviceAccess, foldDeviceAccess, type DeviceAccessProjection } from './device-access.js';
 import { emptyConnectorStatus, foldConnectorStatus, pendingIntents, type ConnectorStatusProjection } from './connector-status.js';
 
 export interface ReplayDeviceState {
@@ -56,10 +56,12 @@ export function createReplay(): ReplayFold {
   const invalid: Array<{ position: number; message: string }> = [];
   let drift = 0;
   let count = 0;
+  let lastStream: string | undefined;
   return {
     push(raw) {
       count++;
-      streams.add(raw.stream);
+      // A log holds each stream's events in runs: skip the set for a repeat.
+      if (raw.stream !== lastStream) { streams.add(raw.stream); lastStream = raw.stream; }
       const d = decodeEvent(raw.type, raw.data);
       if (isLeft(d)) { invalid.push({ position: raw.position, message: `${raw.stream} #${raw.revision} ${raw.type}: ${formatIssues(d.left)}` }); return; }
       const e = d.right;
@@ -73,11 +75,13 @@ export function createReplay(): ReplayFold {
       // The summary's connector is the one organization of the log, or the most recently synced.
       const main = orgs.slice().sort((a, b) => (b[1].lastSync?.at ?? '').localeCompare(a[1].lastSync?.at ?? ''))[0];
       const devices = currentDevices(deviceAccess);
+      const access = { allow: 0, block: 0, quarantine: 0 };
+      for (const d of devices) access[d.access!]++;
       return {
         events: count,
         streams: streams.size,
         devices: devices.length,
-        access: accessCounts(deviceAccess),
+        access,
         lastSuccessfulSync: main ? main[1].lastSuccessful : null,
         connector: main
           ? { status: main[1].status, organization: main[0], ...(main[1].lastError ? { lastError: main[1].lastError } : {}), servers: main[1].servers }

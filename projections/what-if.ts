@@ -132,8 +132,17 @@ export function materialize(m: LeanMailbox): MailboxState {
   // Keyed by device and command ids: start as dictionaries (no prototype, no
   // hidden-class transition per unique id).
   const devices = Object.create(null) as Record<string, DeviceState>;
+  // Fields spelled out: spreading objects fresh from JSON.parse is many times slower.
   for (const [k, d] of m.devices) {
-    devices[k] = { ...d.partnership, decision: d.decision, owned: d.owned, notified: d.notified, ...(d.grandfathered ? { grandfathered: true } : {}) };
+    const p = d.partnership;
+    const s: { -readonly [K in keyof DeviceState]: DeviceState[K] } = {
+      deviceId: p.deviceId, identity: p.identity, deviceType: p.deviceType, deviceModel: p.deviceModel,
+      deviceOS: p.deviceOS, deviceUserAgent: p.deviceUserAgent, friendlyName: p.friendlyName,
+      firstSyncTime: p.firstSyncTime, distinguishedName: p.distinguishedName,
+      decision: d.decision, owned: d.owned, notified: d.notified,
+    };
+    if (d.grandfathered) s.grandfathered = true;
+    devices[k] = s;
   }
   const pending = Object.create(null) as Record<string, SetCasMailbox>;
   for (const [id, c] of m.pending) pending[id] = c;
@@ -144,9 +153,16 @@ export function materialize(m: LeanMailbox): MailboxState {
 export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
   switch (e.type) {
     case 'MailboxDiscovered': {
-      const { allowedDeviceIds, blockedDeviceIds, ...info } = e.data;
+      const d = e.data;
+      const info: { -readonly [K in keyof MailboxInfo]: MailboxInfo[K] } = {
+        identity: d.identity, primarySmtpAddress: d.primarySmtpAddress, addresses: d.addresses, activeSyncEnabled: d.activeSyncEnabled,
+      };
+      if (d.displayName !== undefined) info.displayName = d.displayName;
+      if (d.distinguishedName !== undefined) info.distinguishedName = d.distinguishedName;
+      if (d.userPrincipalName !== undefined) info.userPrincipalName = d.userPrincipalName;
+      if (d.guid !== undefined) info.guid = d.guid;
       m.info = info;
-      m.lists = { allowedDeviceIds, blockedDeviceIds };
+      m.lists = { allowedDeviceIds: d.allowedDeviceIds, blockedDeviceIds: d.blockedDeviceIds };
       return true;
     }
     case 'MailboxUpdated': m.info = e.data; return true;
@@ -162,8 +178,8 @@ export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
     case 'AccessDecided': {
       const d = m.devices.get(key(e.data.deviceId));
       if (!d) return true;
-      const { deviceId: _id, ...rest } = e.data;
-      d.decision = { ...rest, at };
+      const x = e.data;
+      d.decision = { syncId: x.syncId, access: x.access, reason: x.reason, governed: x.governed, policyRevision: x.policyRevision, facts: x.facts, at };
       if (e.data.access === 'allow' || !e.data.governed) d.notified = false;
       return true;
     }
@@ -194,6 +210,9 @@ export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
 }
 
 export const emptyLeanMailbox = (): LeanMailbox => ({ info: undefined, lists: { allowedDeviceIds: [], blockedDeviceIds: [] }, devices: new Map(), pending: new Map() });
+
+const conflictOf = (deviceId: string, c: { id: string; user: string }): ManagedDevice =>
+  ({ id: c.id, userPrincipalName: c.user, complianceState: 'unknown', managementAgent: 'mdm', easDeviceId: deviceId });
 
 /** The same fold as `whatIf`, one event at a time (for readers that stream a log). */
 export function createWhatIf(): WhatIfFold {
@@ -242,11 +261,9 @@ function judge(orgs: Map<string, OrgPolicies>, mailboxes: Iterable<[string, Mail
   const atMs = Date.parse(at);
   if (Number.isNaN(atMs)) throw new RangeError(`whatIf: not an ISO-8601 date-time: "${at}"`);
   const warnings: WhatIfWarning[] = [];
-  const orgOf = (stream: string): string => {
-    let best: string | undefined;
-    for (const org of orgs.keys()) if (stream.startsWith(`eas-mailbox-${org}-`) && (!best || org.length > best.length)) best = org;
-    return best ?? organizationOfStream(stream);
-  };
+  // Longest organization first: "a-b" before "a" for eas-mailbox-a-b-….
+  const prefixes = [...orgs.keys()].sort((a, b) => b.length - a.length).map((org) => [org, `eas-mailbox-${org}-`] as const);
+  const orgOf = (stream: string): string => prefixes.find(([, p]) => stream.startsWith(p))?.[0] ?? organizationOfStream(stream);
   if (orgs.size === 0) warnings.push({ kind: 'noPolicyInLog', message: 'the log records no policy: every device is compared with its recorded decision only, and org commands cannot be derived' });
   if (policy.enabled && policy.includedGroups.length === 0) {
     warnings.push({ kind: 'emptyIncludeList', message: 'the policy includes no group: every user is untargeted and no device is governed' });
@@ -263,35 +280,50 @@ function judge(orgs: Map<string, OrgPolicies>, mailboxes: Iterable<[string, Mail
   let undecided = 0;
   let n = 0;
 
+  // Per organization and policy revision: the groups that revision named (whose
+  // membership the log records) and the new policy's groups missing from them.
+  const namedCache = new Map<OrgPolicies | undefined, Map<number, { named: Set<string>; unknown: string[] } | undefined>>();
+  const namedBy = (org: OrgPolicies | undefined, revision: number) => {
+    let byRev = namedCache.get(org);
+    if (!byRev) namedCache.set(org, byRev = new Map());
+    if (!byRev.has(revision)) {
+      const then = org?.byRevision.get(revision);
+      const named = then ? new Set([...then.includedGroups, ...then.excludedGroups]) : undefined;
+      byRev.set(revision, named ? { named, unknown: [...policy.includedGroups, ...policy.excludedGroups].filter((g) => !named.has(g)) } : undefined);
+    }
+    return byRev.get(revision);
+  };
+  type Context = Omit<DeviceContext, 'device' | 'activeSyncEnabled'>;
+  const groupsUnder = (p: Policy, f: DecisionState['facts']) => {
+    const member = (g: string) => f.groups.included.includes(g) || f.groups.excluded.includes(g);
+    return { included: p.includedGroups.filter(member), excluded: p.excludedGroups.filter(member) };
+  };
+
   for (const [stream, state] of mailboxes) {
     const ids = Object.keys(state.devices);
     if (!state.info || ids.length === 0) continue;
     const org = orgs.get(orgOf(stream));
     const current = org?.latest;
-    const newContexts = new Map<string, Omit<DeviceContext, 'device' | 'activeSyncEnabled'>>();
-    const oldContexts = new Map<string, Omit<DeviceContext, 'device' | 'activeSyncEnabled'>>();
+    const newContexts = new Map<string, Context>();
+    const decided: Array<{ k: string; f: DecisionState['facts']; mapping: Context['mapping'] }> = [];
     for (const k of ids) {
       const d = state.devices[k]!;
       const dec = d.decision;
       if (!dec) { undecided++; continue; }
       const f = dec.facts;
-      const then = org?.byRevision.get(dec.policyRevision);
-      const known = new Set(then ? [...then.includedGroups, ...then.excludedGroups] : [...f.groups.included, ...f.groups.excluded]);
-      const member = (g: string) => f.groups.included.includes(g) || f.groups.excluded.includes(g);
-      const groupsUnder = (p: Policy, note: boolean) => {
-        if (note) for (const g of [...p.includedGroups, ...p.excludedGroups]) if (!known.has(g)) unknownGroups.set(g, (unknownGroups.get(g) ?? 0) + 1);
-        return { included: p.includedGroups.filter(member), excluded: p.excludedGroups.filter(member) };
-      };
-      const mapping = {
-        ...(f.intune ? { mapped: managedOf(d.deviceId, f.intune) } : {}),
-        conflicts: f.conflicts.map((c): ManagedDevice => ({ id: c.id, userPrincipalName: c.user, complianceState: 'unknown', managementAgent: 'mdm', easDeviceId: d.deviceId })),
-      };
-      newContexts.set(k, { groups: groupsUnder(policy, true), mapping });
-      if (current) oldContexts.set(k, { groups: groupsUnder(current.policy, false), mapping });
+      const named = namedBy(org, dec.policyRevision);
+      // Without the revision's policy, the groups the facts list are all that is known.
+      const unknown = named ? named.unknown : [...policy.includedGroups, ...policy.excludedGroups].filter((g) => !f.groups.included.includes(g) && !f.groups.excluded.includes(g));
+      for (const g of unknown) unknownGroups.set(g, (unknownGroups.get(g) ?? 0) + 1);
+      const mapping: Context['mapping'] = f.intune
+        ? { mapped: managedOf(d.deviceId, f.intune), conflicts: f.conflicts.map((c) => conflictOf(d.deviceId, c)) }
+        : { conflicts: f.conflicts.map((c) => conflictOf(d.deviceId, c)) };
+      newContexts.set(k, { groups: groupsUnder(policy, f), mapping });
+      decided.push({ k, f, mapping });
     }
     if (newContexts.size === 0) continue;
     const partnerships = ids.map((k) => state.devices[k]!);
-    const reconcile = (p: Policy, revision: number, contexts: typeof newContexts) => decideMailbox({
+    const reconcile = (p: Policy, revision: number, contexts: Map<string, Context>) => decideMailbox({
       type: 'ReconcileMailbox', syncId: 'what-if', commandId: `what-if/${n}`, atMs, policy: p, policyRevision: revision,
       partnerships, complete: true, contexts,
     }, state);
@@ -301,7 +333,10 @@ function judge(orgs: Map<string, OrgPolicies>, mailboxes: Iterable<[string, Mail
     let baseAccess: Map<string, AccessLevel> | undefined;
     const baseline = (id: string): AccessLevel | undefined => {
       if (!current) return undefined;
-      baseAccess ??= new Map(reconcile(current.policy, current.revision, oldContexts).decisions.map((x) => [lower(x.device.deviceId), x.decision.access]));
+      if (!baseAccess) {
+        const old = new Map(decided.map(({ k, f, mapping }) => [k, { groups: groupsUnder(current.policy, f), mapping }]));
+        baseAccess = new Map(reconcile(current.policy, current.revision, old).decisions.map((x) => [lower(x.device.deviceId), x.decision.access]));
+      }
       return baseAccess.get(lower(id));
     };
     const mailbox = state.info.identity;

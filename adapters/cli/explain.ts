@@ -294,9 +294,9 @@ function render(x: Explanation): string[] {
   out.push(`  lists            ${x.lists.allowed ? 'in the allowed list' : x.lists.blocked ? 'in the blocked list' : 'in neither list'} (as the engine knew them)`);
   out.push('');
   if (x.command) {
-    out.push(`Enforced by ${x.command.commandId} (${x.command.syncId}), intended ${x.command.intendedAt}: ${x.command.outcome}${x.command.completedAt ? ` at ${x.command.completedAt}` : ''}${x.command.error ? ` — ${x.command.error.message}` : ''}`);
+    out.push(`${x.governed === false ? 'Last list change by' : 'Enforced by'} ${x.command.commandId} (${x.command.syncId}), intended ${x.command.intendedAt}: ${x.command.outcome}${x.command.completedAt ? ` at ${x.command.completedAt}` : ''}${x.command.error ? ` — ${x.command.error.message}` : ''}`);
     out.push(`  ${commandToPowerShell(x.command.command)}`);
-  } else out.push('Enforced by: no Set-CasMailbox named this device');
+  } else out.push(x.access === 'quarantine' && x.governed ? 'Enforced by: the default access level (no list entry; no Set-CasMailbox named this device)' : 'Enforced by: no Set-CasMailbox named this device');
   for (const n of x.notes) out.push(`Note: ${n}`);
   for (const o of x.otherPartnerships) out.push(`Also in mailbox ${o.mailbox}: ${o.access ?? 'undecided'}${o.reason ? ` (${o.reason})` : ''}${o.present ? '' : ', removed'}`);
   out.push('');

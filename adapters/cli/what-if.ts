@@ -44,8 +44,8 @@ export async function whatIf(argv: string[]): Promise<number> {
   if (!values.policy) throw new UsageError('--policy FILE is required (see eas-sync what-if --help)');
   const atMs = instantOption(values.at, 'at');
   const policy = await readPolicyFile(values.policy as string);
-  const bar = progressBar('what-if');
-  const r = await whatIfFile(path, policy, { ...(atMs === undefined ? {} : { at: new Date(atMs).toISOString() }), onProgress: (d, t) => bar.update(d, t) });
+  const bar = progressBar('what-if MB');
+  const r = await whatIfFile(path, policy, { ...(atMs === undefined ? {} : { at: new Date(atMs).toISOString() }), onProgress: (d, t) => bar.update(Math.round(d / 1e6), Math.max(1, Math.round(t / 1e6))) });
   bar.end();
   if (isLeft(r)) throw readFailure(path, r.left);
   const { result, errors } = r.right;
