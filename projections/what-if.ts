@@ -111,21 +111,32 @@ function managedOf(deviceId: string, f: NonNullable<DecisionState['facts']['intu
 // event this fold does not know switches to evolveMailbox from that event on,
 // so new event types keep the decider's semantics.
 interface LeanDevice {
+  /** Lower-cased DeviceId. */
+  readonly key: string;
   partnership: EventData<'PartnershipDiscovered'>;
   decision: DecisionState | undefined;
   owned: DeviceState['owned'];
   notified: boolean;
   grandfathered: boolean;
 }
+/** A mailbox's state while folding: a few partnerships and intents, in arrays (maps cost more than they save at that size). */
 interface LeanMailbox {
   info: MailboxInfo | undefined;
   lists: MailboxState['lists'];
-  readonly devices: Map<string, LeanDevice>;
-  readonly pending: Map<string, SetCasMailbox>;
+  readonly devices: LeanDevice[];
+  readonly pending: Array<{ readonly commandId: string; readonly command: SetCasMailbox }>;
 }
 type Folded = { lean: LeanMailbox; exact?: undefined } | { lean?: undefined; exact: MailboxState };
 
-const key = (id: string) => id.toLowerCase();
+/** The partnership with this DeviceId (case-insensitively), or -1. */
+function indexOf(m: LeanMailbox, deviceId: string): number {
+  const list = m.devices;
+  for (let i = 0; i < list.length; i++) if (list[i]!.partnership.deviceId === deviceId) return i;
+  const k = deviceId.toLowerCase();
+  for (let i = 0; i < list.length; i++) if (list[i]!.key === k) return i;
+  return -1;
+}
+const deviceOf = (m: LeanMailbox, deviceId: string): LeanDevice | undefined => m.devices[indexOf(m, deviceId)];
 
 /** The MailboxState evolveMailbox would have folded. */
 export function materialize(m: LeanMailbox): MailboxState {
@@ -133,7 +144,7 @@ export function materialize(m: LeanMailbox): MailboxState {
   // hidden-class transition per unique id).
   const devices = Object.create(null) as Record<string, DeviceState>;
   // Fields spelled out: spreading objects fresh from JSON.parse is many times slower.
-  for (const [k, d] of m.devices) {
+  for (const d of m.devices) {
     const p = d.partnership;
     const s: { -readonly [K in keyof DeviceState]: DeviceState[K] } = {
       deviceId: p.deviceId, identity: p.identity, deviceType: p.deviceType, deviceModel: p.deviceModel,
@@ -142,10 +153,10 @@ export function materialize(m: LeanMailbox): MailboxState {
       decision: d.decision, owned: d.owned, notified: d.notified,
     };
     if (d.grandfathered) s.grandfathered = true;
-    devices[k] = s;
+    devices[d.key] = s;
   }
   const pending = Object.create(null) as Record<string, SetCasMailbox>;
-  for (const [id, c] of m.pending) pending[id] = c;
+  for (const { commandId, command } of m.pending) pending[commandId] = command;
   return { ...(m.info !== undefined ? { info: m.info } : {}), lists: m.lists, devices, pending };
 }
 
@@ -169,31 +180,36 @@ export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
     case 'ListsDriftDetected': m.lists = e.data.actual; return true;
     case 'PartnershipDiscovered':
     case 'PartnershipUpdated': {
-      const k = key(e.data.deviceId);
-      const prev = m.devices.get(k);
-      m.devices.set(k, { partnership: e.data, decision: prev?.decision, owned: prev?.owned, notified: prev?.notified ?? false, grandfathered: prev?.grandfathered ?? false });
+      const d = deviceOf(m, e.data.deviceId);
+      if (d) d.partnership = e.data;
+      else m.devices.push({ key: e.data.deviceId.toLowerCase(), partnership: e.data, decision: undefined, owned: undefined, notified: false, grandfathered: false });
       return true;
     }
-    case 'PartnershipRemoved': m.devices.delete(key(e.data.deviceId)); return true;
+    case 'PartnershipRemoved': { const i = indexOf(m, e.data.deviceId); if (i >= 0) m.devices.splice(i, 1); return true; }
     case 'AccessDecided': {
-      const d = m.devices.get(key(e.data.deviceId));
+      const d = deviceOf(m, e.data.deviceId);
       if (!d) return true;
       const x = e.data;
       d.decision = { syncId: x.syncId, access: x.access, reason: x.reason, governed: x.governed, policyRevision: x.policyRevision, facts: x.facts, at };
-      if (e.data.access === 'allow' || !e.data.governed) d.notified = false;
+      if (x.access === 'allow' || !x.governed) d.notified = false;
       return true;
     }
     case 'CommandIntended':
-      if (e.data.command.kind === 'setCasMailbox') m.pending.set(e.data.commandId, e.data.command);
+      if (e.data.command.kind === 'setCasMailbox') {
+        const i = m.pending.findIndex((p) => p.commandId === e.data.commandId);
+        const entry = { commandId: e.data.commandId, command: e.data.command };
+        if (i >= 0) m.pending[i] = entry; else m.pending.push(entry);
+      }
       return true;
     case 'CommandSucceeded': {
-      const c = m.pending.get(e.data.commandId);
-      if (!c) return true;
-      m.pending.delete(e.data.commandId);
-      const own = (id: string, owned: DeviceState['owned']) => { const d = m.devices.get(key(id)); if (d) d.owned = owned; };
+      const i = m.pending.findIndex((p) => p.commandId === e.data.commandId);
+      if (i < 0) return true;
+      const c = m.pending[i]!.command;
+      m.pending.splice(i, 1);
+      const own = (id: string, owned: DeviceState['owned']) => { const d = deviceOf(m, id); if (d) d.owned = owned; };
       for (const id of c.allowedDeviceIds.remove) own(id, undefined);
       for (const id of c.blockedDeviceIds.remove) own(id, undefined);
-      for (const id of c.allowedDeviceIds.add) if (!m.devices.get(key(id))?.grandfathered) own(id, 'allowed');
+      for (const id of c.allowedDeviceIds.add) if (!deviceOf(m, id)?.grandfathered) own(id, 'allowed');
       for (const id of c.blockedDeviceIds.add) own(id, 'blocked');
       m.lists = {
         allowedDeviceIds: applyListChange(m.lists.allowedDeviceIds, c.allowedDeviceIds),
@@ -201,15 +217,15 @@ export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
       };
       return true;
     }
-    case 'CommandFailed': m.pending.delete(e.data.commandId); return true;
-    case 'NotificationSent': { const d = m.devices.get(key(e.data.deviceId)); if (d) d.notified = true; return true; }
+    case 'CommandFailed': { const i = m.pending.findIndex((p) => p.commandId === e.data.commandId); if (i >= 0) m.pending.splice(i, 1); return true; }
+    case 'NotificationSent': { const d = deviceOf(m, e.data.deviceId); if (d) d.notified = true; return true; }
     case 'NotificationFailed': return true;
-    case 'DeviceGrandfathered': { const d = m.devices.get(key(e.data.deviceId)); if (d) d.grandfathered = true; return true; }
+    case 'DeviceGrandfathered': { const d = deviceOf(m, e.data.deviceId); if (d) d.grandfathered = true; return true; }
     default: return false;
   }
 }
 
-export const emptyLeanMailbox = (): LeanMailbox => ({ info: undefined, lists: { allowedDeviceIds: [], blockedDeviceIds: [] }, devices: new Map(), pending: new Map() });
+export const emptyLeanMailbox = (): LeanMailbox => ({ info: undefined, lists: { allowedDeviceIds: [], blockedDeviceIds: [] }, devices: [], pending: [] });
 
 const conflictOf = (deviceId: string, c: { id: string; user: string }): ManagedDevice =>
   ({ id: c.id, userPrincipalName: c.user, complianceState: 'unknown', managementAgent: 'mdm', easDeviceId: deviceId });
