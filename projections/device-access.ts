@@ -5,7 +5,7 @@
 // at a million events, more collector time than the fold itself. Readers get
 // the records as read-only; no map is ever copied.
 import type { AccessLevel } from '../src/facts.js';
-import type { DomainEvent } from '../src/events.js';
+import { ReasonC, type DomainEvent } from '../src/events.js';
 
 export interface DeviceRecord {
   readonly deviceId: string;
@@ -33,6 +33,8 @@ export interface MailboxDevices {
   readonly stream: string;
   /** Its partnerships, removed ones included (a mailbox has a few; see `find`). */
   readonly devices: DeviceRecord[];
+  /** Ids of its Set-CasMailbox intents without an outcome yet. */
+  readonly pending: string[];
   /** Lower-cased DeviceId -> index, once a mailbox has many partnerships. */
   index?: Map<string, number>;
 }
@@ -63,7 +65,7 @@ export const organizationOfStream = (stream: string): string => {
 function mailboxOf(p: DeviceAccessProjection, stream: string): MailboxDevices {
   let m = lookup(p, stream);
   if (m === undefined) {
-    m = { mailbox: '', organization: organizationOfStream(stream), stream, devices: [] };
+    m = { mailbox: '', organization: organizationOfStream(stream), stream, devices: [], pending: [] };
     p.streams.set(stream, m);
     p.last = m;
   }
@@ -88,6 +90,10 @@ function add(m: MailboxDevices, r: DeviceRecord): void {
   if (m.index !== undefined) m.index.set(r.deviceId.toLowerCase(), m.devices.length - 1);
   else if (m.devices.length > INDEX_FROM) m.index = new Map(m.devices.map((d, i) => [d.deviceId.toLowerCase(), i]));
 }
+
+const ACCESS = { allow: 'allow', block: 'block', quarantine: 'quarantine' } as const;
+const REASON = new Map(Object.keys(ReasonC.keys).map((k) => [k, k]));
+const COMPLIANCE = new Map(['unknown', 'compliant', 'noncompliant', 'conflict', 'error', 'inGracePeriod', 'configManager'].map((k) => [k, k]));
 
 type Mutable = { -readonly [K in keyof DeviceRecord]: DeviceRecord[K] };
 
@@ -127,10 +133,22 @@ export function foldDeviceAccess(p: DeviceAccessProjection, stream: string, e: D
       if (i < 0) return;
       const d = m!.devices[i] as Mutable;
       const intune = e.data.facts.intune;
-      d.access = e.data.access; d.reason = e.data.reason; d.governed = e.data.governed;
-      d.complianceState = intune?.complianceState; d.intuneDeviceId = intune?.id;
+      // Enumerations as shared literals: a million decisions retain no copies of "allow".
+      d.access = ACCESS[e.data.access]; d.reason = REASON.get(e.data.reason) ?? e.data.reason; d.governed = e.data.governed;
+      d.complianceState = intune ? COMPLIANCE.get(intune.complianceState) ?? intune.complianceState : undefined;
+      d.intuneDeviceId = intune?.id;
       d.policyRevision = e.data.policyRevision; d.decidedAt = at;
       if (e.data.access === 'allow' || !e.data.governed) d.notified = false;
+      return;
+    }
+    case 'CommandIntended':
+      mailboxOf(p, stream).pending.push(e.data.commandId);
+      return;
+    case 'CommandSucceeded':
+    case 'CommandFailed': {
+      const m = lookup(p, stream);
+      const i = m ? m.pending.indexOf(e.data.commandId) : -1;
+      if (i >= 0) m!.pending.splice(i, 1);
       return;
     }
     case 'NotificationSent': {
@@ -140,7 +158,16 @@ export function foldDeviceAccess(p: DeviceAccessProjection, stream: string, e: D
       return;
     }
     default:
+      // Every mailbox stream has its record, whatever its events.
+      mailboxOf(p, stream);
   }
+}
+
+/** Set-CasMailbox intents without an outcome, over every mailbox. */
+export function pendingMailboxIntents(p: DeviceAccessProjection): number {
+  let n = 0;
+  for (const m of p.streams.values()) n += m.pending.length;
+  return n;
 }
 
 /** Every partnership record, removed ones included. */

@@ -4,10 +4,10 @@
 // a log without holding it in memory.
 import { isLeft } from 'fp-ts/lib/Either.js';
 import type { StoredEvent } from '../src/ports.js';
-import { decodeEvent } from '../src/events.js';
+import { decodeEvent, fastAccepts, type DomainEvent } from '../src/events.js';
 import { formatIssues } from '../src/codec.js';
 import { policyDocument, type PolicyDocument } from '../src/policy.js';
-import { currentDevices, emptyDeviceAccess, foldDeviceAccess, type DeviceAccessProjection } from './device-access.js';
+import { currentDevices, emptyDeviceAccess, foldDeviceAccess, pendingMailboxIntents, type DeviceAccessProjection } from './device-access.js';
 import { emptyConnectorStatus, foldConnectorStatus, pendingIntents, type ConnectorStatusProjection } from './connector-status.js';
 
 export interface ReplayDeviceState {
@@ -52,22 +52,35 @@ export interface ReplayFold {
 export function createReplay(): ReplayFold {
   const deviceAccess = emptyDeviceAccess();
   const connectors = emptyConnectorStatus();
-  const streams = new Set<string>();
+  // Streams are counted where they are folded: mailbox streams in the device
+  // projection, org streams in the connector one; any other kind here.
+  const otherStreams = new Set<string>();
+  // Streams seen only through events that do not decode still count.
+  const invalidStreams = new Set<string>();
   const invalid: Array<{ position: number; message: string }> = [];
   let drift = 0;
   let count = 0;
-  let lastStream: string | undefined;
   return {
     push(raw) {
       count++;
-      // A log holds each stream's events in runs: skip the set for a repeat.
-      if (raw.stream !== lastStream) { streams.add(raw.stream); lastStream = raw.stream; }
-      const d = decodeEvent(raw.type, raw.data);
-      if (isLeft(d)) { invalid.push({ position: raw.position, message: `${raw.stream} #${raw.revision} ${raw.type}: ${formatIssues(d.left)}` }); return; }
-      const e = d.right;
-      if (e.type === 'OrgDriftDetected' || e.type === 'ListsDriftDetected') drift++;
-      if (!raw.stream.startsWith('eas-org-')) foldDeviceAccess(deviceAccess, raw.stream, e, raw.at);
-      foldConnectorStatus(connectors, raw.stream, e, raw.at);
+      let e: DomainEvent;
+      // An event the fast check accepts decodes to its own type and data: use the
+      // stored event as the domain event (no allocation). Otherwise the codecs decide.
+      if (fastAccepts(raw.type, raw.data) === true) e = raw as unknown as DomainEvent;
+      else {
+        const d = decodeEvent(raw.type, raw.data);
+        if (isLeft(d)) {
+        invalid.push({ position: raw.position, message: `${raw.stream} #${raw.revision} ${raw.type}: ${formatIssues(d.left)}` });
+        invalidStreams.add(raw.stream);
+        return;
+      }
+        e = d.right;
+      }
+      const type = e.type;
+      if (type === 'OrgDriftDetected' || type === 'ListsDriftDetected') drift++;
+      if (raw.stream.startsWith('eas-mailbox-')) foldDeviceAccess(deviceAccess, raw.stream, e, raw.at);
+      else if (raw.stream.startsWith('eas-org-')) foldConnectorStatus(connectors, raw.stream, e, raw.at);
+      else otherStreams.add(raw.stream);
     },
     get count() { return count; },
     result() {
@@ -79,7 +92,8 @@ export function createReplay(): ReplayFold {
       for (const d of devices) access[d.access!]++;
       return {
         events: count,
-        streams: streams.size,
+        streams: deviceAccess.streams.size + connectors.organizations.size + otherStreams.size
+          + [...invalidStreams].filter((s) => !deviceAccess.streams.has(s) && !otherStreams.has(s) && !(s.startsWith('eas-org-') && connectors.organizations.has(s.slice('eas-org-'.length)))).length,
         devices: devices.length,
         access,
         lastSuccessfulSync: main ? main[1].lastSuccessful : null,
@@ -87,7 +101,7 @@ export function createReplay(): ReplayFold {
           ? { status: main[1].status, organization: main[0], ...(main[1].lastError ? { lastError: main[1].lastError } : {}), servers: main[1].servers }
           : { status: 'none', servers: [] },
         organizations: orgs.map(([organization, c]) => ({ organization, status: c.status, lastSuccessfulSync: c.lastSuccessful })),
-        pendingIntents: pendingIntents(connectors),
+        pendingIntents: pendingIntents(connectors) + pendingMailboxIntents(deviceAccess),
         drift,
         policy: main?.[1].policy ? policyDocument(main[1].policy.policy) : null,
         policyRevision: main?.[1].policy?.revision ?? null,

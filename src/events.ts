@@ -246,6 +246,8 @@ const fastChecks: { readonly [K in EventType]?: Check } = {
   CommandSucceeded: (u) => isRec(u) && isStr(u.commandId) && (u.reconciled === undefined || isBool(u.reconciled)),
   CommandFailed: (u) => isRec(u) && isStr(u.commandId) && isError(u.error) && (u.reconciled === undefined || isBool(u.reconciled)),
 };
+// One lookup per event (a Map has no inherited keys to guard against).
+const fastCheckByType: ReadonlyMap<string, Check> = new Map(Object.entries(fastChecks) as Array<[string, Check]>);
 
 /**
  * Whether the fast check of `type` accepts `data`: true or false, or undefined
@@ -254,7 +256,7 @@ const fastChecks: { readonly [K in EventType]?: Check } = {
  * the decision (and the error paths) to the codec.
  */
 export function fastAccepts(type: string, data: unknown): boolean | undefined {
-  const check = isEventType(type) ? fastChecks[type] : undefined;
+  const check = fastCheckByType.get(type);
   return check === undefined ? undefined : check(data);
 }
 
@@ -268,7 +270,7 @@ export function decodeEventWithCodecs(type: string, data: unknown): Either<Issue
 
 /** Decodes the `type` and `data` of an event read from a store. */
 export function decodeEvent(type: string, data: unknown): Either<Issue[], DomainEvent> {
-  const check = isEventType(type) ? fastChecks[type] : undefined;
+  const check = fastCheckByType.get(type);
   if (check !== undefined && check(data)) return right({ type, data } as DomainEvent);
   return decodeEventWithCodecs(type, data);
 }

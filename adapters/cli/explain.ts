@@ -61,9 +61,28 @@ interface Chunk {
 /**
  * The file's complete lines, chunk by chunk (what follows the last newline is
  * never a line: a torn tail). The next chunk is read while the caller searches
- * the current one.
+ * the current one. With `into`, the whole file is read into that one buffer
+ * and chunks are views of it (one allocation, kept for further passes);
+ * otherwise each chunk is a buffer of its own.
  */
-async function* chunks(fh: FileHandle, size: number): AsyncGenerator<Chunk> {
+async function* chunks(fh: FileHandle, size: number, into?: Buffer): AsyncGenerator<Chunk> {
+  if (into) {
+    const read = (offset: number) => fh.read(into, offset, Math.min(CHUNK, size - offset), offset);
+    let offset = 0;
+    let lineStart = 0;
+    let next = size > 0 ? read(0) : undefined;
+    while (next) {
+      const { bytesRead } = await next;
+      if (bytesRead === 0) return;
+      offset += bytesRead;
+      next = offset < size ? read(offset) : undefined;
+      const lastNl = into.lastIndexOf(10, offset - 1);
+      if (lastNl < lineStart) continue;
+      yield { buf: into.subarray(lineStart, offset), length: lastNl - lineStart, offset: lineStart };
+      lineStart = lastNl + 1;
+    }
+    return;
+  }
   const readFrom = async (offset: number, carry: Buffer | undefined) => {
     const buf = Buffer.allocUnsafe(Math.max(CHUNK, (carry?.length ?? 0) * 2));
     const start = carry ? carry.copy(buf, 0) : 0;
@@ -138,16 +157,17 @@ async function scanFor(path: string, deviceId: string): Promise<Either<{ kind: '
   try { fh = await open(path, 'r'); } catch (err) { return left({ kind: 'io', message: `log ${path}: cannot open: ${ioText(err)}` }); }
   try {
     const size = (await fh.stat()).size;
-    const keep = size <= KEEP_IN_MEMORY;
+    // Up to 1 GiB the file is read once into one buffer, and later passes search that.
+    const whole = size <= KEEP_IN_MEMORY ? Buffer.allocUnsafe(size) : undefined;
     const kept: Chunk[] = [];
-    const again = async function* (): AsyncGenerator<Chunk> { if (keep) yield* kept; else yield* chunks(fh, size); };
+    const again = async function* (): AsyncGenerator<Chunk> { if (whole) yield* kept; else yield* chunks(fh, size); };
     const spellings = [...new Set([deviceId, deviceId.toLowerCase(), deviceId.toUpperCase()])].map((x) => Buffer.from(`"deviceId":${JSON.stringify(x)}`));
     const deviceLines = new Map<number, string>();
     const policyLines = new Map<number, string>();
     let lastLines: string[] = [];
     // Pass 1, while reading: the id as typed, the policy changes, the last lines.
-    for await (const c of chunks(fh, size)) {
-      if (keep) kept.push(c);
+    for await (const c of chunks(fh, size, whole)) {
+      if (whole) kept.push(c);
       linesWith(c, spellings[0]!, deviceLines);
       linesWith(c, POLICY_NEEDLE, policyLines);
       const tailStart = c.buf.lastIndexOf(10, Math.max(0, c.length - 1));

@@ -44,7 +44,11 @@ export interface FoldLogOptions {
 
 const ioText = (err: unknown): string => (err instanceof Error ? err.message : String(err)).replace(/, \w+ '.*'$/, '');
 const couldBeTorn = (text: string): boolean => text.length === 0 || text[0] === '{' || text[0] === '\u0000';
-type Checked = { readonly event: StoredEvent } | { readonly error: string; readonly json: boolean };
+/** A line that is not a valid event: why, and whether it was JSON at all. */
+class Invalid {
+  constructor(readonly error: string, readonly json: boolean) {}
+}
+type Checked = StoredEvent | Invalid;
 
 /**
  * Reads the log at `path` line by line, handing each valid event to `onEvent`
@@ -85,10 +89,10 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent) => void, options: 
     try {
       value = JSON.parse(no === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     } catch (err) {
-      return { error: `line ${no}: not valid JSON (${(err as Error).message})`, json: false };
+      return new Invalid(`line ${no}: not valid JSON (${(err as Error).message})`, false);
     }
     const bad = envelopeError(value);
-    if (bad !== undefined) return { error: `line ${no}: ${bad}`, json: true };
+    if (bad !== undefined) return new Invalid(`line ${no}: ${bad}`, true);
     const event = toStoredEvent(value as Record<string, unknown>) as { -readonly [K in keyof StoredEvent]: StoredEvent[K] };
     // Runs of one stream are common: compare with the previous line's before hashing.
     const head = last !== undefined && last.name === event.stream ? last : heads.get(event.stream);
@@ -98,16 +102,17 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent) => void, options: 
     // Events of one batch share their instant: keep one string for it.
     if (event.at === lastAt) event.at = lastAt; else lastAt = event.at;
     if (event.position !== no - 1) {
-      return { error: `line ${no}: position ${event.position} does not continue the log (expected ${no - 1})`, json: true };
+      return new Invalid(`line ${no}: position ${event.position} does not continue the log (expected ${no - 1})`, true);
     }
     if (event.revision !== (prev ?? -1) + 1) {
       const after = prev === undefined ? 'nothing (a stream starts at 0)' : String(prev);
-      return { error: `line ${no}: revision ${event.revision} of stream ${JSON.stringify(event.stream)} follows ${after}`, json: true };
+      return new Invalid(`line ${no}: revision ${event.revision} of stream ${JSON.stringify(event.stream)} follows ${after}`, true);
     }
-    return { event };
+    return event;
   };
   const take = (c: Checked, no: number): void => {
-    if ('event' in c) { events++; onEvent(c.event); } else errors.push({ line: no, message: c.error });
+    if (c instanceof Invalid) errors.push({ line: no, message: c.error });
+    else { events++; onEvent(c); }
   };
 
   let buf = Buffer.allocUnsafe(options.chunkBytes ?? 8 * 1024 * 1024);
@@ -127,10 +132,11 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent) => void, options: 
     const end = carry + bytesRead;
     const lastNl = buf.lastIndexOf(10, end - 1);
     if (lastNl < 0) { carry = end; continue; }
-    const parts = buf.toString('utf8', 0, lastNl).split('\n');
-    for (let i = 0; i < parts.length; i++) {
+    // Each line decoded on its own: much faster than decoding the chunk and
+    // splitting it (and the same characters: no UTF-8 sequence holds a newline byte).
+    for (let s = 0, nl = buf.indexOf(10, 0); nl >= 0 && nl <= lastNl; s = nl + 1, nl = buf.indexOf(10, s)) {
       if (pending !== undefined) take(check(pending, lineNo), lineNo);
-      pending = parts[i];
+      pending = buf.toString('utf8', s, nl);
       lineNo += 1;
     }
     pendingStart = base + (lastNl > 0 ? buf.lastIndexOf(10, lastNl - 1) : -1) + 1;
@@ -148,7 +154,7 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent) => void, options: 
     const no = lineNo + 1;
     const text = buf.toString('utf8', 0, carry);
     const tail = check(text, no);
-    if ('error' in tail && (tail.json || !couldBeTorn(text))) {
+    if (tail instanceof Invalid && (tail.json || !couldBeTorn(text))) {
       take(tail, no);
       return done({ lines: no });
     }
@@ -156,7 +162,7 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent) => void, options: 
   }
   if (pending !== undefined) {
     const last = check(pending, lineNo);
-    if ('error' in last && !last.json && couldBeTorn(pending)) {
+    if (last instanceof Invalid && !last.json && couldBeTorn(pending)) {
       return done({ lines: lineNo, tornTail: { line: lineNo, bytes: base - pendingStart } });
     }
     take(last, lineNo);
