@@ -227,6 +227,13 @@ test('a damaged line of the device\'s mailbox makes explainFile read every line 
   const r = await explainFile(bad, fileH.turned);
   assert.ok(isLeft(r) && r.left.kind === 'invalidLog');
   if (isLeft(r) && r.left.kind === 'invalidLog') assert.is(r.left.errors[0]!.line, decided.position + 1);
+  // The same line twice: the scan sees positions that do not rise and leaves it to the full read.
+  const doubled = [...lines];
+  doubled.splice(decided.position, 0, lines[decided.position]!);
+  writeFileSync(bad, doubled.join('\n'));
+  const twice = await explainFile(bad, fileH.turned);
+  assert.ok(isLeft(twice) && twice.left.kind === 'invalidLog');
+  if (isLeft(twice) && twice.left.kind === 'invalidLog') assert.is(twice.left.errors[0]!.line, decided.position + 2);
   // A line of another mailbox: not read by the scan.
   const other = all.find((e) => e.stream !== x.stream && e.stream.startsWith('eas-mailbox-') && e.type === 'MailboxDiscovered')!;
   const elsewhere = [...lines];

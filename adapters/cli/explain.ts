@@ -194,11 +194,12 @@ async function scanFor(path: string, deviceId: string): Promise<Either<{ kind: '
     if (!lastEvent && size > 0 && lastLines.length > 0) return right({ kind: 'fallback', why: 'the last lines do not parse' });
 
     const streams = new Set<string>();
+    // Parsed lines by byte offset.
     const events = new Map<number, StoredEvent>();
     for (const [offset, text] of [...deviceLines, ...policyLines]) {
       const e = parseLine(text);
       if (!e) return right({ kind: 'fallback', why: `the line at byte ${offset} does not parse` });
-      events.set(e.position, e);
+      events.set(offset, e);
       if (deviceLines.has(offset) && e.stream.startsWith('eas-mailbox-')) streams.add(e.stream);
     }
     if (streams.size === 0) {
@@ -225,14 +226,18 @@ async function scanFor(path: string, deviceId: string): Promise<Either<{ kind: '
     for await (const c of again()) for (const needle of needles) linesWith(c, needle, streamLines, true);
     let parsed = events.size;
     for (const [offset, text] of streamLines) {
-      if (deviceLines.has(offset)) continue;
+      if (events.has(offset)) continue;
       const e = parseLine(text);
       parsed++;
       if (!e) return right({ kind: 'fallback', why: `the line at byte ${offset} does not parse` });
-      events.set(e.position, e);
+      events.set(offset, e);
     }
-    // Every stream must be whole: revisions 0..n in log order.
-    const sorted = [...events.values()].sort((a, b) => a.position - b.position);
+    // In file order, positions must rise (a line moved or repeated is for the full
+    // read to report) and every stream must be whole: revisions 0..n.
+    const sorted = [...events].sort((a, b) => a[0] - b[0]).map(([, e]) => e);
+    for (let i = 1; i < sorted.length; i++) {
+      if (sorted[i]!.position <= sorted[i - 1]!.position) return right({ kind: 'fallback', why: 'positions out of order' });
+    }
     const next = new Map<string, number>();
     for (const e of sorted) {
       if (!streams.has(e.stream)) continue;
@@ -240,7 +245,7 @@ async function scanFor(path: string, deviceId: string): Promise<Either<{ kind: '
       if (e.revision !== want) return right({ kind: 'fallback', why: `stream ${e.stream} is not whole in the scan` });
       next.set(e.stream, want + 1);
     }
-    if (lastEvent && !events.has(lastEvent.position)) sorted.push(lastEvent);
+    if (lastEvent && !sorted.some((e) => e.position === lastEvent!.position)) sorted.push(lastEvent);
     return right({ kind: 'found', events: sorted, parsed });
   } catch (err) {
     return left({ kind: 'io', message: `log ${path}: cannot read: ${ioText(err)}` });
