@@ -80,8 +80,8 @@ export interface Explanation {
   readonly command: EnforcingCommand | null;
   /** The policy document of the decision's revision. */
   readonly policy: PolicyDocument | null;
-  /** The policy revision in force at that moment (it may be newer than the decision's). */
-  readonly policyInForce: { readonly revision: number; readonly changedAt: string } | null;
+  /** The policy in force at that moment (it may be newer than the decision's, until the next sync). */
+  readonly policyInForce: { readonly revision: number; readonly changedAt: string; readonly policy: PolicyDocument } | null;
   /** The decision in sentences. */
   readonly explanation: readonly string[];
   /** What a reader should know: a newer policy not applied yet, an expired grace period, a pending command… */
@@ -97,7 +97,6 @@ const RULE: Record<Reason, number | null> = {
 };
 
 const DEVICE_TYPES = new Set(['PartnershipDiscovered', 'PartnershipUpdated', 'PartnershipRemoved', 'AccessDecided']);
-
 
 const idOf = (data: unknown): string | undefined => {
   if (data === null || typeof data !== 'object') return undefined;
@@ -528,7 +527,7 @@ export function explain(events: readonly StoredEvent[], deviceId: string, option
     lists,
     command,
     policy: decidedUnder?.policy ?? null,
-    policyInForce: inForce ? { revision: inForce.revision, changedAt: inForce.at } : null,
+    policyInForce: inForce ? { revision: inForce.revision, changedAt: inForce.at, policy: inForce.policy } : null,
     explanation,
     notes,
     timeline: v.timeline,

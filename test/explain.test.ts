@@ -181,6 +181,29 @@ test('a platform exception names the exception; a grace period that ran out sinc
   assert.not.ok(graced!.notes.some((n) => n.includes('grace deadline')));
 });
 
+test('a policy change not yet applied to the device is pointed out, with the policy of the decision and the one in force', async () => {
+  let now = T0;
+  const sim = simulateOrganization({ devices: 60, seed: 8, clock: () => now });
+  const store = memoryStore();
+  const make = (policy: typeof sim.policy) => createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy, clock: { now: () => now } });
+  await make(sim.policy).fullSync();
+  now += HOUR;
+  await make({ ...sim.policy, defaultAccessLevel: 'block' }).fullSync();
+  const events = store.events();
+  const changed = events.findIndex((e) => e.type === 'PolicyChanged' && (e.data as { revision: number }).revision === 2);
+  const device = events.find((e) => e.type === 'AccessDecided')!.data as { deviceId: string };
+  const before = must(explain(events.slice(0, changed + 1), device.deviceId));
+  assert.is(before.policyRevision, 1);
+  assert.is(before.policyInForce?.revision, 2);
+  assert.is(before.policyInForce?.policy.defaultAccessLevel, 'block');
+  assert.is(before.policy?.defaultAccessLevel, 'quarantine');
+  assert.ok(before.notes.some((n) => n.includes('Policy revision 2') && n.includes('revision 1')));
+  const after = must(explain(events, device.deviceId));
+  assert.is(after.policyRevision, 2);
+  assert.not.ok(after.notes.some((n) => n.includes('Policy revision')));
+  assert.equal(after.timeline.filter((t) => t.type === 'PolicyChanged').map((t) => t.summary), ['policy revision 1', 'policy revision 2']);
+});
+
 // ---------------------------------------------------------------- the file scan
 let fileH: History;
 let log: string;
