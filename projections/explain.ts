@@ -474,6 +474,9 @@ export function explain(events: readonly StoredEvent[], deviceId: string, option
         notes.push(`The mailbox's lists as the engine knew them (${lists.allowed ? 'allowed' : lists.blocked ? 'blocked' : 'in neither list'}) do not carry this decision yet${command?.outcome === 'failed' ? ': the command that should enforce it failed' : command?.outcome === 'pending' ? ': its command has no outcome yet' : ''}; Exchange may still apply the previous access.`);
       }
     }
+    if (device?.grandfathered && !lastDecision.governed) {
+      explanation.push('It was grandfathered: before the organization\'s default access level became stricter, the engine put it in the mailbox\'s allowed list so that this not-governed user keeps access.');
+    }
   } else {
     explanation.push('The partnership was discovered but no access decision was recorded for it yet.');
   }

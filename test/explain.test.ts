@@ -167,6 +167,15 @@ test('a device of an excluded user is not governed and shows Exchange\'s own eva
   assert.ok(x.explanation[0]!.includes('excluded group'));
 });
 
+test('a grandfathered device of a not-governed user says why it keeps access', () => {
+  const ids = new Set(h.events.filter((e) => e.type === 'DeviceGrandfathered').map((e) => (e.data as { deviceId: string }).deviceId));
+  assert.ok(ids.size > 0, 'the first sync grandfathered some devices');
+  const x = must(explain(h.events, [...ids][0]!));
+  assert.is(x.governed, false);
+  assert.ok(x.timeline.some((t) => t.type === 'DeviceGrandfathered'));
+  assert.ok(x.explanation.some((s) => s.includes('grandfathered')));
+});
+
 test('a platform exception names the exception; a grace period that ran out since the decision is pointed out', () => {
   const exc = h.engine.devices().find((d) => d.reason === 'exchangeDeviceRule')!;
   const x = must(explain(h.events, exc.deviceId));
