@@ -14,7 +14,7 @@ import type { AccessLevel, ManagedDevice } from '../src/facts.js';
 import type { ExchangeCommand, ListChange, SetCasMailbox } from '../src/commands.js';
 import { decodeEvent, type DomainEvent, type EventData, type Reason } from '../src/events.js';
 import { withDefaults, type Policy } from '../src/policy.js';
-import { rulesOfPolicy, type DeviceContext } from '../src/access.js';
+import { decideAccess, listsFor, rulesOfPolicy, type Decision, type DeviceContext } from '../src/access.js';
 import { toExchangeLevel } from '../src/exchange-evaluation.js';
 import { reconcileOrg } from '../src/connector.js';
 import {
@@ -227,6 +227,33 @@ export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
 
 export const emptyLeanMailbox = (): LeanMailbox => ({ info: undefined, lists: { allowedDeviceIds: [], blockedDeviceIds: [] }, devices: [], pending: [] });
 
+const inList = (list: readonly string[], id: string) => { const k = id.toLowerCase(); return list.some((x) => x.toLowerCase() === k); };
+
+/**
+ * The new decisions of a mailbox when none of them changes and the decider
+ * would issue no command — every device governed, decided as recorded, its
+ * list entries already as that decision wants them (then the mailbox decider
+ * adds and removes nothing, and no device's evaluation depends on the lists).
+ * Undefined when that is not certain: the decider then runs.
+ */
+function unchangedMailbox(
+  state: MailboxState, contexts: ReadonlyMap<string, Omit<DeviceContext, 'device' | 'activeSyncEnabled'>>, policy: Policy, atMs: number,
+): Array<{ device: DeviceState; decision: Decision }> | undefined {
+  const out: Array<{ device: DeviceState; decision: Decision }> = [];
+  const activeSyncEnabled = state.info?.activeSyncEnabled ?? true;
+  for (const [k, ctx] of contexts) {
+    const device = state.devices[k]!;
+    const rec = device.decision;
+    if (!rec || !rec.governed) return undefined;
+    const decision = decideAccess({ ...ctx, device, activeSyncEnabled }, policy, atMs, state.lists);
+    if (!decision.governed || decision.access !== rec.access || decision.reason !== rec.reason) return undefined;
+    const want = listsFor(decision.access);
+    if (inList(state.lists.allowedDeviceIds, device.deviceId) !== want.allowed || inList(state.lists.blockedDeviceIds, device.deviceId) !== want.blocked) return undefined;
+    out.push({ device, decision });
+  }
+  return out;
+}
+
 const conflictOf = (deviceId: string, c: { id: string; user: string }): ManagedDevice =>
   ({ id: c.id, userPrincipalName: c.user, complianceState: 'unknown', managementAgent: 'mdm', easDeviceId: deviceId });
 
@@ -338,6 +365,14 @@ function judge(orgs: Map<string, OrgPolicies>, mailboxes: Iterable<[string, Mail
       decided.push({ k, f, mapping });
     }
     if (newContexts.size === 0) continue;
+    // Most mailboxes keep every decision: skip the decider where that is certain.
+    const kept = newContexts.size === ids.length ? unchangedMailbox(state, newContexts, policy, atMs) : undefined;
+    if (kept) {
+      devices += kept.length;
+      unchanged += kept.length;
+      for (const { device, decision } of kept) if (needsNotification(device, decision)) notifications++;
+      continue;
+    }
     const partnerships = ids.map((k) => state.devices[k]!);
     const reconcile = (p: Policy, revision: number, contexts: Map<string, Context>) => decideMailbox({
       type: 'ReconcileMailbox', syncId: 'what-if', commandId: `what-if/${n}`, atMs, policy: p, policyRevision: revision,
