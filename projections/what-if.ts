@@ -138,7 +138,7 @@ function indexOf(m: LeanMailbox, deviceId: string): number {
 }
 const deviceOf = (m: LeanMailbox, deviceId: string): LeanDevice | undefined => m.devices[indexOf(m, deviceId)];
 
-/** The MailboxState evolveMailbox would have folded. */
+/** The MailboxState evolveMailbox would have folded. @internal (exported for the tests) */
 export function materialize(m: LeanMailbox): MailboxState {
   // Keyed by device and command ids: start as dictionaries (no prototype, no
   // hidden-class transition per unique id).
@@ -160,7 +160,7 @@ export function materialize(m: LeanMailbox): MailboxState {
   return { ...(m.info !== undefined ? { info: m.info } : {}), lists: m.lists, devices, pending };
 }
 
-/** Folds one mailbox event into a lean record; false when the event type is not one it knows. */
+/** Folds one mailbox event into a lean record; false when the event type is not one it knows. @internal */
 export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
   switch (e.type) {
     case 'MailboxDiscovered': {
@@ -225,6 +225,7 @@ export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
   }
 }
 
+/** @internal */
 export const emptyLeanMailbox = (): LeanMailbox => ({ info: undefined, lists: { allowedDeviceIds: [], blockedDeviceIds: [] }, devices: [], pending: [] });
 
 const inList = (list: readonly string[], id: string) => { const k = id.toLowerCase(); return list.some((x) => x.toLowerCase() === k); };
