@@ -186,10 +186,16 @@ function parseOnly(path: string, maxLines: number): { ms: number; lines: number 
   } finally {
     closeSync(fd);
   }
-  const lines = head.toString('utf8', 0, head.lastIndexOf(10, n - 1)).split('\n').slice(0, maxLines);
-  const t0 = performance.now();
-  for (let i = 0; i < lines.length; i++) JSON.parse(lines[i]!);
-  return { ms: performance.now() - t0, lines: lines.length };
+  // Each line a string of its own (as the readers hand them to JSON.parse), then timed alone, best of 3.
+  const lines: string[] = [];
+  for (let s = 0, nl = head.indexOf(10, 0); nl >= 0 && nl < n && lines.length < maxLines; s = nl + 1, nl = head.indexOf(10, s)) lines.push(head.toString('utf8', s, nl));
+  let ms = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < lines.length; i++) JSON.parse(lines[i]!);
+    ms = Math.min(ms, performance.now() - t0);
+  }
+  return { ms, lines: lines.length };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
