@@ -8,6 +8,7 @@ import { syncCommand, SYNC_HELP } from './sync.js';
 import { run, RUN_HELP } from './run.js';
 import { intuneExport, INTUNE_EXPORT_HELP } from './intune-export.js';
 import { copy, COPY_HELP } from './copy.js';
+import { extraCommands } from './commands-extra.js';
 import { InputFailure, UsageError, WorkFailure } from './io.js';
 
 const HELP = `Usage: eas-sync <command> [options]
@@ -16,6 +17,8 @@ Commands:
   demo     full sync of a simulated organization into a log, verified against Exchange
   plan     offline dry run from Exchange and Intune exports
   replay   fold an event log: status, access counts, errors
+  explain  why a device has its access level: decision, reason, facts, command, timeline
+  what-if  which devices another policy would treat differently, and the commands it would cause
   sync     one sync with the configured gateways and store
   run      the long-running connector: schedules and a status endpoint
   intune-export  every managed device from Graph as one JSON array, for plan
@@ -29,6 +32,10 @@ ${PLAN_HELP}
 
 ${REPLAY_HELP}
 
+${extraCommands.explain!.help}
+
+${extraCommands['what-if']!.help}
+
 ${SYNC_HELP}
 
 ${RUN_HELP}
@@ -37,7 +44,9 @@ ${INTUNE_EXPORT_HELP}
 
 ${COPY_HELP}`;
 
-const commands: Record<string, (argv: string[]) => Promise<number>> = { demo, plan, replay, sync: syncCommand, run, 'intune-export': intuneExport, copy };
+const commands: Record<string, (argv: string[]) => Promise<number>> = { demo, plan, replay, sync: syncCommand, run, 'intune-export': intuneExport, copy,
+  ...Object.fromEntries(Object.entries(extraCommands).map(([name, c]) => [name, c.run])),
+};
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -12,7 +12,7 @@ import { envelopeError, toStoredEvent } from '../file-store/codec.js';
 import type { LineError, TornTail } from '../file-store/index.js';
 import { createReplay, type ReplayResult } from '../../projections/replay.js';
 import { parse } from './args.js';
-import { isEsdb, describeStoreError } from './store.js';
+import { isEsdb, describeStoreError, foldEventStoreDb, displaySpec, checkSpec } from './store.js';
 import { print, printJson, UsageError, InputFailure, progressBar } from './io.js';
 
 export const REPLAY_HELP = `Usage: eas-sync replay LOG [--devices] [--json]
@@ -180,7 +180,9 @@ export interface ReplayFileResult {
 /** Folds the log at `path` through `replay` without holding it in memory. */
 export async function replayFile(path: string, options: FoldLogOptions = {}): Promise<Either<StoreError, ReplayFileResult>> {
   const r = createReplay();
-  const folded = await foldLogFile(path, (e) => r.push(e), options);
+  const folded: Either<StoreError, LogFold> = isEsdb(path)
+    ? await foldEventStoreDb(path, (e) => r.push(e)).then((x) => (x._tag === 'Left' ? x : right({ errors: x.right.errors, lines: x.right.events, events: x.right.events, bytes: 0 })))
+    : await foldLogFile(path, (e) => r.push(e), options);
   if (folded._tag === 'Left') return folded;
   const result = r.result();
   const errors = [
@@ -191,10 +193,13 @@ export async function replayFile(path: string, options: FoldLogOptions = {}): Pr
   return right({ replay: result, fold: folded.right, errors });
 }
 
-/** The log path argument of a read-only command: a file; EventStoreDB is not available here. */
-export function logPath(path: string | undefined, command: string): string {
+/** The log path argument of a read-only command: a file (or, where allowed, an esdb:// store). */
+export function logPath(path: string | undefined, command: string, allowEsdb = false): string {
   if (!path) throw new UsageError(`${command} needs a LOG (see eas-sync ${command} --help)`);
-  if (isEsdb(path)) throw new UsageError(`"${path}": EventStoreDB stores are not available in this version; use a file path`);
+  if (isEsdb(path)) {
+    if (!allowEsdb) throw new UsageError(`"${displaySpec(path)}": ${command} reads file logs only; copy the store to a file first (eas-sync copy)`);
+    checkSpec(path);
+  }
   return path;
 }
 
@@ -206,7 +211,7 @@ export function readFailure(path: string, e: StoreError): InputFailure {
 export async function replay(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { devices: { type: 'boolean' } }, 1);
   if (values.help) { print(REPLAY_HELP); return 0; }
-  const path = logPath(positionals[0], 'replay');
+  const path = logPath(positionals[0], 'replay', true);
   const bar = progressBar('replay MB');
   const scanned = await replayFile(path, { onProgress: (done, total) => bar.update(Math.round(done / 1e6), Math.max(1, Math.round(total / 1e6))) });
   bar.end();
@@ -214,7 +219,7 @@ export async function replay(argv: string[]): Promise<number> {
   const { replay: r, fold, errors } = scanned.right;
   const latest = [r.lastSuccessfulSync?.full, r.lastSuccessfulSync?.quick].filter((x): x is string => !!x).sort().pop() ?? null;
   const out = {
-    log: path,
+    log: displaySpec(path),
     events: r.events, streams: r.streams, devices: r.devices, access: r.access,
     lastSuccessfulSync: latest,
     lastSuccessful: { full: r.lastSuccessfulSync?.full ?? null, quick: r.lastSuccessfulSync?.quick ?? null },
@@ -230,7 +235,7 @@ export async function replay(argv: string[]): Promise<number> {
   };
   if (values.json) printJson(out);
   else {
-    print(`${path}: ${r.events} events in ${r.streams} streams`);
+    print(`${displaySpec(path)}: ${r.events} events in ${r.streams} streams`);
     print(`Connector ${r.connector.organization ?? '-'}: ${r.connector.status}; last successful full sync ${out.lastSuccessful.full ?? 'never'}, quick sync ${out.lastSuccessful.quick ?? 'never'}`);
     if (r.connector.lastError) print(`Last error (${r.connector.lastError.at}): ${r.connector.lastError.message}`);
     print(`Devices: ${r.devices} — ${r.access.allow} allow, ${r.access.block} block, ${r.access.quarantine} quarantine`);
