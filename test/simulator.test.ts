@@ -587,4 +587,53 @@ test('generating 100,000 partnerships completes', async () => {
   assert.is(sim.evaluateAll().size, 100_000);
 });
 
+test('sessions count against the concurrent-shell limit and are freed when closed', async () => {
+  const sim = simulateOrganization({ devices: 20, seed: 2, runspaces: 2 });
+  const a = await sim.exchange.openSession();
+  const b = await sim.exchange.openSession();
+  assert.ok(isRight(a) && isRight(b));
+  const c = await sim.exchange.openSession();
+  assert.ok(isLeft(c) && c.left.kind === 'throttled' && /maximum number of 2 concurrent shells/.test(c.left.message));
+  if (isRight(a)) await a.right.close();
+  assert.ok(isRight(await sim.exchange.openSession()));
+  assert.is(sim.counters.maxOpenSessions, 2);
+});
+
+test('a shell breaks after its command limit', async () => {
+  const sim = simulateOrganization({ devices: 20, seed: 2, commandsPerShell: 2 });
+  const s = await sim.exchange.openSession();
+  assert.ok(isRight(s));
+  if (!isRight(s)) return;
+  const mb = sim.exchange.state().mailboxes[0]!.identity;
+  const cmd = { kind: 'setCasMailbox' as const, mailbox: mb, allowedDeviceIds: { add: ['x1'], remove: [] }, blockedDeviceIds: { add: [], remove: [] } };
+  assert.ok(isRight(await s.right.execute(cmd)));
+  assert.ok(isRight(await s.right.execute(cmd)));
+  const third = await s.right.execute(cmd);
+  assert.ok(isLeft(third) && third.left.kind === 'sessionBroken');
+  assert.is(sim.counters.sessionsBroken, 1);
+});
+
+test('a CAS that is down fails calls and sessions with connectionLost; switching to another answers', async () => {
+  const sim = simulateOrganization({ devices: 20, seed: 2 });
+  sim.exchange.setServerUp('cas01.contoso.com', false);
+  const r = await sim.exchange.getOrgSettings();
+  assert.ok(isLeft(r) && r.left.kind === 'connectionLost');
+  assert.ok(isLeft(await sim.exchange.switchServer('cas01.contoso.com')));
+  assert.ok(isRight(await sim.exchange.switchServer('cas02.contoso.com')));
+  assert.is(sim.exchange.currentServer(), 'cas02.contoso.com');
+  assert.ok(isRight(await sim.exchange.getOrgSettings()));
+});
+
+test('the user load quota refuses calls past it and names the wait', async () => {
+  let now = 1_000_000;
+  const sim = simulateOrganization({ devices: 20, seed: 2, quota: { requests: 3, perMs: 1000 }, clock: () => now });
+  for (let i = 0; i < 3; i++) assert.ok(isRight(await sim.exchange.getOrgSettings()));
+  now += 400;
+  const r = await sim.exchange.getOrgSettings();
+  assert.ok(isLeft(r) && r.left.kind === 'throttled' && r.left.waitMs === 600);
+  assert.match((r as { left: { message: string } }).left.message, /user load quota of 3 requests per 1 seconds .* at least 600 milliseconds/);
+  now += 600;
+  assert.ok(isRight(await sim.exchange.getOrgSettings()));
+});
+
 test.run();
