@@ -32,9 +32,9 @@ export interface MailboxDevices {
   readonly organization: string;
   readonly stream: string;
   /** Its partnerships, removed ones included (a mailbox has a few; see `find`). */
-  readonly devices: DeviceRecord[];
+  readonly devices: readonly DeviceRecord[];
   /** Ids of its Set-CasMailbox intents without an outcome yet. */
-  readonly pending: string[];
+  readonly pending: readonly string[];
   /** Lower-cased DeviceId -> index, once a mailbox has many partnerships. */
   index?: Map<string, number>;
 }
@@ -48,7 +48,8 @@ export interface DeviceAccessProjection {
 
 export const emptyDeviceAccess = (): DeviceAccessProjection => ({ streams: new Map() });
 
-function lookup(p: DeviceAccessProjection, stream: string): MailboxDevices | undefined {
+function lookup(p: DeviceAccessProjection, stream: string, known?: MailboxDevices): MailboxDevices | undefined {
+  if (known !== undefined) return known;
   if (p.last !== undefined && p.last.stream === stream) return p.last;
   const m = p.streams.get(stream);
   if (m !== undefined) p.last = m;
@@ -62,10 +63,21 @@ export const organizationOfStream = (stream: string): string => {
   return i < 0 ? rest : rest.slice(0, i);
 };
 
-function mailboxOf(p: DeviceAccessProjection, stream: string): MailboxDevices {
-  let m = lookup(p, stream);
+// Organization names, one string each (a stream's name is cut per stream otherwise).
+const organizations = new Map<string, string>();
+const internOrganization = (org: string): string => {
+  const o = organizations.get(org);
+  if (o !== undefined) return o;
+  if (organizations.size < 1000) organizations.set(org, org);
+  return org;
+};
+
+const NONE: readonly never[] = Object.freeze([]);
+
+function mailboxOf(p: DeviceAccessProjection, stream: string, known?: MailboxDevices): MailboxDevices {
+  let m = lookup(p, stream, known);
   if (m === undefined) {
-    m = { mailbox: '', organization: organizationOfStream(stream), stream, devices: [], pending: [] };
+    m = { mailbox: '', organization: internOrganization(organizationOfStream(stream)), stream, devices: NONE, pending: NONE, index: undefined };
     p.streams.set(stream, m);
     p.last = m;
   }
@@ -85,8 +97,13 @@ function find(m: MailboxDevices, deviceId: string): number {
   return -1;
 }
 
+type MutableMailbox = { -readonly [K in keyof MailboxDevices]: MailboxDevices[K] };
+
+// Lists are replaced, not pushed to: a mailbox has one or two partnerships and
+// intents, and a push would give each list a backing store of 17 slots (at
+// 130,000 mailboxes, megabytes the collector copies for nothing).
 function add(m: MailboxDevices, r: DeviceRecord): void {
-  m.devices.push(r);
+  (m as MutableMailbox).devices = m.devices.length === 0 ? [r] : [...m.devices, r];
   if (m.index !== undefined) m.index.set(r.deviceId.toLowerCase(), m.devices.length - 1);
   else if (m.devices.length > INDEX_FROM) m.index = new Map(m.devices.map((d, i) => [d.deviceId.toLowerCase(), i]));
 }
@@ -95,21 +112,38 @@ const ACCESS = { allow: 'allow', block: 'block', quarantine: 'quarantine' } as c
 const REASON = new Map(Object.keys(ReasonC.keys).map((k) => [k, k]));
 const COMPLIANCE = new Map(['unknown', 'compliant', 'noncompliant', 'conflict', 'error', 'inGracePeriod', 'configManager'].map((k) => [k, k]));
 
+/**
+ * `next`, as the string already held when equal. A log repeats most values sync
+ * after sync (identities, device models, managed device ids); storing each
+ * fresh copy would move every one of them to the old generation (the young
+ * collector copies what the fold retains), to die there at the next repeat.
+ */
+const same = <S extends string | undefined>(held: S | undefined, next: S): S => (held === next ? held as S : next);
+
 type Mutable = { -readonly [K in keyof DeviceRecord]: DeviceRecord[K] };
 
-export function foldDeviceAccess(p: DeviceAccessProjection, stream: string, e: DomainEvent, at: string): void {
+/**
+ * Folds one event of mailbox stream `stream`. `known` is the stream's record when
+ * the caller has it at hand (from an earlier return): no lookup then. Returns the
+ * stream's record, or undefined while the stream has none (an event that only
+ * refers to a partnership creates none).
+ */
+export function foldDeviceAccess(p: DeviceAccessProjection, stream: string, e: DomainEvent, at: string, known?: MailboxDevices): MailboxDevices | undefined {
   switch (e.type) {
     case 'MailboxDiscovered':
-    case 'MailboxUpdated':
-      mailboxOf(p, stream).mailbox = e.data.identity;
-      return;
+    case 'MailboxUpdated': {
+      const m = mailboxOf(p, stream, known);
+      // Unchanged values keep the string already held (see `same`).
+      m.mailbox = same(m.mailbox, e.data.identity);
+      return m;
+    }
     case 'PartnershipDiscovered':
     case 'PartnershipUpdated': {
-      const m = mailboxOf(p, stream);
+      const m = mailboxOf(p, stream, known);
       const i = find(m, e.data.deviceId);
       if (i >= 0) {
         const d = m.devices[i] as Mutable;
-        d.mailbox = m.mailbox; d.deviceType = e.data.deviceType; d.deviceModel = e.data.deviceModel; d.removed = false;
+        d.mailbox = m.mailbox; d.deviceType = same(d.deviceType, e.data.deviceType); d.deviceModel = same(d.deviceModel, e.data.deviceModel); d.removed = false;
       } else {
         // Every field present, in one order: all records share one hidden class.
         add(m, {
@@ -119,47 +153,49 @@ export function foldDeviceAccess(p: DeviceAccessProjection, stream: string, e: D
           policyRevision: undefined, decidedAt: undefined, notified: false, removed: false,
         });
       }
-      return;
+      return m;
     }
     case 'PartnershipRemoved': {
-      const m = lookup(p, stream);
+      const m = lookup(p, stream, known);
       const i = m ? find(m, e.data.deviceId) : -1;
       if (i >= 0) (m!.devices[i] as Mutable).removed = true;
-      return;
+      return m;
     }
     case 'AccessDecided': {
-      const m = lookup(p, stream);
+      const m = lookup(p, stream, known);
       const i = m ? find(m, e.data.deviceId) : -1;
-      if (i < 0) return;
+      if (i < 0) return m;
       const d = m!.devices[i] as Mutable;
       const intune = e.data.facts.intune;
       // Enumerations as shared literals: a million decisions retain no copies of "allow".
       d.access = ACCESS[e.data.access]; d.reason = REASON.get(e.data.reason) ?? e.data.reason; d.governed = e.data.governed;
       d.complianceState = intune ? COMPLIANCE.get(intune.complianceState) ?? intune.complianceState : undefined;
-      d.intuneDeviceId = intune?.id;
-      d.policyRevision = e.data.policyRevision; d.decidedAt = at;
+      d.intuneDeviceId = intune ? same(d.intuneDeviceId, intune.id) : undefined;
+      d.policyRevision = e.data.policyRevision; d.decidedAt = same(d.decidedAt, at);
       if (e.data.access === 'allow' || !e.data.governed) d.notified = false;
-      return;
+      return m;
     }
-    case 'CommandIntended':
-      mailboxOf(p, stream).pending.push(e.data.commandId);
-      return;
+    case 'CommandIntended': {
+      const m = mailboxOf(p, stream, known);
+      (m as MutableMailbox).pending = m.pending.length === 0 ? [e.data.commandId] : [...m.pending, e.data.commandId];
+      return m;
+    }
     case 'CommandSucceeded':
     case 'CommandFailed': {
-      const m = lookup(p, stream);
+      const m = lookup(p, stream, known);
       const i = m ? m.pending.indexOf(e.data.commandId) : -1;
-      if (i >= 0) m!.pending.splice(i, 1);
-      return;
+      if (i >= 0) (m as MutableMailbox).pending = m!.pending.length === 1 ? NONE : m!.pending.filter((_, j) => j !== i);
+      return m;
     }
     case 'NotificationSent': {
-      const m = lookup(p, stream);
+      const m = lookup(p, stream, known);
       const i = m ? find(m, e.data.deviceId) : -1;
       if (i >= 0) (m!.devices[i] as Mutable).notified = true;
-      return;
+      return m;
     }
     default:
       // Every mailbox stream has its record, whatever its events.
-      mailboxOf(p, stream);
+      return mailboxOf(p, stream, known);
   }
 }
 

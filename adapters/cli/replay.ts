@@ -5,15 +5,22 @@
 // (holding it costs more in garbage collection than the folds themselves). It
 // checks every line exactly as the file store's `readLog` does (same messages,
 // same torn-tail rule; test/replay.test.ts compares the two on damaged logs).
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { StoredEvent, StoreError } from '../../src/ports.js';
 import { envelopeError, toStoredEvent } from '../file-store/codec.js';
 import type { LineError, TornTail } from '../file-store/index.js';
-import { createReplay, type ReplayResult } from '../../projections/replay.js';
+import { createReplay, mergeReplayParts, type ReplayPart, type ReplayResult } from '../../projections/replay.js';
 import { parse } from './args.js';
-import { isEsdb, describeStoreError, foldEventStoreDb, displaySpec, checkSpec } from './store.js';
 import { print, printJson, UsageError, InputFailure, progressBar } from './io.js';
+
+// A worker of foldInParts (below) needs none of the store adapters, and the
+// EventStoreDB client takes longer to load than the worker takes to start.
+const WORKER_TAG = 'eas-sync log part';
+const isPartWorker = !isMainThread && (workerData as { tag?: unknown } | null)?.tag === WORKER_TAG;
+const store = (isPartWorker ? undefined : await import('./store.js')) as typeof import('./store.js');
 
 export const REPLAY_HELP = `Usage: eas-sync replay LOG [--devices] [--json]
 
@@ -35,11 +42,29 @@ export interface LogFold {
   readonly bytes: number;
 }
 
+/**
+ * A stream as the reader knows it: its name as first read (every event of the
+ * stream is handed over with this one string, so a consumer's maps find it by
+ * its cached hash and by identity) and its last revision. `state` is the
+ * consumer's: a fold keeps its own record of the stream there, and finds it
+ * without a lookup of its own (one map lookup per line instead of two).
+ */
+export interface StreamHead {
+  readonly name: string;
+  revision: number;
+  state: unknown;
+}
+
 export interface FoldLogOptions {
   /** Bytes read so far and the file's size, after each chunk. */
   readonly onProgress?: (bytes: number, total: number) => void;
   /** Read size (default 8 MiB). */
   readonly chunkBytes?: number;
+  /**
+   * Threads that fold a file log (`replayFile`, `whatIfFile`): by default 2 for
+   * a log of 64 MiB or more on a machine with 2 cores or more, else 1. See `foldInParts`.
+   */
+  readonly threads?: number;
 }
 
 const ioText = (err: unknown): string => (err instanceof Error ? err.message : String(err)).replace(/, \w+ '.*'$/, '');
@@ -56,7 +81,7 @@ type Checked = StoredEvent | Invalid;
  * the file store's `readLog` (envelope, position = line index, revisions 0.. per
  * stream, torn last line).
  */
-export async function foldLogFile(path: string, onEvent: (e: StoredEvent) => void, options: FoldLogOptions = {}): Promise<Either<StoreError, LogFold>> {
+export async function foldLogFile(path: string, onEvent: (e: StoredEvent, stream: StreamHead) => void, options: FoldLogOptions = {}): Promise<Either<StoreError, LogFold>> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -72,15 +97,72 @@ export async function foldLogFile(path: string, onEvent: (e: StoredEvent) => voi
   }
 }
 
-async function scan(fh: FileHandle, onEvent: (e: StoredEvent) => void, options: FoldLogOptions): Promise<LogFold> {
-  const total = (await fh.stat()).size;
+// ------------------------------------------------------------ parts
+// A fold per stream can run on several threads, each reading the whole file
+// but parsing only the lines of its own streams: what costs is JSON.parse and
+// the fold, not reading bytes. A line goes to a part by a hash of its stream
+// name's bytes, taken before parsing from the `{"stream":"eas-mailbox-…"`
+// that opens every line the stores write; every other line (org streams, lines
+// written some other way, damaged lines) goes to part 0. After parsing, each
+// part checks that every stream it sees (once, at the stream's first event) is
+// one of its own by the name it parsed; if not (a name escaped in JSON, a
+// duplicated key: hand-edited lines), the partition does not hold and the
+// caller folds the whole log on one thread instead.
+
+/** Which of `count` parts reads a line, and the range it reads up to. */
+interface Part {
+  readonly index: number;
+  readonly count: number;
+  /** The file's size when the parts started: every part reads the same lines. */
+  readonly limit: number;
+}
+
+/** A stream met by a part that is not its own: the partition does not hold. */
+class NotMine extends Error {}
+
+const MAILBOX_LINE = Buffer.from('{"stream":"eas-mailbox-');
+const NAME_FROM = '{"stream":"'.length;
+
+/**
+ * A hash of a stream name's bytes [from, to): FNV-1a over its last 24 bytes
+ * (where names differ; enough to spread them), mixed (FNV's low bits alone are
+ * poor). -1 if a byte could not stand unescaped in a JSON string.
+ */
+function hashName(bytes: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = Math.max(from, to - 24); i < to; i++) {
+    const b = bytes[i]!;
+    if (b === 0x22 || b === 0x5c || b < 0x20) return -1;
+    h = Math.imul(h ^ b, 0x01000193);
+  }
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The part of the line in buf[s, e), from its bytes. */
+function partOfLine(buf: Buffer, s: number, e: number, count: number): number {
+  if (e - s <= MAILBOX_LINE.length) return 0;
+  for (let i = 0; i < MAILBOX_LINE.length; i++) if (buf[s + i] !== MAILBOX_LINE[i]) return 0;
+  const q = buf.indexOf(0x22, s + NAME_FROM);
+  if (q < 0 || q >= e) return 0;
+  const h = hashName(buf, s + NAME_FROM, q);
+  return h < 0 ? 0 : h % count;
+}
+
+/** The part of a stream, from its name (the same as `partOfLine` for a line that writes the name plainly). */
+function partOfStream(name: string, count: number): number {
+  if (!name.startsWith('eas-mailbox-')) return 0;
+  const bytes = Buffer.from(name, 'utf8');
+  const h = hashName(bytes, 0, bytes.length);
+  return h < 0 ? 0 : h % count;
+}
+
+async function scan(fh: FileHandle, onEvent: (e: StoredEvent, stream: StreamHead) => void, options: FoldLogOptions, part?: Part): Promise<LogFold> {
+  const total = part?.limit ?? (await fh.stat()).size;
   const errors: LineError[] = [];
-  // Last revision per stream, and the stream's name as first read: every event
-  // of a stream is handed over with that one string, so the consumer's maps and
-  // sets find it by its cached hash and by identity (a million fresh names
-  // hashed and compared again and again cost more than the folds).
-  const heads = new Map<string, { readonly name: string; revision: number }>();
-  let last: { readonly name: string; revision: number } | undefined;
+  // Last revision per stream, and the stream's name as first read (see StreamHead).
+  const heads = new Map<string, StreamHead>();
+  let head: StreamHead | undefined;
   let lastAt = '';
   let events = 0;
 
@@ -95,10 +177,15 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent) => void, options: 
     if (bad !== undefined) return new Invalid(`line ${no}: ${bad}`, true);
     const event = toStoredEvent(value as Record<string, unknown>) as { -readonly [K in keyof StoredEvent]: StoredEvent[K] };
     // Runs of one stream are common: compare with the previous line's before hashing.
-    const head = last !== undefined && last.name === event.stream ? last : heads.get(event.stream);
-    const prev = head?.revision;
-    if (head === undefined) heads.set(event.stream, last = { name: event.stream, revision: event.revision });
-    else { head.revision = event.revision; event.stream = head.name; last = head; }
+    const name = event.stream;
+    const h = head !== undefined && head.name === name ? head : heads.get(name);
+    const prev = h?.revision;
+    if (h === undefined) {
+      if (part !== undefined && partOfStream(name, part.count) !== part.index) throw new NotMine();
+      heads.set(name, head = { name, revision: event.revision, state: undefined });
+    } else {
+      h.revision = event.revision; event.stream = h.name; head = h;
+    }
     // Events of one batch share their instant: keep one string for it.
     if (event.at === lastAt) event.at = lastAt; else lastAt = event.at;
     if (event.position !== no - 1) {
@@ -110,16 +197,19 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent) => void, options: 
     }
     return event;
   };
+  // `head` is the stream of the line just checked.
   const take = (c: Checked, no: number): void => {
     if (c instanceof Invalid) errors.push({ line: no, message: c.error });
-    else { events++; onEvent(c); }
+    else { events++; onEvent(c, head!); }
   };
+  const mine = (buf: Buffer, s: number, e: number): boolean => part === undefined || partOfLine(buf, s, e, part.count) === part.index;
 
   let buf = Buffer.allocUnsafe(options.chunkBytes ?? 8 * 1024 * 1024);
   let base = 0;
   let carry = 0;
   let lineNo = 0;
-  let pending: string | undefined;
+  // The last complete line read: its text; null when another part reads it.
+  let pending: string | null | undefined;
   let pendingStart = 0;
   for (;;) {
     if (carry === buf.length) {
@@ -127,7 +217,8 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent) => void, options: 
       buf.copy(bigger, 0, 0, carry);
       buf = bigger;
     }
-    const { bytesRead } = await fh.read(buf, carry, buf.length - carry, base + carry);
+    const want = part === undefined ? buf.length - carry : Math.min(buf.length - carry, part.limit - base - carry);
+    const bytesRead = want === 0 ? 0 : (await fh.read(buf, carry, want, base + carry)).bytesRead;
     if (bytesRead === 0) break;
     const end = carry + bytesRead;
     const lastNl = buf.lastIndexOf(10, end - 1);
@@ -135,8 +226,8 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent) => void, options: 
     // Each line decoded on its own: much faster than decoding the chunk and
     // splitting it (and the same characters: no UTF-8 sequence holds a newline byte).
     for (let s = 0, nl = buf.indexOf(10, 0); nl >= 0 && nl <= lastNl; s = nl + 1, nl = buf.indexOf(10, s)) {
-      if (pending !== undefined) take(check(pending, lineNo), lineNo);
-      pending = buf.toString('utf8', s, nl);
+      if (typeof pending === 'string') take(check(pending, lineNo), lineNo);
+      pending = mine(buf, s, nl) ? buf.toString('utf8', s, nl) : null;
       lineNo += 1;
     }
     pendingStart = base + (lastNl > 0 ? buf.lastIndexOf(10, lastNl - 1) : -1) + 1;
@@ -150,8 +241,9 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent) => void, options: 
     return { errors, events, bytes: total, ...extra };
   };
   if (carry > 0) {
-    if (pending !== undefined) take(check(pending, lineNo), lineNo);
+    if (typeof pending === 'string') take(check(pending, lineNo), lineNo);
     const no = lineNo + 1;
+    if (!mine(buf, 0, carry)) return done({ lines: no });
     const text = buf.toString('utf8', 0, carry);
     const tail = check(text, no);
     if (tail instanceof Invalid && (tail.json || !couldBeTorn(text))) {
@@ -160,7 +252,7 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent) => void, options: 
     }
     return done({ lines: no, tornTail: { line: no, bytes: carry } });
   }
-  if (pending !== undefined) {
+  if (typeof pending === 'string') {
     const last = check(pending, lineNo);
     if (last instanceof Invalid && !last.json && couldBeTorn(pending)) {
       return done({ lines: lineNo, tornTail: { line: lineNo, bytes: base - pendingStart } });
@@ -169,43 +261,147 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent) => void, options: 
   }
   return done({ lines: lineNo });
 }
+/** A fold that can run in a part: what it gives is plain data, to cross threads. */
+interface PartFold<P> {
+  push(e: StoredEvent, stream: StreamHead): void;
+  part(): P;
+}
+/** The folds a worker can run, by name (a worker is given names, not functions). */
+const PART_FOLDS = {
+  replay: (): PartFold<ReplayPart> => createReplay(),
+} as const;
+type PartKind = keyof typeof PART_FOLDS;
+type PartOf<K extends PartKind> = ReturnType<ReturnType<(typeof PART_FOLDS)[K]>['part']>;
+
+interface PartJob { readonly tag: typeof WORKER_TAG; readonly kind: PartKind; readonly path: string; readonly part: Part; readonly chunkBytes?: number }
+type PartReply = { readonly fold: LogFold; readonly part: unknown } | { readonly notMine: true } | { readonly error: string };
+
+/** Logs this large are folded on two threads by default; below, starting a worker costs more than it saves. */
+const PARALLEL_FROM = 64 * 1024 * 1024;
+
+function threadsFor(size: number, options: FoldLogOptions): number {
+  if (options.threads !== undefined) return Math.max(1, Math.floor(options.threads));
+  return size >= PARALLEL_FROM && availableParallelism() >= 2 ? 2 : 1;
+}
+
+/**
+ * Folds the file log at `path` with `kind`'s fold in `threads` parts (part 0 on
+ * this thread, the others in workers), each over its own streams (see "parts"
+ * above). Undefined when the log cannot be folded in parts (a stream read by the
+ * wrong part, a worker that failed, a read error): the caller then folds it on
+ * one thread, which also reports any read error as it should.
+ */
+async function foldInParts<K extends PartKind>(path: string, kind: K, threads: number, size: number, options: FoldLogOptions): Promise<{ fold: LogFold; parts: Array<PartOf<K>> } | undefined> {
+  const workers: Worker[] = [];
+  const replies: Array<Promise<PartReply>> = [];
+  for (let index = 1; index < threads; index++) {
+    const job: PartJob = { tag: WORKER_TAG, kind, path, part: { index, count: threads, limit: size }, ...(options.chunkBytes !== undefined ? { chunkBytes: options.chunkBytes } : {}) };
+    const w = new Worker(new URL(import.meta.url), { workerData: job });
+    workers.push(w);
+    replies.push(new Promise<PartReply>((resolve) => {
+      w.once('message', (m: PartReply) => resolve(m));
+      w.once('error', (err) => resolve({ error: String(err) }));
+      w.once('exit', () => resolve({ error: 'worker exited without its part' }));
+    }));
+  }
+  try {
+    const fold = PART_FOLDS[kind]();
+    const own = await runPart(path, fold, { index: 0, count: threads, limit: size }, options);
+    if ('notMine' in own || 'error' in own) return undefined;
+    const others = await Promise.all(replies);
+    const folds = [own.fold];
+    const parts = [own.part as PartOf<K>];
+    for (const r of others) {
+      if ('notMine' in r || 'error' in r) return undefined;
+      folds.push(r.fold);
+      parts.push(r.part as PartOf<K>);
+    }
+    return { fold: mergeFolds(folds), parts };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+async function runPart(path: string, fold: PartFold<unknown>, part: Part, options: FoldLogOptions): Promise<PartReply> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(path, 'r');
+    const folded = await scan(fh, (e, h) => fold.push(e, h), options, part);
+    return { fold: folded, part: fold.part() };
+  } catch (err) {
+    return err instanceof NotMine ? { notMine: true } : { error: ioText(err) };
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+/** The parts' reads of one file as one read: every part counted every line. */
+function mergeFolds(folds: readonly LogFold[]): LogFold {
+  const tornTail = folds.find((f) => f.tornTail !== undefined)?.tornTail;
+  return {
+    errors: folds.flatMap((f) => f.errors).sort((a, b) => a.line - b.line),
+    ...(tornTail !== undefined ? { tornTail } : {}),
+    lines: folds[0]!.lines,
+    events: folds.reduce((n, f) => n + f.events, 0),
+    bytes: folds[0]!.bytes,
+  };
+}
+
+// A worker of foldInParts: this module is its script.
+if (isPartWorker) {
+  const job = workerData as PartJob;
+  void runPart(job.path, PART_FOLDS[job.kind](), job.part, job.chunkBytes !== undefined ? { chunkBytes: job.chunkBytes } : {})
+    .then((reply) => parentPort!.postMessage(reply));
+}
 
 export interface ReplayFileResult {
   readonly replay: ReplayResult;
   readonly fold: LogFold;
   /** Invalid lines and undecodable events, by line. */
   readonly errors: ReadonlyArray<{ line: number; message: string }>;
+  /** Threads that folded the log (1 when a log could not be folded in parts). */
+  readonly threads: number;
 }
 
-/** Folds the log at `path` through `replay` without holding it in memory. */
+/** Folds the log at `path` through `replay` without holding it in memory (on two threads when it is large). */
 export async function replayFile(path: string, options: FoldLogOptions = {}): Promise<Either<StoreError, ReplayFileResult>> {
-  const r = createReplay();
-  const folded: Either<StoreError, LogFold> = isEsdb(path)
-    ? await foldEventStoreDb(path, (e) => r.push(e)).then((x) => (x._tag === 'Left' ? x : right({ errors: x.right.errors, lines: x.right.events, events: x.right.events, bytes: 0 })))
-    : await foldLogFile(path, (e) => r.push(e), options);
+  let folded: Either<StoreError, LogFold>;
+  let result: ReplayResult;
+  const size = store.isEsdb(path) ? 0 : await stat(path).then((s) => s.size, () => 0);
+  const threads = threadsFor(size, options);
+  const inParts = threads > 1 ? await foldInParts(path, 'replay', threads, size, options) : undefined;
+  if (inParts !== undefined) {
+    folded = right(inParts.fold);
+    result = mergeReplayParts(inParts.parts);
+  } else {
+    const r = createReplay();
+    folded = store.isEsdb(path)
+      ? await store.foldEventStoreDb(path, (e) => r.push(e)).then((x) => (x._tag === 'Left' ? x : right({ errors: x.right.errors, lines: x.right.events, events: x.right.events, bytes: 0 })))
+      : await foldLogFile(path, (e, head) => r.push(e, head), options);
+    result = r.result();
+  }
   if (folded._tag === 'Left') return folded;
-  const result = r.result();
   const errors = [
     ...folded.right.errors.map((e) => ({ line: e.line, message: e.message.replace(/^line \d+: /, '') })),
     // A valid envelope's position is its line index.
     ...result.invalid.map((i) => ({ line: i.position + 1, message: i.message })),
   ].sort((a, b) => a.line - b.line);
-  return right({ replay: result, fold: folded.right, errors });
+  return right({ replay: result, fold: folded.right, errors, threads: inParts !== undefined ? threads : 1 });
 }
 
 /** The log path argument of a read-only command: a file (or, where allowed, an esdb:// store). */
 export function logPath(path: string | undefined, command: string, allowEsdb = false): string {
   if (!path) throw new UsageError(`${command} needs a LOG (see eas-sync ${command} --help)`);
-  if (isEsdb(path)) {
-    if (!allowEsdb) throw new UsageError(`"${displaySpec(path)}": ${command} reads file logs only; copy the store to a file first (eas-sync copy)`);
-    checkSpec(path);
+  if (store.isEsdb(path)) {
+    if (!allowEsdb) throw new UsageError(`"${store.displaySpec(path)}": ${command} reads file logs only; copy the store to a file first (eas-sync copy)`);
+    store.checkSpec(path);
   }
   return path;
 }
 
 /** A store error of a read-only command as a CLI failure (exit 2). */
 export function readFailure(path: string, e: StoreError): InputFailure {
-  return new InputFailure(e.kind === 'corrupt' ? describeStoreError(e) : `${path}: ${describeStoreError(e)}`);
+  return new InputFailure(e.kind === 'corrupt' ? store.describeStoreError(e) : `${path}: ${store.describeStoreError(e)}`);
 }
 
 export async function replay(argv: string[]): Promise<number> {
@@ -219,7 +415,7 @@ export async function replay(argv: string[]): Promise<number> {
   const { replay: r, fold, errors } = scanned.right;
   const latest = [r.lastSuccessfulSync?.full, r.lastSuccessfulSync?.quick].filter((x): x is string => !!x).sort().pop() ?? null;
   const out = {
-    log: displaySpec(path),
+    log: store.displaySpec(path),
     events: r.events, streams: r.streams, devices: r.devices, access: r.access,
     lastSuccessfulSync: latest,
     lastSuccessful: { full: r.lastSuccessfulSync?.full ?? null, quick: r.lastSuccessfulSync?.quick ?? null },
@@ -235,7 +431,7 @@ export async function replay(argv: string[]): Promise<number> {
   };
   if (values.json) printJson(out);
   else {
-    print(`${displaySpec(path)}: ${r.events} events in ${r.streams} streams`);
+    print(`${store.displaySpec(path)}: ${r.events} events in ${r.streams} streams`);
     print(`Connector ${r.connector.organization ?? '-'}: ${r.connector.status}; last successful full sync ${out.lastSuccessful.full ?? 'never'}, quick sync ${out.lastSuccessful.quick ?? 'never'}`);
     if (r.connector.lastError) print(`Last error (${r.connector.lastError.at}): ${r.connector.lastError.message}`);
     print(`Devices: ${r.devices} — ${r.access.allow} allow, ${r.access.block} block, ${r.access.quarantine} quarantine`);
