@@ -8,9 +8,14 @@ import type { StoredEvent } from '../src/ports.js';
 import type { Policy } from '../src/policy.js';
 import { decodeEvent, type DomainEvent } from '../src/events.js';
 import { evolveMailbox, initialMailboxState, type MailboxState } from '../src/mailbox.js';
-import { whatIf, foldLean, materialize, emptyLeanMailbox, createWhatIf } from '../projections/what-if.js';
+import { whatIf, foldLean, materialize, emptyLeanMailbox, createWhatIf, governedPlan } from '../projections/what-if.js';
+import { decideMailbox } from '../src/mailbox.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
+import { whatIfFile } from '../adapters/cli/what-if.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const test = suite('what-if');
 const T0 = Date.parse('2026-11-26T08:00:00Z');
@@ -180,6 +185,47 @@ test('the lean fold builds exactly the mailbox states the decider\'s evolve buil
   for (const [stream, s] of states) assert.equal(plain(materialize(lean.get(stream)!)), plain(s), stream);
 });
 
+test('the governed plan is the decider\'s plan wherever it holds (and it holds for most mailboxes of a stricter policy)', async () => {
+  const w = await synced(400, 5);
+  const at = Date.parse(w.store.events().at(-1)!.at) + 30 * 24 * HOUR;
+  const states = new Map<string, MailboxState>();
+  for (const raw of w.store.events()) {
+    if (!raw.stream.startsWith('eas-mailbox-')) continue;
+    const d = decodeEvent(raw.type, raw.data);
+    if (!isRight(d)) throw new Error('decode');
+    states.set(raw.stream, evolveMailbox(states.get(raw.stream) ?? initialMailboxState, { ...d.right, at: raw.at } as unknown as DomainEvent));
+  }
+  const p = w.sim.policy;
+  const policies: Policy[] = [
+    p, { ...p, defaultAccessLevel: 'block' }, { ...p, defaultAccessLevel: 'quarantine', platformExceptions: [] },
+    { ...p, excludedGroups: [] }, { ...p, enabled: false }, { ...p, includedGroups: [] },
+  ];
+  let held = 0;
+  let fellBack = 0;
+  for (const policy of policies) {
+    for (const state of states.values()) {
+      if (!state.info) continue;
+      const ids = Object.keys(state.devices);
+      const judged = ids.map((k) => ({ k, device: state.devices[k]!, rec: state.devices[k]!.decision, notified: state.devices[k]!.notified }));
+      // The contexts the judge builds: the recorded groups the policy names, the recorded mapping.
+      const contexts = new Map(judged.filter((j) => j.rec).map(({ k, device, rec }) => {
+        const f = rec!.facts;
+        const member = (g: string) => f.groups.included.includes(g) || f.groups.excluded.includes(g);
+        const conflicts = f.conflicts.map((c) => ({ id: c.id, userPrincipalName: c.user, complianceState: 'unknown' as const, managementAgent: 'mdm', easDeviceId: device.deviceId }));
+        const mapped = f.intune ? { id: f.intune.id, easDeviceId: device.deviceId, complianceState: f.intune.complianceState as 'compliant', managementAgent: f.intune.managementAgent, ...(f.intune.graceDeadline ? { complianceGracePeriodExpirationDateTime: f.intune.graceDeadline } : {}) } : undefined;
+        return [k, { groups: { included: policy.includedGroups.filter(member), excluded: policy.excludedGroups.filter(member) }, mapping: mapped ? { mapped, conflicts } : { conflicts } }] as const;
+      }));
+      const lean = governedPlan(judged, state.info.activeSyncEnabled, state.lists, contexts, policy, at);
+      if (lean === undefined) { fellBack++; continue; }
+      held++;
+      const plan = decideMailbox({ type: 'ReconcileMailbox', syncId: 's', commandId: 'c', atMs: at, policy, policyRevision: 9, partnerships: ids.map((k) => state.devices[k]!), complete: true, contexts }, state);
+      assert.equal(lean.decisions, plan.decisions.map((x) => x.decision));
+      assert.equal(lean.change, plan.command ? { allowedDeviceIds: plan.command.allowedDeviceIds, blockedDeviceIds: plan.command.blockedDeviceIds } : undefined);
+    }
+  }
+  assert.ok(held > 100 && fellBack > 100, `${held} held, ${fellBack} fell back`);
+});
+
 test('whatIf and its incremental fold agree', async () => {
   const w = await synced();
   const events = w.store.events();
@@ -188,6 +234,33 @@ test('whatIf and its incremental fold agree', async () => {
   for (const e of events) f.push(e);
   assert.is(f.count, events.length);
   assert.equal(f.result(policy), whatIf(events, policy));
+});
+
+test('whatIfFile on several threads gives what whatIf gives over the same events', async () => {
+  const w = await synced(600, 8);
+  const events = w.store.events();
+  const dir = mkdtempSync(join(tmpdir(), 'eas-what-if-'));
+  try {
+    const log = join(dir, 'log.ndjson');
+    writeFileSync(log, events.map((e) => JSON.stringify({ stream: e.stream, revision: e.revision, position: e.position, id: e.id, type: e.type, at: e.at, data: e.data, meta: e.meta }) + '\n').join(''));
+    const stricter: Policy = { ...w.sim.policy, defaultAccessLevel: 'block', excludedGroups: [] };
+    // A group the log never named: its warning lists groups in the order first met.
+    const piloted: Policy = { ...w.sim.policy, includedGroups: [w.sim.groups.pilot] };
+    for (const policy of [stricter, piloted]) {
+      const expected = whatIf(events, policy);
+      assert.ok(expected.changes.length > 0 && expected.commands.length > 0 && (policy === stricter || expected.warnings.length > 0));
+      for (const threads of [1, 2, 3]) {
+        const r = await whatIfFile(log, policy, { threads });
+        assert.ok(isRight(r));
+        if (!isRight(r)) continue;
+        assert.is(r.right.threads, threads);
+        assert.equal(r.right.result, expected);
+        assert.equal(r.right.errors, []);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

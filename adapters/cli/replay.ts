@@ -13,6 +13,8 @@ import type { StoredEvent, StoreError } from '../../src/ports.js';
 import { envelopeError, toStoredEvent } from '../file-store/codec.js';
 import type { LineError, TornTail } from '../file-store/index.js';
 import { createReplay, mergeReplayParts, type ReplayPart, type ReplayResult } from '../../projections/replay.js';
+import type { WhatIfContext } from '../../projections/what-if.js';
+import type { Policy } from '../../src/policy.js';
 import { parse } from './args.js';
 import { print, printJson, UsageError, InputFailure, progressBar } from './io.js';
 
@@ -261,68 +263,110 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent, stream: StreamHead
   }
   return done({ lines: lineNo });
 }
-/** A fold that can run in a part: what it gives is plain data, to cross threads. */
-interface PartFold<P> {
+/**
+ * A fold that can run in a part. What it gives crosses threads, so it is plain
+ * data: `part()` after the scan; for a fold in two phases, `finish(input)` then
+ * gives its final result from an input the caller makes from every part's `part()`.
+ */
+export interface PartFold {
   push(e: StoredEvent, stream: StreamHead): void;
-  part(): P;
+  part(): unknown;
+  finish?(input: unknown): unknown;
 }
-/** The folds a worker can run, by name (a worker is given names, not functions). */
+/** The folds a worker can run, by name (a worker is given names, not functions); loaded when used. */
 const PART_FOLDS = {
-  replay: (): PartFold<ReplayPart> => createReplay(),
+  replay: async (): Promise<PartFold> => createReplay(),
+  'what-if': async (): Promise<PartFold> => {
+    const { createWhatIf } = await import('../../projections/what-if.js');
+    const f = createWhatIf();
+    return {
+      push: (e, stream) => f.push(e, stream),
+      part: () => f.scanned(),
+      finish: (input) => { const { policy, context } = input as WhatIfJudgement; return f.judge(policy, context); },
+    };
+  },
 } as const;
-type PartKind = keyof typeof PART_FOLDS;
-type PartOf<K extends PartKind> = ReturnType<ReturnType<(typeof PART_FOLDS)[K]>['part']>;
+export type PartKind = keyof typeof PART_FOLDS;
+/** The second phase of a what-if in parts. */
+export interface WhatIfJudgement { readonly policy: Policy; readonly context: WhatIfContext }
 
 interface PartJob { readonly tag: typeof WORKER_TAG; readonly kind: PartKind; readonly path: string; readonly part: Part; readonly chunkBytes?: number }
 type PartReply = { readonly fold: LogFold; readonly part: unknown } | { readonly notMine: true } | { readonly error: string };
+type FinishReply = { readonly result: unknown } | { readonly error: string };
 
 /** Logs this large are folded on two threads by default; below, starting a worker costs more than it saves. */
 const PARALLEL_FROM = 64 * 1024 * 1024;
 
-function threadsFor(size: number, options: FoldLogOptions): number {
+/** Threads to fold a file log of `size` bytes with (see FoldLogOptions.threads). */
+export function threadsFor(size: number, options: FoldLogOptions): number {
   if (options.threads !== undefined) return Math.max(1, Math.floor(options.threads));
   return size >= PARALLEL_FROM && availableParallelism() >= 2 ? 2 : 1;
 }
 
+/** A worker's replies, in order. */
+function replies(w: Worker): () => Promise<PartReply & FinishReply> {
+  const queue: unknown[] = [];
+  let wake: (() => void) | undefined;
+  const push = (m: unknown) => { queue.push(m); wake?.(); };
+  w.on('message', push);
+  w.once('error', (err) => push({ error: String(err) }));
+  w.once('exit', () => push({ error: 'the worker exited' }));
+  return async () => {
+    while (queue.length === 0) await new Promise<void>((r) => { wake = r; });
+    return queue.shift() as PartReply & FinishReply;
+  };
+}
+
 /**
- * Folds the file log at `path` with `kind`'s fold in `threads` parts (part 0 on
- * this thread, the others in workers), each over its own streams (see "parts"
- * above). Undefined when the log cannot be folded in parts (a stream read by the
- * wrong part, a worker that failed, a read error): the caller then folds it on
- * one thread, which also reports any read error as it should.
+ * Folds the file log at `path` (its first `size` bytes) with `kind`'s fold in
+ * `threads` parts: part 0 on this thread, the others in workers, each over its
+ * own streams (see "parts" above). With `next`, the folds run a second phase on
+ * the input `next` makes of every part's `part()`, and `results` are their
+ * `finish` results. Undefined when the log cannot be folded in parts (a stream
+ * read by the wrong part, a worker that failed, a read error): the caller then
+ * folds it on one thread, which also reports a read error as it should.
+ * @internal (for the CLI's commands)
  */
-async function foldInParts<K extends PartKind>(path: string, kind: K, threads: number, size: number, options: FoldLogOptions): Promise<{ fold: LogFold; parts: Array<PartOf<K>> } | undefined> {
+export async function foldInParts(
+  path: string, kind: PartKind, threads: number, size: number, options: FoldLogOptions, next?: (parts: unknown[]) => unknown,
+): Promise<{ fold: LogFold; parts: unknown[]; results: unknown[] } | undefined> {
   const workers: Worker[] = [];
-  const replies: Array<Promise<PartReply>> = [];
+  const replyOf: Array<() => Promise<PartReply & FinishReply>> = [];
   for (let index = 1; index < threads; index++) {
     const job: PartJob = { tag: WORKER_TAG, kind, path, part: { index, count: threads, limit: size }, ...(options.chunkBytes !== undefined ? { chunkBytes: options.chunkBytes } : {}) };
     const w = new Worker(new URL(import.meta.url), { workerData: job });
     workers.push(w);
-    replies.push(new Promise<PartReply>((resolve) => {
-      w.once('message', (m: PartReply) => resolve(m));
-      w.once('error', (err) => resolve({ error: String(err) }));
-      w.once('exit', () => resolve({ error: 'worker exited without its part' }));
-    }));
+    replyOf.push(replies(w));
   }
   try {
-    const fold = PART_FOLDS[kind]();
+    const fold = await PART_FOLDS[kind]();
     const own = await runPart(path, fold, { index: 0, count: threads, limit: size }, options);
-    if ('notMine' in own || 'error' in own) return undefined;
-    const others = await Promise.all(replies);
+    if (!('fold' in own)) return undefined;
+    const others = await Promise.all(replyOf.map((r) => r()));
     const folds = [own.fold];
-    const parts = [own.part as PartOf<K>];
+    const parts = [own.part];
     for (const r of others) {
-      if ('notMine' in r || 'error' in r) return undefined;
+      if (!('fold' in r)) return undefined;
       folds.push(r.fold);
-      parts.push(r.part as PartOf<K>);
+      parts.push(r.part);
     }
-    return { fold: mergeFolds(folds), parts };
+    const results: unknown[] = [];
+    if (next !== undefined) {
+      const input = next(parts);
+      for (const w of workers) w.postMessage({ input });
+      results.push(fold.finish!(input));
+      for (const r of await Promise.all(replyOf.map((r) => r()))) {
+        if (!('result' in r)) return undefined;
+        results.push(r.result);
+      }
+    }
+    return { fold: mergeFolds(folds), parts, results };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }
 
-async function runPart(path: string, fold: PartFold<unknown>, part: Part, options: FoldLogOptions): Promise<PartReply> {
+async function runPart(path: string, fold: PartFold, part: Part, options: FoldLogOptions): Promise<PartReply> {
   let fh: FileHandle | undefined;
   try {
     fh = await open(path, 'r');
@@ -350,8 +394,17 @@ function mergeFolds(folds: readonly LogFold[]): LogFold {
 // A worker of foldInParts: this module is its script.
 if (isPartWorker) {
   const job = workerData as PartJob;
-  void runPart(job.path, PART_FOLDS[job.kind](), job.part, job.chunkBytes !== undefined ? { chunkBytes: job.chunkBytes } : {})
-    .then((reply) => parentPort!.postMessage(reply));
+  const port = parentPort!;
+  const fold = await PART_FOLDS[job.kind]();
+  port.postMessage(await runPart(job.path, fold, job.part, job.chunkBytes !== undefined ? { chunkBytes: job.chunkBytes } : {}));
+  // A second phase, if the caller has one; else the caller ends the worker.
+  port.once('message', (m: { input: unknown }) => {
+    try {
+      port.postMessage({ result: fold.finish!(m.input) });
+    } catch (err) {
+      port.postMessage({ error: String(err) });
+    }
+  });
 }
 
 export interface ReplayFileResult {
@@ -372,7 +425,7 @@ export async function replayFile(path: string, options: FoldLogOptions = {}): Pr
   const inParts = threads > 1 ? await foldInParts(path, 'replay', threads, size, options) : undefined;
   if (inParts !== undefined) {
     folded = right(inParts.fold);
-    result = mergeReplayParts(inParts.parts);
+    result = mergeReplayParts(inParts.parts as ReplayPart[]);
   } else {
     const r = createReplay();
     folded = store.isEsdb(path)

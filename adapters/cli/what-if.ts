@@ -4,12 +4,13 @@
 import { isLeft, right, type Either } from 'fp-ts/lib/Either.js';
 import type { StoreError } from '../../src/ports.js';
 import type { Policy } from '../../src/policy.js';
-import { createWhatIf, type WhatIfResult } from '../../projections/what-if.js';
+import { stat } from 'node:fs/promises';
+import { createWhatIf, mergeWhatIfParts, whatIfContext, type WhatIfContext, type WhatIfPart, type WhatIfResult, type WhatIfScan } from '../../projections/what-if.js';
 import { commandToPowerShell } from '../powershell/quote.js';
 import { readPolicyFile } from './plan.js';
 import { parse, instantOption } from './args.js';
 import { print, printJson, progressBar, InputFailure, UsageError } from './io.js';
-import { foldLogFile, logPath, readFailure, type FoldLogOptions } from './replay.js';
+import { foldInParts, foldLogFile, logPath, readFailure, threadsFor, type FoldLogOptions, type LogFold, type WhatIfJudgement } from './replay.js';
 
 export const WHAT_IF_HELP = `Usage: eas-sync what-if LOG --policy FILE [--at ISO-8601] [--json]
 
@@ -25,16 +26,33 @@ export interface WhatIfFileResult {
   readonly result: WhatIfResult;
   readonly errors: ReadonlyArray<{ line: number; message: string }>;
   readonly tornTail: { line: number; bytes: number } | null;
+  /** Threads that folded the log. */
+  readonly threads: number;
 }
 
-/** `whatIf` over the log at `path`, streamed (the log is never held in memory). */
+/** `whatIf` over the log at `path`, streamed (the log is never held in memory; on two threads when it is large). */
 export async function whatIfFile(path: string, policy: Policy, options: { at?: string } & FoldLogOptions = {}): Promise<Either<StoreError, WhatIfFileResult>> {
-  const fold = createWhatIf();
-  const folded = await foldLogFile(path, (e) => fold.push(e), options);
+  const at = options.at === undefined ? {} : { at: options.at };
+  const size = await stat(path).then((s) => s.size, () => 0);
+  const threads = threadsFor(size, options);
+  let folded: Either<StoreError, LogFold>;
+  let result: WhatIfResult;
+  // In parts: every part's mailboxes are judged in it, with the organizations and the last event of all.
+  let context: WhatIfContext | undefined;
+  const next = (parts: unknown[]): WhatIfJudgement => ({ policy, context: context = whatIfContext(parts as WhatIfScan[], at) });
+  const inParts = threads > 1 ? await foldInParts(path, 'what-if', threads, size, options, next) : undefined;
+  if (inParts !== undefined) {
+    folded = right(inParts.fold);
+    result = mergeWhatIfParts(inParts.results as WhatIfPart[], context!, policy);
+  } else {
+    const fold = createWhatIf();
+    folded = await foldLogFile(path, (e, stream) => fold.push(e, stream), options);
+    if (isLeft(folded)) return folded;
+    result = fold.result(policy, at);
+  }
   if (isLeft(folded)) return folded;
-  const result = fold.result(policy, options.at === undefined ? {} : { at: options.at });
   const errors = folded.right.errors.map((e) => ({ line: e.line, message: e.message.replace(/^line \d+: /, '') }));
-  return right({ result, errors, tornTail: folded.right.tornTail ?? null });
+  return right({ result, errors, tornTail: folded.right.tornTail ?? null, threads: inParts !== undefined ? threads : 1 });
 }
 
 export async function whatIf(argv: string[]): Promise<number> {
