@@ -273,12 +273,13 @@ export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
 /** @internal */
 export const emptyLeanMailbox = (): LeanMailbox => ({ info: undefined, lists: { allowedDeviceIds: [], blockedDeviceIds: [] }, devices: [], pending: [] });
 
-/** A device as the judge reads it, from a lean record or a MailboxState. @internal */
+/** A device as the judge reads it: a lean record as it is, or a MailboxState's device. @internal */
 export interface Judged {
   /** Lower-cased DeviceId. */
-  readonly k: string;
-  readonly device: DeviceContext['device'];
-  readonly rec: DecisionState | undefined;
+  readonly key: string;
+  readonly partnership: DeviceContext['device'];
+  /** The recorded decision. */
+  readonly decision: DecisionState | undefined;
   readonly notified: boolean;
 }
 
@@ -287,21 +288,23 @@ export interface Judged {
  * MailboxState (what the decider sees): insertion order, but keys that are
  * array indices ("12345") first, ascending — taken from such a dictionary then.
  */
-function judgedOf(f: Folded): Judged[] {
+function judgedOf(f: Folded): readonly Judged[] {
   if (f.lean === undefined) {
     const devices = f.exact!.devices;
-    return Object.keys(devices).map((k) => { const d = devices[k]!; return { k, device: d, rec: d.decision, notified: d.notified }; });
+    return Object.keys(devices).map((key) => { const d = devices[key]!; return { key, partnership: d, decision: d.decision, notified: d.notified }; });
   }
-  let list = f.lean.devices;
-  if (list.some((d) => d.key.charCodeAt(0) <= 0x39)) {
-    const dict = Object.create(null) as Record<string, LeanDevice>;
-    for (const d of list) dict[d.key] = d;
-    list = Object.keys(dict).map((k) => dict[k]!);
-  }
-  return list.map((d) => ({ k: d.key, device: d.partnership, rec: d.decision, notified: d.notified }));
+  const list = f.lean.devices;
+  if (!list.some((d) => d.key.charCodeAt(0) <= 0x39)) return list;
+  const dict = Object.create(null) as Record<string, LeanDevice>;
+  for (const d of list) dict[d.key] = d;
+  return Object.keys(dict).map((k) => dict[k]!);
 }
 
-const entriesOf = (list: readonly string[], id: string): string[] => { const k = id.toLowerCase(); return list.filter((x) => x.toLowerCase() === k); };
+const NO_ENTRIES: readonly string[] = [];
+const NO_CONFLICTS: readonly ManagedDevice[] = [];
+const sameStrings = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+/** The entries of `list` for the device whose lower-cased id is `k` (most lists are empty or short). */
+const entriesOf = (list: readonly string[], k: string): readonly string[] => (list.length === 0 ? NO_ENTRIES : list.filter((x) => x.toLowerCase() === k));
 
 /**
  * The plan of the mailbox decider (src/mailbox.ts, reconcile) for a mailbox of
@@ -319,20 +322,20 @@ export function governedPlan(
 ): { decisions: Decision[]; change?: { allowedDeviceIds: ListChange; blockedDeviceIds: ListChange } } | undefined {
   if (contexts.size !== devices.length) return undefined;
   const decisions: Decision[] = [];
-  for (const { k, device } of devices) {
-    const ctx = contexts.get(k);
+  for (const { key, partnership: device } of devices) {
+    const ctx = contexts.get(key);
     if (ctx === undefined) return undefined;
-    const decision = decideAccess({ ...ctx, device, activeSyncEnabled }, policy, atMs, lists);
+    const decision = decideAccess({ groups: ctx.groups, mapping: ctx.mapping, device, activeSyncEnabled }, policy, atMs, lists);
     if (!decision.governed) return undefined;
     decisions.push(decision);
   }
   const add = { allowed: [] as string[], blocked: [] as string[] };
   const remove = { allowed: [] as string[], blocked: [] as string[] };
   for (let i = 0; i < devices.length; i++) {
-    const id = devices[i]!.device.deviceId;
+    const { key, partnership: { deviceId: id } } = devices[i]!;
     const access = decisions[i]!.access;
-    const inA = entriesOf(lists.allowedDeviceIds, id);
-    const inB = entriesOf(lists.blockedDeviceIds, id);
+    const inA = entriesOf(lists.allowedDeviceIds, key);
+    const inB = entriesOf(lists.blockedDeviceIds, key);
     if (access === 'allow' && inA.length === 0) add.allowed.push(id);
     if (access !== 'allow' && inA.length > 0) remove.allowed.push(...inA);
     if (access === 'block' && inB.length === 0) add.blocked.push(id);
@@ -452,9 +455,16 @@ function judge(orgs: Map<string, OrgPolicies>, mailboxes: ReadonlyMap<string, Fo
     }
     return byRev.get(revision);
   };
-  const groupsUnder = (p: Policy, f: DecisionState['facts']) => {
-    const member = (g: string) => f.groups.included.includes(g) || f.groups.excluded.includes(g);
-    return { included: p.includedGroups.filter(member), excluded: p.excludedGroups.filter(member) };
+  // Devices share a few group memberships: each one's groups under a policy are computed once.
+  const groupsCache = new Map<Policy, Array<{ readonly of: DecisionState['facts']['groups']; readonly under: Context['groups'] }>>();
+  const groupsUnder = (p: Policy, g: DecisionState['facts']['groups']): Context['groups'] => {
+    let known = groupsCache.get(p);
+    if (!known) groupsCache.set(p, known = []);
+    for (const x of known) if (sameStrings(x.of.included, g.included) && sameStrings(x.of.excluded, g.excluded)) return x.under;
+    const member = (id: string) => g.included.includes(id) || g.excluded.includes(id);
+    const under = { included: p.includedGroups.filter(member), excluded: p.excludedGroups.filter(member) };
+    if (known.length < 32) known.push({ of: g, under });
+    return under;
   };
 
   for (const [stream, folded] of mailboxes) {
@@ -466,8 +476,7 @@ function judge(orgs: Map<string, OrgPolicies>, mailboxes: ReadonlyMap<string, Fo
     const org = orgs.get(orgOf(stream));
     const current = org?.latest;
     const newContexts = new Map<string, Context>();
-    const decided: Array<{ k: string; f: DecisionState['facts']; mapping: Context['mapping'] }> = [];
-    for (const { k, device: d, rec: dec } of judged) {
+    for (const { key, partnership: d, decision: dec } of judged) {
       if (!dec) { undecided++; continue; }
       const f = dec.facts;
       const named = namedBy(org, dec.policyRevision);
@@ -477,11 +486,9 @@ function judge(orgs: Map<string, OrgPolicies>, mailboxes: ReadonlyMap<string, Fo
         const u = unknownGroups.get(g);
         if (u) u[1]++; else unknownGroups.set(g, [g, 1, position]);
       }
-      const mapping: Context['mapping'] = f.intune
-        ? { mapped: managedOf(d.deviceId, f.intune), conflicts: f.conflicts.map((c) => conflictOf(d.deviceId, c)) }
-        : { conflicts: f.conflicts.map((c) => conflictOf(d.deviceId, c)) };
-      newContexts.set(k, { groups: groupsUnder(policy, f), mapping });
-      decided.push({ k, f, mapping });
+      const conflicts = f.conflicts.length === 0 ? NO_CONFLICTS : f.conflicts.map((c) => conflictOf(d.deviceId, c));
+      const mapping: Context['mapping'] = f.intune ? { mapped: managedOf(d.deviceId, f.intune), conflicts } : { conflicts };
+      newContexts.set(key, { groups: groupsUnder(policy, f.groups), mapping });
     }
     if (newContexts.size === 0) continue;
     // The decisions under the new policy, by the decider only where the governed plan does not hold.
@@ -492,12 +499,12 @@ function judge(orgs: Map<string, OrgPolicies>, mailboxes: ReadonlyMap<string, Fo
       state ??= folded.lean !== undefined ? materialize(folded.lean) : folded.exact!;
       return decideMailbox({
         type: 'ReconcileMailbox', syncId: 'what-if', commandId: `what-if/${n++}`, atMs, policy: p, policyRevision: revision,
-        partnerships: judged.map(({ k }) => state!.devices[k]!), complete: true, contexts,
+        partnerships: judged.map(({ key }) => state!.devices[key]!), complete: true, contexts,
       }, state);
     };
     const lean = governedPlan(judged, info.activeSyncEnabled, lists, newContexts, policy, atMs);
     if (lean !== undefined) {
-      decisions = lean.decisions.map((decision, i) => ({ device: { deviceId: judged[i]!.device.deviceId, decision: judged[i]!.rec, notified: judged[i]!.notified }, decision }));
+      decisions = lean.decisions.map((decision, i) => ({ device: { deviceId: judged[i]!.partnership.deviceId, decision: judged[i]!.decision, notified: judged[i]!.notified }, decision }));
       if (lean.change) command = { mailbox: info.identity, ...lean.change };
     } else {
       const plan = reconcile(policy, (current?.revision ?? 0) + 1, newContexts);
@@ -509,10 +516,11 @@ function judge(orgs: Map<string, OrgPolicies>, mailboxes: ReadonlyMap<string, Fo
     const baseline = (id: string): AccessLevel | undefined => {
       if (!current) return undefined;
       if (!baseAccess) {
-        const old = new Map(decided.map(({ k, f, mapping }) => [k, { groups: groupsUnder(current.policy, f), mapping }]));
+        const old = new Map<string, Context>();
+        for (const { key, decision } of judged) if (decision) old.set(key, { groups: groupsUnder(current.policy, decision.facts.groups), mapping: newContexts.get(key)!.mapping });
         const base = governedPlan(judged, info.activeSyncEnabled, lists, old, current.policy, atMs);
         baseAccess = base !== undefined
-          ? new Map(judged.map(({ k }, i) => [k, base.decisions[i]!.access]))
+          ? new Map(judged.map(({ key }, i) => [key, base.decisions[i]!.access]))
           : new Map(reconcile(current.policy, current.revision, old).decisions.map((x) => [lower(x.device.deviceId), x.decision.access]));
       }
       return baseAccess.get(lower(id));

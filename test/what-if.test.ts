@@ -206,14 +206,14 @@ test('the governed plan is the decider\'s plan wherever it holds (and it holds f
     for (const state of states.values()) {
       if (!state.info) continue;
       const ids = Object.keys(state.devices);
-      const judged = ids.map((k) => ({ k, device: state.devices[k]!, rec: state.devices[k]!.decision, notified: state.devices[k]!.notified }));
+      const judged = ids.map((key) => ({ key, partnership: state.devices[key]!, decision: state.devices[key]!.decision, notified: state.devices[key]!.notified }));
       // The contexts the judge builds: the recorded groups the policy names, the recorded mapping.
-      const contexts = new Map(judged.filter((j) => j.rec).map(({ k, device, rec }) => {
-        const f = rec!.facts;
+      const contexts = new Map(judged.filter((j) => j.decision).map(({ key, partnership: device, decision }) => {
+        const f = decision!.facts;
         const member = (g: string) => f.groups.included.includes(g) || f.groups.excluded.includes(g);
         const conflicts = f.conflicts.map((c) => ({ id: c.id, userPrincipalName: c.user, complianceState: 'unknown' as const, managementAgent: 'mdm', easDeviceId: device.deviceId }));
         const mapped = f.intune ? { id: f.intune.id, easDeviceId: device.deviceId, complianceState: f.intune.complianceState as 'compliant', managementAgent: f.intune.managementAgent, ...(f.intune.graceDeadline ? { complianceGracePeriodExpirationDateTime: f.intune.graceDeadline } : {}) } : undefined;
-        return [k, { groups: { included: policy.includedGroups.filter(member), excluded: policy.excludedGroups.filter(member) }, mapping: mapped ? { mapped, conflicts } : { conflicts } }] as const;
+        return [key, { groups: { included: policy.includedGroups.filter(member), excluded: policy.excludedGroups.filter(member) }, mapping: mapped ? { mapped, conflicts } : { conflicts } }] as const;
       }));
       const lean = governedPlan(judged, state.info.activeSyncEnabled, state.lists, contexts, policy, at);
       if (lean === undefined) { fellBack++; continue; }

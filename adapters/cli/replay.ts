@@ -64,7 +64,8 @@ export interface FoldLogOptions {
   readonly chunkBytes?: number;
   /**
    * Threads that fold a file log (`replayFile`, `whatIfFile`): by default 2 for
-   * a log of 64 MiB or more on a machine with 2 cores or more, else 1. See `foldInParts`.
+   * a log of 64 MiB or more on a machine with 2 cores or more, else 1. See
+   * `foldInParts` and `threadsFor`.
    */
   readonly threads?: number;
 }
@@ -297,7 +298,11 @@ type FinishReply = { readonly result: unknown } | { readonly error: string };
 /** Logs this large are folded on two threads by default; below, starting a worker costs more than it saves. */
 const PARALLEL_FROM = 64 * 1024 * 1024;
 
-/** Threads to fold a file log of `size` bytes with (see FoldLogOptions.threads). */
+/**
+ * Threads to fold a file log of `size` bytes with (see FoldLogOptions.threads).
+ * (Two threads win when a second core is free; while other work keeps both
+ * cores busy they take longer than one.)
+ */
 export function threadsFor(size: number, options: FoldLogOptions): number {
   if (options.threads !== undefined) return Math.max(1, Math.floor(options.threads));
   return size >= PARALLEL_FROM && availableParallelism() >= 2 ? 2 : 1;
@@ -379,15 +384,15 @@ async function runPart(path: string, fold: PartFold, part: Part, options: FoldLo
   }
 }
 
-/** The parts' reads of one file as one read: every part counted every line. */
+/** The parts' reads of one file as one read (every part counted every line), shaped as `scan` shapes one. */
 function mergeFolds(folds: readonly LogFold[]): LogFold {
   const tornTail = folds.find((f) => f.tornTail !== undefined)?.tornTail;
   return {
     errors: folds.flatMap((f) => f.errors).sort((a, b) => a.line - b.line),
-    ...(tornTail !== undefined ? { tornTail } : {}),
-    lines: folds[0]!.lines,
     events: folds.reduce((n, f) => n + f.events, 0),
     bytes: folds[0]!.bytes,
+    lines: folds[0]!.lines,
+    ...(tornTail !== undefined ? { tornTail } : {}),
   };
 }
 
