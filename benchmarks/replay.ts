@@ -20,7 +20,12 @@
 //            log this large (each reads every byte and parses the lines of its
 //            own streams), so its CPU time is reported too
 //   replay1: the same on one thread (and its result must equal replay's)
+// The floor reads the same bytes in the same chunks and decodes the same lines
+// the same way (each on its own) as replay's reader; ratio = floor time ÷
+// replay time in the same run (ratio1 for replay1).
 // Also JSON.parse alone over lines already in memory (parseOnly), for reference.
+// what-if: `whatIfFile` as `eas-sync what-if` runs it (first round cold), and on
+// one thread (its result must be the same), in a fresh process.
 // Prints one JSON object per line.
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
