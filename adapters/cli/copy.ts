@@ -33,8 +33,8 @@ export async function copy(argv: string[]): Promise<number> {
   if (values.help) { print(COPY_HELP); return 0; }
   const [from, to] = positionals;
   if (from === undefined || to === undefined) throw new UsageError('copy needs FROM and TO (see eas-sync copy --help)');
-  checkSpec(from);
-  checkSpec(to);
+  await checkSpec(from);
+  await checkSpec(to);
   if (from.trim() === to.trim()) throw new UsageError('FROM and TO are the same store');
   const started = Date.now();
 

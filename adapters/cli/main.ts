@@ -1,17 +1,25 @@
 #!/usr/bin/env node
 // eas-sync: the driving adapter, a thin layer over the public API.
 // Exit codes: 0 success; 1 the work failed; 2 bad input or usage.
-import { demo, DEMO_HELP } from './demo.js';
-import { plan, PLAN_HELP } from './plan.js';
-import { replay, REPLAY_HELP } from './replay.js';
-import { syncCommand, SYNC_HELP } from './sync.js';
-import { run, RUN_HELP } from './run.js';
-import { intuneExport, INTUNE_EXPORT_HELP } from './intune-export.js';
-import { copy, COPY_HELP } from './copy.js';
-import { extraCommands } from './commands-extra.js';
+// Commands are loaded on demand: `explain` or `what-if` must not pay for the
+// EventStoreDB client, msal or nodemailer at start-up.
 import { InputFailure, UsageError, WorkFailure } from './io.js';
 
-const HELP = `Usage: eas-sync <command> [options]
+interface Command { readonly run: (argv: string[]) => Promise<number>; readonly help: string }
+
+const commands: Record<string, () => Promise<Command>> = {
+  demo: async () => { const m = await import('./demo.js'); return { run: m.demo, help: m.DEMO_HELP }; },
+  plan: async () => { const m = await import('./plan.js'); return { run: m.plan, help: m.PLAN_HELP }; },
+  replay: async () => { const m = await import('./replay.js'); return { run: m.replay, help: m.REPLAY_HELP }; },
+  explain: async () => { const m = await import('./explain.js'); return { run: m.explain, help: m.EXPLAIN_HELP }; },
+  'what-if': async () => { const m = await import('./what-if.js'); return { run: m.whatIf, help: m.WHAT_IF_HELP }; },
+  sync: async () => { const m = await import('./sync.js'); return { run: m.syncCommand, help: m.SYNC_HELP }; },
+  run: async () => { const m = await import('./run.js'); return { run: m.run, help: m.RUN_HELP }; },
+  'intune-export': async () => { const m = await import('./intune-export.js'); return { run: m.intuneExport, help: m.INTUNE_EXPORT_HELP }; },
+  copy: async () => { const m = await import('./copy.js'); return { run: m.copy, help: m.COPY_HELP }; },
+};
+
+const SUMMARY = `Usage: eas-sync <command> [options]
 
 Commands:
   demo     full sync of a simulated organization into a log, verified against Exchange
@@ -24,36 +32,18 @@ Commands:
   intune-export  every managed device from Graph as one JSON array, for plan
   copy     copy a log between stores (file path or esdb://…), keeping order, ids and revisions
 
-Every command takes --json and --help.
-
-${DEMO_HELP}
-
-${PLAN_HELP}
-
-${REPLAY_HELP}
-
-${extraCommands.explain!.help}
-
-${extraCommands['what-if']!.help}
-
-${SYNC_HELP}
-
-${RUN_HELP}
-
-${INTUNE_EXPORT_HELP}
-
-${COPY_HELP}`;
-
-const commands: Record<string, (argv: string[]) => Promise<number>> = { demo, plan, replay, sync: syncCommand, run, 'intune-export': intuneExport, copy,
-  ...Object.fromEntries(Object.entries(extraCommands).map(([name, c]) => [name, c.run])),
-};
+Every command takes --json and --help.`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') { process.stdout.write(HELP + '\n'); return name ? 0 : 2; }
-  const command = commands[name];
-  if (!command) throw new UsageError(`unknown command "${name}" (commands: ${Object.keys(commands).join(', ')})`);
-  return command(rest);
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const helps = await Promise.all(Object.values(commands).map((load) => load().then((c) => c.help)));
+    process.stdout.write([SUMMARY, ...helps].join('\n\n') + '\n');
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) throw new UsageError(`unknown command "${name}" (commands: ${Object.keys(commands).join(', ')})`);
+  return (await load()).run(rest);
 }
 
 main(process.argv.slice(2)).then(

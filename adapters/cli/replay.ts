@@ -452,7 +452,6 @@ export function logPath(path: string | undefined, command: string, allowEsdb = f
   if (!path) throw new UsageError(`${command} needs a LOG (see eas-sync ${command} --help)`);
   if (store.isEsdb(path)) {
     if (!allowEsdb) throw new UsageError(`"${store.displaySpec(path)}": ${command} reads file logs only; copy the store to a file first (eas-sync copy)`);
-    store.checkSpec(path);
   }
   return path;
 }

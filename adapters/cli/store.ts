@@ -3,14 +3,16 @@
 // EventStoreDB. Messages name an EventStoreDB store without its credentials.
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import { openFileStore, readLog, type LineError, type TornTail } from '../file-store/index.js';
-import { eventStoreDbStore, parseConnection, redactConnectionString } from '../eventstoredb/index.js';
+// The EventStoreDB client is loaded only when an esdb:// store is named: file-log
+// commands (replay, explain, what-if) must not pay its start-up cost.
+const loadEsdb = () => import('../eventstoredb/index.js');
 import type { EventStore, StoredEvent, StoreError } from '../../src/ports.js';
 import { UsageError, WorkFailure, InputFailure } from './io.js';
 
 export const isEsdb = (spec: string) => /^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb|kdb\+discover):\/\//i.test(spec.trim());
 
 /** How to show a store spec: a file path as given, a connection string without its credentials. */
-export const displaySpec = (spec: string): string => (isEsdb(spec) ? redactConnectionString(spec) : spec);
+export const displaySpec = (spec: string): string => (isEsdb(spec) ? spec.replace(/\/\/[^@/?#]*@/, '//') : spec);
 
 export function describeStoreError(e: StoreError): string {
   switch (e.kind) {
@@ -21,9 +23,9 @@ export function describeStoreError(e: StoreError): string {
 }
 
 /** A malformed connection string is a usage error (exit 2), before anything is contacted. */
-export function checkSpec(spec: string): void {
+export async function checkSpec(spec: string): Promise<void> {
   if (!isEsdb(spec)) return;
-  const parsed = parseConnection(spec);
+  const parsed = (await loadEsdb()).parseConnection(spec);
   if (isLeft(parsed)) throw new UsageError(parsed.left);
 }
 
@@ -33,8 +35,8 @@ export function checkSpec(spec: string): void {
  */
 export async function openStore(spec: string): Promise<EventStore> {
   if (isEsdb(spec)) {
-    checkSpec(spec);
-    const r = await eventStoreDbStore(spec);
+    await checkSpec(spec);
+    const r = await (await loadEsdb()).eventStoreDbStore(spec);
     if (isLeft(r)) throw new WorkFailure(describeStoreError(r.left));
     return r.right;
   }
@@ -68,8 +70,8 @@ export async function readAllFromSpec(spec: string): Promise<Either<StoreError, 
     const { events, errors, tornTail } = scan.right;
     return right(tornTail === undefined ? { events, errors } : { events, errors, tornTail });
   }
-  checkSpec(spec);
-  const opened = await eventStoreDbStore(spec);
+  await checkSpec(spec);
+  const opened = await (await loadEsdb()).eventStoreDbStore(spec);
   if (isLeft(opened)) return opened;
   try {
     const all = await opened.right.readAll();
@@ -85,8 +87,8 @@ export async function readAllFromSpec(spec: string): Promise<Either<StoreError, 
  * of events). A malformed connection string is thrown as a UsageError.
  */
 export async function foldEventStoreDb(spec: string, onEvent: (e: StoredEvent) => void): Promise<Either<StoreError, { events: number; errors: LineError[] }>> {
-  checkSpec(spec);
-  const opened = await eventStoreDbStore(spec);
+  await checkSpec(spec);
+  const opened = await (await loadEsdb()).eventStoreDbStore(spec);
   if (isLeft(opened)) return opened;
   try {
     const n = await opened.right.forEachEvent(onEvent);
