@@ -209,16 +209,10 @@ const without = <T>(list: readonly T[], i: number): T[] => list.filter((_, j) =>
 export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
   switch (e.type) {
     case 'MailboxDiscovered': {
-      const d = e.data;
-      const info: { -readonly [K in keyof MailboxInfo]: MailboxInfo[K] } = {
-        identity: d.identity, primarySmtpAddress: d.primarySmtpAddress, addresses: d.addresses, activeSyncEnabled: d.activeSyncEnabled,
-      };
-      if (d.displayName !== undefined) info.displayName = d.displayName;
-      if (d.distinguishedName !== undefined) info.distinguishedName = d.distinguishedName;
-      if (d.userPrincipalName !== undefined) info.userPrincipalName = d.userPrincipalName;
-      if (d.guid !== undefined) info.guid = d.guid;
+      // As evolveMailbox does: the lists apart, the event is the mailbox's info.
+      const { allowedDeviceIds, blockedDeviceIds, ...info } = e.data;
       m.info = info;
-      m.lists = { allowedDeviceIds: d.allowedDeviceIds, blockedDeviceIds: d.blockedDeviceIds };
+      m.lists = { allowedDeviceIds, blockedDeviceIds };
       return true;
     }
     case 'MailboxUpdated': m.info = e.data; return true;

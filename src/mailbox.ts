@@ -25,16 +25,11 @@ export interface DecisionState {
   readonly at: string;
 }
 
-export interface DeviceState {
-  readonly deviceId: string;
-  readonly identity: string;
-  readonly deviceType: string;
-  readonly deviceModel: string;
-  readonly deviceOS?: string;
-  readonly deviceUserAgent?: string;
-  readonly friendlyName?: string;
-  readonly firstSyncTime?: string;
-  readonly distinguishedName?: string;
+/** The partnership fields a mailbox keeps (what PartnershipDiscovered records). */
+export type PartnershipFields = Pick<MobileDevice,
+  'deviceId' | 'identity' | 'deviceType' | 'deviceModel' | 'deviceOS' | 'deviceUserAgent' | 'friendlyName' | 'firstSyncTime' | 'distinguishedName'>;
+
+export interface DeviceState extends PartnershipFields {
   readonly decision?: DecisionState;
   /** The list entry the engine wrote for this device and still owns. */
   readonly owned?: 'allowed' | 'blocked';

@@ -278,6 +278,7 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
     chunkNo++;
   }
   warnings.push(...planner.warnings);
+  progress('decide', 1, 1);
   if (grandfather) {
     eventsAppended += await ctx.appender.append(new Map([[org, [event('GrandfatheringApplied', { syncId, devices: grandfathered })]]]), nowIso());
   }
@@ -295,7 +296,6 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
   flushSwitches();
   eventsAppended += await committer.drain();
   const counters = executor.counters;
-  progress('decide', 1, 1);
   if (outcome.disconnected) {
     const e = outcome.disconnected;
     return fail({ kind: `exchange.${e.kind}`, message: `Exchange: ${e.message}` });
