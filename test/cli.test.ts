@@ -80,6 +80,26 @@ test('a torn last line is reported, not fatal', () => {
   assert.ok(readFileSync(torn).equals(before), 'replay never writes');
 });
 
+test('a damaged newline-terminated last line is corruption for replay and sync (exit 2), and the log stays byte-identical', () => {
+  const damaged = join(dir, 'damaged.ndjson');
+  const bytes = readFileSync(LOG);
+  bytes[bytes.length - 2] = 0x5d; // the last event's closing brace becomes "]": one byte, newline kept
+  writeFileSync(damaged, bytes);
+  const lines = bytes.toString('utf8').split('\n').length - 1;
+  const r = run(['replay', damaged, '--json']);
+  assert.is(r.code, 2);
+  const out = json(r.stdout);
+  assert.is(out.tornTail ?? null, null);
+  assert.is(out.errors[0].line, lines);
+  const config = join(dir, 'damaged-config.json');
+  writeFileSync(join(dir, 'damaged-policy.json'), JSON.stringify({ enabled: true, defaultAccessLevel: 'quarantine', includedGroups: [], excludedGroups: [], platformExceptions: [] }));
+  writeFileSync(config, JSON.stringify({ organization: 'contoso', store: damaged, policy: './damaged-policy.json', exchange: { kind: 'simulator', devices: 50, seed: 1 }, intune: { kind: 'simulator' } }));
+  const s = run(['sync', '--config', config, '--json']);
+  assert.is(s.code, 2, s.stderr);
+  assert.match(s.stderr, new RegExp(`line ${lines}`));
+  assert.ok(readFileSync(damaged).equals(bytes), 'sync cut nothing');
+});
+
 test('plan on the shipped sample exports prints every device\'s access and reason and the commands', () => {
   const r = run(['plan', '--exchange', 'get-mobiledevice.json', '--mailboxes', 'get-casmailbox.json', '--intune', 'managed-devices.json', '--policy', 'policy.json', '--groups', 'groups.json', '--at', '2026-11-26T08:00:00Z', '--json'], EXPORTS);
   assert.is(r.code, 0, r.stderr);

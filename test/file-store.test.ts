@@ -145,15 +145,46 @@ test('cuts a torn last line when opened for writing, reports it, and appends cle
   assert.equal(scan.events.map((e) => e.type), ['E', 'E', 'E', 'After']);
 });
 
-test('treats a complete last line that is not JSON as torn', async () => {
+test('refuses a newline-terminated last line that is not JSON as corruption and leaves the file byte-identical', async () => {
   const path = await tempLog();
   await writeLog(path, 2);
-  const size = (await stat(path)).size;
   await appendFile(path, '{"stream":"s0","revi\n');
-  const store = await openOk(path);
-  assert.equal(store.tornTail, { line: 3, bytes: 21 });
-  assert.is((await stat(path)).size, size);
-  await store.close();
+  const before = await readFile(path);
+  const e = err(await openFileStore(path));
+  assert.equal([e.kind, e.kind === 'corrupt' ? e.line : 0], ['corrupt', 3]);
+  assert.ok((await readFile(path)).equals(before), 'nothing cut');
+});
+
+test('refuses a last event with one corrupted byte (newline intact) instead of cutting it as torn', async () => {
+  const path = await tempLog();
+  await writeLog(path, 4);
+  const bytes = await readFile(path);
+  // Flip a byte inside the last line's JSON (its closing brace), keep the newline.
+  bytes[bytes.length - 2] = 0x7b;
+  await writeFile(path, bytes);
+  const e = err(await openFileStore(path));
+  assert.equal([e.kind, e.kind === 'corrupt' ? e.line : 0], ['corrupt', 4]);
+  assert.ok((await readFile(path)).equals(bytes), 'the damaged log is left byte-identical');
+  const scan = ok(await readLog(path));
+  assert.is(scan.tornTail, undefined);
+  assert.equal(scan.errors.map((x) => x.line), [4]);
+});
+
+test('never opens for writing a small JSON file or a binary file that begins with a brace', async () => {
+  const samples: Array<[string, Buffer]> = [
+    ['settings.json', Buffer.from('{"a":1}')],
+    ['settings-nl.json', Buffer.from('{"a":1}\n')],
+    ['blob.bin', Buffer.from([0x7b, 0x00, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0xff, 0xfe, 0x00, 0x00])],
+    ['brace-text.txt', Buffer.from('{ this is not a log')],
+    ['nul-then-text.bin', Buffer.from('\u0000\u0000hello')],
+  ];
+  for (const [name, bytes] of samples) {
+    const path = await tempLog(name);
+    await writeFile(path, bytes);
+    const e = err(await openFileStore(path), name);
+    assert.is(e.kind, 'corrupt', name);
+    assert.ok((await readFile(path)).equals(bytes), `${name} untouched`);
+  }
 });
 
 test('cuts a complete event that lost only its newline: its append never returned', async () => {
@@ -266,7 +297,7 @@ test('treats a zero-filled tail (blocks allocated but never written before a cra
 
 test('readLog reports every invalid line with its number and still returns the valid events', async () => {
   const path = await tempLog();
-  await writeFile(path, [line('a', 0, 0), 'garbage', line('a', 1, 2), line('b', 'x', 3), line('b', 0, 4), '{"torn'].join('\n'));
+  await writeFile(path, [line('a', 0, 0), 'garbage', line('a', 1, 2), line('b', 'x', 3), line('b', 0, 4), '{"stre'].join('\n'));
   const bytes = await readFile(path);
   const scan = ok(await readLog(path));
   assert.equal(scan.errors.map((e) => e.line), [2, 4]);
@@ -434,6 +465,42 @@ test('after a cut at any byte, reopening keeps every complete line, drops the pa
     }),
     { numRuns: 60 },
   );
+});
+
+test('a file that ends without a newline is cut only when the fragment has the shape of an interrupted append', async () => {
+  const prefix = line('s0', 0, 0) + '\n';
+  await fc.assert(
+    fc.asyncProperty(fc.uint8Array({ maxLength: 40 }).map((b) => b.filter((x) => x !== 10)), async (raw) => {
+      const fragment = Buffer.from(raw);
+      if (fragment.length === 0) return;
+      const path = await tempLog();
+      const bytes = Buffer.concat([Buffer.from(prefix), fragment]);
+      await writeFile(path, bytes);
+      const opened = await openFileStore(path);
+      if (isRight(opened)) {
+        // Cut: then it must have been zero bytes or the start of one of our lines.
+        let end = fragment.length;
+        while (end > 0 && fragment[end - 1] === 0) end--;
+        const printable = fragment.subarray(0, end);
+        assert.ok(printable.length === 0 || '{"stream":'.startsWith(printable.toString('latin1').slice(0, 10)), `cut ${JSON.stringify(fragment.toString('latin1'))}`);
+        assert.is((await stat(path)).size, Buffer.byteLength(prefix));
+        await opened.right.close();
+      } else {
+        assert.is(opened.left.kind, 'corrupt');
+        assert.ok((await readFile(path)).equals(bytes), 'refused and untouched');
+      }
+    }),
+    { numRuns: 300 },
+  );
+  // And every prefix of a real line is cut.
+  const next = line('s0', 1, 1);
+  for (let n = 1; n <= next.length; n++) {
+    const path = await tempLog();
+    await writeFile(path, prefix + next.slice(0, n));
+    const store = await openOk(path);
+    assert.is(store.tornTail?.bytes, n);
+    await store.close();
+  }
 });
 
 test.run();

@@ -1,6 +1,6 @@
 // eas-sync demo: a simulated organization, one full sync into a store, then a
 // check that Exchange's own evaluation of every device equals the decision.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createEngine, type SyncReport } from '../../src/engine.js';
 import { simulateOrganization } from '../simulator/index.js';
@@ -13,7 +13,12 @@ export const DEMO_HELP = `Usage: eas-sync demo [--devices 5000] [--seed 1] [--st
 Builds a simulated Exchange organization and Intune tenant, runs one full sync
 into the store (default ./eas-sync-demo.ndjson, replaced on each run), then
 verifies that the simulated Exchange's own evaluation of every device equals the
-engine's decision.`;
+engine's decision.
+
+Another existing log is replaced only with --force. A log is replaced only
+after its lock is taken: one that another process holds (a running connector,
+another demo) is never touched, and a file that is not an event log of this
+format is never replaced. The demo says which file it replaced.`;
 
 const DEFAULT_LOG = './eas-sync-demo.ndjson';
 
@@ -29,18 +34,18 @@ export async function demo(argv: string[]): Promise<number> {
   const parallelism = intOption(values.parallelism, 'parallelism', 1, 1);
   if (values.store && values.log && values.store !== values.log) throw new UsageError('--store and --log name the same thing: give one');
   const spec = (values.store ?? values.log ?? DEFAULT_LOG) as string;
-  if (!isEsdb(spec) && existsSync(spec)) {
-    // The demo starts from an empty log; only its own default file is replaced silently.
-    if (resolve(spec) !== resolve(DEFAULT_LOG) && !values.force) throw new UsageError(`${spec} exists: the demo writes a new log (pass --force to replace it)`);
-    rmSync(spec);
-  }
+  // The demo starts from an empty log. Only the store replaces it, under its
+  // lock, so a log in use by another process is never removed.
+  const replace = !isEsdb(spec) && existsSync(spec);
+  if (replace && resolve(spec) !== resolve(DEFAULT_LOG) && !values.force) throw new UsageError(`${spec} exists: the demo writes a new log (pass --force to replace it)`);
 
   const started = Date.now();
-  const sim = simulateOrganization({ devices, seed, latencyMs, clock: () => Date.now() });
-  const store = await openStore(spec);
+  const store = await openStore(spec, { replace });
+  if (store.replaced !== undefined) process.stderr.write(`eas-sync: replaced the existing log ${resolve(spec)} (${store.replaced.bytes} bytes)\n`);
   const bar = progressBar('sync');
   let report: SyncReport;
   try {
+    const sim = simulateOrganization({ devices, seed, latencyMs, clock: () => Date.now() });
     const engine = createEngine({
       organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy,
       notifier: sim.notifier, parallelism,
@@ -59,7 +64,7 @@ export async function demo(argv: string[]): Promise<number> {
     const verified = report.success && mismatches.length === 0 && decided.size === exchangeView.size;
     const out = {
       devices: report.devices, mailboxes: report.mailboxes, commands: report.commands.issued, access: report.access, verified,
-      log: isEsdb(spec) ? displaySpec(spec) : resolve(spec), durationMs: Date.now() - started,
+      log: isEsdb(spec) ? displaySpec(spec) : resolve(spec), replaced: store.replaced !== undefined ? { log: resolve(spec), bytes: store.replaced.bytes } : null, durationMs: Date.now() - started,
       syncId: report.syncId, success: report.success, eventsAppended: report.eventsAppended,
       notifications: report.notifications, drift: report.drift, warnings: report.warnings.length,
       errors: report.errors, mismatches: mismatches.slice(0, 20), mismatchCount: mismatches.length,

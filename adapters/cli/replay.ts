@@ -12,6 +12,7 @@ import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { StoredEvent, StoreError } from '../../src/ports.js';
 import { envelopeError, toStoredEvent } from '../file-store/codec.js';
 import type { LineError, TornTail } from '../file-store/index.js';
+import { isTornFragment } from '../file-store/torn.js';
 import { createReplay, mergeReplayParts, type ReplayPart, type ReplayResult } from '../../projections/replay.js';
 import type { WhatIfContext } from '../../projections/what-if.js';
 import type { Policy } from '../../src/policy.js';
@@ -71,7 +72,6 @@ export interface FoldLogOptions {
 }
 
 const ioText = (err: unknown): string => (err instanceof Error ? err.message : String(err)).replace(/, \w+ '.*'$/, '');
-const couldBeTorn = (text: string): boolean => text.length === 0 || text[0] === '{' || text[0] === '\u0000';
 /** A line that is not a valid event: why, and whether it was JSON at all. */
 class Invalid {
   constructor(readonly error: string, readonly json: boolean) {}
@@ -211,9 +211,6 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent, stream: StreamHead
   let base = 0;
   let carry = 0;
   let lineNo = 0;
-  // The last complete line read: its text; null when another part reads it.
-  let pending: string | null | undefined;
-  let pendingStart = 0;
   for (;;) {
     if (carry === buf.length) {
       const bigger = Buffer.allocUnsafe(buf.length * 2);
@@ -229,11 +226,9 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent, stream: StreamHead
     // Each line decoded on its own: much faster than decoding the chunk and
     // splitting it (and the same characters: no UTF-8 sequence holds a newline byte).
     for (let s = 0, nl = buf.indexOf(10, 0); nl >= 0 && nl <= lastNl; s = nl + 1, nl = buf.indexOf(10, s)) {
-      if (typeof pending === 'string') take(check(pending, lineNo), lineNo);
-      pending = mine(buf, s, nl) ? buf.toString('utf8', s, nl) : null;
       lineNo += 1;
+      if (mine(buf, s, nl)) take(check(buf.toString('utf8', s, nl), lineNo), lineNo);
     }
-    pendingStart = base + (lastNl > 0 ? buf.lastIndexOf(10, lastNl - 1) : -1) + 1;
     buf.copy(buf, 0, lastNl + 1, end);
     base += lastNl + 1;
     carry = end - (lastNl + 1);
@@ -244,23 +239,13 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent, stream: StreamHead
     return { errors, events, bytes: total, ...extra };
   };
   if (carry > 0) {
-    if (typeof pending === 'string') take(check(pending, lineNo), lineNo);
+    // No newline at the end: an interrupted append if its shape allows (file store's torn.ts).
     const no = lineNo + 1;
     if (!mine(buf, 0, carry)) return done({ lines: no });
-    const text = buf.toString('utf8', 0, carry);
-    const tail = check(text, no);
-    if (tail instanceof Invalid && (tail.json || !couldBeTorn(text))) {
-      take(tail, no);
-      return done({ lines: no });
-    }
-    return done({ lines: no, tornTail: { line: no, bytes: carry } });
-  }
-  if (typeof pending === 'string') {
-    const last = check(pending, lineNo);
-    if (last instanceof Invalid && !last.json && couldBeTorn(pending)) {
-      return done({ lines: lineNo, tornTail: { line: lineNo, bytes: base - pendingStart } });
-    }
-    take(last, lineNo);
+    if (isTornFragment(buf.subarray(0, carry))) return done({ lines: no, tornTail: { line: no, bytes: carry } });
+    const tail = check(buf.toString('utf8', 0, carry), no);
+    take(tail instanceof Invalid ? tail : new Invalid(`line ${no}: the last line has no newline and is not the start of an event of this log`, true), no);
+    return done({ lines: no });
   }
   return done({ lines: lineNo });
 }

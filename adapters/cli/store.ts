@@ -33,14 +33,14 @@ export async function checkSpec(spec: string): Promise<void> {
  * Opens a store for reading and appending. A corrupt log is exit 2; a log that
  * cannot be opened or a node that cannot be reached is exit 1.
  */
-export async function openStore(spec: string): Promise<EventStore> {
+export async function openStore(spec: string, options: { replace?: boolean } = {}): Promise<EventStore & { replaced?: { bytes: number } }> {
   if (isEsdb(spec)) {
     await checkSpec(spec);
     const r = await (await loadEsdb()).eventStoreDbStore(spec);
     if (isLeft(r)) throw new WorkFailure(describeStoreError(r.left));
     return r.right;
   }
-  const r = await openFileStore(spec);
+  const r = await openFileStore(spec, options.replace === true ? { replace: true } : {});
   if (isLeft(r)) {
     if (r.left.kind === 'corrupt') throw new InputFailure(describeStoreError(r.left));
     throw new WorkFailure(describeStoreError(r.left));

@@ -5,7 +5,8 @@ import { mkdir, open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { AppendRequest, AppendResult, EventStore, ReadOptions, StoredEvent, StoreError } from '../../src/ports.js';
-import { prepareRequests, type PreparedRequest } from './codec.js';
+import { envelopeError, prepareRequests, type PreparedRequest } from './codec.js';
+import { isTornFragment } from './torn.js';
 import { acquireLock, releaseLock } from './lock.js';
 import { scanLog, type LineError, type TornTail } from './scan.js';
 import { StreamIndex } from './state.js';
@@ -16,11 +17,20 @@ export interface FileStore extends EventStore {
   readonly path: string;
   /** The torn last line found on open: cut away by a writer, skipped by a read-only store. */
   readonly tornTail?: TornTail;
+  /** With `replace`: the size of the log that was emptied, when there was one. */
+  readonly replaced?: { readonly bytes: number };
 }
 
 export interface FileStoreOptions {
   /** No lock, no truncation, no appends: a snapshot of the log as it was on open. */
   readonly readOnly?: boolean;
+  /**
+   * Start from an empty log: once the lock is held, an existing log of this
+   * format is emptied. A file that is not such a log is refused (`corrupt`),
+   * never emptied; a log another process holds is refused before anything is
+   * touched (the lock comes first).
+   */
+  readonly replace?: boolean;
 }
 
 export interface LogScan {
@@ -58,6 +68,18 @@ export async function openFileStore(path: string, options: FileStoreOptions = {}
     const existed = await stat(path).then(() => true, () => false);
     fh = await open(path, 'a+');
     if (!existed) await syncDirectory(dirname(path));
+    let replaced: { bytes: number } | undefined;
+    if (options.replace === true && existed) {
+      const notALog = await notALogReason(fh);
+      if (notALog !== undefined) {
+        await fh.close();
+        await releaseLock(lockPath);
+        return left({ kind: 'corrupt', file: path, line: 1, message: `log ${path}: ${notALog}; not replacing it` });
+      }
+      replaced = { bytes: (await fh.stat()).size };
+      await fh.truncate(0);
+      await fh.datasync();
+    }
     const scan = await scanLog(fh, true);
     const bad = scan.errors[0];
     if (bad !== undefined) {
@@ -70,7 +92,8 @@ export async function openFileStore(path: string, options: FileStoreOptions = {}
       await fh.truncate(scan.validBytes);
       await fh.datasync();
     }
-    return right(new FileLog(path, fh, new StreamIndex(scan.events), scan.validBytes, lockPath, scan.tornTail));
+    const log = new FileLog(path, fh, new StreamIndex(scan.events), scan.validBytes, lockPath, scan.tornTail);
+    return right(replaced === undefined ? log : Object.assign(log, { replaced }));
   } catch (err) {
     await fh?.close().catch(() => undefined);
     await releaseLock(lockPath);
@@ -118,6 +141,29 @@ export async function readLog(path: string): Promise<Either<StoreError, LogScan>
   } finally {
     await fh.close().catch(() => undefined);
   }
+}
+
+/**
+ * Why the file behind `fh` is not a log of this format, judged from its first
+ * line (an empty file, or one holding only a torn first append, is a log).
+ */
+async function notALogReason(fh: FileHandle): Promise<string | undefined> {
+  const head = Buffer.alloc(64 * 1024);
+  const { bytesRead } = await fh.read(head, 0, head.length, 0);
+  if (bytesRead === 0) return undefined;
+  const nl = head.subarray(0, bytesRead).indexOf(10);
+  if (nl < 0) {
+    if (bytesRead < head.length && isTornFragment(head.subarray(0, bytesRead))) return undefined;
+    return 'it is not an event log of this format (its first line is not an event)';
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(head.toString('utf8', 0, nl).replace(/^\uFEFF/, ''));
+  } catch {
+    return 'it is not an event log of this format (line 1 is not JSON)';
+  }
+  const bad = envelopeError(value);
+  return bad === undefined ? undefined : `it is not an event log of this format (line 1: ${bad})`;
 }
 
 // The lock sits next to the real file, so two paths to one log (a symlink, a

@@ -4,6 +4,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { StoredEvent } from '../../src/ports.js';
 import { envelopeError, toStoredEvent } from './codec.js';
+import { isTornFragment } from './torn.js';
 
 export interface LineError {
   readonly line: number;
@@ -29,8 +30,6 @@ export interface ScanResult {
 
 const CHUNK = 8 * 1024 * 1024;
 
-const couldBeTorn = (text: string): boolean => text.length === 0 || text[0] === '{' || text[0] === '\u0000';
-
 type Checked = { readonly event: StoredEvent } | { readonly error: string; readonly json: boolean };
 
 /**
@@ -38,11 +37,11 @@ type Checked = { readonly event: StoredEvent } | { readonly error: string; reado
  * line is invalid (opening a store); otherwise it reports every invalid line.
  * I/O errors are thrown for the caller to turn into values.
  *
- * The last line is a torn tail (an unacknowledged append cut by a crash) when it
- * lacks its newline or is not JSON, provided it could be the start of one of our
- * lines: what a crash leaves is a prefix of `{"stream":…`, possibly followed or
- * replaced by zero bytes. Anything else (a JSON document that is not an event, a
- * text file) is reported as invalid, so opening the wrong file never cuts it.
+ * A torn tail (an unacknowledged append cut by a crash) is only the final
+ * fragment after the last newline, and only when it is shaped like the start of
+ * one of our lines (see torn.ts). A newline-terminated last line is checked like
+ * any other: damage there is corruption, so opening the wrong file, or a log
+ * with a damaged last event, never cuts anything.
  */
 export async function scanLog(fh: FileHandle, stopAtFirstError: boolean): Promise<ScanResult> {
   const events: StoredEvent[] = [];
@@ -87,9 +86,6 @@ export async function scanLog(fh: FileHandle, stopAtFirstError: boolean): Promis
   let base = 0; // file offset of buf[0], always the start of a line
   let carry = 0; // bytes at the front of buf of a line not yet complete
   let lineNo = 0;
-  // The latest complete line is held back until we know whether it is the last.
-  let pending: string | undefined;
-  let pendingStart = 0;
 
   for (;;) {
     if (carry === buf.length) {
@@ -107,35 +103,25 @@ export async function scanLog(fh: FileHandle, stopAtFirstError: boolean): Promis
     }
     const parts = buf.toString('utf8', 0, lastNl).split('\n');
     for (const part of parts) {
-      if (pending !== undefined && !take(check(pending, lineNo), lineNo)) return stopped();
-      pending = part;
       lineNo += 1;
+      if (!take(check(part, lineNo), lineNo)) return stopped();
     }
-    pendingStart = base + (lastNl > 0 ? buf.lastIndexOf(10, lastNl - 1) : -1) + 1;
     buf.copy(buf, 0, lastNl + 1, end);
     base += lastNl + 1;
     carry = end - (lastNl + 1);
   }
 
   if (carry > 0) {
-    // The file ends without a newline: the final bytes are torn whatever they hold,
-    // unless they are JSON that no writer of ours could have produced.
-    if (pending !== undefined && !take(check(pending, lineNo), lineNo)) return stopped();
+    // The file ends without a newline: an interrupted append if its shape allows.
     const no = lineNo + 1;
+    if (isTornFragment(buf.subarray(0, carry))) {
+      return { events, errors, tornTail: { line: no, bytes: carry }, lines: no, validBytes: base };
+    }
     const text = buf.toString('utf8', 0, carry);
     const tail = check(text, no);
-    if ('error' in tail && (tail.json || !couldBeTorn(text))) {
-      if (!take(tail, no)) return stopped();
-      return { events, errors, lines: no, validBytes: base + carry };
-    }
-    return { events, errors, tornTail: { line: no, bytes: carry }, lines: no, validBytes: base };
-  }
-  if (pending !== undefined) {
-    const last = check(pending, lineNo);
-    if ('error' in last && !last.json && couldBeTorn(pending)) {
-      return { events, errors, tornTail: { line: lineNo, bytes: base - pendingStart }, lines: lineNo, validBytes: pendingStart };
-    }
-    if (!take(last, lineNo)) return stopped();
+    const message = 'error' in tail ? tail.error : `line ${no}: the last line has no newline and is not the start of an event of this log`;
+    if (!take({ error: message, json: true }, no)) return stopped();
+    return { events, errors, lines: no, validBytes: base + carry };
   }
   return { events, errors, lines: lineNo, validBytes: base };
 }
