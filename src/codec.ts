@@ -46,17 +46,35 @@ export const maxString = (max: number) =>
     t.identity,
   );
 
-/** An ISO-8601 instant with a time zone, normalized to `toISOString()` form. */
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|z|[+-](\d{2}):?(\d{2}))$/;
+const daysIn = (y: number, m: number): number =>
+  m === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31;
+
+/**
+ * An ISO-8601 instant: date, time and a zone (`Z` or `±hh:mm`), every field in
+ * range (no 30 February, no hour 24). A value without a zone is refused rather
+ * than read in the machine's zone. Right(milliseconds since the epoch).
+ */
+export function parseInstant(s: string): Either<string, number> {
+  const m = INSTANT.exec(s);
+  if (m === null) return left('expected an ISO-8601 date-time with a time zone, e.g. 2026-11-26T08:00:00Z');
+  const [y, mo, d, h, mi, sec] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12) return left(`month ${m[2]} does not exist`);
+  if (d < 1 || d > daysIn(y, mo)) return left(`day ${m[3]} does not exist in ${m[1]}-${m[2]}`);
+  if (h > 23 || mi > 59 || sec > 59) return left(`time ${m[4]}:${m[5]}${m[6] !== undefined ? `:${m[6]}` : ''} does not exist`);
+  if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return left(`zone offset ${m[8]} does not exist`);
+  const ms = Date.parse(s.replace(/z$/, 'Z'));
+  return Number.isNaN(ms) ? left('not a valid date-time') : right(ms);
+}
+
+/** An ISO-8601 instant with a time zone (see parseInstant), normalized to `toISOString()` form. */
 export const IsoInstant = new t.Type<string, string, unknown>(
   'IsoInstant',
-  (u): u is string => typeof u === 'string' && !Number.isNaN(Date.parse(u)),
+  (u): u is string => typeof u === 'string' && !isLeft(parseInstant(u)),
   (u, c) => {
     if (typeof u !== 'string') return t.failure(u, c, 'expected an ISO-8601 date-time string');
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(u)) {
-      return t.failure(u, c, 'expected an ISO-8601 date-time with a time zone');
-    }
-    const ms = Date.parse(u);
-    return Number.isNaN(ms) ? t.failure(u, c, 'not a valid date') : t.success(new Date(ms).toISOString());
+    const ms = parseInstant(u);
+    return isLeft(ms) ? t.failure(u, c, ms.left) : t.success(new Date(ms.right).toISOString());
   },
   t.identity,
 );

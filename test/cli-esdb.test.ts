@@ -2,6 +2,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEsdbServer, type EsdbServer } from './support/esdb-server.js';
 
@@ -10,9 +13,9 @@ const MAIN = fileURLToPath(new URL('../adapters/cli/main.js', import.meta.url));
 let server: EsdbServer;
 
 // Async spawn: the in-process server must keep answering while the CLI runs.
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -41,6 +44,48 @@ test('explain and what-if read file logs only, and say so', async () => {
   const r = await run(['explain', server.connectionString, 'x']);
   assert.is(r.code, 2);
   assert.match(r.stderr, /file logs only/);
+});
+
+const SECRET = 'Pa55:w@rd%21-not-for-logs';
+const withSecret = (cs: string) => cs.replace('esdb://', `esdb://admin:${encodeURIComponent(SECRET)}@`);
+
+test('replay of an unreachable node never prints the credentials of its connection string', async () => {
+  // A port nothing listens on (the server's own port, closed by a second server's stop, is not needed: port 1 refuses).
+  const cs = withSecret('esdb://127.0.0.1:1?tls=false');
+  for (const args of [['replay', cs, '--json'], ['replay', cs], [`copy`, cs, join(tmpdir(), 'never.ndjson')]]) {
+    const r = await run(args);
+    assert.is(r.code === 0, false, args.join(' '));
+    const all = r.stdout + r.stderr;
+    assert.not.match(all, encodeURIComponent(SECRET));
+    assert.not.match(all, SECRET);
+    assert.not.match(all, 'admin:');
+    assert.match(r.stderr, /esdb:\/\/127\.0\.0\.1:1/);
+  }
+});
+
+test('a config with credentials written in an esdb:// store is refused without echoing them; storeCredentials names variables', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eas-esdb-config-'));
+  writeFileSync(join(dir, 'policy.json'), JSON.stringify({ enabled: true, defaultAccessLevel: 'quarantine', includedGroups: [], excludedGroups: [], platformExceptions: [] }));
+  const config = (over: Record<string, unknown>) => {
+    const path = join(dir, `c-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(path, JSON.stringify({ organization: 'fabrikam', policy: './policy.json', exchange: { kind: 'simulator', devices: 30, seed: 2 }, intune: { kind: 'simulator' }, ...over }));
+    return path;
+  };
+  const inline = await run(['sync', '--config', config({ store: withSecret(server.connectionString) })]);
+  assert.is(inline.code, 2);
+  assert.match(inline.stderr, /store: credentials written in the connection string are refused/);
+  assert.not.match(inline.stderr, SECRET);
+  assert.not.match(inline.stderr, encodeURIComponent(SECRET));
+
+  const named = config({ store: server.connectionString, storeCredentials: { usernameEnv: 'EAS_TEST_ESDB_USER', passwordEnv: 'EAS_TEST_ESDB_PASSWORD' } });
+  const missing = await run(['sync', '--config', named]);
+  assert.is(missing.code, 2);
+  assert.match(missing.stderr, /EAS_TEST_ESDB_PASSWORD|EAS_TEST_ESDB_USER/);
+  const ok = await run(['sync', '--config', named, '--json'], { EAS_TEST_ESDB_USER: 'admin', EAS_TEST_ESDB_PASSWORD: SECRET });
+  assert.is(ok.code, 0, ok.stderr);
+  assert.not.match(ok.stdout + ok.stderr, SECRET);
+  // (This in-process node runs without TLS, where the client sends no credentials:
+  // that they are put into the connection string is checked in connection-string.test.ts.)
 });
 
 test.run();

@@ -67,6 +67,18 @@ test('explain --at before the first sync is exit 2; a bad --at is exit 2', () =>
   assert.is(run(['explain', LOG, d.deviceId, '--at', 'soon']).code, 2);
 });
 
+test('explain --at refuses an impossible date and a date-time without a zone (exit 2), whatever TZ says', () => {
+  const d = states[0]!;
+  const impossible = run(['explain', LOG, d.deviceId, '--at', '2026-02-30T00:00:00Z']);
+  assert.is(impossible.code, 2);
+  assert.match(impossible.stderr, /day 30 does not exist/);
+  for (const tz of ['UTC', 'Asia/Tokyo', 'America/New_York']) {
+    const r = spawnSync(process.execPath, [MAIN, 'explain', LOG, d.deviceId, '--at', '2099-11-26T08:00:00'], { encoding: 'utf8', env: { ...process.env, TZ: tz } });
+    assert.is(r.status, 2, `TZ=${tz}`);
+    assert.match(r.stderr, /with a time zone/);
+  }
+});
+
 test('explain of an unknown device id is exit 2 with the closest known ids, nothing on stdout', () => {
   const d = states[0]!;
   const r = run(['explain', LOG, d.deviceId.slice(0, -1), '--json']);

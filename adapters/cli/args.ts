@@ -1,5 +1,7 @@
 // Strict option parsing: an unknown option or a bad number is a usage error.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isLeft } from 'fp-ts/lib/Either.js';
+import { parseInstant } from '../../src/codec.js';
 import { UsageError } from './io.js';
 
 export interface Parsed {
@@ -25,9 +27,10 @@ export function intOption(value: unknown, name: string, fallback: number, min = 
   return n;
 }
 
+/** An instant option: an ISO-8601 date-time with a zone, every field in range (never read in the machine's zone). */
 export function instantOption(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined;
-  const ms = Date.parse(String(value));
-  if (!/^\d{4}-\d{2}-\d{2}/.test(String(value)) || Number.isNaN(ms)) throw new UsageError(`--${name} must be an ISO-8601 date-time, got "${String(value)}"`);
-  return ms;
+  const ms = parseInstant(String(value));
+  if (isLeft(ms)) throw new UsageError(`--${name} ${JSON.stringify(String(value))}: ${ms.left}`);
+  return ms.right;
 }

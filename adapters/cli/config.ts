@@ -9,6 +9,7 @@ import { strict, decodeWith } from '../../src/codec.js';
 import { decodeText, parseJsonText } from '../exports/text.js';
 import { formatInputError } from '../exports/errors.js';
 import { InputFailure } from './io.js';
+import { hasInlineCredentials, isEventStoreDbSpec, withCredentials } from '../shared/connection-string.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => new t.Type<number, number, unknown>(
   `integer ${min}..${max}`,
@@ -55,6 +56,7 @@ export const ConnectorConfigC = strict(
     notifier: Smtp,
     connectorId: t.string,
     grandfathering: t.boolean,
+    storeCredentials: strict({ usernameEnv: envName, passwordEnv: envName }, {}, 'storeCredentials'),
   },
   'config',
 );
@@ -84,8 +86,15 @@ export async function readConfig(path: string): Promise<ConnectorConfig> {
     const issues = pickBranch(r.left, json.right);
     throw new InputFailure(issues.slice(0, 10).map((i) => `${path}: ${i.path}: ${i.message}`).join('\n'));
   }
+  if (hasInlineCredentials(r.right.store)) {
+    // The value is not echoed: it holds a password.
+    throw new InputFailure(`${path}: store: credentials written in the connection string are refused (secrets are never written in the file); give the connection string without them and name the variables in "storeCredentials": { "usernameEnv": "…", "passwordEnv": "…" }`);
+  }
+  if (r.right.storeCredentials !== undefined && !isEventStoreDbSpec(r.right.store)) {
+    throw new InputFailure(`${path}: storeCredentials: only an EventStoreDB store (esdb://…) takes credentials; "store" is a file`);
+  }
   const base = dirname(resolve(path));
-  const rel = (p: string) => (/^(esdb|kurrentdb|kdb)(\+discover)?:\/\//i.test(p) || isAbsolute(p) ? p : resolve(base, p));
+  const rel = (p: string) => (isEventStoreDbSpec(p) || isAbsolute(p) ? p : resolve(base, p));
   const c = r.right;
   if ((c.exchange.kind === 'simulator') !== (c.intune.kind === 'simulator')) {
     throw new InputFailure(`${path}: exchange.kind and intune.kind: the simulator provides both sides of one organization; use "simulator" for both or for neither`);
@@ -94,6 +103,13 @@ export async function readConfig(path: string): Promise<ConnectorConfig> {
     throw new InputFailure(`${path}: intune: give tokenEnv, or tenantId, clientId and clientSecretEnv`);
   }
   return { ...c, store: rel(c.store), policy: rel(c.policy) };
+}
+
+/** The store to open: the connection string with its credentials from the environment (never shown). */
+export function storeSpecOf(c: ConnectorConfig): string {
+  const cred = c.storeCredentials;
+  if (cred === undefined) return c.store;
+  return withCredentials(c.store, secretFromEnv(cred.usernameEnv, 'storeCredentials.usernameEnv'), secretFromEnv(cred.passwordEnv, 'storeCredentials.passwordEnv'));
 }
 
 /** The value of a secret's environment variable; a missing one is bad input naming the variable (never a value). */

@@ -6,7 +6,8 @@ import type { ConnectorConfig } from './config.js';
 import { readPolicyFile } from './plan.js';
 import { openStore } from './store.js';
 import { InputFailure } from './io.js';
-import { secretFromEnv } from './config.js';
+import { secretFromEnv, storeSpecOf } from './config.js';
+import { scrub } from '../shared/connection-string.js';
 import { graphGatewayFromConfig, type GraphIntuneConfig } from '../graph/index.js';
 import { smtpNotifier } from '../smtp/index.js';
 import { powershellGatewayFromConfig, type PowerShellExchangeConfig } from '../powershell/index.js';
@@ -93,7 +94,16 @@ async function notifierOf(c: ConnectorConfig) {
 export async function buildConnector(c: ConnectorConfig, extra: Partial<EngineOptions> = {}): Promise<Connector> {
   const policy = await readPolicyFile(c.policy);
   const g = await gateways(c);
-  const store = await openStore(c.store);
+  const spec = storeSpecOf(c);
+  let store: EventStore;
+  try {
+    store = await openStore(spec);
+  } catch (err) {
+    // The adapter redacts what it knows; the credentials came from the environment, so scrub here too.
+    if (err instanceof Error) err.message = scrub(err.message, spec);
+    await g.close();
+    throw err;
+  }
   const x = c.exchange;
   const engine = createEngine({
     organization: c.organization, exchange: g.exchange, intune: g.intune, store, policy,

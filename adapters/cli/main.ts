@@ -4,6 +4,7 @@
 // Commands are loaded on demand: `explain` or `what-if` must not pay for the
 // EventStoreDB client, msal or nodemailer at start-up.
 import { InputFailure, UsageError, WorkFailure } from './io.js';
+import { scrub } from '../shared/connection-string.js';
 
 interface Command { readonly run: (argv: string[]) => Promise<number>; readonly help: string }
 
@@ -46,18 +47,21 @@ async function main(argv: string[]): Promise<number> {
   return (await load()).run(rest);
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2);
+// Every message that ends a command passes here: a connection string given on
+// the command line (`esdb://user:password@…`, also as `--store=…`) is shown
+// without its credentials whatever the layer that produced the message.
+const storeArgs = argv.flatMap((a) => [a, a.slice(a.indexOf('=') + 1)]);
+const fail = (text: string, code: number) => {
+  process.stderr.write(`eas-sync: ${scrub(text, ...storeArgs)}\n`);
+  process.exitCode = code;
+};
+
+main(argv).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
-    if (err instanceof UsageError || err instanceof InputFailure) {
-      process.stderr.write(`eas-sync: ${err.message}\n`);
-      process.exitCode = 2;
-    } else if (err instanceof WorkFailure) {
-      process.stderr.write(`eas-sync: ${err.message}\n`);
-      process.exitCode = 1;
-    } else {
-      process.stderr.write(`eas-sync: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-      process.exitCode = 1;
-    }
+    if (err instanceof UsageError || err instanceof InputFailure) fail(err.message, 2);
+    else if (err instanceof WorkFailure) fail(err.message, 1);
+    else fail(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 1);
   },
 );

@@ -443,7 +443,7 @@ export function logPath(path: string | undefined, command: string, allowEsdb = f
 
 /** A store error of a read-only command as a CLI failure (exit 2). */
 export function readFailure(path: string, e: StoreError): InputFailure {
-  return new InputFailure(e.kind === 'corrupt' ? store.describeStoreError(e) : `${path}: ${store.describeStoreError(e)}`);
+  return new InputFailure(e.kind === 'corrupt' ? store.describeStoreError(e) : `${store.displaySpec(path)}: ${store.describeStoreError(e)}`);
 }
 
 export async function replay(argv: string[]): Promise<number> {

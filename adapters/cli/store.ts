@@ -6,13 +6,14 @@ import { openFileStore, readLog, type LineError, type TornTail } from '../file-s
 // The EventStoreDB client is loaded only when an esdb:// store is named: file-log
 // commands (replay, explain, what-if) must not pay its start-up cost.
 const loadEsdb = () => import('../eventstoredb/index.js');
+import { isEventStoreDbSpec, redactConnectionString } from '../shared/connection-string.js';
 import type { EventStore, StoredEvent, StoreError } from '../../src/ports.js';
 import { UsageError, WorkFailure, InputFailure } from './io.js';
 
-export const isEsdb = (spec: string) => /^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb|kdb\+discover):\/\//i.test(spec.trim());
+export const isEsdb = isEventStoreDbSpec;
 
 /** How to show a store spec: a file path as given, a connection string without its credentials. */
-export const displaySpec = (spec: string): string => (isEsdb(spec) ? spec.replace(/\/\/[^@/?#]*@/, '//') : spec);
+export const displaySpec = redactConnectionString;
 
 export function describeStoreError(e: StoreError): string {
   switch (e.kind) {

@@ -1,6 +1,7 @@
 // Connection strings: what the client will do with one (TLS or not, which
 // hosts), and how to name it in messages without the credentials it may carry.
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import { isEventStoreDbSpec, redactConnectionString, scrub, splitConnectionString } from '../shared/connection-string.js';
 import { parseConnectionString as parseWithClient } from '@eventstore/db-client/dist/Client/parseConnectionString.js';
 
 export interface ConnectionInfo {
@@ -18,45 +19,9 @@ export interface ConnectionInfo {
   readonly clientString: string;
 }
 
-const SCHEME = /^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb|kdb\+discover):\/\//i;
-// The client's own rule for the optional `user:password@` part after the scheme.
-const CREDENTIALS = /^([^:]+:[^@]+)@/;
+export { isEventStoreDbSpec, redactConnectionString, scrub };
 
-/** The scheme and hosts of a connection string that EventStoreDB/KurrentDB understands. */
-export const isEventStoreDbSpec = (s: string): boolean => SCHEME.test(s.trim());
-
-function split(s: string): { scheme: string; credentials: string | undefined; rest: string } | undefined {
-  const m = SCHEME.exec(s.trim());
-  if (m === null) return undefined;
-  const after = s.trim().slice(m[0].length);
-  const c = CREDENTIALS.exec(after);
-  return { scheme: m[1]!.toLowerCase(), credentials: c?.[1], rest: c === null ? after : after.slice(c[0].length) };
-}
-
-/** The connection string with any `user:password@` removed. */
-export function redactConnectionString(s: string): string {
-  const parts = split(s);
-  if (parts === undefined) return s.replace(/\/\/[^@/?#]*@/, '//');
-  return `${parts.scheme}://${parts.rest}`;
-}
-
-/** Removes every trace of the string's credentials from a message (raw and URL-decoded). */
-export function scrub(message: string, connectionString: string): string {
-  const parts = split(connectionString);
-  let out = message.split(connectionString.trim()).join(redactConnectionString(connectionString));
-  if (parts?.credentials !== undefined) {
-    const secrets = new Set<string>([parts.credentials]);
-    const password = parts.credentials.slice(parts.credentials.indexOf(':') + 1);
-    secrets.add(password);
-    try { secrets.add(decodeURIComponent(password)); } catch { /* not URL-encoded */ }
-    try { secrets.add(Buffer.from(decodeURIComponent(parts.credentials)).toString('base64')); } catch { /* ignore */ }
-    // Longest first, so the whole `user:password` goes before the password alone.
-    for (const secret of [...secrets].filter((x) => x.length > 0).sort((a, b) => b.length - a.length)) {
-      out = out.split(secret).join('***');
-    }
-  }
-  return out;
-}
+const split = splitConnectionString;
 
 /**
  * Parses a connection string exactly as @eventstore/db-client 6.x will (its own
