@@ -81,7 +81,13 @@ export interface Notification {
   readonly mailbox: string;
 }
 
-export type NotifyError = { readonly kind: 'sendFailed'; readonly message: string };
+/**
+ * `sendFailed`: this one message failed. `authFailed` and `unavailable`: the
+ * channel itself refused (credentials, server down): the engine sends nothing
+ * more in that sync, so a wrong password costs one failed login, not one per
+ * pending message (directory accounts lock after a few).
+ */
+export type NotifyError = { readonly kind: 'sendFailed' | 'authFailed' | 'unavailable'; readonly message: string };
 
 export interface Notifier {
   send(notification: Notification): Promise<Either<NotifyError, void>>;

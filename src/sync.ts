@@ -344,22 +344,32 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
     const notifier = ctx.notifier!;
     const nc = groupCommitter(ctx.appender, nowIso);
     let i = 0;
+    // Set when the channel itself refuses: no further sends this sync (the rest stay due for the next).
+    let stopped: string | undefined;
     const lanes = Math.min(list.length, Math.max(4, ctx.parallelism));
     await Promise.all(Array.from({ length: lanes }, async () => {
-      while (i < list.length) {
+      while (i < list.length && stopped === undefined) {
         const d = list[i++]!;
         const mb = d.mailbox!;
         const reason = d.decision.reason;
         const { subject, html } = renderNotification(ctx.policy, { userDisplayName: mb.displayName ?? mb.primarySmtpAddress, deviceType: d.device.deviceType, deviceModel: d.device.deviceModel, reason });
         const r = await notifier.send({ to: mb.primarySmtpAddress, subject, html, deviceId: d.device.deviceId, mailbox: mb.identity });
         const error = isLeft(r) ? errInfo(r.left) : undefined;
+        // Once the channel has refused, later refusals are the same failure: the
+        // device stays due for the next sync without a failure of its own.
+        if (error && error.kind !== 'sendFailed' && stopped !== undefined) continue;
         if (error) { counts.failed++; warnings.push({ kind: 'notificationFailed', deviceId: d.device.deviceId, message: `notification to ${mb.primarySmtpAddress} failed: ${error.message}` }); } else counts.sent++;
+        if (error && error.kind !== 'sendFailed') stopped ??= error.message;
         const evs = decideMailbox({ type: 'RecordNotification', deviceId: d.device.deviceId, to: mb.primarySmtpAddress, reason, ...(error ? { error } : {}) }, ctx.state().mailboxes.get(d.stream)!);
         if (isLeft(evs)) throw new Error(evs.left.message);
         nc.add(d.stream, evs.right);
         progress('notify', counts.sent + counts.failed, list.length);
       }
     }));
+    if (stopped !== undefined) {
+      const skipped = list.length - (counts.sent + counts.failed);
+      warnings.push({ kind: 'notificationsSuspended', message: `notifications stopped for this sync after the channel refused (${stopped}); ${skipped} not attempted, due again at the next sync` });
+    }
     eventsAppended += await nc.drain();
   }
 

@@ -220,22 +220,31 @@ test('an untrusted certificate is refused unless its CA is given', async () => {
   assert.is(s.messages.length, 0);
 });
 
-test('a wrong password is Left sendFailed, and the password appears nowhere in the message', async () => {
+test('a wrong password is Left authFailed, the password appears nowhere, and no second login is tried while backing off', async () => {
   const s = await smtp();
   const wrong = 'Wr0ng-Pa55word';
-  const n = notifier(s.port, { auth: { user: USER, pass: wrong } });
+  let clock = NOW;
+  const n = notifier(s.port, { auth: { user: USER, pass: wrong }, now: () => clock, authBackoff: { initialMs: 60_000, maxMs: 240_000 } });
   const v = await n.verify();
   assert.ok(isLeft(v));
   const r = await n.send(note());
   assert.ok(isLeft(r));
   for (const e of [v, r]) {
     if (!isLeft(e)) continue;
-    assert.is(e.left.kind, 'sendFailed');
+    assert.is(e.left.kind, 'authFailed');
     assert.match(e.left.message, /EAUTH/);
     assert.not.ok(e.left.message.includes(wrong));
     assert.not.ok(e.left.message.includes(Buffer.from(wrong).toString('base64')));
   }
-  assert.ok(s.auths.some((a) => a.pass === wrong), 'the server saw the attempt');
+  assert.is(s.auths.filter((a) => a.pass === wrong).length, 1, 'one login attempt, the send was not tried');
+  if (isLeft(r)) assert.match(r.left.message, /^not tried: .*next login attempt after 2026/);
+  clock += 61_000;
+  const again = await n.send(note());
+  assert.ok(isLeft(again) && again.left.kind === 'authFailed');
+  assert.is(s.auths.filter((a) => a.pass === wrong).length, 2, 'tried once more after the back-off');
+  clock += 61_000; // the next back-off is twice as long: still waiting
+  await n.send(note());
+  assert.is(s.auths.filter((a) => a.pass === wrong).length, 2);
   assert.is(s.messages.length, 0);
 });
 
@@ -358,7 +367,7 @@ test('through the engine: a failing server never holds enforcement back; the fai
   assert.is(r3.notifications.sent + r3.notifications.failed, 0);
 });
 
-test('through the engine: an unreachable SMTP server fails every notification, and the sync still succeeds', async () => {
+test('through the engine: an unreachable SMTP server stops notifications for that sync, and the sync still succeeds', async () => {
   const probe = createNetServer();
   await new Promise<void>((res) => probe.listen(0, '127.0.0.1', () => res()));
   const port = (probe.address() as AddressInfo).port;
@@ -368,10 +377,39 @@ test('through the engine: an unreachable SMTP server fails every notification, a
   const r = await engineWith(sim, notifier(port), store).fullSync();
   assert.ok(r.success);
   assert.is(r.notifications.sent, 0);
-  assert.ok(r.notifications.failed > 0);
+  assert.ok(r.notifications.failed > 0 && r.notifications.failed <= 4, `at most one per lane in flight, got ${r.notifications.failed}`);
+  assert.ok(r.warnings.some((w) => w.kind === 'notificationsSuspended'));
   const failed = (await events(store)).filter((e) => e.type === 'NotificationFailed');
   assert.is(failed.length, r.notifications.failed);
   assert.not.ok(JSON.stringify(failed).includes(PASS));
+});
+
+test('through the engine: a wrong password costs one login per back-off, not one per pending notification', async () => {
+  const s = await smtp();
+  const wrong = 'not-the-password';
+  let clock = NOW;
+  const sim = simulateOrganization({ devices: 300, seed: 4, clock: () => NOW });
+  const store = memoryStore();
+  const n = notifier(s.port, { auth: { user: USER, pass: wrong }, now: () => clock, authBackoff: { initialMs: 15 * 60_000 }, maxConnections: 1 });
+  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy, notifier: n, parallelism: 1, scheduler });
+  const r1 = await engine.fullSync();
+  assert.ok(r1.success, 'enforcement is not held back');
+  assert.ok(r1.commands.issued > 0);
+  const due = engine.devices().filter((d) => d.governed && (d.reason === 'notEnrolled' || d.reason === 'notCompliant') && d.access !== 'allow').length;
+  assert.ok(due > 20, `many notifications pending (${due})`);
+  assert.is(s.auths.length, 1, 'one failed login in the whole sync');
+  assert.is(r1.notifications.failed, 1);
+  assert.is((await events(store)).filter((e) => e.type === 'NotificationFailed').length, 1);
+  const w = r1.warnings.find((x) => x.kind === 'notificationsSuspended');
+  assert.ok(w && new RegExp(`${due - 1} not attempted`).test(w.message), w?.message);
+
+  const r2 = await engine.fullSync();
+  assert.is(s.auths.length, 1, 'the next sync inside the back-off logs in no more');
+  assert.is(r2.notifications.failed, 1);
+  clock += 16 * 60_000;
+  await engine.fullSync();
+  assert.is(s.auths.length, 2, 'after the back-off: one attempt');
+  assert.is(s.messages.length, 0);
 });
 
 test.run();

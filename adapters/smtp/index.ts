@@ -35,6 +35,14 @@ export interface SmtpNotifierOptions {
   readonly timeoutMs?: number;
   /** Concurrent SMTP connections (pooled). Default 2. */
   readonly maxConnections?: number;
+  /**
+   * After the server refuses the credentials, no login is tried again for this
+   * long, doubling at each further refusal up to `maxMs` (defaults 15 min and
+   * 6 h): a wrong password must not lock a directory-backed service account.
+   */
+  readonly authBackoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /** The clock for the back-off (default Date.now). */
+  readonly now?: () => number;
 }
 
 export interface SmtpNotifier extends Notifier {
@@ -126,9 +134,44 @@ export function smtpNotifier(o: SmtpNotifierOptions): SmtpNotifier {
     return redact(`${code}${oneLine(msg)}${cmd} [${o.host}:${o.port}]`);
   };
 
+  // nodemailer's codes: EAUTH/ENOAUTH the credentials; the others the connection.
+  const kindOf = (err: unknown): NotifyError['kind'] => {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (code === 'EAUTH' || code === 'ENOAUTH') return 'authFailed';
+    if (code === 'ECONNECTION' || code === 'ETIMEDOUT' || code === 'ESOCKET' || code === 'EDNS' || code === 'ETLS' || code === 'EPROTOCOL') return 'unavailable';
+    return 'sendFailed';
+  };
+  const now = o.now ?? Date.now;
+  const initialMs = o.authBackoff?.initialMs ?? 15 * 60_000;
+  const maxMs = o.authBackoff?.maxMs ?? 6 * 60 * 60_000;
+  let refused: { at: number; until: number; delayMs: number; message: string } | undefined;
+  let proven = false;
+  let probe: Promise<void> | undefined;
+  const failure = (err: unknown): NotifyError => {
+    const kind = kindOf(err);
+    const message = describe(err);
+    if (kind === 'authFailed') {
+      const delayMs = refused === undefined ? initialMs : Math.min(maxMs, refused.delayMs * 2);
+      refused = { at: now(), until: now() + delayMs, delayMs, message };
+      return { kind, message: `${message}; no login is tried again before ${new Date(refused.until).toISOString()}` };
+    }
+    return { kind, message };
+  };
+  /** While backing off: the refusal, without contacting the server. */
+  const backingOff = (): NotifyError | undefined => (refused !== undefined && now() < refused.until
+    ? { kind: 'authFailed', message: `not tried: the server refused the credentials at ${new Date(refused.at).toISOString()} (${refused.message}); next login attempt after ${new Date(refused.until).toISOString()}` }
+    : undefined);
+
   return {
     async send(n: Notification): Promise<Either<NotifyError, void>> {
       if (!PLAIN_ADDRESS.test(n.to)) return left({ kind: 'sendFailed', message: `not a plain e-mail address: ${JSON.stringify(n.to)}` });
+      // Until one message has gone through, sends wait for the one in flight:
+      // a wrong password then costs one login, not one per connection or lane.
+      while (!proven && probe !== undefined) await probe;
+      const waiting = backingOff();
+      if (waiting !== undefined) return left(waiting);
+      let done!: () => void;
+      if (!proven) probe = new Promise<void>((res) => { done = res; });
       try {
         await transporter.sendMail({
           from: o.from,
@@ -140,17 +183,24 @@ export function smtpNotifier(o: SmtpNotifierOptions): SmtpNotifier {
           disableFileAccess: true,
           disableUrlAccess: true,
         });
+        proven = true;
         return right(undefined);
       } catch (err) {
-        return left({ kind: 'sendFailed', message: describe(err) });
+        return left(failure(err));
+      } finally {
+        if (done !== undefined) { probe = undefined; done(); }
       }
     },
     async verify(): Promise<Either<NotifyError, void>> {
+      const waiting = backingOff();
+      if (waiting !== undefined) return left(waiting);
       try {
         await transporter.verify();
+        refused = undefined;
+        proven = true;
         return right(undefined);
       } catch (err) {
-        return left({ kind: 'sendFailed', message: describe(err) });
+        return left(failure(err));
       }
     },
     async close(): Promise<void> {
