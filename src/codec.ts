@@ -97,7 +97,13 @@ function pathOf(context: t.Context): string {
 function describe(v: t.ValidationError): string {
   if (v.message) return v.message;
   const last = v.context[v.context.length - 1];
-  const shown = v.value === undefined ? 'missing' : JSON.stringify(v.value);
+  let shown: string | undefined;
+  try {
+    shown = v.value === undefined ? 'missing' : JSON.stringify(v.value);
+  } catch {
+    // Too deep (or cyclic) to show: a message must never fail to be written.
+    shown = Array.isArray(v.value) ? 'an array' : typeof v.value === 'object' ? 'an object' : typeof v.value;
+  }
   return `expected ${last?.type.name ?? 'a valid value'}, got ${shown && shown.length > 60 ? shown.slice(0, 57) + '...' : shown}`;
 }
 

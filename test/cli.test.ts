@@ -142,6 +142,31 @@ test('a policy with a typo is exit 2 naming the file and the path', () => {
   assert.match(r.stderr, /policy\.json: platformExceptions\[0\]\.type/);
 });
 
+test('10,000 levels of nesting in an export, a policy, a group list or a config is exit 2 naming the file, never a stack trace', () => {
+  const deep = '['.repeat(10000) + ']'.repeat(10000);
+  const files = {
+    policy: JSON.stringify({ enabled: true }).replace('true', `true, "includedGroups": ${deep}`),
+    exchange: `[{"DeviceId": ${deep}}]`,
+    intune: deep,
+    groups: `{"g": ${deep}}`,
+    config: `{"organization": ${'{"a":'.repeat(10000)}1${'}'.repeat(10000)}}`,
+  };
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, `deep-${name}.json`), text);
+  const args = (over: Record<string, string>) => {
+    const a: Record<string, string> = { exchange: join(EXPORTS, 'get-mobiledevice.json'), mailboxes: join(EXPORTS, 'get-casmailbox.json'), intune: join(EXPORTS, 'managed-devices.json'), policy: join(EXPORTS, 'policy.json'), groups: join(EXPORTS, 'groups.json'), ...over };
+    return ['plan', ...Object.entries(a).flatMap(([k, v]) => [`--${k}`, v])];
+  };
+  for (const name of ['policy', 'exchange', 'intune', 'groups']) {
+    const r = run(args({ [name]: join(dir, `deep-${name}.json`) }));
+    assert.is(r.code, 2, `${name}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`deep-${name}\\.json line 1 column \\d+: JSON nested deeper than 64 levels`));
+    assert.not.match(r.stderr, /internal error|RangeError/);
+  }
+  const c = run(['sync', '--config', join(dir, 'deep-config.json')]);
+  assert.is(c.code, 2);
+  assert.match(c.stderr, /deep-config\.json line 1 column \d+: JSON nested deeper/);
+});
+
 test('a policy naming groups without --groups is a usage error', () => {
   const r = run(['plan', '--exchange', 'get-mobiledevice.json', '--mailboxes', 'get-casmailbox.json', '--intune', 'managed-devices.json', '--policy', 'policy.json'], EXPORTS);
   assert.is(r.code, 2);

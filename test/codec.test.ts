@@ -3,7 +3,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { isLeft, isRight } from 'fp-ts/lib/Either.js';
-import { IsoInstant, parseInstant } from '../src/codec.js';
+import * as t from 'io-ts';
+import { IsoInstant, decodeWith, parseInstant, strict } from '../src/codec.js';
 
 test('reads every instant that toISOString writes back to the same millisecond', () => {
   fc.assert(fc.property(fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2999-12-31T23:59:59Z'), noInvalidDate: true }), (d) => {
@@ -37,6 +38,14 @@ test('IsoInstant decodes to the normalized form and names the problem', () => {
   const ok = IsoInstant.decode('2026-11-26T09:00:00+01:00');
   assert.ok(isRight(ok) && ok.right === '2026-11-26T08:00:00.000Z');
   assert.ok(isLeft(IsoInstant.decode('2026-02-30T00:00:00Z')));
+});
+
+test('an error about a value too deep to print is still a message, not a RangeError', () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 20000; i++) deep = [deep];
+  const r = decodeWith(strict({ name: t.string }, {}, 'thing'), { name: deep });
+  assert.ok(isLeft(r));
+  assert.match(r.left[0]!.message, /expected string, got an array/);
 });
 
 test.run();

@@ -14,6 +14,18 @@ const utf16le = (s: string, bom = true) => {
   return new Uint8Array(bom ? Buffer.concat([Buffer.from([0xff, 0xfe]), b]) : b);
 };
 
+test('nesting is counted outside strings only: brackets in values do not count, the 65th level is refused where it opens', () => {
+  const inString = JSON.stringify([{ DeviceId: '['.repeat(500) + '{'.repeat(500) }]);
+  assert.ok(isRight(parseJsonText(inString, 'x.json')));
+  const escaped = JSON.stringify([{ DeviceId: '\\"[[[[' + '['.repeat(100) }]);
+  assert.ok(isRight(parseJsonText(escaped, 'x.json')));
+  const ok64 = '['.repeat(64) + ']'.repeat(64);
+  assert.ok(isRight(parseJsonText(ok64, 'x.json')));
+  const bad = parseJsonText('\n' + '['.repeat(65) + ']'.repeat(65), 'x.json');
+  assert.ok(isLeft(bad));
+  if (isLeft(bad)) assert.equal([bad.left.line, bad.left.column], [2, 65]);
+});
+
 test('UTF-16LE with a BOM (5.1 Out-File) decodes and drops the BOM', () => {
   assert.is(decodeText(utf16le('[{"Name":  "iPhone§Appl1"}]')), '[{"Name":  "iPhone§Appl1"}]');
 });

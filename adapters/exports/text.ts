@@ -45,6 +45,11 @@ function decodeUtf8(bytes: Uint8Array): string {
 export function parseJsonText(text: string, file: string): Either<InputError, unknown> {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (body.trim() === '') return right([]);
+  const deep = tooDeep(body);
+  if (deep !== undefined) {
+    const { line, column } = lineColumn(body, deep);
+    return left({ file, line, column, message: `JSON nested deeper than ${MAX_JSON_DEPTH} levels (no export, policy, group list or config needs more)` });
+  }
   try {
     return right(JSON.parse(body) as unknown);
   } catch (e) {
@@ -53,6 +58,25 @@ export function parseJsonText(text: string, file: string): Either<InputError, un
     const { line, column } = lineColumn(body, found.at);
     return left({ file, line, column, message: found.message });
   }
+}
+
+/** Deeper nesting is refused before parsing: every later step (decoding, error messages) may recurse. */
+export const MAX_JSON_DEPTH = 64;
+
+/** The offset of the bracket that opens level MAX_JSON_DEPTH + 1, outside strings; undefined when none does. */
+export function tooDeep(text: string): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) { if (++depth > MAX_JSON_DEPTH) return i; }
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return undefined;
 }
 
 /** 1-based line and column of a character offset (CRLF counts as one line end). */
