@@ -10,7 +10,7 @@ import type { AppendRequest, EventStore, StoredEvent } from '../../src/ports.js'
 import { eventStoreDbStore, type CopiedEvent } from '../eventstoredb/index.js';
 import { parse } from './args.js';
 import { checkSpec, describeStoreError, displaySpec, isEsdb, openStore, readAllFromSpec } from './store.js';
-import { InputFailure, print, printJson, progressBar, UsageError, WorkFailure } from './io.js';
+import { InputFailure, print, printRaw, printJson, progressBar, UsageError, WorkFailure } from './io.js';
 
 export const COPY_HELP = `Usage: eas-sync copy FROM TO [--json]
 
@@ -30,7 +30,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function copy(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {}, 2);
-  if (values.help) { print(COPY_HELP); return 0; }
+  if (values.help) { printRaw(COPY_HELP); return 0; }
   const [from, to] = positionals;
   if (from === undefined || to === undefined) throw new UsageError('copy needs FROM and TO (see eas-sync copy --help)');
   await checkSpec(from);

@@ -6,7 +6,7 @@ import { createEngine, type SyncReport } from '../../src/engine.js';
 import { simulateOrganization } from '../simulator/index.js';
 import { parse, intOption } from './args.js';
 import { openStore, isEsdb, displaySpec } from './store.js';
-import { print, printJson, progressBar, UsageError } from './io.js';
+import { print, printRaw, printJson, progressBar, UsageError } from './io.js';
 
 export const DEMO_HELP = `Usage: eas-sync demo [--devices 5000] [--seed 1] [--store STORE | --log FILE] [--latency MS] [--parallelism N] [--json]
 
@@ -27,7 +27,7 @@ export async function demo(argv: string[]): Promise<number> {
     devices: { type: 'string' }, seed: { type: 'string' }, store: { type: 'string' }, log: { type: 'string' },
     latency: { type: 'string' }, parallelism: { type: 'string' }, force: { type: 'boolean' },
   });
-  if (values.help) { print(DEMO_HELP); return 0; }
+  if (values.help) { printRaw(DEMO_HELP); return 0; }
   const devices = intOption(values.devices, 'devices', 5000, 1);
   const seed = intOption(values.seed, 'seed', 1);
   const latencyMs = intOption(values.latency, 'latency', 0);

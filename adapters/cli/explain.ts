@@ -17,7 +17,7 @@ import { envelopeError, toStoredEvent } from '../file-store/codec.js';
 import { explain as explainEvents, closestIds, type ExplainError, type Explanation } from '../../projections/explain.js';
 import { commandToPowerShell } from '../powershell/quote.js';
 import { parse, instantOption } from './args.js';
-import { print, printJson, InputFailure, UsageError } from './io.js';
+import { print, printRaw, printJson, InputFailure, UsageError } from './io.js';
 import { foldLogFile, logPath, readFailure } from './replay.js';
 
 export const EXPLAIN_HELP = `Usage: eas-sync explain LOG DEVICE_ID [--at ISO-8601] [--json]
@@ -332,7 +332,7 @@ function render(x: Explanation): string[] {
 
 export async function explain(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { at: { type: 'string' } }, 2);
-  if (values.help) { print(EXPLAIN_HELP); return 0; }
+  if (values.help) { printRaw(EXPLAIN_HELP); return 0; }
   const path = logPath(positionals[0], 'explain');
   const deviceId = positionals[1];
   if (!deviceId) throw new UsageError('explain needs a DEVICE_ID (see eas-sync explain --help)');
@@ -343,7 +343,7 @@ export async function explain(argv: string[]): Promise<number> {
     switch (e.kind) {
       case 'io': throw readFailure(path, { kind: 'io', message: e.message });
       case 'invalidLog': throw new InputFailure(e.errors.slice(0, 20).map((x) => `${path} line ${x.line}: ${x.message}`).join('\n'));
-      case 'unknownDevice': throw new InputFailure(`${path}: no device partnership with id "${deviceId}"${e.closest.length ? `; closest known ids: ${e.closest.join(', ')}` : ''}`);
+      case 'unknownDevice': throw new InputFailure(`${path}: no device partnership with id ${JSON.stringify(deviceId)}${e.closest.length ? `; closest known ids: ${e.closest.map((c) => JSON.stringify(c)).join(', ')}` : ''}`);
       default: throw new InputFailure(`${path}: ${e.message}`);
     }
   }

@@ -11,7 +11,7 @@ import { parseIntuneConfig, graphGatewayFromConfig } from '../graph/config.js';
 import { toGraphManagedDevice } from '../graph/export.js';
 import type { GraphStats } from '../graph/gateway.js';
 import { parse, instantOption } from './args.js';
-import { print, printJson, InputFailure, UsageError } from './io.js';
+import { print, printRaw, printJson, InputFailure, UsageError } from './io.js';
 
 export const INTUNE_EXPORT_HELP = `Usage: eas-sync intune-export --config FILE [--out FILE] [--changed-since ISO-8601] [--json]
 
@@ -41,7 +41,7 @@ async function readConfig(path: string): Promise<unknown> {
 
 export async function intuneExport(argv: string[]): Promise<number> {
   const { values } = parse(argv, { config: { type: 'string' }, out: { type: 'string' }, 'changed-since': { type: 'string' } });
-  if (values.help) { print(INTUNE_EXPORT_HELP); return 0; }
+  if (values.help) { printRaw(INTUNE_EXPORT_HELP); return 0; }
   if (typeof values.config !== 'string' || values.config === '') throw new UsageError('--config FILE is required (see eas-sync intune-export --help)');
   const file = values.config;
   const since = instantOption(values['changed-since'], 'changed-since');

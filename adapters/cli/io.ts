@@ -7,7 +7,22 @@ export class InputFailure extends Error {}
 export class WorkFailure extends Error {}
 
 export const printJson = (value: unknown): void => { process.stdout.write(JSON.stringify(value, null, 2) + '\n'); };
-export const print = (line = ''): void => { process.stdout.write(line + '\n'); };
+
+// Control, format and line/paragraph separator characters: terminal escapes,
+// CR/LF, bidi overrides, zero-width characters, NUL. Device fields are chosen by
+// whoever holds the phone, so text output shows these as escapes, never raw.
+const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** `s` with every control or invisible formatting character written as an escape (`\n`, `\u{1B}`, `\u{202E}`). */
+export const visible = (s: string): string =>
+  s.replace(HIDDEN, (c) => NAMED[c] ?? `\\u{${c.codePointAt(0)!.toString(16).toUpperCase()}}`);
+
+/** One line of text output, every hidden character shown as an escape. */
+export const print = (line = ''): void => { process.stdout.write(visible(line) + '\n'); };
+
+/** Output whose characters are already safe by construction (the reviewable PowerShell script). */
+export const printRaw = (line = ''): void => { process.stdout.write(line + '\n'); };
 
 export function progressBar(label: string): { update(done: number, total: number): void; end(): void } {
   const tty = process.stderr.isTTY === true;

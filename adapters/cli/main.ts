@@ -3,7 +3,7 @@
 // Exit codes: 0 success; 1 the work failed; 2 bad input or usage.
 // Commands are loaded on demand: `explain` or `what-if` must not pay for the
 // EventStoreDB client, msal or nodemailer at start-up.
-import { InputFailure, UsageError, WorkFailure } from './io.js';
+import { InputFailure, UsageError, WorkFailure, visible } from './io.js';
 import { scrub } from '../shared/connection-string.js';
 
 interface Command { readonly run: (argv: string[]) => Promise<number>; readonly help: string }
@@ -53,7 +53,8 @@ const argv = process.argv.slice(2);
 // without its credentials whatever the layer that produced the message.
 const storeArgs = argv.flatMap((a) => [a, a.slice(a.indexOf('=') + 1)]);
 const fail = (text: string, code: number) => {
-  process.stderr.write(`eas-sync: ${scrub(text, ...storeArgs)}\n`);
+  // Lines stay lines; any other hidden character (from a device field) is shown as an escape.
+  process.stderr.write(`eas-sync: ${scrub(text, ...storeArgs).split('\n').map(visible).join('\n')}\n`);
   process.exitCode = code;
 };
 

@@ -12,7 +12,7 @@ import { decodeGroups } from '../exports/groups.js';
 import { formatInputError, type InputError } from '../exports/errors.js';
 import { commandToPowerShell } from '../powershell/quote.js';
 import { parse, instantOption } from './args.js';
-import { print, printJson, InputFailure, UsageError } from './io.js';
+import { print, printRaw, printJson, InputFailure, UsageError } from './io.js';
 
 export const PLAN_HELP = `Usage: eas-sync plan --exchange FILE --mailboxes FILE --intune FILE --policy FILE [--groups FILE] [--at ISO-8601] [--format json|powershell] [--json]
 
@@ -48,7 +48,7 @@ export async function plan(argv: string[]): Promise<number> {
     exchange: { type: 'string' }, mailboxes: { type: 'string' }, intune: { type: 'string' }, policy: { type: 'string' },
     groups: { type: 'string' }, at: { type: 'string' }, format: { type: 'string' },
   });
-  if (values.help) { print(PLAN_HELP); return 0; }
+  if (values.help) { printRaw(PLAN_HELP); return 0; }
   for (const k of ['exchange', 'mailboxes', 'intune', 'policy'] as const) {
     if (!values[k]) throw new UsageError(`--${k} FILE is required (see eas-sync plan --help)`);
   }
@@ -87,7 +87,8 @@ export async function plan(argv: string[]): Promise<number> {
   if (format === 'powershell') {
     print(`# eas-sync plan, judged at ${out.at}: ${out.commands.length} Set-CasMailbox command(s).`);
     print('# Review, then run in an Exchange Management Shell. Every value is a single-quoted literal.');
-    for (const c of result.commands) print(commandToPowerShell(c.command));
+    // psQuote writes no hidden character raw, so the script is printed as built (escaping it would change its values).
+    for (const c of result.commands) printRaw(commandToPowerShell(c.command));
     return 0;
   }
   print(`Plan judged at ${out.at}: ${out.devices.length} devices — ${out.summary.allow} allow, ${out.summary.block} block, ${out.summary.quarantine} quarantine`);

@@ -17,7 +17,7 @@ import { createReplay, mergeReplayParts, type ReplayPart, type ReplayResult } fr
 import type { WhatIfContext } from '../../projections/what-if.js';
 import type { Policy } from '../../src/policy.js';
 import { parse } from './args.js';
-import { print, printJson, UsageError, InputFailure, progressBar } from './io.js';
+import { print, printRaw, printJson, UsageError, InputFailure, progressBar } from './io.js';
 
 // A worker of foldInParts (below) needs none of the store adapters, and the
 // EventStoreDB client takes longer to load than the worker takes to start.
@@ -448,7 +448,7 @@ export function readFailure(path: string, e: StoreError): InputFailure {
 
 export async function replay(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { devices: { type: 'boolean' } }, 1);
-  if (values.help) { print(REPLAY_HELP); return 0; }
+  if (values.help) { printRaw(REPLAY_HELP); return 0; }
   const path = logPath(positionals[0], 'replay', true);
   const bar = progressBar('replay MB');
   const scanned = await replayFile(path, { onProgress: (done, total) => bar.update(Math.round(done / 1e6), Math.max(1, Math.round(total / 1e6))) });

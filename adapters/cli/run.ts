@@ -9,7 +9,7 @@ import { parse } from './args.js';
 import { readConfig } from './config.js';
 import { buildConnector } from './connector.js';
 import { renderMetrics } from './metrics.js';
-import { print, UsageError } from './io.js';
+import { print, printRaw, UsageError } from './io.js';
 import type { Engine } from '../../src/engine.js';
 
 export const RUN_HELP = `Usage: eas-sync run --config FILE
@@ -46,7 +46,7 @@ export function statusServer(engine: Engine): Server {
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { config: { type: 'string' } });
-  if (values.help) { print(RUN_HELP); return 0; }
+  if (values.help) { printRaw(RUN_HELP); return 0; }
   if (!values.config) throw new UsageError('--config FILE is required (see eas-sync run --help)');
   const config = await readConfig(values.config as string);
   const c = await buildConnector(config);

@@ -2,7 +2,7 @@
 import { parse } from './args.js';
 import { readConfig } from './config.js';
 import { buildConnector } from './connector.js';
-import { print, printJson, progressBar, UsageError } from './io.js';
+import { print, printRaw, printJson, progressBar, UsageError } from './io.js';
 
 export const SYNC_HELP = `Usage: eas-sync sync --config FILE [--quick | --full] [--json]
 
@@ -11,7 +11,7 @@ exits: 0 when it succeeded, 1 when it failed (the report says why).`;
 
 export async function syncCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { config: { type: 'string' }, quick: { type: 'boolean' }, full: { type: 'boolean' } });
-  if (values.help) { print(SYNC_HELP); return 0; }
+  if (values.help) { printRaw(SYNC_HELP); return 0; }
   if (!values.config) throw new UsageError('--config FILE is required (see eas-sync sync --help)');
   if (values.quick && values.full) throw new UsageError('give --quick or --full, not both');
   const config = await readConfig(values.config as string);

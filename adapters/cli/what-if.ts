@@ -9,7 +9,7 @@ import { createWhatIf, mergeWhatIfParts, whatIfContext, type WhatIfContext, type
 import { commandToPowerShell } from '../powershell/quote.js';
 import { readPolicyFile } from './plan.js';
 import { parse, instantOption } from './args.js';
-import { print, printJson, progressBar, InputFailure, UsageError } from './io.js';
+import { print, printRaw, printJson, progressBar, InputFailure, UsageError } from './io.js';
 import { foldInParts, foldLogFile, logPath, readFailure, threadsFor, type FoldLogOptions, type LogFold, type WhatIfJudgement } from './replay.js';
 
 export const WHAT_IF_HELP = `Usage: eas-sync what-if LOG --policy FILE [--at ISO-8601] [--json]
@@ -57,7 +57,7 @@ export async function whatIfFile(path: string, policy: Policy, options: { at?: s
 
 export async function whatIf(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { policy: { type: 'string' }, at: { type: 'string' } }, 1);
-  if (values.help) { print(WHAT_IF_HELP); return 0; }
+  if (values.help) { printRaw(WHAT_IF_HELP); return 0; }
   const path = logPath(positionals[0], 'what-if');
   if (!values.policy) throw new UsageError('--policy FILE is required (see eas-sync what-if --help)');
   const atMs = instantOption(values.at, 'at');
