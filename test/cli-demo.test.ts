@@ -80,5 +80,18 @@ test('--force refuses to replace a file that is not an event log and leaves it u
   }
 });
 
+test('a reader that closes the pipe early ends the output quietly: the demo finishes and exits 0', async () => {
+  const { spawn } = await import('node:child_process');
+  const log = join(dir, 'epipe.ndjson');
+  const child = spawn(process.execPath, [MAIN, 'demo', '--devices', '60', '--log', log, '--json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy(); // like `| head -c0`: nobody reads
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+  assert.is(code, 0, stderr);
+  assert.not.match(stderr, /EPIPE|Error:|at /);
+  assert.ok(readFileSync(log, 'utf8').includes('"type":"SyncCompleted"'), 'the sync ran to its end');
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

@@ -48,8 +48,12 @@ const Smtp = strict(
   'notifier (smtp)',
 );
 
-export const ConnectorConfigC = strict(
-  { organization: t.string, store: t.string, policy: t.string, exchange: t.union([ExchangeSimulator, ExchangePowerShell]), intune: t.union([IntuneSimulator, IntuneGraph]) },
+const EXCHANGE = { simulator: ExchangeSimulator, powershell: ExchangePowerShell } as const;
+const INTUNE = { simulator: IntuneSimulator, graph: IntuneGraph } as const;
+
+/** The config's shape with the given codecs for the sections that have kinds. */
+const configWith = <X extends t.Mixed, I extends t.Mixed>(exchange: X, intune: I) => strict(
+  { organization: t.string, store: t.string, policy: t.string, exchange, intune },
   {
     schedule: strict({}, { quickMinutes: int(1, 24 * 60), fullDailyAt: hhmm }, 'schedule'),
     status: strict({}, { listen }, 'status'),
@@ -60,19 +64,33 @@ export const ConnectorConfigC = strict(
   },
   'config',
 );
+
+export const ConnectorConfigC = configWith(t.union([ExchangeSimulator, ExchangePowerShell]), t.union([IntuneSimulator, IntuneGraph]));
 export type ConnectorConfig = t.TypeOf<typeof ConnectorConfigC>;
 
-/** Union errors list every branch; keep the branch whose `kind` the file chose. */
-function pickBranch(issues: { path: string; message: string }[], doc: unknown): { path: string; message: string }[] {
-  const kinds = (k: 'exchange' | 'intune') => (doc as Record<string, Record<string, unknown>>)?.[k]?.kind;
-  return issues.filter((i) => {
-    for (const k of ['exchange', 'intune'] as const) {
-      if (!i.path.startsWith(`${k}.`) && i.path !== k) continue;
-      const kind = kinds(k);
-      if (i.path === `${k}.kind` && typeof kind === 'string' && i.message.includes(`"${kind}"`)) return false;
-    }
-    return true;
-  });
+/**
+ * The codec to check a document with: where a section names a kind we know,
+ * only that kind's shape, so errors are about what the file chose (not the
+ * other kinds' keys); otherwise a message listing the kinds.
+ */
+function codecFor(doc: unknown): t.Decoder<unknown, ConnectorConfig> {
+  const pick = (codecs: Record<string, t.Mixed>, k: string): t.Mixed => {
+    const chosen = (doc as Record<string, Record<string, unknown> | undefined> | null)?.[k]?.kind;
+    if (typeof chosen === 'string' && Object.prototype.hasOwnProperty.call(codecs, chosen)) return codecs[chosen]!;
+    const kinds = Object.keys(codecs).map((x) => JSON.stringify(x)).join(' or ');
+    return new t.Type<unknown, unknown, unknown>(k, (_u): _u is unknown => false, (u, c) => {
+      const kind = (u as Record<string, unknown> | null)?.kind;
+      return t.failure(kind, [...c, { key: 'kind', type: t.never, actual: kind }], `expected ${kinds}${kind === undefined ? '' : `, got ${JSON.stringify(kind)}`}`);
+    }, t.identity);
+  };
+  return configWith(pick(EXCHANGE, 'exchange'), pick(INTUNE, 'intune')) as unknown as t.Decoder<unknown, ConnectorConfig>;
+}
+
+/** Secrets that work only as a pair: both variables named, or neither. */
+function pairError(section: { usernameEnv?: string; passwordEnv?: string } | undefined, where: string): string | undefined {
+  if (section === undefined || (section.usernameEnv === undefined) === (section.passwordEnv === undefined)) return undefined;
+  const missing = section.usernameEnv === undefined ? 'usernameEnv' : 'passwordEnv';
+  return `${where}.${missing}: missing; give usernameEnv and passwordEnv together (or neither)`;
 }
 
 /** Reads and validates a config file; relative paths are resolved against its folder. */
@@ -81,11 +99,10 @@ export async function readConfig(path: string): Promise<ConnectorConfig> {
   try { bytes = await readFile(path); } catch (err) { throw new InputFailure(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`); }
   const json = parseJsonText(decodeText(bytes), path);
   if (isLeft(json)) throw new InputFailure(formatInputError(json.left));
-  const r = decodeWith(ConnectorConfigC, json.right);
-  if (isLeft(r)) {
-    const issues = pickBranch(r.left, json.right);
-    throw new InputFailure(issues.slice(0, 10).map((i) => `${path}: ${i.path}: ${i.message}`).join('\n'));
-  }
+  const r = decodeWith(codecFor(json.right), json.right);
+  if (isLeft(r)) throw new InputFailure(r.left.slice(0, 10).map((i) => `${path}: ${i.path}: ${i.message}`).join('\n'));
+  const unpaired = pairError(r.right.notifier, 'notifier') ?? (r.right.exchange.kind === 'powershell' ? pairError(r.right.exchange, 'exchange') : undefined);
+  if (unpaired !== undefined) throw new InputFailure(`${path}: ${unpaired}`);
   if (hasInlineCredentials(r.right.store)) {
     // The value is not echoed: it holds a password.
     throw new InputFailure(`${path}: store: credentials written in the connection string are refused (secrets are never written in the file); give the connection string without them and name the variables in "storeCredentials": { "usernameEnv": "…", "passwordEnv": "…" }`);

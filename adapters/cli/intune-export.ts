@@ -11,7 +11,7 @@ import { parseIntuneConfig, graphGatewayFromConfig } from '../graph/config.js';
 import { toGraphManagedDevice } from '../graph/export.js';
 import type { GraphStats } from '../graph/gateway.js';
 import { parse, instantOption } from './args.js';
-import { print, printRaw, printJson, InputFailure, UsageError } from './io.js';
+import { out as writeOut, print, printRaw, printJson, InputFailure, UsageError } from './io.js';
 
 export const INTUNE_EXPORT_HELP = `Usage: eas-sync intune-export --config FILE [--out FILE] [--changed-since ISO-8601] [--json]
 
@@ -80,7 +80,7 @@ export async function intuneExport(argv: string[]): Promise<number> {
   const devices: ManagedDevice[] = result.right;
   const body = JSON.stringify(devices.map(toGraphManagedDevice), null, 2) + '\n';
   if (typeof values.out !== 'string' || values.out === '') {
-    process.stdout.write(body);
+    writeOut(body);
     return 0;
   }
   const out = resolve(values.out);

@@ -6,7 +6,19 @@ export class InputFailure extends Error {}
 /** The work failed (a gateway down, a conflict): exit code 1. */
 export class WorkFailure extends Error {}
 
-export const printJson = (value: unknown): void => { process.stdout.write(JSON.stringify(value, null, 2) + '\n'); };
+// A reader that goes away (`eas-sync replay --json | head`) closes the pipe: the
+// command still finishes its work (a sync still records its end), it just stops writing.
+let stdoutClosed = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') { stdoutClosed = true; return; }
+  process.stderr.write(`eas-sync: cannot write the output: ${err.message}\n`);
+  process.exitCode = 1;
+  stdoutClosed = true;
+});
+/** Writes to stdout unless its reader has gone. */
+export const out = (text: string): void => { if (!stdoutClosed) process.stdout.write(text); };
+
+export const printJson = (value: unknown): void => { out(JSON.stringify(value, null, 2) + '\n'); };
 
 // Control, format and line/paragraph separator characters: terminal escapes,
 // CR/LF, bidi overrides, zero-width characters, NUL. Device fields are chosen by
@@ -19,10 +31,10 @@ export const visible = (s: string): string =>
   s.replace(HIDDEN, (c) => NAMED[c] ?? `\\u{${c.codePointAt(0)!.toString(16).toUpperCase()}}`);
 
 /** One line of text output, every hidden character shown as an escape. */
-export const print = (line = ''): void => { process.stdout.write(visible(line) + '\n'); };
+export const print = (line = ''): void => { out(visible(line) + '\n'); };
 
 /** Output whose characters are already safe by construction (the reviewable PowerShell script). */
-export const printRaw = (line = ''): void => { process.stdout.write(line + '\n'); };
+export const printRaw = (line = ''): void => { out(line + '\n'); };
 
 export function progressBar(label: string): { update(done: number, total: number): void; end(): void } {
   const tty = process.stderr.isTTY === true;
