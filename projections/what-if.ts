@@ -8,6 +8,7 @@
 // and its mailbox. Group membership is recorded only for the groups the policy
 // named when the device was decided: a group the new policy names for the first
 // time has unknown members, is treated as empty, and is reported as a warning.
+import { formatIssues } from '../src/codec.js';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import type { StoredEvent } from '../src/ports.js';
 import type { AccessLevel, ManagedDevice } from '../src/facts.js';
@@ -109,7 +110,11 @@ export interface WhatIfScan {
   /** The part's last event: the log's last is the one with the highest position. */
   readonly last?: { readonly position: number; readonly at: string };
   readonly invalid: number;
+  /** The first invalid events (position and why), at most INVALID_SHOWN of them. */
+  readonly invalidEvents: ReadonlyArray<{ readonly position: number; readonly message: string }>;
 }
+
+const INVALID_SHOWN = 20;
 
 export interface WhatIfContext {
   readonly organizations: ReadonlyArray<readonly [string, OrgPolicies]>;
@@ -355,6 +360,7 @@ export function createWhatIf(): WhatIfFold {
   const orgs = new Map<string, OrgPolicies>();
   const mailboxes = new Map<string, Folded>();
   let invalid = 0;
+  const invalidEvents: Array<{ position: number; message: string }> = [];
   let count = 0;
   let lastPosition = -1;
   let lastAt = '';
@@ -371,7 +377,10 @@ export function createWhatIf(): WhatIfFold {
       if (fastAccepts(raw.type, raw.data) === true) e = raw as unknown as DomainEvent;
       else {
         const d = decodeEvent(raw.type, raw.data);
-        if (isLeft(d)) { invalid++; return; }
+        if (isLeft(d)) {
+          if (++invalid <= INVALID_SHOWN) invalidEvents.push({ position: raw.position, message: `${raw.stream} #${raw.revision} ${raw.type}: ${formatIssues(d.left)}` });
+          return;
+        }
         e = d.right;
       }
       if (e.type === 'PolicyChanged') {
@@ -400,7 +409,7 @@ export function createWhatIf(): WhatIfFold {
       return mergeWhatIfParts([fold.judge(policy, context)], context, policy);
     },
     scanned() {
-      return { organizations: [...orgs], ...(count > 0 ? { last: { position: lastPosition, at: lastAt } } : {}), invalid };
+      return { organizations: [...orgs], ...(count > 0 ? { last: { position: lastPosition, at: lastAt } } : {}), invalid, invalidEvents };
     },
     judge(policy, context) {
       return judge(new Map(context.organizations), mailboxes, policy, Date.parse(context.at));

@@ -26,6 +26,8 @@ export function pushTo(batch: Batch, stream: string, events: readonly DomainEven
 
 export interface Appender {
   append(batch: Batch, at: string): Promise<number>;
+  /** Events made durable by this appender so far: a failed sync still reports what it wrote. */
+  readonly appended: number;
 }
 
 export function createAppender(
@@ -34,7 +36,9 @@ export function createAppender(
   meta: Readonly<Record<string, unknown>>,
   onStep?: (step: 'append') => Promise<void> | void,
 ): Appender {
+  let appended = 0;
   return {
+    get appended() { return appended; },
     async append(batch, at) {
       const s = state();
       const requests: AppendRequest[] = [];
@@ -57,6 +61,7 @@ export function createAppender(
         foldInto(s, req.stream, req.events.map((e) => ({ type: e.type, data: e.data, at: e.at }) as Dated), res.revision);
         n += req.events.length;
       });
+      appended += n;
       await onStep?.('append');
       return n;
     },

@@ -163,19 +163,20 @@ export function createEngine(o: EngineOptions): Engine {
     return state;
   }
 
-  const failedReport = (kind: SyncKind, errorKind: string, message: string): SyncReport => {
+  const failedReport = (kind: SyncKind, errorKind: string, message: string, eventsAppended = 0): SyncReport => {
     const at = iso(clock.now());
     return {
       syncId: '', kind, success: false, startedAt: at, completedAt: at, devices: 0, mailboxes: 0,
       access: { allow: 0, block: 0, quarantine: 0 }, commands: { issued: 0, succeeded: 0, failed: 0, throttleWaits: 0, throttleWaitMs: 0 },
       sessions: { opened: 0, recycled: 0, replaced: 0 }, notifications: { sent: 0, failed: 0 }, drift: 0, decisionsChanged: 0,
-      grandfathered: 0, casSwitches: [], eventsAppended: 0, warnings: [], errors: [{ kind: errorKind, message }],
+      grandfathered: 0, casSwitches: [], eventsAppended, warnings: [], errors: [{ kind: errorKind, message }],
     };
   };
 
   async function runOne(kind: SyncKind): Promise<SyncReport> {
     if (fenced) return failedReport(kind, 'fenced', fenced.message);
     let report: SyncReport;
+    const appendedBefore = appender.appended;
     try {
       await load();
       report = await runSync({
@@ -191,7 +192,7 @@ export function createEngine(o: EngineOptions): Engine {
       if (err.error.kind === 'store' && err.error.error.kind === 'conflict') fenced = { kind: 'fenced', message: err.message };
       state = undefined;
       const kindOf = err.error.kind === 'store' ? `store.${err.error.error.kind}` : err.error.kind;
-      report = failedReport(kind, kindOf, err.message);
+      report = failedReport(kind, kindOf, err.message, appender.appended - appendedBefore);
       emitStatus();
     }
     const m = metrics.syncs[report.kind];

@@ -100,6 +100,26 @@ test('a damaged newline-terminated last line is corruption for replay and sync (
   assert.ok(readFileSync(damaged).equals(bytes), 'sync cut nothing');
 });
 
+test('an event whose data is not valid (envelope intact) is exit 2 for sync and what-if, naming its line; sync writes nothing', () => {
+  const lines = readFileSync(LOG, 'utf8').split('\n');
+  const at = lines.findIndex((l) => l.includes('"type":"AccessDecided"') && l.includes('"access":"quarantine"'));
+  lines[at] = lines[at]!.replace('"access":"quarantine"', '"access":"maybe"');
+  const bad = join(dir, 'schema-invalid.ndjson');
+  writeFileSync(bad, lines.join('\n'));
+  const before = readFileSync(bad);
+  const policy = join(dir, 'schema-invalid-policy.json');
+  writeFileSync(policy, JSON.stringify(json(run(['replay', LOG, '--json']).stdout).policy));
+  const w = run(['what-if', bad, '--policy', policy, '--json']);
+  assert.is(w.code, 2, w.stderr);
+  assert.match(w.stderr, new RegExp(`line ${at + 1}: .*AccessDecided.*access`));
+  assert.is(w.stdout, '');
+  const config = join(dir, 'schema-invalid-config.json');
+  writeFileSync(config, JSON.stringify({ organization: 'contoso', store: bad, policy, exchange: { kind: 'simulator', devices: 5000, seed: 1 }, intune: { kind: 'simulator' } }));
+  const s = run(['sync', '--config', config, '--json']);
+  assert.is(s.code, 2, s.stderr);
+  assert.ok(readFileSync(bad).equals(before), 'sync appended nothing');
+});
+
 test('plan on the shipped sample exports prints every device\'s access and reason and the commands', () => {
   const r = run(['plan', '--exchange', 'get-mobiledevice.json', '--mailboxes', 'get-casmailbox.json', '--intune', 'managed-devices.json', '--policy', 'policy.json', '--groups', 'groups.json', '--at', '2026-11-26T08:00:00Z', '--json'], EXPORTS);
   assert.is(r.code, 0, r.stderr);

@@ -216,4 +216,24 @@ test('replay of the log reproduces the engine\'s access counts', async () => {
   assert.equal(r.invalid, []);
 });
 
+test('a sync that stops when the log cannot be written reports the events it did write', async () => {
+  const inner = memoryStore();
+  let appends = 0;
+  // A disk that fills up after a few appends: later appends fail as the file store reports it.
+  const store: EventStore = {
+    ...inner,
+    readStream: (s, o) => inner.readStream(s, o),
+    readAll: (o) => inner.readAll(o),
+    close: () => inner.close(),
+    append: async (requests) => (++appends > 4 ? { _tag: 'Left', left: { kind: 'io', message: 'log x: append failed: ENOSPC: no space left on device' } } : inner.append(requests)),
+  };
+  const { engine } = setup(400, 3, { store });
+  const r = await engine.fullSync();
+  assert.is(r.success, false);
+  assert.match(r.errors[0]!.message, /ENOSPC/);
+  const written = (await allEvents(inner)).length;
+  assert.ok(written > 0);
+  assert.is(r.eventsAppended, written, 'the report counts what reached the log');
+});
+
 test.run();

@@ -7,7 +7,8 @@ import { print, printRaw, printJson, progressBar, UsageError } from './io.js';
 export const SYNC_HELP = `Usage: eas-sync sync --config FILE [--quick | --full] [--json]
 
 Runs one sync (full by default) with the configured gateways and store, then
-exits: 0 when it succeeded, 1 when it failed (the report says why).`;
+exits: 0 when it succeeded, 1 when it failed (the report says why), 2 when the
+log holds an event that is not valid (nothing is written to it then).`;
 
 export async function syncCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { config: { type: 'string' }, quick: { type: 'boolean' }, full: { type: 'boolean' } });
@@ -26,7 +27,9 @@ export async function syncCommand(argv: string[]): Promise<number> {
       print(`Access: ${report.access.allow} allow, ${report.access.block} block, ${report.access.quarantine} quarantine`);
       for (const e of report.errors.slice(0, 20)) print(`error: ${e.message}`);
     }
-    return report.success ? 0 : 1;
+    if (report.success) return 0;
+    // A log this engine cannot read back (an event that does not decode) is bad input, like a corrupt line.
+    return report.errors.some((e) => e.kind === 'invalidLog' || e.kind === 'store.corrupt') ? 2 : 1;
   } finally {
     await c.close();
   }

@@ -39,7 +39,12 @@ export async function whatIfFile(path: string, policy: Policy, options: { at?: s
   let result: WhatIfResult;
   // In parts: every part's mailboxes are judged in it, with the organizations and the last event of all.
   let context: WhatIfContext | undefined;
-  const next = (parts: unknown[]): WhatIfJudgement => ({ policy, context: context = whatIfContext(parts as WhatIfScan[], at) });
+  // Events that do not decode make the answer incomplete: they are errors, like corrupt lines.
+  let invalidEvents: WhatIfScan['invalidEvents'] = [];
+  const next = (parts: unknown[]): WhatIfJudgement => {
+    invalidEvents = (parts as WhatIfScan[]).flatMap((p) => p.invalidEvents).sort((a, b) => a.position - b.position);
+    return { policy, context: context = whatIfContext(parts as WhatIfScan[], at) };
+  };
   const inParts = threads > 1 ? await foldInParts(path, 'what-if', threads, size, options, next) : undefined;
   if (inParts !== undefined) {
     folded = right(inParts.fold);
@@ -48,10 +53,15 @@ export async function whatIfFile(path: string, policy: Policy, options: { at?: s
     const fold = createWhatIf();
     folded = await foldLogFile(path, (e, stream) => fold.push(e, stream), options);
     if (isLeft(folded)) return folded;
+    invalidEvents = fold.scanned().invalidEvents;
     result = fold.result(policy, at);
   }
   if (isLeft(folded)) return folded;
-  const errors = folded.right.errors.map((e) => ({ line: e.line, message: e.message.replace(/^line \d+: /, '') }));
+  const errors = [
+    ...folded.right.errors.map((e) => ({ line: e.line, message: e.message.replace(/^line \d+: /, '') })),
+    // A valid envelope's position is its line index.
+    ...invalidEvents.map((i) => ({ line: i.position + 1, message: i.message })),
+  ].sort((a, b) => a.line - b.line);
   return right({ result, errors, tornTail: folded.right.tornTail ?? null, threads: inParts !== undefined ? threads : 1 });
 }
 
