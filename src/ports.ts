@@ -135,7 +135,9 @@ export type StoreError =
   | { readonly kind: 'conflict'; readonly stream: string; readonly expected: ExpectedRevision; readonly actual: number | 'noStream' }
   | { readonly kind: 'corrupt'; readonly message: string; readonly file?: string; readonly line?: number }
   | { readonly kind: 'io'; readonly message: string }
-  | { readonly kind: 'closed'; readonly message: string };
+  | { readonly kind: 'closed'; readonly message: string }
+  /** An appended event carries an id the log already holds (ids are unique in a log). */
+  | { readonly kind: 'duplicateId'; readonly id: string; readonly position: number; readonly message: string };
 
 export interface ReadOptions {
   /** First revision (readStream) or position (readAll) to return. */

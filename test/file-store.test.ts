@@ -417,6 +417,38 @@ test('throws on an event that cannot be written as JSON, leaving the log usable'
   assert.is((await readFile(path, 'utf8')).split('\n').length, 2);
 });
 
+test('a log with a repeated event id is corrupt, named at the repeating line, and left byte-identical', async () => {
+  const path = await tempLog();
+  const same = { id: '11111111-2222-4333-8444-555555555555' };
+  await writeFile(path, [line('a', 0, 0, same), line('b', 0, 1), line('a', 1, 2, same), ''].join('\n'));
+  const bytes = await readFile(path);
+  const e = err(await openFileStore(path));
+  assert.equal([e.kind, e.kind === 'corrupt' ? e.line : 0], ['corrupt', 3]);
+  assert.match(messageOf(e), /line 3: event id "11111111-2222-4333-8444-555555555555" repeats the id of line 1/);
+  assert.ok((await readFile(path)).equals(bytes));
+  const scan = ok(await readLog(path));
+  assert.equal(scan.errors.map((x) => x.line), [3]);
+});
+
+test('an append carrying an id the log already holds (or twice in one batch) is refused and writes nothing', async () => {
+  const path = await tempLog();
+  const store = await openOk(path);
+  const id = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+  ok(await store.append([{ stream: 'a', expected: 'any', events: [ev('First', 1, { id })] }]));
+  await store.close();
+  const reopened = await openOk(path);
+  const size = (await stat(path)).size;
+  const e = err(await reopened.append([{ stream: 'b', expected: 'any', events: [ev('Again', 2, { id })] }]));
+  assert.is(e.kind, 'duplicateId');
+  assert.match(messageOf(e), /already in the log \(position 0\)/);
+  const other = 'ffffffff-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+  const twice = err(await reopened.append([{ stream: 'c', expected: 'any', events: [ev('X', 1, { id: other })] }, { stream: 'd', expected: 'any', events: [ev('Y', 1, { id: other })] }]));
+  assert.is(twice.kind, 'duplicateId');
+  assert.is((await stat(path)).size, size, 'nothing written');
+  ok(await reopened.append([{ stream: 'c', expected: 'any', events: [ev('Z', 1, { id: other })] }]));
+  await reopened.close();
+});
+
 // ------------------------------------------------------------------ crash property
 const payload = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),

@@ -173,6 +173,28 @@ test('replayFile on several threads gives what it gives on one, on damaged logs 
   ), { numRuns: 60 });
 });
 
+test('a repeated event id is an error naming both lines, on one thread and on several, as for the file store', async () => {
+  const lines = bytes.toString('utf8').split('\n');
+  const file = join(dir, 'dup-ids.ndjson');
+  await fc.assert(fc.asyncProperty(fc.nat(), fc.nat(), fc.constantFrom(1, 2, 3), async (x, y, threads) => {
+    const n = lines.length - 1;
+    const [a, b] = [x % n, y % n].sort((p, q) => p - q) as [number, number];
+    if (a === b) return true;
+    const idOf = (l: string) => (JSON.parse(l) as { id: string }).id;
+    const copy = [...lines];
+    copy[b] = copy[b]!.replace(idOf(copy[b]!), idOf(copy[a]!));
+    writeFileSync(file, copy.join('\n'));
+    const r = await replayFile(file, { threads, chunkBytes: 1 << 16 });
+    assert.ok(isRight(r));
+    if (!isRight(r)) return false;
+    assert.equal(r.right.errors.map((e) => e.line), [b + 1]);
+    assert.match(r.right.errors[0]!.message, new RegExp(`repeats the id of line ${a + 1}$`));
+    const store = await readLog(file);
+    assert.ok(isRight(store) && store.right.errors.length === 1 && store.right.errors[0]!.line === b + 1, 'the file store agrees');
+    return true;
+  }), { numRuns: 25 });
+});
+
 test('replayFile folds a whole log on two threads to the same result as on one', async () => {
   const one = await replayFile(LOG, { threads: 1 });
   const two = await replayFile(LOG, { threads: 2 });

@@ -13,6 +13,7 @@ import type { StoredEvent, StoreError } from '../../src/ports.js';
 import { envelopeError, toStoredEvent } from '../file-store/codec.js';
 import type { LineError, TornTail } from '../file-store/index.js';
 import { isTornFragment } from '../file-store/torn.js';
+import { IdSet, confirmDuplicates, idHash, type IdSetData, type Suspect } from '../file-store/id-set.js';
 import { createReplay, mergeReplayParts, type ReplayPart, type ReplayResult } from '../../projections/replay.js';
 import type { WhatIfContext } from '../../projections/what-if.js';
 import type { Policy } from '../../src/policy.js';
@@ -43,6 +44,19 @@ export interface LogFold {
   /** Valid events handed to the callback. */
   readonly events: number;
   readonly bytes: number;
+}
+
+/** A part's read: its fold, plus the ids it saw and the pairs of lines whose ids hash alike. */
+interface PartRead extends LogFold {
+  readonly ids: IdSetData;
+  readonly suspects: Suspect[];
+}
+
+/** The fold without the id bookkeeping, with the repeated ids among its errors. */
+async function withDuplicates(fh: FileHandle, read: PartRead, more: readonly Suspect[] = []): Promise<LogFold> {
+  const { ids: _ids, suspects, ...fold } = read;
+  const repeated = await confirmDuplicates(fh, [...suspects, ...more]);
+  return repeated.length === 0 ? fold : { ...fold, errors: [...fold.errors, ...repeated].sort((a, b) => a.line - b.line) };
 }
 
 /**
@@ -92,7 +106,7 @@ export async function foldLogFile(path: string, onEvent: (e: StoredEvent, stream
     return left({ kind: 'io', message: `log ${path}: cannot open: ${ioText(err)}` });
   }
   try {
-    return right(await scan(fh, onEvent, options));
+    return right(await withDuplicates(fh, await scan(fh, onEvent, options)));
   } catch (err) {
     return left({ kind: 'io', message: `log ${path}: cannot read: ${ioText(err)}` });
   } finally {
@@ -160,9 +174,11 @@ function partOfStream(name: string, count: number): number {
   return h < 0 ? 0 : h % count;
 }
 
-async function scan(fh: FileHandle, onEvent: (e: StoredEvent, stream: StreamHead) => void, options: FoldLogOptions, part?: Part): Promise<LogFold> {
+async function scan(fh: FileHandle, onEvent: (e: StoredEvent, stream: StreamHead) => void, options: FoldLogOptions, part?: Part): Promise<PartRead> {
   const total = part?.limit ?? (await fh.stat()).size;
   const errors: LineError[] = [];
+  const ids = new IdSet();
+  const suspects: Suspect[] = [];
   // Last revision per stream, and the stream's name as first read (see StreamHead).
   const heads = new Map<string, StreamHead>();
   let head: StreamHead | undefined;
@@ -198,6 +214,9 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent, stream: StreamHead
       const after = prev === undefined ? 'nothing (a stream starts at 0)' : String(prev);
       return new Invalid(`line ${no}: revision ${event.revision} of stream ${JSON.stringify(event.stream)} follows ${after}`, true);
     }
+    // Ids are unique in a log: a hash seen before is checked exactly once the read is done.
+    const first = ids.add(idHash(event.id), no);
+    if (first !== 0) suspects.push({ line: no, first });
     return event;
   };
   // `head` is the stream of the line just checked.
@@ -234,9 +253,9 @@ async function scan(fh: FileHandle, onEvent: (e: StoredEvent, stream: StreamHead
     carry = end - (lastNl + 1);
     options.onProgress?.(base, total);
   }
-  const done = (extra: { lines: number; tornTail?: TornTail }): LogFold => {
+  const done = (extra: { lines: number; tornTail?: TornTail }): PartRead => {
     options.onProgress?.(total, total);
-    return { errors, events, bytes: total, ...extra };
+    return { errors, events, bytes: total, ...extra, ids: ids.data(), suspects };
   };
   if (carry > 0) {
     // No newline at the end: an interrupted append if its shape allows (file store's torn.ts).
@@ -277,7 +296,7 @@ export type PartKind = keyof typeof PART_FOLDS;
 export interface WhatIfJudgement { readonly policy: Policy; readonly context: WhatIfContext }
 
 interface PartJob { readonly tag: typeof WORKER_TAG; readonly kind: PartKind; readonly path: string; readonly part: Part; readonly chunkBytes?: number }
-type PartReply = { readonly fold: LogFold; readonly part: unknown } | { readonly notMine: true } | { readonly error: string };
+type PartReply = { readonly fold: PartRead; readonly part: unknown } | { readonly notMine: true } | { readonly error: string };
 type FinishReply = { readonly result: unknown } | { readonly error: string };
 
 /** Logs this large are folded on two threads by default; below, starting a worker costs more than it saves. */
@@ -350,7 +369,19 @@ export async function foldInParts(
         results.push(r.result);
       }
     }
-    return { fold: mergeFolds(folds), parts, results };
+    // Ids are unique across the whole log: the parts' ids are put together here.
+    const ids = new IdSet(folds[0]!.ids);
+    const cross = folds.slice(1).flatMap((f) => ids.merge(f.ids));
+    const merged: PartRead = { ...mergeFolds(folds), ids: ids.data(), suspects: folds.flatMap((f) => f.suspects) };
+    let fh: FileHandle;
+    try { fh = await open(path, 'r'); } catch { return undefined; }
+    try {
+      return { fold: await withDuplicates(fh, merged, cross), parts, results };
+    } catch {
+      return undefined;
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
@@ -370,7 +401,7 @@ async function runPart(path: string, fold: PartFold, part: Part, options: FoldLo
 }
 
 /** The parts' reads of one file as one read (every part counted every line), shaped as `scan` shapes one. */
-function mergeFolds(folds: readonly LogFold[]): LogFold {
+function mergeFolds(folds: readonly PartRead[]): LogFold {
   const tornTail = folds.find((f) => f.tornTail !== undefined)?.tornTail;
   return {
     errors: folds.flatMap((f) => f.errors).sort((a, b) => a.line - b.line),

@@ -92,7 +92,7 @@ export async function openFileStore(path: string, options: FileStoreOptions = {}
       await fh.truncate(scan.validBytes);
       await fh.datasync();
     }
-    const log = new FileLog(path, fh, new StreamIndex(scan.events), scan.validBytes, lockPath, scan.tornTail);
+    const log = new FileLog(path, fh, new StreamIndex(scan.events, scan.ids), scan.validBytes, lockPath, scan.tornTail);
     return right(replaced === undefined ? log : Object.assign(log, { replaced }));
   } catch (err) {
     await fh?.close().catch(() => undefined);
@@ -112,7 +112,7 @@ async function openReadOnly(path: string): Promise<Either<StoreError, FileStore>
     const scan = await scanLog(fh, true);
     const bad = scan.errors[0];
     if (bad !== undefined) return left(corruptError(path, bad));
-    return right(new FileLog(path, undefined, new StreamIndex(scan.events), scan.validBytes, undefined, scan.tornTail));
+    return right(new FileLog(path, undefined, new StreamIndex(scan.events, scan.ids), scan.validBytes, undefined, scan.tornTail));
   } catch (err) {
     return left(ioError(`log ${path}: cannot read: ${ioText(err)}`));
   } finally {

@@ -5,6 +5,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { StoredEvent } from '../../src/ports.js';
 import { envelopeError, toStoredEvent } from './codec.js';
 import { isTornFragment } from './torn.js';
+import { IdSet, idHash } from './id-set.js';
 
 export interface LineError {
   readonly line: number;
@@ -26,6 +27,8 @@ export interface ScanResult {
   readonly lines: number;
   /** File length without the torn tail: where a writer truncates to. */
   readonly validBytes: number;
+  /** The valid events' ids (position + 1 by hash), for the store's index. */
+  readonly ids: IdSet;
 }
 
 const CHUNK = 8 * 1024 * 1024;
@@ -49,6 +52,8 @@ export async function scanLog(fh: FileHandle, stopAtFirstError: boolean): Promis
   // Last revision seen per stream, updated even by a line out of sequence so a
   // single gap is reported once rather than on every later line of the stream.
   const revisions = new Map<string, number>();
+  // Ids are unique in a log; a repeated one is corruption like any other bad line.
+  const ids = new IdSet();
 
   const check = (text: string, no: number): Checked => {
     let value: unknown;
@@ -70,6 +75,13 @@ export async function scanLog(fh: FileHandle, stopAtFirstError: boolean): Promis
       const after = prev === undefined ? 'nothing (a stream starts at 0)' : String(prev);
       return { error: `line ${no}: revision ${event.revision} of stream ${JSON.stringify(event.stream)} follows ${after}`, json: true };
     }
+    const hash = idHash(event.id);
+    const first = ids.find(hash);
+    // Valid events are kept in order, so position + 1 recorded with the hash finds the earlier one.
+    if (first !== 0) {
+      const earlier = events.find((e) => e.position === first - 1);
+      if (earlier !== undefined && earlier.id === event.id) return { error: `line ${no}: event id ${JSON.stringify(event.id)} repeats the id of line ${first}`, json: true };
+    } else ids.add(hash, event.position + 1);
     return { event };
   };
   const take = (c: Checked, no: number): boolean => {
@@ -80,7 +92,7 @@ export async function scanLog(fh: FileHandle, stopAtFirstError: boolean): Promis
     errors.push({ line: no, message: c.error });
     return !stopAtFirstError;
   };
-  const stopped = (): ScanResult => ({ events, errors, lines: 0, validBytes: 0 });
+  const stopped = (): ScanResult => ({ events, errors, lines: 0, validBytes: 0, ids });
 
   let buf = Buffer.allocUnsafe(CHUNK);
   let base = 0; // file offset of buf[0], always the start of a line
@@ -115,13 +127,13 @@ export async function scanLog(fh: FileHandle, stopAtFirstError: boolean): Promis
     // The file ends without a newline: an interrupted append if its shape allows.
     const no = lineNo + 1;
     if (isTornFragment(buf.subarray(0, carry))) {
-      return { events, errors, tornTail: { line: no, bytes: carry }, lines: no, validBytes: base };
+      return { events, errors, tornTail: { line: no, bytes: carry }, lines: no, validBytes: base, ids };
     }
     const text = buf.toString('utf8', 0, carry);
     const tail = check(text, no);
     const message = 'error' in tail ? tail.error : `line ${no}: the last line has no newline and is not the start of an event of this log`;
     if (!take({ error: message, json: true }, no)) return stopped();
-    return { events, errors, lines: no, validBytes: base + carry };
+    return { events, errors, lines: no, validBytes: base + carry, ids };
   }
-  return { events, errors, lines: lineNo, validBytes: base };
+  return { events, errors, lines: lineNo, validBytes: base, ids };
 }

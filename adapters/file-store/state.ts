@@ -4,6 +4,7 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { AppendResult, StoredEvent, StoreError } from '../../src/ports.js';
 import { encodeLine, type PreparedRequest } from './codec.js';
+import { IdSet, idHash } from './id-set.js';
 
 export interface AppendPlan {
   /** Events to add once the lines are durable. */
@@ -21,11 +22,21 @@ interface Head {
 export class StreamIndex {
   private readonly all: StoredEvent[];
   private readonly streams = new Map<string, StoredEvent[]>();
+  // Every event's id, mapped to its position + 1: ids are unique in a log.
+  private readonly ids: IdSet;
 
-  /** `events` must already be a valid log (positions 0.., revisions 0.. per stream); it is adopted, not copied. */
-  constructor(events: StoredEvent[] = []) {
+  /**
+   * `events` must already be a valid log (positions 0.., revisions 0.. per
+   * stream, unique ids); it is adopted, not copied, and so is `ids` (position + 1 by id hash).
+   */
+  constructor(events: StoredEvent[] = [], ids?: IdSet) {
     this.all = events;
     for (const e of events) this.streamOf(e.stream).push(e);
+    if (ids !== undefined) this.ids = ids;
+    else {
+      this.ids = new IdSet();
+      for (const e of events) this.ids.add(idHash(e.id), e.position + 1);
+    }
   }
 
   get length(): number {
@@ -43,6 +54,7 @@ export class StreamIndex {
     const lines: string[] = [];
     const results: AppendResult[] = [];
     let next = this.all.length;
+    const batchIds = new Set<string>();
     for (const r of requests) {
       const head = heads.has(r.stream) ? heads.get(r.stream) : this.head(r.stream);
       const ok =
@@ -58,6 +70,12 @@ export class StreamIndex {
       const streamJson = JSON.stringify(r.stream);
       let revision = head?.revision ?? -1;
       for (const e of r.events) {
+        const held = this.ids.find(idHash(e.id));
+        if ((held !== 0 && this.all[held - 1]!.id === e.id) || batchIds.has(e.id)) {
+          const position = held !== 0 && this.all[held - 1]!.id === e.id ? held - 1 : next;
+          return left({ kind: 'duplicateId', id: e.id, position, message: `event id ${JSON.stringify(e.id)} is already in the log${position < this.all.length ? ` (position ${position})` : ' (twice in this append)'}; ids are unique` });
+        }
+        batchIds.add(e.id);
         revision += 1;
         const position = next++;
         lines.push(encodeLine(streamJson, revision, position, e));
@@ -74,6 +92,7 @@ export class StreamIndex {
     for (const e of events) {
       this.all.push(e);
       this.streamOf(e.stream).push(e);
+      this.ids.add(idHash(e.id), e.position + 1);
     }
   }
 

@@ -1,0 +1,135 @@
+// Event ids seen by a streaming reader, in 16 bytes a line: a 52-bit hash of
+// each id and the line it was first seen on, in an open-addressing table of
+// Float64Arrays (a Set of a million id strings would keep the strings alive and
+// cost several times as much). A hash seen twice is only a suspect: the reader
+// then reads both lines again and compares the ids themselves (`confirmDuplicates`),
+// so a hash collision is never reported as a duplicate.
+import type { FileHandle } from 'node:fs/promises';
+
+/** A 52-bit FNV-1a-style hash of a string (two 32-bit lanes, exact in a double). */
+export function idHash(s: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  // 32 bits of one lane and 20 of the other; +1 so that 0 marks an empty slot.
+  return (a >>> 0) * 0x100000 + ((b >>> 12) & 0xfffff) + 1;
+}
+
+/** What crosses threads: the table's arrays. */
+export interface IdSetData {
+  readonly keys: Float64Array;
+  readonly lines: Float64Array;
+}
+
+/** A pair of lines whose ids hash alike: the later line and the first one. */
+export interface Suspect {
+  readonly line: number;
+  readonly first: number;
+}
+
+export class IdSet {
+  private keys: Float64Array;
+  private lines: Float64Array;
+  private count = 0;
+
+  constructor(data?: IdSetData) {
+    this.keys = data?.keys ?? new Float64Array(1 << 16);
+    this.lines = data?.lines ?? new Float64Array(this.keys.length);
+    if (data !== undefined) for (const k of this.keys) if (k !== 0) this.count++;
+  }
+
+  /** Records `hash` at `line`; the line first seen with the same hash, or 0. */
+  add(hash: number, line: number): number {
+    if ((this.count + 1) * 2 > this.keys.length) this.grow();
+    const mask = this.keys.length - 1;
+    for (let i = hash % this.keys.length; ; i = (i + 1) & mask) {
+      const k = this.keys[i]!;
+      if (k === 0) {
+        this.keys[i] = hash;
+        this.lines[i] = line;
+        this.count++;
+        return 0;
+      }
+      if (k === hash) return this.lines[i]!;
+    }
+  }
+
+  /** The value recorded with `hash`, or 0 when none is. */
+  find(hash: number): number {
+    const mask = this.keys.length - 1;
+    for (let i = hash % this.keys.length; ; i = (i + 1) & mask) {
+      const k = this.keys[i]!;
+      if (k === 0) return 0;
+      if (k === hash) return this.lines[i]!;
+    }
+  }
+
+  /** Adds another set's entries (another part of the same file); the suspects found. */
+  merge(other: IdSetData): Suspect[] {
+    const suspects: Suspect[] = [];
+    for (let i = 0; i < other.keys.length; i++) {
+      const k = other.keys[i]!;
+      if (k === 0) continue;
+      const line = other.lines[i]!;
+      const first = this.add(k, line);
+      if (first !== 0) suspects.push(first < line ? { line, first } : { line: first, first: line });
+    }
+    return suspects;
+  }
+
+  data(): IdSetData {
+    return { keys: this.keys, lines: this.lines };
+  }
+
+  private grow(): void {
+    const old = { keys: this.keys, lines: this.lines };
+    this.keys = new Float64Array(old.keys.length * 2);
+    this.lines = new Float64Array(old.keys.length * 2);
+    this.count = 0;
+    for (let i = 0; i < old.keys.length; i++) if (old.keys[i] !== 0) this.add(old.keys[i]!, old.lines[i]!);
+  }
+}
+
+/**
+ * Reads the file behind `fh` once more for the suspects' lines and keeps the
+ * pairs whose ids are really equal: `line N: event id "…" repeats the id of line M`.
+ */
+export async function confirmDuplicates(fh: FileHandle, suspects: readonly Suspect[]): Promise<Array<{ line: number; message: string }>> {
+  if (suspects.length === 0) return [];
+  const wanted = new Set<number>();
+  for (const s of suspects) { wanted.add(s.line); wanted.add(s.first); }
+  const ids = new Map<number, string>();
+  const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
+  let carry = Buffer.alloc(0);
+  let pos = 0;
+  let lineNo = 0;
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+    if (bytesRead === 0) break;
+    pos += bytesRead;
+    let chunk = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+    let start = 0;
+    for (let nl = chunk.indexOf(10, start); nl >= 0; start = nl + 1, nl = chunk.indexOf(10, start)) {
+      lineNo++;
+      if (wanted.has(lineNo)) {
+        try {
+          const id = (JSON.parse(chunk.toString('utf8', start, nl)) as { id?: unknown }).id;
+          if (typeof id === 'string') ids.set(lineNo, id);
+        } catch { /* reported as invalid by the reader already */ }
+      }
+    }
+    carry = Buffer.from(chunk.subarray(start));
+    chunk = carry;
+  }
+  const out: Array<{ line: number; message: string }> = [];
+  for (const s of suspects) {
+    const a = ids.get(s.line);
+    if (a !== undefined && a === ids.get(s.first)) out.push({ line: s.line, message: `line ${s.line}: event id ${JSON.stringify(a)} repeats the id of line ${s.first}` });
+  }
+  return out.sort((x, y) => x.line - y.line);
+}
