@@ -130,7 +130,7 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
         done.then(
           (r) => send(r.success ? 200 : 500, json(authenticated ? r : publicReport(r))),
           (e: unknown) => { log(`sync failed: ${String(e)}`); fail(500, 'sync failed; see the log'); },
-        );
+        ).catch(() => { res.destroy(); });
         return;
       }
       done.catch(() => { /* the report is in the log and the status */ });
