@@ -11,10 +11,12 @@ import type { ConnectorState, SyncKind } from './connector.js';
 import { loadOrgState, type OrgState } from './state.js';
 import { createAppender, EngineFailure, type EngineError } from './append.js';
 import { CasFailover, type CasSwitch } from './failover.js';
+import { histogram, observe, SYNC_DURATION_BOUNDS, COMMAND_LATENCY_BOUNDS, type Histogram } from './histogram.js';
 import { runSync, type SyncCaches, type SyncProgress, type SyncReport } from './sync.js';
 
 export type { SyncReport, SyncProgress, SyncIssue } from './sync.js';
 export { EngineFailure, type EngineError } from './append.js';
+export type { Histogram } from './histogram.js';
 
 export interface ScheduleOptions {
   /** Quick sync period in minutes (default 15). */
@@ -80,6 +82,10 @@ export interface EngineMetrics {
   sessionsOpened: number;
   casSwitches: number;
   notifications: { sent: number; failed: number };
+  /** How long syncs took (seconds, from the report's start to completion), by kind. */
+  syncDurationSeconds: Record<'full' | 'quick', Histogram>;
+  /** How long each Exchange command attempt took (seconds). */
+  commandLatencySeconds: Histogram;
 }
 
 export interface Engine {
@@ -127,6 +133,8 @@ export function createEngine(o: EngineOptions): Engine {
     syncs: { full: { succeeded: 0, failed: 0 }, quick: { succeeded: 0, failed: 0 } },
     commands: { succeeded: 0, failed: 0 }, throttleWaits: 0, throttleWaitMs: 0, sessionsOpened: 0, casSwitches: 0,
     notifications: { sent: 0, failed: 0 },
+    syncDurationSeconds: { full: histogram(SYNC_DURATION_BOUNDS), quick: histogram(SYNC_DURATION_BOUNDS) },
+    commandLatencySeconds: histogram(COMMAND_LATENCY_BOUNDS),
   };
 
   const statusView = (): ConnectorStatusView => {
@@ -184,6 +192,7 @@ export function createEngine(o: EngineOptions): Engine {
         scheduler, now: () => clock.now(), parallelism: Math.max(1, o.parallelism ?? 1), maxConcurrency: o.maxConcurrency ?? 18,
         grandfathering: o.grandfathering ?? true, failover, appender, state: () => state!, caches, switches,
         onProgress: o.onProgress, onStep: o.onStep, emitStatus,
+        onCommandTime: (ms) => observe(metrics.commandLatencySeconds, ms / 1000),
       }, kind);
     } catch (err) {
       if (!(err instanceof EngineFailure)) throw err;
@@ -195,6 +204,7 @@ export function createEngine(o: EngineOptions): Engine {
       report = failedReport(kind, kindOf, err.message, appender.appended - appendedBefore);
       emitStatus();
     }
+    observe(metrics.syncDurationSeconds[report.kind], Math.max(0, Date.parse(report.completedAt) - Date.parse(report.startedAt)) / 1000);
     const m = metrics.syncs[report.kind];
     if (report.success) m.succeeded++; else m.failed++;
     metrics.commands.succeeded += report.commands.succeeded;

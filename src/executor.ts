@@ -21,6 +21,8 @@ export interface ExecutorOptions {
   readonly recycleAfterMs?: number;
   /** Give up on a command after this many throttle waits (default 100). */
   readonly maxThrottleWaits?: number;
+  /** Called with the time one attempt of a command took, on `now`. */
+  readonly onCommandTime?: (ms: number) => void;
   /** Called before and after each command (crash-test hooks); may delay. */
   readonly onStep?: (step: 'beforeCommand' | 'afterCommand', commandId: string) => Promise<void> | void;
 }
@@ -115,9 +117,13 @@ export function createExecutor(o: ExecutorOptions) {
           if (isLeft(opened)) return left(opened.left);
         }
         lane.commands++;
+        const t0 = o.now();
         r = await lane.session!.execute(item.command);
+        o.onCommandTime?.(o.now() - t0);
       } else {
+        const t0 = o.now();
         r = await o.exchange.execute(item.command);
+        o.onCommandTime?.(o.now() - t0);
       }
       if (!isLeft(r)) return r;
       const e = r.left;

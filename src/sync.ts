@@ -83,6 +83,8 @@ export interface SyncContext {
   readonly onProgress?: (p: SyncProgress) => void;
   readonly onStep?: (step: 'append' | 'beforeCommand' | 'afterCommand', id?: string) => Promise<void> | void;
   readonly emitStatus: () => void;
+  /** Each Exchange command attempt's duration in ms (metrics). */
+  readonly onCommandTime?: (ms: number) => void;
 }
 
 type Fail = { kind: string; message: string };
@@ -230,6 +232,7 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
   const executor = createExecutor({
     exchange: ctx.exchange, scheduler: ctx.scheduler, now: ctx.now, failover: ctx.failover,
     parallelism: ctx.parallelism, maxConcurrency: ctx.maxConcurrency,
+    ...(ctx.onCommandTime ? { onCommandTime: ctx.onCommandTime } : {}),
     ...(ctx.onStep ? { onStep: (step: 'beforeCommand' | 'afterCommand', id: string) => ctx.onStep!(step, id) } : {}),
   });
   const onResult = (w: WorkItem, r: Either<ExchangeError, void>) => {
@@ -289,6 +292,7 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
     // Org commands in order, on one lane.
     outcome = await createExecutor({
       exchange: ctx.exchange, scheduler: ctx.scheduler, now: ctx.now, failover: ctx.failover, parallelism: 1, maxConcurrency: ctx.maxConcurrency,
+      ...(ctx.onCommandTime ? { onCommandTime: ctx.onCommandTime } : {}),
     }).run(orgWork, onResult);
   } else {
     for (const w of orgWork) onResult(w, { _tag: 'Left', left: outcome.disconnected });

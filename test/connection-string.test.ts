@@ -30,6 +30,7 @@ test('a user without a password is user information too: redacted and refused in
   assert.not.ok(hasInlineCredentials('esdb://127.0.0.1:2113?tls=false'));
   assert.not.ok(hasInlineCredentials('./logs/eas@contoso.ndjson'));
   assert.is(redactConnectionString('./logs/eas@contoso.ndjson'), './logs/eas@contoso.ndjson');
+  assert.is(redactConnectionString('http://admin:hunter22@host'), 'http://host', 'a mistyped scheme is redacted too');
 });
 
 test('storeSpecOf puts the credentials from the environment into the connection string the client parses', () => {

@@ -2,12 +2,12 @@
 // in-memory store (the file store is exercised by the CLI tests).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isRight } from 'fp-ts/lib/Either.js';
+import { isRight, right } from 'fp-ts/lib/Either.js';
 import { createEngine, type Engine } from '../src/engine.js';
 import { replay } from '../projections/replay.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
-import type { EventStore, StoredEvent } from '../src/ports.js';
+import type { EventStore, ExchangeGateway, StoredEvent } from '../src/ports.js';
 import type { CasMailbox } from '../src/facts.js';
 
 const test = suite('engine full sync');
@@ -234,6 +234,49 @@ test('a sync that stops when the log cannot be written reports the events it did
   const written = (await allEvents(inner)).length;
   assert.ok(written > 0);
   assert.is(r.eventsAppended, written, 'the report counts what reached the log');
+});
+
+test('metrics keep histograms of sync durations by kind and of each command attempt, measured on the injected clock', async () => {
+  let t = NOW;
+  const sim = simulateOrganization({ devices: 200, seed: 11, clock: () => t });
+  // Every command attempt takes 250 ms of virtual time; nothing else advances it.
+  const STEP = 250;
+  const ex = sim.exchange as ExchangeGateway;
+  const exchange = new Proxy(ex, {
+    get(target, prop) {
+      if (prop === 'execute') return (c: never) => { t += STEP; return target.execute(c); };
+      if (prop === 'openSession') {
+        return async () => {
+          const r = await target.openSession!();
+          if (!isRight(r)) return r;
+          const s = r.right;
+          return right({ ...(s.server ? { server: s.server } : {}), close: () => s.close(), execute: (c: never) => { t += STEP; return s.execute(c); } });
+        };
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const engine = createEngine({
+    organization: sim.organization, exchange, intune: sim.intune, store: memoryStore(), policy: sim.policy, notifier: sim.notifier,
+    parallelism: 1, clock: { now: () => t },
+    scheduler: { now: () => t, schedule: (work: () => void, delay?: number) => { const h = setTimeout(work, delay ?? 0); return { unsubscribe: () => clearTimeout(h), closed: false } as never; } } as never,
+  });
+  const report = await engine.fullSync();
+  assert.ok(report.success, JSON.stringify(report.errors));
+  assert.ok(report.commands.issued > 0);
+  const lat = engine.metrics().commandLatencySeconds;
+  assert.is(lat.count, report.commands.issued);
+  assert.is(lat.sum, lat.count * STEP / 1000);
+  const at = lat.bounds.indexOf(0.25);
+  assert.is(lat.counts[at], lat.count, 'every attempt in the bucket up to 0.25 s');
+  const full = engine.metrics().syncDurationSeconds.full;
+  assert.is(full.count, 1);
+  assert.is(full.sum, (Date.parse(report.completedAt) - Date.parse(report.startedAt)) / 1000);
+  assert.ok(full.sum >= report.commands.issued * STEP / 1000);
+  assert.is(engine.metrics().syncDurationSeconds.quick.count, 0);
+  await engine.quickSync();
+  assert.is(engine.metrics().syncDurationSeconds.quick.count, 1);
 });
 
 test.run();

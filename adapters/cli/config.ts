@@ -10,6 +10,7 @@ import { decodeText, parseJsonText } from '../exports/text.js';
 import { formatInputError } from '../exports/errors.js';
 import { InputFailure } from './io.js';
 import { hasInlineCredentials, isEventStoreDbSpec, withCredentials } from '../shared/connection-string.js';
+import { parseListen, isLoopback, type ListenAddress } from './listen.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => new t.Type<number, number, unknown>(
   `integer ${min}..${max}`,
@@ -25,8 +26,14 @@ const envName = new t.Type<string, string, unknown>(
 );
 const hhmm = new t.Type<string, string, unknown>('HH:MM', (u): u is string => typeof u === 'string' && /^([01]?\d|2[0-3]):[0-5]\d$/.test(u),
   (u, c) => (typeof u === 'string' && /^([01]?\d|2[0-3]):[0-5]\d$/.test(u) ? t.success(u) : t.failure(u, c, 'expected a UTC time HH:MM')), t.identity);
-const listen = new t.Type<string, string, unknown>('host:port', (u): u is string => typeof u === 'string' && /^[^:\s]+:\d{1,5}$/.test(u),
-  (u, c) => (typeof u === 'string' && /^[^:\s]+:\d{1,5}$/.test(u) ? t.success(u) : t.failure(u, c, 'expected host:port, e.g. 127.0.0.1:8089')), t.identity);
+const listen = new t.Type<string, string, unknown>('host:port', (u): u is string => typeof u === 'string' && typeof parseListen(u) === 'object',
+  (u, c) => {
+    if (typeof u !== 'string') return t.failure(u, c, 'expected host:port, e.g. 127.0.0.1:8089');
+    const a = parseListen(u);
+    return typeof a === 'object' ? t.success(u) : t.failure(u, c, a);
+  }, t.identity);
+const hostName = new t.Type<string, string, unknown>('host name', (u): u is string => typeof u === 'string' && /^[A-Za-z0-9.-]{1,253}$/.test(u),
+  (u, c) => (typeof u === 'string' && /^[A-Za-z0-9.-]{1,253}$/.test(u) ? t.success(u) : t.failure(u, c, 'expected a host name as clients write it in the Host header, without port')), t.identity);
 
 const common = { parallelism: int(1, 64), casFailover: t.boolean, maxConcurrency: int(3, 1000) };
 const ExchangeSimulator = strict({ kind: t.literal('simulator') }, { devices: int(1, 1_000_000), seed: int(0), latencyMs: int(0, 60_000), runspaces: int(1, 1000), ...common }, 'exchange (simulator)');
@@ -56,7 +63,7 @@ const configWith = <X extends t.Mixed, I extends t.Mixed>(exchange: X, intune: I
   { organization: t.string, store: t.string, policy: t.string, exchange, intune },
   {
     schedule: strict({}, { quickMinutes: int(1, 24 * 60), fullDailyAt: hhmm }, 'schedule'),
-    status: strict({}, { listen }, 'status'),
+    status: strict({}, { listen, tokenEnv: envName, allowedHosts: t.array(hostName), healthMaxFullSyncAgeMinutes: int(1, 366 * 24 * 60) }, 'status'),
     notifier: Smtp,
     connectorId: t.string,
     grandfathering: t.boolean,
@@ -119,6 +126,7 @@ export async function readConfig(path: string): Promise<ConnectorConfig> {
   if (c.intune.kind === 'graph' && !c.intune.tokenEnv && !(c.intune.tenantId && c.intune.clientId && c.intune.clientSecretEnv)) {
     throw new InputFailure(`${path}: intune: give tokenEnv, or tenantId, clientId and clientSecretEnv`);
   }
+  checkStatus(path, c.status);
   return { ...c, store: rel(c.store), policy: rel(c.policy) };
 }
 
@@ -127,6 +135,21 @@ export function storeSpecOf(c: ConnectorConfig): string {
   const cred = c.storeCredentials;
   if (cred === undefined) return c.store;
   return withCredentials(c.store, secretFromEnv(cred.usernameEnv, 'storeCredentials.usernameEnv'), secretFromEnv(cred.passwordEnv, 'storeCredentials.passwordEnv'));
+}
+
+/** A listener other machines can reach has no safe unauthenticated mode. */
+function checkStatus(path: string, status: ConnectorConfig['status']): void {
+  const a = statusListen(status);
+  if (!isLoopback(a.host) && !status?.tokenEnv) {
+    throw new InputFailure(`${path}: status.listen: "${status!.listen}" is reachable from other machines; set status.tokenEnv (the environment variable holding the token every request must carry), or listen on 127.0.0.1`);
+  }
+}
+
+/** The status listener's address (default 127.0.0.1:8089). */
+export function statusListen(status: ConnectorConfig['status']): ListenAddress {
+  const a = parseListen(status?.listen ?? '127.0.0.1:8089');
+  if (typeof a === 'string') throw new Error(`status.listen passed validation but does not parse: ${a}`);
+  return a;
 }
 
 /** The value of a secret's environment variable; a missing one is bad input naming the variable (never a value). */

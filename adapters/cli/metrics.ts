@@ -1,5 +1,5 @@
 // Prometheus text exposition of the running connector.
-import type { ConnectorStatusView, EngineMetrics } from '../../src/engine.js';
+import type { ConnectorStatusView, EngineMetrics, Histogram } from '../../src/engine.js';
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
@@ -27,6 +27,19 @@ export function renderMetrics(status: ConnectorStatusView, m: EngineMetrics): st
   metric('eas_sync_pending_intents', 'gauge', 'Commands recorded as intended without an outcome.', [['', status.pendingIntents]]);
   metric('eas_sync_connector_status', 'gauge', 'Connector status (1 for the current one).',
     (['connectionPending', 'connected', 'disconnected'] as const).map((s) => [`status="${s}"`, status.status === s ? 1 : 0]));
+  const histogram = (name: string, help: string, series: Array<[string, Histogram]>) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
+    for (const [labels, h] of series) {
+      const base = [org, labels].filter(Boolean).join(',');
+      let cumulative = 0;
+      h.bounds.forEach((b, i) => { cumulative += h.counts[i]!; lines.push(`${name}_bucket{${base},le="${b}"} ${cumulative}`); });
+      lines.push(`${name}_bucket{${base},le="+Inf"} ${h.count}`, `${name}_sum{${base}} ${h.sum}`, `${name}_count{${base}} ${h.count}`);
+    }
+  };
+  histogram('eas_sync_sync_duration_seconds', 'How long syncs took, by kind.', [
+    ['kind="full"', m.syncDurationSeconds.full], ['kind="quick"', m.syncDurationSeconds.quick],
+  ]);
+  histogram('eas_sync_command_duration_seconds', 'How long each Exchange command attempt took.', [['', m.commandLatencySeconds]]);
   const last = (k: 'full' | 'quick'): Array<[string, number]> => (status.lastSuccessfulSync[k] ? [[`kind="${k}"`, Date.parse(status.lastSuccessfulSync[k]!) / 1000]] : []);
   metric('eas_sync_last_successful_sync_timestamp_seconds', 'gauge', 'When the last successful sync of each kind completed.', [...last('full'), ...last('quick')]);
   return lines.join('\n') + '\n';

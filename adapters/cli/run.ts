@@ -1,61 +1,57 @@
 // eas-sync run --config FILE: the long-running connector. Scheduled quick and
-// full syncs, forced syncs, and a status endpoint (loopback by default):
-//   GET /status   the connector status projection as JSON
-//   GET /metrics  Prometheus text
-//   POST /sync?type=quick|full[&wait=true]
-// SIGTERM or SIGINT: stop the schedules, let a running sync finish, exit 0.
-import { createServer, type Server } from 'node:http';
+// full syncs, forced syncs, and a status endpoint (adapters/cli/status-server.ts).
+// Order at start: validate the config, bind the listener, only then open the
+// store and the gateways, so a bad status.listen creates nothing.
+// SIGTERM or SIGINT: stop taking work, let a running sync finish, close every
+// connection after a short grace, exit 0.
 import { parse } from './args.js';
-import { readConfig } from './config.js';
-import { buildConnector } from './connector.js';
-import { renderMetrics } from './metrics.js';
-import { print, printRaw, UsageError } from './io.js';
-import type { Engine } from '../../src/engine.js';
+import { readConfig, secretFromEnv, statusListen } from './config.js';
+import { buildConnector, type Connector } from './connector.js';
+import { printRaw, InputFailure, UsageError } from './io.js';
+import { listenStatus } from './status-server.js';
+import { DEFAULT_MAX_FULL_SYNC_AGE_MINUTES } from './health.js';
 
 export const RUN_HELP = `Usage: eas-sync run --config FILE
 
 The long-running connector: quick syncs every schedule.quickMinutes (15), a
 full sync daily at schedule.fullDailyAt (02:00 UTC), and a status endpoint on
-status.listen (127.0.0.1:8089): GET /status, GET /metrics, POST /sync?type=quick|full.
+status.listen (127.0.0.1:8089): GET /status, GET /healthz, GET /metrics,
+POST /sync?type=quick|full (Content-Type: application/json, or the token as
+Authorization: Bearer when status.tokenEnv is set).
 Stops gracefully on SIGTERM.`;
 
-export function statusServer(engine: Engine): Server {
-  return createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const send = (code: number, body: string, type = 'application/json') => {
-      res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
-      res.end(body);
-    };
-    if (req.method === 'GET' && url.pathname === '/status') return send(200, JSON.stringify(engine.status(), null, 2) + '\n');
-    if (req.method === 'GET' && url.pathname === '/metrics') return send(200, renderMetrics(engine.status(), engine.metrics()), 'text/plain; version=0.0.4');
-    if (url.pathname === '/sync') {
-      if (req.method !== 'POST') return send(405, JSON.stringify({ error: 'use POST' }) + '\n');
-      const type = url.searchParams.get('type') ?? 'quick';
-      if (type !== 'quick' && type !== 'full') return send(400, JSON.stringify({ error: 'type must be quick or full' }) + '\n');
-      const done = engine.requestSync(type);
-      if (url.searchParams.get('wait') === 'true') {
-        done.then((r) => send(r.success ? 200 : 500, JSON.stringify(r) + '\n'), (e: unknown) => send(500, JSON.stringify({ error: String(e) }) + '\n'));
-        return;
-      }
-      done.catch(() => { /* the report is in the log and the status */ });
-      return send(202, JSON.stringify({ queued: type }) + '\n');
-    }
-    send(404, JSON.stringify({ error: 'not found', endpoints: ['GET /status', 'GET /metrics', 'POST /sync?type=quick|full'] }) + '\n');
-  });
-}
+/** After a sync finished at shutdown, how long open connections get to finish before they are closed. */
+const SHUTDOWN_GRACE_MS = 2_000;
+/** Shortest token accepted: a guessable token is no protection. */
+const MIN_TOKEN_LENGTH = 16;
+const log = (line: string) => { process.stderr.write(`eas-sync: ${line}\n`); };
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { config: { type: 'string' } });
   if (values.help) { printRaw(RUN_HELP); return 0; }
   if (!values.config) throw new UsageError('--config FILE is required (see eas-sync run --help)');
-  const config = await readConfig(values.config as string);
-  const c = await buildConnector(config);
-  const [host, port] = (config.status?.listen ?? '127.0.0.1:8089').split(':') as [string, string];
-  const server = statusServer(c.engine);
-  await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(Number(port), host, res); });
-  const addr = server.address();
-  const where = typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : `${host}:${port}`;
-  process.stderr.write(`eas-sync: connector for ${config.organization} running; status on http://${where}/status\n`);
+  const path = values.config as string;
+  const config = await readConfig(path);
+  const status = config.status;
+  const token = status?.tokenEnv ? secretFromEnv(status.tokenEnv, `${path}: status.tokenEnv`) : undefined;
+  if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
+    throw new InputFailure(`${path}: status.tokenEnv: the token in ${status!.tokenEnv} is shorter than ${MIN_TOKEN_LENGTH} characters`);
+  }
+  const bound = await listenStatus({
+    listen: statusListen(status), ...(token !== undefined ? { token } : {}), allowedHosts: status?.allowedHosts ?? [],
+    healthMaxFullSyncAgeMinutes: status?.healthMaxFullSyncAgeMinutes ?? DEFAULT_MAX_FULL_SYNC_AGE_MINUTES, log,
+  });
+  if (bound._tag === 'Left') throw new InputFailure(`${path}: status.listen: ${bound.left}`);
+  const server = bound.right;
+  let c: Connector;
+  try {
+    c = await buildConnector(config);
+  } catch (err) {
+    await server.close(0);
+    throw err;
+  }
+  server.attach(c.engine);
+  log(`connector for ${config.organization} running; status on ${server.url}/status`);
   c.engine.start();
   // A first full sync at start, as the original connector did after connecting.
   c.engine.requestSync('full').catch(() => { /* in the status */ });
@@ -64,9 +60,10 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
-  process.stderr.write('eas-sync: stopping (waiting for a running sync to finish)\n');
+  log('stopping (no new syncs; waiting for a running sync to finish)');
+  server.drain();
   await c.engine.stop();
-  await new Promise<void>((res) => server.close(() => res()));
+  await server.close(SHUTDOWN_GRACE_MS);
   await c.close();
   return 0;
 }

@@ -13,7 +13,7 @@ import { UsageError, WorkFailure, InputFailure } from './io.js';
 export const isEsdb = isEventStoreDbSpec;
 
 /** How to show a store spec: a file path as given, a connection string without its credentials. */
-export const displaySpec = redactConnectionString;
+export const displaySpec = (spec: string): string => (isEventStoreDbSpec(spec) ? redactConnectionString(spec) : spec);
 
 export function describeStoreError(e: StoreError): string {
   switch (e.kind) {

@@ -35,10 +35,10 @@ export function hasInlineCredentials(s: string): boolean {
   return m !== null && USERINFO.test(s.trim().slice(m[0].length));
 }
 
-/** The connection string without any user information; other strings unchanged. */
+/** The connection string without any user information (any `scheme://user:password@` form too). */
 export function redactConnectionString(s: string): string {
   const m = SCHEME.exec(s.trim());
-  if (m === null) return s;
+  if (m === null) return s.replace(/\/\/[^@/?#]*@/, '//');
   return `${m[1]!.toLowerCase()}://${s.trim().slice(m[0].length).replace(USERINFO, '')}`;
 }
 
