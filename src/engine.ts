@@ -262,6 +262,14 @@ export function createEngine(o: EngineOptions): Engine {
   async function stop(): Promise<void> {
     subscription?.unsubscribe();
     subscription = undefined;
+    // Only the running sync is finished: syncs still queued are not started
+    // (their callers hear so), so stopping takes one sync at most.
+    const queued = pending;
+    pending = { full: [], quick: [] };
+    for (const kind of ['full', 'quick'] as const) {
+      for (const w of queued[kind]) w.resolve(failedReport(kind, 'stopped', 'the connector is stopping: this sync was not started'));
+    }
+    if (!running) markIdle();
     await idle;
   }
 

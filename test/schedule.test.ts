@@ -59,6 +59,27 @@ test('a full sync requested during a quick sync runs right after it; a quick req
   assert.is(Number(f!.syncId.split('-')[1]), Number(q!.syncId.split('-')[1]) + 1);
 });
 
+test('stop finishes the running sync and does not start the queued ones (their callers hear so)', async () => {
+  const sim = simulateOrganization({ devices: 200, seed: 7, latencyMs: 2 });
+  const store = memoryStore();
+  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy });
+  const running = engine.fullSync();
+  const queuedFull = engine.requestSync('full');
+  const queuedQuick = engine.requestSync('quick');
+  await settle();
+  await engine.stop();
+  const [r, f, q] = await Promise.all([running, queuedFull, queuedQuick]);
+  assert.is(r.success, true, 'the running sync finished');
+  for (const x of [f, q]) {
+    assert.is(x.success, false);
+    assert.is(x.errors[0]!.kind, 'stopped');
+  }
+  const all = await store.readAll();
+  assert.ok(isRight(all) && all.right.filter((e) => e.type === 'SyncStarted').length === 1, 'only one sync ran');
+  const after = await engine.quickSync();
+  assert.is(after.kind, 'quick', 'an engine that was stopped still takes a direct request');
+});
+
 test('the daily full sync time is computed in UTC', () => {
   assert.is(msUntilDaily(Date.parse('2026-11-26T01:00:00Z'), '02:00'), 3_600_000);
   assert.is(msUntilDaily(Date.parse('2026-11-26T02:00:00Z'), '02:00'), 86_400_000);
