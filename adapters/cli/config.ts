@@ -9,6 +9,7 @@ import { strict, decodeWith } from '../../src/codec.js';
 import { decodeText, parseJsonText } from '../exports/text.js';
 import { formatInputError } from '../exports/errors.js';
 import { InputFailure } from './io.js';
+import { ProxyConfigC } from '../graph/config.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => new t.Type<number, number, unknown>(
   `integer ${min}..${max}`,
@@ -38,7 +39,7 @@ const ExchangePowerShell = strict(
 const IntuneSimulator = strict({ kind: t.literal('simulator') }, { devices: int(1, 1_000_000), seed: int(0) }, 'intune (simulator)');
 const IntuneGraph = strict(
   { kind: t.literal('graph') },
-  { baseUrl: t.string, tenantId: t.string, clientId: t.string, clientSecretEnv: envName, tokenEnv: envName, authority: t.string, scope: t.string },
+  { baseUrl: t.string, tenantId: t.string, clientId: t.string, clientSecretEnv: envName, tokenEnv: envName, authority: t.string, scope: t.string, proxy: ProxyConfigC },
   'intune (graph)',
 );
 const Smtp = strict(
@@ -46,13 +47,20 @@ const Smtp = strict(
   { secure: t.boolean, requireTLS: t.boolean, usernameEnv: envName, passwordEnv: envName, rejectUnauthorized: t.boolean },
   'notifier (smtp)',
 );
+const Ews = strict(
+  { kind: t.literal('ews'), mailbox: t.string, usernameEnv: envName, passwordEnv: envName, authentication: t.keyof({ ntlm: null, basic: null }) },
+  { url: t.string },
+  'notifier (ews)',
+);
+const Log = strict({}, { level: t.keyof({ trace: null, debug: null, info: null, warn: null, error: null, fatal: null }), file: t.string }, 'log');
 
 export const ConnectorConfigC = strict(
   { organization: t.string, store: t.string, policy: t.string, exchange: t.union([ExchangeSimulator, ExchangePowerShell]), intune: t.union([IntuneSimulator, IntuneGraph]) },
   {
     schedule: strict({}, { quickMinutes: int(1, 24 * 60), fullDailyAt: hhmm }, 'schedule'),
     status: strict({}, { listen }, 'status'),
-    notifier: Smtp,
+    notifier: t.union([Smtp, Ews]),
+    log: Log,
     connectorId: t.string,
     grandfathering: t.boolean,
   },
@@ -61,10 +69,18 @@ export const ConnectorConfigC = strict(
 export type ConnectorConfig = t.TypeOf<typeof ConnectorConfigC>;
 
 /** Union errors list every branch; keep the branch whose `kind` the file chose. */
-function pickBranch(issues: { path: string; message: string }[], doc: unknown): { path: string; message: string }[] {
-  const kinds = (k: 'exchange' | 'intune') => (doc as Record<string, Record<string, unknown>>)?.[k]?.kind;
+function pickBranch(all: { path: string; message: string }[], doc: unknown): { path: string; message: string }[] {
+  // The notifier's branches share no required key: judge it by its own kind alone.
+  const n = (doc as Record<string, Record<string, unknown>>)?.['notifier'];
+  const branch: t.Decoder<unknown, unknown> | undefined = n?.kind === 'smtp' ? Smtp : n?.kind === 'ews' ? Ews : undefined;
+  let issues = all;
+  if (branch) {
+    const own = decodeWith(branch, n);
+    issues = [...all.filter((i) => i.path !== 'notifier' && !i.path.startsWith('notifier.')), ...(isLeft(own) ? own.left.map((i) => ({ ...i, path: i.path === '' || i.path === '(root)' ? 'notifier' : `notifier.${i.path}` })) : [])];
+  }
+  const kinds = (k: 'exchange' | 'intune' | 'notifier') => (doc as Record<string, Record<string, unknown>>)?.[k]?.kind;
   return issues.filter((i) => {
-    for (const k of ['exchange', 'intune'] as const) {
+    for (const k of ['exchange', 'intune', 'notifier'] as const) {
       if (!i.path.startsWith(`${k}.`) && i.path !== k) continue;
       const kind = kinds(k);
       if (i.path === `${k}.kind` && typeof kind === 'string' && i.message.includes(`"${kind}"`)) return false;
@@ -87,13 +103,14 @@ export async function readConfig(path: string): Promise<ConnectorConfig> {
   const base = dirname(resolve(path));
   const rel = (p: string) => (/^(esdb|kurrentdb|kdb)(\+discover)?:\/\//i.test(p) || isAbsolute(p) ? p : resolve(base, p));
   const c = r.right;
-  if ((c.exchange.kind === 'simulator') !== (c.intune.kind === 'simulator')) {
-    throw new InputFailure(`${path}: exchange.kind and intune.kind: the simulator provides both sides of one organization; use "simulator" for both or for neither`);
+  // A simulated Exchange may meet the real Graph (a trial of the Intune side); a simulated Intune never meets the real Exchange.
+  if (c.intune.kind === 'simulator' && c.exchange.kind !== 'simulator') {
+    throw new InputFailure(`${path}: exchange.kind and intune.kind: the simulated Intune belongs to the simulated Exchange; use "simulator" for both, or a real Intune`);
   }
   if (c.intune.kind === 'graph' && !c.intune.tokenEnv && !(c.intune.tenantId && c.intune.clientId && c.intune.clientSecretEnv)) {
     throw new InputFailure(`${path}: intune: give tokenEnv, or tenantId, clientId and clientSecretEnv`);
   }
-  return { ...c, store: rel(c.store), policy: rel(c.policy) };
+  return { ...c, store: rel(c.store), policy: rel(c.policy), ...(c.log?.file !== undefined ? { log: { ...c.log, file: rel(c.log.file) } } : {}) };
 }
 
 /** The value of a secret's environment variable; a missing one is bad input naming the variable (never a value). */
