@@ -117,10 +117,18 @@ async function notifierOf(c: ConnectorConfig) {
   return f(c);
 }
 
-export async function buildConnector(c: ConnectorConfig, extra: Partial<EngineOptions> = {}): Promise<Connector> {
+/** Observers wrapped around the store and the Exchange gateway (diagnostic logs); they must not change behaviour. */
+export interface ConnectorObservers {
+  store?(s: EventStore): EventStore;
+  exchange?(g: ExchangeGateway): ExchangeGateway;
+}
+
+export async function buildConnector(c: ConnectorConfig, extra: Partial<EngineOptions> = {}, observe: ConnectorObservers = {}): Promise<Connector> {
   const policy = await readPolicyFile(c.policy);
-  const g = await gateways(c);
-  const store = await openStore(c.store);
+  const raw = await gateways(c);
+  const g = observe.exchange ? { ...raw, exchange: observe.exchange(raw.exchange) } : raw;
+  const opened = await openStore(c.store);
+  const store = observe.store ? observe.store(opened) : opened;
   const x = c.exchange;
   const engine = createEngine({
     organization: c.organization, exchange: g.exchange, intune: g.intune, store, policy,

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { parse } from './args.js';
 import { readConfig } from './config.js';
 import { buildConnector } from './connector.js';
+import { diagnosticsFromConfig } from './diagnostics.js';
 import { renderMetrics } from './metrics.js';
 import { print, UsageError } from './io.js';
 import type { Engine } from '../../src/engine.js';
@@ -49,7 +50,8 @@ export async function run(argv: string[]): Promise<number> {
   if (values.help) { print(RUN_HELP); return 0; }
   if (!values.config) throw new UsageError('--config FILE is required (see eas-sync run --help)');
   const config = await readConfig(values.config as string);
-  const c = await buildConnector(config);
+  const diag = diagnosticsFromConfig(config);
+  const c = await buildConnector(config, {}, diag.observe);
   const [host, port] = (config.status?.listen ?? '127.0.0.1:8089').split(':') as [string, string];
   const server = statusServer(c.engine);
   await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(Number(port), host, res); });
@@ -68,5 +70,6 @@ export async function run(argv: string[]): Promise<number> {
   await c.engine.stop();
   await new Promise<void>((res) => server.close(() => res()));
   await c.close();
+  await diag.close();
   return 0;
 }
