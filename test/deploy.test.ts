@@ -59,4 +59,22 @@ test('the example config is one the connector accepts', async () => {
   assert.is(c.log?.file, '/var/log/eas-sync/connector.log');
 });
 
+test('a notifier or log typo is reported at its own path only', async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'eas-deploy-'));
+  const base = JSON.parse(readFileSync(`${DEPLOY}eas-sync.json`, 'utf8')) as Record<string, any>;
+  const write = (doc: unknown) => { const f = join(dir, `c${Math.random().toString(36).slice(2)}.json`); writeFileSync(f, JSON.stringify(doc)); return f; };
+  const err = async (doc: unknown) => readConfig(write(doc)).then(() => '', (e: Error) => e.message);
+  const ews = await err({ ...base, notifier: { ...base.notifier, uri: 'https://x' } });
+  assert.match(ews, /: notifier\.uri: unknown key "uri"$/);
+  assert.not.match(ews, /\n/, 'no error from the smtp branch');
+  assert.match(await err({ ...base, notifier: { ...base.notifier, authentication: 'kerberos' } }), /notifier\.authentication: /);
+  assert.match(await err({ ...base, log: { level: 'verbose' } }), /log\.level: /);
+  const proxy = await err({ ...base, intune: { ...base.intune, proxy: { url: 'http://u:s3cr3t@proxy:1' } } });
+  assert.match(proxy, /: intune\.proxy\.url: expected a proxy URL[^\n]*no credentials[^\n]*$/, 'one line: the simulator branch does not complain about graph keys');
+  assert.not.match(proxy, /s3cr3t/);
+});
+
 test.run();

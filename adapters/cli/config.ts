@@ -70,13 +70,22 @@ export type ConnectorConfig = t.TypeOf<typeof ConnectorConfigC>;
 
 /** Union errors list every branch; keep the branch whose `kind` the file chose. */
 function pickBranch(all: { path: string; message: string }[], doc: unknown): { path: string; message: string }[] {
-  // The notifier's branches share no required key: judge it by its own kind alone.
-  const n = (doc as Record<string, Record<string, unknown>>)?.['notifier'];
-  const branch: t.Decoder<unknown, unknown> | undefined = n?.kind === 'smtp' ? Smtp : n?.kind === 'ews' ? Ews : undefined;
+  // A section whose kind names a branch is judged by that branch alone (not by the others' complaints).
+  const branches: Record<string, Record<string, t.Decoder<unknown, unknown>>> = {
+    exchange: { simulator: ExchangeSimulator, powershell: ExchangePowerShell },
+    intune: { simulator: IntuneSimulator, graph: IntuneGraph },
+    notifier: { smtp: Smtp, ews: Ews },
+  };
   let issues = all;
-  if (branch) {
+  for (const [section, byKind] of Object.entries(branches)) {
+    const n = (doc as Record<string, Record<string, unknown>>)?.[section];
+    const branch = typeof n?.kind === 'string' ? byKind[n.kind] : undefined;
+    if (!branch) continue;
     const own = decodeWith(branch, n);
-    issues = [...all.filter((i) => i.path !== 'notifier' && !i.path.startsWith('notifier.')), ...(isLeft(own) ? own.left.map((i) => ({ ...i, path: i.path === '' || i.path === '(root)' ? 'notifier' : `notifier.${i.path}` })) : [])];
+    issues = [
+      ...issues.filter((i) => i.path !== section && !i.path.startsWith(`${section}.`)),
+      ...(isLeft(own) ? own.left.map((i) => ({ ...i, path: i.path === '' || i.path === '(root)' ? section : `${section}.${i.path}` })) : []),
+    ];
   }
   const kinds = (k: 'exchange' | 'intune' | 'notifier') => (doc as Record<string, Record<string, unknown>>)?.[k]?.kind;
   return issues.filter((i) => {

@@ -53,7 +53,7 @@ const NonNegativeInt = new t.Type<number, number, unknown>(
 const ProxyUrl = new t.Type<string, string, unknown>(
   'proxy URL',
   (u): u is string => typeof u === 'string',
-  (u, c) => (typeof u === 'string' && /^https?:\/\/[^\s/]+\/?$/i.test(u) ? t.success(u) : t.failure(u, c, 'expected a proxy URL such as http://proxy.contoso.com:3128 (no credentials, no path)')),
+  (u, c) => (typeof u === 'string' && /^https?:\/\/[^\s/@]+\/?$/i.test(u) ? t.success(u) : t.failure(u, c, 'expected a proxy URL such as http://proxy.contoso.com:3128 (no path, and no credentials: name them with usernameEnv and passwordEnv)')),
   t.identity,
 );
 export const ProxyConfigC = strict(
