@@ -63,6 +63,7 @@ export interface PlanArgs {
    */
   readonly complete?: boolean;
   readonly grandfather?: ReconcileMailbox['grandfather'];
+  /** Partnerships decided so far of those observed (reported every 250 mailboxes and at the end of each `next`). */
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -105,6 +106,9 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   const streams = [...new Set<string>(complete ? [...byMailbox.keys(), ...state.keys()] : byMailbox.keys())];
   let cursor = 0;
   let k = 0;
+  let decided = 0;
+  let observed = 0;
+  for (const e of byMailbox.values()) observed += e.devices.length;
 
   function next(n: number) {
     const events = new Map<string, DomainEvent[]>();
@@ -140,8 +144,10 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
       for (const { device, decision } of plan.decisions) {
         devices.push({ stream, device, decision, mailbox: entry?.mailbox, notify: needsNotification(device, decision), fresh: contexts.has(device.deviceId.toLowerCase()) });
       }
-      if (args.onProgress && (cursor + 1) % 1000 === 0) args.onProgress(cursor + 1, streams.length);
+      decided += entry?.devices.length ?? 0;
+      if (args.onProgress && (cursor + 1) % 250 === 0) args.onProgress(decided, observed);
     }
+    args.onProgress?.(decided, observed);
     return { events, commands, devices };
   }
 

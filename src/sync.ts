@@ -32,7 +32,16 @@ export interface SyncIssue {
 export interface SyncProgress {
   readonly phase: 'discover' | 'decide' | 'execute' | 'notify' | 'done';
   readonly done: number;
+  /** Never decreases within a sync and phase; it may grow until `final`. */
   readonly total: number;
+  /** The total will not grow any more (execute: every mailbox has been decided). */
+  readonly final?: boolean;
+  /** execute: commands failed so far; notify: notifications failed so far. */
+  readonly failed?: number;
+  /** execute: throttling waits so far. */
+  readonly throttleWaits?: number;
+  /** discover, when done: what was read. */
+  readonly found?: { readonly partnerships: number; readonly mailboxes: number; readonly managedDevices: number };
 }
 
 export interface SyncReport {
@@ -118,7 +127,7 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
   const warnings: SyncIssue[] = [];
   const errors: SyncIssue[] = [];
   let eventsAppended = 0;
-  const progress = (phase: SyncProgress['phase'], done: number, total: number) => ctx.onProgress?.({ phase, done, total });
+  const progress = (phase: SyncProgress['phase'], done: number, total: number, more: Partial<SyncProgress> = {}) => ctx.onProgress?.({ phase, done, total, ...more });
   const seenSwitches: CasSwitch[] = [];
   if (kind !== requested) warnings.push({ kind: 'quickBecameFull', message: 'no full sync has completed yet: this quick sync ran as a full sync' });
 
@@ -175,7 +184,7 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
     ({ devices, mailboxes, groups, settings, rules } = found);
   }
   ctx.caches.intuneCheckedAt = intuneLookedAt;
-  progress('discover', 1, 1);
+  progress('discover', 1, 1, { final: true, found: { partnerships: devices.length, mailboxes: mailboxes.length, managedDevices: ctx.caches.managed?.size ?? 0 } });
 
   // ---------------------------------------------------------------- crash reconciliation
   const observedMailboxes = new Map(mailboxes.map((m) => [mailboxStream(ctx.organization, m.identity), m]));
@@ -229,6 +238,9 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
   let failed = 0;
   let issued = 0;
   let done = 0;
+  // Commands known so far (org commands are known before any mailbox is decided): the enforcing total only grows.
+  let commandsKnown = orgWork.length;
+  let decidedAll = false;
   const executor = createExecutor({
     exchange: ctx.exchange, scheduler: ctx.scheduler, now: ctx.now, failover: ctx.failover,
     parallelism: ctx.parallelism, maxConcurrency: ctx.maxConcurrency,
@@ -250,7 +262,7 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
     if (isLeft(evs)) throw new Error(evs.left.message);
     flushSwitches();
     committer.add(stream, evs.right);
-    progress('execute', ++done, issued);
+    progress('execute', ++done, commandsKnown, { final: decidedAll, failed, throttleWaits: executor.counters.throttleWaits });
   };
 
   // Decide and execute as a pipeline: each chunk of mailboxes is decided, its
@@ -277,11 +289,13 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
     eventsAppended += await ctx.appender.append(chunkBatch, nowIso());
     for (const c of chunk.commands) streamOf.set(c.commandId, c.stream);
     issued += chunk.commands.length;
+    commandsKnown += chunk.commands.length;
     queue.push(...chunk.commands.map((c) => ({ commandId: c.commandId, command: c.command as ExchangeCommand })));
     chunkNo++;
   }
   warnings.push(...planner.warnings);
-  progress('decide', 1, 1);
+  decidedAll = true;
+  progress('execute', done, commandsKnown, { final: true, failed, throttleWaits: executor.counters.throttleWaits });
   if (grandfather) {
     eventsAppended += await ctx.appender.append(new Map([[org, [event('GrandfatheringApplied', { syncId, devices: grandfathered })]]]), nowIso());
   }
@@ -367,7 +381,7 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
         const evs = decideMailbox({ type: 'RecordNotification', deviceId: d.device.deviceId, to: mb.primarySmtpAddress, reason, ...(error ? { error } : {}) }, ctx.state().mailboxes.get(d.stream)!);
         if (isLeft(evs)) throw new Error(evs.left.message);
         nc.add(d.stream, evs.right);
-        progress('notify', counts.sent + counts.failed, list.length);
+        progress('notify', counts.sent + counts.failed, list.length, { final: true, failed: counts.failed });
       }
     }));
     if (stopped !== undefined) {

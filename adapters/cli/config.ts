@@ -11,6 +11,7 @@ import { formatInputError } from '../exports/errors.js';
 import { InputFailure } from './io.js';
 import { hasInlineCredentials, isEventStoreDbSpec, withCredentials } from '../shared/connection-string.js';
 import { parseListen, isLoopback, type ListenAddress } from './listen.js';
+import { ProxyConfigC } from '../graph/config.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => new t.Type<number, number, unknown>(
   `integer ${min}..${max}`,
@@ -46,7 +47,7 @@ const ExchangePowerShell = strict(
 const IntuneSimulator = strict({ kind: t.literal('simulator') }, { devices: int(1, 1_000_000), seed: int(0) }, 'intune (simulator)');
 const IntuneGraph = strict(
   { kind: t.literal('graph') },
-  { baseUrl: t.string, tenantId: t.string, clientId: t.string, clientSecretEnv: envName, tokenEnv: envName, authority: t.string, scope: t.string },
+  { baseUrl: t.string, tenantId: t.string, clientId: t.string, clientSecretEnv: envName, tokenEnv: envName, authority: t.string, scope: t.string, proxy: ProxyConfigC },
   'intune (graph)',
 );
 const Smtp = strict(
@@ -54,17 +55,25 @@ const Smtp = strict(
   { secure: t.boolean, requireTLS: t.boolean, usernameEnv: envName, passwordEnv: envName, rejectUnauthorized: t.boolean },
   'notifier (smtp)',
 );
+const Ews = strict(
+  { kind: t.literal('ews'), mailbox: t.string, usernameEnv: envName, passwordEnv: envName, authentication: t.keyof({ ntlm: null, basic: null }) },
+  { url: t.string },
+  'notifier (ews)',
+);
+const Log = strict({}, { level: t.keyof({ trace: null, debug: null, info: null, warn: null, error: null, fatal: null }), file: t.string }, 'log');
 
 const EXCHANGE = { simulator: ExchangeSimulator, powershell: ExchangePowerShell } as const;
 const INTUNE = { simulator: IntuneSimulator, graph: IntuneGraph } as const;
+const NOTIFIER = { smtp: Smtp, ews: Ews } as const;
 
 /** The config's shape with the given codecs for the sections that have kinds. */
-const configWith = <X extends t.Mixed, I extends t.Mixed>(exchange: X, intune: I) => strict(
+const configWith = <X extends t.Mixed, I extends t.Mixed, N extends t.Mixed>(exchange: X, intune: I, notifier: N) => strict(
   { organization: t.string, store: t.string, policy: t.string, exchange, intune },
   {
     schedule: strict({}, { quickMinutes: int(1, 24 * 60), fullDailyAt: hhmm }, 'schedule'),
     status: strict({}, { listen, tokenEnv: envName, allowedHosts: t.array(hostName), healthMaxFullSyncAgeMinutes: int(1, 366 * 24 * 60) }, 'status'),
-    notifier: Smtp,
+    notifier,
+    log: Log,
     connectorId: t.string,
     grandfathering: t.boolean,
     storeCredentials: strict({ usernameEnv: envName, passwordEnv: envName }, {}, 'storeCredentials'),
@@ -72,7 +81,7 @@ const configWith = <X extends t.Mixed, I extends t.Mixed>(exchange: X, intune: I
   'config',
 );
 
-export const ConnectorConfigC = configWith(t.union([ExchangeSimulator, ExchangePowerShell]), t.union([IntuneSimulator, IntuneGraph]));
+export const ConnectorConfigC = configWith(t.union([ExchangeSimulator, ExchangePowerShell]), t.union([IntuneSimulator, IntuneGraph]), t.union([Smtp, Ews]));
 export type ConnectorConfig = t.TypeOf<typeof ConnectorConfigC>;
 
 /**
@@ -90,7 +99,7 @@ function codecFor(doc: unknown): t.Decoder<unknown, ConnectorConfig> {
       return t.failure(kind, [...c, { key: 'kind', type: t.never, actual: kind }], `expected ${kinds}${kind === undefined ? '' : `, got ${JSON.stringify(kind)}`}`);
     }, t.identity);
   };
-  return configWith(pick(EXCHANGE, 'exchange'), pick(INTUNE, 'intune')) as unknown as t.Decoder<unknown, ConnectorConfig>;
+  return configWith(pick(EXCHANGE, 'exchange'), pick(INTUNE, 'intune'), pick(NOTIFIER, 'notifier')) as unknown as t.Decoder<unknown, ConnectorConfig>;
 }
 
 /** Secrets that work only as a pair: both variables named, or neither. */
@@ -120,14 +129,15 @@ export async function readConfig(path: string): Promise<ConnectorConfig> {
   const base = dirname(resolve(path));
   const rel = (p: string) => (isEventStoreDbSpec(p) || isAbsolute(p) ? p : resolve(base, p));
   const c = r.right;
-  if ((c.exchange.kind === 'simulator') !== (c.intune.kind === 'simulator')) {
-    throw new InputFailure(`${path}: exchange.kind and intune.kind: the simulator provides both sides of one organization; use "simulator" for both or for neither`);
+  // A simulated Exchange may meet the real Graph (a trial of the Intune side); a simulated Intune never meets the real Exchange.
+  if (c.intune.kind === 'simulator' && c.exchange.kind !== 'simulator') {
+    throw new InputFailure(`${path}: exchange.kind and intune.kind: the simulated Intune belongs to the simulated Exchange; use "simulator" for both, or a real Intune`);
   }
   if (c.intune.kind === 'graph' && !c.intune.tokenEnv && !(c.intune.tenantId && c.intune.clientId && c.intune.clientSecretEnv)) {
     throw new InputFailure(`${path}: intune: give tokenEnv, or tenantId, clientId and clientSecretEnv`);
   }
   checkStatus(path, c.status);
-  return { ...c, store: rel(c.store), policy: rel(c.policy) };
+  return { ...c, store: rel(c.store), policy: rel(c.policy), ...(c.log?.file !== undefined ? { log: { ...c.log, file: rel(c.log.file) } } : {}) };
 }
 
 /** The store to open: the connection string with its credentials from the environment (never shown). */

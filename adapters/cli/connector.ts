@@ -10,6 +10,7 @@ import { secretFromEnv, storeSpecOf } from './config.js';
 import { scrub } from '../shared/connection-string.js';
 import { graphGatewayFromConfig, type GraphIntuneConfig } from '../graph/index.js';
 import { smtpNotifier } from '../smtp/index.js';
+import { ewsNotifier } from '../ews/index.js';
 import { powershellGatewayFromConfig, type PowerShellExchangeConfig } from '../powershell/index.js';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { formatInputError } from '../exports/errors.js';
@@ -45,12 +46,27 @@ export const gatewayFactories: {
     graph: async (c) => {
       const r = graphGatewayFromConfig(c.intune as GraphIntuneConfig, 'config');
       if (isLeft(r)) throw new InputFailure(r.left.map(formatInputError).join('\n'));
-      return r.right.gateway;
+      // The proxy's kept-alive connections close with the connector.
+      return Object.assign(r.right.gateway, { close: r.right.close });
     },
   },
   notifier: {
+    ews: async (c) => {
+      const n = c.notifier!;
+      if (n.kind !== 'ews') throw new Error('notifier kind mismatch');
+      try {
+        return ewsNotifier({
+          mailbox: n.mailbox, authentication: n.authentication, ...(n.url !== undefined ? { url: n.url } : {}),
+          username: secretFromEnv(n.usernameEnv, 'notifier.usernameEnv'), password: secretFromEnv(n.passwordEnv, 'notifier.passwordEnv'),
+        });
+      } catch (e) {
+        if (e instanceof TypeError) throw new InputFailure(`config: notifier: ${e.message.replace(/^ewsNotifier: /, '')}`);
+        throw e;
+      }
+    },
     smtp: async (c) => {
       const n = c.notifier!;
+      if (n.kind !== 'smtp') throw new Error('notifier kind mismatch');
       const auth = n.usernameEnv || n.passwordEnv
         ? { user: secretFromEnv(n.usernameEnv ?? '', 'notifier.usernameEnv'), pass: secretFromEnv(n.passwordEnv ?? '', 'notifier.passwordEnv') }
         : undefined;
@@ -70,7 +86,12 @@ async function gateways(c: ConnectorConfig): Promise<Gateways> {
       clock: () => Date.now(), ...(x.runspaces !== undefined ? { runspaces: x.runspaces } : {}),
     });
     const notifier = c.notifier ? await notifierOf(c) : sim.notifier;
-    return { exchange: sim.exchange, intune: sim.intune, notifier, close: async () => { await (notifier as { close?(): Promise<void> }).close?.(); } };
+    // The simulated Exchange may be paired with the real Graph (to try the Intune side, its credentials and the proxy).
+    const intune = c.intune.kind === 'simulator' ? sim.intune : await intuneOf(c);
+    return {
+      exchange: sim.exchange, intune, notifier,
+      close: async () => { await (intune as { close?(): Promise<void> }).close?.(); await (notifier as { close?(): Promise<void> }).close?.(); },
+    };
   }
   const ex = gatewayFactories.exchange[c.exchange.kind];
   const it = gatewayFactories.intune[c.intune.kind];
@@ -81,8 +102,14 @@ async function gateways(c: ConnectorConfig): Promise<Gateways> {
   const notifier = c.notifier ? await notifierOf(c) : undefined;
   return {
     exchange, intune, ...(notifier ? { notifier } : {}),
-    close: async () => { await exchange.close?.(); await notifier?.close?.(); },
+    close: async () => { await exchange.close?.(); await (intune as { close?(): Promise<void> }).close?.(); await notifier?.close?.(); },
   };
+}
+
+async function intuneOf(c: ConnectorConfig): Promise<IntuneGateway> {
+  const f = gatewayFactories.intune[c.intune.kind];
+  if (!f) throw new InputFailure(`intune.kind "${c.intune.kind}" is not available in this build`);
+  return f(c);
 }
 
 async function notifierOf(c: ConnectorConfig) {
@@ -91,19 +118,27 @@ async function notifierOf(c: ConnectorConfig) {
   return f(c);
 }
 
-export async function buildConnector(c: ConnectorConfig, extra: Partial<EngineOptions> = {}): Promise<Connector> {
+/** Observers wrapped around the store and the Exchange gateway (diagnostic logs); they must not change behaviour. */
+export interface ConnectorObservers {
+  store?(s: EventStore): EventStore;
+  exchange?(g: ExchangeGateway): ExchangeGateway;
+}
+
+export async function buildConnector(c: ConnectorConfig, extra: Partial<EngineOptions> = {}, observe: ConnectorObservers = {}): Promise<Connector> {
   const policy = await readPolicyFile(c.policy);
-  const g = await gateways(c);
+  const raw = await gateways(c);
+  const g = observe.exchange ? { ...raw, exchange: observe.exchange(raw.exchange) } : raw;
   const spec = storeSpecOf(c);
-  let store: EventStore;
+  let opened: EventStore;
   try {
-    store = await openStore(spec);
+    opened = await openStore(spec);
   } catch (err) {
     // The adapter redacts what it knows; the credentials came from the environment, so scrub here too.
     if (err instanceof Error) err.message = scrub(err.message, spec);
     await g.close();
     throw err;
   }
+  const store = observe.store ? observe.store(opened) : opened;
   const x = c.exchange;
   const engine = createEngine({
     organization: c.organization, exchange: g.exchange, intune: g.intune, store, policy,

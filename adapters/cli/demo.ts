@@ -6,7 +6,8 @@ import { createEngine, type SyncReport } from '../../src/engine.js';
 import { simulateOrganization } from '../simulator/index.js';
 import { parse, intOption } from './args.js';
 import { openStore, isEsdb, displaySpec } from './store.js';
-import { print, printRaw, printJson, progressBar, UsageError } from './io.js';
+import { print, printRaw, printJson, UsageError } from './io.js';
+import { phaseProgress } from './progress.js';
 
 export const DEMO_HELP = `Usage: eas-sync demo [--devices 5000] [--seed 1] [--store STORE | --log FILE] [--latency MS] [--parallelism N] [--json]
 
@@ -42,14 +43,14 @@ export async function demo(argv: string[]): Promise<number> {
   const started = Date.now();
   const store = await openStore(spec, { replace });
   if (store.replaced !== undefined) process.stderr.write(`eas-sync: replaced the existing log ${resolve(spec)} (${store.replaced.bytes} bytes)\n`);
-  const bar = progressBar('sync');
+  const bar = phaseProgress();
   let report: SyncReport;
   try {
     const sim = simulateOrganization({ devices, seed, latencyMs, clock: () => Date.now() });
     const engine = createEngine({
       organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy,
       notifier: sim.notifier, parallelism,
-      onProgress: (p) => { if (p.phase === 'done') bar.end(); else bar.update(p.done, p.total); },
+      onProgress: (p) => bar.update(p),
     });
     report = await engine.fullSync();
     bar.end();

@@ -12,6 +12,7 @@ import { decodeGroups } from '../exports/groups.js';
 import { formatInputError, type InputError } from '../exports/errors.js';
 import { commandToPowerShell } from '../powershell/quote.js';
 import { parse, instantOption } from './args.js';
+import { phaseProgress } from './progress.js';
 import { print, printRaw, printJson, InputFailure, UsageError } from './io.js';
 
 export const PLAN_HELP = `Usage: eas-sync plan --exchange FILE --mailboxes FILE --intune FILE --policy FILE [--groups FILE] [--at ISO-8601] [--format json|powershell] [--json]
@@ -69,7 +70,14 @@ export async function plan(argv: string[]): Promise<number> {
   const unknown = named.filter((g) => !groups.has(g));
   if (unknown.length > 0) throw new InputFailure(`${values.groups as string}: no members listed for group(s) ${unknown.join(', ')} named by ${values.policy as string}`);
 
-  const result = planMailboxes({ organization: 'plan', syncId: 'plan', atMs, policy, policyRevision: 0, observations: { devices, mailboxes, managed, groups } });
+  // Shown once the exports are read and checked, so an input error is never printed on a progress line.
+  const bar = phaseProgress();
+  bar.update({ phase: 'discover', done: 1, total: 1, final: true, found: { partnerships: devices.length, mailboxes: mailboxes.length, managedDevices: managed.length } });
+  const result = planMailboxes({
+    organization: 'plan', syncId: 'plan', atMs, policy, policyRevision: 0, observations: { devices, mailboxes, managed, groups },
+    onProgress: (done, total) => bar.update({ phase: 'decide', done, total, final: true }),
+  });
+  bar.end();
   const out = {
     at: new Date(atMs).toISOString(),
     devices: result.devices.map((d) => ({

@@ -10,6 +10,7 @@ import { buildConnector, type Connector } from './connector.js';
 import { printRaw, InputFailure, UsageError } from './io.js';
 import { listenStatus } from './status-server.js';
 import { DEFAULT_MAX_FULL_SYNC_AGE_MINUTES } from './health.js';
+import { diagnosticsFromConfig } from './diagnostics.js';
 
 export const RUN_HELP = `Usage: eas-sync run --config FILE
 
@@ -43,11 +44,13 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (bound._tag === 'Left') throw new InputFailure(`${path}: status.listen: ${bound.left}`);
   const server = bound.right;
+  const diag = diagnosticsFromConfig(config);
   let c: Connector;
   try {
-    c = await buildConnector(config);
+    c = await buildConnector(config, {}, diag.observe);
   } catch (err) {
     await server.close(0);
+    await diag.close();
     throw err;
   }
   server.attach(c.engine);
@@ -65,5 +68,6 @@ export async function run(argv: string[]): Promise<number> {
   await c.engine.stop();
   await server.close(SHUTDOWN_GRACE_MS);
   await c.close();
+  await diag.close();
   return 0;
 }

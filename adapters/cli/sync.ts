@@ -2,7 +2,9 @@
 import { parse } from './args.js';
 import { readConfig } from './config.js';
 import { buildConnector } from './connector.js';
-import { print, printRaw, printJson, progressBar, UsageError } from './io.js';
+import { print, printRaw, printJson, UsageError } from './io.js';
+import { phaseProgress } from './progress.js';
+import { diagnosticsFromConfig } from './diagnostics.js';
 
 export const SYNC_HELP = `Usage: eas-sync sync --config FILE [--quick | --full] [--json]
 
@@ -16,8 +18,10 @@ export async function syncCommand(argv: string[]): Promise<number> {
   if (!values.config) throw new UsageError('--config FILE is required (see eas-sync sync --help)');
   if (values.quick && values.full) throw new UsageError('give --quick or --full, not both');
   const config = await readConfig(values.config as string);
-  const bar = progressBar('sync');
-  const c = await buildConnector(config, { onProgress: (p) => (p.phase === 'done' ? bar.end() : bar.update(p.done, p.total)) });
+  const bar = phaseProgress();
+  // Diagnostic logs only when the config asks for them: sync prints its own report.
+  const diag = config.log ? diagnosticsFromConfig(config) : undefined;
+  const c = await buildConnector(config, { onProgress: (p) => bar.update(p) }, diag?.observe ?? {});
   try {
     const report = values.quick ? await c.engine.quickSync() : await c.engine.fullSync();
     bar.end();
@@ -32,5 +36,6 @@ export async function syncCommand(argv: string[]): Promise<number> {
     return report.errors.some((e) => e.kind === 'invalidLog' || e.kind === 'store.corrupt') ? 2 : 1;
   } finally {
     await c.close();
+    await diag?.close();
   }
 }

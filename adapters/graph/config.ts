@@ -9,6 +9,7 @@ import { decodeWith, strict } from '../../src/codec.js';
 import { joinPath, type InputError } from '../exports/errors.js';
 import { checkBaseUrl, graphIntuneGateway, GRAPH_V1, type GraphGatewayOptions, type GraphIntuneGateway } from './gateway.js';
 import { clientCredentialsTokenProvider, envTokenProvider, type TokenProvider } from './token.js';
+import { describeProxy, fetchNetworkClient, proxiedFetch, resolveProxy, type ProxiedFetchOptions } from './proxy.js';
 
 const nonEmpty = (what: string) => new t.Type<string, string, unknown>(
   what,
@@ -49,6 +50,18 @@ const NonNegativeInt = new t.Type<number, number, unknown>(
   t.identity,
 );
 
+const ProxyUrl = new t.Type<string, string, unknown>(
+  'proxy URL',
+  (u): u is string => typeof u === 'string',
+  (u, c) => (typeof u === 'string' && /^https?:\/\/[^\s/@]+\/?$/i.test(u) ? t.success(u) : t.failure(u, c, 'expected a proxy URL such as http://proxy.contoso.com:3128 (no path, and no credentials: name them with usernameEnv and passwordEnv)')),
+  t.identity,
+);
+export const ProxyConfigC = strict(
+  { url: ProxyUrl },
+  { usernameEnv: EnvName, passwordEnv: EnvName, noProxy: t.array(nonEmpty('a host name, .domain, host:port, an IP or *')) },
+  'intune.proxy',
+);
+
 const GraphConfigC = strict(
   { kind: t.literal('graph') },
   {
@@ -61,6 +74,8 @@ const GraphConfigC = strict(
     authority: HttpsUrl,
     /** National clouds: e.g. https://graph.microsoft.us/.default */
     scope: nonEmpty('a scope'),
+    /** The corporate proxy for Graph and the token endpoint (else HTTPS_PROXY / NO_PROXY). */
+    proxy: ProxyConfigC,
   },
   'intune (graph)',
 );
@@ -112,6 +127,10 @@ export interface GatewayFromConfig {
   readonly gateway: GraphIntuneGateway;
   /** `client credentials (tenant …, client …)` or `bearer token from $VAR`: for logs, no secret. */
   readonly auth: string;
+  /** `proxy http://… (as user) from intune.proxy`, or undefined when Graph is reached directly. */
+  readonly proxy?: string;
+  /** Closes the proxy's connections. */
+  close(): Promise<void>;
 }
 
 /**
@@ -124,9 +143,16 @@ export function graphGatewayFromConfig(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
   overrides: Partial<Omit<GraphGatewayOptions, 'tokenProvider' | 'baseUrl'>> = {},
+  net: ProxiedFetchOptions = {},
 ): Either<InputError[], GatewayFromConfig> {
   const unset = (name: string, field: string): InputError =>
     ({ file, path: `intune.${field}`, message: `environment variable ${name} is not set` });
+  const proxy = resolveProxy(c.proxy, env);
+  if (isLeft(proxy)) {
+    const m = /^(intune\.proxy[\w.]*): (.*)$/.exec(proxy.left);
+    return left([m ? { file, path: m[1]!, message: m[2]! } : { file, path: 'intune.proxy', message: proxy.left }]);
+  }
+  const proxied = proxy.right ? proxiedFetch(proxy.right, net) : undefined;
   let tokenProvider: TokenProvider;
   let auth: string;
   if (c.tokenEnv !== undefined) {
@@ -142,9 +168,13 @@ export function graphGatewayFromConfig(
       tenantId: c.tenantId!, clientId: c.clientId!, clientSecret: secret,
       ...(c.authority !== undefined ? { authority: c.authority } : {}),
       ...(c.scope !== undefined ? { scope: c.scope } : {}),
+      ...(proxied ? { networkClient: fetchNetworkClient(proxied.fetch) } : {}),
     });
     auth = `client credentials (tenant ${c.tenantId!}, client ${c.clientId!})`;
   }
-  const gateway = graphIntuneGateway({ ...overrides, baseUrl: c.baseUrl ?? GRAPH_V1, tokenProvider });
-  return right({ gateway, auth });
+  const gateway = graphIntuneGateway({ ...(proxied ? { fetch: proxied.fetch } : {}), ...overrides, baseUrl: c.baseUrl ?? GRAPH_V1, tokenProvider });
+  return right({
+    gateway, auth, ...(proxy.right ? { proxy: describeProxy(proxy.right) } : {}),
+    close: async () => { await proxied?.close(); },
+  });
 }

@@ -16,6 +16,7 @@ import { decodeManagedDevicePage } from '../exports/graph.js';
 import { formatInputError, show } from '../exports/errors.js';
 import { DEFAULT_BUDGET, RequestBudget, type Budget } from './budget.js';
 import type { TokenProvider } from './token.js';
+import { ProxyError } from './proxy.js';
 
 export const GRAPH_V1 = 'https://graph.microsoft.com/v1.0';
 
@@ -251,6 +252,8 @@ export function graphIntuneGateway(o: GraphGatewayOptions): GraphIntuneGateway {
           headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', 'client-request-id': requestId, ...extraHeaders },
         });
       } catch (e) {
+        // The proxy refused our credentials: retrying would only count against the account.
+        if (e instanceof ProxyError && e.kind === 'auth') return failure({ kind: 'unauthorized', message: `${at}: ${e.message}`, url: shown });
         const r = await retryTransient(`no response (${errorMessage(e)})`, 'unavailable');
         if (isLeft(r)) return r;
         continue;

@@ -14,3 +14,7 @@ export { toGraphManagedDevice, GRAPH_MIN_DATE } from './export.js';
 export type { GraphManagedDevice } from './export.js';
 export { parseIntuneConfig, graphGatewayFromConfig } from './config.js';
 export type { IntuneConfig, GraphIntuneConfig, SimulatorIntuneConfig, GatewayFromConfig } from './config.js';
+export {
+  resolveProxy, parseProxyUrl, bypassesProxy, proxiedFetch, fetchNetworkClient, describeProxy, ProxyError,
+} from './proxy.js';
+export type { ProxySettings, ProxyConfig, ProxiedFetch, ProxiedFetchOptions } from './proxy.js';

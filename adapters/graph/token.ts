@@ -95,7 +95,11 @@ export function clientCredentialsTokenProvider(o: ClientCredentialsOptions): Tok
         if (!r || typeof r.accessToken !== 'string' || r.accessToken === '') throw new TokenError(`no access token from ${authority}`);
         return r.accessToken;
       },
-      (err: unknown) => { throw new TokenError(`token request to ${authority} for client ${o.clientId} failed: ${redact(describe(err))}`); },
+      (err: unknown) => {
+        // msal replaces a network client's error with a generic network_error: the client's own says what happened (e.g. the proxy refused).
+        const net = (o.networkClient as { takeLastError?: () => Error | undefined } | undefined)?.takeLastError?.();
+        throw new TokenError(`token request to ${authority} for client ${o.clientId} failed: ${redact(net ? net.message : describe(err))}`);
+      },
     ).finally(() => { if (inflight?.promise === promise) inflight = undefined; });
     inflight = { promise, forced: force };
     return promise;
