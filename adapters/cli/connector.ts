@@ -12,7 +12,7 @@ import { graphGatewayFromConfig, type GraphIntuneConfig } from '../graph/index.j
 import { smtpNotifier } from '../smtp/index.js';
 import { powershellGatewayFromConfig, type PowerShellExchangeConfig } from '../powershell/index.js';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { formatInputError } from '../exports/errors.js';
+import { formatInputError } from '../shared/input-errors.js';
 
 export interface Connector {
   readonly engine: Engine;

@@ -13,7 +13,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { StoredEvent } from '../../src/ports.js';
-import { envelopeError, toStoredEvent } from '../file-store/codec.js';
+import { envelopeError, toStoredEvent } from '../shared/log-codec.js';
 import { explain as explainEvents, closestIds, type ExplainError, type Explanation } from '../../projections/explain.js';
 import { commandToPowerShell } from '../powershell/quote.js';
 import { parse, instantOption } from './args.js';

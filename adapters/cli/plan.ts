@@ -9,7 +9,7 @@ import { decodeText, parseJsonText } from '../exports/text.js';
 import { decodeMobileDevices, decodeCasMailboxes } from '../exports/powershell.js';
 import { decodeManagedDevices } from '../exports/graph.js';
 import { decodeGroups } from '../exports/groups.js';
-import { formatInputError, type InputError } from '../exports/errors.js';
+import { formatInputError, type InputError } from '../shared/input-errors.js';
 import { commandToPowerShell } from '../powershell/quote.js';
 import { parse, instantOption } from './args.js';
 import { print, printRaw, printJson, InputFailure, UsageError } from './io.js';

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { StoredEvent, StoreError } from '../../src/ports.js';
-import { envelopeError, toStoredEvent } from '../file-store/codec.js';
+import { envelopeError, toStoredEvent } from '../shared/log-codec.js';
 import type { LineError, TornTail } from '../file-store/index.js';
 import { isTornFragment } from '../file-store/torn.js';
 import { IdSet, confirmDuplicates, idHash, type IdSetData, type Suspect } from '../file-store/id-set.js';

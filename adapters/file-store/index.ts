@@ -5,7 +5,7 @@ import { mkdir, open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { AppendRequest, AppendResult, EventStore, ReadOptions, StoredEvent, StoreError } from '../../src/ports.js';
-import { envelopeError, prepareRequests, type PreparedRequest } from './codec.js';
+import { envelopeError, prepareRequests, type PreparedRequest } from '../shared/log-codec.js';
 import { isTornFragment } from './torn.js';
 import { acquireLock, releaseLock } from './lock.js';
 import { scanLog, type LineError, type TornTail } from './scan.js';

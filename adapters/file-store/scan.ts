@@ -3,7 +3,7 @@
 // cut exactly, even when it ends inside a UTF-8 sequence.
 import type { FileHandle } from 'node:fs/promises';
 import type { StoredEvent } from '../../src/ports.js';
-import { envelopeError, toStoredEvent } from './codec.js';
+import { envelopeError, toStoredEvent } from '../shared/log-codec.js';
 import { isTornFragment } from './torn.js';
 import { IdSet, idHash } from './id-set.js';
 

@@ -1,5 +1,6 @@
-// The log line format (contract: "Event log file"), shared by the file and the
-// memory store so both hold exactly what a reopened log would give back.
+// The log line format (docs/log-format.md), shared by every store as a peer: the
+// file store writes and reads these lines, the memory store holds exactly what a
+// reopened log would give back, EventStoreDB stores the same checked events.
 import { randomUUID } from 'node:crypto';
 import type { AppendRequest, ExpectedRevision, NewEvent, StoredEvent } from '../../src/ports.js';
 
