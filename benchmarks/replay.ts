@@ -42,9 +42,7 @@ import type { Policy } from '../src/policy.js';
 import { whatIf } from '../projections/what-if.js';
 import { simulateOrganization } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
-import { replayFile, foldLogFile } from '../adapters/cli/replay.js';
-import { explainFile } from '../adapters/cli/explain.js';
-import { whatIfFile } from '../adapters/cli/what-if.js';
+import { replayFile, foldLogFile, explainFile, whatIfFile } from '../adapters/log/index.js';
 
 const { values } = parseArgs({
   options: {

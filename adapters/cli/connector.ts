@@ -3,7 +3,7 @@ import { createEngine, type Engine, type EngineOptions } from '../../src/engine.
 import type { EventStore, ExchangeGateway, IntuneGateway, Notifier } from '../../src/ports.js';
 import { simulateOrganization } from '../simulator/index.js';
 import type { ConnectorConfig } from './config.js';
-import { readPolicyFile } from './plan.js';
+import { policyFromFile as readPolicyFile } from './plan.js';
 import { openStore } from './store.js';
 import { InputFailure } from './io.js';
 import { secretFromEnv, storeSpecOf } from './config.js';
