@@ -1,4 +1,4 @@
-// The embedded event store: one NDJSON log file (contract: "Event log file"),
+// The embedded event store: one NDJSON log file (docs/log-format.md),
 // appended and fsynced per batch, never rewritten except to cut a torn tail.
 // Reads are served from memory; the file is scanned once on open.
 import { mkdir, open, realpath, stat, type FileHandle } from 'node:fs/promises';
