@@ -36,15 +36,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { createEngine } from '../src/engine.js';
-import type { StoredEvent } from '../src/ports.js';
-import type { Policy } from '../src/policy.js';
-import { whatIf } from '../projections/what-if.js';
+import { createEngine } from '../src/index.js';
+import type { Policy, StoredEvent } from '../src/index.js';
+import { whatIf } from '../projections/index.js';
 import { simulateOrganization } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
-import { replayFile, foldLogFile } from '../adapters/cli/replay.js';
-import { explainFile } from '../adapters/cli/explain.js';
-import { whatIfFile } from '../adapters/cli/what-if.js';
+import { replayFile, foldLogFile, explainFile, whatIfFile } from '../adapters/log/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -151,8 +148,8 @@ function writeReplicated(path: string, events: readonly StoredEvent[], copies: n
 /**
  * The floor of an NDJSON reader: read the file in 8 MiB chunks and JSON.parse
  * every line. `perLine` decodes each line on its own (the fastest way found, and
- * what foldLogFile does); otherwise the chunk is decoded and split (what most
- * readers, the file store's readLog among them, do).
+ * what the file store's reader does, for folds and for opening a store alike);
+ * otherwise the chunk is decoded and split (what most readers do).
  */
 async function floor(path: string, perLine: boolean): Promise<{ ms: number; lines: number }> {
   const t0 = performance.now();

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine } from '../src/engine.js';
+import { createEngine } from '../src/index.js';
 import { simulateOrganization } from '../adapters/simulator/index.js';
 import { openFileStore } from '../adapters/file-store/index.js';
 

@@ -2,9 +2,8 @@
 // which devices a stricter and a looser policy would treat differently, and the
 // Exchange commands each would cause. Nothing is written, nothing is sent.
 //   node dist/examples/policy-preview.js
-import { createEngine } from '../src/engine.js';
-import type { Policy } from '../src/policy.js';
-import { whatIf, type WhatIfResult } from '../projections/what-if.js';
+import { createEngine, type Policy } from '../src/index.js';
+import { whatIf, type WhatIfResult } from '../projections/index.js';
 import { simulateOrganization } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
 

@@ -5,12 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine } from '../src/engine.js';
-import { replay } from '../projections/replay.js';
-import { explain } from '../projections/explain.js';
+import { createEngine } from '../src/index.js';
+import { explain, replay } from '../projections/index.js';
 import { simulateOrganization } from '../adapters/simulator/index.js';
 import { openFileStore, readLog } from '../adapters/file-store/index.js';
-import { commandToPowerShell } from '../adapters/powershell/quote.js';
+import { commandToPowerShell } from '../adapters/powershell/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eas-why-'));
 const log = join(dir, 'eas-sync.ndjson');

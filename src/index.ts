@@ -1,19 +1,38 @@
-// eas-access-sync: the pure core, the engine and the projections.
-export * from './facts.js';
-export * from './commands.js';
-export * from './ports.js';
-export * from './codec.js';
-export * from './policy.js';
-export * from './events.js';
-export * from './exchange-evaluation.js';
-export * from './identity.js';
-export * from './mapping.js';
-export * from './access.js';
-export * from './notification.js';
-export * from './mailbox.js';
-export * from './connector.js';
-export * from './state.js';
-export * from './engine.js';
-export * from '../projections/index.js';
-export * from './plan.js';
-export * from './reconcile.js';
+// eas-access-sync: the engine, its ports and the domain's data, by name. The
+// folds of a log are `eas-access-sync/projections`; reading a log file (replay,
+// what-if, explain) is `eas-access-sync/log`; each adapter has its own subpath.
+
+// The engine.
+export { createEngine, EngineFailure } from './engine.js';
+export type {
+  ConnectorStatusView, DeviceAccessView, Engine, EngineError, EngineMetrics, EngineOptions, Histogram, ScheduleOptions,
+  SyncIssue, SyncProgress, SyncReport,
+} from './engine.js';
+export type { ConnectorState, ConnectorStatus, SyncKind } from './connector.js';
+
+// The ports an adapter implements.
+export type {
+  AppendRequest, AppendResult, CasMailboxQuery, Clock, EventStore, ExchangeError, ExchangeGateway, ExchangeSession, ExpectedRevision,
+  IntuneError, IntuneGateway, MobileDeviceQuery, NewEvent, Notification, Notifier, NotifyError, ReadOptions, StoredEvent, StoreError,
+} from './ports.js';
+
+// What Exchange and Intune report, and the commands the engine issues.
+export type {
+  AccessLevel, CasMailbox, Characteristic, ComplianceState, DeviceAccessRule, ExchangeAccessLevel, ExchangeServer, GroupMembership,
+  ManagedDevice, MobileDevice, OrgSettings,
+} from './facts.js';
+export type { ExchangeCommand, ListChange, NewDeviceAccessRule, RemoveDeviceAccessRule, SetCasMailbox, SetDeviceAccessRule, SetOrgSettings } from './commands.js';
+
+// The access policy.
+export { parsePolicy, policyDocument } from './policy.js';
+export type { NotificationSettings, PlatformException, Policy, PolicyDocument } from './policy.js';
+export type { Issue } from './codec.js';
+
+// The events of the log.
+export { decodeEvent, isEventType, mailboxStream, mailboxStreamPrefix, orgStream, SCHEMA_VERSION } from './events.js';
+export type { DecisionFacts, DomainEvent, EventData, EventOf, EventType, Reason, RecordedEvent } from './events.js';
+
+// Deciding every device from exports, without an engine or a log (eas-sync plan).
+export { planMailboxes } from './plan.js';
+export type { MailboxObservations, MailboxesPlan, PlanArgs, PlanIssue, PlannedDevice } from './plan.js';
+export type { Decision } from './access.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import { parseIntuneConfig, graphGatewayFromConfig } from '../adapters/graph/index.js';
-import { formatInputError } from '../adapters/exports/errors.js';
+import { formatInputError } from '../adapters/shared/input-errors.js';
 import { decodeManagedDevice, decodeManagedDevices } from '../adapters/exports/graph.js';
 import { startGraphServer, type GraphRecord, type GraphServer } from './support/graph-server.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createEngine, type Engine } from '../src/engine.js';
 import type { EventStore, StoredEvent } from '../src/ports.js';
 import { explain, closestIds, type Explanation } from '../projections/explain.js';
-import { explainFile } from '../adapters/cli/explain.js';
+import { explainFile } from '../adapters/log/index.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
 import { openFileStore, readLog } from '../adapters/file-store/index.js';

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { isLeft, isRight, type Either } from 'fp-ts/lib/Either.js';
 import { decodeManagedDevicePage, decodeManagedDevices } from '../adapters/exports/graph.js';
-import { formatInputError, type InputError } from '../adapters/exports/errors.js';
+import { formatInputError, type InputError } from '../adapters/shared/input-errors.js';
 import { readExportFile } from '../adapters/exports/read.js';
 
 const samples = (name: string) => fileURLToPath(new URL(`../../examples/exports/${name}`, import.meta.url));

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { isLeft, isRight, type Either } from 'fp-ts/lib/Either.js';
 import { decodeGroups } from '../adapters/exports/groups.js';
-import { formatInputError, type InputError } from '../adapters/exports/errors.js';
+import { formatInputError, type InputError } from '../adapters/shared/input-errors.js';
 import { readExportFile } from '../adapters/exports/read.js';
 import type { GroupMembership } from '../src/facts.js';
 import { parsePolicy } from '../src/policy.js';

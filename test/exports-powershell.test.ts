@@ -6,7 +6,7 @@ import {
   decodeAccessLevel, decodeCasMailboxes, decodeCharacteristic, decodeDeviceAccessState, decodeMobileDevices,
   decodePsBool, decodePsDate, decodePsMulti, decodePsOptionalDate, decodeProxyAddress,
 } from '../adapters/exports/powershell.js';
-import { formatInputError, MAX_ERRORS, type InputError } from '../adapters/exports/errors.js';
+import { formatInputError, MAX_ERRORS, type InputError } from '../adapters/shared/input-errors.js';
 import { readExportFile } from '../adapters/exports/read.js';
 import { MailboxIndex, userAddresses } from '../src/identity.js';
 import type { CasMailbox, MobileDevice } from '../src/facts.js';

@@ -7,7 +7,7 @@ import { isLeft } from 'fp-ts/lib/Either.js';
 import { psJsonString, toPs51Json, toUtf16LeWithBom, toUtf8WithBom } from '../adapters/exports/ps-json.js';
 import { decodeText, parseJsonText } from '../adapters/exports/text.js';
 import { decodeMobileDevices } from '../adapters/exports/powershell.js';
-import { formatInputErrors } from '../adapters/exports/errors.js';
+import { formatInputErrors } from '../adapters/shared/input-errors.js';
 import type { MobileDevice } from '../src/facts.js';
 import { sampleFiles } from '../examples/exports/make-samples.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isLeft, isRight, right } from 'fp-ts/lib/Either.js';
 import { decodeText, parseJsonText } from '../adapters/exports/text.js';
-import { formatInputError, formatInputErrors } from '../adapters/exports/errors.js';
+import { formatInputError, formatInputErrors } from '../adapters/shared/input-errors.js';
 import { readExportFile } from '../adapters/exports/read.js';
 import { decodeMobileDevices } from '../adapters/exports/powershell.js';
 

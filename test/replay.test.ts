@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createEngine, type Engine } from '../src/engine.js';
 import type { StoredEvent } from '../src/ports.js';
 import { replay, createReplay } from '../projections/replay.js';
-import { foldLogFile, replayFile } from '../adapters/cli/replay.js';
+import { foldLogFile, replayFile } from '../adapters/log/index.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { openFileStore, readLog } from '../adapters/file-store/index.js';
 

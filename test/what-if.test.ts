@@ -12,7 +12,7 @@ import { whatIf, foldLean, materialize, emptyLeanMailbox, createWhatIf, governed
 import { decideMailbox } from '../src/mailbox.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
-import { whatIfFile } from '../adapters/cli/what-if.js';
+import { whatIfFile } from '../adapters/log/index.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -7,7 +7,7 @@ import { dirname, resolve, isAbsolute } from 'node:path';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { strict, decodeWith } from '../../src/codec.js';
 import { decodeText, parseJsonText } from '../exports/text.js';
-import { formatInputError } from '../exports/errors.js';
+import { formatInputError } from '../shared/input-errors.js';
 import { InputFailure } from './io.js';
 import { hasInlineCredentials, isEventStoreDbSpec, withCredentials } from '../shared/connection-string.js';
 import { parseListen, isLoopback, type ListenAddress } from './listen.js';

@@ -3,7 +3,7 @@ import { createEngine, type Engine, type EngineOptions } from '../../src/engine.
 import type { EventStore, ExchangeGateway, IntuneGateway, Notifier } from '../../src/ports.js';
 import { simulateOrganization } from '../simulator/index.js';
 import type { ConnectorConfig } from './config.js';
-import { readPolicyFile } from './plan.js';
+import { policyFromFile as readPolicyFile } from './plan.js';
 import { openStore } from './store.js';
 import { InputFailure } from './io.js';
 import { secretFromEnv, storeSpecOf } from './config.js';
@@ -13,7 +13,7 @@ import { smtpNotifier } from '../smtp/index.js';
 import { ewsNotifier } from '../ews/index.js';
 import { powershellGatewayFromConfig, type PowerShellExchangeConfig } from '../powershell/index.js';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { formatInputError } from '../exports/errors.js';
+import { formatInputError } from '../shared/input-errors.js';
 
 export interface Connector {
   readonly engine: Engine;

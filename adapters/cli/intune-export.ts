@@ -6,7 +6,7 @@ import { isLeft, type Either } from 'fp-ts/lib/Either.js';
 import type { ManagedDevice } from '../../src/facts.js';
 import type { IntuneError } from '../../src/ports.js';
 import { decodeText, parseJsonText } from '../exports/text.js';
-import { formatInputError, type InputError } from '../exports/errors.js';
+import { formatInputError, type InputError } from '../shared/input-errors.js';
 import { parseIntuneConfig, graphGatewayFromConfig } from '../graph/config.js';
 import { toGraphManagedDevice } from '../graph/export.js';
 import type { GraphStats } from '../graph/gateway.js';

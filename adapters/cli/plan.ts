@@ -1,16 +1,15 @@
 // eas-sync plan: an offline dry run from real exports. Touches nothing.
-import { readFile } from 'node:fs/promises';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { planMailboxes } from '../../src/plan.js';
-import { parsePolicy } from '../../src/policy.js';
+import type { Policy } from '../../src/policy.js';
 import type { GroupMembership } from '../../src/facts.js';
 import { readExportFile } from '../exports/read.js';
-import { decodeText, parseJsonText } from '../exports/text.js';
 import { decodeMobileDevices, decodeCasMailboxes } from '../exports/powershell.js';
 import { decodeManagedDevices } from '../exports/graph.js';
 import { decodeGroups } from '../exports/groups.js';
-import { formatInputError, type InputError } from '../exports/errors.js';
+import { formatInputError, type InputError } from '../shared/input-errors.js';
 import { commandToPowerShell } from '../powershell/quote.js';
+import { readPolicyFile } from '../log/index.js';
 import { parse, instantOption } from './args.js';
 import { phaseProgress } from './progress.js';
 import { print, printRaw, printJson, InputFailure, UsageError } from './io.js';
@@ -34,13 +33,10 @@ async function must<A>(p: Promise<import('fp-ts/lib/Either.js').Either<InputErro
   return r.right;
 }
 
-export async function readPolicyFile(path: string) {
-  let bytes: Uint8Array;
-  try { bytes = await readFile(path); } catch (err) { throw new InputFailure(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`); }
-  const json = parseJsonText(decodeText(bytes), path);
-  if (isLeft(json)) throw fail([json.left]);
-  const policy = parsePolicy(json.right);
-  if (isLeft(policy)) throw fail(policy.left.map((i) => ({ file: path, path: i.path, message: i.message })));
+/** The policy in the file at `path`, or an InputFailure (exit 2) naming what is wrong. */
+export async function policyFromFile(path: string): Promise<Policy> {
+  const policy = await readPolicyFile(path);
+  if (isLeft(policy)) throw fail(policy.left);
   return policy.right;
 }
 
@@ -57,7 +53,7 @@ export async function plan(argv: string[]): Promise<number> {
   if (!['json', 'powershell', 'text'].includes(format)) throw new UsageError(`--format must be json or powershell, got "${format}"`);
   const atMs = instantOption(values.at, 'at') ?? Date.now();
 
-  const policy = await readPolicyFile(values.policy as string);
+  const policy = await policyFromFile(values.policy as string);
   const [devices, mailboxes, managed] = await Promise.all([
     must(readExportFile(values.exchange as string, decodeMobileDevices)),
     must(readExportFile(values.mailboxes as string, decodeCasMailboxes)),

@@ -81,20 +81,3 @@ export async function readAllFromSpec(spec: string): Promise<Either<StoreError, 
     await opened.right.close();
   }
 }
-
-/**
- * Folds an EventStoreDB log without holding it in memory: each event to
- * `onEvent` in log order (for `replay`, beside its file fold). Right(the number
- * of events). A malformed connection string is thrown as a UsageError.
- */
-export async function foldEventStoreDb(spec: string, onEvent: (e: StoredEvent) => void): Promise<Either<StoreError, { events: number; errors: LineError[] }>> {
-  await checkSpec(spec);
-  const opened = await (await loadEsdb()).eventStoreDbStore(spec);
-  if (isLeft(opened)) return opened;
-  try {
-    const n = await opened.right.forEachEvent(onEvent);
-    return isLeft(n) ? left(n.left) : right({ events: n.right, errors: [] });
-  } finally {
-    await opened.right.close();
-  }
-}

@@ -1,16 +1,14 @@
 // eas-sync what-if LOG --policy FILE [--at ISO-8601]: which devices a different
 // policy would treat differently, and the commands it would cause. Touches
-// nothing: the log is only read, Exchange is not contacted.
-import { isLeft, right, type Either } from 'fp-ts/lib/Either.js';
-import type { StoreError } from '../../src/ports.js';
-import type { Policy } from '../../src/policy.js';
-import { stat } from 'node:fs/promises';
-import { createWhatIf, mergeWhatIfParts, whatIfContext, type WhatIfContext, type WhatIfPart, type WhatIfResult, type WhatIfScan } from '../../projections/what-if.js';
+// nothing: the log is only read, Exchange is not contacted. The reading is the
+// library's `whatIfFile` (adapters/log): this is arguments and rendering.
+import { isLeft } from 'fp-ts/lib/Either.js';
+import { whatIfFile } from '../log/index.js';
 import { commandToPowerShell } from '../powershell/quote.js';
-import { readPolicyFile } from './plan.js';
+import { policyFromFile } from './plan.js';
 import { parse, instantOption } from './args.js';
 import { print, printRaw, printJson, progressBar, InputFailure, UsageError } from './io.js';
-import { foldInParts, foldLogFile, logPath, readFailure, threadsFor, type FoldLogOptions, type LogFold, type WhatIfJudgement } from './replay.js';
+import { logPath, readFailure } from './log-args.js';
 
 export const WHAT_IF_HELP = `Usage: eas-sync what-if LOG --policy FILE [--at ISO-8601] [--json]
 
@@ -22,56 +20,13 @@ org commands the change would cause. Read-only. Judged at --at (default: the
 log's last event). Group membership is known only for the groups the logged
 policies named: a group new to FILE is treated as empty, with a warning.`;
 
-export interface WhatIfFileResult {
-  readonly result: WhatIfResult;
-  readonly errors: ReadonlyArray<{ line: number; message: string }>;
-  readonly tornTail: { line: number; bytes: number } | null;
-  /** Threads that folded the log. */
-  readonly threads: number;
-}
-
-/** `whatIf` over the log at `path`, streamed (the log is never held in memory; on two threads when it is large). */
-export async function whatIfFile(path: string, policy: Policy, options: { at?: string } & FoldLogOptions = {}): Promise<Either<StoreError, WhatIfFileResult>> {
-  const at = options.at === undefined ? {} : { at: options.at };
-  const size = await stat(path).then((s) => s.size, () => 0);
-  const threads = threadsFor(size, options);
-  let folded: Either<StoreError, LogFold>;
-  let result: WhatIfResult;
-  // In parts: every part's mailboxes are judged in it, with the organizations and the last event of all.
-  let context: WhatIfContext | undefined;
-  // Events that do not decode make the answer incomplete: they are errors, like corrupt lines.
-  let invalidEvents: WhatIfScan['invalidEvents'] = [];
-  const next = (parts: unknown[]): WhatIfJudgement => {
-    invalidEvents = (parts as WhatIfScan[]).flatMap((p) => p.invalidEvents).sort((a, b) => a.position - b.position);
-    return { policy, context: context = whatIfContext(parts as WhatIfScan[], at) };
-  };
-  const inParts = threads > 1 ? await foldInParts(path, 'what-if', threads, size, options, next) : undefined;
-  if (inParts !== undefined) {
-    folded = right(inParts.fold);
-    result = mergeWhatIfParts(inParts.results as WhatIfPart[], context!, policy);
-  } else {
-    const fold = createWhatIf();
-    folded = await foldLogFile(path, (e, stream) => fold.push(e, stream), options);
-    if (isLeft(folded)) return folded;
-    invalidEvents = fold.scanned().invalidEvents;
-    result = fold.result(policy, at);
-  }
-  if (isLeft(folded)) return folded;
-  const errors = [
-    ...folded.right.errors.map((e) => ({ line: e.line, message: e.message.replace(/^line \d+: /, '') })),
-    // A valid envelope's position is its line index.
-    ...invalidEvents.map((i) => ({ line: i.position + 1, message: i.message })),
-  ].sort((a, b) => a.line - b.line);
-  return right({ result, errors, tornTail: folded.right.tornTail ?? null, threads: inParts !== undefined ? threads : 1 });
-}
-
 export async function whatIf(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { policy: { type: 'string' }, at: { type: 'string' } }, 1);
   if (values.help) { printRaw(WHAT_IF_HELP); return 0; }
   const path = logPath(positionals[0], 'what-if');
   if (!values.policy) throw new UsageError('--policy FILE is required (see eas-sync what-if --help)');
   const atMs = instantOption(values.at, 'at');
-  const policy = await readPolicyFile(values.policy as string);
+  const policy = await policyFromFile(values.policy as string);
   const bar = progressBar('what-if MB');
   const r = await whatIfFile(path, policy, { ...(atMs === undefined ? {} : { at: new Date(atMs).toISOString() }), onProgress: (d, t) => bar.update(Math.round(d / 1e6), Math.max(1, Math.round(t / 1e6))) });
   bar.end();

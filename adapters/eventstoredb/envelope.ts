@@ -12,7 +12,7 @@
 // carry this envelope; `$`-prefixed streams and event types are EventStoreDB's
 // own (system events, projection links, stream metadata) and are never ours.
 import type { StoredEvent } from '../../src/ports.js';
-import type { PreparedEvent } from '../file-store/codec.js';
+import type { PreparedEvent } from '../shared/log-codec.js';
 
 export interface EventOrigin {
   /** Position in the source log. */

@@ -31,7 +31,7 @@ import {
   type AppendExpectedRevision,
 } from '@eventstore/db-client';
 import type { AppendRequest, AppendResult, EventStore, ExpectedRevision, NewEvent, ReadOptions, StoredEvent, StoreError } from '../../src/ports.js';
-import { prepareRequests, type PreparedRequest } from '../file-store/codec.js';
+import { prepareRequests, type PreparedRequest } from '../shared/log-codec.js';
 import { parseConnection, scrub, type ConnectionInfo } from './connection.js';
 import { decodeEvent, encodeEvent, withPosition, UUID, type Decoded, type EsdbRecorded, type EventOrigin } from './envelope.js';
 import { startSubscription, type CatchUpSubscription, type Checkpoint, type SubscribeOptions } from './subscription.js';

@@ -5,7 +5,7 @@ import * as t from 'io-ts';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import { decodeWith, type Issue } from '../../src/codec.js';
 import type { ComplianceState, ManagedDevice } from '../../src/facts.js';
-import { capErrors, issuesToInputErrors, joinPath, show, type InputError } from './errors.js';
+import { capErrors, issuesToInputErrors, joinPath, show, type InputError } from '../shared/input-errors.js';
 import { decodePsOptionalDate, psCodec } from './powershell.js';
 
 const isRecord = (u: unknown): u is Record<string, unknown> =>

@@ -2,7 +2,7 @@
 // members of each group the policy names. UPNs are compared lower-cased.
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { GroupMembership } from '../../src/facts.js';
-import { capErrors, show, type InputError } from './errors.js';
+import { capErrors, show, type InputError } from '../shared/input-errors.js';
 
 const isRecord = (u: unknown): u is Record<string, unknown> =>
   typeof u === 'object' && u !== null && !Array.isArray(u);

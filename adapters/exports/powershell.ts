@@ -8,7 +8,7 @@ import * as t from 'io-ts';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import { decodeWith, type Issue } from '../../src/codec.js';
 import type { CasMailbox, Characteristic, ExchangeAccessLevel, MobileDevice } from '../../src/facts.js';
-import { capErrors, issuesToInputErrors, show, type InputError } from './errors.js';
+import { capErrors, issuesToInputErrors, show, type InputError } from '../shared/input-errors.js';
 
 // ---------------------------------------------------------------- primitives
 

@@ -2,7 +2,7 @@
 // failure, a missing file included, is an InputError naming the file.
 import { readFile } from 'node:fs/promises';
 import { isLeft, left, type Either } from 'fp-ts/lib/Either.js';
-import type { InputError } from './errors.js';
+import type { InputError } from '../shared/input-errors.js';
 import { decodeText, parseJsonText } from './text.js';
 
 export type ExportDecoder<A> = (json: unknown, file: string) => Either<InputError[], A>;

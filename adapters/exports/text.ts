@@ -1,7 +1,7 @@
 // Bytes of an export file → text → JSON. Windows PowerShell 5.1's Out-File
 // writes UTF-16LE with a BOM, `-Encoding utf8` UTF-8 with a BOM, pwsh 7 UTF-8.
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
-import type { InputError } from './errors.js';
+import type { InputError } from '../shared/input-errors.js';
 
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf16le = new TextDecoder('utf-16le', { ignoreBOM: true });

@@ -1,14 +1,14 @@
-// The embedded event store: one NDJSON log file (contract: "Event log file"),
+// The embedded event store: one NDJSON log file (docs/log-format.md),
 // appended and fsynced per batch, never rewritten except to cut a torn tail.
 // Reads are served from memory; the file is scanned once on open.
 import { mkdir, open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { AppendRequest, AppendResult, EventStore, ReadOptions, StoredEvent, StoreError } from '../../src/ports.js';
-import { envelopeError, prepareRequests, type PreparedRequest } from './codec.js';
+import { envelopeError, prepareRequests, type PreparedRequest } from '../shared/log-codec.js';
 import { isTornFragment } from './torn.js';
 import { acquireLock, releaseLock } from './lock.js';
-import { scanLog, type LineError, type TornTail } from './scan.js';
+import { ioText, scanLog, type LineError, type TornTail } from './reader.js';
 import { StreamIndex } from './state.js';
 
 export type { LineError, TornTail };
@@ -42,9 +42,6 @@ export interface LogScan {
   lines: number;
 }
 
-/** Node's message without its trailing `, open '/the/path'` (we name the path ourselves). */
-const ioText = (err: unknown): string =>
-  (err instanceof Error ? err.message : String(err)).replace(/, \w+ '.*'$/, '');
 const ioError = (message: string): StoreError => ({ kind: 'io', message });
 
 /**
@@ -92,7 +89,7 @@ export async function openFileStore(path: string, options: FileStoreOptions = {}
       await fh.truncate(scan.validBytes);
       await fh.datasync();
     }
-    const log = new FileLog(path, fh, new StreamIndex(scan.events, scan.ids), scan.validBytes, lockPath, scan.tornTail);
+    const log = new FileLog(path, fh, new StreamIndex(scan.kept, scan.ids), scan.validBytes, lockPath, scan.tornTail);
     return right(replaced === undefined ? log : Object.assign(log, { replaced }));
   } catch (err) {
     await fh?.close().catch(() => undefined);
@@ -112,7 +109,7 @@ async function openReadOnly(path: string): Promise<Either<StoreError, FileStore>
     const scan = await scanLog(fh, true);
     const bad = scan.errors[0];
     if (bad !== undefined) return left(corruptError(path, bad));
-    return right(new FileLog(path, undefined, new StreamIndex(scan.events, scan.ids), scan.validBytes, undefined, scan.tornTail));
+    return right(new FileLog(path, undefined, new StreamIndex(scan.kept, scan.ids), scan.validBytes, undefined, scan.tornTail));
   } catch (err) {
     return left(ioError(`log ${path}: cannot read: ${ioText(err)}`));
   } finally {
@@ -133,7 +130,7 @@ export async function readLog(path: string): Promise<Either<StoreError, LogScan>
   }
   try {
     const scan = await scanLog(fh, false);
-    const result: LogScan = { events: scan.events, errors: scan.errors, lines: scan.lines };
+    const result: LogScan = { events: scan.kept, errors: scan.errors, lines: scan.lines };
     if (scan.tornTail !== undefined) result.tornTail = scan.tornTail;
     return right(result);
   } catch (err) {

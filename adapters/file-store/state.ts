@@ -3,7 +3,7 @@
 // the log, so reads with `from` are plain slices.
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { AppendResult, StoredEvent, StoreError } from '../../src/ports.js';
-import { encodeLine, type PreparedRequest } from './codec.js';
+import { encodeLine, type PreparedRequest } from '../shared/log-codec.js';
 import { IdSet, idHash } from './id-set.js';
 
 export interface AppendPlan {

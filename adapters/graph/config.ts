@@ -6,7 +6,7 @@
 import * as t from 'io-ts';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import { decodeWith, strict } from '../../src/codec.js';
-import { joinPath, type InputError } from '../exports/errors.js';
+import { joinPath, type InputError } from '../shared/input-errors.js';
 import { checkBaseUrl, graphIntuneGateway, GRAPH_V1, type GraphGatewayOptions, type GraphIntuneGateway } from './gateway.js';
 import { clientCredentialsTokenProvider, envTokenProvider, type TokenProvider } from './token.js';
 import { describeProxy, fetchNetworkClient, proxiedFetch, resolveProxy, type ProxiedFetchOptions } from './proxy.js';

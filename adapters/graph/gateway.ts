@@ -13,7 +13,7 @@ import type { GroupMembership, ManagedDevice } from '../../src/facts.js';
 import type { IntuneError, IntuneGateway } from '../../src/ports.js';
 import { decodeWith } from '../../src/codec.js';
 import { decodeManagedDevicePage } from '../exports/graph.js';
-import { formatInputError, show } from '../exports/errors.js';
+import { formatInputError, show } from '../shared/input-errors.js';
 import { DEFAULT_BUDGET, RequestBudget, type Budget } from './budget.js';
 import type { TokenProvider } from './token.js';
 import { ProxyError } from './proxy.js';

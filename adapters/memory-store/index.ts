@@ -3,7 +3,7 @@
 // them (JSON copies; `undefined` data becomes null).
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { AppendRequest, AppendResult, EventStore, ReadOptions, StoredEvent, StoreError } from '../../src/ports.js';
-import { prepareRequests } from '../file-store/codec.js';
+import { prepareRequests } from '../shared/log-codec.js';
 import { StreamIndex } from '../file-store/state.js';
 
 export function memoryStore(): EventStore & { events(): readonly StoredEvent[] } {

@@ -8,7 +8,7 @@ import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import { decodeWith, type Issue } from '../../src/codec.js';
 import type { DeviceAccessRule, ExchangeServer, OrgSettings } from '../../src/facts.js';
 import type { ExchangeError } from '../../src/ports.js';
-import { show } from '../exports/errors.js';
+import { show } from '../shared/input-errors.js';
 import {
   AccessLevelC, CharacteristicC, PsMulti, PsNonEmptyString, PsOptionalBool, PsOptionalIdentity, PsOptionalString, PsString,
   psCodec, psRecords,

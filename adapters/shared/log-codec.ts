@@ -1,5 +1,6 @@
-// The log line format (contract: "Event log file"), shared by the file and the
-// memory store so both hold exactly what a reopened log would give back.
+// The log line format (docs/log-format.md), shared by every store as a peer: the
+// file store writes and reads these lines, the memory store holds exactly what a
+// reopened log would give back, EventStoreDB stores the same checked events.
 import { randomUUID } from 'node:crypto';
 import type { AppendRequest, ExpectedRevision, NewEvent, StoredEvent } from '../../src/ports.js';
 
@@ -59,7 +60,7 @@ export function prepareRequests(requests: readonly AppendRequest[]): PreparedReq
   });
 }
 
-/** One log line, without its newline; identical to JSON.stringify of the event in contract key order. */
+/** One log line, without its newline; identical to JSON.stringify of the event in the key order of docs/log-format.md. */
 export function encodeLine(streamJson: string, revision: number, position: number, e: PreparedEvent): string {
   return `{"stream":${streamJson},"revision":${revision},"position":${position},${e.tail}}`;
 }
@@ -100,7 +101,7 @@ function fieldError(field: string, expected: string, got: unknown): string {
   return got === undefined ? `field "${field}": missing` : `field "${field}": expected ${expected}, got ${describe(got)}`;
 }
 
-/** The StoredEvent of a line that passed envelopeError, with only the contract's fields. */
+/** The StoredEvent of a line that passed envelopeError, with only the fields of docs/log-format.md. */
 export function toStoredEvent(u: Record<string, unknown>): StoredEvent {
   return {
     stream: u.stream as string,

@@ -1,4 +1,5 @@
 // Bad input is a value, not an exception: the CLI prints these and exits 2.
+// Shared by the adapters that read operators' files (exports, Graph, PowerShell).
 import type { Issue } from '../../src/codec.js';
 
 /** One problem in an input file, located as precisely as we can. */
