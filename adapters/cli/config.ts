@@ -29,9 +29,13 @@ const listen = new t.Type<string, string, unknown>('host:port', (u): u is string
 
 const common = { parallelism: int(1, 64), casFailover: t.boolean, maxConcurrency: int(3, 1000) };
 const ExchangeSimulator = strict({ kind: t.literal('simulator') }, { devices: int(1, 1_000_000), seed: int(0), latencyMs: int(0, 60_000), runspaces: int(1, 1000), ...common }, 'exchange (simulator)');
+const Connection = t.union([
+  strict({ kind: t.literal('remote') }, {}, 'exchange.connection (remote)'),
+  strict({ kind: t.literal('module'), path: t.string }, {}, 'exchange.connection (module)'),
+]);
 const ExchangePowerShell = strict(
   { kind: t.literal('powershell'), cas: t.string },
-  { pwsh: t.string, authentication: t.keyof({ Kerberos: null, Basic: null, Negotiate: null }), https: t.boolean, usernameEnv: envName, passwordEnv: envName, commandTimeoutMs: int(1000), ...common },
+  { connection: Connection, pwsh: t.string, authentication: t.keyof({ Kerberos: null, Basic: null, Negotiate: null }), https: t.boolean, usernameEnv: envName, passwordEnv: envName, commandTimeoutMs: int(1000), ...common },
   'exchange (powershell)',
 );
 // devices/seed are read by intune-export alone; a connector takes them from exchange.
@@ -93,7 +97,9 @@ export async function readConfig(path: string): Promise<ConnectorConfig> {
   if (c.intune.kind === 'graph' && !c.intune.tokenEnv && !(c.intune.tenantId && c.intune.clientId && c.intune.clientSecretEnv)) {
     throw new InputFailure(`${path}: intune: give tokenEnv, or tenantId, clientId and clientSecretEnv`);
   }
-  return { ...c, store: rel(c.store), policy: rel(c.policy) };
+  const x = c.exchange;
+  const exchange = x.kind === 'powershell' && x.connection?.kind === 'module' ? { ...x, connection: { ...x.connection, path: rel(x.connection.path) } } : x;
+  return { ...c, exchange, store: rel(c.store), policy: rel(c.policy) };
 }
 
 /** The value of a secret's environment variable; a missing one is bad input naming the variable (never a value). */

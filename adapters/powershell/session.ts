@@ -47,6 +47,8 @@ export interface SessionConfig {
   readonly credentials?: Credentials;
   readonly allowRedirection: boolean;
   readonly skipCertificateCheck: boolean;
+  /** A module standing in for Exchange (connection kind "module"); undefined = New-PSSession to the server. */
+  readonly module?: string;
   readonly pwshPath: string;
   readonly pwshArgsPrefix: readonly string[];
   readonly env: NodeJS.ProcessEnv;
@@ -169,6 +171,7 @@ export class PwshSession {
         ...(c ? { username: toWireString(c.username), password: toWireString(c.password) } : {}),
         ...(this.cfg.allowRedirection ? { allowRedirection: true } : {}),
         ...(this.cfg.skipCertificateCheck ? { skipCertificateCheck: true } : {}),
+        ...(this.cfg.module !== undefined ? { module: toWireString(this.cfg.module) } : {}),
       };
       this.credentials = undefined;
       this.write(frame);
