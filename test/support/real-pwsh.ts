@@ -8,7 +8,7 @@
 // run. With EAS_REQUIRE_PWSH=1 (set by .ci/run) a pwsh that cannot start fails
 // the tests instead of skipping them.
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import { simulateOrganization, type Simulation } from '../../adapters/simulator/index.js';
@@ -130,4 +130,33 @@ export async function realSetup(o: RealSetupOptions = {}): Promise<RealSetup> {
       await host.close();
     },
   };
+}
+
+/** `pid` and its descendants, from /proc (pwsh installed as a .NET tool is a launcher whose child runs PowerShell). */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try { stat = readFileSync(`/proc/${name}/stat`, 'utf8'); } catch { continue; }
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+  }
+  const out: number[] = [];
+  const walk = (p: number) => { out.push(p); for (const c of children.get(p) ?? []) walk(c); };
+  walk(pid);
+  return out;
+}
+
+/** The process that runs PowerShell itself: the deepest of the tree. */
+export const powershellPid = (pid: number): number => processTree(pid).at(-1)!;
+
+/** Whether `pid` still runs (a zombie waiting for its reaper has ended). */
+export function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }
