@@ -201,7 +201,8 @@ function Invoke-Op($Request) {
     $splat = @{}
     if ($null -ne $Request.args) {
       foreach ($p in $Request.args.PSObject.Properties) {
-        $name = $spec.Params | Where-Object { $_ -eq $p.Name }
+        $name = $null
+        foreach ($allowed in $spec.Params) { if ($allowed -eq $p.Name) { $name = $allowed } }
         if ($null -eq $name) {
           Send-Failure $id ([ordered]@{ category = 'InvalidArgument'; reason = ''; fullyQualifiedErrorId = 'EasSync.ParameterNotAllowed'; message = 'A parameter is not in the allowlist of this operation.' })
           return
@@ -235,7 +236,9 @@ function Invoke-Op($Request) {
     } else {
       $null = & $op @splat
     }
-    $warnings = [object[]]@($opWarnings | ForEach-Object { [string]$_ })
+    $warnings = New-Object 'System.Collections.Generic.List[object]'
+    foreach ($w in $opWarnings) { $warnings.Add([string]$w) }
+    $warnings = $warnings.ToArray()
     Send-Line ('{"t":"end","id":' + $id + ',"ok":true,"open":' + (Get-Open) + ',"count":' + $count + ',"warnings":' + (ConvertTo-Json -InputObject $warnings -Depth 2 -Compress) + '}')
   } catch {
     Send-Failure $id (Get-ErrorInfo $_)
