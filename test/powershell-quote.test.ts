@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { psQuote, commandToPowerShell } from '../adapters/powershell/quote.js';
+import { psQuote, commandToPowerShell, INVISIBLE } from '../adapters/powershell/quote.js';
 import type { ExchangeCommand } from '../src/commands.js';
 
 const SINGLE_QUOTES = new Set(["'", '\u2018', '\u2019', '\u201A', '\u201B']);
@@ -39,6 +39,33 @@ function readLiteral(text: string, start: number): { value: string; end: number 
 
 type Token = { t: 'str'; v: string } | { t: 'word'; v: string } | { t: 'punct'; v: string };
 
+/**
+ * Reads a value written by psQuote at `start`: a literal, or `(` literals and
+ * `[char]0xXXXX` codes joined by ` + ` `)` beginning with a literal (string + char
+ * concatenates; char + char would add numbers). Anything else is an error.
+ */
+function readValue(text: string, start: number): { value: string; end: number } {
+  if (text[start] !== '(') return readLiteral(text, start);
+  let i = start + 1;
+  let value = '';
+  for (let n = 0; ; n++) {
+    if (SINGLE_QUOTES.has(text[i]!)) {
+      const r = readLiteral(text, i);
+      value += r.value;
+      i = r.end;
+    } else {
+      if (n === 0) throw new Error('a concatenation must begin with a literal');
+      const m = /^\[char\]0x([0-9A-F]{4})/.exec(text.slice(i));
+      if (!m) throw new Error(`unexpected ${JSON.stringify(text.slice(i, i + 12))} in a value`);
+      value += String.fromCharCode(parseInt(m[1]!, 16));
+      i += m[0].length;
+    }
+    if (text[i] === ')') return { value, end: i + 1 };
+    if (!text.startsWith(' + ', i)) throw new Error(`expected + or ) at ${i}`);
+    i += 3;
+  }
+}
+
 /** The tokens of one generated command line (literals, words, `@{ } ; = ,`). */
 function tokenize(line: string): Token[] {
   const out: Token[] = [];
@@ -46,8 +73,8 @@ function tokenize(line: string): Token[] {
   while (i < line.length) {
     const c = line[i]!;
     if (c === ' ') { i++; continue; }
-    if (SINGLE_QUOTES.has(c)) {
-      const r = readLiteral(line, i);
+    if (SINGLE_QUOTES.has(c) || c === '(') {
+      const r = readValue(line, i);
       out.push({ t: 'str', v: r.value });
       i = r.end;
       continue;
@@ -55,7 +82,7 @@ function tokenize(line: string): Token[] {
     if (line.startsWith('@{', i)) { out.push({ t: 'punct', v: '@{' }); i += 2; continue; }
     if ('};=,'.includes(c)) { out.push({ t: 'punct', v: c }); i++; continue; }
     let j = i;
-    while (j < line.length && !' };=,'.includes(line[j]!) && !SINGLE_QUOTES.has(line[j]!)) j++;
+    while (j < line.length && !' };=,('.includes(line[j]!) && !SINGLE_QUOTES.has(line[j]!)) j++;
     out.push({ t: 'word', v: line.slice(i, j) });
     i = j;
   }
@@ -117,9 +144,17 @@ function parseCommand(line: string): { cmdlet: string; params: Record<string, Pa
 }
 
 // Quotes of every kind, PowerShell metacharacters, line ends, any code point.
+/** Characters a reviewer must see as codes: controls, separators, bidi, zero-width, BOM, lone surrogates. */
+const INVISIBLES = [
+  '\u0000', '\u0007', '\u0008', '\t', '\n', '\u000B', '\u000C', '\r', '\u001B', '\u001F', '\u007F', '\u0080', '\u0085', '\u009B', '\u009F', '\u00AD',
+  '\u061C', '\u180E', '\u200B', '\u200C', '\u200D', '\u200E', '\u200F', '\u2028', '\u2029', '\u202A', '\u202B', '\u202C', '\u202D', '\u202E',
+  '\u2060', '\u2066', '\u2067', '\u2068', '\u2069', '\uFEFF', '\uFFF9', '\uD800', '\uDBFF', '\uDC00', '\uDFFF',
+];
+const RAW_INVISIBLE = new RegExp(INVISIBLE.source);
 const fragment = fc.constantFrom(
-  "'", '\u2018', '\u2019', '\u201A', '\u201B', "''", '\u2019\u2019', '"', '\u201C', '\u201D', '`', '$', '$(', '${', '@{', '@(', ')', '}',
-  ';', ',', '=', '|', '&', '#', '<#', '\n', '\r\n', '\t', ' ', '\u0000', '--%', '-Confirm:$false', 'Remove-Mailbox -Identity *', 'Add', '$null',
+  "'", '\u2018', '\u2019', '\u201A', '\u201B', "''", '\u2019\u2019', '"', '\u201C', '\u201D', '`', '$', '$(', '${', '@{', '@(', '(', ')', '}',
+  ';', ',', '=', '|', '&', '#', '<#', '\r\n', ' ', '--%', '-Confirm:$false', 'Remove-Mailbox -Identity *', 'Add', '$null', ' + ', '[char]0x001B',
+  '\u001B[31m', '\u{1F4F1}', 'é', '§', ...INVISIBLES,
 );
 const hostile = fc.oneof(
   fc.array(fc.oneof(fragment, fc.string({ maxLength: 3 })), { maxLength: 10 }).map((a) => a.join('')),
@@ -133,12 +168,27 @@ test('psQuote doubles exactly the five single-quote characters', () => {
   assert.is(psQuote(''), "''");
 });
 
-test('reading psQuote(value) back with PowerShell\'s rule yields the value and ends at the closing quote (property)', () => {
+test('psQuote writes invisible and control characters as [char] codes, starting with a literal', () => {
+  assert.is(psQuote('abc\u001Bdef'), "('abc' + [char]0x001B + 'def')");
+  assert.is(psQuote('\u001B[31mred'), "('' + [char]0x001B + '[31mred')");
+  assert.is(psQuote('a\r\nb'), "('a' + [char]0x000D + [char]0x000A + 'b')");
+  assert.is(psQuote('\u202Egpj.exe'), "('' + [char]0x202E + 'gpj.exe')");
+  assert.is(psQuote("x\u200By'"), "('x' + [char]0x200B + 'y''')");
+  assert.is(psQuote('\uFEFF'), "('' + [char]0xFEFF)");
+  assert.is(psQuote('nul\u0000'), "('nul' + [char]0x0000)");
+  assert.is(psQuote('\u{1F4F1}\uD800'), "('\u{1F4F1}' + [char]0xD800)", 'a pair is visible (kept), a lone surrogate is not');
+  assert.is(psQuote('line\u2028para\u2029'), "('line' + [char]0x2028 + 'para' + [char]0x2029)");
+  assert.is(psQuote('tab\there'), "('tab' + [char]0x0009 + 'here')");
+});
+
+test('reading psQuote(value) back with PowerShell\'s rules yields the value, ends where it should, and shows no invisible character (property)', () => {
   fc.assert(fc.property(hostile, fc.string({ maxLength: 5 }), (value, after) => {
     const q = psQuote(value);
-    const r = readLiteral(q + ' ' + after, 0);
+    const r = readValue(q + ' ' + after, 0);
     assert.is(r.value, value);
     assert.is(r.end, q.length);
+    assert.not.ok(RAW_INVISIBLE.test(q), `no raw invisible character in ${JSON.stringify(q)}`);
+    if (!RAW_INVISIBLE.test(value)) assert.is(readLiteral(q, 0).end, q.length, 'a value without one stays a plain literal');
   }), { numRuns: 5000 });
 });
 
@@ -180,9 +230,11 @@ function expected(c: ExchangeCommand): { cmdlet: string; params: Record<string, 
   }
 }
 
-test('commandToPowerShell: only fixed words outside literals, and the literals are the command\'s values (property)', () => {
+test('commandToPowerShell: only fixed words outside literals, the literals are the command\'s values, nothing invisible (property)', () => {
   fc.assert(fc.property(command, (c) => {
-    assert.equal(parseCommand(commandToPowerShell(c)), expected(c));
+    const line = commandToPowerShell(c);
+    assert.equal(parseCommand(line), expected(c));
+    assert.not.ok(RAW_INVISIBLE.test(line));
   }), { numRuns: 3000 });
 });
 

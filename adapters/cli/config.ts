@@ -38,9 +38,13 @@ const hostName = new t.Type<string, string, unknown>('host name', (u): u is stri
 
 const common = { parallelism: int(1, 64), casFailover: t.boolean, maxConcurrency: int(3, 1000) };
 const ExchangeSimulator = strict({ kind: t.literal('simulator') }, { devices: int(1, 1_000_000), seed: int(0), latencyMs: int(0, 60_000), runspaces: int(1, 1000), ...common }, 'exchange (simulator)');
+const Connection = t.union([
+  strict({ kind: t.literal('remote') }, {}, 'exchange.connection (remote)'),
+  strict({ kind: t.literal('module'), path: t.string }, {}, 'exchange.connection (module)'),
+]);
 const ExchangePowerShell = strict(
   { kind: t.literal('powershell'), cas: t.string },
-  { pwsh: t.string, authentication: t.keyof({ Kerberos: null, Basic: null, Negotiate: null }), https: t.boolean, usernameEnv: envName, passwordEnv: envName, commandTimeoutMs: int(1000), ...common },
+  { connection: Connection, pwsh: t.string, authentication: t.keyof({ Kerberos: null, Basic: null, Negotiate: null }), https: t.boolean, usernameEnv: envName, passwordEnv: envName, commandTimeoutMs: int(1000), ...common },
   'exchange (powershell)',
 );
 // devices/seed are read by intune-export alone; a connector takes them from exchange.
@@ -137,7 +141,9 @@ export async function readConfig(path: string): Promise<ConnectorConfig> {
     throw new InputFailure(`${path}: intune: give tokenEnv, or tenantId, clientId and clientSecretEnv`);
   }
   checkStatus(path, c.status);
-  return { ...c, store: rel(c.store), policy: rel(c.policy), ...(c.log?.file !== undefined ? { log: { ...c.log, file: rel(c.log.file) } } : {}) };
+  const x = c.exchange;
+  const exchange = x.kind === 'powershell' && x.connection?.kind === 'module' ? { ...x, connection: { ...x.connection, path: rel(x.connection.path) } } : x;
+  return { ...c, exchange, store: rel(c.store), policy: rel(c.policy), ...(c.log?.file !== undefined ? { log: { ...c.log, file: rel(c.log.file) } } : {}) };
 }
 
 /** The store to open: the connection string with its credentials from the environment (never shown). */

@@ -90,7 +90,7 @@ export async function plan(argv: string[]): Promise<number> {
   if (format === 'json') { printJson(out); return 0; }
   if (format === 'powershell') {
     print(`# eas-sync plan, judged at ${out.at}: ${out.commands.length} Set-CasMailbox command(s).`);
-    print('# Review, then run in an Exchange Management Shell. Every value is a single-quoted literal.');
+    print('# Review, then run in an Exchange Management Shell. Every value is a single-quoted literal; invisible and control characters are [char] codes.');
     // psQuote writes no hidden character raw, so the script is printed as built (escaping it would change its values).
     for (const c of result.commands) printRaw(commandToPowerShell(c.command));
     return 0;

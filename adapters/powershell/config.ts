@@ -10,6 +10,11 @@ export interface PowerShellExchangeConfig {
   readonly kind: 'powershell';
   /** The primary Client Access server. */
   readonly cas: string;
+  /**
+   * How sessions reach Exchange: `remote` (default: New-PSSession to the CAS) or `module`,
+   * a PowerShell module standing in for Exchange (tests and labs; see the adapter's README).
+   */
+  readonly connection?: { readonly kind: 'remote' } | { readonly kind: 'module'; readonly path: string };
   /** Path of pwsh (default `pwsh` on PATH). */
   readonly pwsh?: string;
   readonly authentication?: 'Kerberos' | 'Basic' | 'Negotiate';
@@ -46,6 +51,7 @@ export function powershellGatewayFromConfig(
     ...(x.usernameEnv !== undefined && x.passwordEnv !== undefined ? { credentials: envCredentials({ username: x.usernameEnv, password: x.passwordEnv }, env) } : {}),
     ...(x.authentication === 'Basic' ? { allowRedirection: true } : {}),
     ...(x.pwsh !== undefined ? { pwshPath: x.pwsh } : {}),
+    ...(x.connection !== undefined ? { connection: x.connection } : {}),
     ...(x.commandTimeoutMs !== undefined ? { commandTimeoutMs: x.commandTimeoutMs } : {}),
     ...(x.parallelism !== undefined ? { parallelism: x.parallelism } : {}),
     ...(x.maxConcurrency !== undefined ? { maxConcurrency: x.maxConcurrency } : {}),

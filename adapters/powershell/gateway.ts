@@ -39,6 +39,14 @@ export interface PowerShellGatewayOptions {
   readonly allowRedirection?: boolean;
   /** Skip CA/CN/revocation checks of the https certificate (lab servers only). Default false. */
   readonly skipCertificateCheck?: boolean;
+  /**
+   * How a session reaches Exchange. Default `{ kind: 'remote' }`: New-PSSession to the
+   * server's /PowerShell/ endpoint and Import-PSSession. `{ kind: 'module', path }` imports
+   * that PowerShell module first, whose New-PSSession, Import-PSSession and Remove-PSSession
+   * take the place of PowerShell's (a stand-in for Exchange, for tests and labs); everything
+   * else the script does is the same.
+   */
+  readonly connection?: ConnectionOption;
   /** The PowerShell 7 executable. Default `pwsh` (on PATH). */
   readonly pwshPath?: string;
   /** Arguments put before pwsh's own (tests run a stand-in: `node fake-pwsh.js`). */
@@ -76,6 +84,8 @@ export interface PowerShellGatewayOptions {
   /** Replaces child_process.spawn (tests). */
   readonly spawn?: SpawnFn;
 }
+
+export type ConnectionOption = { readonly kind: 'remote' } | { readonly kind: 'module'; readonly path: string };
 
 export interface PowerShellGateway extends ExchangeGateway {
   openSession(): Promise<Either<ExchangeError, ExchangeSession>>;
@@ -191,6 +201,10 @@ export function powershellGateway(options: PowerShellGatewayOptions): PowerShell
   const uriOf = o.connectionUri ?? ((server: string) => `${scheme}://${server}/PowerShell/`);
   const log: Logger = o.logger ?? (() => undefined);
   const pwshPath = o.pwshPath ?? 'pwsh';
+  const connection = o.connection ?? { kind: 'remote' };
+  if (connection.kind === 'module' ? typeof connection.path !== 'string' || connection.path.trim() === '' : connection.kind !== 'remote') {
+    throw new TypeError(`powershellGateway: connection must be { kind: 'remote' } or { kind: 'module', path }, got ${JSON.stringify(connection)}`);
+  }
   if (size < parallelism) {
     log({ level: 'warn', event: 'parallelismCapped', message: `parallelism ${parallelism} capped at ${size} (PowerShellMaxConcurrency ${maxConcurrency} − 2)` });
   }
@@ -231,6 +245,7 @@ export function powershellGateway(options: PowerShellGatewayOptions): PowerShell
       ...(creds ? { credentials: creds } : {}),
       allowRedirection: o.allowRedirection ?? false,
       skipCertificateCheck: o.skipCertificateCheck ?? false,
+      ...(connection.kind === 'module' ? { module: connection.path } : {}),
       pwshPath,
       pwshArgsPrefix: o.pwshArgsPrefix ?? [],
       env: childEnv(creds),

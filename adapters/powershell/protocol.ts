@@ -2,7 +2,8 @@
 //
 // To the child (stdin): one JSON object per line, ASCII only.
 //   {"t":"connect","nonce":N,"connectionUri":W,"authentication":W,"username"?:W,"password"?:W,
-//    "allowRedirection"?:bool,"skipCertificateCheck"?:bool}      first line, exactly once
+//    "allowRedirection"?:bool,"skipCertificateCheck"?:bool,"module"?:W}   first line, exactly once
+//   ("module": the path of a PowerShell module standing in for Exchange, imported before connecting)
 //   {"t":"call","id":n,"op":"Set-CasMailbox","args":{"Identity":W,...}}
 //   {"t":"close"}
 // W is a wire string: base64 of the value's UTF-16LE code units. It keeps every
@@ -79,6 +80,7 @@ export interface ConnectFrame {
   readonly password?: string;
   readonly allowRedirection?: boolean;
   readonly skipCertificateCheck?: boolean;
+  readonly module?: string;
 }
 
 export interface CallFrame {

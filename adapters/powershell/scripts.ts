@@ -6,7 +6,9 @@
 // by splatting. Nothing a caller sends is ever parsed as PowerShell.
 //
 // Compatible with PowerShell 7 (the supported host) and Windows PowerShell 5.1:
-// no ??, no ternaries, no -AsHashtable, no -EscapeHandling.
+// only 5.1 syntax and cmdlet parameters (a test parses it with PowerShell's own
+// parser and rejects what 5.1 lacks), ConvertTo-Json always with -Depth and
+// -Compress, dates written by the script itself in one ISO form.
 
 /**
  * Cmdlets the service account may be asked to run: the original connector's RBAC
@@ -179,7 +181,7 @@ function Get-ErrorInfo($Err) {
 function Get-Open { if ($null -ne $Session -and $Session.State -eq 'Opened') { 'true' } else { 'false' } }
 
 function Send-Failure([long]$Id, $Info) {
-  Send-Line ('{"t":"end","id":' + $Id + ',"ok":false,"open":' + (Get-Open) + ',"error":' + (ConvertTo-Json -InputObject $Info -Compress) + '}')
+  Send-Line ('{"t":"end","id":' + $Id + ',"ok":false,"open":' + (Get-Open) + ',"error":' + (ConvertTo-Json -InputObject $Info -Depth 2 -Compress) + '}')
 }
 
 function Send-Records([long]$Id, $Batch) {
@@ -199,7 +201,8 @@ function Invoke-Op($Request) {
     $splat = @{}
     if ($null -ne $Request.args) {
       foreach ($p in $Request.args.PSObject.Properties) {
-        $name = $spec.Params | Where-Object { $_ -eq $p.Name }
+        $name = $null
+        foreach ($allowed in $spec.Params) { if ($allowed -eq $p.Name) { $name = $allowed } }
         if ($null -eq $name) {
           Send-Failure $id ([ordered]@{ category = 'InvalidArgument'; reason = ''; fullyQualifiedErrorId = 'EasSync.ParameterNotAllowed'; message = 'A parameter is not in the allowlist of this operation.' })
           return
@@ -233,8 +236,10 @@ function Invoke-Op($Request) {
     } else {
       $null = & $op @splat
     }
-    $warnings = [object[]]@($opWarnings | ForEach-Object { [string]$_ })
-    Send-Line ('{"t":"end","id":' + $id + ',"ok":true,"open":' + (Get-Open) + ',"count":' + $count + ',"warnings":' + (ConvertTo-Json -InputObject $warnings -Compress) + '}')
+    $warnings = New-Object 'System.Collections.Generic.List[object]'
+    foreach ($w in $opWarnings) { $warnings.Add([string]$w) }
+    $warnings = $warnings.ToArray()
+    Send-Line ('{"t":"end","id":' + $id + ',"ok":true,"open":' + (Get-Open) + ',"count":' + $count + ',"warnings":' + (ConvertTo-Json -InputObject $warnings -Depth 2 -Compress) + '}')
   } catch {
     Send-Failure $id (Get-ErrorInfo $_)
   }
@@ -253,6 +258,10 @@ try {
   $auth = ConvertFrom-Wire $connect.authentication
   if ($uri -notmatch '^https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?/PowerShell/?$') { throw 'The connection URI must be http(s)://<server>/PowerShell/.' }
   if (@('Kerberos', 'Basic', 'Negotiate', 'Default') -notcontains $auth) { throw 'Unsupported authentication.' }
+  if ($null -ne $connect.module) {
+    # connection "module": a stand-in for Exchange (tests, labs) whose New-PSSession, Import-PSSession and Remove-PSSession take the place of PowerShell's
+    Import-Module -Name (ConvertFrom-Wire $connect.module) -DisableNameChecking -ErrorAction Stop
+  }
   $sessionArgs = @{ ConfigurationName = 'Microsoft.Exchange'; ConnectionUri = $uri; Authentication = $auth; ErrorAction = 'Stop' }
   if ($connect.allowRedirection -eq $true) { $sessionArgs['AllowRedirection'] = $true }
   if ($connect.skipCertificateCheck -eq $true) { $sessionArgs['SessionOption'] = New-PSSessionOption -SkipCACheck -SkipCNCheck -SkipRevocationCheck }

@@ -47,6 +47,8 @@ export interface SessionConfig {
   readonly credentials?: Credentials;
   readonly allowRedirection: boolean;
   readonly skipCertificateCheck: boolean;
+  /** A module standing in for Exchange (connection kind "module"); undefined = New-PSSession to the server. */
+  readonly module?: string;
   readonly pwshPath: string;
   readonly pwshArgsPrefix: readonly string[];
   readonly env: NodeJS.ProcessEnv;
@@ -80,6 +82,14 @@ type Waiter =
     readonly kind: 'call'; readonly id: number; readonly op: string; readonly timeoutMs: number;
     readonly chunks: unknown[]; timer?: NodeJS.Timeout; readonly resolve: (r: Either<ExchangeError, CallOutput>) => void;
   };
+
+/** SIGKILL to the child's process group (the launcher and PowerShell under it), else to the child. */
+function killTree(child: ChildProcess): void {
+  if (process.platform !== 'win32' && child.pid !== undefined) {
+    try { process.kill(-child.pid, 'SIGKILL'); return; } catch { /* not a group leader (a custom spawn): the child alone */ }
+  }
+  try { child.kill('SIGKILL'); } catch { /* already gone */ }
+}
 
 const MAX_PENDING_TEXT = 64 * 1024 * 1024;
 const STDERR_LINES = 20;
@@ -128,8 +138,10 @@ export class PwshSession {
     this.startedAt = Date.now();
     let child: ChildProcess;
     try {
+      // its own process group (POSIX), so that a kill reaches PowerShell itself: pwsh installed as
+      // a .NET tool is a launcher whose child runs PowerShell and would outlive the launcher
       child = (this.cfg.spawn ?? nodeSpawn)(this.cfg.pwshPath, pwshArguments(this.cfg.pwshArgsPrefix), {
-        stdio: ['pipe', 'pipe', 'pipe'], env: this.cfg.env, windowsHide: true,
+        stdio: ['pipe', 'pipe', 'pipe'], env: this.cfg.env, windowsHide: true, detached: process.platform !== 'win32',
       });
     } catch (e) {
       this.finish(undefined, undefined);
@@ -169,6 +181,7 @@ export class PwshSession {
         ...(c ? { username: toWireString(c.username), password: toWireString(c.password) } : {}),
         ...(this.cfg.allowRedirection ? { allowRedirection: true } : {}),
         ...(this.cfg.skipCertificateCheck ? { skipCertificateCheck: true } : {}),
+        ...(this.cfg.module !== undefined ? { module: toWireString(this.cfg.module) } : {}),
       };
       this.credentials = undefined;
       this.write(frame);
@@ -213,7 +226,7 @@ export class PwshSession {
         this.log('warn', 'sessionKilled', `PowerShell session killed: ${reason}`);
       }
       if (this.state !== 'dead') this.state = 'closing';
-      try { this.child.kill('SIGKILL'); } catch { /* already gone */ }
+      killTree(this.child);
     }
     return this.whenExited;
   }

@@ -76,6 +76,8 @@ export interface FakeExchangeOptions {
   readonly noGetUser?: boolean;
   /** PowerShellMaxConcurrency: connecting beyond it fails with "maximum number of N concurrent shells". */
   readonly maxShells?: number;
+  /** Further cmdlets RBAC grants (e.g. the wipe cmdlets, which the script must still never import). */
+  readonly extraCmdlets?: readonly string[];
 }
 
 const CMDLETS_2019 = [
@@ -204,6 +206,7 @@ export class FakeExchange {
     this.sessions.maxOpen = Math.max(this.sessions.maxOpen, this.sessions.open);
     let cmdlets = CMDLETS_2019.filter((c) => !(o.noGetUser && c === 'Get-User'));
     if (o.version === 2010) cmdlets = cmdlets.filter((c) => c !== 'Get-MobileDevice');
+    cmdlets.push(...(o.extraCmdlets ?? []));
     return { session, result: { ok: true, cmdlets, psVersion: '7.4.6', warnings: [] } };
   }
 
@@ -388,6 +391,15 @@ export class FakeExchange {
       case 'Set-ActiveSyncDeviceAccessRule':
         command = { kind: 'setDeviceAccessRule', name: str(splat['Identity']) ?? '', accessLevel: (str(splat['AccessLevel']) ?? '') as 'Allow' };
         break;
+      case 'Set-ADServerSettings':
+        if (splat['ViewEntireForest'] !== true) this.violations.push(`Set-ADServerSettings with ${JSON.stringify(splat)}`);
+        return { ok: true, records: [] };
+      case 'Clear-MobileDevice':
+      case 'Remove-MobileDevice':
+      case 'Clear-ActiveSyncDevice':
+      case 'Remove-ActiveSyncDevice':
+        this.violations.push(`${op} was reached`);
+        return { ok: false, error: notRecognized(op) };
       case 'Remove-ActiveSyncDeviceAccessRule':
         if (splat['Confirm'] !== false) {
           this.violations.push('Remove-ActiveSyncDeviceAccessRule without -Confirm:$false');
