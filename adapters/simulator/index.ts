@@ -4,15 +4,15 @@ import type { AccessLevel } from '../../src/facts.js';
 import type { ExchangeReason } from '../../src/exchange-evaluation.js';
 import { DEFAULT_NOTIFICATION, type Policy } from '../../src/policy.js';
 import { generateOrganization, type MixSummary } from './generate.js';
-import { SimulatedExchange, type Cmdlet, type ExchangeCounters } from './exchange.js';
+import { SimulatedExchange, type Cmdlet, type ExchangeCounters } from './exchange/index.js';
 import { SimulatedIntune } from './intune.js';
 import { RecordingNotifier } from './notifier.js';
 import { RARE_MODEL } from './catalog.js';
 
-export { SimulatedExchange, CMDLETS, copyCommand } from './exchange.js';
+export { SimulatedExchange, CMDLETS, copyCommand } from './exchange/index.js';
 export type {
   Cmdlet, ExchangeCounters, ExchangeState, Evaluation, FailureOptions, NewPartnership, NewMailbox, DeviceChanges, RuleSpec,
-} from './exchange.js';
+} from './exchange/index.js';
 export { SimulatedIntune } from './intune.js';
 export type { Enrollment } from './intune.js';
 export { RecordingNotifier } from './notifier.js';
