@@ -6,7 +6,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isLeft, type Either } from 'fp-ts/lib/Either.js';
-import { powershellGateway, type PowerShellGatewayOptions } from '../adapters/powershell/gateway.js';
+import { powershellGateway } from '../adapters/powershell/gateway.js';
+import type { PowerShellGatewayOptions } from '../adapters/powershell/options.js';
 import { envCredentials } from '../adapters/powershell/credentials.js';
 import type { ExchangeError } from '../src/ports.js';
 

@@ -11,7 +11,7 @@ import {
   asciiJson, formatFrame, fromWire, fromWireString, parseLine, toWire, toWireString, type PsErrorInfo,
 } from '../adapters/powershell/protocol.js';
 import { mapPsError, redact, secretForms } from '../adapters/powershell/errors.js';
-import { commandRequest } from '../adapters/powershell/gateway.js';
+import { commandRequest } from '../adapters/powershell/requests.js';
 import { powershellGatewayFromConfig } from '../adapters/powershell/config.js';
 import type { ExchangeError } from '../src/ports.js';
 

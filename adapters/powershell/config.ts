@@ -2,7 +2,8 @@
 // see adapters/cli/config.ts) as gateway options: one call for the CLI to make.
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { envCredentials } from './credentials.js';
-import { powershellGateway, type PowerShellGateway, type PowerShellGatewayOptions } from './gateway.js';
+import { powershellGateway, type PowerShellGateway } from './gateway.js';
+import type { PowerShellGatewayOptions } from './options.js';
 import type { Logger } from './session.js';
 
 /** The config file's `exchange` object for kind "powershell". Secrets are named by environment variable only. */

@@ -1,7 +1,9 @@
 // eas-access-sync/powershell: the Exchange gateway over remote PowerShell (pwsh),
 // and the reviewable-script writer used by `eas-sync plan --format powershell`.
-export { powershellGateway, commandRequest } from './gateway.js';
-export type { ConnectionOption, PowerShellGateway, PowerShellGatewayOptions } from './gateway.js';
+export { powershellGateway } from './gateway.js';
+export type { PowerShellGateway } from './gateway.js';
+export { commandRequest } from './requests.js';
+export type { ConnectionOption, PowerShellGatewayOptions } from './options.js';
 export { powershellGatewayFromConfig } from './config.js';
 export type { PowerShellExchangeConfig } from './config.js';
 export { envCredentials, staticCredentials } from './credentials.js';

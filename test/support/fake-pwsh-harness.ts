@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { simulateOrganization, type Simulation } from '../../adapters/simulator/index.js';
-import { powershellGateway, type PowerShellGateway, type PowerShellGatewayOptions } from '../../adapters/powershell/gateway.js';
+import { powershellGateway, type PowerShellGateway } from '../../adapters/powershell/gateway.js';
+import type { PowerShellGatewayOptions } from '../../adapters/powershell/options.js';
 import { staticCredentials } from '../../adapters/powershell/credentials.js';
 import type { LogEntry } from '../../adapters/powershell/session.js';
 import { FakeExchange, startFakeExchangeHost, type FakeExchangeHost, type FakeExchangeOptions } from './fake-exchange.js';
