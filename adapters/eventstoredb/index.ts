@@ -34,7 +34,7 @@ import type { AppendRequest, AppendResult, EventStore, ExpectedRevision, NewEven
 import { prepareRequests, type PreparedRequest } from '../shared/log-codec.js';
 import { parseConnection, scrub, type ConnectionInfo } from './connection.js';
 import { decodeEvent, encodeEvent, withPosition, UUID, type Decoded, type EsdbRecorded, type EventOrigin } from './envelope.js';
-import { startSubscription, type CatchUpSubscription, type Checkpoint, type SubscribeOptions } from './subscription.js';
+import { startSubscription, type CatchUpSubscription, type SubscribeOptions } from './subscription.js';
 
 export { parseConnection, redactConnectionString, isEventStoreDbSpec, type ConnectionInfo } from './connection.js';
 export type { CatchUpSubscription, Checkpoint, SubscribeOptions } from './subscription.js';
