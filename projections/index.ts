@@ -1,6 +1,5 @@
 export * from './device-access.js';
 export * from './connector-status.js';
-export * from './decision-trail.js';
 export * from './replay.js';
 export * from './explain.js';
 export * from './what-if.js';
