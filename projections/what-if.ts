@@ -292,7 +292,7 @@ const NO_CONFLICTS: readonly ManagedDevice[] = [];
 const sameStrings = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
- * The plan of the mailbox decider (src/mailbox.ts, reconcile) for a mailbox of
+ * The plan of the mailbox decider (src/mailbox/reconcile.ts) for a mailbox of
  * which every device has a context and is decided again as governed: then no
  * decision depends on the lists (only Exchange's evaluation of ungoverned
  * devices does), no entry is released, and the plan is each device's

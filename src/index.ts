@@ -11,6 +11,7 @@ export * from './mapping.js';
 export * from './access.js';
 export * from './notification.js';
 export * from './mailbox.js';
+export * from './decider.js';
 export * from './connector.js';
 export * from './state.js';
 export * from './engine.js';

@@ -7,7 +7,7 @@ export {
 } from './mailbox/evolve.js';
 export {
   applyListChange, changeOf, decisionOf, deviceKey, enforce, entriesOf, hasDeviceKey, hasIntent, hasListChanges, indexOfDevice,
-  listsAfter, mailboxIntent, needsNotification, noListChanges, notifiedAfter, recordOwnership, sameDeviceId, sameDeviceSet,
+  listsAfter, mailboxIntent, needsNotification, noListChanges, notifiedAfter, recordOwnership, sameDeviceSet,
   withIntent, withIntentIn, withoutIntent, withoutIntentIn,
   type DecisionState, type ListChanges, type MailboxLists, type Owned, type OwnershipTarget,
 } from './mailbox/rules.js';

@@ -16,9 +16,6 @@ import type { EventData, Reason } from '../events.js';
 /** The key of a DeviceId: equal for ids Exchange treats as the same device. */
 export const deviceKey = (deviceId: string): string => deviceId.toLowerCase();
 
-/** Whether two DeviceIds name the same device. */
-export const sameDeviceId = (a: string, b: string): boolean => a === b || a.toLowerCase() === b.toLowerCase();
-
 /** Whether `list` has an entry for the device whose key is `key` (see `deviceKey`). */
 export function hasDeviceKey(list: readonly string[], key: string): boolean {
   for (let i = 0; i < list.length; i++) if (list[i]!.toLowerCase() === key) return true;
