@@ -9,6 +9,7 @@ import { rulesOfPolicy } from './access.js';
 import { toExchangeLevel } from './exchange-evaluation.js';
 import { event, type DomainEvent, type EventData } from './events.js';
 import type { Decided, Decider } from './decider.js';
+import { hasIntent, mailboxIntent, withIntentIn, withoutIntentIn } from './mailbox/rules.js';
 
 export type ConnectorStatus = 'none' | 'connectionPending' | 'connected' | 'disconnected';
 export type SyncKind = 'full' | 'quick';
@@ -69,14 +70,14 @@ export function evolveConnector(s: ConnectorState, e: DomainEvent & At): Connect
       return { ...s, cas: e.data.to };
     case 'GrandfatheringApplied':
       return { ...s, grandfathered: true };
+    // Pending intents by the mailbox rules: Set-CasMailbox intents are the mailboxes', the rest the organization's.
     case 'CommandIntended':
-      if (e.data.command.kind === 'setCasMailbox') return s;
-      return { ...s, pending: { ...s.pending, [e.data.commandId]: e.data.command as ExchangeCommand } };
+      if (mailboxIntent(e.data.command)) return s;
+      return { ...s, pending: withIntentIn(s.pending, e.data.commandId, e.data.command) };
     case 'CommandSucceeded':
     case 'CommandFailed': {
-      if (!(e.data.commandId in s.pending)) return s;
-      const { [e.data.commandId]: _done, ...pending } = s.pending;
-      return { ...s, pending };
+      const pending = withoutIntentIn(s.pending, e.data.commandId);
+      return pending === s.pending ? s : { ...s, pending };
     }
     default:
       return s;
@@ -219,7 +220,7 @@ export function decideConnector(c: ConnectorCommand, s: ConnectorState): Either<
       if (!s.current || s.current.syncId !== c.syncId) return left({ kind: 'noSync', message: `sync ${c.syncId} is not in progress` });
       return right(only([event('SyncFailed', { syncId: c.syncId, kind: c.kind, error: { kind: c.error.kind, message: c.error.message } })]));
     case 'RecordOrgCommandOutcome': {
-      if (!(c.commandId in s.pending)) return left({ kind: 'unknownCommand', message: `no pending intent ${c.commandId}` });
+      if (!hasIntent(s.pending, c.commandId)) return left({ kind: 'unknownCommand', message: `no pending intent ${c.commandId}` });
       const extra = c.reconciled ? { reconciled: true } : {};
       return right(only([c.error
         ? event('CommandFailed', { commandId: c.commandId, error: { kind: c.error.kind, message: c.error.message }, ...extra })

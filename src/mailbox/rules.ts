@@ -151,8 +151,9 @@ export function needsNotification(d: { readonly notified: boolean }, decision: {
 
 // ------------------------------------------------------------------ pending intents
 // A mailbox's pending intents are its Set-CasMailbox intents without an outcome
-// yet. An intent with the id of a pending one replaces it; an outcome ends the
-// intent of its id (an outcome for no pending intent changes nothing).
+// yet (the organization's stream keeps the other commands' the same way). An
+// intent with the id of a pending one replaces it; an outcome ends the intent
+// of its id (an outcome for no pending intent changes nothing).
 
 /** The Set-CasMailbox an intent pends on its mailbox, or undefined (org commands are the connector's). */
 export const mailboxIntent = (c: ExchangeCommand): SetCasMailbox | undefined => (c.kind === 'setCasMailbox' ? c : undefined);
