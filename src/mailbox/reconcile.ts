@@ -12,7 +12,7 @@ import { userAddresses } from '../identity.js';
 import type { Decided } from '../decider.js';
 import type { DecisionState, DeviceState, MailboxInfo, MailboxState } from './evolve.js';
 import {
-  applyListChange, changeOf, deviceKey, enforce, entriesOf, hasListChanges, noListChanges, sameDeviceSet,
+  changeOf, deviceKey, enforce, entriesOf, hasListChanges, listsAfter, noListChanges, sameDeviceSet,
 } from './rules.js';
 
 export interface ReconcileMailbox {
@@ -173,9 +173,7 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
   }
   const change = changeOf(changes);
   const hasChange = hasListChanges(changes);
-  const finalLists = hasChange
-    ? { allowedDeviceIds: applyListChange(lists.allowedDeviceIds, change.allowedDeviceIds), blockedDeviceIds: applyListChange(lists.blockedDeviceIds, change.blockedDeviceIds) }
-    : lists;
+  const finalLists = hasChange ? listsAfter(lists, change) : lists;
   for (const d of ungoverned) decisions.push({ device: d, decision: decideOne(d, finalLists)! });
 
   for (const { device, decision } of decisions) {

@@ -61,7 +61,7 @@ export function applyListChange(list: readonly string[], change: ListChange): st
 }
 
 /** The lists once a Set-CasMailbox has succeeded. */
-export const listsAfter = (lists: MailboxLists, c: SetCasMailbox): MailboxLists => ({
+export const listsAfter = (lists: MailboxLists, c: Pick<SetCasMailbox, 'allowedDeviceIds' | 'blockedDeviceIds'>): MailboxLists => ({
   allowedDeviceIds: applyListChange(lists.allowedDeviceIds, c.allowedDeviceIds),
   blockedDeviceIds: applyListChange(lists.blockedDeviceIds, c.blockedDeviceIds),
 });
