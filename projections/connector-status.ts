@@ -1,7 +1,9 @@
-// Connector status per organization (domain.md, Monitoring), folded from the
-// organization streams with the connector decider's own evolve.
+// Connector status per organization, folded from the organization streams with
+// the connector decider's own evolve, and the mailboxes' pending intents by the
+// mailbox rules (src/mailbox/rules.ts).
 import { evolveConnector, initialConnectorState, type ConnectorState } from '../src/connector.js';
 import type { DomainEvent } from '../src/events.js';
+import { mailboxIntent } from '../src/mailbox.js';
 
 export interface ConnectorStatusProjection {
   /** Keyed by organization. */
@@ -18,7 +20,7 @@ export function foldConnectorStatus(p: ConnectorStatusProjection, stream: string
     p.organizations.set(org, evolveConnector(p.organizations.get(org) ?? initialConnectorState, { ...e, at } as DomainEvent & { at: string }));
     return;
   }
-  if (e.type === 'CommandIntended') p.pendingMailboxIntents.set(e.data.commandId, stream);
+  if (e.type === 'CommandIntended') { if (mailboxIntent(e.data.command)) p.pendingMailboxIntents.set(e.data.commandId, stream); }
   else if (e.type === 'CommandSucceeded' || e.type === 'CommandFailed') p.pendingMailboxIntents.delete(e.data.commandId);
 }
 

@@ -4,8 +4,14 @@
 // replacing it per event would leave the old one as old-generation garbage —
 // at a million events, more collector time than the fold itself. Readers get
 // the records as read-only; no map is ever copied.
+//
+// Every change is one of the mailbox rules (src/mailbox/rules.ts), as in the
+// decider's evolveMailbox; only the data shape differs. One difference is
+// kept on purpose: a removed partnership keeps its record (marked `removed`),
+// where the decider forgets it; discovered again, it starts afresh in both.
 import type { AccessLevel } from '../src/facts.js';
 import { ReasonC, type DomainEvent } from '../src/events.js';
+import { deviceKey, indexOfDevice, mailboxIntent, notifiedAfter, withIntent, withoutIntent } from '../src/mailbox.js';
 
 export interface DeviceRecord {
   readonly deviceId: string;
@@ -44,9 +50,11 @@ export interface DeviceAccessProjection {
   readonly streams: Map<string, MailboxDevices>;
   /** The stream of the previous event: a log holds each mailbox's events in runs. */
   last?: MailboxDevices;
+  /** Organization names, one string each (a stream's name is cut per stream otherwise). */
+  readonly organizations: Map<string, string>;
 }
 
-export const emptyDeviceAccess = (): DeviceAccessProjection => ({ streams: new Map() });
+export const emptyDeviceAccess = (): DeviceAccessProjection => ({ streams: new Map(), organizations: new Map() });
 
 function lookup(p: DeviceAccessProjection, stream: string, known?: MailboxDevices): MailboxDevices | undefined {
   if (known !== undefined) return known;
@@ -63,12 +71,10 @@ export const organizationOfStream = (stream: string): string => {
   return i < 0 ? rest : rest.slice(0, i);
 };
 
-// Organization names, one string each (a stream's name is cut per stream otherwise).
-const organizations = new Map<string, string>();
-const internOrganization = (org: string): string => {
-  const o = organizations.get(org);
+const internOrganization = (p: DeviceAccessProjection, org: string): string => {
+  const o = p.organizations.get(org);
   if (o !== undefined) return o;
-  if (organizations.size < 1000) organizations.set(org, org);
+  if (p.organizations.size < 1000) p.organizations.set(org, org);
   return org;
 };
 
@@ -77,7 +83,7 @@ const NONE: readonly never[] = Object.freeze([]);
 function mailboxOf(p: DeviceAccessProjection, stream: string, known?: MailboxDevices): MailboxDevices {
   let m = lookup(p, stream, known);
   if (m === undefined) {
-    m = { mailbox: '', organization: internOrganization(organizationOfStream(stream)), stream, devices: NONE, pending: NONE, index: undefined };
+    m = { mailbox: '', organization: internOrganization(p, organizationOfStream(stream)), stream, devices: NONE, pending: NONE, index: undefined };
     p.streams.set(stream, m);
     p.last = m;
   }
@@ -86,15 +92,20 @@ function mailboxOf(p: DeviceAccessProjection, stream: string, known?: MailboxDev
 
 const INDEX_FROM = 8;
 
+const idOf = (d: DeviceRecord): string => d.deviceId;
+const itself = (id: string): string => id;
+
 /** The index of a partnership (DeviceIds compare case-insensitively), or -1. */
 function find(m: MailboxDevices, deviceId: string): number {
-  const list = m.devices;
-  if (m.index !== undefined) return m.index.get(deviceId.toLowerCase()) ?? -1;
-  // The same spelling first: no lower-casing (no allocation) in the usual case.
-  for (let i = 0; i < list.length; i++) if (list[i]!.deviceId === deviceId) return i;
-  const k = deviceId.toLowerCase();
-  for (let i = 0; i < list.length; i++) if (list[i]!.deviceId.toLowerCase() === k) return i;
-  return -1;
+  if (m.index !== undefined) return m.index.get(deviceKey(deviceId)) ?? -1;
+  return indexOfDevice(m.devices, deviceId, idOf);
+}
+
+/** The index of a present (not removed) partnership, or -1. */
+function findPresent(m: MailboxDevices | undefined, deviceId: string): number {
+  if (m === undefined) return -1;
+  const i = find(m, deviceId);
+  return i >= 0 && !m.devices[i]!.removed ? i : -1;
 }
 
 type MutableMailbox = { -readonly [K in keyof MailboxDevices]: MailboxDevices[K] };
@@ -104,8 +115,8 @@ type MutableMailbox = { -readonly [K in keyof MailboxDevices]: MailboxDevices[K]
 // 130,000 mailboxes, megabytes the collector copies for nothing).
 function add(m: MailboxDevices, r: DeviceRecord): void {
   (m as MutableMailbox).devices = m.devices.length === 0 ? [r] : [...m.devices, r];
-  if (m.index !== undefined) m.index.set(r.deviceId.toLowerCase(), m.devices.length - 1);
-  else if (m.devices.length > INDEX_FROM) m.index = new Map(m.devices.map((d, i) => [d.deviceId.toLowerCase(), i]));
+  if (m.index !== undefined) m.index.set(deviceKey(r.deviceId), m.devices.length - 1);
+  else if (m.devices.length > INDEX_FROM) m.index = new Map(m.devices.map((d, i) => [deviceKey(d.deviceId), i]));
 }
 
 const ACCESS = { allow: 'allow', block: 'block', quarantine: 'quarantine' } as const;
@@ -134,7 +145,11 @@ export function foldDeviceAccess(p: DeviceAccessProjection, stream: string, e: D
     case 'MailboxUpdated': {
       const m = mailboxOf(p, stream, known);
       // Unchanged values keep the string already held (see `same`).
-      m.mailbox = same(m.mailbox, e.data.identity);
+      const mailbox = same(m.mailbox, e.data.identity);
+      if (mailbox !== m.mailbox) {
+        m.mailbox = mailbox;
+        for (const d of m.devices) (d as Mutable).mailbox = mailbox;
+      }
       return m;
     }
     case 'PartnershipDiscovered':
@@ -143,7 +158,14 @@ export function foldDeviceAccess(p: DeviceAccessProjection, stream: string, e: D
       const i = find(m, e.data.deviceId);
       if (i >= 0) {
         const d = m.devices[i] as Mutable;
-        d.mailbox = m.mailbox; d.deviceType = same(d.deviceType, e.data.deviceType); d.deviceModel = same(d.deviceModel, e.data.deviceModel); d.removed = false;
+        d.deviceId = same(d.deviceId, e.data.deviceId); d.mailbox = m.mailbox;
+        d.deviceType = same(d.deviceType, e.data.deviceType); d.deviceModel = same(d.deviceModel, e.data.deviceModel);
+        if (d.removed) {
+          // Discovered again: a new partnership, nothing known of it yet.
+          d.removed = false;
+          d.access = undefined; d.reason = undefined; d.governed = undefined; d.complianceState = undefined; d.intuneDeviceId = undefined;
+          d.policyRevision = undefined; d.decidedAt = undefined; d.notified = false;
+        }
       } else {
         // Every field present, in one order: all records share one hidden class.
         add(m, {
@@ -157,13 +179,13 @@ export function foldDeviceAccess(p: DeviceAccessProjection, stream: string, e: D
     }
     case 'PartnershipRemoved': {
       const m = lookup(p, stream, known);
-      const i = m ? find(m, e.data.deviceId) : -1;
+      const i = findPresent(m, e.data.deviceId);
       if (i >= 0) (m!.devices[i] as Mutable).removed = true;
       return m;
     }
     case 'AccessDecided': {
       const m = lookup(p, stream, known);
-      const i = m ? find(m, e.data.deviceId) : -1;
+      const i = findPresent(m, e.data.deviceId);
       if (i < 0) return m;
       const d = m!.devices[i] as Mutable;
       const intune = e.data.facts.intune;
@@ -172,24 +194,26 @@ export function foldDeviceAccess(p: DeviceAccessProjection, stream: string, e: D
       d.complianceState = intune ? COMPLIANCE.get(intune.complianceState) ?? intune.complianceState : undefined;
       d.intuneDeviceId = intune ? same(d.intuneDeviceId, intune.id) : undefined;
       d.policyRevision = e.data.policyRevision; d.decidedAt = same(d.decidedAt, at);
-      if (e.data.access === 'allow' || !e.data.governed) d.notified = false;
+      d.notified = notifiedAfter(d.notified, e.data);
       return m;
     }
     case 'CommandIntended': {
       const m = mailboxOf(p, stream, known);
-      (m as MutableMailbox).pending = m.pending.length === 0 ? [e.data.commandId] : [...m.pending, e.data.commandId];
+      if (mailboxIntent(e.data.command)) (m as MutableMailbox).pending = withIntent(m.pending, e.data.commandId, e.data.commandId, itself);
       return m;
     }
     case 'CommandSucceeded':
     case 'CommandFailed': {
       const m = lookup(p, stream, known);
-      const i = m ? m.pending.indexOf(e.data.commandId) : -1;
-      if (i >= 0) (m as MutableMailbox).pending = m!.pending.length === 1 ? NONE : m!.pending.filter((_, j) => j !== i);
+      if (m !== undefined && m.pending.length > 0) {
+        const pending = withoutIntent(m.pending, e.data.commandId, itself);
+        if (pending !== m.pending) (m as MutableMailbox).pending = pending.length === 0 ? NONE : pending;
+      }
       return m;
     }
     case 'NotificationSent': {
       const m = lookup(p, stream, known);
-      const i = m ? find(m, e.data.deviceId) : -1;
+      const i = findPresent(m, e.data.deviceId);
       if (i >= 0) (m!.devices[i] as Mutable).notified = true;
       return m;
     }

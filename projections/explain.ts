@@ -11,7 +11,7 @@ import type { SetCasMailbox } from '../src/commands.js';
 import { decodeEvent, type DecisionFacts, type DomainEvent, type EventData, type Reason } from '../src/events.js';
 import { formatIssues } from '../src/codec.js';
 import type { PolicyDocument } from '../src/policy.js';
-import { evolveMailbox, initialMailboxState, type MailboxState } from '../src/mailbox.js';
+import { decisionOf, deviceKey, evolveMailbox, hasDeviceKey, initialMailboxState, type DecisionState, type MailboxState } from '../src/mailbox.js';
 import { organizationOfStream } from './device-access.js';
 
 export interface ExplainOptions {
@@ -59,7 +59,7 @@ export interface Explanation {
   readonly access: AccessLevel | null;
   readonly reason: Reason | null;
   readonly governed: boolean | null;
-  /** The domain.md rule that decided (0: ActiveSync disabled on the mailbox). */
+  /** The rule of docs/domain.md that decided (0: ActiveSync disabled on the mailbox). */
   readonly rule: number | null;
   readonly decidedAt: string | null;
   readonly syncId: string | null;
@@ -110,7 +110,7 @@ export function knownDeviceIds(events: readonly StoredEvent[]): string[] {
   for (const e of events) {
     if (!DEVICE_TYPES.has(e.type)) continue;
     const id = idOf(e.data);
-    if (id !== undefined && !seen.has(id.toLowerCase())) seen.set(id.toLowerCase(), id);
+    if (id !== undefined && !seen.has(deviceKey(id))) seen.set(deviceKey(id), id);
   }
   return [...seen.values()];
 }
@@ -173,8 +173,7 @@ interface StreamView {
   readonly timeline: TimelineEntry[];
 }
 
-const lower = (s: string) => s.toLowerCase();
-const hasId = (list: readonly string[], k: string) => list.some((x) => lower(x) === k);
+const hasId = hasDeviceKey;
 
 function effectOn(c: SetCasMailbox, k: string): EnforcingCommand['effect'] | undefined {
   const one = (ch: { add: readonly string[]; remove: readonly string[] }) => hasId(ch.add, k) ? 'add' as const : hasId(ch.remove, k) ? 'remove' as const : null;
@@ -266,7 +265,7 @@ function sentences(d: { access: AccessLevel; reason: Reason; facts: DecisionFact
  * the closest known ids when no partnership has that id.
  */
 export function explain(events: readonly StoredEvent[], deviceId: string, options: ExplainOptions = {}): Either<ExplainError, Explanation> {
-  const k = lower(deviceId);
+  const k = deviceKey(deviceId);
   let atMs = Infinity;
   if (options.at !== undefined) {
     atMs = Date.parse(options.at);
@@ -278,7 +277,7 @@ export function explain(events: readonly StoredEvent[], deviceId: string, option
   for (const e of events) {
     if (DEVICE_TYPES.has(e.type) && e.stream.startsWith('eas-mailbox-')) {
       const id = idOf(e.data);
-      if (id !== undefined && lower(id) === k) streams.add(e.stream);
+      if (id !== undefined && deviceKey(id) === k) streams.add(e.stream);
     }
   }
   if (streams.size === 0) {
@@ -331,7 +330,7 @@ export function explain(events: readonly StoredEvent[], deviceId: string, option
     let firstPosition = -1;
     for (const d of list) {
       const { raw, e } = d;
-      const mine = idOf(e.data) !== undefined && lower(idOf(e.data)!) === k;
+      const mine = idOf(e.data) !== undefined && deviceKey(idOf(e.data)!) === k;
       if (mine && DEVICE_TYPES.has(e.type) && v.firstSeen === '') {
         v.firstSeen = raw.at;
         if (firstSeenAny === undefined || raw.at < firstSeenAny) firstSeenAny = raw.at;
@@ -538,16 +537,13 @@ export function explain(events: readonly StoredEvent[], deviceId: string, option
   });
 }
 
-type LastDecision = { access: AccessLevel; reason: Reason; governed: boolean; policyRevision: number; facts: DecisionFacts; syncId: string; at: string };
+type LastDecision = DecisionState;
 
 function lastDecisionOf(list: readonly Decoded[], k: string, atMs: number): LastDecision | undefined {
   let last: LastDecision | undefined;
   for (const { raw, e, ms } of list) {
     if (!(ms <= atMs)) continue;
-    if (e.type === 'AccessDecided' && lower(e.data.deviceId) === k) {
-      const { deviceId: _id, ...rest } = e.data;
-      last = { ...rest, at: raw.at };
-    }
+    if (e.type === 'AccessDecided' && deviceKey(e.data.deviceId) === k) last = decisionOf(e.data, raw.at);
   }
   return last;
 }
@@ -556,7 +552,7 @@ function lastPartnershipOf(list: readonly Decoded[], k: string, atMs: number): E
   let last: EventData<'PartnershipDiscovered'> | undefined;
   for (const { e, ms } of list) {
     if (!(ms <= atMs)) continue;
-    if ((e.type === 'PartnershipDiscovered' || e.type === 'PartnershipUpdated') && lower(e.data.deviceId) === k) last = e.data;
+    if ((e.type === 'PartnershipDiscovered' || e.type === 'PartnershipUpdated') && deviceKey(e.data.deviceId) === k) last = e.data;
   }
   return last;
 }

@@ -19,9 +19,11 @@ import { decideAccess, rulesOfPolicy, type Decision, type DeviceContext } from '
 import { toExchangeLevel } from '../src/exchange-evaluation.js';
 import { reconcileOrg } from '../src/connector.js';
 import {
-  applyListChange, decideMailbox, evolveMailbox, needsNotification,
-  type DecisionState, type DeviceState, type MailboxInfo, type MailboxState,
+  changeOf, decideMailbox, decisionOf, deviceKey, enforce, evolveMailbox, hasListChanges, indexOfDevice, listsAfter, mailboxIntent,
+  needsNotification, noListChanges, notifiedAfter, recordOwnership, withIntent, withoutIntent,
+  type DecisionState, type DeviceState, type MailboxInfo, type MailboxState, type Owned,
 } from '../src/mailbox.js';
+import { accepted } from '../src/decider.js';
 import { organizationOfStream } from './device-access.js';
 import type { StreamSlot } from './replay.js';
 
@@ -138,8 +140,6 @@ export interface WhatIfPart {
   readonly unknownGroups: ReadonlyArray<readonly [group: string, devices: number, mailbox: number]>;
 }
 
-const lower = (s: string) => s.toLowerCase();
-
 function managedOf(deviceId: string, f: NonNullable<DecisionState['facts']['intune']>): ManagedDevice {
   const m: { -readonly [K in keyof ManagedDevice]: ManagedDevice[K] } = {
     id: f.id, easDeviceId: deviceId, complianceState: f.complianceState as ManagedDevice['complianceState'], managementAgent: f.managementAgent,
@@ -153,10 +153,12 @@ function managedOf(deviceId: string, f: NonNullable<DecisionState['facts']['intu
 // The mailbox states are folded here with mutable per-stream records rather
 // than the decider's `evolveMailbox`, whose immutable updates (objects keyed by
 // device id, copied per event) cost several times the rest of a 50,000-device
-// what-if. `materialize` turns a record into exactly the MailboxState that
-// evolveMailbox gives (test/what-if.test.ts compares them). A stream with an
-// event this fold does not know switches to evolveMailbox from that event on,
-// so new event types keep the decider's semantics.
+// what-if. Every change is one of the mailbox rules (src/mailbox/rules.ts), as
+// in evolveMailbox; only the data shape differs. `materialize` turns a record
+// into exactly the MailboxState that evolveMailbox gives (the tests compare
+// them over generated histories). A stream with an event this fold does not
+// know switches to evolveMailbox from that event on, so new event types keep
+// the decider's semantics.
 interface LeanDevice {
   /** Lower-cased DeviceId. */
   readonly key: string;
@@ -176,15 +178,10 @@ interface LeanMailbox {
   pending: ReadonlyArray<{ readonly commandId: string; readonly command: SetCasMailbox }>;
 }
 
-/** The partnership with this DeviceId (case-insensitively), or -1. */
-function indexOf(m: LeanMailbox, deviceId: string): number {
-  const list = m.devices;
-  for (let i = 0; i < list.length; i++) if (list[i]!.partnership.deviceId === deviceId) return i;
-  const k = deviceId.toLowerCase();
-  for (let i = 0; i < list.length; i++) if (list[i]!.key === k) return i;
-  return -1;
-}
+const idOfDevice = (d: LeanDevice): string => d.partnership.deviceId;
+const indexOf = (m: LeanMailbox, deviceId: string): number => indexOfDevice(m.devices, deviceId, idOfDevice);
 const deviceOf = (m: LeanMailbox, deviceId: string): LeanDevice | undefined => m.devices[indexOf(m, deviceId)];
+const idOfIntent = (p: LeanMailbox['pending'][number]): string => p.commandId;
 
 /** The MailboxState evolveMailbox would have folded. @internal (exported for the tests) */
 export function materialize(m: LeanMailbox): MailboxState {
@@ -226,42 +223,34 @@ export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
     case 'PartnershipUpdated': {
       const d = deviceOf(m, e.data.deviceId);
       if (d) d.partnership = e.data;
-      else m.devices = [...m.devices, { key: e.data.deviceId.toLowerCase(), partnership: e.data, decision: undefined, owned: undefined, notified: false, grandfathered: false }];
+      else m.devices = [...m.devices, { key: deviceKey(e.data.deviceId), partnership: e.data, decision: undefined, owned: undefined, notified: false, grandfathered: false }];
       return true;
     }
     case 'PartnershipRemoved': { const i = indexOf(m, e.data.deviceId); if (i >= 0) m.devices = without(m.devices, i); return true; }
     case 'AccessDecided': {
       const d = deviceOf(m, e.data.deviceId);
       if (!d) return true;
-      const x = e.data;
-      d.decision = { syncId: x.syncId, access: x.access, reason: x.reason, governed: x.governed, policyRevision: x.policyRevision, facts: x.facts, at };
-      if (x.access === 'allow' || !x.governed) d.notified = false;
+      d.decision = decisionOf(e.data, at);
+      d.notified = notifiedAfter(d.notified, e.data);
       return true;
     }
-    case 'CommandIntended':
-      if (e.data.command.kind === 'setCasMailbox') {
-        const i = m.pending.findIndex((p) => p.commandId === e.data.commandId);
-        const entry = { commandId: e.data.commandId, command: e.data.command };
-        m.pending = i >= 0 ? m.pending.map((p, j) => (j === i ? entry : p)) : [...m.pending, entry];
-      }
+    case 'CommandIntended': {
+      const command = mailboxIntent(e.data.command);
+      if (command) m.pending = withIntent(m.pending, e.data.commandId, { commandId: e.data.commandId, command }, idOfIntent);
       return true;
+    }
     case 'CommandSucceeded': {
-      const i = m.pending.findIndex((p) => p.commandId === e.data.commandId);
-      if (i < 0) return true;
-      const c = m.pending[i]!.command;
-      m.pending = without(m.pending, i);
-      const own = (id: string, owned: DeviceState['owned']) => { const d = deviceOf(m, id); if (d) d.owned = owned; };
-      for (const id of c.allowedDeviceIds.remove) own(id, undefined);
-      for (const id of c.blockedDeviceIds.remove) own(id, undefined);
-      for (const id of c.allowedDeviceIds.add) if (!deviceOf(m, id)?.grandfathered) own(id, 'allowed');
-      for (const id of c.blockedDeviceIds.add) own(id, 'blocked');
-      m.lists = {
-        allowedDeviceIds: applyListChange(m.lists.allowedDeviceIds, c.allowedDeviceIds),
-        blockedDeviceIds: applyListChange(m.lists.blockedDeviceIds, c.blockedDeviceIds),
-      };
+      const c = m.pending.find((p) => p.commandId === e.data.commandId)?.command;
+      if (c === undefined) return true;
+      m.pending = withoutIntent(m.pending, e.data.commandId, idOfIntent);
+      recordOwnership(c, {
+        grandfathered: (id) => deviceOf(m, id)?.grandfathered === true,
+        own: (id: string, owned: Owned) => { const d = deviceOf(m, id); if (d) d.owned = owned; },
+      });
+      m.lists = listsAfter(m.lists, c);
       return true;
     }
-    case 'CommandFailed': { const i = m.pending.findIndex((p) => p.commandId === e.data.commandId); if (i >= 0) m.pending = without(m.pending, i); return true; }
+    case 'CommandFailed': m.pending = withoutIntent(m.pending, e.data.commandId, idOfIntent); return true;
     case 'NotificationSent': { const d = deviceOf(m, e.data.deviceId); if (d) d.notified = true; return true; }
     case 'NotificationFailed': return true;
     case 'DeviceGrandfathered': { const d = deviceOf(m, e.data.deviceId); if (d) d.grandfathered = true; return true; }
@@ -299,14 +288,11 @@ function judgedOf(f: Folded): readonly Judged[] {
   return Object.keys(dict).map((k) => dict[k]!);
 }
 
-const NO_ENTRIES: readonly string[] = [];
 const NO_CONFLICTS: readonly ManagedDevice[] = [];
 const sameStrings = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
-/** The entries of `list` for the device whose lower-cased id is `k` (most lists are empty or short). */
-const entriesOf = (list: readonly string[], k: string): readonly string[] => (list.length === 0 ? NO_ENTRIES : list.filter((x) => x.toLowerCase() === k));
 
 /**
- * The plan of the mailbox decider (src/mailbox.ts, reconcile) for a mailbox of
+ * The plan of the mailbox decider (src/mailbox/reconcile.ts) for a mailbox of
  * which every device has a context and is decided again as governed: then no
  * decision depends on the lists (only Exchange's evaluation of ungoverned
  * devices does), no entry is released, and the plan is each device's
@@ -328,20 +314,12 @@ export function governedPlan(
     if (!decision.governed) return undefined;
     decisions.push(decision);
   }
-  const add = { allowed: [] as string[], blocked: [] as string[] };
-  const remove = { allowed: [] as string[], blocked: [] as string[] };
+  const changes = noListChanges();
   for (let i = 0; i < devices.length; i++) {
-    const { key, partnership: { deviceId: id } } = devices[i]!;
-    const access = decisions[i]!.access;
-    const inA = entriesOf(lists.allowedDeviceIds, key);
-    const inB = entriesOf(lists.blockedDeviceIds, key);
-    if (access === 'allow' && inA.length === 0) add.allowed.push(id);
-    if (access !== 'allow' && inA.length > 0) remove.allowed.push(...inA);
-    if (access === 'block' && inB.length === 0) add.blocked.push(id);
-    if (access !== 'block' && inB.length > 0) remove.blocked.push(...inB);
+    const { key, partnership: { deviceId } } = devices[i]!;
+    enforce(lists, deviceId, key, decisions[i]!.access, changes);
   }
-  if (add.allowed.length + add.blocked.length + remove.allowed.length + remove.blocked.length === 0) return { decisions };
-  return { decisions, change: { allowedDeviceIds: { add: add.allowed, remove: remove.allowed }, blockedDeviceIds: { add: add.blocked, remove: remove.blocked } } };
+  return hasListChanges(changes) ? { decisions, change: changeOf(changes) } : { decisions };
 }
 
 const conflictOf = (deviceId: string, c: { id: string; user: string }): ManagedDevice =>
@@ -500,10 +478,10 @@ function judge(orgs: Map<string, OrgPolicies>, mailboxes: ReadonlyMap<string, Fo
     let state: MailboxState | undefined;
     const reconcile = (p: Policy, revision: number, contexts: Map<string, Context>) => {
       state ??= folded.lean !== undefined ? materialize(folded.lean) : folded.exact!;
-      return decideMailbox({
+      return accepted(decideMailbox({
         type: 'ReconcileMailbox', syncId: 'what-if', commandId: `what-if/${n++}`, atMs, policy: p, policyRevision: revision,
         partnerships: judged.map(({ key }) => state!.devices[key]!), complete: true, contexts,
-      }, state);
+      }, state));
     };
     const lean = governedPlan(judged, info.activeSyncEnabled, lists, newContexts, policy, atMs);
     if (lean !== undefined) {
@@ -512,7 +490,8 @@ function judge(orgs: Map<string, OrgPolicies>, mailboxes: ReadonlyMap<string, Fo
     } else {
       const plan = reconcile(policy, (current?.revision ?? 0) + 1, newContexts);
       decisions = plan.decisions;
-      if (plan.command) command = { mailbox: plan.command.mailbox, allowedDeviceIds: plan.command.allowedDeviceIds, blockedDeviceIds: plan.command.blockedDeviceIds };
+      const c = plan.commands[0]?.command;
+      if (c) command = { mailbox: c.mailbox, allowedDeviceIds: c.allowedDeviceIds, blockedDeviceIds: c.blockedDeviceIds };
     }
     // The current policy at the same moment, only where something changes (to tell policy from time).
     let baseAccess: Map<string, AccessLevel> | undefined;
@@ -524,9 +503,9 @@ function judge(orgs: Map<string, OrgPolicies>, mailboxes: ReadonlyMap<string, Fo
         const base = governedPlan(judged, info.activeSyncEnabled, lists, old, current.policy, atMs);
         baseAccess = base !== undefined
           ? new Map(judged.map(({ key }, i) => [key, base.decisions[i]!.access]))
-          : new Map(reconcile(current.policy, current.revision, old).decisions.map((x) => [lower(x.device.deviceId), x.decision.access]));
+          : new Map(reconcile(current.policy, current.revision, old).decisions.map((x) => [deviceKey(x.device.deviceId), x.decision.access]));
       }
-      return baseAccess.get(lower(id));
+      return baseAccess.get(deviceKey(id));
     };
     const mailbox = info.identity;
     for (const { device, decision } of decisions) {

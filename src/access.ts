@@ -1,4 +1,4 @@
-// The access decision for one device partnership (domain.md, rules 1–8), pure
+// The access decision for one device partnership (docs/domain.md, rules 0–8), pure
 // and with its reason. Time enters only as `at` (the grace deadline).
 import type { AccessLevel, DeviceAccessRule, ManagedDevice, MobileDevice } from './facts.js';
 import type { Policy, PlatformException } from './policy.js';
@@ -20,7 +20,7 @@ export interface Decision {
   readonly reason: Reason;
   /** Whether the engine enforces this decision (writes the mailbox's lists). */
   readonly governed: boolean;
-  /** The domain.md rule that decided (0 = ActiveSync disabled on the mailbox). */
+  /** The rule (docs/domain.md) that decided (0 = ActiveSync disabled on the mailbox). */
   readonly rule: 0 | 1 | 2 | 3 | 5 | 6 | 7 | 8;
   readonly facts: DecisionFacts;
 }

@@ -9,7 +9,9 @@ import { foldInto, type Dated, type OrgState } from './state.js';
 export type EngineError =
   | { readonly kind: 'store'; readonly error: StoreError; readonly message: string }
   | { readonly kind: 'invalidLog'; readonly message: string }
-  | { readonly kind: 'fenced'; readonly message: string };
+  | { readonly kind: 'fenced'; readonly message: string }
+  /** A decider refused a command of the sync (an outcome for no pending intent, a sync not in progress…). */
+  | { readonly kind: 'refused'; readonly refusal: { readonly kind: string; readonly message: string }; readonly message: string };
 
 /** Thrown inside a sync when the log cannot be read or written; turned into a report at the edge. */
 export class EngineFailure extends Error {

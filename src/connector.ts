@@ -8,6 +8,8 @@ import { policyDocument, samePolicy, withDefaults, type Policy } from './policy.
 import { rulesOfPolicy } from './access.js';
 import { toExchangeLevel } from './exchange-evaluation.js';
 import { event, type DomainEvent, type EventData } from './events.js';
+import type { Decided, Decider } from './decider.js';
+import { hasIntent, mailboxIntent, withIntentIn, withoutIntentIn } from './mailbox/rules.js';
 
 export type ConnectorStatus = 'none' | 'connectionPending' | 'connected' | 'disconnected';
 export type SyncKind = 'full' | 'quick';
@@ -68,14 +70,14 @@ export function evolveConnector(s: ConnectorState, e: DomainEvent & At): Connect
       return { ...s, cas: e.data.to };
     case 'GrandfatheringApplied':
       return { ...s, grandfathered: true };
+    // Pending intents by the mailbox rules: Set-CasMailbox intents are the mailboxes', the rest the organization's.
     case 'CommandIntended':
-      if (e.data.command.kind === 'setCasMailbox') return s;
-      return { ...s, pending: { ...s.pending, [e.data.commandId]: e.data.command as ExchangeCommand } };
+      if (mailboxIntent(e.data.command)) return s;
+      return { ...s, pending: withIntentIn(s.pending, e.data.commandId, e.data.command) };
     case 'CommandSucceeded':
     case 'CommandFailed': {
-      if (!(e.data.commandId in s.pending)) return s;
-      const { [e.data.commandId]: _done, ...pending } = s.pending;
-      return { ...s, pending };
+      const pending = withoutIntentIn(s.pending, e.data.commandId);
+      return pending === s.pending ? s : { ...s, pending };
     }
     default:
       return s;
@@ -122,10 +124,8 @@ export type ConnectorError =
   | { readonly kind: 'noSync'; readonly message: string }
   | { readonly kind: 'unknownCommand'; readonly message: string };
 
-export interface OrgPlan {
-  readonly events: DomainEvent[];
-  readonly commands: ReadonlyArray<{ readonly commandId: string; readonly command: ExchangeCommand }>;
-}
+/** What the connector decider accepted; `commands` are the org intents among the events. */
+export type OrgPlan = Decided<ExchangeCommand>;
 
 const lc = (s: string) => s.toLowerCase();
 const sameSet = (a: readonly string[], b: readonly string[]) =>
@@ -183,9 +183,12 @@ export function reconcileOrg(c: ReconcileOrg): OrgPlan {
   return { events, commands };
 }
 
-export function decideConnector(c: ReconcileOrg, s: ConnectorState): OrgPlan;
-export function decideConnector(c: Exclude<ConnectorCommand, ReconcileOrg>, s: ConnectorState): Either<ConnectorError, DomainEvent[]>;
-export function decideConnector(c: ConnectorCommand, s: ConnectorState): OrgPlan | Either<ConnectorError, DomainEvent[]> {
+const only = (events: DomainEvent[]): OrgPlan => ({ events, commands: [] });
+
+/** Starting a sync and reconciling the org are never refused; the rest are, outside the sync or intent they name. */
+export function decideConnector(c: StartSync | ReconcileOrg, s: ConnectorState): Either<never, OrgPlan>;
+export function decideConnector(c: ConnectorCommand, s: ConnectorState): Either<ConnectorError, OrgPlan>;
+export function decideConnector(c: ConnectorCommand, s: ConnectorState): Either<ConnectorError, OrgPlan> {
   switch (c.type) {
     case 'StartSync': {
       const events: DomainEvent[] = [];
@@ -200,28 +203,28 @@ export function decideConnector(c: ConnectorCommand, s: ConnectorState): OrgPlan
         events.push(event('SyncFailed', { syncId: s.current.syncId, kind: s.current.kind, error: { kind: 'interrupted', message: `sync ${s.current.syncId} was interrupted before it completed` } }));
       }
       events.push(event('SyncStarted', { syncId: c.syncId, kind: c.kind }));
-      return right(events);
+      return right(only(events));
     }
     case 'ReconcileOrg': {
       const plan = reconcileOrg(c);
       const servers = c.servers.filter((x) => x.isClientAccessServer).map((x) => x.fqdn).sort();
       if (servers.length > 0 && !sameSet(servers, s.servers)) {
-        return { ...plan, events: [event('CasServersDiscovered', { servers }), ...plan.events] };
+        return right({ ...plan, events: [event('CasServersDiscovered', { servers }), ...plan.events] });
       }
-      return plan;
+      return right(plan);
     }
     case 'CompleteSync':
       if (!s.current || s.current.syncId !== c.data.syncId) return left({ kind: 'noSync', message: `sync ${c.data.syncId} is not in progress` });
-      return right([event('SyncCompleted', c.data)]);
+      return right(only([event('SyncCompleted', c.data)]));
     case 'FailSync':
       if (!s.current || s.current.syncId !== c.syncId) return left({ kind: 'noSync', message: `sync ${c.syncId} is not in progress` });
-      return right([event('SyncFailed', { syncId: c.syncId, kind: c.kind, error: { kind: c.error.kind, message: c.error.message } })]);
+      return right(only([event('SyncFailed', { syncId: c.syncId, kind: c.kind, error: { kind: c.error.kind, message: c.error.message } })]));
     case 'RecordOrgCommandOutcome': {
-      if (!(c.commandId in s.pending)) return left({ kind: 'unknownCommand', message: `no pending intent ${c.commandId}` });
+      if (!hasIntent(s.pending, c.commandId)) return left({ kind: 'unknownCommand', message: `no pending intent ${c.commandId}` });
       const extra = c.reconciled ? { reconciled: true } : {};
-      return right([c.error
+      return right(only([c.error
         ? event('CommandFailed', { commandId: c.commandId, error: { kind: c.error.kind, message: c.error.message }, ...extra })
-        : event('CommandSucceeded', { commandId: c.commandId, ...extra })]);
+        : event('CommandSucceeded', { commandId: c.commandId, ...extra })]));
     }
   }
 }
@@ -229,4 +232,6 @@ export function decideConnector(c: ConnectorCommand, s: ConnectorState): OrgPlan
 /** The next sync's id: deterministic from the stream, so the core needs no id source. */
 export const nextSyncId = (s: ConnectorState): string => `sync-${s.syncs + 1}`;
 
-export const connectorDecider = { initialState: initialConnectorState, decide: decideConnector, evolve: evolveConnector };
+export const connectorDecider: Decider<ConnectorCommand, ConnectorState, ConnectorError, OrgPlan> = {
+  initialState: initialConnectorState, decide: decideConnector, evolve: evolveConnector,
+};

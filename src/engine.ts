@@ -200,7 +200,7 @@ export function createEngine(o: EngineOptions): Engine {
       // registered for this organization: this one is fenced out for good.
       if (err.error.kind === 'store' && err.error.error.kind === 'conflict') fenced = { kind: 'fenced', message: err.message };
       state = undefined;
-      const kindOf = err.error.kind === 'store' ? `store.${err.error.error.kind}` : err.error.kind;
+      const kindOf = err.error.kind === 'store' ? `store.${err.error.error.kind}` : err.error.kind === 'refused' ? `refused.${err.error.refusal.kind}` : err.error.kind;
       report = failedReport(kind, kindOf, err.message, appender.appended - appendedBefore);
       emitStatus();
     }

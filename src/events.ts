@@ -278,7 +278,7 @@ export function decodeEvent(type: string, data: unknown): Either<Issue[], Domain
 export const event = <K extends EventType>(type: K, data: EventData<K>): EventOf<K> =>
   ({ type, data }) as unknown as EventOf<K>;
 
-// Stream names (architecture.md): one per organization, one per CAS mailbox.
+// Stream names (docs/architecture.md): one per organization, one per CAS mailbox.
 export const orgStream = (org: string) => `eas-org-${org}`;
 export const mailboxStreamPrefix = (org: string) => `eas-mailbox-${org}-`;
 export const mailboxStream = (org: string, mailboxIdentity: string) => `${mailboxStreamPrefix(org)}${mailboxIdentity}`;

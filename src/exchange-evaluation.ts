@@ -1,9 +1,10 @@
 // Exchange's own allow/block/quarantine evaluation for one partnership, in the
-// order of domain.md. The simulator is built on it, and the engine uses it to
+// order docs/domain.md gives. The simulator is built on it, and the engine uses it to
 // predict what Exchange will do with devices it does not govern and to verify.
 import type {
   AccessLevel, CasMailbox, DeviceAccessRule, ExchangeAccessLevel, MobileDevice, OrgSettings,
 } from './facts.js';
+import { deviceKey, hasDeviceKey } from './mailbox/rules.js';
 
 export type ExchangeReason = 'activeSyncDisabled' | 'individual' | 'deviceRule' | 'global';
 
@@ -44,13 +45,10 @@ export function matchingRule(device: MobileDevice, rules: readonly DeviceAccessR
   return best;
 }
 
-const inList = (list: readonly string[], id: string) => {
-  for (const x of list) if (eq(x, id)) return true;
-  return false;
-};
+const inList = (list: readonly string[], id: string) => hasDeviceKey(list, deviceKey(id));
 
 /**
- * Steps 1–5 of domain.md. `mailbox` supplies ActiveSyncEnabled and the personal
+ * Steps 1–5 of Exchange's evaluation (docs/domain.md). `mailbox` supplies ActiveSyncEnabled and the personal
  * exemption lists. `stickyBlockRule` is the Block rule that already blocked this
  * partnership (Exchange keeps it blocked until the partnership is removed).
  */

@@ -1,4 +1,4 @@
-// CAS failover (domain.md): after the first successful connection the engine
+// CAS failover (docs/domain.md): after the first successful connection the engine
 // knows the organization's Client Access servers; when the one in use stops
 // answering it switches to the next and records it; it returns to the primary
 // once the primary answers again. Off (`casFailover: false`): a lost connection

@@ -9,6 +9,8 @@ export type {
   SyncIssue, SyncProgress, SyncReport,
 } from './engine.js';
 export type { ConnectorState, ConnectorStatus, SyncKind } from './connector.js';
+// The shape every decider here has (decide → Either<Failure, { events, commands }>).
+export type { Decided, Decider, Intent } from './decider.js';
 
 // The ports an adapter implements.
 export type {

@@ -1,7 +1,8 @@
-// EAS partnership <-> Intune managed device (domain.md rule 4): same EAS id
+// EAS partnership <-> Intune managed device (docs/domain.md, rule 4): same EAS id
 // (case-insensitive) AND same user. A managed device with the id but another
 // user is a conflict: one user's enrollment never unlocks another user's phone.
 import type { ManagedDevice } from './facts.js';
+import { deviceKey } from './mailbox/rules.js';
 
 export interface Mapping {
   /** The managed device that maps to the partnership, if any. */
@@ -18,7 +19,7 @@ export class ManagedDeviceIndex {
   constructor(devices: Iterable<ManagedDevice>) {
     for (const d of devices) {
       if (!d.easDeviceId || d.managementAgent.toLowerCase() === 'eas') continue;
-      const key = d.easDeviceId.toLowerCase();
+      const key = deviceKey(d.easDeviceId);
       const list = this.byEasId.get(key);
       if (list) list.push(d); else this.byEasId.set(key, [d]);
     }
@@ -26,7 +27,7 @@ export class ManagedDeviceIndex {
 
   /** `userAddresses` must be lower-cased (see identity.userAddresses). */
   map(easDeviceId: string, userAddresses: readonly string[]): Mapping {
-    const candidates = this.byEasId.get(easDeviceId.toLowerCase());
+    const candidates = this.byEasId.get(deviceKey(easDeviceId));
     if (!candidates) return NO_MAPPING;
     let mapped: ManagedDevice | undefined;
     const conflicts: ManagedDevice[] = [];

@@ -5,7 +5,8 @@ import type { SetCasMailbox } from './commands.js';
 import type { Policy } from './policy.js';
 import type { DeviceContext, Decision } from './access.js';
 import { mailboxStream, type DomainEvent } from './events.js';
-import { decideMailbox, initialMailboxState, needsNotification, type DeviceState, type MailboxState, type ReconcileMailbox } from './mailbox.js';
+import { decideMailbox, deviceKey, initialMailboxState, needsNotification, type DeviceState, type MailboxState, type ReconcileMailbox } from './mailbox.js';
+import { accepted } from './decider.js';
 import { ManagedDeviceIndex } from './mapping.js';
 import { MailboxIndex, userAddresses } from './identity.js';
 
@@ -131,18 +132,18 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
             message: `managed device(s) ${mapping.conflicts.map((c) => c.id).join(', ')} carry EAS id ${d.deviceId} but belong to another user (${mapping.conflicts.map((c) => c.userPrincipalName ?? c.emailAddress ?? '?').join(', ')}); they do not unlock this partnership`,
           });
         }
-        contexts.set(d.deviceId.toLowerCase(), { groups, mapping });
+        contexts.set(deviceKey(d.deviceId), { groups, mapping });
       }
       const commandId = `${syncId}/${k++}`;
-      const plan = decideMailbox({
+      const plan = accepted(decideMailbox({
         type: 'ReconcileMailbox', syncId, commandId, atMs: args.atMs, policy, policyRevision: args.policyRevision,
         mailbox: entry?.mailbox, partnerships: entry?.devices ?? [], complete, contexts,
         ...(args.grandfather ? { grandfather: args.grandfather } : {}),
-      }, ms ?? initialMailboxState);
+      }, ms ?? initialMailboxState));
       if (plan.events.length > 0) events.set(stream, plan.events);
-      if (plan.command) commands.push({ stream, commandId, command: plan.command });
+      for (const c of plan.commands) commands.push({ stream, commandId: c.commandId, command: c.command });
       for (const { device, decision } of plan.decisions) {
-        devices.push({ stream, device, decision, mailbox: entry?.mailbox, notify: needsNotification(device, decision), fresh: contexts.has(device.deviceId.toLowerCase()) });
+        devices.push({ stream, device, decision, mailbox: entry?.mailbox, notify: needsNotification(device, decision), fresh: contexts.has(deviceKey(device.deviceId)) });
       }
       decided += entry?.devices.length ?? 0;
       if (args.onProgress && (cursor + 1) % 250 === 0) args.onProgress(decided, observed);

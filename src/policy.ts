@@ -1,4 +1,4 @@
-// The access policy the admin configures (domain.md), validated strictly:
+// The access policy the admin configures (docs/domain.md), validated strictly:
 // unknown keys and bad values are errors with their path.
 import * as t from 'io-ts';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';

@@ -3,12 +3,13 @@
 // is applied twice and nothing is lost.
 import type { CasMailbox, DeviceAccessRule, OrgSettings } from './facts.js';
 import type { ExchangeCommand } from './commands.js';
+import { deviceKey, hasDeviceKey } from './mailbox/rules.js';
 
 const lc = (s: string) => s.toLowerCase();
 
 /** Whether a command's effect is visible in what Exchange reports now. */
 export function commandApplied(command: ExchangeCommand, mailbox: CasMailbox | undefined, settings: OrgSettings, rules: readonly DeviceAccessRule[]): boolean {
-  const has = (list: readonly string[], id: string) => list.some((x) => lc(x) === lc(id));
+  const has = (list: readonly string[], id: string) => hasDeviceKey(list, deviceKey(id));
   switch (command.kind) {
     case 'setCasMailbox':
       if (!mailbox) return false;

@@ -12,12 +12,13 @@ import type { ExchangeCommand } from './commands.js';
 import type { Policy } from './policy.js';
 import { event, orgStream, mailboxStream, type DomainEvent } from './events.js';
 import { decideConnector, nextSyncId, type SyncKind } from './connector.js';
-import { decideMailbox, type DeviceState } from './mailbox.js';
+import { decideMailbox, deviceKey, initialMailboxState, type DeviceState } from './mailbox.js';
+import { accepted } from './decider.js';
 import { createMailboxPlanner, groupsOf, type PlannedDevice } from './plan.js';
 import { commandApplied } from './reconcile.js';
 import { renderNotification } from './notification.js';
 import { mailboxIdentityOfDevice } from './identity.js';
-import { type Appender, type Batch, pushTo, groupCommitter } from './append.js';
+import { type Appender, type Batch, EngineFailure, pushTo, groupCommitter } from './append.js';
 import type { OrgState } from './state.js';
 import type { CasFailover, CasSwitch } from './failover.js';
 import { createExecutor, WorkQueue, type WorkItem } from './executor.js';
@@ -98,7 +99,6 @@ export interface SyncContext {
 
 type Fail = { kind: string; message: string };
 const iso = (ms: number) => new Date(ms).toISOString();
-const lc = (s: string) => s.toLowerCase();
 const errInfo = (e: { kind: string; message: string }) => ({ kind: e.kind, message: e.message });
 /** Exchange and Intune clocks are not ours: look back a little and let idempotence absorb the overlap. */
 const WATERMARK_OVERLAP_MS = 5 * 60_000;
@@ -109,6 +109,14 @@ function firstError(results: ReadonlyArray<Either<ExchangeError, unknown>>, intu
   return undefined;
 }
 const get = <A>(e: Either<unknown, A>) => (e as { right: A }).right;
+
+/**
+ * A decider refused what the sync asked of it: the state the sync decided from
+ * is not the one it is recording into (a bug, or a log changed under it). The
+ * sync stops as an engine failure, reported, and the state is read again.
+ */
+const refused = (command: string, f: { readonly kind: string; readonly message: string }) =>
+  new EngineFailure({ kind: 'refused', refusal: { kind: f.kind, message: f.message }, message: `${command} refused: ${f.message}` });
 
 function asMobileDevice(d: DeviceState): MobileDevice {
   const { decision: _d, owned: _o, notified: _n, grandfathered: _g, ...rest } = d;
@@ -131,9 +139,8 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
   const seenSwitches: CasSwitch[] = [];
   if (kind !== requested) warnings.push({ kind: 'quickBecameFull', message: 'no full sync has completed yet: this quick sync ran as a full sync' });
 
-  const start = decideConnector({ type: 'StartSync', syncId, kind, connectorId: ctx.connectorId, organization: ctx.organization, policy: ctx.policy }, s.connector);
-  if (isLeft(start)) throw new Error(start.left.message);
-  eventsAppended += await ctx.appender.append(new Map([[org, start.right]]), startedAt);
+  const start = accepted(decideConnector({ type: 'StartSync', syncId, kind, connectorId: ctx.connectorId, organization: ctx.organization, policy: ctx.policy }, s.connector));
+  eventsAppended += await ctx.appender.append(new Map([[org, start.events]]), startedAt);
   ctx.emitStatus();
   const policyRevision = ctx.state().connector.policy!.revision;
   const committer = groupCommitter(ctx.appender, nowIso);
@@ -148,8 +155,8 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
     flushSwitches();
     eventsAppended += await committer.drain();
     const failed = decideConnector({ type: 'FailSync', syncId, kind, error: f }, ctx.state().connector);
-    if (isLeft(failed)) throw new Error(failed.left.message);
-    eventsAppended += await ctx.appender.append(new Map([[org, failed.right]]), nowIso());
+    if (isLeft(failed)) throw refused('FailSync', failed.left);
+    eventsAppended += await ctx.appender.append(new Map([[org, failed.right.events]]), nowIso());
     ctx.emitStatus();
     errors.push({ kind: f.kind, message: f.message });
     return report(false, { devices: 0, mailboxes: 0, access: { allow: 0, block: 0, quarantine: 0 } });
@@ -192,7 +199,7 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
   if (settings && rules) {
     for (const [commandId, command] of Object.entries(ctx.state().connector.pending)) {
       const r = decideConnector({ type: 'RecordOrgCommandOutcome', commandId, reconciled: true, ...(commandApplied(command, undefined, settings, rules) ? {} : { error: { kind: 'interrupted', message: 'not applied before the connector stopped' } }) }, ctx.state().connector);
-      if (!isLeft(r)) pushTo(first, org, r.right);
+      if (!isLeft(r)) pushTo(first, org, r.right.events);
     }
   }
   for (const [stream, ms] of ctx.state().mailboxes) {
@@ -200,7 +207,7 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
       const observed = observedMailboxes.get(stream);
       if (!observed && kind === 'quick') continue; // looked at by the next full sync
       const r = decideMailbox({ type: 'RecordCommandOutcome', commandId, reconciled: true, ...(commandApplied(command, observed, settings ?? { defaultAccessLevel: 'Allow', adminMailRecipients: [] }, rules ?? []) ? {} : { error: { kind: 'interrupted', message: 'not applied before the connector stopped' } }) }, ms);
-      if (!isLeft(r)) pushTo(first, stream, r.right);
+      if (!isLeft(r)) pushTo(first, stream, r.right.events);
     }
   }
   if (first.size > 0) eventsAppended += await ctx.appender.append(first, nowIso());
@@ -211,7 +218,7 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
   let drift = 0;
   let grandfather: { org: OrgSettings; rules: readonly DeviceAccessRule[] } | undefined;
   if (kind === 'full') {
-    const orgPlan = decideConnector({ type: 'ReconcileOrg', syncId, policy: ctx.policy, settings: settings!, rules: rules!, servers: servers! }, ctx.state().connector);
+    const orgPlan = accepted(decideConnector({ type: 'ReconcileOrg', syncId, policy: ctx.policy, settings: settings!, rules: rules!, servers: servers! }, ctx.state().connector));
     pushTo(batch, org, orgPlan.events);
     drift += orgPlan.events.filter((e) => e.type === 'OrgDriftDetected').length;
     orgWork = orgPlan.commands.map((c) => ({ commandId: c.commandId, command: c.command }));
@@ -256,12 +263,12 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
       const mailbox = w.command.kind === 'setCasMailbox' ? w.command.mailbox : undefined;
       errors.push({ kind: `command.${error.kind}`, message: `${w.command.kind}${mailbox ? ` ${mailbox}` : ''}: ${error.message}`, ...(mailbox ? { mailbox } : {}) });
     } else succeeded++;
-    const evs: Either<{ message: string }, DomainEvent[]> = stream === org
+    const evs: Either<{ kind: string; message: string }, { events: DomainEvent[] }> = stream === org
       ? decideConnector({ type: 'RecordOrgCommandOutcome', commandId: w.commandId, ...(error ? { error } : {}) }, ctx.state().connector)
-      : decideMailbox({ type: 'RecordCommandOutcome', commandId: w.commandId, ...(error ? { error } : {}) }, ctx.state().mailboxes.get(stream)!);
-    if (isLeft(evs)) throw new Error(evs.left.message);
+      : decideMailbox({ type: 'RecordCommandOutcome', commandId: w.commandId, ...(error ? { error } : {}) }, ctx.state().mailboxes.get(stream) ?? initialMailboxState);
+    if (isLeft(evs)) throw refused(stream === org ? 'RecordOrgCommandOutcome' : 'RecordCommandOutcome', evs.left);
     flushSwitches();
-    committer.add(stream, evs.right);
+    committer.add(stream, evs.right.events);
     progress('execute', ++done, commandsKnown, { final: decidedAll, failed, throttleWaits: executor.counters.throttleWaits });
   };
 
@@ -271,6 +278,8 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
   // before the default tightens), then the org: rules before the default.
   const queue = new WorkQueue();
   const running = executor.run(queue, onResult);
+  // Awaited below, after the decide loop: a failure (a refused outcome) waits for it there.
+  running.catch(() => undefined);
   let chunkNo = 0;
   while (planner.remaining() > 0 || chunkNo === 0) {
     // Small chunks: deciding blocks the event loop, and the sessions wait on it.
@@ -335,8 +344,8 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
     syncId, kind, success, devices: decided.length, commands: { succeeded, failed }, access, warnings: warnings.length,
     ...(watermark ? { watermark } : {}),
   } }, ctx.state().connector);
-  if (isLeft(completed)) throw new Error(completed.left.message);
-  eventsAppended += await ctx.appender.append(new Map([[org, completed.right]]), nowIso());
+  if (isLeft(completed)) throw refused('CompleteSync', completed.left);
+  eventsAppended += await ctx.appender.append(new Map([[org, completed.right.events]]), nowIso());
   ctx.emitStatus();
   progress('done', 1, 1);
   return report(success, { devices: decided.length, mailboxes: planner.mailboxes, access }, { succeeded, failed, issued, counters, decisionsChanged, drift, notifications, grandfathered });
@@ -378,9 +387,9 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
         if (error && error.kind !== 'sendFailed' && stopped !== undefined) continue;
         if (error) { counts.failed++; warnings.push({ kind: 'notificationFailed', deviceId: d.device.deviceId, message: `notification to ${mb.primarySmtpAddress} failed: ${error.message}` }); } else counts.sent++;
         if (error && error.kind !== 'sendFailed') stopped ??= error.message;
-        const evs = decideMailbox({ type: 'RecordNotification', deviceId: d.device.deviceId, to: mb.primarySmtpAddress, reason, ...(error ? { error } : {}) }, ctx.state().mailboxes.get(d.stream)!);
-        if (isLeft(evs)) throw new Error(evs.left.message);
-        nc.add(d.stream, evs.right);
+        const evs = decideMailbox({ type: 'RecordNotification', deviceId: d.device.deviceId, to: mb.primarySmtpAddress, reason, ...(error ? { error } : {}) }, ctx.state().mailboxes.get(d.stream) ?? initialMailboxState);
+        if (isLeft(evs)) throw refused('RecordNotification', evs.left);
+        nc.add(d.stream, evs.right.events);
         progress('notify', counts.sent + counts.failed, list.length, { final: true, failed: counts.failed });
       }
     }));
@@ -417,11 +426,11 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
     const affected = new Map<string, Set<string>>();
     const mark = (stream: string, k: string) => { const set = affected.get(stream); if (set) set.add(k); else affected.set(stream, new Set([k])); };
     const fresh: MobileDevice[] = [];
-    for (const dev of get(d)) if (!streamOfDevice.has(lc(dev.deviceId))) fresh.push(dev);
+    for (const dev of get(d)) if (!streamOfDevice.has(deviceKey(dev.deviceId))) fresh.push(dev);
     for (const m of really) {
       if (!m.easDeviceId) continue;
-      const stream = streamOfDevice.get(lc(m.easDeviceId));
-      if (stream) mark(stream, lc(m.easDeviceId));
+      const stream = streamOfDevice.get(deviceKey(m.easDeviceId));
+      if (stream) mark(stream, deviceKey(m.easDeviceId));
     }
     for (const [stream, ms] of st.mailboxes) {
       const addresses = ms.info?.addresses ?? [];

@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StoredEvent } from '../src/ports.js';
-import { scanLog, streamLog, StreamOutsideFilter, type LineFilter } from '../adapters/file-store/reader.js';
+import { scanLog, streamLog, StreamOutsideFilter, type LineFilter } from '../adapters/shared/log-reader.js';
 
 const test = suite('file-store reader');
 const dir = mkdtempSync(join(tmpdir(), 'eas-reader-'));

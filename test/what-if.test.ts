@@ -10,6 +10,7 @@ import { decodeEvent, type DomainEvent } from '../src/events.js';
 import { evolveMailbox, initialMailboxState, type MailboxState } from '../src/mailbox.js';
 import { whatIf, foldLean, materialize, emptyLeanMailbox, createWhatIf, governedPlan } from '../projections/what-if.js';
 import { decideMailbox } from '../src/mailbox.js';
+import { accepted } from '../src/decider.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
 import { whatIfFile } from '../adapters/log/index.js';
@@ -218,9 +219,10 @@ test('the governed plan is the decider\'s plan wherever it holds (and it holds f
       const lean = governedPlan(judged, state.info.activeSyncEnabled, state.lists, contexts, policy, at);
       if (lean === undefined) { fellBack++; continue; }
       held++;
-      const plan = decideMailbox({ type: 'ReconcileMailbox', syncId: 's', commandId: 'c', atMs: at, policy, policyRevision: 9, partnerships: ids.map((k) => state.devices[k]!), complete: true, contexts }, state);
+      const plan = accepted(decideMailbox({ type: 'ReconcileMailbox', syncId: 's', commandId: 'c', atMs: at, policy, policyRevision: 9, partnerships: ids.map((k) => state.devices[k]!), complete: true, contexts }, state));
+      const command = plan.commands[0]?.command;
       assert.equal(lean.decisions, plan.decisions.map((x) => x.decision));
-      assert.equal(lean.change, plan.command ? { allowedDeviceIds: plan.command.allowedDeviceIds, blockedDeviceIds: plan.command.blockedDeviceIds } : undefined);
+      assert.equal(lean.change, command ? { allowedDeviceIds: command.allowedDeviceIds, blockedDeviceIds: command.blockedDeviceIds } : undefined);
     }
   }
   assert.ok(held > 100 && fellBack > 100, `${held} held, ${fellBack} fell back`);

@@ -1,4 +1,4 @@
-// The connector configuration file (contract.md), validated strictly: an
+// The connector configuration file (README, "The connector as a service"), validated strictly: an
 // unknown key or a bad value is an error with its path. Secrets are only ever
 // named by environment variable.
 import * as t from 'io-ts';

@@ -1,5 +1,5 @@
 // Decoders of PowerShell ConvertTo-Json output (Windows PowerShell 5.1 and
-// PowerShell 7; see shared/reference/powershell-json.md), for export files and
+// PowerShell 7), for export files and
 // for the PowerShell gateway alike. Lenient on shape (dates, enums, lone
 // objects, scalar multi-valued properties, extra properties) but strict on
 // what the engine needs: a record that cannot be decoded is an error with its

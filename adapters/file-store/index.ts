@@ -6,10 +6,10 @@ import { basename, dirname, join } from 'node:path';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { AppendRequest, AppendResult, EventStore, ReadOptions, StoredEvent, StoreError } from '../../src/ports.js';
 import { envelopeError, prepareRequests, type PreparedRequest } from '../shared/log-codec.js';
-import { isTornFragment } from './torn.js';
+import { isTornFragment } from '../shared/log-torn.js';
 import { acquireLock, releaseLock } from './lock.js';
-import { ioText, scanLog, type LineError, type TornTail } from './reader.js';
-import { StreamIndex } from './state.js';
+import { ioText, scanLog, type LineError, type TornTail } from '../shared/log-reader.js';
+import { StreamIndex } from '../shared/stream-index.js';
 
 export type { LineError, TornTail };
 

@@ -1,4 +1,4 @@
-// The `intune` section of the connector configuration file (contract.md),
+// The `intune` section of the connector configuration file (README, "The connector as a service"),
 // validated strictly (an unknown key or a bad value is an error with its path),
 // and the Graph gateway it describes. Secrets are only ever named by
 // environment variable; a missing variable is an error naming the variable,

@@ -1,7 +1,7 @@
 // Folding an EventStoreDB log the way a file log is folded (replayFile).
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { StoredEvent, StoreError } from '../../src/ports.js';
-import type { LineError } from '../file-store/reader.js';
+import type { LineError } from '../shared/log-reader.js';
 
 /**
  * Folds an EventStoreDB log without holding it in memory: each event to

@@ -9,7 +9,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { StoredEvent } from '../../src/ports.js';
 import { envelopeError, toStoredEvent } from '../shared/log-codec.js';
-import { ioText } from '../file-store/reader.js';
+import { ioText } from '../shared/log-reader.js';
 
 const DEVICE_FIELD = Buffer.from('"deviceId":"');
 const POLICY_NEEDLE = Buffer.from('","type":"PolicyChanged","at":"');

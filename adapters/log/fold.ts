@@ -3,8 +3,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { StoredEvent, StoreError } from '../../src/ports.js';
-import { ioText, streamLog, type LineError, type StreamHead, type TornTail } from '../file-store/reader.js';
-import { confirmDuplicates, type Suspect } from '../file-store/id-set.js';
+import { ioText, streamLog, type LineError, type StreamHead, type TornTail } from '../shared/log-reader.js';
+import { confirmDuplicates, type Suspect } from '../shared/log-ids.js';
 
 export interface LogFold {
   /** Every invalid line (its event was not handed over, or, for a repeated id, handed over and reported). */

@@ -12,4 +12,4 @@ export { explainFile } from './explain-file.js';
 export type { ExplainFileError, ExplainFileResult } from './explain-file.js';
 export { readPolicyFile } from './policy-file.js';
 export type { InputError } from '../shared/input-errors.js';
-export type { LineError, StreamHead, TornTail } from '../file-store/reader.js';
+export type { LineError, StreamHead, TornTail } from '../shared/log-reader.js';

@@ -4,7 +4,7 @@ import type { StoredEvent } from '../../src/ports.js';
 import type { Policy } from '../../src/policy.js';
 import { createReplay } from '../../projections/replay.js';
 import type { WhatIfContext } from '../../projections/what-if.js';
-import type { StreamHead } from '../file-store/reader.js';
+import type { StreamHead } from '../shared/log-reader.js';
 
 /**
  * A fold that can run in a part. What it gives crosses threads, so it is plain

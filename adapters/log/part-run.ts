@@ -1,7 +1,7 @@
 // One part of a log folded in parts (parts.ts), on whichever thread runs it.
 import { open, type FileHandle } from 'node:fs/promises';
-import { ioText, streamLog, StreamOutsideFilter, type StreamOptions } from '../file-store/reader.js';
-import type { IdSetData, Suspect } from '../file-store/id-set.js';
+import { ioText, streamLog, StreamOutsideFilter, type StreamOptions } from '../shared/log-reader.js';
+import type { IdSetData, Suspect } from '../shared/log-ids.js';
 import { foldOf, type LogFold } from './fold.js';
 import { partFilter } from './partition.js';
 import type { PartFold, PartKind } from './part-folds.js';

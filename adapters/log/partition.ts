@@ -8,7 +8,7 @@
 // part sees (once, at the stream's first event) is one of its own by the name it
 // parsed; if not (a name escaped in JSON, a duplicated key: hand-edited lines),
 // the partition does not hold and the log is folded on one thread instead.
-import type { LineFilter } from '../file-store/reader.js';
+import type { LineFilter } from '../shared/log-reader.js';
 
 const MAILBOX_LINE = Buffer.from('{"stream":"eas-mailbox-');
 const NAME_FROM = '{"stream":"'.length;

@@ -4,7 +4,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { IdSet } from '../file-store/id-set.js';
+import { IdSet } from '../shared/log-ids.js';
 import { withDuplicates, type FoldLogOptions, type LogFold } from './fold.js';
 import { PART_FOLDS, type PartKind } from './part-folds.js';
 import { PART_WORKER_TAG, runPart, type PartJob, type PartRead, type PartReply } from './part-run.js';

@@ -4,7 +4,7 @@
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { AppendRequest, AppendResult, EventStore, ReadOptions, StoredEvent, StoreError } from '../../src/ports.js';
 import { prepareRequests } from '../shared/log-codec.js';
-import { StreamIndex } from '../file-store/state.js';
+import { StreamIndex } from '../shared/stream-index.js';
 
 export function memoryStore(): EventStore & { events(): readonly StoredEvent[] } {
   const index = new StreamIndex();

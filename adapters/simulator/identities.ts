@@ -1,5 +1,5 @@
-// Identity and DistinguishedName shapes as on-premises Exchange prints them
-// (see shared/reference/powershell-json.md, "Identities").
+// Identity and DistinguishedName shapes as on-premises Exchange prints them:
+// `contoso.com/Users/Kim Akers` and `CN=Kim Akers,CN=Users,DC=contoso,DC=com`.
 
 /** Escapes one DN attribute value: `, + " \ < > ; =` and a leading `#`. */
 export function escapeDnValue(value: string): string {

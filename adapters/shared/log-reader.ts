@@ -12,9 +12,9 @@
 // kept at buffer level so a torn tail is cut exactly, even inside a UTF-8 sequence.
 import type { FileHandle } from 'node:fs/promises';
 import type { StoredEvent } from '../../src/ports.js';
-import { envelopeError, toStoredEvent } from '../shared/log-codec.js';
-import { isTornFragment } from './torn.js';
-import { IdSet, idHash, type Suspect } from './id-set.js';
+import { envelopeError, toStoredEvent } from './log-codec.js';
+import { isTornFragment } from './log-torn.js';
+import { IdSet, idHash, type Suspect } from './log-ids.js';
 
 export interface LineError {
   readonly line: number;
@@ -115,7 +115,7 @@ interface Mode {
  *
  * A torn tail (an unacknowledged append cut by a crash) is only the final
  * fragment after the last newline, and only when it is shaped like the start of
- * one of our lines (see torn.ts). A newline-terminated last line is checked like
+ * one of our lines (see log-torn.ts). A newline-terminated last line is checked like
  * any other: damage there is corruption, so opening the wrong file, or a log
  * with a damaged last event, never cuts anything.
  */

@@ -3,8 +3,8 @@
 // the log, so reads with `from` are plain slices.
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { AppendResult, StoredEvent, StoreError } from '../../src/ports.js';
-import { encodeLine, type PreparedRequest } from '../shared/log-codec.js';
-import { IdSet, idHash } from './id-set.js';
+import { encodeLine, type PreparedRequest } from './log-codec.js';
+import { IdSet, idHash } from './log-ids.js';
 
 export interface AppendPlan {
   /** Events to add once the lines are durable. */

@@ -1,0 +1,124 @@
+// The mailbox aggregate's state and its evolve: one CAS mailbox, its device
+// partnerships, their decisions and the Set-CasMailbox intents that enforce
+// them. The mailbox is the consistency boundary: Exchange enforces per
+// mailbox, so does this aggregate. Every change is one of the rules of rules.ts.
+//
+// Plain immutable updates, no library: a sync folds one or two events per
+// device, and at 50,000 devices anything heavier than a spread costs more than
+// the rest of the fold.
+import type { MobileDevice } from '../facts.js';
+import type { SetCasMailbox } from '../commands.js';
+import type { DomainEvent } from '../events.js';
+import {
+  decisionOf, deviceKey, hasIntent, listsAfter, mailboxIntent, notifiedAfter, recordOwnership, withIntentIn, withoutIntentIn,
+  type DecisionState, type MailboxLists, type Owned,
+} from './rules.js';
+
+export type { DecisionState } from './rules.js';
+
+/** The partnership fields a mailbox keeps (what PartnershipDiscovered records). */
+export type PartnershipFields = Pick<MobileDevice,
+  'deviceId' | 'identity' | 'deviceType' | 'deviceModel' | 'deviceOS' | 'deviceUserAgent' | 'friendlyName' | 'firstSyncTime' | 'distinguishedName'>;
+
+export interface DeviceState extends PartnershipFields {
+  readonly decision?: DecisionState;
+  /** The list entry the engine wrote for this device and still owns. */
+  readonly owned?: 'allowed' | 'blocked';
+  /** A notification was sent in the current restricted episode. */
+  readonly notified: boolean;
+  /** Kept allowed before the org default first became restrictive: the entry is the user's, not the engine's. */
+  readonly grandfathered?: boolean;
+}
+
+export interface MailboxInfo {
+  readonly identity: string;
+  readonly primarySmtpAddress: string;
+  readonly addresses: readonly string[];
+  readonly activeSyncEnabled: boolean;
+  readonly displayName?: string;
+  readonly distinguishedName?: string;
+  readonly userPrincipalName?: string;
+  readonly guid?: string;
+}
+
+export interface MailboxState {
+  readonly info?: MailboxInfo;
+  /** The lists as the engine last knew them (observed, then changed by its own commands). */
+  readonly lists: MailboxLists;
+  /** Keyed by `deviceKey` (the lower-cased DeviceId). */
+  readonly devices: Readonly<Record<string, DeviceState>>;
+  /** Intents without an outcome yet. */
+  readonly pending: Readonly<Record<string, SetCasMailbox>>;
+}
+
+export const initialMailboxState: MailboxState = {
+  lists: { allowedDeviceIds: [], blockedDeviceIds: [] },
+  devices: {},
+  pending: {},
+};
+
+const withDevice = (state: MailboxState, k: string, d: DeviceState): MailboxState => ({ ...state, devices: { ...state.devices, [k]: d } });
+
+export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState {
+  switch (e.type) {
+    case 'MailboxDiscovered': {
+      const { allowedDeviceIds, blockedDeviceIds, ...info } = e.data;
+      return { ...state, info, lists: { allowedDeviceIds, blockedDeviceIds } };
+    }
+    case 'MailboxUpdated':
+      return { ...state, info: e.data };
+    case 'ListsDriftDetected':
+      return { ...state, lists: e.data.actual };
+    case 'PartnershipDiscovered':
+    case 'PartnershipUpdated': {
+      // An update keeps what is known of the device; a removal (below) forgets it.
+      const k = deviceKey(e.data.deviceId);
+      const prev = state.devices[k];
+      return withDevice(state, k, { ...e.data, decision: prev?.decision, owned: prev?.owned, notified: prev?.notified ?? false, ...(prev?.grandfathered ? { grandfathered: true } : {}) });
+    }
+    case 'PartnershipRemoved': {
+      const k = deviceKey(e.data.deviceId);
+      if (state.devices[k] === undefined) return state;
+      const { [k]: _gone, ...devices } = state.devices;
+      return { ...state, devices };
+    }
+    case 'AccessDecided': {
+      const k = deviceKey(e.data.deviceId);
+      const d = state.devices[k];
+      if (!d) return state;
+      // `at` comes from the envelope.
+      const decision = decisionOf(e.data, (e as { at?: string }).at ?? '');
+      return withDevice(state, k, { ...d, decision, notified: notifiedAfter(d.notified, decision) });
+    }
+    case 'CommandIntended': {
+      const c = mailboxIntent(e.data.command);
+      return c ? { ...state, pending: withIntentIn(state.pending, e.data.commandId, c) } : state;
+    }
+    case 'CommandSucceeded': {
+      if (!hasIntent(state.pending, e.data.commandId)) return state;
+      const c = state.pending[e.data.commandId]!;
+      const devices = { ...state.devices };
+      recordOwnership(c, {
+        grandfathered: (id) => devices[deviceKey(id)]?.grandfathered === true,
+        own: (id: string, owned: Owned) => { const k = deviceKey(id); const d = devices[k]; if (d) devices[k] = { ...d, owned }; },
+      });
+      return { ...state, pending: withoutIntentIn(state.pending, e.data.commandId), devices, lists: listsAfter(state.lists, c) };
+    }
+    case 'CommandFailed': {
+      const pending = withoutIntentIn(state.pending, e.data.commandId);
+      return pending === state.pending ? state : { ...state, pending };
+    }
+    case 'DeviceGrandfathered': {
+      const k = deviceKey(e.data.deviceId);
+      const d = state.devices[k];
+      return d ? withDevice(state, k, { ...d, grandfathered: true }) : state;
+    }
+    case 'NotificationSent': {
+      const k = deviceKey(e.data.deviceId);
+      const d = state.devices[k];
+      return d && !d.notified ? withDevice(state, k, { ...d, notified: true }) : state;
+    }
+    default:
+      return state;
+  }
+}

@@ -1,0 +1,197 @@
+// Reconciling one mailbox: what Exchange reports now (the mailbox, its lists,
+// its partnerships) and the facts of each device, against the mailbox's state.
+// The result is the events that record what changed, every device's decision,
+// and at most one Set-CasMailbox that makes the lists carry the decisions.
+import type { CasMailbox, DeviceAccessRule, MobileDevice, OrgSettings } from '../facts.js';
+import type { SetCasMailbox } from '../commands.js';
+import type { Policy } from '../policy.js';
+import { decideAccess, type Decision, type DeviceContext } from '../access.js';
+import { evaluateExchange } from '../exchange-evaluation.js';
+import { event, type DomainEvent, type EventData } from '../events.js';
+import { userAddresses } from '../identity.js';
+import type { Decided } from '../decider.js';
+import type { DecisionState, DeviceState, MailboxInfo, MailboxState } from './evolve.js';
+import {
+  changeOf, deviceKey, enforce, entriesOf, hasListChanges, listsAfter, noListChanges, sameDeviceSet,
+} from './rules.js';
+
+export interface ReconcileMailbox {
+  readonly type: 'ReconcileMailbox';
+  readonly syncId: string;
+  readonly commandId: string;
+  readonly atMs: number;
+  readonly policy: Policy;
+  readonly policyRevision: number;
+  /** The mailbox as Get-CasMailbox reports it now; undefined when it no longer has partnerships. */
+  readonly mailbox?: CasMailbox;
+  /** Every partnership of the mailbox (full sync), or only the ones to look at (quick sync). */
+  readonly partnerships: readonly MobileDevice[];
+  /** Full: partnerships absent from the list were removed. */
+  readonly complete: boolean;
+  /** Group and mapping facts per lower-cased DeviceId (partnerships without one keep their last facts). */
+  readonly contexts: ReadonlyMap<string, Omit<DeviceContext, 'device' | 'activeSyncEnabled'>>;
+  /**
+   * Set when this sync first makes the org default restrictive: Exchange's
+   * settings before the change. Devices the engine does not govern that these
+   * allow, and the policy's settings would not, are added to the allowed list.
+   */
+  readonly grandfather?: { readonly org: Pick<OrgSettings, 'defaultAccessLevel'>; readonly rules: readonly DeviceAccessRule[] };
+}
+
+/** What the mailbox decider accepted: its events and intent, and every present partnership with its decision (changed or not). */
+export interface MailboxDecided extends Decided<SetCasMailbox> {
+  readonly decisions: ReadonlyArray<{ readonly device: DeviceState; readonly decision: Decision }>;
+}
+
+const infoOf = (m: CasMailbox): MailboxInfo => {
+  const info: { -readonly [K in keyof MailboxInfo]: MailboxInfo[K] } = {
+    identity: m.identity,
+    primarySmtpAddress: m.primarySmtpAddress,
+    addresses: userAddresses(m),
+    activeSyncEnabled: m.activeSyncEnabled,
+  };
+  if (m.displayName !== undefined) info.displayName = m.displayName;
+  if (m.distinguishedName !== undefined) info.distinguishedName = m.distinguishedName;
+  if (m.userPrincipalName !== undefined) info.userPrincipalName = m.userPrincipalName;
+  if (m.guid !== undefined) info.guid = m.guid;
+  return info;
+};
+
+const sameInfo = (a: MailboxInfo, b: MailboxInfo) =>
+  a.identity === b.identity && a.primarySmtpAddress === b.primarySmtpAddress && a.activeSyncEnabled === b.activeSyncEnabled
+  && a.displayName === b.displayName && a.distinguishedName === b.distinguishedName
+  && a.userPrincipalName === b.userPrincipalName && a.guid === b.guid
+  && a.addresses.length === b.addresses.length && a.addresses.every((x, i) => x === b.addresses[i]);
+
+type Partnership = EventData<'PartnershipDiscovered'>;
+function partnershipOf(d: MobileDevice): Partnership {
+  const p: { -readonly [K in keyof Partnership]: Partnership[K] } = {
+    deviceId: d.deviceId, identity: d.identity, deviceType: d.deviceType, deviceModel: d.deviceModel,
+  };
+  if (d.deviceOS !== undefined) p.deviceOS = d.deviceOS;
+  if (d.deviceUserAgent !== undefined) p.deviceUserAgent = d.deviceUserAgent;
+  if (d.friendlyName !== undefined) p.friendlyName = d.friendlyName;
+  if (d.firstSyncTime !== undefined) p.firstSyncTime = d.firstSyncTime;
+  if (d.distinguishedName !== undefined) p.distinguishedName = d.distinguishedName;
+  return p;
+}
+const samePartnership = (a: DeviceState, b: Partnership) =>
+  a.identity === b.identity && a.deviceType === b.deviceType && a.deviceModel === b.deviceModel
+  && a.deviceOS === b.deviceOS && a.deviceUserAgent === b.deviceUserAgent && a.friendlyName === b.friendlyName
+  && a.firstSyncTime === b.firstSyncTime && a.distinguishedName === b.distinguishedName;
+
+/** Decisions are events only when something that matters changed (not on every sync). */
+export const sameDecision = (prev: DecisionState | undefined, d: Decision, policyRevision: number) =>
+  prev !== undefined && prev.access === d.access && prev.reason === d.reason && prev.governed === d.governed
+  && prev.policyRevision === policyRevision && JSON.stringify(prev.facts) === JSON.stringify(d.facts);
+
+export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): MailboxDecided {
+  const events: DomainEvent[] = [];
+  let lists = state.lists;
+  const m = c.mailbox;
+  if (m) {
+    const info = infoOf(m);
+    if (!state.info) {
+      events.push(event('MailboxDiscovered', { ...info, addresses: [...info.addresses], allowedDeviceIds: [...m.allowedDeviceIds], blockedDeviceIds: [...m.blockedDeviceIds] }));
+      lists = { allowedDeviceIds: m.allowedDeviceIds, blockedDeviceIds: m.blockedDeviceIds };
+    } else {
+      if (!sameInfo(state.info, info)) events.push(event('MailboxUpdated', { ...info, addresses: [...info.addresses] }));
+      if (!sameDeviceSet(lists.allowedDeviceIds, m.allowedDeviceIds) || !sameDeviceSet(lists.blockedDeviceIds, m.blockedDeviceIds)) {
+        events.push(event('ListsDriftDetected', {
+          syncId: c.syncId,
+          expected: { allowedDeviceIds: [...lists.allowedDeviceIds], blockedDeviceIds: [...lists.blockedDeviceIds] },
+          actual: { allowedDeviceIds: [...m.allowedDeviceIds], blockedDeviceIds: [...m.blockedDeviceIds] },
+        }));
+        lists = { allowedDeviceIds: m.allowedDeviceIds, blockedDeviceIds: m.blockedDeviceIds };
+      }
+    }
+  }
+
+  // Partnerships: discovered, updated, removed.
+  const present = new Map<string, DeviceState>();
+  if (!c.complete) for (const [k, d] of Object.entries(state.devices)) present.set(k, d);
+  for (const d of c.partnerships) {
+    const k = deviceKey(d.deviceId);
+    const p = partnershipOf(d);
+    const prev = state.devices[k];
+    if (!prev) events.push(event('PartnershipDiscovered', p));
+    else if (!samePartnership(prev, p)) events.push(event('PartnershipUpdated', p));
+    present.set(k, { ...p, decision: prev?.decision, owned: prev?.owned, notified: prev?.notified ?? false });
+  }
+  const released: string[] = [];
+  if (c.complete) {
+    for (const [k, d] of Object.entries(state.devices)) {
+      if (present.has(k)) continue;
+      events.push(event('PartnershipRemoved', { deviceId: d.deviceId }));
+      if (d.owned) released.push(d.deviceId);
+    }
+  }
+
+  const activeSyncEnabled = m?.activeSyncEnabled ?? state.info?.activeSyncEnabled ?? true;
+  const decisions: Array<{ device: DeviceState; decision: Decision }> = [];
+  const ungoverned: DeviceState[] = [];
+  const changes = noListChanges();
+
+  const decideOne = (d: DeviceState, finalLists: MailboxState['lists']): Decision | undefined => {
+    const ctx = c.contexts.get(deviceKey(d.deviceId));
+    const prev = d.decision;
+    if (!ctx && !prev) return undefined;
+    if (!ctx) {
+      // No fresh facts for this device (quick sync): keep the last decision.
+      return { access: prev!.access, reason: prev!.reason, governed: prev!.governed, rule: 8, facts: prev!.facts };
+    }
+    return decideAccess({ ...ctx, device: d, activeSyncEnabled }, c.policy, c.atMs, finalLists);
+  };
+
+  // Governed decisions first: they fix the lists; ungoverned ones are then
+  // Exchange's evaluation of the lists as they will be.
+  for (const d of present.values()) {
+    const dec = decideOne(d, lists);
+    if (!dec) continue;
+    if (!dec.governed) { ungoverned.push(d); continue; }
+    decisions.push({ device: d, decision: dec });
+    enforce(lists, d.deviceId, deviceKey(d.deviceId), dec.access, changes);
+  }
+  // Entries the engine wrote for devices it no longer governs (or that are gone) are released.
+  for (const d of ungoverned) if (d.owned) released.push(d.deviceId);
+  if (c.grandfather) {
+    for (const d of ungoverned) {
+      if (d.owned || entriesOf(lists.allowedDeviceIds, deviceKey(d.deviceId)).length > 0) continue;
+      const before = evaluateExchange(d as unknown as MobileDevice, { activeSyncEnabled, ...lists }, c.grandfather.org, c.grandfather.rules);
+      const after = decideOne(d, lists);
+      if (before.access === 'allow' && after && after.access !== 'allow') {
+        changes.allowed.add.push(d.deviceId);
+        events.push(event('DeviceGrandfathered', { syncId: c.syncId, deviceId: d.deviceId }));
+      }
+    }
+  }
+  for (const id of released) {
+    const k = deviceKey(id);
+    const owned = (present.get(k) ?? state.devices[k])?.owned;
+    if (owned === 'allowed') changes.allowed.remove.push(...entriesOf(lists.allowedDeviceIds, k));
+    if (owned === 'blocked') changes.blocked.remove.push(...entriesOf(lists.blockedDeviceIds, k));
+  }
+  const change = changeOf(changes);
+  const hasChange = hasListChanges(changes);
+  const finalLists = hasChange ? listsAfter(lists, change) : lists;
+  for (const d of ungoverned) decisions.push({ device: d, decision: decideOne(d, finalLists)! });
+
+  for (const { device, decision } of decisions) {
+    if (sameDecision(device.decision, decision, c.policyRevision)) continue;
+    events.push(event('AccessDecided', {
+      syncId: c.syncId, deviceId: device.deviceId, access: decision.access, reason: decision.reason,
+      governed: decision.governed, policyRevision: c.policyRevision, facts: decision.facts,
+    }));
+  }
+
+  const commands: Array<{ commandId: string; command: SetCasMailbox }> = [];
+  if (hasChange) {
+    const identity = m?.identity ?? state.info?.identity;
+    if (identity !== undefined) {
+      const command: SetCasMailbox = { kind: 'setCasMailbox', mailbox: identity, ...change };
+      commands.push({ commandId: c.commandId, command });
+      events.push(event('CommandIntended', { syncId: c.syncId, commandId: c.commandId, command }));
+    }
+  }
+  return { events, commands, decisions };
+}

@@ -1,0 +1,181 @@
+// The mailbox rules: how one mailbox's events change what is known of its
+// devices. Every fold of mailbox events calls these — the decider's state
+// (evolve.ts), the lean fold of what-if, the device-access projection that
+// replay prints, explain (through evolve) and the connector status — so that
+// none of them restates a rule. Small pure functions over plain values: each
+// fold keeps its own data shape (some are tuned for speed) and asks these what
+// the new value is.
+import type { AccessLevel } from '../facts.js';
+import type { ExchangeCommand, ListChange, SetCasMailbox } from '../commands.js';
+import type { EventData, Reason } from '../events.js';
+
+// ------------------------------------------------------------------ DeviceIds
+// Exchange compares DeviceIds without regard to case: so does every fold, and
+// the decider keys its devices by the lower-cased id.
+
+/** The key of a DeviceId: equal for ids Exchange treats as the same device. */
+export const deviceKey = (deviceId: string): string => deviceId.toLowerCase();
+
+/** Whether `list` has an entry for the device whose key is `key` (see `deviceKey`). */
+export function hasDeviceKey(list: readonly string[], key: string): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i]!.toLowerCase() === key) return true;
+  return false;
+}
+
+const NO_ENTRIES: readonly string[] = Object.freeze([]);
+
+/** The entries of `list` for the device whose key is `key`, as spelled in the list (most lists are short or empty). */
+export const entriesOf = (list: readonly string[], key: string): readonly string[] =>
+  (list.length === 0 ? NO_ENTRIES : list.filter((x) => x.toLowerCase() === key));
+
+/**
+ * The index of the item of `items` for DeviceId `deviceId`, or -1. The same
+ * spelling is looked for first: no lower-casing (no allocation) in the usual case.
+ */
+export function indexOfDevice<T>(items: readonly T[], deviceId: string, idOf: (item: T) => string): number {
+  for (let i = 0; i < items.length; i++) if (idOf(items[i]!) === deviceId) return i;
+  const k = deviceId.toLowerCase();
+  for (let i = 0; i < items.length; i++) if (idOf(items[i]!).toLowerCase() === k) return i;
+  return -1;
+}
+
+/** Whether two lists hold the same devices (order and spelling aside). */
+export function sameDeviceSet(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(a.map(deviceKey));
+  return b.every((x) => s.has(deviceKey(x)));
+}
+
+// ------------------------------------------------------------------ the lists
+export interface MailboxLists {
+  readonly allowedDeviceIds: readonly string[];
+  readonly blockedDeviceIds: readonly string[];
+}
+
+/** Applies an @{Add;Remove} change the way Exchange does: remove, then add; case-insensitive; no duplicates. */
+export function applyListChange(list: readonly string[], change: ListChange): string[] {
+  const removed = new Set(change.remove.map(deviceKey));
+  const out = list.filter((x) => !removed.has(deviceKey(x)));
+  for (const a of change.add) if (!hasDeviceKey(out, deviceKey(a))) out.push(a);
+  return out;
+}
+
+/** The lists once a Set-CasMailbox has succeeded. */
+export const listsAfter = (lists: MailboxLists, c: Pick<SetCasMailbox, 'allowedDeviceIds' | 'blockedDeviceIds'>): MailboxLists => ({
+  allowedDeviceIds: applyListChange(lists.allowedDeviceIds, c.allowedDeviceIds),
+  blockedDeviceIds: applyListChange(lists.blockedDeviceIds, c.blockedDeviceIds),
+});
+
+/** The changes one Set-CasMailbox is built from, gathered device by device. */
+export interface ListChanges {
+  readonly allowed: { readonly add: string[]; readonly remove: string[] };
+  readonly blocked: { readonly add: string[]; readonly remove: string[] };
+}
+export const noListChanges = (): ListChanges => ({ allowed: { add: [], remove: [] }, blocked: { add: [], remove: [] } });
+export const hasListChanges = (c: ListChanges): boolean =>
+  c.allowed.add.length + c.allowed.remove.length + c.blocked.add.length + c.blocked.remove.length > 0;
+
+/**
+ * Enforcing a governed decision: allow is an entry in the allowed list, block
+ * one in the blocked list, quarantine neither (Exchange's default or a
+ * Quarantine rule applies). Adds the entries the device lacks and removes, as
+ * spelled, those it must not have. `key` is `deviceKey(deviceId)`.
+ */
+export function enforce(lists: MailboxLists, deviceId: string, key: string, access: AccessLevel, into: ListChanges): void {
+  const inA = entriesOf(lists.allowedDeviceIds, key);
+  const inB = entriesOf(lists.blockedDeviceIds, key);
+  if (access === 'allow' && inA.length === 0) into.allowed.add.push(deviceId);
+  if (access !== 'allow' && inA.length > 0) into.allowed.remove.push(...inA);
+  if (access === 'block' && inB.length === 0) into.blocked.add.push(deviceId);
+  if (access !== 'block' && inB.length > 0) into.blocked.remove.push(...inB);
+}
+
+/** A Set-CasMailbox's two changes from gathered ones. */
+export const changeOf = (c: ListChanges): Pick<SetCasMailbox, 'allowedDeviceIds' | 'blockedDeviceIds'> => ({
+  allowedDeviceIds: { add: c.allowed.add, remove: c.allowed.remove },
+  blockedDeviceIds: { add: c.blocked.add, remove: c.blocked.remove },
+});
+
+// ------------------------------------------------------------------ ownership
+/** The list entry the engine wrote for a device and still owns. */
+export type Owned = 'allowed' | 'blocked' | undefined;
+
+/** How a fold reads and writes the ownership of its devices (absent devices are skipped). */
+export interface OwnershipTarget {
+  /** Kept allowed by grandfathering: the allowed entry is the user's, not the engine's. */
+  grandfathered(deviceId: string): boolean;
+  own(deviceId: string, owned: Owned): void;
+}
+
+/**
+ * Ownership after a Set-CasMailbox succeeded: a removed entry is no longer the
+ * engine's; an added blocked entry is; an added allowed entry is, unless the
+ * device was grandfathered. Removals first, then additions, as Exchange applies them.
+ */
+export function recordOwnership(c: SetCasMailbox, t: OwnershipTarget): void {
+  for (const id of c.allowedDeviceIds.remove) t.own(id, undefined);
+  for (const id of c.blockedDeviceIds.remove) t.own(id, undefined);
+  for (const id of c.allowedDeviceIds.add) if (!t.grandfathered(id)) t.own(id, 'allowed');
+  for (const id of c.blockedDeviceIds.add) t.own(id, 'blocked');
+}
+
+// ------------------------------------------------------------------ decisions and episodes
+/** A device's recorded decision (an AccessDecided, with its moment). */
+export interface DecisionState {
+  readonly access: AccessLevel;
+  readonly reason: Reason;
+  readonly governed: boolean;
+  readonly policyRevision: number;
+  readonly facts: EventData<'AccessDecided'>['facts'];
+  readonly syncId: string;
+  readonly at: string;
+}
+
+/** The decision an AccessDecided records. Fields spelled out: spreading objects fresh from JSON.parse is many times slower. */
+export const decisionOf = (x: EventData<'AccessDecided'>, at: string): DecisionState =>
+  ({ syncId: x.syncId, access: x.access, reason: x.reason, governed: x.governed, policyRevision: x.policyRevision, facts: x.facts, at });
+
+/**
+ * A restricted episode ends when the device is allowed or no longer governed:
+ * its user may be told again when it is restricted next. Otherwise whether the
+ * user was told carries over.
+ */
+export const notifiedAfter = (notified: boolean, d: { readonly access: AccessLevel; readonly governed: boolean }): boolean =>
+  d.access === 'allow' || !d.governed ? false : notified;
+
+/** Devices whose user should now be told how to regain access (once per episode). */
+export function needsNotification(d: { readonly notified: boolean }, decision: { readonly access: AccessLevel; readonly reason: Reason; readonly governed: boolean }): boolean {
+  return decision.governed && decision.access !== 'allow' && !d.notified
+    && (decision.reason === 'notEnrolled' || decision.reason === 'notCompliant');
+}
+
+// ------------------------------------------------------------------ pending intents
+// A mailbox's pending intents are its Set-CasMailbox intents without an outcome
+// yet (the organization's stream keeps the other commands' the same way). An
+// intent with the id of a pending one replaces it; an outcome ends the intent
+// of its id (an outcome for no pending intent changes nothing).
+
+/** The Set-CasMailbox an intent pends on its mailbox, or undefined (org commands are the connector's). */
+export const mailboxIntent = (c: ExchangeCommand): SetCasMailbox | undefined => (c.kind === 'setCasMailbox' ? c : undefined);
+
+/** `pending` with the intent `item` of `commandId` (replacing one of that id). Never mutates. */
+export function withIntent<T>(pending: readonly T[], commandId: string, item: T, idOf: (item: T) => string): readonly T[] {
+  for (let i = 0; i < pending.length; i++) if (idOf(pending[i]!) === commandId) return pending.map((p, j) => (j === i ? item : p));
+  return pending.length === 0 ? [item] : [...pending, item];
+}
+
+/** `pending` without the intent of `commandId` (the same list when it has none). Never mutates. */
+export function withoutIntent<T>(pending: readonly T[], commandId: string, idOf: (item: T) => string): readonly T[] {
+  for (let i = 0; i < pending.length; i++) if (idOf(pending[i]!) === commandId) return pending.filter((_, j) => j !== i);
+  return pending;
+}
+
+/** The same two rules over intents kept by id in a dictionary (the decider's state). */
+export const hasIntent = (pending: Readonly<Record<string, unknown>>, commandId: string): boolean => Object.prototype.hasOwnProperty.call(pending, commandId);
+export const withIntentIn = <T>(pending: Readonly<Record<string, T>>, commandId: string, item: T): Readonly<Record<string, T>> =>
+  ({ ...pending, [commandId]: item });
+export function withoutIntentIn<T>(pending: Readonly<Record<string, T>>, commandId: string): Readonly<Record<string, T>> {
+  if (!hasIntent(pending, commandId)) return pending;
+  const { [commandId]: _done, ...rest } = pending;
+  return rest;
+}
