@@ -17,7 +17,7 @@ export const emptyConnectorStatus = (): ConnectorStatusProjection => ({ organiza
 export function foldConnectorStatus(p: ConnectorStatusProjection, stream: string, e: DomainEvent, at: string): void {
   if (stream.startsWith('eas-org-')) {
     const org = stream.slice('eas-org-'.length);
-    p.organizations.set(org, evolveConnector(p.organizations.get(org) ?? initialConnectorState, { ...e, at } as DomainEvent & { at: string }));
+    p.organizations.set(org, evolveConnector(p.organizations.get(org) ?? initialConnectorState, { ...e, at }));
     return;
   }
   if (e.type === 'CommandIntended') { if (mailboxIntent(e.data.command)) p.pendingMailboxIntents.set(e.data.commandId, stream); }

@@ -28,7 +28,7 @@ export function strict<R extends t.Props, O extends t.Props>(
           }
         }
       }
-      return base.validate(u, t.appendContext(c, '', base)) as t.Validation<A>;
+      return base.validate(u, t.appendContext(c, '', base));
     },
     (a) => a,
   );

@@ -247,7 +247,7 @@ const fastChecks: { readonly [K in EventType]?: Check } = {
   CommandFailed: (u) => isRec(u) && isStr(u.commandId) && isError(u.error) && (u.reconciled === undefined || isBool(u.reconciled)),
 };
 // One lookup per event (a Map has no inherited keys to guard against).
-const fastCheckByType: ReadonlyMap<string, Check> = new Map(Object.entries(fastChecks) as Array<[string, Check]>);
+const fastCheckByType: ReadonlyMap<string, Check> = new Map<string, Check>(Object.entries(fastChecks));
 
 /**
  * Whether the fast check of `type` accepts `data`: true or false, or undefined
@@ -265,7 +265,7 @@ export function decodeEventWithCodecs(type: string, data: unknown): Either<Issue
   if (!isEventType(type)) return left([{ path: 'type', message: `unknown event type "${type}"` }]);
   const r = (eventCodecs[type] as t.Mixed).decode(data);
   if (isLeft(r)) return left(issuesOf(r.left).map((i) => ({ path: i.path === '(root)' ? 'data' : `data.${i.path}`, message: i.message })));
-  return right({ type, data: r.right } as DomainEvent);
+  return right({ type, data: r.right });
 }
 
 /** Decodes the `type` and `data` of an event read from a store. */

@@ -54,7 +54,7 @@ export function loadOrgState(organization: string, events: readonly StoredEvent[
     if (isLeft(d)) {
       return left({ kind: 'invalidEvent', position: raw.position, message: `event at position ${raw.position} (${raw.stream} #${raw.revision}, ${raw.type}): ${formatIssues(d.left)}` });
     }
-    foldInto(s, raw.stream, [{ ...d.right, at: raw.at } as Dated], raw.revision);
+    foldInto(s, raw.stream, [{ ...d.right, at: raw.at }], raw.revision);
   }
   return right(s);
 }

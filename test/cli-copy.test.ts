@@ -27,7 +27,7 @@ const servers: EsdbServer[] = [];
 async function run(args: string[]): Promise<{ code: number; stdout: string; message: string }> {
   const write = process.stdout.write;
   let stdout = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => { stdout += String(chunk); return true; }) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => { stdout += String(chunk); return true; });
   try {
     const code = await copy(args);
     return { code, stdout, message: '' };

@@ -16,7 +16,7 @@ const run = (args: string[]) => {
   const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
-const json = (s: string) => JSON.parse(s) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const json = (s: string) => JSON.parse(s) as Record<string, any>;  
 
 let states: Array<{ deviceId: string; access: string; reason: string; mailbox: string }>;
 let policy: Record<string, unknown>;

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import * as t from 'io-ts';
+import type * as t from 'io-ts';
 import { isRight } from 'fp-ts/lib/Either.js';
 import { decodeEvent, decodeEventWithCodecs, eventCodecs, fastAccepts, type EventType } from '../src/events.js';
 import { createEngine } from '../src/engine.js';
@@ -53,7 +53,7 @@ function mutate(v: unknown, pick: number, how: number, replacement: unknown, ext
   const all = paths(copy);
   const path = all[pick % all.length]!;
   if (path.length === 0) return how % 2 === 0 ? replacement : WRONG[pick % WRONG.length];
-  const parent = path.slice(0, -1).reduce<any>((o, k) => o[k], copy); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const parent = path.slice(0, -1).reduce<any>((o, k) => o[k], copy);  
   const key = path[path.length - 1]!;
   switch (how % 4) {
     case 0: if (Array.isArray(parent)) parent.splice(key as number, 1); else delete parent[key]; break;

@@ -16,8 +16,8 @@ test('embed-engine: a full sync succeeds, then a second one finds nothing to do'
   assert.match(r.out, /full sync sync-1: succeeded/);
   const m = /(\d+) devices in \d+ mailboxes: (\d+) allow, (\d+) block, (\d+) quarantine/.exec(r.out);
   assert.ok(m, r.out);
-  assert.is(Number(m![1]), 600);
-  assert.is(Number(m![2]) + Number(m![3]) + Number(m![4]), 600);
+  assert.is(Number(m[1]), 600);
+  assert.is(Number(m[2]) + Number(m[3]) + Number(m[4]), 600);
   assert.match(r.out, /second full sync sync-2: 0 commands, 2 events appended/);
   assert.match(r.out, /status: connected/);
 });

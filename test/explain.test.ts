@@ -80,10 +80,10 @@ test('a device that turned noncompliant is blocked for notCompliant, from its ma
   assert.equal(x.policy?.includedGroups, [h.sim.groups.allUsers]);
   assert.equal(x.lists, { allowed: false, blocked: true });
   assert.ok(x.command);
-  assert.equal(x.command!.effect, { allowed: 'remove', blocked: 'add' });
-  assert.is(x.command!.outcome, 'succeeded');
-  assert.is(x.command!.syncId, 'sync-2');
-  assert.is(x.command!.command.mailbox, x.mailbox);
+  assert.equal(x.command.effect, { allowed: 'remove', blocked: 'add' });
+  assert.is(x.command.outcome, 'succeeded');
+  assert.is(x.command.syncId, 'sync-2');
+  assert.is(x.command.command.mailbox, x.mailbox);
   assert.ok(x.explanation.some((s) => s.includes('noncompliant') && s.includes('block')));
   const types = x.timeline.map((t) => t.type);
   assert.is(types[0], 'PolicyChanged');
@@ -162,8 +162,8 @@ test('a device of an excluded user is not governed and shows Exchange\'s own eva
   assert.is(x.governed, false);
   assert.is(x.rule, 2);
   assert.ok(x.facts?.exchange);
-  assert.is(x.facts!.exchange!.access, x.access!);
-  assert.ok(x.facts!.groups.excluded.includes(h.sim.groups.excluded));
+  assert.is(x.facts.exchange.access, x.access!);
+  assert.ok(x.facts.groups.excluded.includes(h.sim.groups.excluded));
   assert.ok(x.explanation[0]!.includes('excluded group'));
 });
 
@@ -185,9 +185,9 @@ test('a platform exception names the exception; a grace period that ran out sinc
   const graced = h.engine.devices().map((d) => must(explain(h.events, d.deviceId)))
     .find((e) => e.access === 'allow' && e.facts?.intune?.complianceState === 'inGracePeriod' && e.facts.intune.graceDeadline?.startsWith('2026'));
   assert.ok(graced, 'the simulation has a device allowed in a running grace period');
-  const later = must(explain(h.events, graced!.deviceId, { at: iso(Date.parse(graced!.facts!.intune!.graceDeadline!) + HOUR) }));
+  const later = must(explain(h.events, graced.deviceId, { at: iso(Date.parse(graced.facts!.intune!.graceDeadline!) + HOUR) }));
   assert.ok(later.notes.some((n) => n.includes('grace deadline')), JSON.stringify(later.notes));
-  assert.not.ok(graced!.notes.some((n) => n.includes('grace deadline')));
+  assert.not.ok(graced.notes.some((n) => n.includes('grace deadline')));
 });
 
 test('a policy change not yet applied to the device is pointed out, with the policy of the decision and the one in force', async () => {

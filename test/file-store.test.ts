@@ -53,7 +53,7 @@ async function writeLog(path: string, n: number): Promise<void> {
 /** A PID that certainly belonged to a process which has exited. */
 function deadPid(): number {
   const child = spawnSync(process.execPath, ['-e', '']);
-  return child.pid!;
+  return child.pid;
 }
 
 // ------------------------------------------------------------------ conformance

@@ -15,7 +15,7 @@ const test = suite('intune status');
 const INFO = { version: '0.1.0', exchangeOrganization: 'contoso' };
 
 const fold = (events: ReadonlyArray<[DomainEvent, string]>): ConnectorState =>
-  events.reduce((s, [e, at]) => evolveConnector(s, { ...e, at } as DomainEvent & { at: string }), initialConnectorState);
+  events.reduce((s, [e, at]) => evolveConnector(s, { ...e, at }), initialConnectorState);
 
 const completed = (syncId: string, kind: 'full' | 'quick', success = true) => event('SyncCompleted', {
   syncId, kind, success, devices: 10, commands: { succeeded: 1, failed: success ? 0 : 1 }, access: { allow: 5, block: 3, quarantine: 2 }, warnings: 0,
@@ -87,7 +87,7 @@ test('from a real log: the engine\'s full sync over the simulator, folded by the
   const store = memoryStore();
   const engine = createEngine({
     organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy,
-    scheduler: { now: () => NOW, schedule: () => { throw new Error('unused'); } } as never,
+    scheduler: { now: () => NOW, schedule: () => { throw new Error('unused'); } },
   });
   const report = await engine.fullSync();
   assert.ok(report.success);

@@ -259,7 +259,7 @@ test('property: for any facts and policy, Exchange evaluating the written lists 
         ? { allowedDeviceIds: applyListChange(allowed, command.allowedDeviceIds), blockedDeviceIds: applyListChange(blocked, command.blockedDeviceIds) }
         : { allowedDeviceIds: allowed, blockedDeviceIds: blocked };
       for (const { device: d, decision } of plan.decisions) {
-        const ev = evaluateExchange(d as unknown as MobileDevice, { activeSyncEnabled: true, ...lists }, { defaultAccessLevel: toExchangeLevel(p.defaultAccessLevel) }, rulesOfPolicy(p));
+        const ev = evaluateExchange(d, { activeSyncEnabled: true, ...lists }, { defaultAccessLevel: toExchangeLevel(p.defaultAccessLevel) }, rulesOfPolicy(p));
         if (ev.access !== decision.access) return false;
       }
       // Entries for ids the engine does not know are never touched.

@@ -96,12 +96,12 @@ writes('adds and removes a made-up device id on EAS_EXCHANGE_TEST_MAILBOX', asyn
   try {
     const [before] = ok(await g.getCasMailboxes({ identities: [config.testMailbox] }), 'read the test mailbox');
     assert.ok(before, 'the test mailbox exists');
-    ok(await g.execute({ kind: 'setCasMailbox', mailbox: before!.identity, allowedDeviceIds: { add: [id], remove: [] }, blockedDeviceIds: { add: [], remove: [] } }), 'add');
-    const [during] = ok(await g.getCasMailboxes({ identities: [before!.identity] }), 'read back');
+    ok(await g.execute({ kind: 'setCasMailbox', mailbox: before.identity, allowedDeviceIds: { add: [id], remove: [] }, blockedDeviceIds: { add: [], remove: [] } }), 'add');
+    const [during] = ok(await g.getCasMailboxes({ identities: [before.identity] }), 'read back');
     assert.ok(during!.allowedDeviceIds.includes(id));
-    ok(await g.execute({ kind: 'setCasMailbox', mailbox: before!.identity, allowedDeviceIds: { add: [], remove: [id] }, blockedDeviceIds: { add: [], remove: [] } }), 'remove');
-    const [after] = ok(await g.getCasMailboxes({ identities: [before!.identity] }), 'read back');
-    assert.equal(after!.allowedDeviceIds, before!.allowedDeviceIds);
+    ok(await g.execute({ kind: 'setCasMailbox', mailbox: before.identity, allowedDeviceIds: { add: [], remove: [id] }, blockedDeviceIds: { add: [], remove: [] } }), 'remove');
+    const [after] = ok(await g.getCasMailboxes({ identities: [before.identity] }), 'read back');
+    assert.equal(after!.allowedDeviceIds, before.allowedDeviceIds);
   } finally {
     await g.close();
   }

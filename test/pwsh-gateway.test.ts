@@ -76,7 +76,7 @@ if (real.available) {
       ok(await s.gateway.getOrgSettings());
       const hello = s.logs.find((l) => l.event === 'sessionStarted');
       assert.ok(hello, 'connected');
-      assert.match(hello!.message, /13 cmdlets/, 'the 12 operations and Set-ADServerSettings, nothing more');
+      assert.match(hello.message, /13 cmdlets/, 'the 12 operations and Set-ADServerSettings, nothing more');
       assert.equal(s.fake.violations, []);
     } finally {
       await s.close();

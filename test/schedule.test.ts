@@ -51,7 +51,7 @@ test('a full sync requested during a quick sync runs right after it; a quick req
   const quick = engine.quickSync().then((r) => { order.push(`quick:${r.syncId}`); return r; });
   const full = engine.requestSync('full').then((r) => { order.push(`full:${r.syncId}`); return r; });
   const quick2 = engine.requestSync('quick');
-  const [q, f, q2] = await Promise.all([quick, full, quick2]) as SyncReport[];
+  const [q, f, q2]: SyncReport[] = await Promise.all([quick, full, quick2]);
   assert.is(q!.kind, 'quick');
   assert.is(f!.kind, 'full');
   assert.is(q2!.syncId, f!.syncId, 'the waiting quick request is answered by the full sync');

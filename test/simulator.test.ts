@@ -165,12 +165,12 @@ test('identities and DNs have Exchange shapes, and a device DN minus two compone
   for (const d of right(await sim.exchange.getMobileDevices())) {
     const mb = byDn.get(mailboxDnOfDevice(d.distinguishedName!)!);
     assert.ok(mb, `device ${d.deviceId} resolves to a mailbox by DN`);
-    assert.is(d.identity, `${mb!.identity}/ExchangeActiveSyncDevices/${d.deviceType}§${d.deviceId}`);
-    assert.is(mailboxIdentityOfDevice(d.identity), mb!.identity);
+    assert.is(d.identity, `${mb.identity}/ExchangeActiveSyncDevices/${d.deviceType}§${d.deviceId}`);
+    assert.is(mailboxIdentityOfDevice(d.identity), mb.identity);
     assert.is(dnComponents(d.distinguishedName!)[0], `CN=${d.deviceType}§${d.deviceId}`);
     if (d.deviceType === 'iPhone' || d.deviceType === 'iPad') assert.match(d.deviceId, /^Appl[0-9A-Z]{12}$/);
     if (d.deviceType === 'Android') assert.match(d.deviceId, /^androidc\d+$/);
-    assert.is(d.userDisplayName, mb!.displayName);
+    assert.is(d.userDisplayName, mb.displayName);
   }
 });
 

@@ -136,8 +136,8 @@ test('a group the log never named is a warning: its members are unknown and trea
   const r = whatIf(w.store.events(), { ...w.sim.policy, includedGroups: [w.sim.groups.pilot] });
   const warning = r.warnings.find((x) => x.kind === 'unknownGroupMembership');
   assert.ok(warning);
-  assert.equal(warning!.groups, [w.sim.groups.pilot]);
-  assert.ok(warning!.message.includes(w.sim.groups.pilot));
+  assert.equal(warning.groups, [w.sim.groups.pilot]);
+  assert.ok(warning.message.includes(w.sim.groups.pilot));
   assert.ok(r.changes.length > 0 && r.changes.every((c) => c.reason === 'notTargeted'));
 });
 
@@ -151,7 +151,7 @@ test('judged after a grace deadline, the expiry is a change the current policy w
   const r = whatIf(events, w.sim.policy, { at: later });
   const c = r.changes.find((x) => x.deviceId === graced.deviceId);
   assert.ok(c);
-  assert.equal({ from: c!.from, to: c!.to, reason: c!.reason, cause: c!.cause }, { from: 'allow', to: 'block', reason: 'notCompliant', cause: 'elapsed' });
+  assert.equal({ from: c.from, to: c.to, reason: c.reason, cause: c.cause }, { from: 'allow', to: 'block', reason: 'notCompliant', cause: 'elapsed' });
   assert.ok(r.changes.every((x) => x.cause === 'elapsed'));
 });
 

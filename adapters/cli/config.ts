@@ -103,7 +103,7 @@ function codecFor(doc: unknown): t.Decoder<unknown, ConnectorConfig> {
       return t.failure(kind, [...c, { key: 'kind', type: t.never, actual: kind }], `expected ${kinds}${kind === undefined ? '' : `, got ${JSON.stringify(kind)}`}`);
     }, t.identity);
   };
-  return configWith(pick(EXCHANGE, 'exchange'), pick(INTUNE, 'intune'), pick(NOTIFIER, 'notifier')) as unknown as t.Decoder<unknown, ConnectorConfig>;
+  return configWith(pick(EXCHANGE, 'exchange'), pick(INTUNE, 'intune'), pick(NOTIFIER, 'notifier'));
 }
 
 /** Secrets that work only as a pair: both variables named, or neither. */

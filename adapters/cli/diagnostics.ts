@@ -14,6 +14,7 @@ import { pino, type Logger, type DestinationStream } from 'pino';
 import type { Either } from 'fp-ts/lib/Either.js';
 import type { EventStore, ExchangeError, ExchangeGateway, ExchangeSession, StoredEvent } from '../../src/ports.js';
 import type { ConnectorConfig } from './config.js';
+import type { DomainEvent } from '../../src/events.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -78,34 +79,47 @@ export function openDiagnostics(o: DiagnosticsOptions = {}): Diagnostics {
     e ? { kind: typeof e.kind === 'string' ? e.kind : 'unknown', message: typeof e.message === 'string' ? e.message : '' } : undefined;
   const intended = new Map<string, { syncId: string; command: string; mailbox?: string }>();
 
-  function onEvent(e: StoredEvent): void {
-    const d = e.data as Record<string, any>;
+  // The engine's own events, typed by their codecs (src/events.ts): the store wrapper sees only what the engine appends.
+  function onEvent(raw: StoredEvent): void {
+    const e = { type: raw.type, data: raw.data } as DomainEvent;
     switch (e.type) {
-      case 'SyncStarted':
+      case 'SyncStarted': {
+        const d = e.data;
         logger.info({ event: 'syncStarted', syncId: d.syncId, kind: d.kind }, `${d.kind} sync ${d.syncId} started`);
         break;
-      case 'SyncCompleted':
+      }
+      case 'SyncCompleted': {
+        const d = e.data;
         logger[d.success ? 'info' : 'warn']({
           event: 'syncCompleted', syncId: d.syncId, kind: d.kind, success: d.success, devices: d.devices,
-          commands: { succeeded: d.commands?.succeeded, failed: d.commands?.failed },
-          access: { allow: d.access?.allow, block: d.access?.block, quarantine: d.access?.quarantine }, warnings: d.warnings,
+          commands: { succeeded: d.commands.succeeded, failed: d.commands.failed },
+          access: { allow: d.access.allow, block: d.access.block, quarantine: d.access.quarantine }, warnings: d.warnings,
         }, `${d.kind} sync ${d.syncId} ${d.success ? 'succeeded' : 'completed with failed commands'}`);
         intended.clear();
         break;
-      case 'SyncFailed':
+      }
+      case 'SyncFailed': {
+        const d = e.data;
         logger.error({ event: 'syncFailed', syncId: d.syncId, kind: d.kind, error: err(d.error) }, `${d.kind} sync ${d.syncId} failed: ${err(d.error)?.message}`);
         intended.clear();
         break;
-      case 'CasSwitched':
+      }
+      case 'CasSwitched': {
+        const d = e.data;
         logger.warn({ event: 'casSwitched', syncId: d.syncId, from: d.from, to: d.to, reason: d.reason }, `switched from ${d.from} to ${d.to}`);
         break;
-      case 'CommandIntended':
-        intended.set(d.commandId, { syncId: d.syncId, command: String(d.command?.kind ?? ''), ...(typeof d.command?.mailbox === 'string' ? { mailbox: d.command.mailbox } : {}) });
+      }
+      case 'CommandIntended': {
+        const d = e.data;
+        const mailbox = 'mailbox' in d.command && typeof d.command.mailbox === 'string' ? d.command.mailbox : undefined;
+        intended.set(d.commandId, { syncId: d.syncId, command: d.command.kind, ...(mailbox !== undefined ? { mailbox } : {}) });
         break;
+      }
       case 'CommandSucceeded':
-        intended.delete(d.commandId);
+        intended.delete(e.data.commandId);
         break;
       case 'CommandFailed': {
+        const d = e.data;
         const i = intended.get(d.commandId);
         intended.delete(d.commandId);
         logger.error({
@@ -114,9 +128,11 @@ export function openDiagnostics(o: DiagnosticsOptions = {}): Diagnostics {
         }, `${i?.command ?? 'command'}${i?.mailbox ? ` ${i.mailbox}` : ''} failed: ${err(d.error)?.message}`);
         break;
       }
-      case 'NotificationFailed':
+      case 'NotificationFailed': {
+        const d = e.data;
         logger.warn({ event: 'notificationFailed', deviceId: d.deviceId, to: d.to, error: err(d.error) }, `notification to ${d.to} failed: ${err(d.error)?.message}`);
         break;
+      }
       default:
         break;
     }

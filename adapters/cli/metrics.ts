@@ -40,7 +40,7 @@ export function renderMetrics(status: ConnectorStatusView, m: EngineMetrics): st
     ['kind="full"', m.syncDurationSeconds.full], ['kind="quick"', m.syncDurationSeconds.quick],
   ]);
   histogram('eas_sync_command_duration_seconds', 'How long each Exchange command attempt took.', [['', m.commandLatencySeconds]]);
-  const last = (k: 'full' | 'quick'): Array<[string, number]> => (status.lastSuccessfulSync[k] ? [[`kind="${k}"`, Date.parse(status.lastSuccessfulSync[k]!) / 1000]] : []);
+  const last = (k: 'full' | 'quick'): Array<[string, number]> => (status.lastSuccessfulSync[k] ? [[`kind="${k}"`, Date.parse(status.lastSuccessfulSync[k]) / 1000]] : []);
   metric('eas_sync_last_successful_sync_timestamp_seconds', 'gauge', 'When the last successful sync of each kind completed.', [...last('full'), ...last('quick')]);
   return lines.join('\n') + '\n';
 }

@@ -134,7 +134,7 @@ export function startSubscription(ctx: SubscriptionContext, o: SubscribeOptions,
     try {
       // Catch up: a forward read of $all from the checkpoint to the current end.
       const fromPosition = last === undefined ? START : { commit: last.c, prepare: last.p };
-      await drain(ctx.client.readAll({ fromPosition, direction: FORWARDS, resolveLinkTos: false }) as unknown as Cancellable);
+      await drain(ctx.client.readAll({ fromPosition, direction: FORWARDS, resolveLinkTos: false }));
       if (stopping) return;
       await report();
       // Live: a subscription after the last record read (system event types filtered out by the server).

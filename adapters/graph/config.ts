@@ -103,7 +103,7 @@ export function parseIntuneConfig(json: unknown, file: string): Either<InputErro
   }
   const r = kind === 'graph' ? decodeWith(GraphConfigC, section) : decodeWith(SimulatorConfigC, section);
   if (isLeft(r)) return left(r.left.map((i) => ({ file, path: at(i.path), message: i.message })));
-  const c = r.right as IntuneConfig;
+  const c = r.right;
   if (c.kind === 'graph') {
     const credentials = ['tenantId', 'clientId', 'clientSecretEnv'] as const;
     const some = credentials.filter((k) => c[k] !== undefined);

@@ -198,8 +198,8 @@ export function graphIntuneGateway(o: GraphGatewayOptions): GraphIntuneGateway {
     for (const tok of tokens) if (tok.length >= 4) out = out.split(tok).join('[redacted]');
     return out.replace(/Bearer\s+[^\s"',;]+/gi, 'Bearer [redacted]');
   };
-  const fail = (e: IntuneError): Either<IntuneError, never> => left({ ...e, message: redact(e.message) } as IntuneError);
-  const failure = (e: IntuneError): Either<Failure, never> => left({ error: { ...e, message: redact(e.message) } as IntuneError });
+  const fail = (e: IntuneError): Either<IntuneError, never> => left({ ...e, message: redact(e.message) });
+  const failure = (e: IntuneError): Either<Failure, never> => left({ error: { ...e, message: redact(e.message) } });
 
   /** Attempt n (1-based) waits between half and all of min(cap, base·2^(n-1)). */
   const backoffMs = (n: number): number => {
@@ -379,7 +379,7 @@ export function graphIntuneGateway(o: GraphGatewayOptions): GraphIntuneGateway {
       const r = await getJson(url, { ConsistencyLevel: 'eventual' });
       if (isLeft(r)) {
         const e = r.left.error;
-        return left({ ...e, message: `group ${groupId}${r.left.status === 404 ? ' not found' : ''}: ${e.message}` } as IntuneError);
+        return left({ ...e, message: `group ${groupId}${r.left.status === 404 ? ' not found' : ''}: ${e.message}` });
       }
       const shown = showUrl(url);
       const page = decodeWith(MembersPageC, r.right);
@@ -393,7 +393,7 @@ export function graphIntuneGateway(o: GraphGatewayOptions): GraphIntuneGateway {
       const next = page.right['@odata.nextLink'];
       if (next === undefined || next === null) return right(upns);
       const n = nextPage(url, next, seen, pages);
-      if (isLeft(n)) return left({ ...n.left, message: `group ${groupId}: ${n.left.message}` } as IntuneError);
+      if (isLeft(n)) return left({ ...n.left, message: `group ${groupId}: ${n.left.message}` });
       seen.add(n.right);
       url = n.right;
     }

@@ -184,7 +184,7 @@ export function proxiedFetch(s: ProxySettings, o: ProxiedFetchOptions = {}): Pro
       throw err;
     }
   };
-  return { fetch: f as typeof fetch, dispatcher: agent, close: () => agent.close() };
+  return { fetch: f, dispatcher: agent, close: () => agent.close() };
 }
 
 /**

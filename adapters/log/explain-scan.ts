@@ -211,7 +211,7 @@ export async function scanFor(path: string, deviceId: string): Promise<Either<{ 
       if (e.revision !== want) return right({ kind: 'fallback', why: `stream ${e.stream} is not whole in the scan` });
       next.set(e.stream, want + 1);
     }
-    if (lastEvent && !sorted.some((e) => e.position === lastEvent!.position)) sorted.push(lastEvent);
+    if (lastEvent && !sorted.some((e) => e.position === lastEvent.position)) sorted.push(lastEvent);
     return right({ kind: 'found', events: sorted, parsed });
   } catch (err) {
     return left({ kind: 'io', message: `log ${path}: cannot read: ${ioText(err)}` });

@@ -157,7 +157,7 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
   if (c.grandfather) {
     for (const d of ungoverned) {
       if (d.owned || entriesOf(lists.allowedDeviceIds, deviceKey(d.deviceId)).length > 0) continue;
-      const before = evaluateExchange(d as unknown as MobileDevice, { activeSyncEnabled, ...lists }, c.grandfather.org, c.grandfather.rules);
+      const before = evaluateExchange(d, { activeSyncEnabled, ...lists }, c.grandfather.org, c.grandfather.rules);
       const after = decideOne(d, lists);
       if (before.access === 'allow' && after && after.access !== 'allow') {
         changes.allowed.add.push(d.deviceId);

@@ -504,9 +504,9 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
   // Methods left out (Delete, Tombstone, BatchAppend when disabled) answer UNIMPLEMENTED.
   server.addService(streamsGrpc.StreamsService, {
     read, append, ...(batchAppend ? { batchAppend: batchAppendHandler } : {}),
-  } as grpc.UntypedServiceImplementation);
+  });
   if (options.serverFeatures ?? true) {
-    server.addService(featuresGrpc.ServerFeaturesService, { getSupportedMethods } as grpc.UntypedServiceImplementation);
+    server.addService(featuresGrpc.ServerFeaturesService, { getSupportedMethods });
   }
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));

@@ -252,7 +252,7 @@ async function main(): Promise<void> {
     die(3, 'eas-sync host: the first frame must be a connect frame');
   }
   nonce = connect!['nonce'] as string;
-  const wire = (k: string) => (typeof connect![k] === 'string' ? fromWireString(connect![k] as string) : undefined);
+  const wire = (k: string) => (typeof connect![k] === 'string' ? fromWireString(connect![k]) : undefined);
   const uri = wire('connectionUri') ?? '';
   const auth = wire('authentication') ?? '';
   const username = wire('username');
