@@ -1,0 +1,161 @@
+// Deciding and executing as a pipeline: the org reconciled (full syncs), the
+// mailboxes decided in chunks, each chunk's intents appended before its
+// commands run, outcomes recorded as they come; org commands last, in order.
+import { isLeft, type Either } from 'fp-ts/lib/Either.js';
+import type { ExchangeError } from '../ports.js';
+import type { DeviceAccessRule, OrgSettings } from '../facts.js';
+import { event, type DomainEvent } from '../events.js';
+import { decideConnector } from '../connector.js';
+import { decideMailbox, initialMailboxState } from '../mailbox.js';
+import { accepted } from '../decider.js';
+import { createMailboxPlanner, type PlannedDevice } from '../plan.js';
+import { type Batch, pushTo } from '../append.js';
+import { createExecutor, WorkQueue, type ExecutionCounters, type WorkItem } from '../executor.js';
+import type { Discovered } from './discovery.js';
+import { errInfo, flushSwitches, nowIso, progress, refused, type SyncRun } from './run.js';
+
+/** What the pipeline did. */
+export interface Executed {
+  /** Every device planned (decided or not again). */
+  readonly planned: readonly PlannedDevice[];
+  /** Streams with a failed command: their users are not notified. */
+  readonly failedStreams: ReadonlySet<string>;
+  readonly mailboxes: number;
+  readonly issued: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly counters: ExecutionCounters;
+  readonly drift: number;
+  readonly decisionsChanged: number;
+  readonly grandfathered: number;
+  /** Exchange's connection was lost: the commands not run failed with it. */
+  readonly disconnected?: ExchangeError;
+}
+
+interface OrgPlan {
+  readonly batch: Batch;
+  readonly orgWork: WorkItem[];
+  readonly drift: number;
+  readonly grandfather?: { org: OrgSettings; rules: readonly DeviceAccessRule[] };
+}
+
+/** A full sync's org reconciliation: its events, its commands, and whether devices are grandfathered. */
+function planOrg(run: SyncRun, settings: OrgSettings, rules: DeviceAccessRule[], servers: NonNullable<Discovered['servers']>): OrgPlan {
+  const { ctx, syncId, org } = run;
+  const batch: Batch = new Map();
+  const orgPlan = accepted(decideConnector({ type: 'ReconcileOrg', syncId, policy: ctx.policy, settings, rules, servers }, ctx.state().connector));
+  pushTo(batch, org, orgPlan.events);
+  const drift = orgPlan.events.filter((e) => e.type === 'OrgDriftDetected').length;
+  const orgWork = orgPlan.commands.map((c) => ({ commandId: c.commandId, command: c.command }));
+  const restricts = orgPlan.commands.some((c) => c.command.kind === 'setOrgSettings' && c.command.defaultAccessLevel !== undefined && c.command.defaultAccessLevel !== 'Allow');
+  // Exchange still allows by default and this sync makes it restrictive: keep what it allows.
+  // Judged on Exchange's settings, not on a flag, so a crash before the change retries it.
+  const grandfather = ctx.grandfathering && restricts && settings.defaultAccessLevel === 'Allow' ? { org: settings, rules } : undefined;
+  return { batch, orgWork, drift, ...(grandfather ? { grandfather } : {}) };
+}
+
+/** Decides the sync's devices and runs the commands that enforce the decisions, recording intents and outcomes. */
+export async function decideAndExecute(run: SyncRun, { devices, mailboxes, groups, settings, rules, servers }: Discovered): Promise<Executed> {
+  const { ctx, syncId, org, startedMs, policyRevision } = run;
+  const orgPlan: OrgPlan = run.kind === 'full' ? planOrg(run, settings!, rules!, servers!) : { batch: new Map(), orgWork: [], drift: 0 };
+  const { batch, orgWork, grandfather } = orgPlan;
+  let drift = orgPlan.drift;
+  const planner = createMailboxPlanner({
+    organization: ctx.organization, syncId, atMs: startedMs, policy: ctx.policy, policyRevision,
+    observations: { devices, mailboxes, managed: [...(ctx.caches.managed?.values() ?? [])], groups },
+    state: ctx.state().mailboxes, complete: run.kind === 'full', ...(grandfather ? { grandfather } : {}),
+    onProgress: (d, t) => progress(run, 'decide', d, t),
+  });
+  let decisionsChanged = 0;
+  let grandfathered = 0;
+  const planned: PlannedDevice[] = [];
+  const streamOf = new Map<string, string>();
+  for (const w of orgWork) streamOf.set(w.commandId, org);
+  const failedStreams = new Set<string>();
+  let succeeded = 0;
+  let failed = 0;
+  let issued = 0;
+  let done = 0;
+  // Commands known so far (org commands are known before any mailbox is decided): the enforcing total only grows.
+  let commandsKnown = orgWork.length;
+  let decidedAll = false;
+  const executor = createExecutor({
+    exchange: ctx.exchange, scheduler: ctx.scheduler, now: ctx.now, failover: ctx.failover,
+    parallelism: ctx.parallelism, maxConcurrency: ctx.maxConcurrency,
+    ...(ctx.onCommandTime ? { onCommandTime: ctx.onCommandTime } : {}),
+    ...(ctx.onStep ? { onStep: (step: 'beforeCommand' | 'afterCommand', id: string) => ctx.onStep!(step, id) } : {}),
+  });
+  const onResult = (w: WorkItem, r: Either<ExchangeError, void>) => {
+    const stream = streamOf.get(w.commandId)!;
+    const error = isLeft(r) ? errInfo(r.left) : undefined;
+    if (error) {
+      failed++;
+      failedStreams.add(stream);
+      const mailbox = w.command.kind === 'setCasMailbox' ? w.command.mailbox : undefined;
+      run.errors.push({ kind: `command.${error.kind}`, message: `${w.command.kind}${mailbox ? ` ${mailbox}` : ''}: ${error.message}`, ...(mailbox ? { mailbox } : {}) });
+    } else succeeded++;
+    const evs: Either<{ kind: string; message: string }, { events: DomainEvent[] }> = stream === org
+      ? decideConnector({ type: 'RecordOrgCommandOutcome', commandId: w.commandId, ...(error ? { error } : {}) }, ctx.state().connector)
+      : decideMailbox({ type: 'RecordCommandOutcome', commandId: w.commandId, ...(error ? { error } : {}) }, ctx.state().mailboxes.get(stream) ?? initialMailboxState);
+    if (isLeft(evs)) throw refused(stream === org ? 'RecordOrgCommandOutcome' : 'RecordCommandOutcome', evs.left);
+    flushSwitches(run);
+    run.committer.add(stream, evs.right.events);
+    progress(run, 'execute', ++done, commandsKnown, { final: decidedAll, failed, throttleWaits: executor.counters.throttleWaits });
+  };
+
+  // Decide and execute as a pipeline: each chunk of mailboxes is decided, its
+  // intents made durable, and its commands handed to the sessions while the
+  // next chunk is decided. Mailboxes first (grandfathered devices keep access
+  // before the default tightens), then the org: rules before the default.
+  const queue = new WorkQueue();
+  const running = executor.run(queue, onResult);
+  // Awaited below, after the decide loop: a failure (a refused outcome) waits for it there.
+  running.catch(() => undefined);
+  let chunkNo = 0;
+  while (planner.remaining() > 0 || chunkNo === 0) {
+    // Small chunks: deciding blocks the event loop, and the sessions wait on it.
+    const chunk = planner.next(200);
+    const chunkBatch: Batch = chunkNo === 0 ? batch : new Map();
+    for (const [stream, evs] of chunk.events) {
+      pushTo(chunkBatch, stream, evs);
+      for (const e of evs) {
+        if (e.type === 'ListsDriftDetected') drift++;
+        else if (e.type === 'AccessDecided') decisionsChanged++;
+        else if (e.type === 'DeviceGrandfathered') grandfathered++;
+      }
+    }
+    planned.push(...chunk.devices);
+    // Intents are durable before their commands run.
+    run.eventsAppended += await ctx.appender.append(chunkBatch, nowIso(run));
+    for (const c of chunk.commands) streamOf.set(c.commandId, c.stream);
+    issued += chunk.commands.length;
+    commandsKnown += chunk.commands.length;
+    queue.push(...chunk.commands.map((c) => ({ commandId: c.commandId, command: c.command })));
+    chunkNo++;
+  }
+  run.warnings.push(...planner.warnings);
+  decidedAll = true;
+  progress(run, 'execute', done, commandsKnown, { final: true, failed, throttleWaits: executor.counters.throttleWaits });
+  if (grandfather) {
+    run.eventsAppended += await ctx.appender.append(new Map([[org, [event('GrandfatheringApplied', { syncId, devices: grandfathered })]]]), nowIso(run));
+  }
+  queue.close();
+  let outcome = await running;
+  issued += orgWork.length;
+  if (!outcome.disconnected) {
+    // Org commands in order, on one lane.
+    outcome = await createExecutor({
+      exchange: ctx.exchange, scheduler: ctx.scheduler, now: ctx.now, failover: ctx.failover, parallelism: 1, maxConcurrency: ctx.maxConcurrency,
+      ...(ctx.onCommandTime ? { onCommandTime: ctx.onCommandTime } : {}),
+    }).run(orgWork, onResult);
+  } else {
+    for (const w of orgWork) onResult(w, { _tag: 'Left', left: outcome.disconnected });
+  }
+  flushSwitches(run);
+  run.eventsAppended += await run.committer.drain();
+  const counters = executor.counters;
+  return {
+    planned, failedStreams, mailboxes: planner.mailboxes, issued, succeeded, failed, counters, drift, decisionsChanged, grandfathered,
+    ...(outcome.disconnected ? { disconnected: outcome.disconnected } : {}),
+  };
+}

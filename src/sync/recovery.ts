@@ -1,0 +1,33 @@
+// Crash recovery: intents a stopped connector left without an outcome are
+// judged against what Exchange shows now (applied: succeeded; otherwise:
+// failed as interrupted), recorded as reconciled, before anything is decided.
+import { isLeft } from 'fp-ts/lib/Either.js';
+import { mailboxStream } from '../events.js';
+import { decideConnector } from '../connector.js';
+import { decideMailbox } from '../mailbox.js';
+import { commandApplied } from '../reconcile.js';
+import { type Batch, pushTo } from '../append.js';
+import type { Discovered } from './discovery.js';
+import { nowIso, type SyncRun } from './run.js';
+
+/** Records an outcome for every pending intent (org intents only when the org settings and rules were read). */
+export async function reconcileInterrupted(run: SyncRun, { mailboxes, settings, rules }: Discovered): Promise<void> {
+  const { ctx, org } = run;
+  const observedMailboxes = new Map(mailboxes.map((m) => [mailboxStream(ctx.organization, m.identity), m]));
+  const first: Batch = new Map();
+  if (settings && rules) {
+    for (const [commandId, command] of Object.entries(ctx.state().connector.pending)) {
+      const r = decideConnector({ type: 'RecordOrgCommandOutcome', commandId, reconciled: true, ...(commandApplied(command, undefined, settings, rules) ? {} : { error: { kind: 'interrupted', message: 'not applied before the connector stopped' } }) }, ctx.state().connector);
+      if (!isLeft(r)) pushTo(first, org, r.right.events);
+    }
+  }
+  for (const [stream, ms] of ctx.state().mailboxes) {
+    for (const [commandId, command] of Object.entries(ms.pending)) {
+      const observed = observedMailboxes.get(stream);
+      if (!observed && run.kind === 'quick') continue; // looked at by the next full sync
+      const r = decideMailbox({ type: 'RecordCommandOutcome', commandId, reconciled: true, ...(commandApplied(command, observed, settings ?? { defaultAccessLevel: 'Allow', adminMailRecipients: [] }, rules ?? []) ? {} : { error: { kind: 'interrupted', message: 'not applied before the connector stopped' } }) }, ms);
+      if (!isLeft(r)) pushTo(first, stream, r.right.events);
+    }
+  }
+  if (first.size > 0) run.eventsAppended += await ctx.appender.append(first, nowIso(run));
+}

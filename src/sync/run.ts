@@ -1,0 +1,110 @@
+// One sync's run: what the engine passes in (SyncContext), and what the
+// phases share while it runs (SyncRun), from StartSync on.
+import type { SchedulerLike } from 'rxjs';
+import type { ExchangeGateway, IntuneGateway, Notifier } from '../ports.js';
+import type { ManagedDevice } from '../facts.js';
+import type { Policy } from '../policy.js';
+import { event, orgStream } from '../events.js';
+import { decideConnector, nextSyncId, type SyncKind } from '../connector.js';
+import { accepted } from '../decider.js';
+import { type Appender, EngineFailure, groupCommitter } from '../append.js';
+import type { OrgState } from '../state.js';
+import type { CasFailover, CasSwitch } from '../failover.js';
+import type { SyncIssue, SyncProgress } from './report.js';
+
+/** What the engine remembers between syncs that is not in the log (observations). */
+export interface SyncCaches {
+  managed?: Map<string, ManagedDevice>;
+  intuneCheckedAt?: number;
+}
+
+export interface SyncContext {
+  readonly organization: string;
+  readonly connectorId: string;
+  readonly exchange: ExchangeGateway;
+  readonly intune: IntuneGateway;
+  readonly notifier?: Notifier;
+  readonly policy: Policy;
+  readonly scheduler: SchedulerLike;
+  readonly now: () => number;
+  readonly parallelism: number;
+  readonly maxConcurrency: number;
+  readonly grandfathering: boolean;
+  readonly failover: CasFailover;
+  readonly appender: Appender;
+  readonly state: () => OrgState;
+  readonly caches: SyncCaches;
+  readonly switches: CasSwitch[];
+  readonly onProgress?: (p: SyncProgress) => void;
+  readonly onStep?: (step: 'append' | 'beforeCommand' | 'afterCommand', id?: string) => Promise<void> | void;
+  readonly emitStatus: () => void;
+  /** Each Exchange command attempt's duration in ms (metrics). */
+  readonly onCommandTime?: (ms: number) => void;
+}
+
+/** What the phases of one sync share. */
+export interface SyncRun {
+  readonly ctx: SyncContext;
+  readonly kind: SyncKind;
+  readonly syncId: string;
+  /** The organization's stream. */
+  readonly org: string;
+  readonly startedMs: number;
+  readonly startedAt: string;
+  /** The revision of the policy this sync records its decisions under. */
+  readonly policyRevision: number;
+  readonly warnings: SyncIssue[];
+  readonly errors: SyncIssue[];
+  /** The failovers recorded in this sync, for the report. */
+  readonly seenSwitches: CasSwitch[];
+  eventsAppended: number;
+  /** Appends command outcomes and failovers as they come, in batches. */
+  readonly committer: ReturnType<typeof groupCommitter>;
+}
+
+export type Fail = { kind: string; message: string };
+export const iso = (ms: number) => new Date(ms).toISOString();
+export const errInfo = (e: { kind: string; message: string }) => ({ kind: e.kind, message: e.message });
+export const nowIso = (run: SyncRun) => iso(run.ctx.now());
+
+export const progress = (run: SyncRun, phase: SyncProgress['phase'], done: number, total: number, more: Partial<SyncProgress> = {}) =>
+  run.ctx.onProgress?.({ phase, done, total, ...more });
+
+/** Records the failovers since the last call (CasSwitched), through the committer. */
+export function flushSwitches(run: SyncRun): void {
+  for (const sw of run.ctx.switches.splice(0)) {
+    run.seenSwitches.push(sw);
+    run.committer.add(run.org, [event('CasSwitched', { syncId: run.syncId, from: sw.from, to: sw.to, reason: sw.reason })]);
+  }
+}
+
+/**
+ * A decider refused what the sync asked of it: the state the sync decided from
+ * is not the one it is recording into (a bug, or a log changed under it). The
+ * sync stops as an engine failure, reported, and the state is read again.
+ */
+export const refused = (command: string, f: { readonly kind: string; readonly message: string }) =>
+  new EngineFailure({ kind: 'refused', refusal: { kind: f.kind, message: f.message }, message: `${command} refused: ${f.message}` });
+
+/** Starts a sync: its kind and id chosen, StartSync appended. */
+export async function startSync(ctx: SyncContext, requested: SyncKind): Promise<SyncRun> {
+  const s = ctx.state();
+  const org = orgStream(ctx.organization);
+  const startedMs = ctx.now();
+  const startedAt = iso(startedMs);
+  // A quick sync needs a full one before it (its watermark and Intune cache).
+  const kind: SyncKind = requested === 'quick' && s.connector.watermark === undefined && s.connector.lastSuccessful.full === undefined ? 'full' : requested;
+  const syncId = nextSyncId(s.connector);
+  const warnings: SyncIssue[] = [];
+  if (kind !== requested) warnings.push({ kind: 'quickBecameFull', message: 'no full sync has completed yet: this quick sync ran as a full sync' });
+
+  const start = accepted(decideConnector({ type: 'StartSync', syncId, kind, connectorId: ctx.connectorId, organization: ctx.organization, policy: ctx.policy }, s.connector));
+  const eventsAppended = await ctx.appender.append(new Map([[org, start.events]]), startedAt);
+  ctx.emitStatus();
+  const policyRevision = ctx.state().connector.policy!.revision;
+  const run: SyncRun = {
+    ctx, kind, syncId, org, startedMs, startedAt, policyRevision, warnings, errors: [], seenSwitches: [], eventsAppended,
+    committer: groupCommitter(ctx.appender, () => nowIso(run)),
+  };
+  return run;
+}
