@@ -6,7 +6,29 @@
 // the exception).
 import tseslint from 'typescript-eslint';
 
-const NODE_BUILTINS = ['assert', 'buffer', 'child_process', 'crypto', 'dns', 'events', 'fs', 'fs/promises', 'http', 'https', 'net', 'os', 'path', 'process', 'readline', 'stream', 'tls', 'url', 'util', 'worker_threads', 'zlib'];
+const NODE_BUILTINS = [
+  'assert',
+  'buffer',
+  'child_process',
+  'crypto',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'https',
+  'net',
+  'os',
+  'path',
+  'process',
+  'readline',
+  'stream',
+  'tls',
+  'url',
+  'util',
+  'worker_threads',
+  'zlib',
+];
 const ADAPTERS = ['cli', 'eventstoredb', 'ews', 'exports', 'file-store', 'graph', 'log', 'memory-store', 'powershell', 'simulator', 'smtp'];
 
 export default tseslint.config(
@@ -23,7 +45,10 @@ export default tseslint.config(
       // `typeof import('…')` stays allowed: the generated gRPC modules are CommonJS, loaded with createRequire.
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       'no-debugger': 'error',
       'no-var': 'error',
       'prefer-const': 'error',
@@ -39,19 +64,29 @@ export default tseslint.config(
     // The pure core and the projections: no I/O, no adapter.
     files: ['src/**/*.ts', 'projections/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: NODE_BUILTINS.map((name) => ({ name, message: 'the core is pure: no Node I/O (pass it in through a port)' })),
-        patterns: [
-          { group: ['node:*'], message: 'the core is pure: no Node I/O (pass it in through a port)' },
-          { group: ['**/adapters/**'], message: 'the core never depends on an adapter' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: NODE_BUILTINS.map((name) => ({ name, message: 'the core is pure: no Node I/O (pass it in through a port)' })),
+          patterns: [
+            { group: ['node:*'], message: 'the core is pure: no Node I/O (pass it in through a port)' },
+            { group: ['**/adapters/**'], message: 'the core never depends on an adapter' },
+          ],
+        },
+      ],
       'no-restricted-globals': ['error', { name: 'process', message: 'the core reads no environment' }],
       // Parsing and formatting dates is pure; reading the clock or a random source is not.
-      'no-restricted-syntax': ['error',
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'time comes in as an argument (a clock port)' },
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'time comes in as an argument (a clock port)',
+        },
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'time comes in as an argument (a clock port)' },
-        { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'randomness and ids come in as arguments' },
+        {
+          selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
+          message: 'randomness and ids come in as arguments',
+        },
       ],
     },
   },
@@ -59,12 +94,18 @@ export default tseslint.config(
     // An adapter uses the core, the projections and adapters/shared/, never the CLI or another adapter's insides.
     files: [`adapters/${a}/**/*.ts`],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { regex: '^\\.\\./cli/', message: 'adapters never import the CLI' },
-          { regex: `^\\.\\./(?!shared/|exports/|${a}/)(${ADAPTERS.filter((x) => x !== "cli").join("|")})/`, message: 'adapters share code only through adapters/shared/ and adapters/exports/' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^\\.\\./cli/', message: 'adapters never import the CLI' },
+            {
+              regex: `^\\.\\./(?!shared/|exports/|${a}/)(${ADAPTERS.filter((x) => x !== 'cli').join('|')})/`,
+              message: 'adapters share code only through adapters/shared/ and adapters/exports/',
+            },
+          ],
+        },
+      ],
     },
   })),
 );

@@ -27,27 +27,40 @@ const orgCommandCount = (sim: Simulation) => sim.exchange.commandLog.filter((c) 
 
 const { values } = parseArgs({
   options: {
-    devices: { type: 'string', default: '5000,50000' }, latency: { type: 'string', default: '0' },
-    parallelism: { type: 'string', default: '1' }, child: { type: 'boolean' }, json: { type: 'boolean' },
-    'default-mode': { type: 'boolean' }, mode: { type: 'string', default: 'engine' },
+    devices: { type: 'string', default: '5000,50000' },
+    latency: { type: 'string', default: '0' },
+    parallelism: { type: 'string', default: '1' },
+    child: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'default-mode': { type: 'boolean' },
+    mode: { type: 'string', default: 'engine' },
   },
 });
 
 /** The original's default mode: one command per device, one at a time, no sessions of its own. */
 function perDeviceGateway(inner: ExchangeGateway): ExchangeGateway {
   return {
-    getMobileDevices: (q) => inner.getMobileDevices(q), getCasMailboxes: (q) => inner.getCasMailboxes(q),
-    getOrgSettings: () => inner.getOrgSettings(), getDeviceAccessRules: () => inner.getDeviceAccessRules(),
+    getMobileDevices: (q) => inner.getMobileDevices(q),
+    getCasMailboxes: (q) => inner.getCasMailboxes(q),
+    getOrgSettings: () => inner.getOrgSettings(),
+    getDeviceAccessRules: () => inner.getDeviceAccessRules(),
     getExchangeServers: () => inner.getExchangeServers(),
     async execute(c) {
       if (c.kind !== 'setCasMailbox') return inner.execute(c);
       // One command per device: both list changes of a device travel together, as the original did.
-      const ids = new Set([...c.allowedDeviceIds.add, ...c.allowedDeviceIds.remove, ...c.blockedDeviceIds.add, ...c.blockedDeviceIds.remove].map((x) => x.toLowerCase()));
+      const ids = new Set(
+        [...c.allowedDeviceIds.add, ...c.allowedDeviceIds.remove, ...c.blockedDeviceIds.add, ...c.blockedDeviceIds.remove].map((x) =>
+          x.toLowerCase(),
+        ),
+      );
       for (const id of ids) {
         const pick = (l: readonly string[]) => l.filter((x) => x.toLowerCase() === id);
-        const cmd: ExchangeCommand = { kind: 'setCasMailbox', mailbox: c.mailbox,
+        const cmd: ExchangeCommand = {
+          kind: 'setCasMailbox',
+          mailbox: c.mailbox,
           allowedDeviceIds: { add: pick(c.allowedDeviceIds.add), remove: pick(c.allowedDeviceIds.remove) },
-          blockedDeviceIds: { add: pick(c.blockedDeviceIds.add), remove: pick(c.blockedDeviceIds.remove) } };
+          blockedDeviceIds: { add: pick(c.blockedDeviceIds.add), remove: pick(c.blockedDeviceIds.remove) },
+        };
         const r = await inner.execute(cmd);
         if (r._tag === 'Left') return r;
       }
@@ -67,7 +80,15 @@ async function child(devices: number, latencyMs: number, parallelism: number, mo
     if (isLeft(opened)) throw new Error(opened.left.kind);
     const store = opened.right;
     const exchange = mode === 'default' ? perDeviceGateway(sim.exchange) : sim.exchange;
-    const engine = createEngine({ organization: sim.organization, exchange, intune: sim.intune, store, policy: sim.policy, notifier: sim.notifier, parallelism: mode === 'default' ? 1 : parallelism });
+    const engine = createEngine({
+      organization: sim.organization,
+      exchange,
+      intune: sim.intune,
+      store,
+      policy: sim.policy,
+      notifier: sim.notifier,
+      parallelism: mode === 'default' ? 1 : parallelism,
+    });
     const cmdBefore = sim.counters.commands;
     const cpu0 = process.cpuUsage();
     const w0 = performance.now();
@@ -83,15 +104,29 @@ async function child(devices: number, latencyMs: number, parallelism: number, mo
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
     const sessions = mode === 'default' ? 1 : sessionCount(parallelism);
     const mailboxCommands = exchangeCommands - orgCommandCount(sim);
-    const boundSeconds = latencyMs > 0 ? (mailboxCommands * latencyMs / sessions + orgCommandCount(sim) * latencyMs + latencyMs) / 1000 : 0;
+    const boundSeconds =
+      latencyMs > 0 ? ((mailboxCommands * latencyMs) / sessions + orgCommandCount(sim) * latencyMs + latencyMs) / 1000 : 0;
     const seconds = wallMs / 1000;
     return {
-      bench: 'full-sync', mode, devices, mailboxes: first.mailboxes, commands: exchangeCommands, latencyMs, parallelism: mode === 'default' ? 1 : parallelism,
-      sessions, seconds: +seconds.toFixed(3), boundSeconds: +boundSeconds.toFixed(3), ratio: boundSeconds > 0 ? +(seconds / boundSeconds).toFixed(3) : null,
+      bench: 'full-sync',
+      mode,
+      devices,
+      mailboxes: first.mailboxes,
+      commands: exchangeCommands,
+      latencyMs,
+      parallelism: mode === 'default' ? 1 : parallelism,
+      sessions,
+      seconds: +seconds.toFixed(3),
+      boundSeconds: +boundSeconds.toFixed(3),
+      ratio: boundSeconds > 0 ? +(seconds / boundSeconds).toFixed(3) : null,
       success: first.success,
-      generateMs: Math.round(generateMs), wallMs: Math.round(wallMs), devicesPerSec: Math.round(devices / (wallMs / 1000)),
+      generateMs: Math.round(generateMs),
+      wallMs: Math.round(wallMs),
+      devicesPerSec: Math.round(devices / (wallMs / 1000)),
       cpuMsPerDevice: +((cpu.user + cpu.system) / 1000 / devices).toFixed(4),
-      engineCommands: first.commands.issued, eventsWritten: first.eventsAppended, logBytes: statSync(log).size,
+      engineCommands: first.commands.issued,
+      eventsWritten: first.eventsAppended,
+      logBytes: statSync(log).size,
       secondSync: { wallMs: Math.round(secondWallMs), commands: second.commands.issued, eventsWritten: second.eventsAppended },
       peakRssMb: Math.round(peakRssMb),
     };
@@ -107,8 +142,27 @@ if (values.child) {
   const sizes = String(values.devices).split(',').map(Number);
   const results = [];
   const runChild = (n: number, mode: string) => {
-    const r = spawnSync(process.execPath, ['--max-old-space-size=8192', fileURLToPath(import.meta.url), '--child', '--devices', String(n), '--latency', String(values.latency), '--parallelism', String(values.parallelism), '--mode', mode], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    if (r.status !== 0) { process.stderr.write(r.stderr); process.exit(1); }
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--max-old-space-size=8192',
+        fileURLToPath(import.meta.url),
+        '--child',
+        '--devices',
+        String(n),
+        '--latency',
+        String(values.latency),
+        '--parallelism',
+        String(values.parallelism),
+        '--mode',
+        mode,
+      ],
+      { encoding: 'utf8', maxBuffer: 1 << 24 },
+    );
+    if (r.status !== 0) {
+      process.stderr.write(r.stderr);
+      process.exit(1);
+    }
     const line = r.stdout.trim().split('\n').pop()!;
     process.stdout.write(line + '\n');
     return JSON.parse(line);
@@ -118,11 +172,32 @@ if (values.child) {
     results.push(engineRun);
     if (values['default-mode']) {
       const d = runChild(n, 'default');
-      process.stdout.write(JSON.stringify({ bench: 'versus-default-mode', devices: n, latencyMs: Number(values.latency), parallelism: engineRun.parallelism, engineSeconds: engineRun.seconds, defaultModeSeconds: d.seconds, speedup: +(d.seconds / engineRun.seconds).toFixed(2), engineCommands: engineRun.commands, defaultModeCommands: d.commands }) + '\n');
+      process.stdout.write(
+        JSON.stringify({
+          bench: 'versus-default-mode',
+          devices: n,
+          latencyMs: Number(values.latency),
+          parallelism: engineRun.parallelism,
+          engineSeconds: engineRun.seconds,
+          defaultModeSeconds: d.seconds,
+          speedup: +(d.seconds / engineRun.seconds).toFixed(2),
+          engineCommands: engineRun.commands,
+          defaultModeCommands: d.commands,
+        }) + '\n',
+      );
     }
   }
   if (results.length > 1) {
     const [a, b] = [results[0], results[results.length - 1]];
-    process.stdout.write(JSON.stringify({ bench: 'full-sync-scaling', fromDevices: a.devices, toDevices: b.devices, deviceRatio: b.devices / a.devices, wallRatio: +(b.wallMs / a.wallMs).toFixed(2), cpuPerDeviceRatio: +(b.cpuMsPerDevice / a.cpuMsPerDevice).toFixed(2) }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        bench: 'full-sync-scaling',
+        fromDevices: a.devices,
+        toDevices: b.devices,
+        deviceRatio: b.devices / a.devices,
+        wallRatio: +(b.wallMs / a.wallMs).toFixed(2),
+        cpuPerDeviceRatio: +(b.cpuMsPerDevice / a.cpuMsPerDevice).toFixed(2),
+      }) + '\n',
+    );
   }
 }

@@ -29,7 +29,10 @@ if (!probe.ok) {
 const common = { bench: 'powershell-gateway', pwsh: probe.version, cpus: cpus().length, commands: N };
 
 const allow = (mailbox: string, id: string): ExchangeCommand => ({
-  kind: 'setCasMailbox', mailbox, allowedDeviceIds: { add: [id], remove: [] }, blockedDeviceIds: { add: [], remove: [] },
+  kind: 'setCasMailbox',
+  mailbox,
+  allowedDeviceIds: { add: [id], remove: [] },
+  blockedDeviceIds: { add: [], remove: [] },
 });
 
 async function throughGateway(sessions: number): Promise<{ perSec: number; msPerCommand: number }> {
@@ -37,16 +40,20 @@ async function throughGateway(sessions: number): Promise<{ perSec: number; msPer
   try {
     const mailboxes = s.sim.exchange.state().mailboxes.map((m) => m.identity);
     // warm up: every session started and its script compiled
-    await Promise.all(Array.from({ length: sessions * 20 }, (_, i) => s.gateway.execute(allow(mailboxes[i % mailboxes.length]!, `Warm${i}`))));
+    await Promise.all(
+      Array.from({ length: sessions * 20 }, (_, i) => s.gateway.execute(allow(mailboxes[i % mailboxes.length]!, `Warm${i}`))),
+    );
     let next = 0;
     const started = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: sessions }, async () => {
-      while (next < N) {
-        const i = next++;
-        const r = await s.gateway.execute(allow(mailboxes[i % mailboxes.length]!, `Bench${i}`));
-        if (isLeft(r)) throw new Error(JSON.stringify(r.left));
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: sessions }, async () => {
+        while (next < N) {
+          const i = next++;
+          const r = await s.gateway.execute(allow(mailboxes[i % mailboxes.length]!, `Bench${i}`));
+          if (isLeft(r)) throw new Error(JSON.stringify(r.left));
+        }
+      }),
+    );
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     return { perSec: +(N / (ms / 1000)).toFixed(1), msPerCommand: +(ms / N).toFixed(3) };
   } finally {
@@ -73,7 +80,13 @@ async function insidePwsh(): Promise<{ msPerCommand: number }> {
   try {
     const out = await new Promise<string>((resolve, reject) => {
       const child = spawn(probe.ok ? probe.path : 'pwsh', ['-NoLogo', '-NoProfile', '-NonInteractive', '-Command', IN_PWSH], {
-        env: { ...process.env, EAS_STANDIN_PORT: String(host.port), EAS_STANDIN_MODULE: STAND_IN_MODULE, EAS_BENCH_N: String(N), EAS_BENCH_MAILBOX: sim.exchange.state().mailboxes[0]!.identity },
+        env: {
+          ...process.env,
+          EAS_STANDIN_PORT: String(host.port),
+          EAS_STANDIN_MODULE: STAND_IN_MODULE,
+          EAS_BENCH_N: String(N),
+          EAS_BENCH_MAILBOX: sim.exchange.state().mailboxes[0]!.identity,
+        },
       });
       let text = '';
       let err = '';
@@ -93,8 +106,11 @@ const eight = await throughGateway(8);
 process.stdout.write(`${JSON.stringify({ ...common, measure: 'gateway commands/s', sessions: 8, ...eight })}\n`);
 const inside = await insidePwsh();
 process.stdout.write(`${JSON.stringify({ ...common, measure: 'Set-CasMailbox inside one pwsh (stand-in, no gateway)', ...inside })}\n`);
-process.stdout.write(`${JSON.stringify({
-  ...common, measure: 'gateway overhead per command (1 session − inside pwsh)',
-  msPerCommand: +(one.msPerCommand - inside.msPerCommand).toFixed(3),
-  ratio8to1: +(eight.perSec / one.perSec).toFixed(2),
-})}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    ...common,
+    measure: 'gateway overhead per command (1 session − inside pwsh)',
+    msPerCommand: +(one.msPerCommand - inside.msPerCommand).toFixed(3),
+    ratio8to1: +(eight.perSec / one.perSec).toFixed(2),
+  })}\n`,
+);

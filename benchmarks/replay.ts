@@ -45,9 +45,14 @@ import { replayFile, foldLogFile, explainFile, whatIfFile } from '../adapters/lo
 
 const { values } = parseArgs({
   options: {
-    events: { type: 'string', default: '1000000' }, devices: { type: 'string', default: '5000' },
-    'whatif-devices': { type: 'string', default: '50000' }, rounds: { type: 'string', default: '2' }, keep: { type: 'string' },
-    child: { type: 'string' }, log: { type: 'string' }, arg: { type: 'string' },
+    events: { type: 'string', default: '1000000' },
+    devices: { type: 'string', default: '5000' },
+    'whatif-devices': { type: 'string', default: '50000' },
+    rounds: { type: 'string', default: '2' },
+    keep: { type: 'string' },
+    child: { type: 'string' },
+    log: { type: 'string' },
+    arg: { type: 'string' },
   },
 });
 const EVENTS = Number(values.events);
@@ -63,10 +68,17 @@ async function baseLog(): Promise<{ events: StoredEvent[]; policy: Policy; turne
   let now = T0;
   const sim = simulateOrganization({ devices: BASE_DEVICES, seed: 1, clock: () => now });
   const store = memoryStore();
-  const engine = (policy: Policy) => createEngine({
-    organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy,
-    notifier: sim.notifier, clock: { now: () => now }, parallelism: 4,
-  });
+  const engine = (policy: Policy) =>
+    createEngine({
+      organization: sim.organization,
+      exchange: sim.exchange,
+      intune: sim.intune,
+      store,
+      policy,
+      notifier: sim.notifier,
+      clock: { now: () => now },
+      parallelism: 4,
+    });
   await engine(sim.policy).fullSync();
   const first = engine(sim.policy);
   // Changes: 5% of compliant devices turn noncompliant, 1% of partnerships go away.
@@ -122,7 +134,10 @@ function writeReplicated(path: string, events: readonly StoredEvent[], copies: n
     const mailbox = e.stream.startsWith('eas-mailbox-');
     const stream = mailbox ? JSON.stringify(e.stream + MARK).split(MARK_JSON) : [JSON.stringify(e.stream)];
     const data = mailbox ? rename(e.data, '') : e.data;
-    const rest = `"type":${JSON.stringify(e.type)},"at":${JSON.stringify(e.at)},"data":${JSON.stringify(data)},"meta":${JSON.stringify(e.meta)}}`.split(MARK_JSON);
+    const rest =
+      `"type":${JSON.stringify(e.type)},"at":${JSON.stringify(e.at)},"data":${JSON.stringify(data)},"meta":${JSON.stringify(e.meta)}}`.split(
+        MARK_JSON,
+      );
     return { mailbox, stream, revision: e.revision, rest };
   });
   const fd = openSync(path, 'w');
@@ -134,7 +149,10 @@ function writeReplicated(path: string, events: readonly StoredEvent[], copies: n
       for (let c = 0; c < (t.mailbox ? copies : 1); c++) {
         const s = suffix(c);
         buf += `{"stream":${t.stream.join(s)},"revision":${t.revision},"position":${position++},"id":"${randomUUID()}",${t.rest.join(s)}\n`;
-        if (buf.length > 4_000_000) { writeSync(fd, buf); buf = ''; }
+        if (buf.length > 4_000_000) {
+          writeSync(fd, buf);
+          buf = '';
+        }
       }
     }
     writeSync(fd, buf);
@@ -160,17 +178,30 @@ async function floor(path: string, perLine: boolean): Promise<{ ms: number; line
     let carry = 0;
     let offset = 0;
     for (;;) {
-      if (carry === buf.length) { const b = Buffer.allocUnsafe(buf.length * 2); buf.copy(b, 0, 0, carry); buf = b; }
+      if (carry === buf.length) {
+        const b = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(b, 0, 0, carry);
+        buf = b;
+      }
       const { bytesRead } = await fh.read(buf, carry, buf.length - carry, offset + carry);
       if (bytesRead === 0) break;
       const end = carry + bytesRead;
       const last = buf.lastIndexOf(10, end - 1);
-      if (last < 0) { carry = end; continue; }
+      if (last < 0) {
+        carry = end;
+        continue;
+      }
       if (perLine) {
-        for (let s = 0, nl = buf.indexOf(10, 0); nl >= 0 && nl <= last; s = nl + 1, nl = buf.indexOf(10, s)) { JSON.parse(buf.toString('utf8', s, nl)); lines++; }
+        for (let s = 0, nl = buf.indexOf(10, 0); nl >= 0 && nl <= last; s = nl + 1, nl = buf.indexOf(10, s)) {
+          JSON.parse(buf.toString('utf8', s, nl));
+          lines++;
+        }
       } else {
         const parts = buf.toString('utf8', 0, last).split('\n');
-        for (let i = 0; i < parts.length; i++) { JSON.parse(parts[i]!); lines++; }
+        for (let i = 0; i < parts.length; i++) {
+          JSON.parse(parts[i]!);
+          lines++;
+        }
       }
       buf.copy(buf, 0, last + 1, end);
       offset += last + 1;
@@ -193,7 +224,8 @@ function parseOnly(path: string, maxLines: number): { ms: number; lines: number 
   }
   // Each line a string of its own (as the readers hand them to JSON.parse), then timed alone, best of 3.
   const lines: string[] = [];
-  for (let s = 0, nl = head.indexOf(10, 0); nl >= 0 && nl < n && lines.length < maxLines; s = nl + 1, nl = head.indexOf(10, s)) lines.push(head.toString('utf8', s, nl));
+  for (let s = 0, nl = head.indexOf(10, 0); nl >= 0 && nl < n && lines.length < maxLines; s = nl + 1, nl = head.indexOf(10, s))
+    lines.push(head.toString('utf8', s, nl));
   let ms = Infinity;
   for (let r = 0; r < 3; r++) {
     const t0 = performance.now();
@@ -248,12 +280,24 @@ async function childMain(kind: string, log: string, arg: string | undefined): Pr
       if (rep.right.replay.events !== lines) throw new Error(`replay read ${rep.right.replay.events} events of ${lines} lines`);
       if (outcome(rep) !== outcome(rep1)) throw new Error('replay on several threads differs from replay on one');
       threads = rep.right.threads;
-      check = { events: rep.right.replay.events, devices: rep.right.replay.devices, errors: rep.right.errors.length, access: rep.right.replay.access };
+      check = {
+        events: rep.right.replay.events,
+        devices: rep.right.replay.devices,
+        errors: rep.right.errors.length,
+        access: rep.right.replay.access,
+      };
     }
     const po = parseOnly(log, 200_000);
     return {
-      floorMs: Math.min(...floors), splitMs: Math.min(...splits), replayMs: Math.min(...replays), replay1Ms: Math.min(...replays1),
-      replayCpuMs: Math.min(...cpus), threads, lines, parseOnly: po, replayed: check,
+      floorMs: Math.min(...floors),
+      splitMs: Math.min(...splits),
+      replayMs: Math.min(...replays),
+      replay1Ms: Math.min(...replays1),
+      replayCpuMs: Math.min(...cpus),
+      threads,
+      lines,
+      parseOnly: po,
+      replayed: check,
     };
   }
   if (kind === 'explain') {
@@ -264,7 +308,13 @@ async function childMain(kind: string, log: string, arg: string | undefined): Pr
       const x = await explainFile(log, arg!);
       ms.push(performance.now() - t);
       if (isLeft(x)) throw new Error(`explain failed: ${x.left.message}`);
-      out = { via: x.right.via, parsedLines: x.right.parsedLines, access: x.right.explanation.access, reason: x.right.explanation.reason, timeline: x.right.explanation.timeline.length };
+      out = {
+        via: x.right.via,
+        parsedLines: x.right.parsedLines,
+        access: x.right.explanation.access,
+        reason: x.right.explanation.reason,
+        timeline: x.right.explanation.timeline.length,
+      };
     }
     return { ms, ...out };
   }
@@ -283,7 +333,8 @@ async function childMain(kind: string, log: string, arg: string | undefined): Pr
     const res1 = await whatIfFile(log, policy, { threads: 1 });
     file1Ms.push(performance.now() - t1);
     if (isLeft(res) || isLeft(res1)) throw new Error('what-if failed');
-    if (JSON.stringify(res.right.result) !== JSON.stringify(res1.right.result)) throw new Error('what-if on several threads differs from what-if on one');
+    if (JSON.stringify(res.right.result) !== JSON.stringify(res1.right.result))
+      throw new Error('what-if on several threads differs from what-if on one');
     changes = res.right.result.changes.length;
     devices = res.right.result.devices;
     threads = res.right.threads;
@@ -291,7 +342,11 @@ async function childMain(kind: string, log: string, arg: string | undefined): Pr
   const events: StoredEvent[] = [];
   await foldLogFile(log, (e) => events.push(e));
   const pureMs: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) { const t = performance.now(); whatIf(events, policy); pureMs.push(performance.now() - t); }
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = performance.now();
+    whatIf(events, policy);
+    pureMs.push(performance.now() - t);
+  }
   return { fileMs, file1Ms, threads, pureMs, changes, devices };
 }
 
@@ -303,7 +358,9 @@ async function main() {
     const base = await baseLog();
     const orgEvents = base.events.filter((e) => !e.stream.startsWith('eas-mailbox-')).length;
     const perCopy = base.events.length - orgEvents;
-    const devicesPerCopy = new Set(base.events.filter((e) => e.type === 'PartnershipDiscovered').map((e) => (e.data as { deviceId: string }).deviceId)).size;
+    const devicesPerCopy = new Set(
+      base.events.filter((e) => e.type === 'PartnershipDiscovered').map((e) => (e.data as { deviceId: string }).deviceId),
+    ).size;
 
     // what-if over WHATIF_DEVICES devices, with a stricter policy (default block).
     const wCopies = Math.max(1, Math.round(WHATIF_DEVICES / devicesPerCopy));
@@ -313,10 +370,18 @@ async function main() {
     writeFileSync(policyFile, JSON.stringify({ ...base.policy, defaultAccessLevel: 'block' }));
     const w = child(['what-if', '--log', wLog, '--arg', policyFile]);
     out({
-      bench: 'what-if', devices: w.devices, lines: wLines, bytes: statSync(wLog).size, changes: w.changes,
+      bench: 'what-if',
+      devices: w.devices,
+      lines: wLines,
+      bytes: statSync(wLog).size,
+      changes: w.changes,
       // whatIfFile as the CLI runs it (threads: what it chose), its first (cold) run, and on one thread.
-      fileMs: Math.round(Math.min(...(w.fileMs as number[]))), firstMs: Math.round((w.fileMs as number[])[0]!), threads: w.threads,
-      file1Ms: Math.round(Math.min(...(w.file1Ms as number[]))), pureMs: Math.round(Math.min(...(w.pureMs as number[]))), limitMs: 2000,
+      fileMs: Math.round(Math.min(...(w.fileMs as number[]))),
+      firstMs: Math.round((w.fileMs as number[])[0]!),
+      threads: w.threads,
+      file1Ms: Math.round(Math.min(...(w.file1Ms as number[]))),
+      pureMs: Math.round(Math.min(...(w.pureMs as number[]))),
+      limitMs: 2000,
     });
     if (!values.keep) rmSync(wLog, { force: true });
 
@@ -335,19 +400,36 @@ async function main() {
     const po = r.parseOnly as { ms: number; lines: number };
     const replayRate = lines / (replayMs / 1000);
     out({
-      bench: 'replay', lines, bytes, bytesPerLine: Math.round(bytes / lines), copies, baseDevices: BASE_DEVICES,
+      bench: 'replay',
+      lines,
+      bytes,
+      bytesPerLine: Math.round(bytes / lines),
+      copies,
+      baseDevices: BASE_DEVICES,
       // The headline: read + per-line decode + JSON.parse on one thread, nothing else,
       // against `eas-sync replay` as it runs (on `threads` threads; its CPU time
       // on all of them in replayCpuMs), and the same replay on one thread.
-      jsonParseLinesPerSec: rate(lines, floorMs), replayLinesPerSec: Math.round(replayRate),
-      ratio: +(floorMs / replayMs).toFixed(3), target: 0.8, threads: r.threads,
-      replay1LinesPerSec: rate(lines, replay1Ms), ratio1: +(floorMs / replay1Ms).toFixed(3),
+      jsonParseLinesPerSec: rate(lines, floorMs),
+      replayLinesPerSec: Math.round(replayRate),
+      ratio: +(floorMs / replayMs).toFixed(3),
+      target: 0.8,
+      threads: r.threads,
+      replay1LinesPerSec: rate(lines, replay1Ms),
+      ratio1: +(floorMs / replay1Ms).toFixed(3),
       // JSON.parse alone over lines already in memory (no reading, no decoding).
-      parseOnlyLinesPerSec: rate(po.lines, po.ms), ratioToParseOnly: +(replayRate / (po.lines / (po.ms / 1000))).toFixed(3),
+      parseOnlyLinesPerSec: rate(po.lines, po.ms),
+      ratioToParseOnly: +(replayRate / (po.lines / (po.ms / 1000))).toFixed(3),
       // A conventional reader: decode each chunk, split it, JSON.parse the lines.
-      chunkSplitLinesPerSec: rate(lines, splitMs), ratioToChunkSplit: +(splitMs / replayMs).toFixed(3),
-      floorMs: Math.round(floorMs), splitMs: Math.round(splitMs), replayMs: Math.round(replayMs), replay1Ms: Math.round(replay1Ms), replayCpuMs: Math.round(r.replayCpuMs as number),
-      replayed: r.replayed, rounds: ROUNDS, generateMs: Math.round(generateMs),
+      chunkSplitLinesPerSec: rate(lines, splitMs),
+      ratioToChunkSplit: +(splitMs / replayMs).toFixed(3),
+      floorMs: Math.round(floorMs),
+      splitMs: Math.round(splitMs),
+      replayMs: Math.round(replayMs),
+      replay1Ms: Math.round(replay1Ms),
+      replayCpuMs: Math.round(r.replayCpuMs as number),
+      replayed: r.replayed,
+      rounds: ROUNDS,
+      generateMs: Math.round(generateMs),
     });
 
     // explain of one device of a middle copy, by the byte scan, in a fresh process.
@@ -356,8 +438,18 @@ async function main() {
     const x = child(['explain', '--log', log, '--arg', id]);
     const ms = x.ms as number[];
     out({
-      bench: 'explain', lines, bytes, deviceId: id, explainMs: Math.round(median(ms)), firstMs: Math.round(ms[0]!),
-      via: x.via, parsedLines: x.parsedLines, limitMs: 1000, access: x.access, reason: x.reason, timeline: x.timeline,
+      bench: 'explain',
+      lines,
+      bytes,
+      deviceId: id,
+      explainMs: Math.round(median(ms)),
+      firstMs: Math.round(ms[0]!),
+      via: x.via,
+      parsedLines: x.parsedLines,
+      limitMs: 1000,
+      access: x.access,
+      reason: x.reason,
+      timeline: x.timeline,
     });
   } finally {
     if (!values.keep) rmSync(dir, { recursive: true, force: true });

@@ -21,11 +21,12 @@ import { eventStoreDbStore } from '../adapters/eventstoredb/index.js';
 
 const { values } = parseArgs({
   options: {
-    single: { type: 'string', default: '2000' }, batches: { type: 'string', default: '40' }, batch: { type: 'string', default: '500' },
+    single: { type: 'string', default: '2000' },
+    batches: { type: 'string', default: '40' },
+    batch: { type: 'string', default: '500' },
     serve: { type: 'boolean' },
   },
 });
-
 
 function ok<A>(e: Either<StoreError, A>, what: string): A {
   if (isLeft(e)) throw new Error(`${what}: ${JSON.stringify(e.left)}`);
@@ -34,13 +35,28 @@ function ok<A>(e: Either<StoreError, A>, what: string): A {
 
 // A payload the size of a real AccessDecided event.
 const payload = (i: number) => ({
-  deviceId: `ApplC39XK${String(i).padStart(6, '0')}`, access: 'allow', reason: 'compliant', governed: true,
+  deviceId: `ApplC39XK${String(i).padStart(6, '0')}`,
+  access: 'allow',
+  reason: 'compliant',
+  governed: true,
   facts: { enrolled: true, compliant: true, managementState: 'managed', os: 'iOS', osVersion: '17.4.1', model: 'iPhone15,2' },
-  policyRevision: 3, syncId: 'full-000042',
+  policyRevision: 3,
+  syncId: 'full-000042',
 });
-const event = (i: number): NewEvent => ({ type: 'AccessDecided', data: payload(i), at: new Date(1_700_000_000_000 + i).toISOString(), meta: { schema: 1, connectorId: 'bench' } });
+const event = (i: number): NewEvent => ({
+  type: 'AccessDecided',
+  data: payload(i),
+  at: new Date(1_700_000_000_000 + i).toISOString(),
+  meta: { schema: 1, connectorId: 'bench' },
+});
 
-interface Measure { op: string; count: number; ms: number; perSec: number; unit: string }
+interface Measure {
+  op: string;
+  count: number;
+  ms: number;
+  perSec: number;
+  unit: string;
+}
 
 async function measure(op: string, unit: string, count: number, fn: () => Promise<void>): Promise<Measure> {
   const t0 = performance.now();
@@ -53,30 +69,47 @@ async function bench(name: string, open: () => Promise<EventStore>, single: numb
   const out: Measure[] = [];
   const store = await open();
   const heads = new Map<string, number>();
-  out.push(await measure('append single', 'appends', single, async () => {
-    for (let i = 0; i < single; i++) {
-      const stream = `eas-mailbox-bench-${i % 50}`;
-      const r = ok(await store.append([{ stream, expected: heads.get(stream) ?? 'noStream', events: [event(i)] }]), `${name} append`);
-      heads.set(stream, r[0]!.revision);
-    }
-  }));
+  out.push(
+    await measure('append single', 'appends', single, async () => {
+      for (let i = 0; i < single; i++) {
+        const stream = `eas-mailbox-bench-${i % 50}`;
+        const r = ok(await store.append([{ stream, expected: heads.get(stream) ?? 'noStream', events: [event(i)] }]), `${name} append`);
+        heads.set(stream, r[0]!.revision);
+      }
+    }),
+  );
   const batched = await measure(`append batched (${batch} events each)`, 'appends', batches, async () => {
     for (let k = 0; k < batches; k++) {
-      ok(await store.append([{ stream: `eas-mailbox-batch-${k}`, expected: 'noStream', events: Array.from({ length: batch }, (_, i) => event(k * batch + i)) }]), `${name} batch`);
+      ok(
+        await store.append([
+          { stream: `eas-mailbox-batch-${k}`, expected: 'noStream', events: Array.from({ length: batch }, (_, i) => event(k * batch + i)) },
+        ]),
+        `${name} batch`,
+      );
     }
   });
-  out.push(batched, { ...batched, op: `append batched (${batch} events each), events`, count: batches * batch, perSec: Math.round((batches * batch) / (batched.ms / 1000)), unit: 'events' });
+  out.push(batched, {
+    ...batched,
+    op: `append batched (${batch} events each), events`,
+    count: batches * batch,
+    perSec: Math.round((batches * batch) / (batched.ms / 1000)),
+    unit: 'events',
+  });
   await store.close();
   const total = single + batches * batch;
   let reader: EventStore | undefined;
-  out.push(await measure('readAll cold (open + readAll)', 'events', total, async () => {
-    reader = await open();
-    const n = ok(await reader.readAll(), `${name} readAll`).length;
-    if (n !== total) throw new Error(`${name}: read ${n} events, wrote ${total}`);
-  }));
-  out.push(await measure('readAll warm (same store again)', 'events', total, async () => {
-    ok(await reader!.readAll(), `${name} readAll`);
-  }));
+  out.push(
+    await measure('readAll cold (open + readAll)', 'events', total, async () => {
+      reader = await open();
+      const n = ok(await reader.readAll(), `${name} readAll`).length;
+      if (n !== total) throw new Error(`${name}: read ${n} events, wrote ${total}`);
+    }),
+  );
+  out.push(
+    await measure('readAll warm (same store again)', 'events', total, async () => {
+      ok(await reader!.readAll(), `${name} readAll`);
+    }),
+  );
   await reader!.close();
   return out;
 }
@@ -104,13 +137,21 @@ async function main(): Promise<void> {
 
   const { connectionString, child } = await startServerChild();
   try {
-    results.eventstoredb = await bench('eventstoredb', async () => ok(await eventStoreDbStore(connectionString), 'open esdb'), single, batches, batch);
+    results.eventstoredb = await bench(
+      'eventstoredb',
+      async () => ok(await eventStoreDbStore(connectionString), 'open esdb'),
+      single,
+      batches,
+      batch,
+    );
   } finally {
     child.stdin!.end();
     await new Promise((r) => child.once('exit', r));
   }
   for (const m of results.eventstoredb) {
-    process.stdout.write(`${JSON.stringify({ ...common, store: 'eventstoredb (in-process gRPC server, child process, loopback, tls=false)', ...m })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...common, store: 'eventstoredb (in-process gRPC server, child process, loopback, tls=false)', ...m })}\n`,
+    );
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'eas-bench-stores-'));
@@ -124,7 +165,9 @@ async function main(): Promise<void> {
 
   results.file.forEach((f, i) => {
     const e = results.eventstoredb![i]!;
-    process.stdout.write(`${JSON.stringify({ ...common, ratio: 'file / eventstoredb', op: f.op, x: +(f.perSec / e.perSec).toFixed(2) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...common, ratio: 'file / eventstoredb', op: f.op, x: +(f.perSec / e.perSec).toFixed(2) })}\n`,
+    );
   });
 }
 
@@ -134,7 +177,9 @@ if (values.serve) {
   const server = await startEsdbServer();
   process.stdout.write(`${server.connectionString}\n`);
   process.stdin.resume();
-  process.stdin.on('end', () => { void server.stop().then(() => process.exit(0)); });
+  process.stdin.on('end', () => {
+    void server.stop().then(() => process.exit(0));
+  });
 } else {
   await main();
 }

@@ -18,7 +18,14 @@ try {
   const sim = simulateOrganization({ devices: 200, seed: 3 });
   const opened = await openFileStore(log);
   if (opened._tag === 'Left') throw new Error(opened.left.kind);
-  await createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store: opened.right, policy: sim.policy, notifier: sim.notifier }).fullSync();
+  await createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store: opened.right,
+    policy: sim.policy,
+    notifier: sim.notifier,
+  }).fullSync();
   await opened.right.close();
 
   // 2. Only the log from here on.
@@ -36,7 +43,10 @@ try {
   console.log(`${x.deviceId} (${x.device.deviceType} ${x.device.deviceModel}) of ${x.mailbox}`);
   console.log(`access: ${x.access} — ${x.reason} (rule ${x.rule}), decided ${x.decidedAt} under policy revision ${x.policyRevision}`);
   for (const line of x.explanation) console.log(`  ${line}`);
-  if (x.facts?.intune) console.log(`managed device ${x.facts.intune.id}: ${x.facts.intune.complianceState}${x.facts.intune.graceDeadline ? `, grace deadline ${x.facts.intune.graceDeadline}` : ''}`);
+  if (x.facts?.intune)
+    console.log(
+      `managed device ${x.facts.intune.id}: ${x.facts.intune.complianceState}${x.facts.intune.graceDeadline ? `, grace deadline ${x.facts.intune.graceDeadline}` : ''}`,
+    );
   if (x.command) console.log(`enforced by ${x.command.commandId}: ${x.command.outcome}\n  ${commandToPowerShell(x.command.command)}`);
   for (const n of x.notes) console.log(`note: ${n}`);
   console.log('timeline:');

@@ -20,8 +20,9 @@ export function foldConnectorStatus(p: ConnectorStatusProjection, stream: string
     p.organizations.set(org, evolveConnector(p.organizations.get(org) ?? initialConnectorState, { ...e, at }));
     return;
   }
-  if (e.type === 'CommandIntended') { if (mailboxIntent(e.data.command)) p.pendingMailboxIntents.set(e.data.commandId, stream); }
-  else if (e.type === 'CommandSucceeded' || e.type === 'CommandFailed') p.pendingMailboxIntents.delete(e.data.commandId);
+  if (e.type === 'CommandIntended') {
+    if (mailboxIntent(e.data.command)) p.pendingMailboxIntents.set(e.data.commandId, stream);
+  } else if (e.type === 'CommandSucceeded' || e.type === 'CommandFailed') p.pendingMailboxIntents.delete(e.data.commandId);
 }
 
 /** Pending intents per mailbox stream. */

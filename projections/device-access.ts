@@ -83,7 +83,14 @@ const NONE: readonly never[] = Object.freeze([]);
 function mailboxOf(p: DeviceAccessProjection, stream: string, known?: MailboxDevices): MailboxDevices {
   let m = lookup(p, stream, known);
   if (m === undefined) {
-    m = { mailbox: '', organization: internOrganization(p, organizationOfStream(stream)), stream, devices: NONE, pending: NONE, index: undefined };
+    m = {
+      mailbox: '',
+      organization: internOrganization(p, organizationOfStream(stream)),
+      stream,
+      devices: NONE,
+      pending: NONE,
+      index: undefined,
+    };
     p.streams.set(stream, m);
     p.last = m;
   }
@@ -121,7 +128,9 @@ function add(m: MailboxDevices, r: DeviceRecord): void {
 
 const ACCESS = { allow: 'allow', block: 'block', quarantine: 'quarantine' } as const;
 const REASON = new Map(Object.keys(ReasonC.keys).map((k) => [k, k]));
-const COMPLIANCE = new Map(['unknown', 'compliant', 'noncompliant', 'conflict', 'error', 'inGracePeriod', 'configManager'].map((k) => [k, k]));
+const COMPLIANCE = new Map(
+  ['unknown', 'compliant', 'noncompliant', 'conflict', 'error', 'inGracePeriod', 'configManager'].map((k) => [k, k]),
+);
 
 /**
  * `next`, as the string already held when equal. A log repeats most values sync
@@ -129,7 +138,7 @@ const COMPLIANCE = new Map(['unknown', 'compliant', 'noncompliant', 'conflict', 
  * fresh copy would move every one of them to the old generation (the young
  * collector copies what the fold retains), to die there at the next repeat.
  */
-const same = <S extends string | undefined>(held: S | undefined, next: S): S => (held === next ? held as S : next);
+const same = <S extends string | undefined>(held: S | undefined, next: S): S => (held === next ? (held as S) : next);
 
 type Mutable = { -readonly [K in keyof DeviceRecord]: DeviceRecord[K] };
 
@@ -139,7 +148,13 @@ type Mutable = { -readonly [K in keyof DeviceRecord]: DeviceRecord[K] };
  * stream's record, or undefined while the stream has none (an event that only
  * refers to a partnership creates none).
  */
-export function foldDeviceAccess(p: DeviceAccessProjection, stream: string, e: DomainEvent, at: string, known?: MailboxDevices): MailboxDevices | undefined {
+export function foldDeviceAccess(
+  p: DeviceAccessProjection,
+  stream: string,
+  e: DomainEvent,
+  at: string,
+  known?: MailboxDevices,
+): MailboxDevices | undefined {
   switch (e.type) {
     case 'MailboxDiscovered':
     case 'MailboxUpdated': {
@@ -158,21 +173,40 @@ export function foldDeviceAccess(p: DeviceAccessProjection, stream: string, e: D
       const i = find(m, e.data.deviceId);
       if (i >= 0) {
         const d = m.devices[i] as Mutable;
-        d.deviceId = same(d.deviceId, e.data.deviceId); d.mailbox = m.mailbox;
-        d.deviceType = same(d.deviceType, e.data.deviceType); d.deviceModel = same(d.deviceModel, e.data.deviceModel);
+        d.deviceId = same(d.deviceId, e.data.deviceId);
+        d.mailbox = m.mailbox;
+        d.deviceType = same(d.deviceType, e.data.deviceType);
+        d.deviceModel = same(d.deviceModel, e.data.deviceModel);
         if (d.removed) {
           // Discovered again: a new partnership, nothing known of it yet.
           d.removed = false;
-          d.access = undefined; d.reason = undefined; d.governed = undefined; d.complianceState = undefined; d.intuneDeviceId = undefined;
-          d.policyRevision = undefined; d.decidedAt = undefined; d.notified = false;
+          d.access = undefined;
+          d.reason = undefined;
+          d.governed = undefined;
+          d.complianceState = undefined;
+          d.intuneDeviceId = undefined;
+          d.policyRevision = undefined;
+          d.decidedAt = undefined;
+          d.notified = false;
         }
       } else {
         // Every field present, in one order: all records share one hidden class.
         add(m, {
-          deviceId: e.data.deviceId, organization: m.organization, mailbox: m.mailbox, stream: m.stream,
-          deviceType: e.data.deviceType, deviceModel: e.data.deviceModel,
-          access: undefined, reason: undefined, governed: undefined, complianceState: undefined, intuneDeviceId: undefined,
-          policyRevision: undefined, decidedAt: undefined, notified: false, removed: false,
+          deviceId: e.data.deviceId,
+          organization: m.organization,
+          mailbox: m.mailbox,
+          stream: m.stream,
+          deviceType: e.data.deviceType,
+          deviceModel: e.data.deviceModel,
+          access: undefined,
+          reason: undefined,
+          governed: undefined,
+          complianceState: undefined,
+          intuneDeviceId: undefined,
+          policyRevision: undefined,
+          decidedAt: undefined,
+          notified: false,
+          removed: false,
         });
       }
       return m;
@@ -190,10 +224,13 @@ export function foldDeviceAccess(p: DeviceAccessProjection, stream: string, e: D
       const d = m!.devices[i] as Mutable;
       const intune = e.data.facts.intune;
       // Enumerations as shared literals: a million decisions retain no copies of "allow".
-      d.access = ACCESS[e.data.access]; d.reason = REASON.get(e.data.reason) ?? e.data.reason; d.governed = e.data.governed;
-      d.complianceState = intune ? COMPLIANCE.get(intune.complianceState) ?? intune.complianceState : undefined;
+      d.access = ACCESS[e.data.access];
+      d.reason = REASON.get(e.data.reason) ?? e.data.reason;
+      d.governed = e.data.governed;
+      d.complianceState = intune ? (COMPLIANCE.get(intune.complianceState) ?? intune.complianceState) : undefined;
       d.intuneDeviceId = intune ? same(d.intuneDeviceId, intune.id) : undefined;
-      d.policyRevision = e.data.policyRevision; d.decidedAt = same(d.decidedAt, at);
+      d.policyRevision = e.data.policyRevision;
+      d.decidedAt = same(d.decidedAt, at);
       d.notified = notifiedAfter(d.notified, e.data);
       return m;
     }
@@ -240,7 +277,10 @@ export function currentDevices(p: DeviceAccessProjection): DeviceRecord[] {
   const out: DeviceRecord[] = [];
   for (const m of p.streams.values()) {
     const list = m.devices;
-    for (let i = 0; i < list.length; i++) { const d = list[i]!; if (!d.removed && d.access) out.push(d); }
+    for (let i = 0; i < list.length; i++) {
+      const d = list[i]!;
+      if (!d.removed && d.access) out.push(d);
+    }
   }
   return out;
 }

@@ -38,7 +38,9 @@ export function explain(events: readonly StoredEvent[], deviceId: string, option
   if (streams.size === 0) {
     const closest = closestIds(deviceId, knownDeviceIds(events));
     return left({
-      kind: 'unknownDevice', deviceId, closest,
+      kind: 'unknownDevice',
+      deviceId,
+      closest,
       message: `no device partnership with id "${deviceId}" in the log${closest.length ? ` (closest: ${closest.join(', ')})` : ''}`,
     });
   }
@@ -46,7 +48,7 @@ export function explain(events: readonly StoredEvent[], deviceId: string, option
   const decoded = decodeDeviceEvents(events, streams);
   if (isLeft(decoded)) return decoded;
   const { policies, byStream, lastAt } = decoded.right;
-  const at = options.at !== undefined ? new Date(atMs).toISOString() : lastAt ?? new Date(0).toISOString();
+  const at = options.at !== undefined ? new Date(atMs).toISOString() : (lastAt ?? new Date(0).toISOString());
   if (options.at === undefined) atMs = Infinity;
 
   const orgOf = (stream: string): string => {
@@ -66,7 +68,9 @@ export function explain(events: readonly StoredEvent[], deviceId: string, option
   const seenAtMoment = views.filter((v) => v.firstSeen !== '' && Date.parse(v.firstSeen) <= atMs);
   if (seenAtMoment.length === 0) {
     return left({
-      kind: 'notYetKnown', deviceId, firstSeen: firstSeenAny ?? '',
+      kind: 'notYetKnown',
+      deviceId,
+      firstSeen: firstSeenAny ?? '',
       message: `device ${deviceId} was first seen at ${firstSeenAny ?? '?'}, after ${at}`,
     });
   }

@@ -45,7 +45,10 @@ function latest(...dates: ReadonlyArray<string | undefined>): string | undefined
   for (const d of dates) {
     if (d === undefined) continue;
     const ms = Date.parse(d);
-    if (!Number.isNaN(ms) && ms > bestMs) { best = d; bestMs = ms; }
+    if (!Number.isNaN(ms) && ms > bestMs) {
+      best = d;
+      bestMs = ms;
+    }
   }
   return best;
 }

@@ -13,7 +13,13 @@ import type { ConnectorState } from '../src/connector.js';
 import { decodeEvent, fastAccepts, type DomainEvent } from '../src/events.js';
 import { formatIssues } from '../src/codec.js';
 import { policyDocument, type PolicyDocument } from '../src/policy.js';
-import { emptyDeviceAccess, foldDeviceAccess, pendingMailboxIntents, type DeviceAccessProjection, type MailboxDevices } from './device-access.js';
+import {
+  emptyDeviceAccess,
+  foldDeviceAccess,
+  pendingMailboxIntents,
+  type DeviceAccessProjection,
+  type MailboxDevices,
+} from './device-access.js';
 import { emptyConnectorStatus, foldConnectorStatus, pendingIntents, type ConnectorStatusProjection } from './connector-status.js';
 
 export interface ReplayDeviceState {
@@ -118,9 +124,15 @@ export function createReplay(): ReplayFold {
         const d = list[j]!;
         if (!d.removed && d.access) devices.push({ deviceId: d.deviceId, mailbox: d.mailbox, access: d.access, reason: d.reason! });
       }
-      if (devices.length > before) { mailboxes.push(position); offsets.push(devices.length); }
+      if (devices.length > before) {
+        mailboxes.push(position);
+        offsets.push(devices.length);
+      }
     }
-    const isKnown = (s: string) => deviceAccess.streams.has(s) || otherStreams.has(s) || (s.startsWith('eas-org-') && connectors.organizations.has(s.slice('eas-org-'.length)));
+    const isKnown = (s: string) =>
+      deviceAccess.streams.has(s) ||
+      otherStreams.has(s) ||
+      (s.startsWith('eas-org-') && connectors.organizations.has(s.slice('eas-org-'.length)));
     let onlyInvalid = 0;
     for (const s of invalidStreams) if (!isKnown(s)) onlyInvalid++;
     return {
@@ -129,7 +141,9 @@ export function createReplay(): ReplayFold {
       drift,
       pendingIntents: pendingIntents(connectors) + pendingMailboxIntents(deviceAccess),
       invalid: [...invalid],
-      mailboxes, offsets, devices,
+      mailboxes,
+      offsets,
+      devices,
       organizations: [...connectors.organizations.entries()],
     };
   };
@@ -160,7 +174,9 @@ export function createReplay(): ReplayFold {
       } else if (raw.stream.startsWith('eas-org-')) foldConnectorStatus(connectors, raw.stream, e, raw.at);
       else otherStreams.add(raw.stream);
     },
-    get count() { return count; },
+    get count() {
+      return count;
+    },
     result() {
       return { ...mergeReplayParts([part()]), state: { deviceAccess, connectors } };
     },
@@ -180,7 +196,12 @@ export function mergeReplayParts(parts: readonly ReplayPart[]): ReplayResult {
   let streams = 0;
   let pending = 0;
   let drift = 0;
-  for (const p of parts) { events += p.events; streams += p.streams; pending += p.pendingIntents; drift += p.drift; }
+  for (const p of parts) {
+    events += p.events;
+    streams += p.streams;
+    pending += p.pendingIntents;
+    drift += p.drift;
+  }
   return {
     events,
     streams,
@@ -188,7 +209,12 @@ export function mergeReplayParts(parts: readonly ReplayPart[]): ReplayResult {
     access,
     lastSuccessfulSync: main ? main[1].lastSuccessful : null,
     connector: main
-      ? { status: main[1].status, organization: main[0], ...(main[1].lastError ? { lastError: main[1].lastError } : {}), servers: main[1].servers }
+      ? {
+          status: main[1].status,
+          organization: main[0],
+          ...(main[1].lastError ? { lastError: main[1].lastError } : {}),
+          servers: main[1].servers,
+        }
       : { status: 'none', servers: [] },
     organizations: orgs.map(([organization, c]) => ({ organization, status: c.status, lastSuccessfulSync: c.lastSuccessful })),
     pendingIntents: pending,

@@ -17,5 +17,14 @@ export { emptyLeanMailbox, foldLean, materialize } from './what-if/lean-fold.js'
 export { governedPlan, type Judged } from './what-if/judge.js';
 export { mergeWhatIfParts, whatIfContext } from './what-if/parts.js';
 export type {
-  OrgPolicies, WhatIfChange, WhatIfCommand, WhatIfContext, WhatIfFold, WhatIfOptions, WhatIfPart, WhatIfResult, WhatIfScan, WhatIfWarning,
+  OrgPolicies,
+  WhatIfChange,
+  WhatIfCommand,
+  WhatIfContext,
+  WhatIfFold,
+  WhatIfOptions,
+  WhatIfPart,
+  WhatIfResult,
+  WhatIfScan,
+  WhatIfWarning,
 } from './what-if/types.js';

@@ -21,14 +21,28 @@ function probePwsh() {
   const candidates = [process.env.EAS_PWSH_PATH, existsSync(repo) ? repo : undefined, 'pwsh'].filter(Boolean);
   const why = [];
   for (const path of candidates) {
-    const r = spawnSync(path, ['-NoLogo', '-NoProfile', '-NonInteractive', '-Command', '$PSVersionTable.PSVersion.ToString()'], { encoding: 'utf8', timeout: 60_000 });
-    if (r.error) { why.push(`${path}: ${r.error.code ?? r.error.message}`); continue; }
+    const r = spawnSync(path, ['-NoLogo', '-NoProfile', '-NonInteractive', '-Command', '$PSVersionTable.PSVersion.ToString()'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (r.error) {
+      why.push(`${path}: ${r.error.code ?? r.error.message}`);
+      continue;
+    }
     const version = r.stdout.trim();
-    if (r.status !== 0 || !/^\d+\.\d+/.test(version)) { why.push(`${path}: exited ${r.status}`); continue; }
-    if (Number(version.split('.')[0]) < 7) { why.push(`${path}: PowerShell ${version} is older than 7`); continue; }
+    if (r.status !== 0 || !/^\d+\.\d+/.test(version)) {
+      why.push(`${path}: exited ${r.status}`);
+      continue;
+    }
+    if (Number(version.split('.')[0]) < 7) {
+      why.push(`${path}: PowerShell ${version} is older than 7`);
+      continue;
+    }
     return { path, version };
   }
-  return { reason: `no PowerShell 7 starts here (${why.join('; ')}); bash .ci/run installs it (dotnet tool install --tool-path .tools/pwsh PowerShell --version 7.6.10)` };
+  return {
+    reason: `no PowerShell 7 starts here (${why.join('; ')}); bash .ci/run installs it (dotnet tool install --tool-path .tools/pwsh PowerShell --version 7.6.10)`,
+  };
 }
 const pwshEnv = {};
 let pwshNote;
@@ -37,9 +51,10 @@ if (files.some((f) => f.startsWith('pwsh-'))) {
   if (p.path) Object.assign(pwshEnv, { EAS_PWSH: p.path, EAS_PWSH_VERSION: p.version });
   else {
     Object.assign(pwshEnv, { EAS_PWSH_SKIPPED: p.reason });
-    pwshNote = process.env.EAS_REQUIRE_PWSH === '1'
-      ? `real-PowerShell tests FAILED to start (EAS_REQUIRE_PWSH=1): ${p.reason}`
-      : `real-PowerShell tests skipped: ${p.reason}`;
+    pwshNote =
+      process.env.EAS_REQUIRE_PWSH === '1'
+        ? `real-PowerShell tests FAILED to start (EAS_REQUIRE_PWSH=1): ${p.reason}`
+        : `real-PowerShell tests skipped: ${p.reason}`;
   }
 }
 
@@ -57,7 +72,8 @@ function runOne(file) {
       const total = Number(/Total:\s+(\d+)/.exec(text)?.[1] ?? NaN);
       const passed = Number(/Passed:\s+(\d+)/.exec(text)?.[1] ?? NaN);
       const skipped = Number(/Skipped:\s+(\d+)/.exec(text)?.[1] ?? 0);
-      let p = 0, f = 0;
+      let p = 0,
+        f = 0;
       if (Number.isFinite(total) && Number.isFinite(passed)) {
         p = passed;
         // uvu's Total counts the tests that ran; skipped ones are not in it.

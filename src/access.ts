@@ -59,7 +59,9 @@ const GRACE_OK = (d: ManagedDevice, atMs: number): { ok: boolean; expired: boole
 // and would turn each sync into a new decision event.
 function intuneFacts(d: ManagedDevice): NonNullable<DecisionFacts['intune']> {
   const f: { -readonly [K in keyof NonNullable<DecisionFacts['intune']>]: NonNullable<DecisionFacts['intune']>[K] } = {
-    id: d.id, complianceState: d.complianceState, managementAgent: d.managementAgent,
+    id: d.id,
+    complianceState: d.complianceState,
+    managementAgent: d.managementAgent,
   };
   if (d.userPrincipalName !== undefined) f.userPrincipalName = d.userPrincipalName;
   if (d.emailAddress !== undefined) f.emailAddress = d.emailAddress;
@@ -91,7 +93,8 @@ export function decideAccess(
       { defaultAccessLevel: toExchangeLevel(policy.defaultAccessLevel) },
       rulesOfPolicy(policy),
     );
-    const exchange = ev.rule !== undefined ? { access: ev.access, reason: ev.reason, rule: ev.rule } : { access: ev.access, reason: ev.reason };
+    const exchange =
+      ev.rule !== undefined ? { access: ev.access, reason: ev.reason, rule: ev.rule } : { access: ev.access, reason: ev.reason };
     return { access: ev.access, reason, governed: false, rule, facts: { ...baseFacts, exchange } };
   };
 
@@ -105,7 +108,10 @@ export function decideAccess(
     const g = GRACE_OK(mapped, atMs);
     if (g.ok) return { access: 'allow', reason: 'compliant', governed: true, rule: 5, facts: baseFacts };
     return {
-      access: 'block', reason: 'notCompliant', governed: true, rule: 6,
+      access: 'block',
+      reason: 'notCompliant',
+      governed: true,
+      rule: 6,
       facts: g.expired ? { ...baseFacts, graceExpired: true } : baseFacts,
     };
   }
@@ -118,7 +124,13 @@ export function decideAccess(
       // rule (a family exception) also matches, Exchange blocks: say so.
       const rule = matchingRule(ctx.device as MobileDevice, rulesOfPolicy(policy));
       if (rule && rule.accessLevel === 'Block') {
-        return { access: 'block', reason: 'exchangeDeviceRule', governed: true, rule: 7, facts: { ...facts, overriddenBy: rule.name ?? rule.queryString } };
+        return {
+          access: 'block',
+          reason: 'exchangeDeviceRule',
+          governed: true,
+          rule: 7,
+          facts: { ...facts, overriddenBy: rule.name ?? rule.queryString },
+        };
       }
     }
     return { access: exception.access, reason: 'exchangeDeviceRule', governed: true, rule: 7, facts };
@@ -126,7 +138,10 @@ export function decideAccess(
 
   return {
     access: policy.defaultAccessLevel === 'quarantine' ? 'quarantine' : 'block',
-    reason: 'notEnrolled', governed: true, rule: 8, facts: baseFacts,
+    reason: 'notEnrolled',
+    governed: true,
+    rule: 8,
+    facts: baseFacts,
   };
 }
 

@@ -15,7 +15,9 @@ export type EngineError =
 
 /** Thrown inside a sync when the log cannot be read or written; turned into a report at the edge. */
 export class EngineFailure extends Error {
-  constructor(readonly error: EngineError) { super(error.message); }
+  constructor(readonly error: EngineError) {
+    super(error.message);
+  }
 }
 
 export type Batch = Map<string, DomainEvent[]>;
@@ -23,7 +25,8 @@ export type Batch = Map<string, DomainEvent[]>;
 export function pushTo(batch: Batch, stream: string, events: readonly DomainEvent[]): void {
   if (events.length === 0) return;
   const l = batch.get(stream);
-  if (l) l.push(...events); else batch.set(stream, [...events]);
+  if (l) l.push(...events);
+  else batch.set(stream, [...events]);
 }
 
 export interface Appender {
@@ -40,27 +43,39 @@ export function createAppender(
 ): Appender {
   let appended = 0;
   return {
-    get appended() { return appended; },
+    get appended() {
+      return appended;
+    },
     async append(batch, at) {
       const s = state();
       const requests: AppendRequest[] = [];
       for (const [stream, events] of batch) {
         if (events.length === 0) continue;
-        requests.push({ stream, expected: s.revisions.get(stream) ?? 'noStream', events: events.map((e) => ({ type: e.type, data: e.data, at, meta })) });
+        requests.push({
+          stream,
+          expected: s.revisions.get(stream) ?? 'noStream',
+          events: events.map((e) => ({ type: e.type, data: e.data, at, meta })),
+        });
       }
       if (requests.length === 0) return 0;
       const r = await store.append(requests);
       if (isLeft(r)) {
         const e = r.left;
-        const message = e.kind === 'conflict'
-          ? `another writer appended to ${e.stream} (expected revision ${String(e.expected)}, found ${String(e.actual)}): another connector has taken over this organization, so this one stops`
-          : `cannot append to the log: ${e.message}`;
+        const message =
+          e.kind === 'conflict'
+            ? `another writer appended to ${e.stream} (expected revision ${String(e.expected)}, found ${String(e.actual)}): another connector has taken over this organization, so this one stops`
+            : `cannot append to the log: ${e.message}`;
         throw new EngineFailure({ kind: 'store', error: e, message });
       }
       let n = 0;
       r.right.forEach((res, i) => {
         const req = requests[i]!;
-        foldInto(s, req.stream, req.events.map((e) => ({ type: e.type, data: e.data, at: e.at }) as Dated), res.revision);
+        foldInto(
+          s,
+          req.stream,
+          req.events.map((e) => ({ type: e.type, data: e.data, at: e.at }) as Dated),
+          res.revision,
+        );
         n += req.events.length;
       });
       appended += n;
@@ -81,7 +96,11 @@ export function groupCommitter(appender: Appender, now: () => string) {
       if (buffer.size === 0 || failure) return;
       const b = buffer;
       buffer = new Map();
-      try { written += await appender.append(b, now()); } catch (err) { failure = err; }
+      try {
+        written += await appender.append(b, now());
+      } catch (err) {
+        failure = err;
+      }
     });
     return flushing;
   };

@@ -24,7 +24,11 @@ export function strict<R extends t.Props, O extends t.Props>(
       if (typeof u === 'object' && u !== null && !Array.isArray(u)) {
         for (const k of Object.keys(u)) {
           if (!known.has(k)) {
-            return t.failure((u as Record<string, unknown>)[k], [...c, { key: k, type: t.never, actual: (u as Record<string, unknown>)[k] }], `unknown key "${k}"`);
+            return t.failure(
+              (u as Record<string, unknown>)[k],
+              [...c, { key: k, type: t.never, actual: (u as Record<string, unknown>)[k] }],
+              `unknown key "${k}"`,
+            );
           }
         }
       }
@@ -40,8 +44,10 @@ export const maxString = (max: number) =>
     `string(≤${max})`,
     (u): u is string => typeof u === 'string' && u.length <= max,
     (u, c) =>
-      typeof u !== 'string' ? t.failure(u, c, 'expected a string')
-        : u.length > max ? t.failure(u, c, `longer than ${max} characters (${u.length})`)
+      typeof u !== 'string'
+        ? t.failure(u, c, 'expected a string')
+        : u.length > max
+          ? t.failure(u, c, `longer than ${max} characters (${u.length})`)
           : t.success(u),
     t.identity,
   );
@@ -58,7 +64,14 @@ const daysIn = (y: number, m: number): number =>
 export function parseInstant(s: string): Either<string, number> {
   const m = INSTANT.exec(s);
   if (m === null) return left('expected an ISO-8601 date-time with a time zone, e.g. 2026-11-26T08:00:00Z');
-  const [y, mo, d, h, mi, sec] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  const [y, mo, d, h, mi, sec] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   if (mo < 1 || mo > 12) return left(`month ${m[2]} does not exist`);
   if (d < 1 || d > daysIn(y, mo)) return left(`day ${m[3]} does not exist in ${m[1]}-${m[2]}`);
   if (h > 23 || mi > 59 || sec > 59) return left(`time ${m[4]}:${m[5]}${m[6] !== undefined ? `:${m[6]}` : ''} does not exist`);
@@ -87,9 +100,12 @@ function pathOf(context: t.Context): string {
     if (entry.key === '') continue;
     // intersections and unions repeat the same key with index names: skip those
     if (parent._tag === 'IntersectionType' || parent._tag === 'UnionType') continue;
-    path += /^\d+$/.test(entry.key) && (parent._tag === 'ArrayType' || parent._tag === 'ReadonlyArrayType')
-      ? `[${entry.key}]`
-      : path === '' ? entry.key : `.${entry.key}`;
+    path +=
+      /^\d+$/.test(entry.key) && (parent._tag === 'ArrayType' || parent._tag === 'ReadonlyArrayType')
+        ? `[${entry.key}]`
+        : path === ''
+          ? entry.key
+          : `.${entry.key}`;
   }
   return path === '' ? '(root)' : path;
 }
@@ -114,7 +130,10 @@ export function issuesOf(errors: t.Errors): Issue[] {
   for (const e of errors) {
     const issue = { path: pathOf(e.context), message: describe(e) };
     const key = issue.path + '\u0000' + issue.message;
-    if (!seen.has(key)) { seen.add(key); out.push(issue); }
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(issue);
+    }
   }
   return out;
 }
@@ -124,5 +143,4 @@ export function decodeWith<A>(codec: t.Decoder<unknown, A>, u: unknown): Either<
   return isLeft(r) ? left(issuesOf(r.left)) : right(r.right);
 }
 
-export const formatIssues = (issues: readonly Issue[]): string =>
-  issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+export const formatIssues = (issues: readonly Issue[]): string => issues.map((i) => `${i.path}: ${i.message}`).join('; ');

@@ -42,24 +42,23 @@ export interface RemoveDeviceAccessRule {
   readonly name: string;
 }
 
-export type ExchangeCommand =
-  | SetCasMailbox
-  | SetOrgSettings
-  | NewDeviceAccessRule
-  | SetDeviceAccessRule
-  | RemoveDeviceAccessRule;
+export type ExchangeCommand = SetCasMailbox | SetOrgSettings | NewDeviceAccessRule | SetDeviceAccessRule | RemoveDeviceAccessRule;
 
 /** Exchange's own rule name: `<QueryString> (<Characteristic>)`. */
-export const ruleName = (characteristic: Characteristic, queryString: string): string =>
-  `${queryString} (${characteristic})`;
+export const ruleName = (characteristic: Characteristic, queryString: string): string => `${queryString} (${characteristic})`;
 
 /** The PowerShell cmdlet a command runs as (for logs, plans and metrics). */
 export const cmdletOf = (c: ExchangeCommand): string => {
   switch (c.kind) {
-    case 'setCasMailbox': return 'Set-CasMailbox';
-    case 'setOrgSettings': return 'Set-ActiveSyncOrganizationSettings';
-    case 'newDeviceAccessRule': return 'New-ActiveSyncDeviceAccessRule';
-    case 'setDeviceAccessRule': return 'Set-ActiveSyncDeviceAccessRule';
-    case 'removeDeviceAccessRule': return 'Remove-ActiveSyncDeviceAccessRule';
+    case 'setCasMailbox':
+      return 'Set-CasMailbox';
+    case 'setOrgSettings':
+      return 'Set-ActiveSyncOrganizationSettings';
+    case 'newDeviceAccessRule':
+      return 'New-ActiveSyncDeviceAccessRule';
+    case 'setDeviceAccessRule':
+      return 'Set-ActiveSyncDeviceAccessRule';
+    case 'removeDeviceAccessRule':
+      return 'Remove-ActiveSyncDeviceAccessRule';
   }
 };

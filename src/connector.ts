@@ -35,7 +35,12 @@ export interface ConnectorState {
 }
 
 export const initialConnectorState: ConnectorState = {
-  status: 'none', syncs: 0, lastSuccessful: {}, servers: [], grandfathered: false, pending: {},
+  status: 'none',
+  syncs: 0,
+  lastSuccessful: {},
+  servers: [],
+  grandfathered: false,
+  pending: {},
 };
 
 type At = { readonly at?: string };
@@ -44,7 +49,12 @@ export function evolveConnector(s: ConnectorState, e: DomainEvent & At): Connect
   const at = e.at ?? '';
   switch (e.type) {
     case 'ConnectorRegistered':
-      return { ...s, connectorId: e.data.connectorId, organization: e.data.organization, status: s.status === 'none' ? 'connectionPending' : s.status };
+      return {
+        ...s,
+        connectorId: e.data.connectorId,
+        organization: e.data.organization,
+        status: s.status === 'none' ? 'connectionPending' : s.status,
+      };
     case 'PolicyChanged':
       return { ...s, policy: { revision: e.data.revision, policy: withDefaults(e.data.policy) } };
     case 'SyncStarted':
@@ -52,7 +62,10 @@ export function evolveConnector(s: ConnectorState, e: DomainEvent & At): Connect
     case 'SyncCompleted': {
       const lastSuccessful = e.data.success ? { ...s.lastSuccessful, [e.data.kind]: at } : s.lastSuccessful;
       return {
-        ...s, current: undefined, status: 'connected', lastSuccessful,
+        ...s,
+        current: undefined,
+        status: 'connected',
+        lastSuccessful,
         ...(e.data.watermark !== undefined ? { watermark: e.data.watermark } : {}),
         lastSync: { syncId: e.data.syncId, kind: e.data.kind, at, success: e.data.success },
         lastError: e.data.success ? s.lastError : { message: `sync ${e.data.syncId}: ${e.data.commands.failed} command(s) failed`, at },
@@ -60,7 +73,9 @@ export function evolveConnector(s: ConnectorState, e: DomainEvent & At): Connect
     }
     case 'SyncFailed':
       return {
-        ...s, current: undefined, status: 'disconnected',
+        ...s,
+        current: undefined,
+        status: 'disconnected',
         lastSync: { syncId: e.data.syncId, kind: e.data.kind, at, success: false },
         lastError: { message: e.data.error.message, at },
       };
@@ -128,8 +143,7 @@ export type ConnectorError =
 export type OrgPlan = Decided<ExchangeCommand>;
 
 const lc = (s: string) => s.toLowerCase();
-const sameSet = (a: readonly string[], b: readonly string[]) =>
-  a.length === b.length && a.every((x) => b.some((y) => lc(y) === lc(x)));
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.some((y) => lc(y) === lc(x)));
 
 /** The org settings and device access rules that the policy implies, compared with Exchange's. */
 export function reconcileOrg(c: ReconcileOrg): OrgPlan {
@@ -150,31 +164,67 @@ export function reconcileOrg(c: ReconcileOrg): OrgPlan {
   };
   const fix: { -readonly [K in keyof SetOrgSettings]: SetOrgSettings[K] } = { kind: 'setOrgSettings' };
   if (c.settings.defaultAccessLevel !== want.defaultAccessLevel) {
-    events.push(event('OrgDriftDetected', { syncId: c.syncId, field: 'defaultAccessLevel', expected: want.defaultAccessLevel, actual: c.settings.defaultAccessLevel }));
+    events.push(
+      event('OrgDriftDetected', {
+        syncId: c.syncId,
+        field: 'defaultAccessLevel',
+        expected: want.defaultAccessLevel,
+        actual: c.settings.defaultAccessLevel,
+      }),
+    );
     fix.defaultAccessLevel = want.defaultAccessLevel;
   }
   if ((c.settings.userMailInsert ?? '') !== want.userMailInsert) {
-    events.push(event('OrgDriftDetected', { syncId: c.syncId, field: 'userMailInsert', expected: want.userMailInsert, actual: c.settings.userMailInsert ?? '' }));
+    events.push(
+      event('OrgDriftDetected', {
+        syncId: c.syncId,
+        field: 'userMailInsert',
+        expected: want.userMailInsert,
+        actual: c.settings.userMailInsert ?? '',
+      }),
+    );
     fix.userMailInsert = want.userMailInsert;
   }
   if (!sameSet(c.settings.adminMailRecipients, want.adminMailRecipients)) {
-    events.push(event('OrgDriftDetected', { syncId: c.syncId, field: 'adminMailRecipients', expected: [...want.adminMailRecipients], actual: [...c.settings.adminMailRecipients] }));
+    events.push(
+      event('OrgDriftDetected', {
+        syncId: c.syncId,
+        field: 'adminMailRecipients',
+        expected: [...want.adminMailRecipients],
+        actual: [...c.settings.adminMailRecipients],
+      }),
+    );
     fix.adminMailRecipients = [...want.adminMailRecipients];
   }
   const ruleCommands: ExchangeCommand[] = [];
   const desired = rulesOfPolicy(c.policy);
-  const sameTarget = (a: DeviceAccessRule, b: DeviceAccessRule) => a.characteristic === b.characteristic && lc(a.queryString) === lc(b.queryString);
+  const sameTarget = (a: DeviceAccessRule, b: DeviceAccessRule) =>
+    a.characteristic === b.characteristic && lc(a.queryString) === lc(b.queryString);
   for (const d of desired) {
     const have = c.rules.find((r) => sameTarget(r, d));
-    if (!have) ruleCommands.push({ kind: 'newDeviceAccessRule', characteristic: d.characteristic, queryString: d.queryString, accessLevel: d.accessLevel });
-    else if (have.accessLevel !== d.accessLevel) ruleCommands.push({ kind: 'setDeviceAccessRule', name: have.name ?? `${have.queryString} (${have.characteristic})`, accessLevel: d.accessLevel });
+    if (!have)
+      ruleCommands.push({
+        kind: 'newDeviceAccessRule',
+        characteristic: d.characteristic,
+        queryString: d.queryString,
+        accessLevel: d.accessLevel,
+      });
+    else if (have.accessLevel !== d.accessLevel)
+      ruleCommands.push({
+        kind: 'setDeviceAccessRule',
+        name: have.name ?? `${have.queryString} (${have.characteristic})`,
+        accessLevel: d.accessLevel,
+      });
   }
   for (const r of c.rules) {
-    if (!desired.some((d) => sameTarget(r, d))) ruleCommands.push({ kind: 'removeDeviceAccessRule', name: r.name ?? `${r.queryString} (${r.characteristic})` });
+    if (!desired.some((d) => sameTarget(r, d)))
+      ruleCommands.push({ kind: 'removeDeviceAccessRule', name: r.name ?? `${r.queryString} (${r.characteristic})` });
   }
   if (ruleCommands.length > 0) {
     const show = (r: DeviceAccessRule) => ({ characteristic: r.characteristic, queryString: r.queryString, accessLevel: r.accessLevel });
-    events.push(event('OrgDriftDetected', { syncId: c.syncId, field: 'deviceAccessRules', expected: desired.map(show), actual: c.rules.map(show) }));
+    events.push(
+      event('OrgDriftDetected', { syncId: c.syncId, field: 'deviceAccessRules', expected: desired.map(show), actual: c.rules.map(show) }),
+    );
   }
   // Rules first, then the default: a stricter default must never land before the
   // exceptions that soften it.
@@ -200,31 +250,47 @@ export function decideConnector(c: ConnectorCommand, s: ConnectorState): Either<
       }
       // A sync that never completed (the process died) is closed before the next starts.
       if (s.current) {
-        events.push(event('SyncFailed', { syncId: s.current.syncId, kind: s.current.kind, error: { kind: 'interrupted', message: `sync ${s.current.syncId} was interrupted before it completed` } }));
+        events.push(
+          event('SyncFailed', {
+            syncId: s.current.syncId,
+            kind: s.current.kind,
+            error: { kind: 'interrupted', message: `sync ${s.current.syncId} was interrupted before it completed` },
+          }),
+        );
       }
       events.push(event('SyncStarted', { syncId: c.syncId, kind: c.kind }));
       return right(only(events));
     }
     case 'ReconcileOrg': {
       const plan = reconcileOrg(c);
-      const servers = c.servers.filter((x) => x.isClientAccessServer).map((x) => x.fqdn).sort();
+      const servers = c.servers
+        .filter((x) => x.isClientAccessServer)
+        .map((x) => x.fqdn)
+        .sort();
       if (servers.length > 0 && !sameSet(servers, s.servers)) {
         return right({ ...plan, events: [event('CasServersDiscovered', { servers }), ...plan.events] });
       }
       return right(plan);
     }
     case 'CompleteSync':
-      if (!s.current || s.current.syncId !== c.data.syncId) return left({ kind: 'noSync', message: `sync ${c.data.syncId} is not in progress` });
+      if (!s.current || s.current.syncId !== c.data.syncId)
+        return left({ kind: 'noSync', message: `sync ${c.data.syncId} is not in progress` });
       return right(only([event('SyncCompleted', c.data)]));
     case 'FailSync':
       if (!s.current || s.current.syncId !== c.syncId) return left({ kind: 'noSync', message: `sync ${c.syncId} is not in progress` });
-      return right(only([event('SyncFailed', { syncId: c.syncId, kind: c.kind, error: { kind: c.error.kind, message: c.error.message } })]));
+      return right(
+        only([event('SyncFailed', { syncId: c.syncId, kind: c.kind, error: { kind: c.error.kind, message: c.error.message } })]),
+      );
     case 'RecordOrgCommandOutcome': {
       if (!hasIntent(s.pending, c.commandId)) return left({ kind: 'unknownCommand', message: `no pending intent ${c.commandId}` });
       const extra = c.reconciled ? { reconciled: true } : {};
-      return right(only([c.error
-        ? event('CommandFailed', { commandId: c.commandId, error: { kind: c.error.kind, message: c.error.message }, ...extra })
-        : event('CommandSucceeded', { commandId: c.commandId, ...extra })]));
+      return right(
+        only([
+          c.error
+            ? event('CommandFailed', { commandId: c.commandId, error: { kind: c.error.kind, message: c.error.message }, ...extra })
+            : event('CommandSucceeded', { commandId: c.commandId, ...extra }),
+        ]),
+      );
     }
   }
 }
@@ -233,5 +299,7 @@ export function decideConnector(c: ConnectorCommand, s: ConnectorState): Either<
 export const nextSyncId = (s: ConnectorState): string => `sync-${s.syncs + 1}`;
 
 export const connectorDecider: Decider<ConnectorCommand, ConnectorState, ConnectorError, OrgPlan> = {
-  initialState: initialConnectorState, decide: decideConnector, evolve: evolveConnector,
+  initialState: initialConnectorState,
+  decide: decideConnector,
+  evolve: evolveConnector,
 };

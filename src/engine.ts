@@ -125,13 +125,25 @@ export function createEngine(o: EngineOptions): Engine {
   const caches: SyncCaches = {};
   const switches: CasSwitch[] = [];
   const failover = new CasFailover(
-    o.exchange, o.casFailover ?? true, (sw) => { switches.push(sw); metrics.casSwitches++; },
-    (ms) => new Promise<void>((res) => { scheduler.schedule(() => res(), ms); }),
+    o.exchange,
+    o.casFailover ?? true,
+    (sw) => {
+      switches.push(sw);
+      metrics.casSwitches++;
+    },
+    (ms) =>
+      new Promise<void>((res) => {
+        scheduler.schedule(() => res(), ms);
+      }),
   );
   const appender = createAppender(o.store, () => state!, { schema: 1, connectorId }, o.onStep ? (step) => o.onStep!(step) : undefined);
   const metrics: EngineMetrics = {
     syncs: { full: { succeeded: 0, failed: 0 }, quick: { succeeded: 0, failed: 0 } },
-    commands: { succeeded: 0, failed: 0 }, throttleWaits: 0, throttleWaitMs: 0, sessionsOpened: 0, casSwitches: 0,
+    commands: { succeeded: 0, failed: 0 },
+    throttleWaits: 0,
+    throttleWaitMs: 0,
+    sessionsOpened: 0,
+    casSwitches: 0,
     notifications: { sent: 0, failed: 0 },
     syncDurationSeconds: { full: histogram(SYNC_DURATION_BOUNDS), quick: histogram(SYNC_DURATION_BOUNDS) },
     commandLatencySeconds: histogram(COMMAND_LATENCY_BOUNDS),
@@ -148,14 +160,15 @@ export function createEngine(o: EngineOptions): Engine {
     const cas = o.exchange.currentServer?.() ?? c?.cas;
     return {
       organization: o.organization,
-      status: fenced ? 'disconnected' : c?.status ?? 'none',
+      status: fenced ? 'disconnected' : (c?.status ?? 'none'),
       fenced: fenced !== undefined,
       lastSuccessfulSync: c?.lastSuccessful ?? {},
       ...(fenced ? { lastError: { message: fenced.message, at: iso(clock.now()) } } : c?.lastError ? { lastError: c.lastError } : {}),
       ...(c?.current ? { syncing: c.current.kind } : {}),
       ...(cas ? { cas } : {}),
       servers: c?.servers ?? [],
-      access, pendingIntents,
+      access,
+      pendingIntents,
     };
   };
   const status$ = new BehaviorSubject<ConnectorStatusView>(statusView());
@@ -164,7 +177,12 @@ export function createEngine(o: EngineOptions): Engine {
   async function load(): Promise<OrgState> {
     if (state) return state;
     const all = await o.store.readAll();
-    if (isLeft(all)) throw new EngineFailure({ kind: 'store', error: all.left, message: `cannot read the log: ${'message' in all.left ? all.left.message : all.left.kind}` });
+    if (isLeft(all))
+      throw new EngineFailure({
+        kind: 'store',
+        error: all.left,
+        message: `cannot read the log: ${'message' in all.left ? all.left.message : all.left.kind}`,
+      });
     const s = loadOrgState(o.organization, all.right);
     if (isLeft(s)) throw new EngineFailure({ kind: 'invalidLog', message: s.left.message });
     state = s.right;
@@ -174,10 +192,24 @@ export function createEngine(o: EngineOptions): Engine {
   const failedReport = (kind: SyncKind, errorKind: string, message: string, eventsAppended = 0): SyncReport => {
     const at = iso(clock.now());
     return {
-      syncId: '', kind, success: false, startedAt: at, completedAt: at, devices: 0, mailboxes: 0,
-      access: { allow: 0, block: 0, quarantine: 0 }, commands: { issued: 0, succeeded: 0, failed: 0, throttleWaits: 0, throttleWaitMs: 0 },
-      sessions: { opened: 0, recycled: 0, replaced: 0 }, notifications: { sent: 0, failed: 0 }, drift: 0, decisionsChanged: 0,
-      grandfathered: 0, casSwitches: [], eventsAppended, warnings: [], errors: [{ kind: errorKind, message }],
+      syncId: '',
+      kind,
+      success: false,
+      startedAt: at,
+      completedAt: at,
+      devices: 0,
+      mailboxes: 0,
+      access: { allow: 0, block: 0, quarantine: 0 },
+      commands: { issued: 0, succeeded: 0, failed: 0, throttleWaits: 0, throttleWaitMs: 0 },
+      sessions: { opened: 0, recycled: 0, replaced: 0 },
+      notifications: { sent: 0, failed: 0 },
+      drift: 0,
+      decisionsChanged: 0,
+      grandfathered: 0,
+      casSwitches: [],
+      eventsAppended,
+      warnings: [],
+      errors: [{ kind: errorKind, message }],
     };
   };
 
@@ -187,26 +219,50 @@ export function createEngine(o: EngineOptions): Engine {
     const appendedBefore = appender.appended;
     try {
       await load();
-      report = await runSync({
-        organization: o.organization, connectorId, exchange: o.exchange, intune: o.intune, notifier: o.notifier, policy: o.policy,
-        scheduler, now: () => clock.now(), parallelism: Math.max(1, o.parallelism ?? 1), maxConcurrency: o.maxConcurrency ?? 18,
-        grandfathering: o.grandfathering ?? true, failover, appender, state: () => state!, caches, switches,
-        onProgress: o.onProgress, onStep: o.onStep, emitStatus,
-        onCommandTime: (ms) => observe(metrics.commandLatencySeconds, ms / 1000),
-      }, kind);
+      report = await runSync(
+        {
+          organization: o.organization,
+          connectorId,
+          exchange: o.exchange,
+          intune: o.intune,
+          notifier: o.notifier,
+          policy: o.policy,
+          scheduler,
+          now: () => clock.now(),
+          parallelism: Math.max(1, o.parallelism ?? 1),
+          maxConcurrency: o.maxConcurrency ?? 18,
+          grandfathering: o.grandfathering ?? true,
+          failover,
+          appender,
+          state: () => state!,
+          caches,
+          switches,
+          onProgress: o.onProgress,
+          onStep: o.onStep,
+          emitStatus,
+          onCommandTime: (ms) => observe(metrics.commandLatencySeconds, ms / 1000),
+        },
+        kind,
+      );
     } catch (err) {
       if (!(err instanceof EngineFailure)) throw err;
       // The log could not be read or written. A conflict means another connector
       // registered for this organization: this one is fenced out for good.
       if (err.error.kind === 'store' && err.error.error.kind === 'conflict') fenced = { kind: 'fenced', message: err.message };
       state = undefined;
-      const kindOf = err.error.kind === 'store' ? `store.${err.error.error.kind}` : err.error.kind === 'refused' ? `refused.${err.error.refusal.kind}` : err.error.kind;
+      const kindOf =
+        err.error.kind === 'store'
+          ? `store.${err.error.error.kind}`
+          : err.error.kind === 'refused'
+            ? `refused.${err.error.refusal.kind}`
+            : err.error.kind;
       report = failedReport(kind, kindOf, err.message, appender.appended - appendedBefore);
       emitStatus();
     }
     observe(metrics.syncDurationSeconds[report.kind], Math.max(0, Date.parse(report.completedAt) - Date.parse(report.startedAt)) / 1000);
     const m = metrics.syncs[report.kind];
-    if (report.success) m.succeeded++; else m.failed++;
+    if (report.success) m.succeeded++;
+    else m.failed++;
     metrics.commands.succeeded += report.commands.succeeded;
     metrics.commands.failed += report.commands.failed;
     metrics.throttleWaits += report.commands.throttleWaits;
@@ -218,7 +274,10 @@ export function createEngine(o: EngineOptions): Engine {
   }
 
   // ---------------------------------------------------------------- the queue
-  interface Waiter { resolve: (r: SyncReport) => void; reject: (e: unknown) => void }
+  interface Waiter {
+    resolve: (r: SyncReport) => void;
+    reject: (e: unknown) => void;
+  }
   let running = false;
   let pending: { full: Waiter[]; quick: Waiter[] } = { full: [], quick: [] };
   let idle: Promise<void> = Promise.resolve();
@@ -227,7 +286,10 @@ export function createEngine(o: EngineOptions): Engine {
   function pump(): void {
     if (running) return;
     const kind: SyncKind | undefined = pending.full.length > 0 ? 'full' : pending.quick.length > 0 ? 'quick' : undefined;
-    if (!kind) { markIdle(); return; }
+    if (!kind) {
+      markIdle();
+      return;
+    }
     // A full sync covers the quick ones waiting with it.
     const waiters = kind === 'full' ? [...pending.full, ...pending.quick] : pending.quick;
     pending = kind === 'full' ? { full: [], quick: [] } : { full: pending.full, quick: [] };
@@ -235,14 +297,25 @@ export function createEngine(o: EngineOptions): Engine {
     // The queue is free before the waiters hear back, so a request made on
     // hearing back is queued behind nothing.
     runOne(kind).then(
-      (r) => { running = false; for (const w of waiters) w.resolve(r); pump(); },
-      (e: unknown) => { running = false; for (const w of waiters) w.reject(e); pump(); },
+      (r) => {
+        running = false;
+        for (const w of waiters) w.resolve(r);
+        pump();
+      },
+      (e: unknown) => {
+        running = false;
+        for (const w of waiters) w.reject(e);
+        pump();
+      },
     );
   }
 
   function requestSync(kind: SyncKind): Promise<SyncReport> {
     return new Promise<SyncReport>((resolve, reject) => {
-      if (!running && pending.full.length + pending.quick.length === 0) idle = new Promise<void>((r) => { markIdle = r; });
+      if (!running && pending.full.length + pending.quick.length === 0)
+        idle = new Promise<void>((r) => {
+          markIdle = r;
+        });
       pending[kind].push({ resolve, reject });
       pump();
     });
@@ -255,9 +328,19 @@ export function createEngine(o: EngineOptions): Engine {
     const quickMs = (o.schedule?.quickMinutes ?? 15) * 60_000;
     const firstFull = msUntilDaily(clock.now(), o.schedule?.fullDailyAt ?? '02:00');
     subscription = new Subscription();
-    const swallow = () => { /* reports carry their own errors */ };
-    subscription.add(interval(quickMs, scheduler).subscribe(() => { requestSync('quick').catch(swallow); }));
-    subscription.add(timer(firstFull, 86_400_000, scheduler).subscribe(() => { requestSync('full').catch(swallow); }));
+    const swallow = () => {
+      /* reports carry their own errors */
+    };
+    subscription.add(
+      interval(quickMs, scheduler).subscribe(() => {
+        requestSync('quick').catch(swallow);
+      }),
+    );
+    subscription.add(
+      timer(firstFull, 86_400_000, scheduler).subscribe(() => {
+        requestSync('full').catch(swallow);
+      }),
+    );
   }
   async function stop(): Promise<void> {
     subscription?.unsubscribe();
@@ -283,7 +366,14 @@ export function createEngine(o: EngineOptions): Engine {
       const out: DeviceAccessView[] = [];
       for (const ms of state?.mailboxes.values() ?? []) {
         for (const d of Object.values(ms.devices)) {
-          if (d.decision) out.push({ deviceId: d.deviceId, mailbox: ms.info?.identity ?? '', access: d.decision.access, reason: d.decision.reason, governed: d.decision.governed });
+          if (d.decision)
+            out.push({
+              deviceId: d.deviceId,
+              mailbox: ms.info?.identity ?? '',
+              access: d.decision.access,
+              reason: d.decision.reason,
+              governed: d.decision.governed,
+            });
         }
       }
       return out;

@@ -33,9 +33,16 @@ export const CommandC = t.union([
 const ErrorInfo = t.type({ kind: str, message: str });
 
 export const ReasonC = t.keyof({
-  compliant: null, notCompliant: null, notEnrolled: null, exchangeDeviceRule: null,
-  exchangeGlobalRule: null, exchangeIndividualRule: null,
-  excludedGroup: null, notTargeted: null, policyDisabled: null, activeSyncDisabled: null,
+  compliant: null,
+  notCompliant: null,
+  notEnrolled: null,
+  exchangeDeviceRule: null,
+  exchangeGlobalRule: null,
+  exchangeIndividualRule: null,
+  excludedGroup: null,
+  notTargeted: null,
+  policyDisabled: null,
+  activeSyncDisabled: null,
 });
 export type Reason = t.TypeOf<typeof ReasonC>;
 
@@ -86,8 +93,11 @@ export const eventCodecs = {
   SyncStarted: t.type({ syncId: str, kind: SyncKind }),
   SyncCompleted: t.intersection([
     t.type({
-      syncId: str, kind: SyncKind, success: t.boolean,
-      devices: t.number, commands: t.type({ succeeded: t.number, failed: t.number }),
+      syncId: str,
+      kind: SyncKind,
+      success: t.boolean,
+      devices: t.number,
+      commands: t.type({ succeeded: t.number, failed: t.number }),
       access: t.type({ allow: t.number, block: t.number, quarantine: t.number }),
       warnings: t.number,
     }),
@@ -102,9 +112,7 @@ export const eventCodecs = {
   /** The first restrictive DefaultAccessLevel: not-governed devices Exchange allowed were kept allowed. */
   GrandfatheringApplied: t.type({ syncId: str, devices: t.number }),
   // --- mailbox streams: eas-mailbox-<org>-<mailbox identity>
-  MailboxDiscovered: t.intersection([
-    t.type({ ...MailboxInfo, allowedDeviceIds: strs, blockedDeviceIds: strs }), opt(MailboxInfoOpt),
-  ]),
+  MailboxDiscovered: t.intersection([t.type({ ...MailboxInfo, allowedDeviceIds: strs, blockedDeviceIds: strs }), opt(MailboxInfoOpt)]),
   MailboxUpdated: t.intersection([t.type(MailboxInfo), opt(MailboxInfoOpt)]),
   ListsDriftDetected: t.type({
     syncId: str,
@@ -116,8 +124,13 @@ export const eventCodecs = {
   PartnershipRemoved: t.type({ deviceId: str }),
   DeviceGrandfathered: t.type({ syncId: str, deviceId: str }),
   AccessDecided: t.type({
-    syncId: str, deviceId: str, access: Access, reason: ReasonC, governed: t.boolean,
-    policyRevision: t.number, facts: DecisionFactsC,
+    syncId: str,
+    deviceId: str,
+    access: Access,
+    reason: ReasonC,
+    governed: t.boolean,
+    policyRevision: t.number,
+    facts: DecisionFactsC,
   }),
   NotificationSent: t.type({ deviceId: str, to: str, reason: ReasonC }),
   NotificationFailed: t.type({ deviceId: str, to: str, error: ErrorInfo }),
@@ -178,23 +191,41 @@ const isLists: Check = (u) => isRec(u) && isStrs(u.allowedDeviceIds) && isStrs(u
 const isCommand: Check = (u) => {
   if (!isRec(u)) return false;
   switch (u.kind) {
-    case 'setCasMailbox': return isStr(u.mailbox) && isListChange(u.allowedDeviceIds) && isListChange(u.blockedDeviceIds);
+    case 'setCasMailbox':
+      return isStr(u.mailbox) && isListChange(u.allowedDeviceIds) && isListChange(u.blockedDeviceIds);
     case 'setOrgSettings':
-      return (u.defaultAccessLevel === undefined || isLevel(u.defaultAccessLevel)) && optStr(u.userMailInsert)
-        && (u.adminMailRecipients === undefined || isStrs(u.adminMailRecipients));
-    case 'newDeviceAccessRule': return isCharacteristic(u.characteristic) && isStr(u.queryString) && isLevel(u.accessLevel);
-    case 'setDeviceAccessRule': return isStr(u.name) && isLevel(u.accessLevel);
-    case 'removeDeviceAccessRule': return isStr(u.name);
-    default: return false;
+      return (
+        (u.defaultAccessLevel === undefined || isLevel(u.defaultAccessLevel)) &&
+        optStr(u.userMailInsert) &&
+        (u.adminMailRecipients === undefined || isStrs(u.adminMailRecipients))
+      );
+    case 'newDeviceAccessRule':
+      return isCharacteristic(u.characteristic) && isStr(u.queryString) && isLevel(u.accessLevel);
+    case 'setDeviceAccessRule':
+      return isStr(u.name) && isLevel(u.accessLevel);
+    case 'removeDeviceAccessRule':
+      return isStr(u.name);
+    default:
+      return false;
   }
 };
 
-const isIntuneFacts: Check = (u) => isRec(u) && isStr(u.id) && isStr(u.complianceState) && isStr(u.managementAgent)
-  && optStr(u.userPrincipalName) && optStr(u.emailAddress) && optStr(u.lastSyncDateTime) && optStr(u.graceDeadline);
+const isIntuneFacts: Check = (u) =>
+  isRec(u) &&
+  isStr(u.id) &&
+  isStr(u.complianceState) &&
+  isStr(u.managementAgent) &&
+  optStr(u.userPrincipalName) &&
+  optStr(u.emailAddress) &&
+  optStr(u.lastSyncDateTime) &&
+  optStr(u.graceDeadline);
 
 function isConflicts(u: unknown): boolean {
   if (!Array.isArray(u)) return false;
-  for (let i = 0; i < u.length; i++) { const c = u[i]; if (!isRec(c) || !isStr(c.id) || !isStr(c.user)) return false; }
+  for (let i = 0; i < u.length; i++) {
+    const c = u[i];
+    if (!isRec(c) || !isStr(c.id) || !isStr(c.user)) return false;
+  }
   return true;
 }
 
@@ -211,19 +242,46 @@ const isFacts: Check = (u) => {
   return optStr(u.overriddenBy) && (u.graceExpired === undefined || isBool(u.graceExpired));
 };
 
-const isMailboxInfo: Check = (u) => isStr(u.identity) && isStr(u.primarySmtpAddress) && isStrs(u.addresses) && isBool(u.activeSyncEnabled)
-  && optStr(u.displayName) && optStr(u.distinguishedName) && optStr(u.userPrincipalName) && optStr(u.guid);
+const isMailboxInfo: Check = (u) =>
+  isStr(u.identity) &&
+  isStr(u.primarySmtpAddress) &&
+  isStrs(u.addresses) &&
+  isBool(u.activeSyncEnabled) &&
+  optStr(u.displayName) &&
+  optStr(u.distinguishedName) &&
+  optStr(u.userPrincipalName) &&
+  optStr(u.guid);
 
-const isPartnership: Check = (u) => isRec(u) && isStr(u.deviceId) && isStr(u.identity) && isStr(u.deviceType) && isStr(u.deviceModel)
-  && optStr(u.deviceOS) && optStr(u.deviceUserAgent) && optStr(u.friendlyName) && optStr(u.firstSyncTime) && optStr(u.distinguishedName);
+const isPartnership: Check = (u) =>
+  isRec(u) &&
+  isStr(u.deviceId) &&
+  isStr(u.identity) &&
+  isStr(u.deviceType) &&
+  isStr(u.deviceModel) &&
+  optStr(u.deviceOS) &&
+  optStr(u.deviceUserAgent) &&
+  optStr(u.friendlyName) &&
+  optStr(u.firstSyncTime) &&
+  optStr(u.distinguishedName);
 
 const fastChecks: { readonly [K in EventType]?: Check } = {
   ConnectorRegistered: (u) => isRec(u) && isStr(u.connectorId) && isStr(u.organization),
   SyncStarted: (u) => isRec(u) && isStr(u.syncId) && isKind(u.kind),
-  SyncCompleted: (u) => isRec(u) && isStr(u.syncId) && isKind(u.kind) && isBool(u.success) && isNum(u.devices)
-    && isRec(u.commands) && isNum(u.commands.succeeded) && isNum(u.commands.failed)
-    && isRec(u.access) && isNum(u.access.allow) && isNum(u.access.block) && isNum(u.access.quarantine)
-    && isNum(u.warnings) && optStr(u.watermark),
+  SyncCompleted: (u) =>
+    isRec(u) &&
+    isStr(u.syncId) &&
+    isKind(u.kind) &&
+    isBool(u.success) &&
+    isNum(u.devices) &&
+    isRec(u.commands) &&
+    isNum(u.commands.succeeded) &&
+    isNum(u.commands.failed) &&
+    isRec(u.access) &&
+    isNum(u.access.allow) &&
+    isNum(u.access.block) &&
+    isNum(u.access.quarantine) &&
+    isNum(u.warnings) &&
+    optStr(u.watermark),
   SyncFailed: (u) => isRec(u) && isStr(u.syncId) && isKind(u.kind) && isError(u.error),
   // t.unknown accepts a missing key, but io-ts then returns a copy with the key
   // set to undefined: leave those (never written by the engine) to the codec.
@@ -238,8 +296,15 @@ const fastChecks: { readonly [K in EventType]?: Check } = {
   PartnershipUpdated: isPartnership,
   PartnershipRemoved: (u) => isRec(u) && isStr(u.deviceId),
   DeviceGrandfathered: (u) => isRec(u) && isStr(u.syncId) && isStr(u.deviceId),
-  AccessDecided: (u) => isRec(u) && isStr(u.syncId) && isStr(u.deviceId) && isAccess(u.access) && isReason(u.reason)
-    && isBool(u.governed) && isNum(u.policyRevision) && isFacts(u.facts),
+  AccessDecided: (u) =>
+    isRec(u) &&
+    isStr(u.syncId) &&
+    isStr(u.deviceId) &&
+    isAccess(u.access) &&
+    isReason(u.reason) &&
+    isBool(u.governed) &&
+    isNum(u.policyRevision) &&
+    isFacts(u.facts),
   NotificationSent: (u) => isRec(u) && isStr(u.deviceId) && isStr(u.to) && isReason(u.reason),
   NotificationFailed: (u) => isRec(u) && isStr(u.deviceId) && isStr(u.to) && isError(u.error),
   CommandIntended: (u) => isRec(u) && isStr(u.syncId) && isStr(u.commandId) && isCommand(u.command),
@@ -275,8 +340,7 @@ export function decodeEvent(type: string, data: unknown): Either<Issue[], Domain
   return decodeEventWithCodecs(type, data);
 }
 
-export const event = <K extends EventType>(type: K, data: EventData<K>): EventOf<K> =>
-  ({ type, data }) as unknown as EventOf<K>;
+export const event = <K extends EventType>(type: K, data: EventData<K>): EventOf<K> => ({ type, data }) as unknown as EventOf<K>;
 
 // Stream names (docs/architecture.md): one per organization, one per CAS mailbox.
 export const orgStream = (org: string) => `eas-org-${org}`;

@@ -1,9 +1,7 @@
 // Exchange's own allow/block/quarantine evaluation for one partnership, in the
 // order docs/domain.md gives. The simulator is built on it, and the engine uses it to
 // predict what Exchange will do with devices it does not govern and to verify.
-import type {
-  AccessLevel, CasMailbox, DeviceAccessRule, ExchangeAccessLevel, MobileDevice, OrgSettings,
-} from './facts.js';
+import type { AccessLevel, CasMailbox, DeviceAccessRule, ExchangeAccessLevel, MobileDevice, OrgSettings } from './facts.js';
 import { deviceKey, hasDeviceKey } from './mailbox/rules.js';
 
 export type ExchangeReason = 'activeSyncDisabled' | 'individual' | 'deviceRule' | 'global';
@@ -15,20 +13,23 @@ export interface ExchangeEvaluation {
   readonly rule?: string;
 }
 
-export const toAccess = (l: ExchangeAccessLevel): AccessLevel =>
-  l === 'Allow' ? 'allow' : l === 'Block' ? 'block' : 'quarantine';
-export const toExchangeLevel = (a: AccessLevel): ExchangeAccessLevel =>
-  a === 'allow' ? 'Allow' : a === 'block' ? 'Block' : 'Quarantine';
+export const toAccess = (l: ExchangeAccessLevel): AccessLevel => (l === 'Allow' ? 'allow' : l === 'Block' ? 'block' : 'quarantine');
+export const toExchangeLevel = (a: AccessLevel): ExchangeAccessLevel => (a === 'allow' ? 'Allow' : a === 'block' ? 'Block' : 'Quarantine');
 
 const eq = (a: string | undefined, b: string) => a !== undefined && a.toLowerCase() === b.toLowerCase();
 
 export function characteristicValue(device: MobileDevice, c: DeviceAccessRule['characteristic']): string | undefined {
   switch (c) {
-    case 'DeviceType': return device.deviceType;
-    case 'DeviceModel': return device.deviceModel;
-    case 'DeviceOS': return device.deviceOS;
-    case 'UserAgent': return device.deviceUserAgent;
-    case 'XMSWLHeader': return undefined; // not reported by Get-MobileDevice; never matches here
+    case 'DeviceType':
+      return device.deviceType;
+    case 'DeviceModel':
+      return device.deviceModel;
+    case 'DeviceOS':
+      return device.deviceOS;
+    case 'UserAgent':
+      return device.deviceUserAgent;
+    case 'XMSWLHeader':
+      return undefined; // not reported by Get-MobileDevice; never matches here
   }
 }
 

@@ -49,7 +49,8 @@ export class WorkQueue {
   push(...items: WorkItem[]): void {
     for (const item of items) {
       const w = this.waiters.shift();
-      if (w) w(item); else this.items.push(item);
+      if (w) w(item);
+      else this.items.push(item);
     }
   }
   close(): void {
@@ -69,27 +70,40 @@ export class WorkQueue {
   }
 }
 
-export const sessionCount = (parallelism: number, maxConcurrency = 18) =>
-  Math.max(1, Math.min(parallelism, maxConcurrency - 2));
+export const sessionCount = (parallelism: number, maxConcurrency = 18) => Math.max(1, Math.min(parallelism, maxConcurrency - 2));
 
 export function createExecutor(o: ExecutorOptions) {
   const recycleAfterCommands = o.recycleAfterCommands ?? 990;
   const recycleAfterMs = o.recycleAfterMs ?? 14 * 60_000;
   const maxWaits = o.maxThrottleWaits ?? 100;
   const counters: ExecutionCounters = { throttleWaits: 0, throttleWaitMs: 0, sessionsOpened: 0, sessionsRecycled: 0, sessionsReplaced: 0 };
-  const wait = (ms: number) => new Promise<void>((res) => { o.scheduler.schedule(() => res(), ms); });
+  const wait = (ms: number) =>
+    new Promise<void>((res) => {
+      o.scheduler.schedule(() => res(), ms);
+    });
 
-  interface Lane { session?: ExchangeSession; commands: number; openedAt: number }
+  interface Lane {
+    session?: ExchangeSession;
+    commands: number;
+    openedAt: number;
+  }
 
   async function openLane(lane: Lane): Promise<Either<ExchangeError, ExchangeSession>> {
     for (let waits = 0; ; waits++) {
       const r = await o.exchange.openSession!();
       if (!isLeft(r)) {
         counters.sessionsOpened++;
-        lane.session = r.right; lane.commands = 0; lane.openedAt = o.now();
+        lane.session = r.right;
+        lane.commands = 0;
+        lane.openedAt = o.now();
         return r;
       }
-      if (r.left.kind === 'throttled' && waits < maxWaits) { counters.throttleWaits++; counters.throttleWaitMs += r.left.waitMs; await wait(r.left.waitMs); continue; }
+      if (r.left.kind === 'throttled' && waits < maxWaits) {
+        counters.throttleWaits++;
+        counters.throttleWaitMs += r.left.waitMs;
+        await wait(r.left.waitMs);
+        continue;
+      }
       if (r.left.kind === 'connectionLost' && (await o.failover.recover(r.left.server ?? o.failover.current, r.left.message))) continue;
       return r;
     }
@@ -128,7 +142,9 @@ export function createExecutor(o: ExecutorOptions) {
       if (!isLeft(r)) return r;
       const e = r.left;
       if (e.kind === 'throttled' && waits < maxWaits) {
-        waits++; counters.throttleWaits++; counters.throttleWaitMs += e.waitMs;
+        waits++;
+        counters.throttleWaits++;
+        counters.throttleWaitMs += e.waitMs;
         await wait(e.waitMs);
         continue;
       }
@@ -140,7 +156,10 @@ export function createExecutor(o: ExecutorOptions) {
       if (e.kind === 'connectionLost' && failovers < 3) {
         const failed = lane?.session?.server ?? e.server ?? o.failover.current;
         if (lane) await closeLane(lane);
-        if (await o.failover.recover(failed, e.message)) { failovers++; continue; }
+        if (await o.failover.recover(failed, e.message)) {
+          failovers++;
+          continue;
+        }
       }
       return r;
     }
@@ -151,7 +170,10 @@ export function createExecutor(o: ExecutorOptions) {
    * connection is lost for good, the remaining items are not attempted: they
    * are reported with the same error, so every intent gets its outcome.
    */
-  async function run(work: readonly WorkItem[] | WorkQueue, onResult: (item: WorkItem, r: Either<ExchangeError, void>) => void): Promise<{ disconnected?: ExchangeError }> {
+  async function run(
+    work: readonly WorkItem[] | WorkQueue,
+    onResult: (item: WorkItem, r: Either<ExchangeError, void>) => void,
+  ): Promise<{ disconnected?: ExchangeError }> {
     const queue = work instanceof WorkQueue ? work : WorkQueue.of(work);
     let disconnected: ExchangeError | undefined;
     const useSessions = typeof o.exchange.openSession === 'function';
@@ -160,7 +182,10 @@ export function createExecutor(o: ExecutorOptions) {
       const lane: Lane | undefined = useSessions ? { commands: 0, openedAt: 0 } : undefined;
       try {
         for (let item = await queue.next(); item !== undefined; item = await queue.next()) {
-          if (disconnected) { onResult(item, left(disconnected)); continue; }
+          if (disconnected) {
+            onResult(item, left(disconnected));
+            continue;
+          }
           await o.onStep?.('beforeCommand', item.commandId);
           const r = await runOne(lane, item);
           if (isLeft(r) && r.left.kind === 'connectionLost') disconnected = r.left;

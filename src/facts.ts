@@ -59,8 +59,7 @@ export interface ExchangeServer {
   readonly version?: string;
 }
 
-export type ComplianceState =
-  | 'unknown' | 'compliant' | 'noncompliant' | 'conflict' | 'error' | 'inGracePeriod' | 'configManager';
+export type ComplianceState = 'unknown' | 'compliant' | 'noncompliant' | 'conflict' | 'error' | 'inGracePeriod' | 'configManager';
 
 /** One Intune managed device (Graph managedDevice, the fields the engine uses). */
 export interface ManagedDevice {

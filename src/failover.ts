@@ -34,7 +34,9 @@ export class CasFailover {
     if (this.primary === undefined) this.primary = this.gateway.currentServer?.();
   }
 
-  get current(): string | undefined { return this.gateway.currentServer?.(); }
+  get current(): string | undefined {
+    return this.gateway.currentServer?.();
+  }
 
   /**
    * After a lost connection: switch to another known server that answers.
@@ -46,13 +48,18 @@ export class CasFailover {
     const now = this.current;
     if (failed !== undefined && now !== undefined && now.toLowerCase() !== failed.toLowerCase()) return Promise.resolve(true);
     if (!this.switching) {
-      this.switching = this.trySwitch(now, reason).finally(() => { this.switching = undefined; });
+      this.switching = this.trySwitch(now, reason).finally(() => {
+        this.switching = undefined;
+      });
     }
     return this.switching;
   }
 
   private async trySwitch(from: string | undefined, reason: string): Promise<boolean> {
-    const start = Math.max(0, this.servers.findIndex((s) => s.toLowerCase() === (from ?? '').toLowerCase()));
+    const start = Math.max(
+      0,
+      this.servers.findIndex((s) => s.toLowerCase() === (from ?? '').toLowerCase()),
+    );
     for (let i = 1; i <= this.servers.length; i++) {
       const to = this.servers[(start + i) % this.servers.length]!;
       if (from !== undefined && to.toLowerCase() === from.toLowerCase()) continue;
@@ -81,7 +88,10 @@ export class CasFailover {
     for (;;) {
       const r = await call();
       if (!isLeft(r)) return r;
-      if (r.left.kind === 'throttled' && waits++ < this.maxThrottleWaits) { await this.wait(r.left.waitMs); continue; }
+      if (r.left.kind === 'throttled' && waits++ < this.maxThrottleWaits) {
+        await this.wait(r.left.waitMs);
+        continue;
+      }
       if (r.left.kind !== 'connectionLost' || switches++ > this.servers.length) return r;
       if (!(await this.recover(r.left.server ?? this.current, r.left.message))) return r;
     }

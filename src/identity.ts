@@ -9,8 +9,16 @@ export function dnComponents(dn: string): string[] {
   let cur = '';
   for (let i = 0; i < dn.length; i++) {
     const ch = dn[i]!;
-    if (ch === '\\' && i + 1 < dn.length) { cur += ch + dn[i + 1]; i++; continue; }
-    if (ch === ',') { parts.push(cur); cur = ''; continue; }
+    if (ch === '\\' && i + 1 < dn.length) {
+      cur += ch + dn[i + 1];
+      i++;
+      continue;
+    }
+    if (ch === ',') {
+      parts.push(cur);
+      cur = '';
+      continue;
+    }
     cur += ch;
   }
   parts.push(cur);
@@ -54,7 +62,9 @@ export class MailboxIndex {
     const id = mailboxIdentityOfDevice(device.identity);
     return id !== undefined ? this.byIdentity.get(norm(id.replace(/\\/g, '/'))) : undefined;
   }
-  get size(): number { return this.byIdentity.size; }
+  get size(): number {
+    return this.byIdentity.size;
+  }
 }
 
 /** Every address that identifies the mailbox's user, lower-cased: UPN, primary SMTP, smtp: proxies. */

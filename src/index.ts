@@ -5,8 +5,17 @@
 // The engine.
 export { createEngine, EngineFailure } from './engine.js';
 export type {
-  ConnectorStatusView, DeviceAccessView, Engine, EngineError, EngineMetrics, EngineOptions, Histogram, ScheduleOptions,
-  SyncIssue, SyncProgress, SyncReport,
+  ConnectorStatusView,
+  DeviceAccessView,
+  Engine,
+  EngineError,
+  EngineMetrics,
+  EngineOptions,
+  Histogram,
+  ScheduleOptions,
+  SyncIssue,
+  SyncProgress,
+  SyncReport,
 } from './engine.js';
 export type { ConnectorState, ConnectorStatus, SyncKind } from './connector.js';
 // The shape every decider here has (decide → Either<Failure, { events, commands }>).
@@ -14,16 +23,50 @@ export type { Decided, Decider, Intent } from './decider.js';
 
 // The ports an adapter implements.
 export type {
-  AppendRequest, AppendResult, CasMailboxQuery, Clock, EventStore, ExchangeError, ExchangeGateway, ExchangeSession, ExpectedRevision,
-  IntuneError, IntuneGateway, MobileDeviceQuery, NewEvent, Notification, Notifier, NotifyError, ReadOptions, StoredEvent, StoreError,
+  AppendRequest,
+  AppendResult,
+  CasMailboxQuery,
+  Clock,
+  EventStore,
+  ExchangeError,
+  ExchangeGateway,
+  ExchangeSession,
+  ExpectedRevision,
+  IntuneError,
+  IntuneGateway,
+  MobileDeviceQuery,
+  NewEvent,
+  Notification,
+  Notifier,
+  NotifyError,
+  ReadOptions,
+  StoredEvent,
+  StoreError,
 } from './ports.js';
 
 // What Exchange and Intune report, and the commands the engine issues.
 export type {
-  AccessLevel, CasMailbox, Characteristic, ComplianceState, DeviceAccessRule, ExchangeAccessLevel, ExchangeServer, GroupMembership,
-  ManagedDevice, MobileDevice, OrgSettings,
+  AccessLevel,
+  CasMailbox,
+  Characteristic,
+  ComplianceState,
+  DeviceAccessRule,
+  ExchangeAccessLevel,
+  ExchangeServer,
+  GroupMembership,
+  ManagedDevice,
+  MobileDevice,
+  OrgSettings,
 } from './facts.js';
-export type { ExchangeCommand, ListChange, NewDeviceAccessRule, RemoveDeviceAccessRule, SetCasMailbox, SetDeviceAccessRule, SetOrgSettings } from './commands.js';
+export type {
+  ExchangeCommand,
+  ListChange,
+  NewDeviceAccessRule,
+  RemoveDeviceAccessRule,
+  SetCasMailbox,
+  SetDeviceAccessRule,
+  SetOrgSettings,
+} from './commands.js';
 
 // The access policy.
 export { parsePolicy, policyDocument } from './policy.js';

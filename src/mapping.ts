@@ -21,7 +21,8 @@ export class ManagedDeviceIndex {
       if (!d.easDeviceId || d.managementAgent.toLowerCase() === 'eas') continue;
       const key = deviceKey(d.easDeviceId);
       const list = this.byEasId.get(key);
-      if (list) list.push(d); else this.byEasId.set(key, [d]);
+      if (list) list.push(d);
+      else this.byEasId.set(key, [d]);
     }
   }
 
@@ -35,7 +36,10 @@ export class ManagedDeviceIndex {
       const upn = lc(d.userPrincipalName);
       const mail = lc(d.emailAddress);
       const sameUser = (upn !== undefined && userAddresses.includes(upn)) || (mail !== undefined && userAddresses.includes(mail));
-      if (!sameUser) { conflicts.push(d); continue; }
+      if (!sameUser) {
+        conflicts.push(d);
+        continue;
+      }
       if (!mapped || later(d.lastSyncDateTime, mapped.lastSyncDateTime)) mapped = d;
     }
     return { mapped, conflicts };

@@ -5,7 +5,15 @@ import type { SetCasMailbox } from './commands.js';
 import type { Policy } from './policy.js';
 import type { DeviceContext, Decision } from './access.js';
 import { mailboxStream, type DomainEvent } from './events.js';
-import { decideMailbox, deviceKey, initialMailboxState, needsNotification, type DeviceState, type MailboxState, type ReconcileMailbox } from './mailbox.js';
+import {
+  decideMailbox,
+  deviceKey,
+  initialMailboxState,
+  needsNotification,
+  type DeviceState,
+  type MailboxState,
+  type ReconcileMailbox,
+} from './mailbox.js';
 import { accepted } from './decider.js';
 import { ManagedDeviceIndex } from './mapping.js';
 import { MailboxIndex, userAddresses } from './identity.js';
@@ -44,7 +52,11 @@ export interface MailboxesPlan {
 
 /** The policy's groups the user is in, by any of their (lower-cased) addresses. */
 export function groupsOf(addresses: readonly string[], groups: GroupMembership, policy: Policy): DeviceContext['groups'] {
-  const inAny = (ids: readonly string[]) => ids.filter((g) => { const m = groups.get(g); return !!m && addresses.some((a) => m.has(a)); });
+  const inAny = (ids: readonly string[]) =>
+    ids.filter((g) => {
+      const m = groups.get(g);
+      return !!m && addresses.some((a) => m.has(a));
+    });
   return { included: inAny(policy.includedGroups), excluded: inAny(policy.excludedGroups) };
 }
 
@@ -88,7 +100,10 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   const state = args.state ?? new Map<string, MailboxState>();
   const warnings: PlanIssue[] = [];
   if (policy.enabled && policy.includedGroups.length === 0) {
-    warnings.push({ kind: 'emptyIncludeList', message: 'the policy includes no group: every user is untargeted and no device is governed' });
+    warnings.push({
+      kind: 'emptyIncludeList',
+      message: 'the policy includes no group: every user is untargeted and no device is governed',
+    });
   }
   // Partnerships by mailbox; a partnership without a mailbox is reported, never dropped silently.
   const index = new MailboxIndex(obs.mailboxes);
@@ -97,7 +112,11 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   for (const d of obs.devices) {
     const m = index.mailboxOf(d);
     if (!m) {
-      warnings.push({ kind: 'orphanPartnership', deviceId: d.deviceId, message: `partnership ${d.identity} has no mailbox among Get-CasMailbox's results; it was not decided` });
+      warnings.push({
+        kind: 'orphanPartnership',
+        deviceId: d.deviceId,
+        message: `partnership ${d.identity} has no mailbox among Get-CasMailbox's results; it was not decided`,
+      });
       continue;
     }
     byMailbox.get(mailboxStream(organization, m.identity))!.devices.push(d);
@@ -128,22 +147,44 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
         const mapping = managed.map(d.deviceId, addresses);
         if (mapping.conflicts.length > 0) {
           warnings.push({
-            kind: 'mappingConflict', deviceId: d.deviceId, mailbox: entry!.mailbox.identity,
+            kind: 'mappingConflict',
+            deviceId: d.deviceId,
+            mailbox: entry!.mailbox.identity,
             message: `managed device(s) ${mapping.conflicts.map((c) => c.id).join(', ')} carry EAS id ${d.deviceId} but belong to another user (${mapping.conflicts.map((c) => c.userPrincipalName ?? c.emailAddress ?? '?').join(', ')}); they do not unlock this partnership`,
           });
         }
         contexts.set(deviceKey(d.deviceId), { groups, mapping });
       }
       const commandId = `${syncId}/${k++}`;
-      const plan = accepted(decideMailbox({
-        type: 'ReconcileMailbox', syncId, commandId, atMs: args.atMs, policy, policyRevision: args.policyRevision,
-        mailbox: entry?.mailbox, partnerships: entry?.devices ?? [], complete, contexts,
-        ...(args.grandfather ? { grandfather: args.grandfather } : {}),
-      }, ms ?? initialMailboxState));
+      const plan = accepted(
+        decideMailbox(
+          {
+            type: 'ReconcileMailbox',
+            syncId,
+            commandId,
+            atMs: args.atMs,
+            policy,
+            policyRevision: args.policyRevision,
+            mailbox: entry?.mailbox,
+            partnerships: entry?.devices ?? [],
+            complete,
+            contexts,
+            ...(args.grandfather ? { grandfather: args.grandfather } : {}),
+          },
+          ms ?? initialMailboxState,
+        ),
+      );
       if (plan.events.length > 0) events.set(stream, plan.events);
       for (const c of plan.commands) commands.push({ stream, commandId: c.commandId, command: c.command });
       for (const { device, decision } of plan.decisions) {
-        devices.push({ stream, device, decision, mailbox: entry?.mailbox, notify: needsNotification(device, decision), fresh: contexts.has(deviceKey(device.deviceId)) });
+        devices.push({
+          stream,
+          device,
+          decision,
+          mailbox: entry?.mailbox,
+          notify: needsNotification(device, decision),
+          fresh: contexts.has(deviceKey(device.deviceId)),
+        });
       }
       decided += entry?.devices.length ?? 0;
       if (args.onProgress && (cursor + 1) % 250 === 0) args.onProgress(decided, observed);

@@ -104,7 +104,10 @@ function semanticIssues(p: Policy): Issue[] {
     } else seen.set(key, i);
   });
   (['includedGroups', 'excludedGroups'] as const).forEach((k) =>
-    p[k].forEach((g, i) => { if (g.trim() === '') issues.push({ path: `${k}[${i}]`, message: 'must not be empty' }); }));
+    p[k].forEach((g, i) => {
+      if (g.trim() === '') issues.push({ path: `${k}[${i}]`, message: 'must not be empty' });
+    }),
+  );
   return issues;
 }
 
@@ -130,5 +133,4 @@ export function policyDocument(p: Policy): PolicyDocument {
 }
 
 /** Structural equality of two policies (policy changes are events only when it differs). */
-export const samePolicy = (a: Policy, b: Policy): boolean =>
-  JSON.stringify(policyDocument(a)) === JSON.stringify(policyDocument(b));
+export const samePolicy = (a: Policy, b: Policy): boolean => JSON.stringify(policyDocument(a)) === JSON.stringify(policyDocument(b));

@@ -2,9 +2,7 @@
 // Every call returns Promise<Either<Error, A>>: failures are values, never throws
 // (a throw from an adapter is a programmer error and propagates).
 import type { Either } from 'fp-ts/lib/Either.js';
-import type {
-  CasMailbox, DeviceAccessRule, ExchangeServer, GroupMembership, ManagedDevice, MobileDevice, OrgSettings,
-} from './facts.js';
+import type { CasMailbox, DeviceAccessRule, ExchangeServer, GroupMembership, ManagedDevice, MobileDevice, OrgSettings } from './facts.js';
 import type { ExchangeCommand } from './commands.js';
 
 // ---------------------------------------------------------------- Exchange

@@ -18,7 +18,10 @@ export interface OrgState {
 }
 
 export const emptyOrgState = (organization: string): OrgState => ({
-  organization, connector: initialConnectorState, mailboxes: new Map(), revisions: new Map(),
+  organization,
+  connector: initialConnectorState,
+  mailboxes: new Map(),
+  revisions: new Map(),
 });
 
 export type Dated = DomainEvent & { readonly at?: string };
@@ -52,7 +55,11 @@ export function loadOrgState(organization: string, events: readonly StoredEvent[
     if (raw.stream !== org && !raw.stream.startsWith(prefix)) continue;
     const d = decodeEvent(raw.type, raw.data);
     if (isLeft(d)) {
-      return left({ kind: 'invalidEvent', position: raw.position, message: `event at position ${raw.position} (${raw.stream} #${raw.revision}, ${raw.type}): ${formatIssues(d.left)}` });
+      return left({
+        kind: 'invalidEvent',
+        position: raw.position,
+        message: `event at position ${raw.position} (${raw.stream} #${raw.revision}, ${raw.type}): ${formatIssues(d.left)}`,
+      });
     }
     foldInto(s, raw.stream, [{ ...d.right, at: raw.at }], raw.revision);
   }

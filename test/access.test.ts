@@ -14,7 +14,10 @@ const ctx = (over: Partial<DeviceContext> = {}): DeviceContext => ({
   mapping: { conflicts: [] },
   ...over,
 });
-const mapped = (state: Parameters<typeof managed>[2] = {}) => ({ mapped: managed('ApplC39GQ9UJDTDM', 'kim.akers@contoso.com', state), conflicts: [] });
+const mapped = (state: Parameters<typeof managed>[2] = {}) => ({
+  mapped: managed('ApplC39GQ9UJDTDM', 'kim.akers@contoso.com', state),
+  conflicts: [],
+});
 
 test('rule 1: a disabled policy governs nothing and reports policyDisabled', () => {
   const d = decideAccess(ctx({ mapping: mapped({ complianceState: 'noncompliant' }) }), policy({ enabled: false }), AT, noLists);
@@ -26,7 +29,10 @@ test('rule 1: a disabled policy governs nothing and reports policyDisabled', () 
 });
 
 test('rule 2: a user in an excluded group is not governed, even when also included', () => {
-  const d = decideAccess(ctx({ groups: { included: ['g-all'], excluded: ['g-excluded'] } }), policy(), AT, { allowedDeviceIds: ['ApplC39GQ9UJDTDM'], blockedDeviceIds: [] });
+  const d = decideAccess(ctx({ groups: { included: ['g-all'], excluded: ['g-excluded'] } }), policy(), AT, {
+    allowedDeviceIds: ['ApplC39GQ9UJDTDM'],
+    blockedDeviceIds: [],
+  });
   assert.is(d.reason, 'excludedGroup');
   assert.is(d.governed, false);
   assert.is(d.access, 'allow'); // the mailbox's own allowed list lets it in
@@ -47,12 +53,22 @@ test('rule 5: a mapped compliant device is allowed as compliant', () => {
 });
 
 test('rule 5: a device in its grace period is allowed until the deadline', () => {
-  const d = decideAccess(ctx({ mapping: mapped({ complianceState: 'inGracePeriod', complianceGracePeriodExpirationDateTime: '2026-11-27T00:00:00Z' }) }), policy(), AT, noLists);
+  const d = decideAccess(
+    ctx({ mapping: mapped({ complianceState: 'inGracePeriod', complianceGracePeriodExpirationDateTime: '2026-11-27T00:00:00Z' }) }),
+    policy(),
+    AT,
+    noLists,
+  );
   assert.equal([d.access, d.reason], ['allow', 'compliant']);
 });
 
 test('rule 6: a grace period whose deadline has passed blocks as notCompliant', () => {
-  const d = decideAccess(ctx({ mapping: mapped({ complianceState: 'inGracePeriod', complianceGracePeriodExpirationDateTime: '2026-11-25T00:00:00Z' }) }), policy(), AT, noLists);
+  const d = decideAccess(
+    ctx({ mapping: mapped({ complianceState: 'inGracePeriod', complianceGracePeriodExpirationDateTime: '2026-11-25T00:00:00Z' }) }),
+    policy(),
+    AT,
+    noLists,
+  );
   assert.equal([d.access, d.reason, d.rule], ['block', 'notCompliant', 6]);
   assert.is(d.facts.graceExpired, true);
 });
@@ -65,7 +81,12 @@ test('rule 6: noncompliant, unknown, conflict and error states block as notCompl
 });
 
 test('rule 7: an unmapped device matching a platform exception gets its access, model before family', () => {
-  const p = policy({ platformExceptions: [{ type: 'family', name: 'Android', access: 'block' }, { type: 'model', name: 'Pixel 8', access: 'allow' }] });
+  const p = policy({
+    platformExceptions: [
+      { type: 'family', name: 'Android', access: 'block' },
+      { type: 'model', name: 'Pixel 8', access: 'allow' },
+    ],
+  });
   const pixel = ctx({ device: device(kim, 'androidc1', { deviceType: 'Android', deviceModel: 'PIXEL 8' }) });
   const other = ctx({ device: device(kim, 'androidc2', { deviceType: 'android', deviceModel: 'SM-G991B' }) });
   assert.equal([decideAccess(pixel, p, AT, noLists).access, decideAccess(pixel, p, AT, noLists).reason], ['allow', 'exchangeDeviceRule']);
@@ -74,7 +95,12 @@ test('rule 7: an unmapped device matching a platform exception gets its access, 
 });
 
 test('rule 7: a model quarantine that a family Block rule would override is decided as block, and says so', () => {
-  const p = policy({ platformExceptions: [{ type: 'family', name: 'Android', access: 'block' }, { type: 'model', name: 'Pixel 8', access: 'quarantine' }] });
+  const p = policy({
+    platformExceptions: [
+      { type: 'family', name: 'Android', access: 'block' },
+      { type: 'model', name: 'Pixel 8', access: 'quarantine' },
+    ],
+  });
   const d = decideAccess(ctx({ device: device(kim, 'androidc1', { deviceType: 'Android', deviceModel: 'Pixel 8' }) }), p, AT, noLists);
   assert.is(d.access, 'block');
   assert.is(d.facts.overriddenBy, 'Android (DeviceType)');
@@ -90,7 +116,7 @@ test('rule 8: blocks unknown devices when the default rule is block or allow', (
   assert.is(decideAccess(ctx(), policy({ defaultAccessLevel: 'allow' }), AT, noLists).access, 'block');
 });
 
-test('rule 4: another user\'s enrollment of the same EAS id never unlocks the device', () => {
+test("rule 4: another user's enrollment of the same EAS id never unlocks the device", () => {
   const index = new ManagedDeviceIndex([managed('ApplC39GQ9UJDTDM', 'someone.else@contoso.com')]);
   const mapping = index.map('ApplC39GQ9UJDTDM', ['kim.akers@contoso.com']);
   const d = decideAccess(ctx({ mapping }), policy(), AT, noLists);
@@ -104,7 +130,14 @@ test('a mailbox with ActiveSync disabled is blocked and not governed', () => {
 });
 
 test('platform exceptions become Exchange device access rules named as Exchange names them', () => {
-  const rules = rulesOfPolicy(policy({ platformExceptions: [{ type: 'family', name: 'BlackBerry', access: 'allow' }, { type: 'model', name: 'Pixel 8', access: 'block' }] }));
+  const rules = rulesOfPolicy(
+    policy({
+      platformExceptions: [
+        { type: 'family', name: 'BlackBerry', access: 'allow' },
+        { type: 'model', name: 'Pixel 8', access: 'block' },
+      ],
+    }),
+  );
   assert.equal(rules, [
     { characteristic: 'DeviceType', queryString: 'BlackBerry', accessLevel: 'Allow', name: 'BlackBerry (DeviceType)' },
     { characteristic: 'DeviceModel', queryString: 'Pixel 8', accessLevel: 'Block', name: 'Pixel 8 (DeviceModel)' },

@@ -27,7 +27,10 @@ const servers: EsdbServer[] = [];
 async function run(args: string[]): Promise<{ code: number; stdout: string; message: string }> {
   const write = process.stdout.write;
   let stdout = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => { stdout += String(chunk); return true; });
+  process.stdout.write = (chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  };
   try {
     const code = await copy(args);
     return { code, stdout, message: '' };
@@ -52,8 +55,13 @@ test.before(async () => {
   if (isLeft(opened)) throw new Error(JSON.stringify(opened.left));
   const sim = simulateOrganization({ devices: 400, seed: 3, clock: () => NOW });
   const engine = createEngine({
-    organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store: opened.right, policy: sim.policy,
-    notifier: sim.notifier, parallelism: 4,
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store: opened.right,
+    policy: sim.policy,
+    notifier: sim.notifier,
+    parallelism: 4,
   });
   const r = await engine.fullSync();
   if (!r.success) throw new Error(JSON.stringify(r.errors));
@@ -96,11 +104,34 @@ test('EventStoreDB -> EventStoreDB keeps positions and revisions; ids given in u
   const b = await node();
   const src = join(dir, 'upper.ndjson');
   const id = 'ABCDEF01-2345-4678-9ABC-DEF012345678';
-  writeFileSync(src, [
-    { stream: 's1', revision: 0, position: 0, id, type: 'T', at: '2024-01-01T00:00:00.000Z', data: { x: 'é "q"\n' }, meta: { m: [1] } },
-    { stream: 's2', revision: 0, position: 1, id: '0b8c5f0e-6a53-4b7c-9a43-6a0e9d6a1c11', type: 'U', at: '2024-01-01T00:00:01.000Z', data: null, meta: {} },
-    { stream: 's1', revision: 1, position: 2, id: '0b8c5f0e-6a53-4b7c-9a43-6a0e9d6a1c12', type: 'T', at: '2024-01-01T00:00:02.000Z', data: 'text', meta: {} },
-  ].map((l) => JSON.stringify(l)).join('\n') + '\n');
+  writeFileSync(
+    src,
+    [
+      { stream: 's1', revision: 0, position: 0, id, type: 'T', at: '2024-01-01T00:00:00.000Z', data: { x: 'é "q"\n' }, meta: { m: [1] } },
+      {
+        stream: 's2',
+        revision: 0,
+        position: 1,
+        id: '0b8c5f0e-6a53-4b7c-9a43-6a0e9d6a1c11',
+        type: 'U',
+        at: '2024-01-01T00:00:01.000Z',
+        data: null,
+        meta: {},
+      },
+      {
+        stream: 's1',
+        revision: 1,
+        position: 2,
+        id: '0b8c5f0e-6a53-4b7c-9a43-6a0e9d6a1c12',
+        type: 'T',
+        at: '2024-01-01T00:00:02.000Z',
+        data: 'text',
+        meta: {},
+      },
+    ]
+      .map((l) => JSON.stringify(l))
+      .join('\n') + '\n',
+  );
   assert.is((await run([src, a.connectionString])).code, 0);
   const r = await run([a.connectionString, b.connectionString]);
   assert.is(r.code, 0, r.message);
@@ -160,7 +191,11 @@ test('a corrupt source line is exit 2 naming the line; a torn tail is left out a
 
 test('what EventStoreDB cannot hold is refused before writing, naming the line and field', async () => {
   const src = join(dir, 'badid.ndjson');
-  writeFileSync(src, JSON.stringify({ stream: 's', revision: 0, position: 0, id: 'evt-1', type: 'T', at: '2024-01-01T00:00:00.000Z', data: {}, meta: {} }) + '\n');
+  writeFileSync(
+    src,
+    JSON.stringify({ stream: 's', revision: 0, position: 0, id: 'evt-1', type: 'T', at: '2024-01-01T00:00:00.000Z', data: {}, meta: {} }) +
+      '\n',
+  );
   const srv = await node();
   const r = await run([src, srv.connectionString]);
   assert.is(r.code, 2);
@@ -188,7 +223,10 @@ test('store specs: a file and a node holding the same log read alike (readAllFro
   assert.equal(fromNode.right.errors, []);
   let folded = 0;
   let lastPosition = -1;
-  const f = await foldEventStoreDb(srv.connectionString, (e) => { folded++; lastPosition = e.position; });
+  const f = await foldEventStoreDb(srv.connectionString, (e) => {
+    folded++;
+    lastPosition = e.position;
+  });
   assert.ok(!isLeft(f) && f.right.events === fromFile.right.events.length);
   assert.is(folded, fromFile.right.events.length);
   assert.is(lastPosition, folded - 1);
@@ -197,7 +235,11 @@ test('store specs: a file and a node holding the same log read alike (readAllFro
   assert.ok(!isLeft(r) && r.right.length > 0);
   await store.close();
   let usage: unknown;
-  try { await readAllFromSpec('esdb://u:pw-secret-1@h?tls=nope'); } catch (e) { usage = e; }
+  try {
+    await readAllFromSpec('esdb://u:pw-secret-1@h?tls=nope');
+  } catch (e) {
+    usage = e;
+  }
   assert.instance(usage, UsageError);
   assert.not.match((usage as Error).message, /pw-secret-1/);
 });

@@ -70,7 +70,11 @@ test('--force replaces a log that is not in use and says which file it replaced'
 });
 
 test('--force refuses to replace a file that is not an event log and leaves it untouched', () => {
-  for (const [name, text] of [['config.json', '{"organization":"contoso"}\n'], ['notes.txt', 'remember the milk\n'], ['blob.bin', '{\u0000\u0001binary']] as const) {
+  for (const [name, text] of [
+    ['config.json', '{"organization":"contoso"}\n'],
+    ['notes.txt', 'remember the milk\n'],
+    ['blob.bin', '{\u0000\u0001binary'],
+  ] as const) {
     const path = join(dir, name);
     writeFileSync(path, text);
     const r = run(['demo', '--devices', '20', '--log', path, '--force']);
@@ -83,7 +87,10 @@ test('--force refuses to replace a file that is not an event log and leaves it u
 test('a reader that closes the pipe early ends the output quietly: the demo finishes and exits 0', async () => {
   const { spawn } = await import('node:child_process');
   const log = join(dir, 'epipe.ndjson');
-  const child = spawn(process.execPath, [MAIN, 'demo', '--devices', '60', '--log', log, '--json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'demo', '--devices', '60', '--log', log, '--json'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout.destroy(); // like `| head -c0`: nobody reads
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));

@@ -24,8 +24,12 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
   });
 }
 
-test.before(async () => { server = await startEsdbServer(); });
-test.after(async () => { await server.stop(); });
+test.before(async () => {
+  server = await startEsdbServer();
+});
+test.after(async () => {
+  await server.stop();
+});
 
 test('demo --store esdb://… syncs into EventStoreDB and replay esdb://… reproduces its access counts', async () => {
   const demo = await run(['demo', '--devices', '1500', '--store', server.connectionString, '--json']);
@@ -52,7 +56,11 @@ const withSecret = (cs: string) => cs.replace('esdb://', `esdb://admin:${encodeU
 test('replay of an unreachable node never prints the credentials of its connection string', async () => {
   // A port nothing listens on (the server's own port, closed by a second server's stop, is not needed: port 1 refuses).
   const cs = withSecret('esdb://127.0.0.1:1?tls=false');
-  for (const args of [['replay', cs, '--json'], ['replay', cs], [`copy`, cs, join(tmpdir(), 'never.ndjson')]]) {
+  for (const args of [
+    ['replay', cs, '--json'],
+    ['replay', cs],
+    [`copy`, cs, join(tmpdir(), 'never.ndjson')],
+  ]) {
     const r = await run(args);
     assert.is(r.code === 0, false, args.join(' '));
     const all = r.stdout + r.stderr;
@@ -65,10 +73,22 @@ test('replay of an unreachable node never prints the credentials of its connecti
 
 test('a config with credentials written in an esdb:// store is refused without echoing them; storeCredentials names variables', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'eas-esdb-config-'));
-  writeFileSync(join(dir, 'policy.json'), JSON.stringify({ enabled: true, defaultAccessLevel: 'quarantine', includedGroups: [], excludedGroups: [], platformExceptions: [] }));
+  writeFileSync(
+    join(dir, 'policy.json'),
+    JSON.stringify({ enabled: true, defaultAccessLevel: 'quarantine', includedGroups: [], excludedGroups: [], platformExceptions: [] }),
+  );
   const config = (over: Record<string, unknown>) => {
     const path = join(dir, `c-${Math.random().toString(36).slice(2)}.json`);
-    writeFileSync(path, JSON.stringify({ organization: 'fabrikam', policy: './policy.json', exchange: { kind: 'simulator', devices: 30, seed: 2 }, intune: { kind: 'simulator' }, ...over }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        organization: 'fabrikam',
+        policy: './policy.json',
+        exchange: { kind: 'simulator', devices: 30, seed: 2 },
+        intune: { kind: 'simulator' },
+        ...over,
+      }),
+    );
     return path;
   };
   const inline = await run(['sync', '--config', config({ store: withSecret(server.connectionString) })]);
@@ -77,7 +97,10 @@ test('a config with credentials written in an esdb:// store is refused without e
   assert.not.match(inline.stderr, SECRET);
   assert.not.match(inline.stderr, encodeURIComponent(SECRET));
 
-  const named = config({ store: server.connectionString, storeCredentials: { usernameEnv: 'EAS_TEST_ESDB_USER', passwordEnv: 'EAS_TEST_ESDB_PASSWORD' } });
+  const named = config({
+    store: server.connectionString,
+    storeCredentials: { usernameEnv: 'EAS_TEST_ESDB_USER', passwordEnv: 'EAS_TEST_ESDB_PASSWORD' },
+  });
   const missing = await run(['sync', '--config', named]);
   assert.is(missing.code, 2);
   assert.match(missing.stderr, /EAS_TEST_ESDB_PASSWORD|EAS_TEST_ESDB_USER/);

@@ -16,7 +16,7 @@ const run = (args: string[]) => {
   const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
-const json = (s: string) => JSON.parse(s) as Record<string, any>;  
+const json = (s: string) => JSON.parse(s) as Record<string, any>;
 
 let states: Array<{ deviceId: string; access: string; reason: string; mailbox: string }>;
 let policy: Record<string, unknown>;
@@ -43,7 +43,9 @@ test('explain --json prints the decision, its facts, policy revision, command an
   assert.is(x.policyRevision, 1);
   assert.ok(Date.parse(x.decidedAt) > 0);
   assert.ok(x.facts.intune && x.facts.groups && Array.isArray(x.facts.conflicts));
-  assert.ok(x.timeline.length >= 4 && x.timeline.every((t: { at: string; type: string }) => typeof t.at === 'string' && typeof t.type === 'string'));
+  assert.ok(
+    x.timeline.length >= 4 && x.timeline.every((t: { at: string; type: string }) => typeof t.at === 'string' && typeof t.type === 'string'),
+  );
   assert.is(x.command.outcome, 'succeeded');
   assert.equal(x.command.command.blockedDeviceIds.add.map((s: string) => s.toLowerCase()).includes(blocked.deviceId.toLowerCase()), true);
   assert.equal(x.policy, policy);
@@ -73,7 +75,10 @@ test('explain --at refuses an impossible date and a date-time without a zone (ex
   assert.is(impossible.code, 2);
   assert.match(impossible.stderr, /day 30 does not exist/);
   for (const tz of ['UTC', 'Asia/Tokyo', 'America/New_York']) {
-    const r = spawnSync(process.execPath, [MAIN, 'explain', LOG, d.deviceId, '--at', '2099-11-26T08:00:00'], { encoding: 'utf8', env: { ...process.env, TZ: tz } });
+    const r = spawnSync(process.execPath, [MAIN, 'explain', LOG, d.deviceId, '--at', '2099-11-26T08:00:00'], {
+      encoding: 'utf8',
+      env: { ...process.env, TZ: tz },
+    });
     assert.is(r.status, 2, `TZ=${tz}`);
     assert.match(r.stderr, /with a time zone/);
   }
@@ -98,10 +103,20 @@ test('what-if --json lists the changes a stricter policy makes, counted by trans
   const w = json(r.stdout);
   assert.ok(w.changes.length > 0);
   assert.ok(w.summary['quarantine->block'] > 0);
-  assert.is(Object.values(w.summary as Record<string, number>).reduce((a, b) => a + b, 0), w.changes.length);
+  assert.is(
+    Object.values(w.summary as Record<string, number>).reduce((a, b) => a + b, 0),
+    w.changes.length,
+  );
   assert.is(w.unchanged + w.changes.length, 1000);
-  for (const c of w.changes) assert.ok(typeof c.deviceId === 'string' && typeof c.mailbox === 'string' && c.from !== c.to && typeof c.reason === 'string');
-  assert.ok(w.commands.length > 0 && w.commands.every((c: { mailbox: string; blockedDeviceIds: { add: string[] } }) => typeof c.mailbox === 'string' && Array.isArray(c.blockedDeviceIds.add)));
+  for (const c of w.changes)
+    assert.ok(typeof c.deviceId === 'string' && typeof c.mailbox === 'string' && c.from !== c.to && typeof c.reason === 'string');
+  assert.ok(
+    w.commands.length > 0 &&
+      w.commands.every(
+        (c: { mailbox: string; blockedDeviceIds: { add: string[] } }) =>
+          typeof c.mailbox === 'string' && Array.isArray(c.blockedDeviceIds.add),
+      ),
+  );
   const text = run(['what-if', LOG, '--policy', file]);
   assert.is(text.code, 0);
   assert.match(text.stdout, /quarantine -> block\s+\d+/);

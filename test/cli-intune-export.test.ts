@@ -34,7 +34,10 @@ const SHIM_FILE = join(dir, 'intune-export-shim.mjs');
 if (!registered) writeFileSync(SHIM_FILE, SHIM);
 let server: GraphServer;
 
-function run(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const argv = registered ? [MAIN, 'intune-export', ...args] : [SHIM_FILE, ...args];
   const childEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...process.env, NO_COLOR: '1', ...env })) if (v !== undefined) childEnv[k] = v;
@@ -42,37 +45,74 @@ function run(args: string[], env: Record<string, string | undefined> = {}): Prom
     const child = spawn(process.execPath, argv, { cwd: dir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
 function configFile(name: string, intune: Record<string, unknown>): string {
   const path = join(dir, name);
-  writeFileSync(path, JSON.stringify({
-    organization: 'contoso',
-    store: './eas-sync.ndjson',
-    policy: './policy.json',
-    exchange: { kind: 'powershell', cas: 'cas01.contoso.com', usernameEnv: 'EAS_EXCHANGE_USER', passwordEnv: 'EAS_EXCHANGE_PASSWORD', parallelism: 1, casFailover: true },
-    intune,
-    schedule: { quickMinutes: 15, fullDailyAt: '02:00' },
-    status: { listen: '127.0.0.1:8089' },
-  }, null, 2));
+  writeFileSync(
+    path,
+    JSON.stringify(
+      {
+        organization: 'contoso',
+        store: './eas-sync.ndjson',
+        policy: './policy.json',
+        exchange: {
+          kind: 'powershell',
+          cas: 'cas01.contoso.com',
+          usernameEnv: 'EAS_EXCHANGE_USER',
+          passwordEnv: 'EAS_EXCHANGE_PASSWORD',
+          parallelism: 1,
+          casFailover: true,
+        },
+        intune,
+        schedule: { quickMinutes: 15, fullDailyAt: '02:00' },
+        status: { listen: '127.0.0.1:8089' },
+      },
+      null,
+      2,
+    ),
+  );
   return path;
 }
 
 const DEVICES: GraphRecord[] = Array.from({ length: 430 }, (_, i) => ({
-  id: `md-${i}`, easDeviceId: `EAS${i}`, userPrincipalName: `u${i}@contoso.com`, emailAddress: `u${i}@contoso.com`,
-  complianceState: i % 3 === 0 ? 'noncompliant' : 'compliant', managementAgent: 'mdm',
+  id: `md-${i}`,
+  easDeviceId: `EAS${i}`,
+  userPrincipalName: `u${i}@contoso.com`,
+  emailAddress: `u${i}@contoso.com`,
+  complianceState: i % 3 === 0 ? 'noncompliant' : 'compliant',
+  managementAgent: 'mdm',
   lastSyncDateTime: new Date(Date.parse('2026-11-26T08:00:00Z') - i * 3_600_000).toISOString(),
-  complianceGracePeriodExpirationDateTime: '9999-12-31T23:59:59Z', deviceName: `Phone ${i}`, model: 'Pixel 8', operatingSystem: 'Android',
+  complianceGracePeriodExpirationDateTime: '9999-12-31T23:59:59Z',
+  deviceName: `Phone ${i}`,
+  model: 'Pixel 8',
+  operatingSystem: 'Android',
 }));
-const expected = DEVICES.map((d) => { const r = decodeManagedDevice(d); if (!isRight(r)) throw new Error('fixture'); return r.right; });
+const expected = DEVICES.map((d) => {
+  const r = decodeManagedDevice(d);
+  if (!isRight(r)) throw new Error('fixture');
+  return r.right;
+});
 
-test.before(async () => { server = await startGraphServer({ devices: DEVICES, pageSize: 100, tokens: [TOKEN] }); });
-test.after(async () => { await server.close(); rmSync(dir, { recursive: true, force: true }); });
-test.before.each(() => { server.requests.length = 0; server.clearFaults(); });
+test.before(async () => {
+  server = await startGraphServer({ devices: DEVICES, pageSize: 100, tokens: [TOKEN] });
+});
+test.after(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+test.before.each(() => {
+  server.requests.length = 0;
+  server.clearFaults();
+});
 
 test('--help exits 0 with the usage', async () => {
   const r = await run(['--help']);
@@ -98,7 +138,9 @@ test('with a bearer token from the environment: every device, as one Graph-shape
 test('--out FILE --json writes the array to the file (mode 600) and prints a summary', async () => {
   const cfg = configFile('token-out.json', { kind: 'graph', baseUrl: server.url, tokenEnv: 'EAS_TEST_GRAPH_TOKEN' });
   const outFile = join(dir, 'managed-devices.json');
-  const r = await run(['--config', cfg, '--out', outFile, '--json', '--changed-since', '2026-11-25T08:00:00Z'], { EAS_TEST_GRAPH_TOKEN: TOKEN });
+  const r = await run(['--config', cfg, '--out', outFile, '--json', '--changed-since', '2026-11-25T08:00:00Z'], {
+    EAS_TEST_GRAPH_TOKEN: TOKEN,
+  });
   assert.is(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout) as { devices: number; out: string; requests: number };
   assert.is(summary.devices, 24);
@@ -117,7 +159,12 @@ test('a missing environment variable is exit 2 naming the variable and the confi
   assert.is(r.stdout, '');
   assert.is(server.requests.length, 0);
 
-  const cc = configFile('cc.json', { kind: 'graph', tenantId: 'contoso.onmicrosoft.com', clientId: '11111111-2222-3333-4444-555555555555', clientSecretEnv: 'EAS_TEST_GRAPH_SECRET' });
+  const cc = configFile('cc.json', {
+    kind: 'graph',
+    tenantId: 'contoso.onmicrosoft.com',
+    clientId: '11111111-2222-3333-4444-555555555555',
+    clientSecretEnv: 'EAS_TEST_GRAPH_SECRET',
+  });
   const r2 = await run(['--config', cc], { EAS_TEST_GRAPH_SECRET: undefined });
   assert.is(r2.code, 2);
   assert.match(r2.stderr, /intune\.clientSecretEnv: environment variable EAS_TEST_GRAPH_SECRET is not set/);
@@ -144,7 +191,10 @@ test('config validation (in-process): paths and messages for each mistake', asyn
     assert.ok(isLeft(r), JSON.stringify(intune));
     if (isLeft(r)) assert.match(r.left.map(formatInputError).join('\n'), pattern);
   };
-  check({ kind: 'graph', tenantId: 't', clientId: 'c', clientSecretEnv: 'S', tokenEnv: 'T' }, /c\.json: intune\.tokenEnv: give either tokenEnv/);
+  check(
+    { kind: 'graph', tenantId: 't', clientId: 'c', clientSecretEnv: 'S', tokenEnv: 'T' },
+    /c\.json: intune\.tokenEnv: give either tokenEnv/,
+  );
   check({ kind: 'graph', baseUrl: 'http://graph.example/v1.0', tokenEnv: 'T' }, /intune\.baseUrl: .*must be https/);
   check({ kind: 'graph', tokenEnv: 'eyJ0eXAi.secret.token' }, /intune\.tokenEnv: expected the NAME of an environment variable/);
   check({ kind: 'graph' }, /intune\.tenantId: required \(or name a bearer token with tokenEnv\)/);
@@ -154,7 +204,10 @@ test('config validation (in-process): paths and messages for each mistake', asyn
   check('graph', /intune: expected an object/);
   const none = parseIntuneConfig({ organization: 'contoso' }, 'c.json');
   assert.ok(isLeft(none) && /intune: required/.test(formatInputError(none.left[0]!)));
-  const ok = parseIntuneConfig({ organization: 'contoso', anything: { else: 1 }, intune: { kind: 'graph', baseUrl: 'http://127.0.0.1:1/v1.0/', tokenEnv: 'T' } }, 'c.json');
+  const ok = parseIntuneConfig(
+    { organization: 'contoso', anything: { else: 1 }, intune: { kind: 'graph', baseUrl: 'http://127.0.0.1:1/v1.0/', tokenEnv: 'T' } },
+    'c.json',
+  );
   assert.ok(isRight(ok) && ok.right.kind === 'graph' && ok.right.baseUrl === 'http://127.0.0.1:1/v1.0');
   if (isRight(ok) && ok.right.kind === 'graph') {
     const missing = graphGatewayFromConfig(ok.right, 'c.json', {});

@@ -27,18 +27,35 @@ function terminal(output: string): { screen: string[]; history: string[] } {
   const history: string[] = [];
   let row = 0;
   let col = 0;
-  const leave = () => { if (rows[row]) history.push(rows[row]!); };
+  const leave = () => {
+    if (rows[row]) history.push(rows[row]!);
+  };
   for (let i = 0; i < output.length; i++) {
     const ch = output[i]!;
     if (ch === '\x1b') {
       const m = /^\x1b\[(\d*)([A-Za-z])/.exec(output.slice(i, i + 10));
       if (!m) continue;
       i += m[0].length - 1;
-      if (m[2] === 'A') { leave(); row = Math.max(0, row - Number(m[1] || 1)); } else if (m[2] === 'K') { rows[row] = ''; col = 0; }
+      if (m[2] === 'A') {
+        leave();
+        row = Math.max(0, row - Number(m[1] || 1));
+      } else if (m[2] === 'K') {
+        rows[row] = '';
+        col = 0;
+      }
       continue;
     }
-    if (ch === '\r') { col = 0; continue; }
-    if (ch === '\n') { leave(); row++; col = 0; if (rows.length <= row) rows.push(''); continue; }
+    if (ch === '\r') {
+      col = 0;
+      continue;
+    }
+    if (ch === '\n') {
+      leave();
+      row++;
+      col = 0;
+      if (rows.length <= row) rows.push('');
+      continue;
+    }
     const line = rows[row] ?? '';
     rows[row] = line.slice(0, col).padEnd(col, ' ') + ch + line.slice(col + 1);
     col++;
@@ -50,12 +67,14 @@ function terminal(output: string): { screen: string[]; history: string[] } {
 const num = (s: string) => Number(s.replace(/,/g, ''));
 /** done/total pairs of a phase, in the order its line showed them. */
 function series(history: string[], label: string): Array<{ done: number; total: number; final: boolean }> {
-  return history.filter((l) => l.startsWith(label)).map((l) => {
-    const soFar = /(\d[\d,]*) of (\d[\d,]*) \w+ so far/.exec(l);
-    if (soFar) return { done: num(soFar[1]!), total: num(soFar[2]!), final: false };
-    const m = /(\d[\d,]*)\/(\d[\d,]*) \w+/.exec(l);
-    return m ? { done: num(m[1]!), total: num(m[2]!), final: true } : { done: 0, total: 0, final: false };
-  });
+  return history
+    .filter((l) => l.startsWith(label))
+    .map((l) => {
+      const soFar = /(\d[\d,]*) of (\d[\d,]*) \w+ so far/.exec(l);
+      if (soFar) return { done: num(soFar[1]!), total: num(soFar[2]!), final: false };
+      const m = /(\d[\d,]*)\/(\d[\d,]*) \w+/.exec(l);
+      return m ? { done: num(m[1]!), total: num(m[2]!), final: true } : { done: 0, total: 0, final: false };
+    });
 }
 
 function assertMonotonic(name: string, s: Array<{ done: number; total: number; final: boolean }>): void {
@@ -68,12 +87,20 @@ function assertMonotonic(name: string, s: Array<{ done: number; total: number; f
 
 function underPty(args: string[]): { out: string; status: number | null } {
   const quoted = [process.execPath, MAIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const r = spawnSync('script', ['-q', '-e', '-c', quoted, '/dev/null'], { encoding: 'utf8', cwd: dir, timeout: 120_000, env: { ...process.env, COLUMNS: '160' } });
+  const r = spawnSync('script', ['-q', '-e', '-c', quoted, '/dev/null'], {
+    encoding: 'utf8',
+    cwd: dir,
+    timeout: 120_000,
+    env: { ...process.env, COLUMNS: '160' },
+  });
   return { out: r.stdout, status: r.status };
 }
 
 test('demo under a pseudo-terminal: four phase lines kept on screen, totals that never go back, final lines that match the report', () => {
-  if (!hasScript) { console.log('# util-linux script not found: pty test skipped'); return; }
+  if (!hasScript) {
+    console.log('# util-linux script not found: pty test skipped');
+    return;
+  }
   const { out, status } = underPty(['demo', '--devices', '4000', '--store', join(dir, 'demo.ndjson'), '--force', '--parallelism', '4']);
   assert.is(status, 0, out.slice(-2000));
   const { screen, history } = terminal(out);
@@ -82,8 +109,18 @@ test('demo under a pseudo-terminal: four phase lines kept on screen, totals that
   assert.match(phases[1]!, /^deciding +\[#+\] 100% 4,000\/4,000 devices$/);
   const report = /Full sync \S+: succeeded; (\d+) Exchange commands \((\d+) failed\), (\d+) notifications/.exec(out)!;
   assert.ok(report, 'the report follows the progress');
-  assert.match(phases[2]!, new RegExp(`^enforcing +\\[#+\\] 100% ${Number(report[1]).toLocaleString('en-US')}/${Number(report[1]).toLocaleString('en-US')} commands, ${report[2]} failed, 0 throttling waits$`));
-  assert.match(phases[3]!, new RegExp(`^notifying +\\[#+\\] 100% ${Number(report[3]).toLocaleString('en-US')}/${Number(report[3]).toLocaleString('en-US')} notifications, 0 failed$`));
+  assert.match(
+    phases[2]!,
+    new RegExp(
+      `^enforcing +\\[#+\\] 100% ${Number(report[1]).toLocaleString('en-US')}/${Number(report[1]).toLocaleString('en-US')} commands, ${report[2]} failed, 0 throttling waits$`,
+    ),
+  );
+  assert.match(
+    phases[3]!,
+    new RegExp(
+      `^notifying +\\[#+\\] 100% ${Number(report[3]).toLocaleString('en-US')}/${Number(report[3]).toLocaleString('en-US')} notifications, 0 failed$`,
+    ),
+  );
   assert.match(screen[4]!, /^Simulated organization/);
   for (const label of ['deciding', 'enforcing', 'notifying']) {
     const s = series(history, label);
@@ -91,12 +128,19 @@ test('demo under a pseudo-terminal: four phase lines kept on screen, totals that
     assertMonotonic(label, s);
   }
   const enforcing = series(history, 'enforcing');
-  assert.ok(enforcing.some((x) => !x.final), 'while deciding, the enforcing total is shown as so far');
+  assert.ok(
+    enforcing.some((x) => !x.final),
+    'while deciding, the enforcing total is shown as so far',
+  );
   assert.ok(enforcing.at(-1)!.final);
   // The old single bar restarted with each pipeline chunk: no phase ever shows a smaller percentage after a larger one.
   for (const label of ['deciding', 'notifying']) {
     const pcts = history.filter((l) => l.startsWith(label)).map((l) => Number(/(\d+)%/.exec(l)?.[1] ?? 0));
-    assert.equal(pcts, [...pcts].sort((a, b) => a - b), `${label} percentages`);
+    assert.equal(
+      pcts,
+      [...pcts].sort((a, b) => a - b),
+      `${label} percentages`,
+    );
   }
 });
 
@@ -104,14 +148,23 @@ test('sync --config under a pseudo-terminal shows the same phases', () => {
   if (!hasScript) return;
   const sim = simulateOrganization({ devices: 500, seed: 3 });
   writeFileSync(join(dir, 'policy.json'), JSON.stringify(policyDocument(sim.policy)));
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({
-    organization: 'contoso', store: './sync.ndjson', policy: './policy.json',
-    exchange: { kind: 'simulator', devices: 500, seed: 3, parallelism: 2 }, intune: { kind: 'simulator' },
-  }));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      organization: 'contoso',
+      store: './sync.ndjson',
+      policy: './policy.json',
+      exchange: { kind: 'simulator', devices: 500, seed: 3, parallelism: 2 },
+      intune: { kind: 'simulator' },
+    }),
+  );
   const { out, status } = underPty(['sync', '--config', join(dir, 'config.json')]);
   assert.is(status, 0, out.slice(-2000));
   const { screen, history } = terminal(out);
-  assert.equal(screen.slice(0, 4).map((l) => l.split(' ')[0]), ['discovering', 'deciding', 'enforcing', 'notifying']);
+  assert.equal(
+    screen.slice(0, 4).map((l) => l.split(' ')[0]),
+    ['discovering', 'deciding', 'enforcing', 'notifying'],
+  );
   assert.match(screen[4]!, /^full sync \S+: succeeded/);
   for (const label of ['deciding', 'enforcing', 'notifying']) assertMonotonic(label, series(history, label));
 });
@@ -119,8 +172,21 @@ test('sync --config under a pseudo-terminal shows the same phases', () => {
 test('plan under a pseudo-terminal shows discovering and deciding, then the plan', () => {
   if (!hasScript) return;
   const f = (n: string) => join(EXPORTS, n);
-  const { out, status } = underPty(['plan', '--exchange', f('get-mobiledevice.json'), '--mailboxes', f('get-casmailbox.json'), '--intune', f('managed-devices.json'),
-    '--policy', f('policy.json'), '--groups', f('groups.json'), '--at', '2026-11-26T08:00:00Z']);
+  const { out, status } = underPty([
+    'plan',
+    '--exchange',
+    f('get-mobiledevice.json'),
+    '--mailboxes',
+    f('get-casmailbox.json'),
+    '--intune',
+    f('managed-devices.json'),
+    '--policy',
+    f('policy.json'),
+    '--groups',
+    f('groups.json'),
+    '--at',
+    '2026-11-26T08:00:00Z',
+  ]);
   assert.is(status, 0, out.slice(-2000));
   const { screen } = terminal(out);
   assert.match(screen[0]!, /^discovering done: \d+ partnerships in \d+ mailboxes, \d+ managed devices$/);
@@ -129,7 +195,10 @@ test('plan under a pseudo-terminal shows discovering and deciding, then the plan
 });
 
 test('off a terminal, nothing is drawn', () => {
-  const r = spawnSync(process.execPath, [MAIN, 'demo', '--devices', '300', '--store', join(dir, 'plain.ndjson'), '--force'], { encoding: 'utf8', cwd: dir });
+  const r = spawnSync(process.execPath, [MAIN, 'demo', '--devices', '300', '--store', join(dir, 'plain.ndjson'), '--force'], {
+    encoding: 'utf8',
+    cwd: dir,
+  });
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stderr, '');
   assert.not.ok(r.stdout.includes('\x1b'));
@@ -137,7 +206,14 @@ test('off a terminal, nothing is drawn', () => {
 
 test('late or out-of-order reports never shrink what is shown; the enforcing total is "so far" until final', () => {
   const written: string[] = [];
-  const display = phaseProgress({ isTTY: true, columns: 200, write: (s: string) => { written.push(s); return true; } });
+  const display = phaseProgress({
+    isTTY: true,
+    columns: 200,
+    write: (s: string) => {
+      written.push(s);
+      return true;
+    },
+  });
   display.update({ phase: 'execute', done: 5, total: 40 });
   display.update({ phase: 'execute', done: 4, total: 30 }); // stale
   display.update({ phase: 'execute', done: 41, total: 90, final: true, failed: 1, throttleWaits: 2 });
@@ -145,9 +221,18 @@ test('late or out-of-order reports never shrink what is shown; the enforcing tot
   display.end();
   const { screen } = terminal(written.join(''));
   assert.equal(screen, ['enforcing   [###########.............]  46% 42/90 commands, 1 failed, 2 throttling waits']);
-  assert.is(phaseLine('execute', { phase: 'execute', done: 3, total: 7 }), 'enforcing   3 of 7 commands so far (deciding…), 0 failed, 0 throttling waits');
+  assert.is(
+    phaseLine('execute', { phase: 'execute', done: 3, total: 7 }),
+    'enforcing   3 of 7 commands so far (deciding…), 0 failed, 0 throttling waits',
+  );
   const none: string[] = [];
-  const quiet = phaseProgress({ isTTY: false, write: (s: string) => { none.push(s); return true; } });
+  const quiet = phaseProgress({
+    isTTY: false,
+    write: (s: string) => {
+      none.push(s);
+      return true;
+    },
+  });
   quiet.update({ phase: 'decide', done: 1, total: 2 });
   quiet.end();
   assert.equal(none, []);

@@ -17,15 +17,23 @@ const policy = policyDocument(simulateOrganization({ devices: 300, seed: 3 }).po
 writeFileSync(join(dir, 'policy.json'), JSON.stringify(policy, null, 2));
 const config = (over: Record<string, unknown> = {}) => {
   const path = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(path, JSON.stringify({
-    organization: 'contoso', store: './connector.ndjson', policy: './policy.json',
-    exchange: { kind: 'simulator', devices: 300, seed: 3, parallelism: 2 }, intune: { kind: 'simulator' },
-    schedule: { quickMinutes: 15, fullDailyAt: '02:00' }, status: { listen: '127.0.0.1:0' },
-    ...over,
-  }));
+  writeFileSync(
+    path,
+    JSON.stringify({
+      organization: 'contoso',
+      store: './connector.ndjson',
+      policy: './policy.json',
+      exchange: { kind: 'simulator', devices: 300, seed: 3, parallelism: 2 },
+      intune: { kind: 'simulator' },
+      schedule: { quickMinutes: 15, fullDailyAt: '02:00' },
+      status: { listen: '127.0.0.1:0' },
+      ...over,
+    }),
+  );
   return path;
 };
-const run = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', cwd: dir, env: { ...process.env, ...env }, timeout: 60_000 });
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', cwd: dir, env: { ...process.env, ...env }, timeout: 60_000 });
 const JSON_POST = { method: 'POST', headers: { 'content-type': 'application/json' } } as const;
 
 // Every child this file starts; a failed assertion must not leave one running.
@@ -33,23 +41,42 @@ const children: Array<ReturnType<typeof spawn>> = [];
 
 /** Starts `eas-sync run`; resolves once its status endpoint is up. */
 async function startRun(cfg: string, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [MAIN, 'run', '--config', cfg], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [MAIN, 'run', '--config', cfg], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   children.push(child);
   const out = { stderr: '' };
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (d) => { out.stderr += d; const m = /status on (http:\/\/[^\s]+)\/status/.exec(out.stderr); if (m) resolve(m[1]!); });
+    child.stderr.on('data', (d) => {
+      out.stderr += d;
+      const m = /status on (http:\/\/[^\s]+)\/status/.exec(out.stderr);
+      if (m) resolve(m[1]!);
+    });
     void exited.then((code) => reject(new Error(`exited ${code}: ${out.stderr}`)));
   });
   return { child, url, out, exited, port: Number(/:(\d+)$/.exec(url)![1]) };
 }
 
 /** Waits for the exit, or gives up after `ms` (killing the child) and answers 'timeout'. */
-async function exitWithin(p: { child: ReturnType<typeof spawn>; exited: Promise<number | null> }, ms: number): Promise<number | null | 'timeout'> {
+async function exitWithin(
+  p: { child: ReturnType<typeof spawn>; exited: Promise<number | null> },
+  ms: number,
+): Promise<number | null | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
-  const r = await Promise.race([p.exited, new Promise<'timeout'>((res) => { timer = setTimeout(() => res('timeout'), ms); })]);
+  const r = await Promise.race([
+    p.exited,
+    new Promise<'timeout'>((res) => {
+      timer = setTimeout(() => res('timeout'), ms);
+    }),
+  ]);
   clearTimeout(timer);
-  if (r === 'timeout') { p.child.kill('SIGKILL'); await p.exited; }
+  if (r === 'timeout') {
+    p.child.kill('SIGKILL');
+    await p.exited;
+  }
   return r;
 }
 
@@ -59,7 +86,9 @@ function rawGet(port: number, target: string): Promise<number> {
     const s = connect(port, '127.0.0.1', () => s.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`));
     let data = '';
     s.setTimeout(10_000, () => s.destroy());
-    s.on('data', (d) => { data += d; });
+    s.on('data', (d) => {
+      data += d;
+    });
     s.on('error', () => {});
     s.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0)));
   });
@@ -91,19 +120,30 @@ test('a config with a typo is exit 2 naming the file and the path', () => {
 });
 
 test('run serves /status, /metrics and POST /sync on loopback, and stops on SIGTERM', async () => {
-  const child = spawn(process.execPath, [MAIN, 'run', '--config', config({ store: './run.ndjson' })], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'run', '--config', config({ store: './run.ndjson' })], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (d) => { stderr += d; const m = /status on (http:\/\/[^\s]+)\/status/.exec(stderr); if (m) resolve(m[1]!); });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      const m = /status on (http:\/\/[^\s]+)\/status/.exec(stderr);
+      if (m) resolve(m[1]!);
+    });
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
   });
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
   const forced = await fetch(`${url}/sync?type=full&wait=true`, JSON_POST);
   assert.is(forced.status, 200);
-  const report = await forced.json() as { kind: string; success: boolean };
+  const report = (await forced.json()) as { kind: string; success: boolean };
   assert.is(report.kind, 'full');
-  const status = await (await fetch(`${url}/status`)).json() as { status: string; access: { allow: number }; lastSuccessfulSync: { full?: string } };
+  const status = (await (await fetch(`${url}/status`)).json()) as {
+    status: string;
+    access: { allow: number };
+    lastSuccessfulSync: { full?: string };
+  };
   assert.is(status.status, 'connected');
   assert.ok(status.lastSuccessfulSync.full);
   assert.ok(status.access.allow > 0);
@@ -116,11 +156,14 @@ test('run serves /status, /metrics and POST /sync on loopback, and stops on SIGT
   assert.match(metrics, /eas_sync_command_duration_seconds_count\{organization="contoso"\} [1-9]/);
   const health = await fetch(`${url}/healthz`);
   assert.is(health.status, 200);
-  assert.is((await health.json() as { healthy: boolean }).healthy, true);
+  assert.is(((await health.json()) as { healthy: boolean }).healthy, true);
   const queued = await fetch(`${url}/sync?type=quick`, JSON_POST);
   assert.is(queued.status, 202);
   assert.is((await fetch(`${url}/sync?type=weekly`, JSON_POST)).status, 400);
-  const code = await new Promise<number | null>((resolve) => { child.on('exit', resolve); child.kill('SIGTERM'); });
+  const code = await new Promise<number | null>((resolve) => {
+    child.on('exit', resolve);
+    child.kill('SIGTERM');
+  });
   assert.is(code, 0, stderr);
   assert.match(stderr, /stopping/);
 });
@@ -150,7 +193,9 @@ test('after SIGTERM, run exits 0 within 30 s despite a client posting every 10 m
         const r = await fetch(`${p.url}/sync?type=full`, JSON_POST);
         await r.arrayBuffer();
         if (signalled) after.push(r.status);
-      } catch { /* refused once the listener is closed */ }
+      } catch {
+        /* refused once the listener is closed */
+      }
       await new Promise((r) => setTimeout(r, 10));
     }
   })();
@@ -160,7 +205,8 @@ test('after SIGTERM, run exits 0 within 30 s despite a client posting every 10 m
   const code = await exitWithin(p, 30_000);
   posting = false;
   await poster;
-  silent.destroy(); stalled.destroy();
+  silent.destroy();
+  stalled.destroy();
   assert.is(code, 0, `${p.out.stderr}\nstatuses after SIGTERM: ${after.join(',')}`);
 });
 
@@ -178,16 +224,24 @@ test('status.listen on a port in use is exit 2 naming status.listen, and creates
   await new Promise<void>((res) => blocker.listen(0, '127.0.0.1', res));
   const port = (blocker.address() as { port: number }).port;
   try {
-    const child = spawn(process.execPath, [MAIN, 'run', '--config', config({ store: './inuse.ndjson', status: { listen: `127.0.0.1:${port}` } })], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [MAIN, 'run', '--config', config({ store: './inuse.ndjson', status: { listen: `127.0.0.1:${port}` } })],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     children.push(child);
     let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     const code = await exitWithin({ child, exited: new Promise((res) => child.on('exit', res)) }, 30_000);
     assert.is(code, 2, stderr);
     assert.match(stderr, new RegExp(`status\\.listen: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`));
     assert.not.ok(existsSync(join(dir, 'inuse.ndjson')));
     assert.not.ok(existsSync(join(dir, 'inuse.ndjson.lock')));
-  } finally { blocker.close(); }
+  } finally {
+    blocker.close();
+  }
 });
 
 test('a listener other machines can reach is refused without status.tokenEnv, and the token must be set and long enough', () => {
@@ -197,10 +251,16 @@ test('a listener other machines can reach is refused without status.tokenEnv, an
   assert.not.ok(existsSync(join(dir, 'open.ndjson')));
   const named = run(['run', '--config', config({ store: './open.ndjson', status: { listen: 'status.contoso.com:8089' } })]);
   assert.is(named.status, 2, named.stderr);
-  const unset = run(['run', '--config', config({ store: './open.ndjson', status: { listen: '127.0.0.1:0', tokenEnv: 'EAS_TEST_UNSET_TOKEN' } })], { EAS_TEST_UNSET_TOKEN: '' });
+  const unset = run(
+    ['run', '--config', config({ store: './open.ndjson', status: { listen: '127.0.0.1:0', tokenEnv: 'EAS_TEST_UNSET_TOKEN' } })],
+    { EAS_TEST_UNSET_TOKEN: '' },
+  );
   assert.is(unset.status, 2, unset.stderr);
   assert.match(unset.stderr, /status\.tokenEnv: environment variable EAS_TEST_UNSET_TOKEN is not set/);
-  const short = run(['run', '--config', config({ store: './open.ndjson', status: { listen: '127.0.0.1:0', tokenEnv: 'EAS_TEST_TOKEN' } })], { EAS_TEST_TOKEN: 'abc' });
+  const short = run(
+    ['run', '--config', config({ store: './open.ndjson', status: { listen: '127.0.0.1:0', tokenEnv: 'EAS_TEST_TOKEN' } })],
+    { EAS_TEST_TOKEN: 'abc' },
+  );
   assert.is(short.status, 2, short.stderr);
   assert.match(short.stderr, /shorter than 16 characters/);
   assert.not.match(short.stderr, /abc/);
@@ -209,10 +269,18 @@ test('a listener other machines can reach is refused without status.tokenEnv, an
 
 test('with status.tokenEnv, POST /sync needs the token, says who asked in the log, and never prints the token', async () => {
   const token = 'run-test-token-0123456789';
-  const p = await startRun(config({ store: './token.ndjson', status: { listen: '127.0.0.1:0', tokenEnv: 'EAS_TEST_TOKEN' } }), { EAS_TEST_TOKEN: token });
+  const p = await startRun(config({ store: './token.ndjson', status: { listen: '127.0.0.1:0', tokenEnv: 'EAS_TEST_TOKEN' } }), {
+    EAS_TEST_TOKEN: token,
+  });
   assert.is((await fetch(`${p.url}/sync?type=quick`, JSON_POST)).status, 401);
-  assert.is((await fetch(`${p.url}/sync?type=quick`, { method: 'POST', headers: { authorization: 'Bearer wrong-token-0123456789' } })).status, 401);
-  const ok = await fetch(`${p.url}/sync?type=quick`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'x-eas-sync-caller': 'ops-bot' } });
+  assert.is(
+    (await fetch(`${p.url}/sync?type=quick`, { method: 'POST', headers: { authorization: 'Bearer wrong-token-0123456789' } })).status,
+    401,
+  );
+  const ok = await fetch(`${p.url}/sync?type=quick`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'x-eas-sync-caller': 'ops-bot' },
+  });
   assert.is(ok.status, 202);
   assert.is((await fetch(`${p.url}/status`)).status, 200);
   p.child.kill('SIGTERM');
@@ -221,6 +289,8 @@ test('with status.tokenEnv, POST /sync needs the token, says who asked in the lo
   assert.not.ok(p.out.stderr.includes(token));
 });
 
-test.after(() => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); });
+test.after(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

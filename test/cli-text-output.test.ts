@@ -46,18 +46,37 @@ test('plan (text) shows a hostile DeviceId with escapes, and --format powershell
   rmSync(x, { recursive: true, force: true });
   spawnSync('cp', ['-r', EXPORTS, x]);
   const path = join(x, 'get-mobiledevice.json');
-  const text = readFileSync(path).toString('utf16le').replace(/^\ufeff/, '');
+  const text = readFileSync(path)
+    .toString('utf16le')
+    .replace(/^\ufeff/, '');
   const devices = JSON.parse(text) as Array<Record<string, unknown>>;
   devices[0]!.DeviceId = HOSTILE_ID;
   devices[0]!.DeviceModel = HOSTILE_MODEL;
   writeFileSync(path, JSON.stringify(devices));
-  const args = ['plan', '--exchange', 'get-mobiledevice.json', '--mailboxes', 'get-casmailbox.json', '--intune', 'managed-devices.json', '--policy', 'policy.json', '--groups', 'groups.json', '--at', '2026-11-26T08:00:00Z'];
+  const args = [
+    'plan',
+    '--exchange',
+    'get-mobiledevice.json',
+    '--mailboxes',
+    'get-casmailbox.json',
+    '--intune',
+    'managed-devices.json',
+    '--policy',
+    'policy.json',
+    '--groups',
+    'groups.json',
+    '--at',
+    '2026-11-26T08:00:00Z',
+  ];
   const r = run(args, x);
   assert.is(r.code, 0, r.stderr);
   noRaw(r.stdout, 'plan');
   assert.ok(r.stdout.includes(visible(HOSTILE_ID)), 'the id is shown in escaped form');
   const json = run([...args, '--json'], x);
-  assert.ok((JSON.parse(json.stdout).devices as Array<{ deviceId: string }>).some((d) => d.deviceId === HOSTILE_ID), 'JSON keeps the exact value');
+  assert.ok(
+    (JSON.parse(json.stdout).devices as Array<{ deviceId: string }>).some((d) => d.deviceId === HOSTILE_ID),
+    'JSON keeps the exact value',
+  );
 });
 
 test('explain and replay (text) of a log holding hostile device values show them escaped; errors too', async () => {
@@ -67,7 +86,14 @@ test('explain and replay (text) of a log holding hostile device values show them
   sim.exchange.addPartnership({ mailbox, deviceId: HOSTILE_ARG, deviceType: 'Phone\u001b[31m', deviceModel: HOSTILE_MODEL });
   const opened = await openFileStore(log);
   if (isLeft(opened)) throw new Error(JSON.stringify(opened.left));
-  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store: opened.right, policy: sim.policy, notifier: sim.notifier });
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store: opened.right,
+    policy: sim.policy,
+    notifier: sim.notifier,
+  });
   const report = await engine.fullSync();
   await opened.right.close();
   assert.ok(report.success, JSON.stringify(report.errors));

@@ -33,7 +33,7 @@ test('demo --devices 5000 --json reports verified: true', () => {
   assert.ok(existsSync(LOG));
 });
 
-test('replay of the demo log reproduces the demo\'s access counts', () => {
+test("replay of the demo log reproduces the demo's access counts", () => {
   const r = run(['replay', LOG, '--json']);
   assert.is(r.code, 0, r.stderr);
   const out = json(r.stdout);
@@ -92,8 +92,20 @@ test('a damaged newline-terminated last line is corruption for replay and sync (
   assert.is(out.tornTail ?? null, null);
   assert.is(out.errors[0].line, lines);
   const config = join(dir, 'damaged-config.json');
-  writeFileSync(join(dir, 'damaged-policy.json'), JSON.stringify({ enabled: true, defaultAccessLevel: 'quarantine', includedGroups: [], excludedGroups: [], platformExceptions: [] }));
-  writeFileSync(config, JSON.stringify({ organization: 'contoso', store: damaged, policy: './damaged-policy.json', exchange: { kind: 'simulator', devices: 50, seed: 1 }, intune: { kind: 'simulator' } }));
+  writeFileSync(
+    join(dir, 'damaged-policy.json'),
+    JSON.stringify({ enabled: true, defaultAccessLevel: 'quarantine', includedGroups: [], excludedGroups: [], platformExceptions: [] }),
+  );
+  writeFileSync(
+    config,
+    JSON.stringify({
+      organization: 'contoso',
+      store: damaged,
+      policy: './damaged-policy.json',
+      exchange: { kind: 'simulator', devices: 50, seed: 1 },
+      intune: { kind: 'simulator' },
+    }),
+  );
   const s = run(['sync', '--config', config, '--json']);
   assert.is(s.code, 2, s.stderr);
   assert.match(s.stderr, new RegExp(`line ${lines}`));
@@ -114,14 +126,41 @@ test('an event whose data is not valid (envelope intact) is exit 2 for sync and 
   assert.match(w.stderr, new RegExp(`line ${at + 1}: .*AccessDecided.*access`));
   assert.is(w.stdout, '');
   const config = join(dir, 'schema-invalid-config.json');
-  writeFileSync(config, JSON.stringify({ organization: 'contoso', store: bad, policy, exchange: { kind: 'simulator', devices: 5000, seed: 1 }, intune: { kind: 'simulator' } }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      organization: 'contoso',
+      store: bad,
+      policy,
+      exchange: { kind: 'simulator', devices: 5000, seed: 1 },
+      intune: { kind: 'simulator' },
+    }),
+  );
   const s = run(['sync', '--config', config, '--json']);
   assert.is(s.code, 2, s.stderr);
   assert.ok(readFileSync(bad).equals(before), 'sync appended nothing');
 });
 
-test('plan on the shipped sample exports prints every device\'s access and reason and the commands', () => {
-  const r = run(['plan', '--exchange', 'get-mobiledevice.json', '--mailboxes', 'get-casmailbox.json', '--intune', 'managed-devices.json', '--policy', 'policy.json', '--groups', 'groups.json', '--at', '2026-11-26T08:00:00Z', '--json'], EXPORTS);
+test("plan on the shipped sample exports prints every device's access and reason and the commands", () => {
+  const r = run(
+    [
+      'plan',
+      '--exchange',
+      'get-mobiledevice.json',
+      '--mailboxes',
+      'get-casmailbox.json',
+      '--intune',
+      'managed-devices.json',
+      '--policy',
+      'policy.json',
+      '--groups',
+      'groups.json',
+      '--at',
+      '2026-11-26T08:00:00Z',
+      '--json',
+    ],
+    EXPORTS,
+  );
   assert.is(r.code, 0, r.stderr);
   const out = json(r.stdout);
   assert.is(out.devices.length, 12);
@@ -132,23 +171,80 @@ test('plan on the shipped sample exports prints every device\'s access and reaso
   assert.is(by.ApplQ1W2E3R4T5Y6, 'quarantine/notEnrolled');
   assert.is(by.androidc5501773190, 'quarantine/notTargeted');
   assert.is(out.commands.length, 4);
-  assert.ok(out.commands.every((c: any) => typeof c.mailbox === 'string' && Array.isArray(c.allowedDeviceIds.add) && Array.isArray(c.blockedDeviceIds.remove)));
+  assert.ok(
+    out.commands.every(
+      (c: any) => typeof c.mailbox === 'string' && Array.isArray(c.allowedDeviceIds.add) && Array.isArray(c.blockedDeviceIds.remove),
+    ),
+  );
   assert.ok(out.warnings.some((w: any) => w.kind === 'mappingConflict'));
-  const text = run(['plan', '--exchange', 'get-mobiledevice.json', '--mailboxes', 'get-casmailbox.json', '--intune', 'managed-devices.json', '--policy', 'policy.json', '--groups', 'groups.json', '--at', '2026-11-26T08:00:00Z'], EXPORTS);
+  const text = run(
+    [
+      'plan',
+      '--exchange',
+      'get-mobiledevice.json',
+      '--mailboxes',
+      'get-casmailbox.json',
+      '--intune',
+      'managed-devices.json',
+      '--policy',
+      'policy.json',
+      '--groups',
+      'groups.json',
+      '--at',
+      '2026-11-26T08:00:00Z',
+    ],
+    EXPORTS,
+  );
   assert.match(text.stdout, /notCompliant\s+androidc1597534862/);
   assert.match(text.stdout, /Set-CasMailbox -Identity 'contoso.com\/Users\/Sean O''Brien'/);
 });
 
 test('plan --format powershell prints every value as a single-quoted literal', () => {
-  const r = run(['plan', '--exchange', 'get-mobiledevice.json', '--mailboxes', 'get-casmailbox.json', '--intune', 'managed-devices.json', '--policy', 'policy.json', '--groups', 'groups.json', '--at', '2026-11-26T08:00:00Z', '--format', 'powershell'], EXPORTS);
+  const r = run(
+    [
+      'plan',
+      '--exchange',
+      'get-mobiledevice.json',
+      '--mailboxes',
+      'get-casmailbox.json',
+      '--intune',
+      'managed-devices.json',
+      '--policy',
+      'policy.json',
+      '--groups',
+      'groups.json',
+      '--at',
+      '2026-11-26T08:00:00Z',
+      '--format',
+      'powershell',
+    ],
+    EXPORTS,
+  );
   assert.is(r.code, 0);
   const commands = r.stdout.split('\n').filter((l) => l.startsWith('Set-CasMailbox'));
   assert.is(commands.length, 4);
-  assert.ok(commands.includes("Set-CasMailbox -Identity 'contoso.com/Users/Sean O''Brien' -ActiveSyncBlockedDeviceIDs @{Add='androidc1597534862'}"));
+  assert.ok(
+    commands.includes("Set-CasMailbox -Identity 'contoso.com/Users/Sean O''Brien' -ActiveSyncBlockedDeviceIDs @{Add='androidc1597534862'}"),
+  );
 });
 
 test('a malformed export is exit 2 naming the file and the field', () => {
-  const r = run(['plan', '--exchange', 'malformed/get-mobiledevice.json', '--mailboxes', 'get-casmailbox.json', '--intune', 'managed-devices.json', '--policy', 'policy.json', '--groups', 'groups.json'], EXPORTS);
+  const r = run(
+    [
+      'plan',
+      '--exchange',
+      'malformed/get-mobiledevice.json',
+      '--mailboxes',
+      'get-casmailbox.json',
+      '--intune',
+      'managed-devices.json',
+      '--policy',
+      'policy.json',
+      '--groups',
+      'groups.json',
+    ],
+    EXPORTS,
+  );
   assert.is(r.code, 2);
   assert.match(r.stderr, /malformed\/get-mobiledevice\.json: \[\d+\]\.DeviceId/);
   assert.is(r.stdout, '');
@@ -156,8 +252,23 @@ test('a malformed export is exit 2 naming the file and the field', () => {
 
 test('a policy with a typo is exit 2 naming the file and the path', () => {
   const p = join(dir, 'policy.json');
-  writeFileSync(p, JSON.stringify({ enabled: true, includedGroups: ['g'], platformExceptions: [{ type: 'familly', name: 'X', access: 'allow' }] }));
-  const r = run(['plan', '--exchange', join(EXPORTS, 'get-mobiledevice.json'), '--mailboxes', join(EXPORTS, 'get-casmailbox.json'), '--intune', join(EXPORTS, 'managed-devices.json'), '--policy', p, '--groups', join(EXPORTS, 'groups.json')]);
+  writeFileSync(
+    p,
+    JSON.stringify({ enabled: true, includedGroups: ['g'], platformExceptions: [{ type: 'familly', name: 'X', access: 'allow' }] }),
+  );
+  const r = run([
+    'plan',
+    '--exchange',
+    join(EXPORTS, 'get-mobiledevice.json'),
+    '--mailboxes',
+    join(EXPORTS, 'get-casmailbox.json'),
+    '--intune',
+    join(EXPORTS, 'managed-devices.json'),
+    '--policy',
+    p,
+    '--groups',
+    join(EXPORTS, 'groups.json'),
+  ]);
   assert.is(r.code, 2);
   assert.match(r.stderr, /policy\.json: platformExceptions\[0\]\.type/);
 });
@@ -173,7 +284,14 @@ test('10,000 levels of nesting in an export, a policy, a group list or a config 
   };
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, `deep-${name}.json`), text);
   const args = (over: Record<string, string>) => {
-    const a: Record<string, string> = { exchange: join(EXPORTS, 'get-mobiledevice.json'), mailboxes: join(EXPORTS, 'get-casmailbox.json'), intune: join(EXPORTS, 'managed-devices.json'), policy: join(EXPORTS, 'policy.json'), groups: join(EXPORTS, 'groups.json'), ...over };
+    const a: Record<string, string> = {
+      exchange: join(EXPORTS, 'get-mobiledevice.json'),
+      mailboxes: join(EXPORTS, 'get-casmailbox.json'),
+      intune: join(EXPORTS, 'managed-devices.json'),
+      policy: join(EXPORTS, 'policy.json'),
+      groups: join(EXPORTS, 'groups.json'),
+      ...over,
+    };
     return ['plan', ...Object.entries(a).flatMap(([k, v]) => [`--${k}`, v])];
   };
   for (const name of ['policy', 'exchange', 'intune', 'groups']) {
@@ -188,7 +306,20 @@ test('10,000 levels of nesting in an export, a policy, a group list or a config 
 });
 
 test('a policy naming groups without --groups is a usage error', () => {
-  const r = run(['plan', '--exchange', 'get-mobiledevice.json', '--mailboxes', 'get-casmailbox.json', '--intune', 'managed-devices.json', '--policy', 'policy.json'], EXPORTS);
+  const r = run(
+    [
+      'plan',
+      '--exchange',
+      'get-mobiledevice.json',
+      '--mailboxes',
+      'get-casmailbox.json',
+      '--intune',
+      'managed-devices.json',
+      '--policy',
+      'policy.json',
+    ],
+    EXPORTS,
+  );
   assert.is(r.code, 2);
   assert.match(r.stderr, /--groups/);
 });

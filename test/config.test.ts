@@ -19,7 +19,7 @@ async function errorOf(doc: unknown): Promise<string> {
   throw new assert.Assertion({ message: 'expected the config to be refused', operator: 'errorOf', expects: 'an error', actual: doc });
 }
 
-test('an error in a PowerShell exchange section names only its own keys, not the simulator kind\'s', async () => {
+test("an error in a PowerShell exchange section names only its own keys, not the simulator kind's", async () => {
   const m = await errorOf({ ...base, exchange: { kind: 'powershell', cas: 'cas01', devices: 3 } });
   assert.match(m, /exchange\.devices: unknown key "devices"/);
   assert.not.match(m, /exchange\.cas/);
@@ -30,9 +30,15 @@ test('an error in a PowerShell exchange section names only its own keys, not the
 });
 
 test('an unknown or missing kind lists the kinds there are', async () => {
-  assert.match(await errorOf({ ...base, exchange: { kind: 'exchange2019' } }), /exchange\.kind: expected "simulator" or "powershell", got "exchange2019"/);
+  assert.match(
+    await errorOf({ ...base, exchange: { kind: 'exchange2019' } }),
+    /exchange\.kind: expected "simulator" or "powershell", got "exchange2019"/,
+  );
   assert.match(await errorOf({ ...base, exchange: {} }), /exchange\.kind: expected "simulator" or "powershell"$/);
-  assert.match(await errorOf({ ...base, exchange: { kind: 'simulator' }, intune: { kind: 'entra' } }), /intune\.kind: expected "simulator" or "graph", got "entra"/);
+  assert.match(
+    await errorOf({ ...base, exchange: { kind: 'simulator' }, intune: { kind: 'entra' } }),
+    /intune\.kind: expected "simulator" or "graph", got "entra"/,
+  );
 });
 
 test('a password variable without a user variable (or the reverse) names the missing key, never an empty variable', async () => {

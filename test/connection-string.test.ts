@@ -12,16 +12,22 @@ const host = fc.constantFrom('127.0.0.1:2113', 'node1.contoso.com:2113,node2.con
 const secret = fc.string({ minLength: 8, maxLength: 24 }).filter((s) => !/[\s]/.test(s));
 
 test('a redacted connection string and a scrubbed message hold no trace of the credentials', () => {
-  fc.assert(fc.property(fc.constantFrom('esdb', 'esdb+discover', 'kurrentdb', 'KDB'), host, secret, secret, (scheme, h, user, pass) => {
-    const cs = `${scheme}://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@${h}?tls=false`;
-    assert.ok(hasInlineCredentials(cs));
-    const shown = redactConnectionString(cs);
-    assert.is(shown, `${scheme.toLowerCase()}://${h}?tls=false`);
-    const message = scrub(`failed to reach ${cs}: auth ${encodeURIComponent(pass)} / ${pass} / ${Buffer.from(`${encodeURIComponent(user)}:${encodeURIComponent(pass)}`).toString('base64')}`, cs);
-    assert.not.ok(message.includes(pass), message);
-    assert.not.ok(message.includes(encodeURIComponent(pass)), message);
-    assert.ok(message.includes(shown));
-  }), { numRuns: 500 });
+  fc.assert(
+    fc.property(fc.constantFrom('esdb', 'esdb+discover', 'kurrentdb', 'KDB'), host, secret, secret, (scheme, h, user, pass) => {
+      const cs = `${scheme}://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@${h}?tls=false`;
+      assert.ok(hasInlineCredentials(cs));
+      const shown = redactConnectionString(cs);
+      assert.is(shown, `${scheme.toLowerCase()}://${h}?tls=false`);
+      const message = scrub(
+        `failed to reach ${cs}: auth ${encodeURIComponent(pass)} / ${pass} / ${Buffer.from(`${encodeURIComponent(user)}:${encodeURIComponent(pass)}`).toString('base64')}`,
+        cs,
+      );
+      assert.not.ok(message.includes(pass), message);
+      assert.not.ok(message.includes(encodeURIComponent(pass)), message);
+      assert.ok(message.includes(shown));
+    }),
+    { numRuns: 500 },
+  );
 });
 
 test('a user without a password is user information too: redacted and refused inline', () => {
@@ -36,7 +42,10 @@ test('a user without a password is user information too: redacted and refused in
 test('storeSpecOf puts the credentials from the environment into the connection string the client parses', () => {
   process.env.EAS_T_USER = 'ops admin';
   process.env.EAS_T_PASS = 'p@ss:w/rd?#';
-  const c = { store: 'esdb://127.0.0.1:2113?tls=false', storeCredentials: { usernameEnv: 'EAS_T_USER', passwordEnv: 'EAS_T_PASS' } } as unknown as ConnectorConfig;
+  const c = {
+    store: 'esdb://127.0.0.1:2113?tls=false',
+    storeCredentials: { usernameEnv: 'EAS_T_USER', passwordEnv: 'EAS_T_PASS' },
+  } as unknown as ConnectorConfig;
   const spec = storeSpecOf(c);
   const parsed = parseConnection(spec);
   assert.ok(isRight(parsed) && parsed.right.hasCredentials);

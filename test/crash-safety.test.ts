@@ -22,7 +22,11 @@ const dir = mkdtempSync(join(tmpdir(), 'eas-crash-'));
 const DEVICES = 24;
 const SEED = 71;
 
-interface RunResult { killed: boolean; steps: number; success?: boolean }
+interface RunResult {
+  killed: boolean;
+  steps: number;
+  success?: boolean;
+}
 
 /** Runs the child on `log` against `sim`; kills it when it announces step `killAt`. */
 function runChild(sim: Simulation, log: string, killAt: number): Promise<RunResult> {
@@ -31,27 +35,44 @@ function runChild(sim: Simulation, log: string, killAt: number): Promise<RunResu
     let killed = false;
     let steps = 0;
     child.on('message', async (m: any) => {
-      if (m.done) { resolve({ killed: false, steps: m.steps, success: m.success }); return; }
-      if (m.fatal) { reject(new Error(JSON.stringify(m.fatal))); return; }
+      if (m.done) {
+        resolve({ killed: false, steps: m.steps, success: m.success });
+        return;
+      }
+      if (m.fatal) {
+        reject(new Error(JSON.stringify(m.fatal)));
+        return;
+      }
       if (m.target === 'step') {
         steps = m.args[0];
-        if (steps === killAt) { killed = true; child.kill('SIGKILL'); return; }
+        if (steps === killAt) {
+          killed = true;
+          child.kill('SIGKILL');
+          return;
+        }
         child.send({ id: m.id, result: undefined }, ignore);
         return;
       }
       const target = m.target === 'exchange' ? sim.exchange : m.target === 'intune' ? sim.intune : sim.notifier;
       let result = await (target as any)[m.method](...m.args);
-      if (m.method === 'getGroupMembers' && result._tag === 'Right') result = { _tag: 'Right', right: [...result.right].map(([k, v]: [string, Set<string>]) => [k, [...v]]) };
+      if (m.method === 'getGroupMembers' && result._tag === 'Right')
+        result = { _tag: 'Right', right: [...result.right].map(([k, v]: [string, Set<string>]) => [k, [...v]]) };
       if (!killed && child.connected) child.send({ id: m.id, result }, ignore);
     });
-    child.on('exit', () => { if (killed) resolve({ killed: true, steps }); });
+    child.on('exit', () => {
+      if (killed) resolve({ killed: true, steps });
+    });
     // A reply racing the child's exit fails with EPIPE: that is the kill, not a fault.
-    child.on('error', (err) => { if (!killed) reject(err); });
+    child.on('error', (err) => {
+      if (!killed) reject(err);
+    });
   });
 }
 
 const key = (c: ExchangeCommand) => JSON.stringify(c);
-const ignore = () => { /* see the 'error' handler */ };
+const ignore = () => {
+  /* see the 'error' handler */
+};
 
 test('killed at every step of a sync, a restart leaves Exchange equal to the decisions, applies nothing twice and loses no event', async () => {
   // The reference: one uninterrupted run.
@@ -69,7 +90,10 @@ test('killed at every step of a sync, a restart leaves Exchange equal to the dec
     const sim = simulateOrganization({ devices: DEVICES, seed: SEED });
     const log = join(dir, `kill-${k}.ndjson`);
     const first = await runChild(sim, log, k);
-    if (!first.killed) { assert.ok(first.steps < k); break; }
+    if (!first.killed) {
+      assert.ok(first.steps < k);
+      break;
+    }
     const second = await runChild(sim, log, -1);
     assert.ok(second.success, `restart after a kill at step ${k} succeeds`);
     exercised++;
@@ -81,7 +105,8 @@ test('killed at every step of a sync, a restart leaves Exchange equal to the dec
     assert.equal(scan.right.errors, [], `log valid after a kill at step ${k}`);
     const r = replay(scan.right.events);
     const ex = sim.evaluateAll();
-    for (const d of r.deviceStates) assert.is(d.access, ex.get(d.deviceId.toLowerCase())?.access, `device ${d.deviceId} after a kill at step ${k}`);
+    for (const d of r.deviceStates)
+      assert.is(d.access, ex.get(d.deviceId.toLowerCase())?.access, `device ${d.deviceId} after a kill at step ${k}`);
     assert.is(r.deviceStates.length, DEVICES);
     assert.is(r.pendingIntents, 0);
 
@@ -92,8 +117,14 @@ test('killed at every step of a sync, a restart leaves Exchange equal to the dec
     const outcomes = new Map<string, number>();
     const discovered = new Map<string, number>();
     for (const e of scan.right.events) {
-      if (e.type === 'CommandSucceeded' || e.type === 'CommandFailed') { const id = (e.data as { commandId: string }).commandId; outcomes.set(id, (outcomes.get(id) ?? 0) + 1); }
-      if (e.type === 'PartnershipDiscovered') { const id = (e.data as { deviceId: string }).deviceId; discovered.set(id, (discovered.get(id) ?? 0) + 1); }
+      if (e.type === 'CommandSucceeded' || e.type === 'CommandFailed') {
+        const id = (e.data as { commandId: string }).commandId;
+        outcomes.set(id, (outcomes.get(id) ?? 0) + 1);
+      }
+      if (e.type === 'PartnershipDiscovered') {
+        const id = (e.data as { deviceId: string }).deviceId;
+        discovered.set(id, (discovered.get(id) ?? 0) + 1);
+      }
     }
     const intents = scan.right.events.filter((e) => e.type === 'CommandIntended').map((e) => (e.data as { commandId: string }).commandId);
     for (const id of intents) assert.is(outcomes.get(id), 1, `intent ${id} after a kill at step ${k}`);

@@ -15,12 +15,20 @@ const DEPLOY = fileURLToPath(new URL('../../examples/deploy/', import.meta.url))
 const unit = readFileSync(`${DEPLOY}eas-sync.service`, 'utf8');
 const directives = (section: string) => {
   const body = unit.split(/^\[/m).find((s) => s.startsWith(`${section}]`)) ?? '';
-  return new Map(body.split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return new Map(
+    body
+      .split('\n')
+      .filter((l) => /^\w+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 };
 
 test('systemd-analyze verify accepts the unit', () => {
   const has = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
-  if (has.status !== 0) { console.log('# systemd-analyze not installed: unit not verified'); return; }
+  if (has.status !== 0) {
+    console.log('# systemd-analyze not installed: unit not verified');
+    return;
+  }
   const r = spawnSync('systemd-analyze', ['verify', `${DEPLOY}eas-sync.service`], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
   assert.is(r.stderr.trim(), '', r.stderr);
@@ -65,15 +73,27 @@ test('a notifier or log typo is reported at its own path only', async () => {
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'eas-deploy-'));
   const base = JSON.parse(readFileSync(`${DEPLOY}eas-sync.json`, 'utf8')) as Record<string, any>;
-  const write = (doc: unknown) => { const f = join(dir, `c${Math.random().toString(36).slice(2)}.json`); writeFileSync(f, JSON.stringify(doc)); return f; };
-  const err = async (doc: unknown) => readConfig(write(doc)).then(() => '', (e: Error) => e.message);
+  const write = (doc: unknown) => {
+    const f = join(dir, `c${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(f, JSON.stringify(doc));
+    return f;
+  };
+  const err = async (doc: unknown) =>
+    readConfig(write(doc)).then(
+      () => '',
+      (e: Error) => e.message,
+    );
   const ews = await err({ ...base, notifier: { ...base.notifier, uri: 'https://x' } });
   assert.match(ews, /: notifier\.uri: unknown key "uri"$/);
   assert.not.match(ews, /\n/, 'no error from the smtp branch');
   assert.match(await err({ ...base, notifier: { ...base.notifier, authentication: 'kerberos' } }), /notifier\.authentication: /);
   assert.match(await err({ ...base, log: { level: 'verbose' } }), /log\.level: /);
   const proxy = await err({ ...base, intune: { ...base.intune, proxy: { url: 'http://u:s3cr3t@proxy:1' } } });
-  assert.match(proxy, /: intune\.proxy\.url: expected a proxy URL[^\n]*no credentials[^\n]*$/, 'one line: the simulator branch does not complain about graph keys');
+  assert.match(
+    proxy,
+    /: intune\.proxy\.url: expected a proxy URL[^\n]*no credentials[^\n]*$/,
+    'one line: the simulator branch does not complain about graph keys',
+  );
   assert.not.match(proxy, /s3cr3t/);
 });
 

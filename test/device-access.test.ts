@@ -13,22 +13,53 @@ const fold = (events: DomainEvent[], p: DeviceAccessProjection = emptyDeviceAcce
   for (const e of events) foldDeviceAccess(p, stream, e, AT);
   return p;
 };
-const discovered = (deviceId: string): DomainEvent => ({ type: 'PartnershipDiscovered', data: { deviceId, identity: `x/${deviceId}`, deviceType: 'iPhone', deviceModel: 'iPhone15C2' } });
-const decided = (deviceId: string, access: 'allow' | 'block' | 'quarantine'): DomainEvent => ({
-  type: 'AccessDecided', data: { syncId: 'sync-1', deviceId, access, reason: access === 'allow' ? 'compliant' : 'notEnrolled', governed: true, policyRevision: 1, facts: { groups: { included: ['g'], excluded: [] }, intune: null, conflicts: [] } },
+const discovered = (deviceId: string): DomainEvent => ({
+  type: 'PartnershipDiscovered',
+  data: { deviceId, identity: `x/${deviceId}`, deviceType: 'iPhone', deviceModel: 'iPhone15C2' },
 });
-const notified = (deviceId: string): DomainEvent => ({ type: 'NotificationSent', data: { deviceId, to: 'kim@contoso.com', reason: 'notEnrolled' } });
+const decided = (deviceId: string, access: 'allow' | 'block' | 'quarantine'): DomainEvent => ({
+  type: 'AccessDecided',
+  data: {
+    syncId: 'sync-1',
+    deviceId,
+    access,
+    reason: access === 'allow' ? 'compliant' : 'notEnrolled',
+    governed: true,
+    policyRevision: 1,
+    facts: { groups: { included: ['g'], excluded: [] }, intune: null, conflicts: [] },
+  },
+});
+const notified = (deviceId: string): DomainEvent => ({
+  type: 'NotificationSent',
+  data: { deviceId, to: 'kim@contoso.com', reason: 'notEnrolled' },
+});
 const removed = (deviceId: string): DomainEvent => ({ type: 'PartnershipRemoved', data: { deviceId } });
 const intended = (commandId: string, kind: 'setCasMailbox' | 'removeDeviceAccessRule' = 'setCasMailbox'): DomainEvent => ({
-  type: 'CommandIntended', data: { syncId: 'sync-1', commandId, command: kind === 'setCasMailbox' ? { kind, mailbox: 'x', allowedDeviceIds: { add: ['A'], remove: [] }, blockedDeviceIds: { add: [], remove: [] } } : { kind, name: 'r' } },
+  type: 'CommandIntended',
+  data: {
+    syncId: 'sync-1',
+    commandId,
+    command:
+      kind === 'setCasMailbox'
+        ? { kind, mailbox: 'x', allowedDeviceIds: { add: ['A'], remove: [] }, blockedDeviceIds: { add: [], remove: [] } }
+        : { kind, name: 'r' },
+  },
 });
 const record = (p: DeviceAccessProjection) => p.streams.get(STREAM)!.devices[0]!;
 
 test('a partnership removed and discovered again starts afresh: no decision, not notified', () => {
   const r = record(fold([discovered('A1'), decided('A1', 'quarantine'), notified('A1'), removed('A1'), discovered('A1')]));
-  assert.equal({ removed: r.removed, access: r.access, reason: r.reason, notified: r.notified, decidedAt: r.decidedAt }, { removed: false, access: undefined, reason: undefined, notified: false, decidedAt: undefined });
+  assert.equal(
+    { removed: r.removed, access: r.access, reason: r.reason, notified: r.notified, decidedAt: r.decidedAt },
+    { removed: false, access: undefined, reason: undefined, notified: false, decidedAt: undefined },
+  );
   // Decided restricted again: a new episode, its user not told yet.
-  assert.is(record(fold([discovered('A1'), decided('A1', 'quarantine'), notified('A1'), removed('A1'), discovered('A1'), decided('A1', 'quarantine')])).notified, false);
+  assert.is(
+    record(
+      fold([discovered('A1'), decided('A1', 'quarantine'), notified('A1'), removed('A1'), discovered('A1'), decided('A1', 'quarantine')]),
+    ).notified,
+    false,
+  );
 });
 
 test('a decision or a notification for a removed partnership changes nothing', () => {
@@ -36,7 +67,7 @@ test('a decision or a notification for a removed partnership changes nothing', (
   assert.equal({ removed: r.removed, access: r.access, notified: r.notified }, { removed: true, access: 'quarantine', notified: false });
 });
 
-test('a partnership\'s DeviceId is spelled as its latest event spells it', () => {
+test("a partnership's DeviceId is spelled as its latest event spells it", () => {
   assert.is(record(fold([discovered('appla1'), discovered('APPLA1')])).deviceId, 'APPLA1');
 });
 

@@ -17,10 +17,29 @@ import type { ConnectorConfig } from '../adapters/cli/config.js';
 const test = suite('diagnostic logs');
 const SECRET = 'Sup3r-S3cret-"Pass"\\word';
 
-interface Line { level: string; time: string; msg: string; event?: string; [k: string]: unknown }
+interface Line {
+  level: string;
+  time: string;
+  msg: string;
+  event?: string;
+  [k: string]: unknown;
+}
 function capture() {
   const lines: string[] = [];
-  return { lines, stream: { write: (s: string) => { lines.push(s); } }, parsed: (): Line[] => lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line) };
+  return {
+    lines,
+    stream: {
+      write: (s: string) => {
+        lines.push(s);
+      },
+    },
+    parsed: (): Line[] =>
+      lines
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Line),
+  };
 }
 
 test('a sync with throttling, a CAS switch, a failed command and a failed notification logs each as a JSON line with its level', async () => {
@@ -30,16 +49,27 @@ test('a sync with throttling, a CAS switch, a failed command and a failed notifi
   let commands = 0;
   let downAfter = -1;
   const engine = createEngine({
-    organization: sim.organization, exchange: diag.observe.exchange(sim.exchange), intune: sim.intune,
-    store: diag.observe.store(memoryStore()), policy: sim.policy, notifier: sim.notifier, parallelism: 2,
-    onStep: (step) => { if (step === 'afterCommand' && ++commands === downAfter) sim.exchange.setServerUp('cas01.contoso.com', false); },
+    organization: sim.organization,
+    exchange: diag.observe.exchange(sim.exchange),
+    intune: sim.intune,
+    store: diag.observe.store(memoryStore()),
+    policy: sim.policy,
+    notifier: sim.notifier,
+    parallelism: 2,
+    onStep: (step) => {
+      if (step === 'afterCommand' && ++commands === downAfter) sim.exchange.setServerUp('cas01.contoso.com', false);
+    },
   });
   // A notification failure whose message (from a careless adapter) carries the secret.
   sim.notifier.failNext(5, `auth failed for password ${SECRET}`);
   await engine.fullSync();
   // Work for a second sync, and trouble during it.
   for (const m of sim.exchange.state().mailboxes.slice(0, 120)) sim.exchange.setMailboxLists(m.identity, { allowed: [], blocked: [] });
-  sim.exchange.failNext(2, { kind: 'throttled', waitMs: 5, message: 'The user load quota … at least 5 milliseconds.' }, { cmdlet: 'Set-CasMailbox' });
+  sim.exchange.failNext(
+    2,
+    { kind: 'throttled', waitMs: 5, message: 'The user load quota … at least 5 milliseconds.' },
+    { cmdlet: 'Set-CasMailbox' },
+  );
   sim.exchange.failNext(1, { kind: 'accessDenied', message: 'Access is denied.' }, { cmdlet: 'Set-CasMailbox' });
   commands = 0;
   downAfter = 30;
@@ -61,7 +91,10 @@ test('a sync with throttling, a CAS switch, a failed command and a failed notifi
   assert.is(of('syncCompleted').length, 3);
   assert.ok(of('syncCompleted').some((l) => l.success === false && l.level === 'warn'));
   assert.ok(of('throttled').length >= 2);
-  assert.equal({ level: of('throttled')[0]!.level, waitMs: of('throttled')[0]!.waitMs, operation: of('throttled')[0]!.operation }, { level: 'warn', waitMs: 5, operation: 'setCasMailbox' });
+  assert.equal(
+    { level: of('throttled')[0]!.level, waitMs: of('throttled')[0]!.waitMs, operation: of('throttled')[0]!.operation },
+    { level: 'warn', waitMs: 5, operation: 'setCasMailbox' },
+  );
   assert.is(of('casSwitched').length, 1);
   assert.equal([of('casSwitched')[0]!.from, of('casSwitched')[0]!.to], ['cas01.contoso.com', 'cas02.contoso.com']);
   const failed = of('commandFailed');
@@ -84,21 +117,53 @@ test('the level filters lines, and a file receives them', async () => {
   const file = join(dir, 'logs', 'connector.log');
   const diag = openDiagnostics({ file, level: 'warn' });
   const sim = simulateOrganization({ devices: 50, seed: 2 });
-  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store: diag.observe.store(memoryStore()), policy: sim.policy });
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store: diag.observe.store(memoryStore()),
+    policy: sim.policy,
+  });
   await engine.fullSync();
   diag.logger.warn({ event: 'probe' }, 'a warning');
   await diag.close();
-  const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
-  assert.equal(lines.map((l) => l.event), ['probe'], 'info lines (sync start and end) are below warn');
+  const lines = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line);
+  assert.equal(
+    lines.map((l) => l.event),
+    ['probe'],
+    'info lines (sync start and end) are below warn',
+  );
 });
 
 test('the secrets of a config are the values of every …Env variable it names, and a password inside HTTPS_PROXY', () => {
   const config = {
-    organization: 'o', store: 's', policy: 'p', exchange: { kind: 'powershell', cas: 'c', usernameEnv: 'EX_U', passwordEnv: 'EX_P' },
-    intune: { kind: 'graph', tenantId: 't', clientId: 'c', clientSecretEnv: 'G_S', proxy: { url: 'http://p:1', usernameEnv: 'PX_U', passwordEnv: 'PX_P' } },
+    organization: 'o',
+    store: 's',
+    policy: 'p',
+    exchange: { kind: 'powershell', cas: 'c', usernameEnv: 'EX_U', passwordEnv: 'EX_P' },
+    intune: {
+      kind: 'graph',
+      tenantId: 't',
+      clientId: 'c',
+      clientSecretEnv: 'G_S',
+      proxy: { url: 'http://p:1', usernameEnv: 'PX_U', passwordEnv: 'PX_P' },
+    },
     notifier: { kind: 'ews', mailbox: 'm@c.com', usernameEnv: 'EWS_U', passwordEnv: 'EWS_P', authentication: 'ntlm' },
   } as unknown as ConnectorConfig;
-  const env = { EX_U: 'exuser', EX_P: 'ex-pass', G_S: 'graph-secret', PX_U: 'pxuser', PX_P: 'px-pass', EWS_U: 'ewsuser', EWS_P: 'ews-pass', HTTPS_PROXY: 'http://u:env-proxy-pw@h:1', OTHER: 'not-a-secret' };
+  const env = {
+    EX_U: 'exuser',
+    EX_P: 'ex-pass',
+    G_S: 'graph-secret',
+    PX_U: 'pxuser',
+    PX_P: 'px-pass',
+    EWS_U: 'ewsuser',
+    EWS_P: 'ews-pass',
+    HTTPS_PROXY: 'http://u:env-proxy-pw@h:1',
+    OTHER: 'not-a-secret',
+  };
   const s = configSecrets(config, env);
   for (const v of ['ex-pass', 'graph-secret', 'px-pass', 'ews-pass', 'env-proxy-pw']) assert.ok(s.includes(v), v);
   assert.not.ok(s.includes('not-a-secret'));

@@ -12,15 +12,31 @@ import type { CasMailbox } from '../src/facts.js';
 
 const test = suite('engine full sync');
 const NOW = Date.parse('2026-11-26T08:00:00Z');
-const clock = { now: () => NOW, schedule: () => { throw new Error('unused'); } };
+const clock = {
+  now: () => NOW,
+  schedule: () => {
+    throw new Error('unused');
+  },
+};
 
 function setup(devices = 600, seed = 7, over: { store?: EventStore; sim?: Simulation; parallelism?: number } = {}) {
   const sim = over.sim ?? simulateOrganization({ devices, seed, clock: () => NOW });
   const store = over.store ?? memoryStore();
   const engine: Engine = createEngine({
-    organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy,
-    notifier: sim.notifier, parallelism: over.parallelism ?? 4,
-    scheduler: { now: () => NOW, schedule: (work: () => void, delay?: number) => { const h = setTimeout(work, delay ?? 0); return { unsubscribe: () => clearTimeout(h), closed: false } as never; } } as never,
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store,
+    policy: sim.policy,
+    notifier: sim.notifier,
+    parallelism: over.parallelism ?? 4,
+    scheduler: {
+      now: () => NOW,
+      schedule: (work: () => void, delay?: number) => {
+        const h = setTimeout(work, delay ?? 0);
+        return { unsubscribe: () => clearTimeout(h), closed: false } as never;
+      },
+    } as never,
   });
   return { sim, store, engine };
 }
@@ -40,7 +56,7 @@ function agrees(sim: Simulation, engine: Engine): { mismatches: number; decided:
   return { mismatches, decided: decided.size, exchange: ex.size };
 }
 
-test('after a full sync, Exchange\'s own evaluation of every device equals the engine\'s decision', async () => {
+test("after a full sync, Exchange's own evaluation of every device equals the engine's decision", async () => {
   const { sim, engine } = setup(2000);
   const report = await engine.fullSync();
   assert.ok(report.success, JSON.stringify(report.errors));
@@ -67,7 +83,10 @@ test('a second full sync right after the first issues zero commands and appends 
   assert.is(sim.counters.commands, commandsBefore);
   assert.is(second.commands.issued, 0);
   assert.is(sim.notifier.sent.length, sentBefore);
-  assert.equal(after.slice(before).map((e) => e.type), ['SyncStarted', 'SyncCompleted']);
+  assert.equal(
+    after.slice(before).map((e) => e.type),
+    ['SyncStarted', 'SyncCompleted'],
+  );
   assert.ok(second.success);
 });
 
@@ -75,7 +94,9 @@ test('one compliant device turning noncompliant gives exactly one Set-CasMailbox
   const { sim, engine } = setup();
   await engine.fullSync();
   const target = engine.devices().find((d) => d.reason === 'compliant')!;
-  const md = sim.intune.devices().find((m) => m.easDeviceId?.toLowerCase() === target.deviceId.toLowerCase() && m.complianceState === 'compliant')!;
+  const md = sim.intune
+    .devices()
+    .find((m) => m.easDeviceId?.toLowerCase() === target.deviceId.toLowerCase() && m.complianceState === 'compliant')!;
   sim.intune.setCompliance(md.id, 'noncompliant');
   const logBefore = sim.exchange.commandLog.length;
   const sentBefore = sim.notifier.sent.length;
@@ -96,7 +117,11 @@ test('one compliant device turning noncompliant gives exactly one Set-CasMailbox
 
 test('a failed command is recorded, the sync reports it, and the last successful sync does not move', async () => {
   const { sim, store, engine } = setup();
-  sim.exchange.failNext(1, { kind: 'other', message: 'The operation could not be performed because object was not found' }, { cmdlet: 'Set-CasMailbox' });
+  sim.exchange.failNext(
+    1,
+    { kind: 'other', message: 'The operation could not be performed because object was not found' },
+    { cmdlet: 'Set-CasMailbox' },
+  );
   const report = await engine.fullSync();
   assert.not.ok(report.success);
   assert.is(report.commands.failed, 1);
@@ -120,11 +145,14 @@ test('Exchange unreachable: the sync fails cleanly, status disconnected, nothing
   const report = await engine.fullSync();
   assert.not.ok(report.success);
   assert.is(engine.status().status, 'disconnected');
-  assert.equal((await allEvents(store)).map((e) => e.type), ['ConnectorRegistered', 'PolicyChanged', 'SyncStarted', 'SyncFailed']);
+  assert.equal(
+    (await allEvents(store)).map((e) => e.type),
+    ['ConnectorRegistered', 'PolicyChanged', 'SyncStarted', 'SyncFailed'],
+  );
   assert.is(sim.counters.commands, 0);
 });
 
-test('intents left without an outcome by a crash are reconciled from Exchange\'s lists, and nothing is applied twice', async () => {
+test("intents left without an outcome by a crash are reconciled from Exchange's lists, and nothing is applied twice", async () => {
   const sim = simulateOrganization({ devices: 300, seed: 3, clock: () => NOW });
   const store = memoryStore();
   // First connector: the lost responses mean the commands were applied but never acknowledged.
@@ -137,9 +165,13 @@ test('intents left without an outcome by a crash are reconciled from Exchange\'s
   const failed = events.filter((e) => e.type === 'CommandFailed').map((e) => (e.data as { commandId: string }).commandId);
   assert.is(failed.length, 3);
   const crashed = memoryStore();
-  const kept = events.filter((e) => !(e.type === 'CommandFailed' && (e.data as { commandId: string }).commandId === failed[0]) && e.type !== 'SyncCompleted');
+  const kept = events.filter(
+    (e) => !(e.type === 'CommandFailed' && (e.data as { commandId: string }).commandId === failed[0]) && e.type !== 'SyncCompleted',
+  );
   for (const e of kept) {
-    const r = await crashed.append([{ stream: e.stream, expected: 'any', events: [{ type: e.type, data: e.data, at: e.at, meta: e.meta, id: e.id }] }]);
+    const r = await crashed.append([
+      { stream: e.stream, expected: 'any', events: [{ type: e.type, data: e.data, at: e.at, meta: e.meta, id: e.id }] },
+    ]);
     assert.ok(isRight(r));
   }
   const commandsBefore = sim.counters.commands;
@@ -172,7 +204,15 @@ test('a failed notification is recorded and retried on the next sync, then never
 
 test('throttled commands wait the time Exchange names and do not fail the sync', async () => {
   const { sim, engine } = setup(300);
-  sim.exchange.failNext(5, { kind: 'throttled', waitMs: 5, message: 'The user load quota of 100 requests per 10 seconds has been exceeded. … at least 5 milliseconds.' }, { cmdlet: 'Set-CasMailbox' });
+  sim.exchange.failNext(
+    5,
+    {
+      kind: 'throttled',
+      waitMs: 5,
+      message: 'The user load quota of 100 requests per 10 seconds has been exceeded. … at least 5 milliseconds.',
+    },
+    { cmdlet: 'Set-CasMailbox' },
+  );
   const report = await engine.fullSync();
   assert.ok(report.success);
   assert.is(report.commands.throttleWaits, 5);
@@ -182,7 +222,13 @@ test('throttled commands wait the time Exchange names and do not fail the sync',
 test('another writer on the organization stream fences the connector out with a clear error', async () => {
   const { store, engine } = setup(100);
   await engine.fullSync();
-  const r = await store.append([{ stream: 'eas-org-contoso', expected: 'any', events: [{ type: 'ConnectorRegistered', data: { connectorId: 'other', organization: 'contoso' }, at: '2026-11-26T08:00:00Z' }] }]);
+  const r = await store.append([
+    {
+      stream: 'eas-org-contoso',
+      expected: 'any',
+      events: [{ type: 'ConnectorRegistered', data: { connectorId: 'other', organization: 'contoso' }, at: '2026-11-26T08:00:00Z' }],
+    },
+  ]);
   assert.ok(isRight(r));
   const report = await engine.fullSync();
   assert.not.ok(report.success);
@@ -197,7 +243,9 @@ test('device fields travel into commands as data, never interpreted', async () =
   sim.exchange.addPartnership({ mailbox: mb.identity, deviceId: hostile, deviceType: 'iPhone`$(calc)', deviceModel: '"; rm -rf /' });
   const report = await engine.fullSync();
   assert.ok(report.success, JSON.stringify(report.errors));
-  const cmd = sim.exchange.commandLog.find((c) => c.kind === 'setCasMailbox' && [...c.allowedDeviceIds.add, ...c.blockedDeviceIds.add].includes(hostile));
+  const cmd = sim.exchange.commandLog.find(
+    (c) => c.kind === 'setCasMailbox' && [...c.allowedDeviceIds.add, ...c.blockedDeviceIds.add].includes(hostile),
+  );
   // Quarantine writes no list entry; block or allow must carry the id verbatim.
   const decision = engine.devices().find((d) => d.deviceId === hostile)!;
   assert.ok(decision, 'the hostile partnership is decided, not skipped');
@@ -205,7 +253,7 @@ test('device fields travel into commands as data, never interpreted', async () =
   assert.is(agrees(sim, engine).mismatches, 0);
 });
 
-test('replay of the log reproduces the engine\'s access counts', async () => {
+test("replay of the log reproduces the engine's access counts", async () => {
   const { store, engine } = setup(800);
   const report = await engine.fullSync();
   const r = replay(await allEvents(store));
@@ -225,7 +273,10 @@ test('a sync that stops when the log cannot be written reports the events it did
     readStream: (s, o) => inner.readStream(s, o),
     readAll: (o) => inner.readAll(o),
     close: () => inner.close(),
-    append: async (requests) => (++appends > 4 ? { _tag: 'Left', left: { kind: 'io', message: 'log x: append failed: ENOSPC: no space left on device' } } : inner.append(requests)),
+    append: async (requests) =>
+      ++appends > 4
+        ? { _tag: 'Left', left: { kind: 'io', message: 'log x: append failed: ENOSPC: no space left on device' } }
+        : inner.append(requests),
   };
   const { engine } = setup(400, 3, { store });
   const r = await engine.fullSync();
@@ -244,13 +295,24 @@ test('metrics keep histograms of sync durations by kind and of each command atte
   const ex = sim.exchange as ExchangeGateway;
   const exchange = new Proxy(ex, {
     get(target, prop) {
-      if (prop === 'execute') return (c: never) => { t += STEP; return target.execute(c); };
+      if (prop === 'execute')
+        return (c: never) => {
+          t += STEP;
+          return target.execute(c);
+        };
       if (prop === 'openSession') {
         return async () => {
           const r = await target.openSession!();
           if (!isRight(r)) return r;
           const s = r.right;
-          return right({ ...(s.server ? { server: s.server } : {}), close: () => s.close(), execute: (c: never) => { t += STEP; return s.execute(c); } });
+          return right({
+            ...(s.server ? { server: s.server } : {}),
+            close: () => s.close(),
+            execute: (c: never) => {
+              t += STEP;
+              return s.execute(c);
+            },
+          });
         };
       }
       const v = Reflect.get(target, prop, target) as unknown;
@@ -258,22 +320,34 @@ test('metrics keep histograms of sync durations by kind and of each command atte
     },
   });
   const engine = createEngine({
-    organization: sim.organization, exchange, intune: sim.intune, store: memoryStore(), policy: sim.policy, notifier: sim.notifier,
-    parallelism: 1, clock: { now: () => t },
-    scheduler: { now: () => t, schedule: (work: () => void, delay?: number) => { const h = setTimeout(work, delay ?? 0); return { unsubscribe: () => clearTimeout(h), closed: false } as never; } } as never,
+    organization: sim.organization,
+    exchange,
+    intune: sim.intune,
+    store: memoryStore(),
+    policy: sim.policy,
+    notifier: sim.notifier,
+    parallelism: 1,
+    clock: { now: () => t },
+    scheduler: {
+      now: () => t,
+      schedule: (work: () => void, delay?: number) => {
+        const h = setTimeout(work, delay ?? 0);
+        return { unsubscribe: () => clearTimeout(h), closed: false } as never;
+      },
+    } as never,
   });
   const report = await engine.fullSync();
   assert.ok(report.success, JSON.stringify(report.errors));
   assert.ok(report.commands.issued > 0);
   const lat = engine.metrics().commandLatencySeconds;
   assert.is(lat.count, report.commands.issued);
-  assert.is(lat.sum, lat.count * STEP / 1000);
+  assert.is(lat.sum, (lat.count * STEP) / 1000);
   const at = lat.bounds.indexOf(0.25);
   assert.is(lat.counts[at], lat.count, 'every attempt in the bucket up to 0.25 s');
   const full = engine.metrics().syncDurationSeconds.full;
   assert.is(full.count, 1);
   assert.is(full.sum, (Date.parse(report.completedAt) - Date.parse(report.startedAt)) / 1000);
-  assert.ok(full.sum >= report.commands.issued * STEP / 1000);
+  assert.ok(full.sum >= (report.commands.issued * STEP) / 1000);
   assert.is(engine.metrics().syncDurationSeconds.quick.count, 0);
   await engine.quickSync();
   assert.is(engine.metrics().syncDurationSeconds.quick.count, 1);

@@ -24,7 +24,9 @@ const scheduler = {
 
 let node: EsdbServer;
 const stores: EventStoreDbStore[] = [];
-test.before(async () => { node = await startEsdbServer(); });
+test.before(async () => {
+  node = await startEsdbServer();
+});
 test.after(async () => {
   for (const s of stores) await s.close();
   await node.stop();
@@ -39,8 +41,15 @@ async function connect(): Promise<EventStoreDbStore> {
 
 function engine(sim: Simulation, store: EventStoreDbStore, connectorId: string): Engine {
   return createEngine({
-    organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy,
-    notifier: sim.notifier, parallelism: 4, connectorId, scheduler,
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store,
+    policy: sim.policy,
+    notifier: sim.notifier,
+    parallelism: 4,
+    connectorId,
+    scheduler,
   });
 }
 
@@ -50,7 +59,7 @@ const orgEvents = async (store: EventStoreDbStore): Promise<StoredEvent[]> => {
   return r.right;
 };
 
-test('the replaced connector is fenced out by the organization stream\'s expected revision', async () => {
+test("the replaced connector is fenced out by the organization stream's expected revision", async () => {
   const sim = simulateOrganization({ devices: 300, seed: 11, clock: () => NOW });
   const first = engine(sim, await connect(), 'connector-a');
   const r1 = await first.fullSync();

@@ -12,26 +12,46 @@ import { memoryStore } from '../adapters/memory-store/index.js';
 
 const test = suite('events: decodeEvent fast path');
 
-type Tagged = t.Mixed & { _tag?: string; props?: t.Props; types?: t.Mixed[]; type?: t.Mixed; keys?: Record<string, unknown>; value?: unknown };
+type Tagged = t.Mixed & {
+  _tag?: string;
+  props?: t.Props;
+  types?: t.Mixed[];
+  type?: t.Mixed;
+  keys?: Record<string, unknown>;
+  value?: unknown;
+};
 
 /** A generator of values the codec accepts, derived from its structure. */
 function arb(codec: t.Mixed): fc.Arbitrary<unknown> {
   const c = codec as Tagged;
   switch (c._tag) {
-    case 'StringType': return fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('', 'allow', 'ApplC39GQ9UJDTDM', 'Ünïcødé §'));
-    case 'NumberType': return fc.oneof(fc.integer(), fc.double({ noNaN: true }));
-    case 'BooleanType': return fc.boolean();
-    case 'NullType': return fc.constant(null);
-    case 'UnknownType': return fc.jsonValue({ maxDepth: 2 });
-    case 'LiteralType': return fc.constant(c.value);
-    case 'KeyofType': return fc.constantFrom(...Object.keys(c.keys!));
-    case 'InterfaceType': return fc.record(Object.fromEntries(Object.entries(c.props!).map(([k, v]) => [k, arb(v)])));
-    case 'PartialType': return fc.record(Object.fromEntries(Object.entries(c.props!).map(([k, v]) => [k, arb(v)])), { requiredKeys: [] });
-    case 'IntersectionType': return fc.tuple(...c.types!.map(arb)).map((parts) => Object.assign({}, ...(parts as object[])));
-    case 'UnionType': return fc.oneof(...c.types!.map(arb));
+    case 'StringType':
+      return fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('', 'allow', 'ApplC39GQ9UJDTDM', 'Ünïcødé §'));
+    case 'NumberType':
+      return fc.oneof(fc.integer(), fc.double({ noNaN: true }));
+    case 'BooleanType':
+      return fc.boolean();
+    case 'NullType':
+      return fc.constant(null);
+    case 'UnknownType':
+      return fc.jsonValue({ maxDepth: 2 });
+    case 'LiteralType':
+      return fc.constant(c.value);
+    case 'KeyofType':
+      return fc.constantFrom(...Object.keys(c.keys!));
+    case 'InterfaceType':
+      return fc.record(Object.fromEntries(Object.entries(c.props!).map(([k, v]) => [k, arb(v)])));
+    case 'PartialType':
+      return fc.record(Object.fromEntries(Object.entries(c.props!).map(([k, v]) => [k, arb(v)])), { requiredKeys: [] });
+    case 'IntersectionType':
+      return fc.tuple(...c.types!.map(arb)).map((parts) => Object.assign({}, ...(parts as object[])));
+    case 'UnionType':
+      return fc.oneof(...c.types!.map(arb));
     case 'ArrayType':
-    case 'ReadonlyArrayType': return fc.array(arb(c.type!), { maxLength: 3 });
-    default: throw new Error(`no generator for ${c.name}`);
+    case 'ReadonlyArrayType':
+      return fc.array(arb(c.type!), { maxLength: 3 });
+    default:
+      throw new Error(`no generator for ${c.name}`);
   }
 }
 
@@ -53,12 +73,19 @@ function mutate(v: unknown, pick: number, how: number, replacement: unknown, ext
   const all = paths(copy);
   const path = all[pick % all.length]!;
   if (path.length === 0) return how % 2 === 0 ? replacement : WRONG[pick % WRONG.length];
-  const parent = path.slice(0, -1).reduce<any>((o, k) => o[k], copy);  
+  const parent = path.slice(0, -1).reduce<any>((o, k) => o[k], copy);
   const key = path[path.length - 1]!;
   switch (how % 4) {
-    case 0: if (Array.isArray(parent)) parent.splice(key as number, 1); else delete parent[key]; break;
-    case 1: parent[key] = replacement; break;
-    case 2: parent[key] = WRONG[pick % WRONG.length]; break;
+    case 0:
+      if (Array.isArray(parent)) parent.splice(key as number, 1);
+      else delete parent[key];
+      break;
+    case 1:
+      parent[key] = replacement;
+      break;
+    case 2:
+      parent[key] = WRONG[pick % WRONG.length];
+      break;
     default: {
       const target = parent[key];
       if (target !== null && typeof target === 'object' && !Array.isArray(target)) target[extra] = replacement;
@@ -89,36 +116,82 @@ test('every event type but PolicyChanged has a fast check', () => {
 
 test('the fast checks accept every value the codecs generate, and decode them to the same event', () => {
   for (const type of typesWithFastPath) {
-    fc.assert(fc.property(arb(eventCodecs[type] as t.Mixed), (data) => {
-      assert.is(fastAccepts(type, data), true, `${type} rejects ${JSON.stringify(data)}`);
-      return agree(type, data);
-    }), { numRuns: 150 });
+    fc.assert(
+      fc.property(arb(eventCodecs[type] as t.Mixed), (data) => {
+        assert.is(fastAccepts(type, data), true, `${type} rejects ${JSON.stringify(data)}`);
+        return agree(type, data);
+      }),
+      { numRuns: 150 },
+    );
   }
 });
 
 test('on mutated events (a field removed, retyped, replaced, or an extra key) the fast checks and the codecs agree', () => {
   for (const type of typesWithFastPath) {
-    fc.assert(fc.property(
-      arb(eventCodecs[type] as t.Mixed), fc.nat(), fc.nat(), fc.jsonValue({ maxDepth: 2 }), fc.string({ minLength: 1, maxLength: 6 }),
-      (data, pick, how, replacement, extra) => agree(type, mutate(data, pick, how, replacement, extra)),
-    ), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        arb(eventCodecs[type] as t.Mixed),
+        fc.nat(),
+        fc.nat(),
+        fc.jsonValue({ maxDepth: 2 }),
+        fc.string({ minLength: 1, maxLength: 6 }),
+        (data, pick, how, replacement, extra) => agree(type, mutate(data, pick, how, replacement, extra)),
+      ),
+      { numRuns: 300 },
+    );
   }
 });
 
-test('a rejected event keeps the codecs\' path and message', () => {
-  const data = { syncId: 's', deviceId: 'D1', access: 'allow', reason: 'compliant', governed: true, policyRevision: 1, facts: { groups: { included: [], excluded: [] }, intune: { id: 'm', complianceState: 'compliant' }, conflicts: [] } };
+test("a rejected event keeps the codecs' path and message", () => {
+  const data = {
+    syncId: 's',
+    deviceId: 'D1',
+    access: 'allow',
+    reason: 'compliant',
+    governed: true,
+    policyRevision: 1,
+    facts: { groups: { included: [], excluded: [] }, intune: { id: 'm', complianceState: 'compliant' }, conflicts: [] },
+  };
   const r = decodeEvent('AccessDecided', data);
   assert.ok(!isRight(r));
-  if (!isRight(r)) assert.ok(r.left.some((i) => i.path === 'data.facts.intune.managementAgent'), JSON.stringify(r.left));
-  const bad = decodeEvent('CommandIntended', { syncId: 's', commandId: 'c', command: { kind: 'setCasMailbox', mailbox: 'm', allowedDeviceIds: { add: [1], remove: [] }, blockedDeviceIds: { add: [], remove: [] } } });
-  assert.equal(bad, decodeEventWithCodecs('CommandIntended', { syncId: 's', commandId: 'c', command: { kind: 'setCasMailbox', mailbox: 'm', allowedDeviceIds: { add: [1], remove: [] }, blockedDeviceIds: { add: [], remove: [] } } }));
+  if (!isRight(r))
+    assert.ok(
+      r.left.some((i) => i.path === 'data.facts.intune.managementAgent'),
+      JSON.stringify(r.left),
+    );
+  const bad = decodeEvent('CommandIntended', {
+    syncId: 's',
+    commandId: 'c',
+    command: { kind: 'setCasMailbox', mailbox: 'm', allowedDeviceIds: { add: [1], remove: [] }, blockedDeviceIds: { add: [], remove: [] } },
+  });
+  assert.equal(
+    bad,
+    decodeEventWithCodecs('CommandIntended', {
+      syncId: 's',
+      commandId: 'c',
+      command: {
+        kind: 'setCasMailbox',
+        mailbox: 'm',
+        allowedDeviceIds: { add: [1], remove: [] },
+        blockedDeviceIds: { add: [], remove: [] },
+      },
+    }),
+  );
 });
 
 test('every event of a real engine log takes the fast path and decodes as the codecs decode it', async () => {
   const NOW = Date.parse('2026-11-26T08:00:00Z');
   const sim = simulateOrganization({ devices: 400, seed: 5, clock: () => NOW });
   const store = memoryStore();
-  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy, notifier: sim.notifier, scheduler: { now: () => NOW } as never });
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store,
+    policy: sim.policy,
+    notifier: sim.notifier,
+    scheduler: { now: () => NOW } as never,
+  });
   await engine.fullSync();
   const events = store.events();
   assert.ok(events.length > 1000);

@@ -10,8 +10,12 @@ import { randomUUID } from 'node:crypto';
 import { isLeft, isRight, type Either } from 'fp-ts/lib/Either.js';
 import { EventStoreDBClient, jsonEvent, WrongExpectedVersionError } from '@eventstore/db-client';
 import {
-  eventStoreDbStore, parseConnection, redactConnectionString,
-  type EventStoreDbStore, type Checkpoint, type EventStoreDbOptions,
+  eventStoreDbStore,
+  parseConnection,
+  redactConnectionString,
+  type EventStoreDbStore,
+  type Checkpoint,
+  type EventStoreDbOptions,
 } from '../adapters/eventstoredb/index.js';
 import type { EventStore, NewEvent, StoredEvent, StoreError } from '../src/ports.js';
 import { storeConformance } from './store-conformance.js';
@@ -25,8 +29,12 @@ function err<A>(e: Either<StoreError, A>): StoreError {
   if (isRight(e)) throw new Error(`expected a failure, got ${JSON.stringify(e.right)}`);
   return e.left;
 }
-const ev = (type: string, data: unknown = { n: 1 }, extra: Partial<NewEvent> = {}): NewEvent =>
-  ({ type, data, at: '2024-05-01T10:00:00.000Z', ...extra });
+const ev = (type: string, data: unknown = { n: 1 }, extra: Partial<NewEvent> = {}): NewEvent => ({
+  type,
+  data,
+  at: '2024-05-01T10:00:00.000Z',
+  ...extra,
+});
 const shape = (events: readonly StoredEvent[]) => events.map((e) => [e.stream, e.revision, e.position, e.type]);
 const open = async (srv: EsdbServer, options?: EventStoreDbOptions): Promise<EventStoreDbStore> =>
   ok(await eventStoreDbStore(srv.connectionString, options), 'open');
@@ -54,23 +62,34 @@ storeConformance('eventstoredb store: conformance (BatchAppend, a node per store
     append: (r) => store.append(r),
     readStream: (s, o) => store.readStream(s, o),
     readAll: (o) => store.readAll(o),
-    close: async () => { await store.close(); await srv.stop(); },
+    close: async () => {
+      await store.close();
+      await srv.stop();
+    },
   };
 });
 
 // One node shared by every store (each under its own stream prefix), classic
 // Append only (EventStoreDB 20.x), with a system event written between tests.
 const shared = await startEsdbServer({ batchAppend: false });
-storeConformance('eventstoredb store: conformance (classic Append, shared node, stream prefixes)', async () => {
-  shared.appendSystemEvent();
-  return open(shared, { streamPrefix: `t${randomUUID().slice(0, 8)}-` });
-}, () => shared.stop());
+storeConformance(
+  'eventstoredb store: conformance (classic Append, shared node, stream prefixes)',
+  async () => {
+    shared.appendSystemEvent();
+    return open(shared, { streamPrefix: `t${randomUUID().slice(0, 8)}-` });
+  },
+  () => shared.stop(),
+);
 
 // ---------------------------------------------------------------- specifics
 const test = suite('eventstoredb store: EventStoreDB specifics');
 let srv: EsdbServer;
-test.before(async () => { srv = await startEsdbServer(); });
-test.after(async () => { await srv.stop(); });
+test.before(async () => {
+  srv = await startEsdbServer();
+});
+test.after(async () => {
+  await srv.stop();
+});
 
 test('the in-process server answers as EventStoreDB does: the client raises WrongExpectedVersionError with actualVersion no_stream', async () => {
   for (const mode of [{}, { batchAppend: false }, { serverFeatures: false }]) {
@@ -87,9 +106,19 @@ test('the in-process server answers as EventStoreDB does: the client raises Wron
     }
     await client.dispose();
     const store = await open(node);
-    assert.equal(err(await store.append([{ stream: 'ghost', expected: 3, events: [ev('X')] }])), { kind: 'conflict', stream: 'ghost', expected: 3, actual: 'noStream' });
+    assert.equal(err(await store.append([{ stream: 'ghost', expected: 3, events: [ev('X')] }])), {
+      kind: 'conflict',
+      stream: 'ghost',
+      expected: 3,
+      actual: 'noStream',
+    });
     ok(await store.append([{ stream: 'a', expected: 'noStream', events: [ev('A0'), ev('A1')] }]));
-    assert.equal(err(await store.append([{ stream: 'a', expected: 'noStream', events: [ev('X')] }])), { kind: 'conflict', stream: 'a', expected: 'noStream', actual: 1 });
+    assert.equal(err(await store.append([{ stream: 'a', expected: 'noStream', events: [ev('X')] }])), {
+      kind: 'conflict',
+      stream: 'a',
+      expected: 'noStream',
+      actual: 1,
+    });
     await store.close();
     await node.stop();
     const classic = 'batchAppend' in mode || 'serverFeatures' in mode;
@@ -102,22 +131,36 @@ test('a conflict found while checking a batch writes nothing; one raced in mid-b
   const store = await open(srv, { streamPrefix: 'race-' });
   ok(await store.append([{ stream: 'b', expected: 'noStream', events: [ev('B0')] }]));
   // Found on checking: nothing written.
-  assert.equal(err(await store.append([
-    { stream: 'a', expected: 'noStream', events: [ev('A0')] },
-    { stream: 'b', expected: 'noStream', events: [ev('B1')] },
-  ])), { kind: 'conflict', stream: 'b', expected: 'noStream', actual: 0 });
+  assert.equal(
+    err(
+      await store.append([
+        { stream: 'a', expected: 'noStream', events: [ev('A0')] },
+        { stream: 'b', expected: 'noStream', events: [ev('B1')] },
+      ]),
+    ),
+    { kind: 'conflict', stream: 'b', expected: 'noStream', actual: 0 },
+  );
   assert.equal(ok(await store.readStream('a')), []);
   // Another writer slips in between the check and the write of stream c.
   srv.beforeNextWrite('race-c', () => srv.appendRaw('race-c', 'Other', {}, { at: '2024-05-01T10:00:00.000Z', meta: {} }));
-  assert.equal(err(await store.append([
-    { stream: 'a', expected: 'noStream', events: [ev('A0')] },
-    { stream: 'c', expected: 'noStream', events: [ev('C0')] },
-  ])), { kind: 'conflict', stream: 'c', expected: 'noStream', actual: 0 });
-  assert.equal(shape(ok(await store.readAll())), [['b', 0, 0, 'B0'], ['a', 0, 1, 'A0'], ['c', 0, 2, 'Other']]);
+  assert.equal(
+    err(
+      await store.append([
+        { stream: 'a', expected: 'noStream', events: [ev('A0')] },
+        { stream: 'c', expected: 'noStream', events: [ev('C0')] },
+      ]),
+    ),
+    { kind: 'conflict', stream: 'c', expected: 'noStream', actual: 0 },
+  );
+  assert.equal(shape(ok(await store.readAll())), [
+    ['b', 0, 0, 'B0'],
+    ['a', 0, 1, 'A0'],
+    ['c', 0, 2, 'Other'],
+  ]);
   await store.close();
 });
 
-test('positions count only this store\'s events: system events, other prefixes and foreign events are not in its log', async () => {
+test("positions count only this store's events: system events, other prefixes and foreign events are not in its log", async () => {
   const node = await startEsdbServer();
   const store = await open(node, { streamPrefix: 'mine-' });
   const other = await open(node, { streamPrefix: 'theirs-' });
@@ -126,18 +169,49 @@ test('positions count only this store\'s events: system events, other prefixes a
   ok(await other.append([{ stream: 'a', expected: 'any', events: [ev('X0'), ev('X1')] }]));
   node.appendRaw('mine-foreign', 'NotOurs', { hello: 1 }); // no envelope: another application's event
   node.appendSystemEvent('$metadata', '$$mine-a');
-  const r = ok(await store.append([{ stream: 'b', expected: 'noStream', events: [ev('B0')] }, { stream: 'a', expected: 0, events: [ev('A1')] }]));
-  assert.equal(r, [{ stream: 'b', revision: 0, position: 1 }, { stream: 'a', revision: 1, position: 2 }]);
-  assert.equal(shape(ok(await store.readAll())), [['a', 0, 0, 'A0'], ['b', 0, 1, 'B0'], ['a', 1, 2, 'A1']]);
-  assert.equal(shape(ok(await store.readAll({ from: 1 }))), [['b', 0, 1, 'B0'], ['a', 1, 2, 'A1']]);
-  assert.equal(shape(ok(await other.readAll())), [['a', 0, 0, 'X0'], ['a', 1, 1, 'X1']]);
+  const r = ok(
+    await store.append([
+      { stream: 'b', expected: 'noStream', events: [ev('B0')] },
+      { stream: 'a', expected: 0, events: [ev('A1')] },
+    ]),
+  );
+  assert.equal(r, [
+    { stream: 'b', revision: 0, position: 1 },
+    { stream: 'a', revision: 1, position: 2 },
+  ]);
+  assert.equal(shape(ok(await store.readAll())), [
+    ['a', 0, 0, 'A0'],
+    ['b', 0, 1, 'B0'],
+    ['a', 1, 2, 'A1'],
+  ]);
+  assert.equal(shape(ok(await store.readAll({ from: 1 }))), [
+    ['b', 0, 1, 'B0'],
+    ['a', 1, 2, 'A1'],
+  ]);
+  assert.equal(shape(ok(await other.readAll())), [
+    ['a', 0, 0, 'X0'],
+    ['a', 1, 1, 'X1'],
+  ]);
   assert.equal(ok(await store.readStream('foreign')), []);
   const each: StoredEvent[] = [];
-  assert.is(ok(await store.forEachEvent((e) => { each.push(e); }, { from: 1 })), 2);
+  assert.is(
+    ok(
+      await store.forEachEvent(
+        (e) => {
+          each.push(e);
+        },
+        { from: 1 },
+      ),
+    ),
+    2,
+  );
   assert.equal(each, ok(await store.readAll({ from: 1 })), 'forEachEvent hands over what readAll returns');
   // A second connection, with an index of its own, numbers the log the same way.
   const again = await open(node, { streamPrefix: 'mine-' });
-  assert.equal(shape(ok(await again.readStream('a'))), [['a', 0, 0, 'A0'], ['a', 1, 2, 'A1']]);
+  assert.equal(shape(ok(await again.readStream('a'))), [
+    ['a', 0, 0, 'A0'],
+    ['a', 1, 2, 'A1'],
+  ]);
   assert.is(ok(await again.isEmpty()), false);
   const empty = await open(node, { streamPrefix: 'nobody-' });
   assert.is(ok(await empty.isEmpty()), true);
@@ -148,10 +222,18 @@ test('positions count only this store\'s events: system events, other prefixes a
 test('the envelope on the wire: event id, type, JSON data, metadata { at, meta, id?, copiedFrom? }', async () => {
   const store = await open(srv, { streamPrefix: 'wire-' });
   const upper = 'ABCDEF01-2345-4678-9ABC-DEF012345678';
-  ok(await store.append([{ stream: 's', expected: 'noStream', events: [
-    { type: 'Decided', data: { level: 'allow' }, at: '2024-05-01T10:00:00.000Z', meta: { schema: 1 }, id: upper },
-    { type: 'Copied', data: [1], at: '2024-05-01T10:00:01.000Z', origin: { position: 41, revision: 7 } } as NewEvent,
-  ] }]));
+  ok(
+    await store.append([
+      {
+        stream: 's',
+        expected: 'noStream',
+        events: [
+          { type: 'Decided', data: { level: 'allow' }, at: '2024-05-01T10:00:00.000Z', meta: { schema: 1 }, id: upper },
+          { type: 'Copied', data: [1], at: '2024-05-01T10:00:01.000Z', origin: { position: 41, revision: 7 } } as NewEvent,
+        ],
+      },
+    ]),
+  );
   const onWire = srv.events().filter((e) => e.stream === 'wire-s');
   assert.is(onWire.length, 2);
   assert.is(onWire[0]!.id, upper.toLowerCase());
@@ -159,7 +241,11 @@ test('the envelope on the wire: event id, type, JSON data, metadata { at, meta, 
   assert.is(onWire[0]!.contentType, 'application/json');
   assert.equal(JSON.parse(Buffer.from(onWire[0]!.data).toString()), { level: 'allow' });
   assert.equal(JSON.parse(Buffer.from(onWire[0]!.metadata).toString()), { at: '2024-05-01T10:00:00.000Z', meta: { schema: 1 }, id: upper });
-  assert.equal(JSON.parse(Buffer.from(onWire[1]!.metadata).toString()), { at: '2024-05-01T10:00:01.000Z', meta: {}, copiedFrom: { position: 41, revision: 7 } });
+  assert.equal(JSON.parse(Buffer.from(onWire[1]!.metadata).toString()), {
+    at: '2024-05-01T10:00:01.000Z',
+    meta: {},
+    copiedFrom: { position: 41, revision: 7 },
+  });
   const back = ok(await store.readStream('s'));
   assert.is(back[0]!.id, upper, 'an id comes back exactly as it was given');
   assert.equal(back[1]!.meta, {}, 'the origin is not part of meta');
@@ -180,15 +266,27 @@ test('a catch-up subscription delivers the past, goes live, checkpoints, and res
   const checkpoints: Checkpoint[] = [];
   let liveAfter = -1;
   const sub = store.subscribe({
-    onEvent: (e) => { seen.push(e); },
-    onCheckpoint: (c) => { checkpoints.push(c); },
+    onEvent: (e) => {
+      seen.push(e);
+    },
+    onCheckpoint: (c) => {
+      checkpoints.push(c);
+    },
     checkpointEvery: 3,
-    onLive: () => { liveAfter = seen.length; },
+    onLive: () => {
+      liveAfter = seen.length;
+    },
   });
   await sub.live;
   assert.is(liveAfter, 5, 'live only once everything written before is handled');
-  assert.equal(seen.map((e) => e.position), [0, 1, 2, 3, 4]);
-  assert.equal(seen.map((e) => (e.data as { i: number }).i), [0, 1, 2, 3, 4]);
+  assert.equal(
+    seen.map((e) => e.position),
+    [0, 1, 2, 3, 4],
+  );
+  assert.equal(
+    seen.map((e) => (e.data as { i: number }).i),
+    [0, 1, 2, 3, 4],
+  );
   // Live events, with system events and another store's events around them.
   const other = await open(srv, { streamPrefix: 'elsewhere-' });
   ok(await other.append([{ stream: 'x', expected: 'any', events: [ev('Elsewhere')] }]));
@@ -196,22 +294,48 @@ test('a catch-up subscription delivers the past, goes live, checkpoints, and res
   srv.appendSystemEvent();
   ok(await store.append([{ stream: 's9', expected: 'noStream', events: [ev('Live', { i: 7 })] }]));
   await until(() => seen.length === 8);
-  assert.equal(seen.map((e) => [e.position, e.type]), [[0, 'Past'], [1, 'Past'], [2, 'Past'], [3, 'Past'], [4, 'Past'], [5, 'Live'], [6, 'Live'], [7, 'Live']]);
+  assert.equal(
+    seen.map((e) => [e.position, e.type]),
+    [
+      [0, 'Past'],
+      [1, 'Past'],
+      [2, 'Past'],
+      [3, 'Past'],
+      [4, 'Past'],
+      [5, 'Live'],
+      [6, 'Live'],
+      [7, 'Live'],
+    ],
+  );
   assert.equal(seen, ok(await store.readAll()), 'the subscription sees the log readAll sees');
   await sub.close();
   const last = checkpoints[checkpoints.length - 1]!;
   assert.is(last.position, 7, 'closing reports the final checkpoint');
   assert.equal(sub.checkpoint(), last);
-  assert.ok(checkpoints.some((c) => c.position === 2), 'a checkpoint every 3 events');
+  assert.ok(
+    checkpoints.some((c) => c.position === 2),
+    'a checkpoint every 3 events',
+  );
   assert.equal(JSON.parse(JSON.stringify(last)), last, 'checkpoints are plain JSON');
   await until(() => srv.subscriptions() === 0);
 
   // Resume: only what came after the checkpoint, numbered on from it.
   ok(await store.append([{ stream: 's1', expected: 'any', events: [ev('After', { i: 8 }), ev('After', { i: 9 })] }]));
   const resumed: StoredEvent[] = [];
-  const sub2 = store.subscribe({ from: last, onEvent: (e) => { resumed.push(e); } });
+  const sub2 = store.subscribe({
+    from: last,
+    onEvent: (e) => {
+      resumed.push(e);
+    },
+  });
   await sub2.live;
-  assert.equal(resumed.map((e) => [e.position, (e.data as { i: number }).i]), [[8, 8], [9, 9]]);
+  assert.equal(
+    resumed.map((e) => [e.position, (e.data as { i: number }).i]),
+    [
+      [8, 8],
+      [9, 9],
+    ],
+  );
   await sub2.close();
   await other.close();
   await store.close();
@@ -223,8 +347,13 @@ test('a handler that throws ends the subscription with an error; the failed even
   const errors: StoreError[] = [];
   const seen: string[] = [];
   const sub = store.subscribe({
-    onEvent: (e) => { if (e.type === 'E1') throw new Error('projection bug'); seen.push(e.type); },
-    onError: (e) => { errors.push(e); },
+    onEvent: (e) => {
+      if (e.type === 'E1') throw new Error('projection bug');
+      seen.push(e.type);
+    },
+    onError: (e) => {
+      errors.push(e);
+    },
   });
   await sub.ended;
   assert.equal(seen, ['E0']);
@@ -232,7 +361,12 @@ test('a handler that throws ends the subscription with an error; the failed even
   const cp = sub.checkpoint()!;
   assert.is(cp.position, 0);
   const again: string[] = [];
-  const sub2 = store.subscribe({ from: cp, onEvent: (e) => { again.push(`${e.position}:${e.type}`); } });
+  const sub2 = store.subscribe({
+    from: cp,
+    onEvent: (e) => {
+      again.push(`${e.position}:${e.type}`);
+    },
+  });
   await sub2.live;
   assert.equal(again, ['1:E1', '2:E2']);
   await store.close(); // closes sub2 too
@@ -253,7 +387,12 @@ test('connection strings: TLS by default, ?tls=false allowed, kurrentdb:// accep
     assert.is(kdb.right.redacted, 'kurrentdb+discover://node1:2113,node2:2113?tls=true');
   }
   assert.is(redactConnectionString('esdb://admin:p%40ss@h:1?tls=false'), 'esdb://h:1?tls=false');
-  for (const bad of ['esdb://admin:hunter22@host:notaport', 'esdb://admin:hunter22@host?tls=maybe', 'esdb://admin:hunter22@host?tsl=false', 'http://admin:hunter22@host']) {
+  for (const bad of [
+    'esdb://admin:hunter22@host:notaport',
+    'esdb://admin:hunter22@host?tls=maybe',
+    'esdb://admin:hunter22@host?tsl=false',
+    'http://admin:hunter22@host',
+  ]) {
     const r = parseConnection(bad);
     assert.ok(isLeft(r), bad);
     if (isLeft(r)) assert.not.match(r.left, /hunter22/, r.left);

@@ -11,9 +11,23 @@ import * as assert from 'uvu/assert';
 import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { ewsNotifier, createItemEnvelope, readCreateItemResponse, readAutodiscover, type EwsNotifierOptions } from '../adapters/ews/index.js';
 import {
-  ntHash, ntowfv2, ntlmv2Response, parseChallenge, negotiateMessage, authenticateMessage, parseAuthenticate, readAvPairs, AV,
+  ewsNotifier,
+  createItemEnvelope,
+  readCreateItemResponse,
+  readAutodiscover,
+  type EwsNotifierOptions,
+} from '../adapters/ews/index.js';
+import {
+  ntHash,
+  ntowfv2,
+  ntlmv2Response,
+  parseChallenge,
+  negotiateMessage,
+  authenticateMessage,
+  parseAuthenticate,
+  readAvPairs,
+  AV,
 } from '../adapters/ews/ntlm.js';
 import { createEngine, type Engine } from '../src/engine.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
@@ -35,16 +49,29 @@ const ews = async (o: Partial<ConstructorParameters<typeof EwsServer>[0]> = {}) 
   servers.push(s);
   return s;
 };
-test.after(async () => { for (const s of servers) await s.close(); });
+test.after(async () => {
+  for (const s of servers) await s.close();
+});
 
 const note = (over: Partial<Notification> = {}): Notification => ({
-  to: 'kim.akers@contoso.com', subject: 'Your iPhone cannot sync mail yet', html: '<p>Hello Kim, <a href="https://portal.manage.microsoft.com/">enroll</a></p>',
-  deviceId: 'ApplF17XQ0001', mailbox: 'kim.akers', ...over,
+  to: 'kim.akers@contoso.com',
+  subject: 'Your iPhone cannot sync mail yet',
+  html: '<p>Hello Kim, <a href="https://portal.manage.microsoft.com/">enroll</a></p>',
+  deviceId: 'ApplF17XQ0001',
+  mailbox: 'kim.akers',
+  ...over,
 });
 
 function clock() {
   const c = { t: NOW, waits: [] as number[] };
-  return { c, now: () => c.t, sleep: async (ms: number) => { c.waits.push(ms); c.t += ms; } };
+  return {
+    c,
+    now: () => c.t,
+    sleep: async (ms: number) => {
+      c.waits.push(ms);
+      c.t += ms;
+    },
+  };
 }
 const notifierFor = (s: EwsServer, over: Partial<EwsNotifierOptions> = {}) =>
   ewsNotifier({ url: s.url, mailbox: MAILBOX, authentication: 'ntlm', username: USER, password: PASS, ...over });
@@ -57,27 +84,40 @@ test('NTLMv2 matches the test vectors of MS-NLMP 4.2.4', () => {
   const r = ntlmv2Response('Password', 'User', 'Domain', hex('0123456789abcdef'), hex('aaaaaaaaaaaaaaaa'), Buffer.alloc(8), targetInfo);
   assert.is(r.lm.toString('hex'), '86c35097ac9cec102554764a57cccc19aaaaaaaaaaaaaaaa');
   assert.is(r.nt.subarray(0, 16).toString('hex'), '68cd0ab851e51c96aabc927bebef6a1c');
-  assert.is(r.nt.subarray(16).toString('hex'), '01010000000000000000000000000000aaaaaaaaaaaaaaaa00000000' + targetInfo.toString('hex') + '00000000');
+  assert.is(
+    r.nt.subarray(16).toString('hex'),
+    '01010000000000000000000000000000aaaaaaaaaaaaaaaa00000000' + targetInfo.toString('hex') + '00000000',
+  );
 });
 
 test('a challenge whose fields point outside the message is refused; the AUTHENTICATE names user and domain', () => {
   const good = Buffer.alloc(48);
-  good.write('NTLMSSP\0', 0, 'latin1'); good.writeUInt32LE(2, 8); good.writeUInt32LE(0x00800201, 20);
-  good.writeUInt16LE(0, 40); good.writeUInt32LE(48, 44);
+  good.write('NTLMSSP\0', 0, 'latin1');
+  good.writeUInt32LE(2, 8);
+  good.writeUInt32LE(0x00800201, 20);
+  good.writeUInt16LE(0, 40);
+  good.writeUInt32LE(48, 44);
   assert.ok(parseChallenge(good.toString('base64')));
   const bad = Buffer.from(good);
-  bad.writeUInt16LE(200, 40); bad.writeUInt32LE(48, 44);
+  bad.writeUInt16LE(200, 40);
+  bad.writeUInt32LE(48, 44);
   assert.is(parseChallenge(bad.toString('base64')), undefined);
   assert.is(parseChallenge(Buffer.from('NTLMSSP\0\x01\0\0\0', 'latin1').toString('base64')), undefined);
   assert.is(Buffer.from(negotiateMessage(), 'base64').readUInt32LE(8), 1);
-  const msg = authenticateMessage(parseChallenge(good.toString('base64'))!, { username: 'CONTOSO\\svc', password: 'x' }, { channelBinding: Buffer.alloc(16, 7) });
+  const msg = authenticateMessage(
+    parseChallenge(good.toString('base64'))!,
+    { username: 'CONTOSO\\svc', password: 'x' },
+    { channelBinding: Buffer.alloc(16, 7) },
+  );
   const parsed = parseAuthenticate(msg)!;
   assert.is(parsed.domain, 'CONTOSO');
   assert.is(parsed.user, 'svc');
   assert.ok(parsed.nt.length > 48, 'an NTLMv2 response, never v1');
   const pairs = readAvPairs(parsed.nt.subarray(16 + 28))!;
   assert.equal(pairs.find((p) => p.id === AV.CHANNEL_BINDINGS)?.value, Buffer.alloc(16, 7));
-  const upn = parseAuthenticate(authenticateMessage(parseChallenge(good.toString('base64'))!, { username: 'svc@contoso.com', password: 'x' }))!;
+  const upn = parseAuthenticate(
+    authenticateMessage(parseChallenge(good.toString('base64'))!, { username: 'svc@contoso.com', password: 'x' }),
+  )!;
   assert.is(upn.domain, '');
   assert.is(upn.user, 'svc@contoso.com');
 });
@@ -85,7 +125,8 @@ test('a challenge whose fields point outside the message is refused; the AUTHENT
 // ------------------------------------------------------------ the envelope
 test('the envelope carries hostile values as escaped data: well-formed, and read back exactly', () => {
   const hostile = {
-    from: MAILBOX, to: 'a&b@contoso.com',
+    from: MAILBOX,
+    to: 'a&b@contoso.com',
     subject: 'Your </t:Subject><t:Evil/> "phone" cannot sync',
     html: '<p>Model: A&amp;B &lt;b&gt; ]]> <![CDATA[x]]></p>',
     deviceId: 'DEV"\'<&>\u0001\u0008\uFFFE\uD800end',
@@ -102,11 +143,26 @@ test('the envelope carries hostile values as escaped data: well-formed, and read
 });
 
 test('Exchange answers are read: success, an error code with its text, a busy fault with its back-off, Autodiscover', () => {
-  assert.equal(readCreateItemResponse('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:CreateItemResponse xmlns:m="m"><m:ResponseMessages><m:CreateItemResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode></m:CreateItemResponseMessage></m:ResponseMessages></m:CreateItemResponse></s:Body></s:Envelope>'), { ok: true });
+  assert.equal(
+    readCreateItemResponse(
+      '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:CreateItemResponse xmlns:m="m"><m:ResponseMessages><m:CreateItemResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode></m:CreateItemResponseMessage></m:ResponseMessages></m:CreateItemResponse></s:Body></s:Envelope>',
+    ),
+    { ok: true },
+  );
   assert.is(readCreateItemResponse('<html>Sign in</html>'), undefined);
   assert.is(readCreateItemResponse('not xml <<<'), undefined);
-  assert.equal(readAutodiscover('<Autodiscover><Response><Account><Action>redirectAddr</Action><RedirectAddr>x@y.com</RedirectAddr></Account></Response></Autodiscover>'), { kind: 'redirectAddr', address: 'x@y.com' });
-  assert.equal(readAutodiscover('<Autodiscover><Response><Account><Protocol><Type>EXPR</Type><EwsUrl>https://ext/EWS/Exchange.asmx</EwsUrl></Protocol></Account></Response></Autodiscover>'), { kind: 'ews', url: 'https://ext/EWS/Exchange.asmx' });
+  assert.equal(
+    readAutodiscover(
+      '<Autodiscover><Response><Account><Action>redirectAddr</Action><RedirectAddr>x@y.com</RedirectAddr></Account></Response></Autodiscover>',
+    ),
+    { kind: 'redirectAddr', address: 'x@y.com' },
+  );
+  assert.equal(
+    readAutodiscover(
+      '<Autodiscover><Response><Account><Protocol><Type>EXPR</Type><EwsUrl>https://ext/EWS/Exchange.asmx</EwsUrl></Protocol></Account></Response></Autodiscover>',
+    ),
+    { kind: 'ews', url: 'https://ext/EWS/Exchange.asmx' },
+  );
 });
 
 // ------------------------------------------------------------ against the stand-in
@@ -117,8 +173,13 @@ test('NTLM: the message arrives as sent, from the notification mailbox, with a c
   assert.equal(s.invalid, []);
   assert.is(s.sent.length, 1);
   assert.equal(s.sent[0], {
-    user: USER, from: MAILBOX, savedIn: MAILBOX, to: 'kim.akers@contoso.com', subject: 'Your iPhone cannot sync mail yet',
-    html: note().html, deviceHeader: 'ApplF17XQ0001',
+    user: USER,
+    from: MAILBOX,
+    savedIn: MAILBOX,
+    to: 'kim.akers@contoso.com',
+    subject: 'Your iPhone cannot sync mail yet',
+    html: note().html,
+    deviceHeader: 'ApplF17XQ0001',
   });
   assert.equal(s.auth, { negotiate: 1, authenticate: 1, refused: 0, basic: 0, channelBound: 0 });
 });
@@ -133,7 +194,10 @@ test('Basic: the credentials are checked and the message sent', async () => {
 
 test('over TLS, NTLM carries the channel binding of the server certificate (Extended Protection)', async () => {
   const cert = selfSignedCert(['localhost']);
-  if (!cert) { console.log('# openssl unavailable: TLS not tested'); return; }
+  if (!cert) {
+    console.log('# openssl unavailable: TLS not tested');
+    return;
+  }
   const s = await ews({ schemes: ['ntlm'], cert });
   const refused = await notifierFor(s).send(note());
   assert.ok(isLeft(refused), 'an untrusted certificate is refused');
@@ -152,8 +216,14 @@ test('without a url, Autodiscover finds EWS from the mailbox address (the intern
   await new Promise<void>((res) => dead.close(() => res()));
   const domains: string[] = [];
   const n = ewsNotifier({
-    mailbox: MAILBOX, authentication: 'ntlm', username: USER, password: PASS,
-    autodiscoverCandidates: (domain) => { domains.push(domain); return [`http://127.0.0.1:${deadPort}/autodiscover/autodiscover.xml`, s.autodiscoverUrl]; },
+    mailbox: MAILBOX,
+    authentication: 'ntlm',
+    username: USER,
+    password: PASS,
+    autodiscoverCandidates: (domain) => {
+      domains.push(domain);
+      return [`http://127.0.0.1:${deadPort}/autodiscover/autodiscover.xml`, s.autodiscoverUrl];
+    },
   });
   const r = await n.send(note());
   assert.ok(isRight(r), JSON.stringify(r));
@@ -195,7 +265,10 @@ test('ErrorServerBusy: the back-off Exchange names is waited, then the message g
   assert.is(s.requests, requests, 'nothing sent to a server that asked for a pause');
   t.c.t += 10 * 60_000;
   assert.ok(isRight(await n.send(note({ deviceId: 'D' }))));
-  assert.equal(s.sent.map((m) => m.deviceHeader), ['ApplF17XQ0001', 'D']);
+  assert.equal(
+    s.sent.map((m) => m.deviceHeader),
+    ['ApplF17XQ0001', 'D'],
+  );
 });
 
 test('a refused password: one attempt for many messages, no password in any message, and no attempt until the back-off ends', async () => {
@@ -208,7 +281,10 @@ test('a refused password: one attempt for many messages, no password in any mess
   assert.is(s.auth.refused, 1);
   const first = results.find((r) => isLeft(r) && /refused the credentials/.test(r.left.message))!;
   assert.ok(isLeft(first));
-  assert.match(first.left.message, /^EWS http:\/\/127\.0\.0\.1:\d+\/EWS\/Exchange\.asmx refused the credentials of CONTOSO\\svc-eas \(401, NTLM\); no notification is sent until 2026-11-26T08:15:00\.000Z/);
+  assert.match(
+    first.left.message,
+    /^EWS http:\/\/127\.0\.0\.1:\d+\/EWS\/Exchange\.asmx refused the credentials of CONTOSO\\svc-eas \(401, NTLM\); no notification is sent until 2026-11-26T08:15:00\.000Z/,
+  );
   for (const r of results) {
     assert.ok(isLeft(r));
     assert.not.ok(r.left.message.includes('Wr0ng-Pass-Word'));
@@ -243,19 +319,37 @@ test('a 401 from EWS after a good handshake also stops sending', async () => {
 // ------------------------------------------------------------ through the engine
 const scheduler = {
   now: () => NOW,
-  schedule: (work: () => void, delay?: number) => { const h = setTimeout(work, delay ?? 0); return { unsubscribe: () => clearTimeout(h), closed: false }; },
+  schedule: (work: () => void, delay?: number) => {
+    const h = setTimeout(work, delay ?? 0);
+    return { unsubscribe: () => clearTimeout(h), closed: false };
+  },
 } as never;
 const engineWith = (sim: Simulation, n: ReturnType<typeof ewsNotifier>, store: EventStore = memoryStore()): Engine =>
-  createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy, notifier: n, parallelism: 4, scheduler });
-const events = async (store: EventStore): Promise<StoredEvent[]> => { const r = await store.readAll(); if (!isRight(r)) throw new Error('read'); return r.right; };
+  createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store,
+    policy: sim.policy,
+    notifier: n,
+    parallelism: 4,
+    scheduler,
+  });
+const events = async (store: EventStore): Promise<StoredEvent[]> => {
+  const r = await store.readAll();
+  if (!isRight(r)) throw new Error('read');
+  return r.right;
+};
 
-test('through the engine: one message per device episode to the user\'s address, none on the next sync', async () => {
+test("through the engine: one message per device episode to the user's address, none on the next sync", async () => {
   const s = await ews();
   const sim = simulateOrganization({ devices: 200, seed: 4, clock: () => NOW });
   const engine = engineWith(sim, notifierFor(s));
   const r1 = await engine.fullSync();
   assert.ok(r1.success, JSON.stringify(r1.errors));
-  const expected = engine.devices().filter((d) => d.governed && (d.reason === 'notEnrolled' || d.reason === 'notCompliant') && d.access !== 'allow');
+  const expected = engine
+    .devices()
+    .filter((d) => d.governed && (d.reason === 'notEnrolled' || d.reason === 'notCompliant') && d.access !== 'allow');
   assert.ok(expected.length > 5);
   assert.is(r1.notifications.sent, expected.length);
   assert.equal(s.invalid, []);

@@ -24,7 +24,15 @@ test('never more sessions than parallelism, nor than PowerShellMaxConcurrency âˆ
 
 test('commands run over parallel sessions that stay within the shell limit', async () => {
   const sim = simulateOrganization({ devices: 800, seed: 31, latencyMs: 1, runspaces: 6 });
-  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store: memoryStore(), policy: sim.policy, parallelism: 12, maxConcurrency: 6 });
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store: memoryStore(),
+    policy: sim.policy,
+    parallelism: 12,
+    maxConcurrency: 6,
+  });
   const r = await engine.fullSync();
   assert.ok(r.success, JSON.stringify(r.errors.slice(0, 3)));
   assert.is(sim.counters.maxOpenSessions, 4);
@@ -35,7 +43,14 @@ test('commands run over parallel sessions that stay within the shell limit', asy
 
 test('sessions are recycled before Exchange breaks them at 1,000 commands', async () => {
   const sim = simulateOrganization({ devices: 5000, seed: 32, commandsPerShell: 1000 });
-  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store: memoryStore(), policy: sim.policy, parallelism: 1 });
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store: memoryStore(),
+    policy: sim.policy,
+    parallelism: 1,
+  });
   const r = await engine.fullSync();
   assert.ok(r.success);
   assert.ok(r.commands.issued > 2000, `enough commands to need recycling (${r.commands.issued})`);
@@ -46,7 +61,14 @@ test('sessions are recycled before Exchange breaks them at 1,000 commands', asyn
 
 test('a broken session is replaced and its command retried', async () => {
   const sim = simulateOrganization({ devices: 600, seed: 33, commandsPerShell: 50 });
-  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store: memoryStore(), policy: sim.policy, parallelism: 2 });
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store: memoryStore(),
+    policy: sim.policy,
+    parallelism: 2,
+  });
   const r = await engine.fullSync();
   assert.ok(r.success);
   assert.ok(sim.counters.sessionsBroken > 0);
@@ -56,7 +78,14 @@ test('a broken session is replaced and its command retried', async () => {
 
 test('the user load quota slows the engine down for the time Exchange names, and never fails the sync', async () => {
   const sim = simulateOrganization({ devices: 400, seed: 34, quota: { requests: 60, perMs: 150 }, clock: () => Date.now() });
-  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store: memoryStore(), policy: sim.policy, parallelism: 4 });
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store: memoryStore(),
+    policy: sim.policy,
+    parallelism: 4,
+  });
   const r = await engine.fullSync();
   assert.ok(r.success, JSON.stringify(r.errors.slice(0, 3)));
   assert.ok(sim.counters.quotaRefusals > 0);

@@ -37,13 +37,21 @@ async function history(store: EventStore = memoryStore(), devices = 300): Promis
   let now = T0;
   const sim = simulateOrganization({ devices, seed: 11, clock: () => now });
   const engine = createEngine({
-    organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy,
-    notifier: sim.notifier, clock: { now: () => now }, parallelism: 2,
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store,
+    policy: sim.policy,
+    notifier: sim.notifier,
+    clock: { now: () => now },
+    parallelism: 2,
   });
   const first = await engine.fullSync();
   assert.ok(first.success, JSON.stringify(first.errors));
   const target = engine.devices().find((d) => d.reason === 'compliant' && d.governed)!;
-  const md = sim.intune.devices().find((m) => m.easDeviceId?.toLowerCase() === target.deviceId.toLowerCase() && m.complianceState === 'compliant')!;
+  const md = sim.intune
+    .devices()
+    .find((m) => m.easDeviceId?.toLowerCase() === target.deviceId.toLowerCase() && m.complianceState === 'compliant')!;
   const gone = engine.devices().find((d) => d.access === 'quarantine' && d.reason === 'notEnrolled')!;
   now = T0 + HOUR;
   sim.intune.setCompliance(md.id, 'noncompliant');
@@ -61,7 +69,9 @@ const must = (r: ReturnType<typeof explain>): Explanation => {
   return r.right;
 };
 
-test.before(async () => { h = await history(); });
+test.before(async () => {
+  h = await history();
+});
 
 test('a device that turned noncompliant is blocked for notCompliant, from its mapped managed device, by a Set-CasMailbox that succeeded', () => {
   const x = must(explain(h.events, h.turned));
@@ -89,7 +99,10 @@ test('a device that turned noncompliant is blocked for notCompliant, from its ma
   assert.is(types[0], 'PolicyChanged');
   assert.is(types.filter((t) => t === 'AccessDecided').length, 2);
   assert.is(types.filter((t) => t === 'CommandSucceeded').length, 2, 'allowed at the first sync, blocked at the second');
-  assert.ok(x.timeline.every((t, i) => i === 0 || t.position > x.timeline[i - 1]!.position), 'in log order');
+  assert.ok(
+    x.timeline.every((t, i) => i === 0 || t.position > x.timeline[i - 1]!.position),
+    'in log order',
+  );
   assert.is(x.at, h.events[h.events.length - 1]!.at);
 });
 
@@ -156,7 +169,7 @@ test('a quarantined device is enforced by the default access level, not by a lis
   assert.ok(x.explanation.some((s) => s.includes('out of both lists')));
 });
 
-test('a device of an excluded user is not governed and shows Exchange\'s own evaluation', () => {
+test("a device of an excluded user is not governed and shows Exchange's own evaluation", () => {
   const ex = h.engine.devices().find((d) => d.reason === 'excludedGroup')!;
   const x = must(explain(h.events, ex.deviceId));
   assert.is(x.governed, false);
@@ -182,11 +195,19 @@ test('a platform exception names the exception; a grace period that ran out sinc
   assert.is(x.rule, 7);
   assert.ok(x.facts?.exception);
   assert.ok(x.explanation.some((s) => s.includes(`"${x.facts!.exception!.name}"`)));
-  const graced = h.engine.devices().map((d) => must(explain(h.events, d.deviceId)))
-    .find((e) => e.access === 'allow' && e.facts?.intune?.complianceState === 'inGracePeriod' && e.facts.intune.graceDeadline?.startsWith('2026'));
+  const graced = h.engine
+    .devices()
+    .map((d) => must(explain(h.events, d.deviceId)))
+    .find(
+      (e) =>
+        e.access === 'allow' && e.facts?.intune?.complianceState === 'inGracePeriod' && e.facts.intune.graceDeadline?.startsWith('2026'),
+    );
   assert.ok(graced, 'the simulation has a device allowed in a running grace period');
   const later = must(explain(h.events, graced.deviceId, { at: iso(Date.parse(graced.facts!.intune!.graceDeadline!) + HOUR) }));
-  assert.ok(later.notes.some((n) => n.includes('grace deadline')), JSON.stringify(later.notes));
+  assert.ok(
+    later.notes.some((n) => n.includes('grace deadline')),
+    JSON.stringify(later.notes),
+  );
   assert.not.ok(graced.notes.some((n) => n.includes('grace deadline')));
 });
 
@@ -194,7 +215,8 @@ test('a policy change not yet applied to the device is pointed out, with the pol
   let now = T0;
   const sim = simulateOrganization({ devices: 60, seed: 8, clock: () => now });
   const store = memoryStore();
-  const make = (policy: typeof sim.policy) => createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy, clock: { now: () => now } });
+  const make = (policy: typeof sim.policy) =>
+    createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy, clock: { now: () => now } });
   await make(sim.policy).fullSync();
   now += HOUR;
   await make({ ...sim.policy, defaultAccessLevel: 'block' }).fullSync();
@@ -210,7 +232,10 @@ test('a policy change not yet applied to the device is pointed out, with the pol
   const after = must(explain(events, device.deviceId));
   assert.is(after.policyRevision, 2);
   assert.not.ok(after.notes.some((n) => n.includes('Policy revision')));
-  assert.equal(after.timeline.filter((t) => t.type === 'PolicyChanged').map((t) => t.summary), ['policy revision 1', 'policy revision 2']);
+  assert.equal(
+    after.timeline.filter((t) => t.type === 'PolicyChanged').map((t) => t.summary),
+    ['policy revision 1', 'policy revision 2'],
+  );
 });
 
 // ---------------------------------------------------------------- the file scan
@@ -218,7 +243,7 @@ let fileH: History;
 let log: string;
 let all: StoredEvent[];
 
-test('explainFile answers from the device\'s lines only, with exactly the explanation of explain over every event', async () => {
+test("explainFile answers from the device's lines only, with exactly the explanation of explain over every event", async () => {
   log = join(dir, 'history.ndjson');
   const opened = await openFileStore(log);
   if (isLeft(opened)) throw new Error(opened.left.kind);
@@ -227,7 +252,15 @@ test('explainFile answers from the device\'s lines only, with exactly the explan
   const read = await readLog(log);
   if (isLeft(read)) throw new Error('read');
   all = read.right.events;
-  const ids = [fileH.turned, fileH.gone, fileH.turned.toLowerCase(), ...fileH.engine.devices().filter((_, i) => i % 10 === 0).map((d) => d.deviceId)];
+  const ids = [
+    fileH.turned,
+    fileH.gone,
+    fileH.turned.toLowerCase(),
+    ...fileH.engine
+      .devices()
+      .filter((_, i) => i % 10 === 0)
+      .map((d) => d.deviceId),
+  ];
   for (const id of ids) {
     const viaScan = await explainFile(log, id);
     assert.ok(isRight(viaScan), id);
@@ -248,7 +281,7 @@ test('explainFile of an unknown id lists the closest known ids', async () => {
   if (isLeft(r) && r.left.kind === 'unknownDevice') assert.ok(r.left.closest.includes(fileH.turned));
 });
 
-test('a damaged line of the device\'s mailbox makes explainFile read every line and report it; damage elsewhere does not matter', async () => {
+test("a damaged line of the device's mailbox makes explainFile read every line and report it; damage elsewhere does not matter", async () => {
   const lines = readFileSync(log, 'utf8').split('\n');
   const x = must(explain(all, fileH.turned));
   const decided = x.timeline.find((t) => t.type === 'AccessDecided')!;

@@ -46,8 +46,9 @@ test('bad members and groups are all reported with their paths', () => {
 });
 
 test('a root that is not an object is an error', () => {
-  assert.equal(errs(decodeGroups(['kim@contoso.com'], 'groups.json')),
-    ['groups.json: (root): expected an object of group id → user principal names, got ["kim@contoso.com"]']);
+  assert.equal(errs(decodeGroups(['kim@contoso.com'], 'groups.json')), [
+    'groups.json: (root): expected an object of group id → user principal names, got ["kim@contoso.com"]',
+  ]);
 });
 
 test('sample groups.json: the included and the excluded group', async () => {

@@ -3,8 +3,16 @@ import * as assert from 'uvu/assert';
 import { fileURLToPath } from 'node:url';
 import { isLeft, isRight, left, right, type Either } from 'fp-ts/lib/Either.js';
 import {
-  decodeAccessLevel, decodeCasMailboxes, decodeCharacteristic, decodeDeviceAccessState, decodeMobileDevices,
-  decodePsBool, decodePsDate, decodePsMulti, decodePsOptionalDate, decodeProxyAddress,
+  decodeAccessLevel,
+  decodeCasMailboxes,
+  decodeCharacteristic,
+  decodeDeviceAccessState,
+  decodeMobileDevices,
+  decodePsBool,
+  decodePsDate,
+  decodePsMulti,
+  decodePsOptionalDate,
+  decodeProxyAddress,
 } from '../adapters/exports/powershell.js';
 import { formatInputError, MAX_ERRORS, type InputError } from '../adapters/shared/input-errors.js';
 import { readExportFile } from '../adapters/exports/read.js';
@@ -137,8 +145,14 @@ test('multi-valued: a .NET type name (ConvertTo-Json -Depth too low) is an error
 test('proxy addresses: strings, ProxyAddressString, AddressString + prefix', () => {
   assert.equal(decodeProxyAddress('smtp:k@contoso.com'), right('smtp:k@contoso.com'));
   assert.equal(decodeProxyAddress({ ProxyAddressString: 'SMTP:k@contoso.com', IsPrimaryAddress: true }), right('SMTP:k@contoso.com'));
-  assert.equal(decodeProxyAddress({ AddressString: 'k@contoso.com', PrefixString: 'SMTP', IsPrimaryAddress: false }), right('smtp:k@contoso.com'));
-  assert.equal(decodeProxyAddress({ AddressString: 'k@contoso.com', PrefixString: 'SMTP', IsPrimaryAddress: true }), right('SMTP:k@contoso.com'));
+  assert.equal(
+    decodeProxyAddress({ AddressString: 'k@contoso.com', PrefixString: 'SMTP', IsPrimaryAddress: false }),
+    right('smtp:k@contoso.com'),
+  );
+  assert.equal(
+    decodeProxyAddress({ AddressString: 'k@contoso.com', PrefixString: 'SMTP', IsPrimaryAddress: true }),
+    right('SMTP:k@contoso.com'),
+  );
   assert.ok(isLeft(decodeProxyAddress(42)));
 });
 
@@ -168,8 +182,9 @@ test('one result written as a lone object is one device', () => {
 });
 
 test('a lone object with a bad field: the path has no index', () => {
-  assert.equal(errs(decodeMobileDevices(device({ DeviceId: null }), 'exchange.json')),
-    ['exchange.json: DeviceId: expected a string, got null']);
+  assert.equal(errs(decodeMobileDevices(device({ DeviceId: null }), 'exchange.json')), [
+    'exchange.json: DeviceId: expected a string, got null',
+  ]);
 });
 
 test('an empty export ([], null) is no devices; the 5.1 {value, Count} wrapper is unwrapped', () => {
@@ -195,7 +210,9 @@ test('DeviceModel null is "", optional fields null are absent', () => {
 
 test('an Identity object (local shell ADObjectId) becomes its DistinguishedName', () => {
   const dn = 'CN=iPhone§A,CN=ExchangeActiveSyncDevices,CN=Kim Akers,OU=Users,DC=contoso,DC=com';
-  const [d] = ok(decodeMobileDevices([device({ Identity: { Rdn: { EscapedName: 'iPhone§A' }, DistinguishedName: dn, Name: 'iPhone§A' } })], 'e.json'));
+  const [d] = ok(
+    decodeMobileDevices([device({ Identity: { Rdn: { EscapedName: 'iPhone§A' }, DistinguishedName: dn, Name: 'iPhone§A' } })], 'e.json'),
+  );
   assert.is(d!.identity, dn);
   const [n] = ok(decodeMobileDevices([device({ Identity: { Name: 'iPhone§A' } })], 'e.json'));
   assert.is(n!.identity, 'iPhone§A');
@@ -204,18 +221,26 @@ test('an Identity object (local shell ADObjectId) becomes its DistinguishedName'
 
 test('a missing required field is an error with the file and [i].Field', () => {
   const { DeviceType: _drop, ...noType } = device();
-  assert.equal(errs(decodeMobileDevices([device(), noType], 'exchange.json')),
-    ['exchange.json: [1].DeviceType: required property is missing']);
-  assert.equal(errs(decodeMobileDevices([device(), device({ DeviceId: null })], 'exchange.json')),
-    ['exchange.json: [1].DeviceId: expected a string, got null']);
-  assert.equal(errs(decodeMobileDevices([device({ DeviceId: '  ' })], 'exchange.json')),
-    ['exchange.json: [0].DeviceId: must not be empty']);
-  assert.equal(errs(decodeMobileDevices([device({ Identity: '' })], 'exchange.json')),
-    ['exchange.json: [0].Identity: must not be empty']);
+  assert.equal(errs(decodeMobileDevices([device(), noType], 'exchange.json')), [
+    'exchange.json: [1].DeviceType: required property is missing',
+  ]);
+  assert.equal(errs(decodeMobileDevices([device(), device({ DeviceId: null })], 'exchange.json')), [
+    'exchange.json: [1].DeviceId: expected a string, got null',
+  ]);
+  assert.equal(errs(decodeMobileDevices([device({ DeviceId: '  ' })], 'exchange.json')), [
+    'exchange.json: [0].DeviceId: must not be empty',
+  ]);
+  assert.equal(errs(decodeMobileDevices([device({ Identity: '' })], 'exchange.json')), ['exchange.json: [0].Identity: must not be empty']);
 });
 
 test('every bad device is reported, not just the first; no device is dropped silently', () => {
-  const input = [device(), device({ DeviceId: null }), device(), device({ DeviceType: 7, FirstSyncTime: 'soon' }), 'Microsoft.Exchange.Data.Directory.Management.MobileDevice'];
+  const input = [
+    device(),
+    device({ DeviceId: null }),
+    device(),
+    device({ DeviceType: 7, FirstSyncTime: 'soon' }),
+    'Microsoft.Exchange.Data.Directory.Management.MobileDevice',
+  ];
   assert.equal(errs(decodeMobileDevices(input, 'exchange.json')), [
     'exchange.json: [1].DeviceId: expected a string, got null',
     'exchange.json: [3].DeviceType: expected a string, got 7',
@@ -257,7 +282,9 @@ test('a Get-CasMailbox array decodes to CasMailbox facts', () => {
 
 test('mailbox defaults: null lists → [], ActiveSyncEnabled absent → true, "False" → false, Name for DisplayName', () => {
   const { ActiveSyncEnabled: _a, DisplayName: _d, ...rest } = mailbox();
-  const [m] = ok(decodeCasMailboxes([{ ...rest, Name: 'Kim Akers', ActiveSyncAllowedDeviceIDs: null, ActiveSyncBlockedDeviceIDs: 'X1' }], 'm.json'));
+  const [m] = ok(
+    decodeCasMailboxes([{ ...rest, Name: 'Kim Akers', ActiveSyncAllowedDeviceIDs: null, ActiveSyncBlockedDeviceIDs: 'X1' }], 'm.json'),
+  );
   assert.is(m!.activeSyncEnabled, true);
   assert.is(m!.displayName, 'Kim Akers');
   assert.equal(m!.allowedDeviceIds, []);
@@ -268,13 +295,20 @@ test('mailbox defaults: null lists → [], ActiveSyncEnabled absent → true, "F
 });
 
 test('local-shell shapes: SmtpAddress and ProxyAddress objects', () => {
-  const [m] = ok(decodeCasMailboxes([mailbox({
-    PrimarySmtpAddress: { Local: 'kim', Domain: 'contoso.com', Address: 'kim@contoso.com', IsValidAddress: true },
-    EmailAddresses: [
-      { ProxyAddressString: 'SMTP:kim@contoso.com', AddressString: 'kim@contoso.com', IsPrimaryAddress: true, PrefixString: 'SMTP' },
-      { AddressString: 'k.akers@contoso.com', IsPrimaryAddress: false, PrefixString: 'SMTP' },
-    ],
-  })], 'm.json'));
+  const [m] = ok(
+    decodeCasMailboxes(
+      [
+        mailbox({
+          PrimarySmtpAddress: { Local: 'kim', Domain: 'contoso.com', Address: 'kim@contoso.com', IsValidAddress: true },
+          EmailAddresses: [
+            { ProxyAddressString: 'SMTP:kim@contoso.com', AddressString: 'kim@contoso.com', IsPrimaryAddress: true, PrefixString: 'SMTP' },
+            { AddressString: 'k.akers@contoso.com', IsPrimaryAddress: false, PrefixString: 'SMTP' },
+          ],
+        }),
+      ],
+      'm.json',
+    ),
+  );
   assert.is(m!.primarySmtpAddress, 'kim@contoso.com');
   assert.equal(m!.emailAddresses, ['SMTP:kim@contoso.com', 'smtp:k.akers@contoso.com']);
 });
@@ -282,42 +316,73 @@ test('local-shell shapes: SmtpAddress and ProxyAddress objects', () => {
 test('a missing PrimarySmtpAddress comes from the SMTP: proxy, else is an error', () => {
   const { PrimarySmtpAddress: _p, ...noPrimary } = mailbox();
   assert.is(ok(decodeCasMailboxes([noPrimary], 'm.json'))[0]!.primarySmtpAddress, 'kim@contoso.com');
-  assert.equal(errs(decodeCasMailboxes([mailbox(), { ...noPrimary, EmailAddresses: ['smtp:x@contoso.com'] }], 'm.json')),
-    ['m.json: [1].PrimarySmtpAddress: required property is missing (and no SMTP: address in EmailAddresses)']);
+  assert.equal(errs(decodeCasMailboxes([mailbox(), { ...noPrimary, EmailAddresses: ['smtp:x@contoso.com'] }], 'm.json')), [
+    'm.json: [1].PrimarySmtpAddress: required property is missing (and no SMTP: address in EmailAddresses)',
+  ]);
 });
 
 test('mailbox errors: every one, with its path', () => {
-  assert.equal(errs(decodeCasMailboxes([mailbox({ Identity: null }), mailbox({ ActiveSyncEnabled: 'maybe', EmailAddresses: ['SMTP:a@b', 3] })], 'm.json')), [
-    'm.json: [0].Identity: expected an identity string, got null',
-    'm.json: [1].EmailAddresses: [1]: expected a proxy address string, got 3',
-    'm.json: [1].ActiveSyncEnabled: expected true or false, got "maybe"',
-  ]);
+  assert.equal(
+    errs(
+      decodeCasMailboxes([mailbox({ Identity: null }), mailbox({ ActiveSyncEnabled: 'maybe', EmailAddresses: ['SMTP:a@b', 3] })], 'm.json'),
+    ),
+    [
+      'm.json: [0].Identity: expected an identity string, got null',
+      'm.json: [1].EmailAddresses: [1]: expected a proxy address string, got 3',
+      'm.json: [1].ActiveSyncEnabled: expected true or false, got "maybe"',
+    ],
+  );
 });
 
 // ------------------------------------------------------------ shipped samples
 
 const SAMPLE_DEVICE_IDS = [
-  'ApplC39GQ9UJDTDM', 'ApplDMPXK1Q2Q1GC', 'SEC12A4F7C9E0B3D', 'ApplQ1W2E3R4T5Y6', 'androidc1597534862', 'ApplF17XK2M3N4P5',
-  'androidc8819233407', 'BB2A61F0C7', 'ApplK8LM9N0P1Q2R', '5A0B8C74D3E1F26A9B7C0D1E2F3A4B5C', 'ApplZ9X8C7V6B5N4', 'androidc5501773190',
+  'ApplC39GQ9UJDTDM',
+  'ApplDMPXK1Q2Q1GC',
+  'SEC12A4F7C9E0B3D',
+  'ApplQ1W2E3R4T5Y6',
+  'androidc1597534862',
+  'ApplF17XK2M3N4P5',
+  'androidc8819233407',
+  'BB2A61F0C7',
+  'ApplK8LM9N0P1Q2R',
+  '5A0B8C74D3E1F26A9B7C0D1E2F3A4B5C',
+  'ApplZ9X8C7V6B5N4',
+  'androidc5501773190',
 ];
 
 test('sample get-mobiledevice.json (UTF-16LE, 5.1) decodes to the 12 documented devices', async () => {
   const ds: MobileDevice[] = ok(await readExportFile(samples('get-mobiledevice.json'), decodeMobileDevices));
-  assert.equal(ds.map((d) => d.deviceId), SAMPLE_DEVICE_IDS);
+  assert.equal(
+    ds.map((d) => d.deviceId),
+    SAMPLE_DEVICE_IDS,
+  );
   assert.is(ds[0]!.identity, 'contoso.com/Users/Kim Akers/ExchangeActiveSyncDevices/iPhone§ApplC39GQ9UJDTDM');
   assert.is(ds[0]!.friendlyName, 'Kim’s iPhone');
   assert.is(ds[0]!.firstSyncTime, '2023-11-14T22:13:20.000Z');
   assert.is(ds[4]!.userDisplayName, "contoso.com/Users/Sean O'Brien");
   assert.is(ds[9]!.deviceModel, '');
-  assert.is(ds[10]!.distinguishedName, 'CN=iPhone§ApplZ9X8C7V6B5N4,CN=ExchangeActiveSyncDevices,CN=Preston\\, Chris,OU=Users,DC=contoso,DC=com');
+  assert.is(
+    ds[10]!.distinguishedName,
+    'CN=iPhone§ApplZ9X8C7V6B5N4,CN=ExchangeActiveSyncDevices,CN=Preston\\, Chris,OU=Users,DC=contoso,DC=com',
+  );
 });
 
 test('sample get-casmailbox.json (UTF-8 BOM, 5.1) decodes to 8 mailboxes, each device finds its mailbox', async () => {
   const ms: CasMailbox[] = ok(await readExportFile(samples('get-casmailbox.json'), decodeCasMailboxes));
-  assert.equal(ms.map((m) => m.identity), [
-    'contoso.com/Users/Kim Akers', 'contoso.com/Users/Pilar Ackerman', "contoso.com/Users/Sean O'Brien", 'contoso.com/Users/Dan Jump',
-    'contoso.com/Users/Ben Andrews', 'contoso.com/Users/Molly Dempsey', 'contoso.com/Users/Preston, Chris', 'contoso.com/Users/Lidia Holloway',
-  ]);
+  assert.equal(
+    ms.map((m) => m.identity),
+    [
+      'contoso.com/Users/Kim Akers',
+      'contoso.com/Users/Pilar Ackerman',
+      "contoso.com/Users/Sean O'Brien",
+      'contoso.com/Users/Dan Jump',
+      'contoso.com/Users/Ben Andrews',
+      'contoso.com/Users/Molly Dempsey',
+      'contoso.com/Users/Preston, Chris',
+      'contoso.com/Users/Lidia Holloway',
+    ],
+  );
   assert.is(ms[2]!.displayName, "Sean O'Brien");
   assert.equal(ms[7]!.blockedDeviceIds, []);
   const dan = ms[3]!;
@@ -326,8 +391,20 @@ test('sample get-casmailbox.json (UTF-8 BOM, 5.1) decodes to 8 mailboxes, each d
   const ds = ok(await readExportFile(samples('get-mobiledevice.json'), decodeMobileDevices));
   const index = new MailboxIndex(ms);
   const owners = ds.map((d) => index.mailboxOf(d)?.displayName);
-  assert.equal(owners, ['Kim Akers', 'Kim Akers', 'Pilar Ackerman', 'Pilar Ackerman', "Sean O'Brien", 'Dan Jump',
-    'Ben Andrews', 'Ben Andrews', 'Molly Dempsey', 'Molly Dempsey', 'Chris Preston', 'Lidia Holloway']);
+  assert.equal(owners, [
+    'Kim Akers',
+    'Kim Akers',
+    'Pilar Ackerman',
+    'Pilar Ackerman',
+    "Sean O'Brien",
+    'Dan Jump',
+    'Ben Andrews',
+    'Ben Andrews',
+    'Molly Dempsey',
+    'Molly Dempsey',
+    'Chris Preston',
+    'Lidia Holloway',
+  ]);
 });
 
 test('the malformed sample is refused with the file and [1].DeviceId', async () => {

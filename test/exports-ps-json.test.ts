@@ -15,42 +15,36 @@ const samplePath = (name: string) => fileURLToPath(new URL(`../../examples/expor
 const lines = (...ls: string[]) => ls.join('\r\n');
 
 test('5.1 layout: two spaces after the colon, nested content at its bracket column + 4', () => {
-  assert.is(toPs51Json({ a: { b: 1 }, Items: ['a', 'b'], n: null, t: true }), lines(
-    '{',
-    '    "a":  {',
-    '              "b":  1',
-    '          },',
-    '    "Items":  [',
-    '                  "a",',
-    '                  "b"',
-    '              ],',
-    '    "n":  null,',
-    '    "t":  true',
-    '}',
-  ));
+  assert.is(
+    toPs51Json({ a: { b: 1 }, Items: ['a', 'b'], n: null, t: true }),
+    lines(
+      '{',
+      '    "a":  {',
+      '              "b":  1',
+      '          },',
+      '    "Items":  [',
+      '                  "a",',
+      '                  "b"',
+      '              ],',
+      '    "n":  null,',
+      '    "t":  true',
+      '}',
+    ),
+  );
 });
 
 test('5.1 layout: an array of objects, the shape of a cmdlet export', () => {
-  assert.is(toPs51Json([{ DeviceId: 'A' }, { DeviceId: 'B' }]), lines(
-    '[',
-    '    {',
-    '        "DeviceId":  "A"',
-    '    },',
-    '    {',
-    '        "DeviceId":  "B"',
-    '    }',
-    ']',
-  ));
+  assert.is(
+    toPs51Json([{ DeviceId: 'A' }, { DeviceId: 'B' }]),
+    lines('[', '    {', '        "DeviceId":  "A"', '    },', '    {', '        "DeviceId":  "B"', '    }', ']'),
+  );
 });
 
 test('an empty array is [, an empty line, ] aligned with its bracket', () => {
-  assert.is(toPs51Json({ ActiveSyncAllowedDeviceIDs: [] }), lines(
-    '{',
-    '    "ActiveSyncAllowedDeviceIDs":  [',
-    '',
-    '                                   ]',
-    '}',
-  ));
+  assert.is(
+    toPs51Json({ ActiveSyncAllowedDeviceIDs: [] }),
+    lines('{', '    "ActiveSyncAllowedDeviceIDs":  [', '', '                                   ]', '}'),
+  );
   assert.is(toPs51Json([]), '[\r\n\r\n]');
 });
 
@@ -78,7 +72,10 @@ test('toUtf16LeWithBom: FF FE then little-endian code units', () => {
 // Units biased towards what breaks naive writers and readers.
 const nasty = fc.string({
   unit: fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom('"', '\\', "'", '<', '>', '&', '§', '’', '/', '\r', '\n', '\t', '\u0000', '\u2028', '😀', ' ') },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom('"', '\\', "'", '<', '>', '&', '§', '’', '/', '\r', '\n', '\t', '\u0000', '\u2028', '😀', ' '),
+    },
     { weight: 5, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
   ),
   maxLength: 24,
@@ -118,9 +115,17 @@ const toRecord = (d: Arb) => ({
 
 const expected = (d: Arb): MobileDevice => {
   const out: Record<string, unknown> = {
-    identity: d.identity, distinguishedName: d.distinguishedName, guid: d.guid, deviceId: d.deviceId, deviceType: d.deviceType,
-    deviceModel: d.deviceModel ?? '', deviceOS: d.deviceOS, deviceUserAgent: d.deviceUserAgent, friendlyName: d.friendlyName,
-    firstSyncTime: d.firstSync?.toISOString(), userDisplayName: d.userDisplayName,
+    identity: d.identity,
+    distinguishedName: d.distinguishedName,
+    guid: d.guid,
+    deviceId: d.deviceId,
+    deviceType: d.deviceType,
+    deviceModel: d.deviceModel ?? '',
+    deviceOS: d.deviceOS,
+    deviceUserAgent: d.deviceUserAgent,
+    friendlyName: d.friendlyName,
+    firstSyncTime: d.firstSync?.toISOString(),
+    userDisplayName: d.userDisplayName,
   };
   for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
   return out as unknown as MobileDevice;
@@ -136,7 +141,8 @@ test('property: toPs51Json → bytes (UTF-16LE/UTF-8 BOM/UTF-8) → decodeText �
         const records = devices.map(toRecord);
         // one result is written as a lone object, as PowerShell's pipeline does
         const text = toPs51Json(loneObject && records.length === 1 ? records[0] : records) + '\r\n';
-        const bytes = encoding === 'utf16le' ? toUtf16LeWithBom(text) : encoding === 'utf8bom' ? toUtf8WithBom(text) : new TextEncoder().encode(text);
+        const bytes =
+          encoding === 'utf16le' ? toUtf16LeWithBom(text) : encoding === 'utf8bom' ? toUtf8WithBom(text) : new TextEncoder().encode(text);
         const json = parseJsonText(decodeText(bytes), 'exchange.json');
         if (isLeft(json)) throw new Error(`parse: ${json.left.message}`);
         const r = decodeMobileDevices(json.right, 'exchange.json');

@@ -33,7 +33,10 @@ test('UTF-16LE with a BOM (5.1 Out-File) decodes and drops the BOM', () => {
 test('UTF-16BE with a BOM decodes', () => {
   const le = Buffer.from('{"a":"§’"}', 'utf16le');
   const be = Buffer.alloc(le.length);
-  for (let i = 0; i < le.length; i += 2) { be[i] = le[i + 1]!; be[i + 1] = le[i]!; }
+  for (let i = 0; i < le.length; i += 2) {
+    be[i] = le[i + 1]!;
+    be[i + 1] = le[i]!;
+  }
   assert.is(decodeText(new Uint8Array(Buffer.concat([Buffer.from([0xfe, 0xff]), be]))), '{"a":"§’"}');
 });
 
@@ -98,10 +101,18 @@ test('single quotes, trailing commas and two documents are located', () => {
 });
 
 test('formatInputError: file, path and message', () => {
-  assert.is(formatInputError({ file: 'exchange.json', path: '[3].DeviceId', message: 'expected a string, got null' }),
-    'exchange.json: [3].DeviceId: expected a string, got null');
+  assert.is(
+    formatInputError({ file: 'exchange.json', path: '[3].DeviceId', message: 'expected a string, got null' }),
+    'exchange.json: [3].DeviceId: expected a string, got null',
+  );
   assert.is(formatInputError({ file: 'intune.json', message: 'file not found' }), 'intune.json: file not found');
-  assert.is(formatInputErrors([{ file: 'a', message: 'x' }, { file: 'b', line: 2, message: 'y' }]), 'a: x\nb line 2: y');
+  assert.is(
+    formatInputErrors([
+      { file: 'a', message: 'x' },
+      { file: 'b', line: 2, message: 'y' },
+    ]),
+    'a: x\nb line 2: y',
+  );
 });
 
 const tmp = mkdtempSync(join(tmpdir(), 'eas-exports-'));
@@ -122,10 +133,19 @@ test('readExportFile: a directory is an error, not a throw', async () => {
 
 test('readExportFile: UTF-16LE bytes → JSON → decoder', async () => {
   const path = join(tmp, 'one.json');
-  writeFileSync(path, utf16le('{\r\n    "Identity":  "contoso.com/Users/Kim Akers/ExchangeActiveSyncDevices/iPhone§A1",\r\n    "DeviceId":  "A1",\r\n    "DeviceType":  "iPhone"\r\n}\r\n'));
+  writeFileSync(
+    path,
+    utf16le(
+      '{\r\n    "Identity":  "contoso.com/Users/Kim Akers/ExchangeActiveSyncDevices/iPhone§A1",\r\n    "DeviceId":  "A1",\r\n    "DeviceType":  "iPhone"\r\n}\r\n',
+    ),
+  );
   const r = await readExportFile(path, decodeMobileDevices);
   assert.ok(isRight(r));
-  if (isRight(r)) assert.equal(r.right.map((d) => d.deviceId), ['A1']);
+  if (isRight(r))
+    assert.equal(
+      r.right.map((d) => d.deviceId),
+      ['A1'],
+    );
 });
 
 test('readExportFile: a syntax error carries the file and its line', async () => {

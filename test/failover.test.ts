@@ -8,7 +8,11 @@ import { memoryStore } from '../adapters/memory-store/index.js';
 import type { EventStore, StoredEvent } from '../src/ports.js';
 
 const test = suite('CAS failover');
-const all = async (s: EventStore): Promise<StoredEvent[]> => { const r = await s.readAll(); if (!isRight(r)) throw new Error('read'); return r.right; };
+const all = async (s: EventStore): Promise<StoredEvent[]> => {
+  const r = await s.readAll();
+  if (!isRight(r)) throw new Error('read');
+  return r.right;
+};
 
 function setup(casFailover: boolean) {
   const sim = simulateOrganization({ devices: 600, seed: 41 });
@@ -16,10 +20,26 @@ function setup(casFailover: boolean) {
   let commands = 0;
   let takeDownAfter = -1;
   const engine = createEngine({
-    organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy, parallelism: 3, casFailover,
-    onStep: (step) => { if (step === 'afterCommand' && ++commands === takeDownAfter) sim.exchange.setServerUp('cas01.contoso.com', false); },
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store,
+    policy: sim.policy,
+    parallelism: 3,
+    casFailover,
+    onStep: (step) => {
+      if (step === 'afterCommand' && ++commands === takeDownAfter) sim.exchange.setServerUp('cas01.contoso.com', false);
+    },
   });
-  return { sim, store, engine, downAfter: (n: number) => { commands = 0; takeDownAfter = n; } };
+  return {
+    sim,
+    store,
+    engine,
+    downAfter: (n: number) => {
+      commands = 0;
+      takeDownAfter = n;
+    },
+  };
 }
 
 test('the engine switches to another CAS mid-sync, records it, finishes, and returns to the primary when it answers', async () => {
@@ -30,7 +50,10 @@ test('the engine switches to another CAS mid-sync, records it, finishes, and ret
   downAfter(20);
   const r = await engine.fullSync();
   assert.ok(r.success, JSON.stringify(r.errors.slice(0, 3)));
-  assert.equal(r.casSwitches.map((s) => [s.from, s.to]), [['cas01.contoso.com', 'cas02.contoso.com']]);
+  assert.equal(
+    r.casSwitches.map((s) => [s.from, s.to]),
+    [['cas01.contoso.com', 'cas02.contoso.com']],
+  );
   assert.is(engine.status().cas, 'cas02.contoso.com');
   const ex = sim.evaluateAll();
   const bad = engine.devices().filter((d) => ex.get(d.deviceId.toLowerCase())?.access !== d.access);
@@ -41,7 +64,10 @@ test('the engine switches to another CAS mid-sync, records it, finishes, and ret
   sim.exchange.setServerUp('cas01.contoso.com', true);
   const back = await engine.fullSync();
   assert.ok(back.success);
-  assert.equal(back.casSwitches.map((s) => s.to), ['cas01.contoso.com']);
+  assert.equal(
+    back.casSwitches.map((s) => s.to),
+    ['cas01.contoso.com'],
+  );
   assert.is(sim.exchange.currentServer(), 'cas01.contoso.com');
 });
 
@@ -56,8 +82,15 @@ test('with casFailover off, a lost CAS fails the sync cleanly: disconnected, eve
   assert.equal(r.casSwitches, []);
   const events = await all(store);
   const intents = events.filter((e) => e.type === 'CommandIntended').map((e) => (e.data as { commandId: string }).commandId);
-  const outcomes = new Set(events.filter((e) => e.type === 'CommandSucceeded' || e.type === 'CommandFailed').map((e) => (e.data as { commandId: string }).commandId));
-  assert.ok(intents.every((id) => outcomes.has(id)), 'no intent is left without an outcome');
+  const outcomes = new Set(
+    events
+      .filter((e) => e.type === 'CommandSucceeded' || e.type === 'CommandFailed')
+      .map((e) => (e.data as { commandId: string }).commandId),
+  );
+  assert.ok(
+    intents.every((id) => outcomes.has(id)),
+    'no intent is left without an outcome',
+  );
   assert.is(events.at(-1)!.type, 'SyncFailed');
   assert.is(engine.status().pendingIntents, 0);
 });

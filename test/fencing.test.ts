@@ -12,7 +12,8 @@ const test = suite('fencing');
 test('registering a second connector for an organization replaces the first, which is fenced out on its next append and stops', async () => {
   const sim = simulateOrganization({ devices: 300, seed: 51 });
   const store = memoryStore();
-  const make = (connectorId: string) => createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy, connectorId });
+  const make = (connectorId: string) =>
+    createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy, connectorId });
   const first = make('host-a');
   assert.ok((await first.fullSync()).success);
   const second = make('host-b');
@@ -20,7 +21,11 @@ test('registering a second connector for an organization replaces the first, whi
   assert.ok(r2.success);
   const all = await store.readAll();
   assert.ok(isRight(all));
-  if (isRight(all)) assert.equal(all.right.filter((e) => e.type === 'ConnectorRegistered').map((e) => (e.data as { connectorId: string }).connectorId), ['host-a', 'host-b']);
+  if (isRight(all))
+    assert.equal(
+      all.right.filter((e) => e.type === 'ConnectorRegistered').map((e) => (e.data as { connectorId: string }).connectorId),
+      ['host-a', 'host-b'],
+    );
   const fenced = await first.fullSync();
   assert.not.ok(fenced.success);
   assert.is(fenced.errors[0]!.kind, 'store.conflict');
@@ -29,7 +34,7 @@ test('registering a second connector for an organization replaces the first, whi
   assert.ok(first.status().fenced);
   assert.is(first.status().status, 'disconnected');
   // It stays stopped: no further sync runs, and nothing more is written by it.
-  const before = isRight(all) ? (await store.readAll() as { right: unknown[] }).right.length : 0;
+  const before = isRight(all) ? ((await store.readAll()) as { right: unknown[] }).right.length : 0;
   const again = await first.quickSync();
   assert.is(again.errors[0]!.kind, 'fenced');
   assert.is(((await store.readAll()) as { right: unknown[] }).right.length, before);
@@ -42,7 +47,13 @@ test('two organizations share one store independently', async () => {
   const contoso = simulateOrganization({ devices: 300, seed: 52, organization: 'contoso' });
   const fabrikam = simulateOrganization({ devices: 200, seed: 53, organization: 'fabrikam' });
   const e1 = createEngine({ organization: 'contoso', exchange: contoso.exchange, intune: contoso.intune, store, policy: contoso.policy });
-  const e2 = createEngine({ organization: 'fabrikam', exchange: fabrikam.exchange, intune: fabrikam.intune, store, policy: fabrikam.policy });
+  const e2 = createEngine({
+    organization: 'fabrikam',
+    exchange: fabrikam.exchange,
+    intune: fabrikam.intune,
+    store,
+    policy: fabrikam.policy,
+  });
   const [r1, r2] = await Promise.all([e1.fullSync(), e2.fullSync()]);
   assert.ok(r1.success && r2.success);
   assert.is(r1.devices, 300);

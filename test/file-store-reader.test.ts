@@ -20,14 +20,23 @@ async function withFile<A>(name: string, text: string, f: (fh: Awaited<ReturnTyp
   const path = join(dir, name);
   writeFileSync(path, text);
   const fh = await open(path, 'r');
-  try { return await f(fh); } finally { await fh.close(); }
+  try {
+    return await f(fh);
+  } finally {
+    await fh.close();
+  }
 }
 
-const DUP = [line('eas-org-a', 0, 0, 'x'), line('eas-org-a', 1, 1, 'y'), line('eas-org-a', 2, 2, 'x'), line('eas-org-a', 3, 3, 'z')].join('\n') + '\n';
+const DUP =
+  [line('eas-org-a', 0, 0, 'x'), line('eas-org-a', 1, 1, 'y'), line('eas-org-a', 2, 2, 'x'), line('eas-org-a', 3, 3, 'z')].join('\n') +
+  '\n';
 
 test('collecting mode leaves a repeated id out of the events and names both lines', async () => {
   const r = await withFile('dup.ndjson', DUP, (fh) => scanLog(fh, false));
-  assert.equal(r.kept.map((e) => e.id), ['x', 'y', 'z']);
+  assert.equal(
+    r.kept.map((e) => e.id),
+    ['x', 'y', 'z'],
+  );
   assert.equal(r.errors, [{ line: 3, message: 'line 3: event id "x" repeats the id of line 1' }]);
   assert.is(r.events, 3);
   assert.is(r.lines, 4);
@@ -35,7 +44,10 @@ test('collecting mode leaves a repeated id out of the events and names both line
 
 test('collecting mode stopping at the first error gives that error alone, no lines and no valid bytes', async () => {
   const r = await withFile('dup-stop.ndjson', DUP, (fh) => scanLog(fh, true));
-  assert.equal(r.errors.map((e) => e.line), [3]);
+  assert.equal(
+    r.errors.map((e) => e.line),
+    [3],
+  );
   assert.is(r.lines, 0);
   assert.is(r.validBytes, 0);
 });
@@ -43,7 +55,10 @@ test('collecting mode stopping at the first error gives that error alone, no lin
 test('streaming mode hands a repeated id over and leaves the pair of lines as a suspect to confirm', async () => {
   const seen: StoredEvent[] = [];
   const r = await withFile('dup-stream.ndjson', DUP, (fh) => streamLog(fh, (e) => seen.push(e)));
-  assert.equal(seen.map((e) => e.id), ['x', 'y', 'x', 'z']);
+  assert.equal(
+    seen.map((e) => e.id),
+    ['x', 'y', 'x', 'z'],
+  );
   assert.equal(r.errors, []);
   assert.equal(r.suspects, [{ line: 3, first: 1 }]);
 });
@@ -62,7 +77,9 @@ test('a filtered read that meets a stream its filter does not own stops: the fil
   const text = [line('eas-org-a', 0, 0, 'a'), line('eas-org-b', 0, 1, 'b')].join('\n') + '\n';
   const keepsAll: LineFilter = { keeps: () => true, owns: (s) => s === 'eas-org-a' };
   let thrown: unknown;
-  await withFile('not-owned.ndjson', text, (fh) => streamLog(fh, () => undefined, { filter: keepsAll })).catch((e) => { thrown = e; });
+  await withFile('not-owned.ndjson', text, (fh) => streamLog(fh, () => undefined, { filter: keepsAll })).catch((e) => {
+    thrown = e;
+  });
   assert.instance(thrown, StreamOutsideFilter);
 });
 
@@ -77,7 +94,10 @@ test('a limited read stops at the limit: what follows is not read', async () => 
 
 test('both modes cut only an unterminated fragment shaped like our line as a torn tail', async () => {
   const whole = line('eas-org-a', 0, 0, 'a') + '\n';
-  for (const [tail, torn] of [['{"stream":"eas-org-a","revi', true], ['hello', false]] as const) {
+  for (const [tail, torn] of [
+    ['{"stream":"eas-org-a","revi', true],
+    ['hello', false],
+  ] as const) {
     const text = whole + tail;
     const c = await withFile('torn-c.ndjson', text, (fh) => scanLog(fh, false));
     const s = await withFile('torn-s.ndjson', text, (fh) => streamLog(fh, () => undefined));

@@ -16,7 +16,8 @@ const KEYS = ['stream', 'revision', 'position', 'id', 'type', 'at', 'data', 'met
 const AT = '2024-05-01T10:00:00.000Z';
 
 function ok<A>(e: Either<StoreError, A>, what = 'operation'): A {
-  if (isLeft(e)) throw new assert.Assertion({ message: `${what} failed: ${JSON.stringify(e.left)}`, operator: 'ok', expects: 'Right', actual: e.left });
+  if (isLeft(e))
+    throw new assert.Assertion({ message: `${what} failed: ${JSON.stringify(e.left)}`, operator: 'ok', expects: 'Right', actual: e.left });
   return e.right;
 }
 function err<A>(e: Either<StoreError, A>, what = 'operation'): StoreError {
@@ -30,7 +31,17 @@ const ev = (type: string, data: unknown = { n: 1 }, extra: Partial<NewEvent> = {
 
 /** A contract line written by hand. */
 const line = (stream: string, revision: unknown, position: unknown, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ stream, revision, position, id: `00000000-0000-4000-8000-${String(position).padStart(12, '0')}`, type: 'T', at: AT, data: { p: position }, meta: {}, ...extra });
+  JSON.stringify({
+    stream,
+    revision,
+    position,
+    id: `00000000-0000-4000-8000-${String(position).padStart(12, '0')}`,
+    type: 'T',
+    at: AT,
+    data: { p: position },
+    meta: {},
+    ...extra,
+  });
 
 const tempDirs: string[] = [];
 async function tempLog(name = 'log.ndjson'): Promise<string> {
@@ -81,13 +92,16 @@ test('writes each event as one line of exactly the contract object, keys in cont
   const path = await tempLog();
   const store = await openOk(path);
   const given = '5b1e3b9a-2d4f-4c55-9b3e-0f4d2a1b7c6d';
-  ok(await store.append([
-    { stream: 'device-1', expected: 'noStream', events: [
-      ev('DeviceSeen', { text: 'two\nlines "quoted"' }, { id: given, meta: { by: 'test' } }),
-      ev('DeviceAllowed', null),
-    ] },
-    { stream: 'device-2', expected: 'noStream', events: [ev('DeviceSeen', [1, 'ü'])] },
-  ]));
+  ok(
+    await store.append([
+      {
+        stream: 'device-1',
+        expected: 'noStream',
+        events: [ev('DeviceSeen', { text: 'two\nlines "quoted"' }, { id: given, meta: { by: 'test' } }), ev('DeviceAllowed', null)],
+      },
+      { stream: 'device-2', expected: 'noStream', events: [ev('DeviceSeen', [1, 'ü'])] },
+    ]),
+  );
   await store.close();
   const text = await readFile(path, 'utf8');
   assert.ok(text.endsWith('\n'), 'the file ends with a newline');
@@ -98,9 +112,24 @@ test('writes each event as one line of exactly the contract object, keys in cont
     assert.equal(Object.keys(parsed[i]!), KEYS);
     assert.is(l, JSON.stringify(parsed[i]), 'compact JSON, nothing else on the line');
   });
-  assert.equal(parsed[0], { stream: 'device-1', revision: 0, position: 0, id: given, type: 'DeviceSeen', at: AT, data: { text: 'two\nlines "quoted"' }, meta: { by: 'test' } });
-  assert.equal({ ...parsed[1], id: 'x' }, { stream: 'device-1', revision: 1, position: 1, id: 'x', type: 'DeviceAllowed', at: AT, data: null, meta: {} });
-  assert.equal({ ...parsed[2], id: 'x' }, { stream: 'device-2', revision: 0, position: 2, id: 'x', type: 'DeviceSeen', at: AT, data: [1, 'ü'], meta: {} });
+  assert.equal(parsed[0], {
+    stream: 'device-1',
+    revision: 0,
+    position: 0,
+    id: given,
+    type: 'DeviceSeen',
+    at: AT,
+    data: { text: 'two\nlines "quoted"' },
+    meta: { by: 'test' },
+  });
+  assert.equal(
+    { ...parsed[1], id: 'x' },
+    { stream: 'device-1', revision: 1, position: 1, id: 'x', type: 'DeviceAllowed', at: AT, data: null, meta: {} },
+  );
+  assert.equal(
+    { ...parsed[2], id: 'x' },
+    { stream: 'device-2', revision: 0, position: 2, id: 'x', type: 'DeviceSeen', at: AT, data: [1, 'ü'], meta: {} },
+  );
   assert.match(parsed[1]!.id as string, UUID);
   assert.match(parsed[2]!.id as string, UUID);
 });
@@ -108,20 +137,38 @@ test('writes each event as one line of exactly the contract object, keys in cont
 test('restores revisions and positions when a log is reopened, and continues them', async () => {
   const path = await tempLog();
   const first = await openOk(path);
-  ok(await first.append([{ stream: 'a', expected: 'noStream', events: [ev('A0'), ev('A1')] }, { stream: 'b', expected: 'noStream', events: [ev('B0')] }]));
+  ok(
+    await first.append([
+      { stream: 'a', expected: 'noStream', events: [ev('A0'), ev('A1')] },
+      { stream: 'b', expected: 'noStream', events: [ev('B0')] },
+    ]),
+  );
   const before = ok(await first.readAll());
   await first.close();
 
   const second = await openOk(path);
   assert.is(second.tornTail, undefined);
   assert.equal(ok(await second.readAll()), before);
-  assert.equal(err(await second.append([{ stream: 'a', expected: 'noStream', events: [ev('X')] }])), { kind: 'conflict', stream: 'a', expected: 'noStream', actual: 1 });
+  assert.equal(err(await second.append([{ stream: 'a', expected: 'noStream', events: [ev('X')] }])), {
+    kind: 'conflict',
+    stream: 'a',
+    expected: 'noStream',
+    actual: 1,
+  });
   assert.equal(ok(await second.append([{ stream: 'a', expected: 1, events: [ev('A2')] }])), [{ stream: 'a', revision: 2, position: 3 }]);
   await second.close();
 
   const scan = ok(await readLog(path));
   assert.equal(scan.errors, []);
-  assert.equal(scan.events.map((e) => [e.stream, e.revision, e.position]), [['a', 0, 0], ['a', 1, 1], ['b', 0, 2], ['a', 2, 3]]);
+  assert.equal(
+    scan.events.map((e) => [e.stream, e.revision, e.position]),
+    [
+      ['a', 0, 0],
+      ['a', 1, 1],
+      ['b', 0, 2],
+      ['a', 2, 3],
+    ],
+  );
 });
 
 test('cuts a torn last line when opened for writing, reports it, and appends cleanly after', async () => {
@@ -135,14 +182,19 @@ test('cuts a torn last line when opened for writing, reports it, and appends cle
   assert.equal(store.tornTail, { line: 4, bytes: Buffer.byteLength(half) });
   assert.ok((await readFile(path)).equals(whole), 'the torn bytes are gone, the rest untouched');
   assert.is(ok(await store.readAll()).length, 3);
-  assert.equal(ok(await store.append([{ stream: 's1', expected: 0, events: [ev('After')] }])), [{ stream: 's1', revision: 1, position: 3 }]);
+  assert.equal(ok(await store.append([{ stream: 's1', expected: 0, events: [ev('After')] }])), [
+    { stream: 's1', revision: 1, position: 3 },
+  ]);
   await store.close();
 
   const scan = ok(await readLog(path));
   assert.equal(scan.errors, []);
   assert.is(scan.tornTail, undefined);
   assert.is(scan.lines, 4);
-  assert.equal(scan.events.map((e) => e.type), ['E', 'E', 'E', 'After']);
+  assert.equal(
+    scan.events.map((e) => e.type),
+    ['E', 'E', 'E', 'After'],
+  );
 });
 
 test('refuses a newline-terminated last line that is not JSON as corruption and leaves the file byte-identical', async () => {
@@ -167,7 +219,10 @@ test('refuses a last event with one corrupted byte (newline intact) instead of c
   assert.ok((await readFile(path)).equals(bytes), 'the damaged log is left byte-identical');
   const scan = ok(await readLog(path));
   assert.is(scan.tornTail, undefined);
-  assert.equal(scan.errors.map((x) => x.line), [4]);
+  assert.equal(
+    scan.errors.map((x) => x.line),
+    [4],
+  );
 });
 
 test('never opens for writing a small JSON file or a binary file that begins with a brace', async () => {
@@ -260,7 +315,10 @@ test('names the ill-typed field of an invalid envelope', async () => {
 
 test('reports a revision or position that does not continue the sequence', async () => {
   const path = await tempLog();
-  await writeFile(path, [line('s', 0, 0), line('s', 1, 1), line('s', 2, 2), line('s', 3, 3), line('s', 5, 4), line('s', 6, 5), ''].join('\n'));
+  await writeFile(
+    path,
+    [line('s', 0, 0), line('s', 1, 1), line('s', 2, 2), line('s', 3, 3), line('s', 5, 4), line('s', 6, 5), ''].join('\n'),
+  );
   const e = err(await openFileStore(path));
   assert.equal([e.kind, e.kind === 'corrupt' ? e.line : 0], ['corrupt', 5]);
   assert.match(messageOf(e), /line 5: revision 5 of stream "s" follows 3/);
@@ -300,10 +358,20 @@ test('readLog reports every invalid line with its number and still returns the v
   await writeFile(path, [line('a', 0, 0), 'garbage', line('a', 1, 2), line('b', 'x', 3), line('b', 0, 4), '{"stre'].join('\n'));
   const bytes = await readFile(path);
   const scan = ok(await readLog(path));
-  assert.equal(scan.errors.map((e) => e.line), [2, 4]);
+  assert.equal(
+    scan.errors.map((e) => e.line),
+    [2, 4],
+  );
   assert.match(scan.errors[0]!.message, /^line 2: not valid JSON/);
   assert.match(scan.errors[1]!.message, /^line 4: field "revision"/);
-  assert.equal(scan.events.map((e) => [e.stream, e.revision, e.position]), [['a', 0, 0], ['a', 1, 2], ['b', 0, 4]]);
+  assert.equal(
+    scan.events.map((e) => [e.stream, e.revision, e.position]),
+    [
+      ['a', 0, 0],
+      ['a', 1, 2],
+      ['b', 0, 4],
+    ],
+  );
   assert.equal(scan.tornTail, { line: 6, bytes: 6 });
   assert.is(scan.lines, 6);
   assert.ok((await readFile(path)).equals(bytes), 'readLog never writes');
@@ -313,9 +381,15 @@ test('readLog reports a revision gap once, not on every later event of the strea
   const path = await tempLog();
   await writeFile(path, [line('s', 0, 0), '%%%', line('s', 2, 2), line('s', 3, 3), ''].join('\n'));
   const scan = ok(await readLog(path));
-  assert.equal(scan.errors.map((e) => e.line), [2, 3]);
+  assert.equal(
+    scan.errors.map((e) => e.line),
+    [2, 3],
+  );
   assert.match(scan.errors[1]!.message, /revision 2 of stream "s" follows 0/);
-  assert.equal(scan.events.map((e) => e.revision), [0, 3]);
+  assert.equal(
+    scan.events.map((e) => e.revision),
+    [0, 3],
+  );
 });
 
 test('readLog of an empty file is empty; of a missing file an io error naming the path', async () => {
@@ -412,7 +486,9 @@ test('throws on an event that cannot be written as JSON, leaving the log usable'
     thrown = e;
   }
   assert.instance(thrown, TypeError);
-  assert.equal(ok(await store.append([{ stream: 'a', expected: 'noStream', events: [ev('Good')] }])), [{ stream: 'a', revision: 0, position: 0 }]);
+  assert.equal(ok(await store.append([{ stream: 'a', expected: 'noStream', events: [ev('Good')] }])), [
+    { stream: 'a', revision: 0, position: 0 },
+  ]);
   await store.close();
   assert.is((await readFile(path, 'utf8')).split('\n').length, 2);
 });
@@ -427,7 +503,10 @@ test('a log with a repeated event id is corrupt, named at the repeating line, an
   assert.match(messageOf(e), /line 3: event id "11111111-2222-4333-8444-555555555555" repeats the id of line 1/);
   assert.ok((await readFile(path)).equals(bytes));
   const scan = ok(await readLog(path));
-  assert.equal(scan.errors.map((x) => x.line), [3]);
+  assert.equal(
+    scan.errors.map((x) => x.line),
+    [3],
+  );
 });
 
 test('an append carrying an id the log already holds (or twice in one batch) is refused and writes nothing', async () => {
@@ -442,7 +521,12 @@ test('an append carrying an id the log already holds (or twice in one batch) is 
   assert.is(e.kind, 'duplicateId');
   assert.match(messageOf(e), /already in the log \(position 0\)/);
   const other = 'ffffffff-bbbb-4ccc-8ddd-eeeeeeeeeeee';
-  const twice = err(await reopened.append([{ stream: 'c', expected: 'any', events: [ev('X', 1, { id: other })] }, { stream: 'd', expected: 'any', events: [ev('Y', 1, { id: other })] }]));
+  const twice = err(
+    await reopened.append([
+      { stream: 'c', expected: 'any', events: [ev('X', 1, { id: other })] },
+      { stream: 'd', expected: 'any', events: [ev('Y', 1, { id: other })] },
+    ]),
+  );
   assert.is(twice.kind, 'duplicateId');
   assert.is((await stat(path)).size, size, 'nothing written');
   ok(await reopened.append([{ stream: 'c', expected: 'any', events: [ev('Z', 1, { id: other })] }]));
@@ -456,7 +540,10 @@ const payload = fc.oneof(
   fc.constantFrom('a\nb', '"quoted"', 'back\\slash', '\u2028\u2029', '{"not":"nested"}\n', '😀 日本', '\r\n'),
 );
 const batches = fc.array(
-  fc.array(fc.record({ stream: fc.constantFrom('a', 'b', 'c', 'ü "d"\n'), data: fc.array(payload, { maxLength: 4 }) }), { minLength: 1, maxLength: 3 }),
+  fc.array(fc.record({ stream: fc.constantFrom('a', 'b', 'c', 'ü "d"\n'), data: fc.array(payload, { maxLength: 4 }) }), {
+    minLength: 1,
+    maxLength: 3,
+  }),
   { minLength: 1, maxLength: 6 },
 );
 
@@ -502,26 +589,32 @@ test('after a cut at any byte, reopening keeps every complete line, drops the pa
 test('a file that ends without a newline is cut only when the fragment has the shape of an interrupted append', async () => {
   const prefix = line('s0', 0, 0) + '\n';
   await fc.assert(
-    fc.asyncProperty(fc.uint8Array({ maxLength: 40 }).map((b) => b.filter((x) => x !== 10)), async (raw) => {
-      const fragment = Buffer.from(raw);
-      if (fragment.length === 0) return;
-      const path = await tempLog();
-      const bytes = Buffer.concat([Buffer.from(prefix), fragment]);
-      await writeFile(path, bytes);
-      const opened = await openFileStore(path);
-      if (isRight(opened)) {
-        // Cut: then it must have been zero bytes or the start of one of our lines.
-        let end = fragment.length;
-        while (end > 0 && fragment[end - 1] === 0) end--;
-        const printable = fragment.subarray(0, end);
-        assert.ok(printable.length === 0 || '{"stream":'.startsWith(printable.toString('latin1').slice(0, 10)), `cut ${JSON.stringify(fragment.toString('latin1'))}`);
-        assert.is((await stat(path)).size, Buffer.byteLength(prefix));
-        await opened.right.close();
-      } else {
-        assert.is(opened.left.kind, 'corrupt');
-        assert.ok((await readFile(path)).equals(bytes), 'refused and untouched');
-      }
-    }),
+    fc.asyncProperty(
+      fc.uint8Array({ maxLength: 40 }).map((b) => b.filter((x) => x !== 10)),
+      async (raw) => {
+        const fragment = Buffer.from(raw);
+        if (fragment.length === 0) return;
+        const path = await tempLog();
+        const bytes = Buffer.concat([Buffer.from(prefix), fragment]);
+        await writeFile(path, bytes);
+        const opened = await openFileStore(path);
+        if (isRight(opened)) {
+          // Cut: then it must have been zero bytes or the start of one of our lines.
+          let end = fragment.length;
+          while (end > 0 && fragment[end - 1] === 0) end--;
+          const printable = fragment.subarray(0, end);
+          assert.ok(
+            printable.length === 0 || '{"stream":'.startsWith(printable.toString('latin1').slice(0, 10)),
+            `cut ${JSON.stringify(fragment.toString('latin1'))}`,
+          );
+          assert.is((await stat(path)).size, Buffer.byteLength(prefix));
+          await opened.right.close();
+        } else {
+          assert.is(opened.left.kind, 'corrupt');
+          assert.ok((await readFile(path)).equals(bytes), 'refused and untouched');
+        }
+      },
+    ),
     { numRuns: 300 },
   );
   // And every prefix of a real line is cut.

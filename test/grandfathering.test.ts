@@ -9,7 +9,7 @@ import { memoryStore } from '../adapters/memory-store/index.js';
 
 const test = suite('grandfathering');
 
-test('excluded and untargeted users\' devices that Exchange allowed stay allowed after the default becomes Quarantine', async () => {
+test("excluded and untargeted users' devices that Exchange allowed stay allowed after the default becomes Quarantine", async () => {
   const sim = simulateOrganization({ devices: 800, seed: 61 });
   const before = sim.evaluateAll();
   const store = memoryStore();
@@ -20,7 +20,9 @@ test('excluded and untargeted users\' devices that Exchange allowed stay allowed
   const ungoverned = engine.devices().filter((d) => !d.governed && d.reason !== 'activeSyncDisabled');
   assert.ok(ungoverned.length > 20);
   const after = sim.evaluateAll();
-  const lockedOut = ungoverned.filter((d) => before.get(d.deviceId.toLowerCase())?.access === 'allow' && after.get(d.deviceId.toLowerCase())?.access !== 'allow');
+  const lockedOut = ungoverned.filter(
+    (d) => before.get(d.deviceId.toLowerCase())?.access === 'allow' && after.get(d.deviceId.toLowerCase())?.access !== 'allow',
+  );
   assert.equal(lockedOut, []);
   assert.ok(r.grandfathered > 0);
   const all = await store.readAll();
@@ -37,11 +39,23 @@ test('excluded and untargeted users\' devices that Exchange allowed stay allowed
 test('with grandfathering off, the org-wide switch quarantines not-governed devices that relied on the default', async () => {
   const sim = simulateOrganization({ devices: 800, seed: 61 });
   const before = sim.evaluateAll();
-  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store: memoryStore(), policy: sim.policy, grandfathering: false });
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store: memoryStore(),
+    policy: sim.policy,
+    grandfathering: false,
+  });
   const r = await engine.fullSync();
   assert.is(r.grandfathered, 0);
   const after = sim.evaluateAll();
-  const lockedOut = engine.devices().filter((d) => !d.governed && before.get(d.deviceId.toLowerCase())?.access === 'allow' && after.get(d.deviceId.toLowerCase())?.access !== 'allow');
+  const lockedOut = engine
+    .devices()
+    .filter(
+      (d) =>
+        !d.governed && before.get(d.deviceId.toLowerCase())?.access === 'allow' && after.get(d.deviceId.toLowerCase())?.access !== 'allow',
+    );
   assert.ok(lockedOut.length > 0);
   // The engine still reports exactly what Exchange does.
   const mismatches = engine.devices().filter((d) => after.get(d.deviceId.toLowerCase())?.access !== d.access);

@@ -16,7 +16,10 @@ const NOW = Date.parse('2026-11-26T08:00:00Z');
 const TOKEN = 'graph-token-1';
 const scheduler = {
   now: () => NOW,
-  schedule: (work: () => void, delay?: number) => { const h = setTimeout(work, delay ?? 0); return { unsubscribe: () => clearTimeout(h), closed: false }; },
+  schedule: (work: () => void, delay?: number) => {
+    const h = setTimeout(work, delay ?? 0);
+    return { unsubscribe: () => clearTimeout(h), closed: false };
+  },
 } as never;
 
 const servers: GraphServer[] = [];
@@ -38,19 +41,34 @@ async function setup(devices: number, seed: number) {
   const waits: number[] = [];
   let clock = NOW;
   const intune: GraphIntuneGateway = graphIntuneGateway({
-    baseUrl: server.url, tokenProvider: staticTokenProvider(TOKEN), maxRetries: 3,
-    now: () => clock, sleep: async (ms) => { waits.push(ms); clock += ms; }, random: () => 0.5,
+    baseUrl: server.url,
+    tokenProvider: staticTokenProvider(TOKEN),
+    maxRetries: 3,
+    now: () => clock,
+    sleep: async (ms) => {
+      waits.push(ms);
+      clock += ms;
+    },
+    random: () => 0.5,
   });
   const store = memoryStore();
   const engine = createEngine({
-    organization: sim.organization, exchange: sim.exchange, intune, store, policy: sim.policy,
-    notifier: sim.notifier, parallelism: 4, scheduler,
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune,
+    store,
+    policy: sim.policy,
+    notifier: sim.notifier,
+    parallelism: 4,
+    scheduler,
   });
   return { sim, server, intune, engine, store, waits };
 }
 
 /** Re-seeds the loopback Graph from the simulated tenant (after a change there). */
-const reseed = (server: GraphServer, sim: Simulation) => { server.devices = sim.intune.devices().map((d) => toGraphManagedDevice(d) as unknown as GraphRecord); };
+const reseed = (server: GraphServer, sim: Simulation) => {
+  server.devices = sim.intune.devices().map((d) => toGraphManagedDevice(d) as unknown as GraphRecord);
+};
 
 function verify(sim: Simulation, engine: Engine) {
   const ex = sim.evaluateAll();
@@ -60,7 +78,9 @@ function verify(sim: Simulation, engine: Engine) {
   return { mismatches, decided: decided.size, exchange: ex.size };
 }
 
-test.after(async () => { await Promise.all(servers.map((s) => s.close())); });
+test.after(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
 
 test('full sync with the Graph gateway: every device decided, Exchange agrees with every decision', async () => {
   const { sim, server, intune, engine } = await setup(2000, 5);
@@ -79,7 +99,9 @@ test('full sync with the Graph gateway: every device decided, Exchange agrees wi
 
   // A device turning noncompliant in Intune reaches Exchange on the next full sync.
   const target = engine.devices().find((d) => d.reason === 'compliant')!;
-  const md = sim.intune.devices().find((m) => m.easDeviceId?.toLowerCase() === target.deviceId.toLowerCase() && m.complianceState === 'compliant')!;
+  const md = sim.intune
+    .devices()
+    .find((m) => m.easDeviceId?.toLowerCase() === target.deviceId.toLowerCase() && m.complianceState === 'compliant')!;
   sim.intune.setCompliance(md.id, 'noncompliant');
   reseed(server, sim);
   const logBefore = sim.exchange.commandLog.length;

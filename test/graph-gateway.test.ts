@@ -7,8 +7,17 @@ import * as assert from 'uvu/assert';
 import { isLeft, isRight, type Either } from 'fp-ts/lib/Either.js';
 import type { INetworkModule, NetworkResponse } from '@azure/msal-node';
 import {
-  graphIntuneGateway, staticTokenProvider, envTokenProvider, clientCredentialsTokenProvider, TokenError, DEFAULT_BUDGET,
-  MANAGED_DEVICE_SELECT, parseRetryAfter, toGraphManagedDevice, type GraphGatewayOptions, type TokenProvider,
+  graphIntuneGateway,
+  staticTokenProvider,
+  envTokenProvider,
+  clientCredentialsTokenProvider,
+  TokenError,
+  DEFAULT_BUDGET,
+  MANAGED_DEVICE_SELECT,
+  parseRetryAfter,
+  toGraphManagedDevice,
+  type GraphGatewayOptions,
+  type TokenProvider,
 } from '../adapters/graph/index.js';
 import { decodeManagedDevice, decodeManagedDevices } from '../adapters/exports/graph.js';
 import type { ManagedDevice } from '../src/facts.js';
@@ -33,12 +42,18 @@ function graphDevice(i: number): GraphRecord {
     model: 'iPhone 15',
     operatingSystem: 'iOS',
     // properties the gateway does not select
-    osVersion: '17.1', serialNumber: `SN${i}`, imei: null,
+    osVersion: '17.1',
+    serialNumber: `SN${i}`,
+    imei: null,
   };
 }
 
 const decodeAll = (records: readonly GraphRecord[]): ManagedDevice[] =>
-  records.map((r) => { const d = decodeManagedDevice(r); if (isLeft(d)) throw new Error(JSON.stringify(d.left)); return d.right; });
+  records.map((r) => {
+    const d = decodeManagedDevice(r);
+    if (isLeft(d)) throw new Error(JSON.stringify(d.left));
+    return d.right;
+  });
 
 const DEVICES = Array.from({ length: 2350 }, (_, i) => graphDevice(i));
 const GROUP_A = '6f1b2a8e-0000-4000-8000-00000000000a';
@@ -53,28 +68,55 @@ let server: GraphServer;
 function fakeTime() {
   const c = { t: T0 };
   const waits: number[] = [];
-  return { waits, now: () => c.t, sleep: async (ms: number) => { waits.push(ms); c.t += ms; } };
+  return {
+    waits,
+    now: () => c.t,
+    sleep: async (ms: number) => {
+      waits.push(ms);
+      c.t += ms;
+    },
+  };
 }
 
 function gateway(over: Partial<GraphGatewayOptions> = {}, s: GraphServer = server) {
   const time = fakeTime();
-  const g = graphIntuneGateway({ baseUrl: s.url, tokenProvider: staticTokenProvider(TOKEN), sleep: time.sleep, now: time.now, random: () => 0.5, ...over });
+  const g = graphIntuneGateway({
+    baseUrl: s.url,
+    tokenProvider: staticTokenProvider(TOKEN),
+    sleep: time.sleep,
+    now: time.now,
+    random: () => 0.5,
+    ...over,
+  });
   return { g, time };
 }
 
 function expectLeft<A>(r: Either<IntuneError, A>): IntuneError {
-  if (isRight(r)) throw new assert.Assertion({ message: 'expected a Left', actual: 'Right', expects: 'Left', operator: 'isLeft', generated: false });
+  if (isRight(r))
+    throw new assert.Assertion({ message: 'expected a Left', actual: 'Right', expects: 'Left', operator: 'isLeft', generated: false });
   return r.left;
 }
 
 test.before(async () => {
-  server = await startGraphServer({ devices: DEVICES, groups: { [GROUP_A]: MEMBERS_A, [GROUP_B]: MEMBERS_B, [GROUP_C]: MEMBERS_C }, pageSize: 100, memberPageSize: 10 });
+  server = await startGraphServer({
+    devices: DEVICES,
+    groups: { [GROUP_A]: MEMBERS_A, [GROUP_B]: MEMBERS_B, [GROUP_C]: MEMBERS_C },
+    pageSize: 100,
+    memberPageSize: 10,
+  });
 });
-test.after(async () => { await server.close(); });
-test.before.each(() => { server.requests.length = 0; server.clearFaults(); server.tokens.clear(); server.tokens.add(TOKEN); });
+test.after(async () => {
+  await server.close();
+});
+test.before.each(() => {
+  server.requests.length = 0;
+  server.clearFaults();
+  server.tokens.clear();
+  server.tokens.add(TOKEN);
+});
 
 // ------------------------------------------------------------ paging, $select, $filter
-test('follows @odata.nextLink to the end: every device, in order, with $select of the engine\'s fields', async () => {
+test("follows @odata.nextLink to the end: every device, in order, with $select of the engine's fields", async () => {
   const { g } = gateway();
   const r = await g.getManagedDevices();
   assert.ok(isRight(r));
@@ -110,7 +152,10 @@ test('group members: transitive users of each group, paged, lower-cased, with $s
   assert.ok(isRight(r));
   if (!isRight(r)) return;
   assert.equal([...r.right.keys()], [GROUP_A, GROUP_B]);
-  assert.equal([...r.right.get(GROUP_A)!], MEMBERS_A.map((m) => m.toLowerCase()));
+  assert.equal(
+    [...r.right.get(GROUP_A)!],
+    MEMBERS_A.map((m) => m.toLowerCase()),
+  );
   assert.equal([...r.right.get(GROUP_B)!], ['kim.akers@contoso.com', 'user3@contoso.com']);
   assert.is(server.count('groupMembers'), 3 + 1);
   for (const req of server.requests) {
@@ -130,9 +175,15 @@ test('an unknown group is Left other naming the group and the URL', async () => 
   assert.match(e.url!, /\/groups\/deadbeef-0000-4000-8000-000000000000\/transitiveMembers\/microsoft\.graph\.user/);
 });
 
-test('a member without userPrincipalName (Graph\'s limited information) is an error at its path, not a smaller group', async () => {
+test("a member without userPrincipalName (Graph's limited information) is an error at its path, not a smaller group", async () => {
   const { g } = gateway();
-  server.fault({ kind: 'shape', mutate: (p) => ({ ...p, value: (p['value'] as GraphRecord[]).map((m, i) => (i === 3 ? { ...m, userPrincipalName: null } : m)) }) }, { match: (q) => q.resource === 'groupMembers' });
+  server.fault(
+    {
+      kind: 'shape',
+      mutate: (p) => ({ ...p, value: (p['value'] as GraphRecord[]).map((m, i) => (i === 3 ? { ...m, userPrincipalName: null } : m)) }),
+    },
+    { match: (q) => q.resource === 'groupMembers' },
+  );
   const e = expectLeft(await g.getGroupMembers([GROUP_A]));
   assert.is(e.kind, 'invalidResponse');
   if (e.kind !== 'invalidResponse') return;
@@ -223,7 +274,10 @@ test('503 is retried with backoff and the list is complete; a persistent 503 is 
 
 test('a 502 HTML page from a gateway is retried like any 5xx and described by its title', async () => {
   const { g } = gateway({ maxRetries: 1 });
-  server.fault({ kind: 'status', status: 502, contentType: 'text/html', body: '<html><head><title>502 Bad Gateway</title></head></html>' }, { times: 5 });
+  server.fault(
+    { kind: 'status', status: 502, contentType: 'text/html', body: '<html><head><title>502 Bad Gateway</title></head></html>' },
+    { times: 5 },
+  );
   const e = expectLeft(await g.getManagedDevices());
   assert.is(e.kind, 'unavailable');
   assert.match(e.message, /HTML page titled "502 Bad Gateway"/);
@@ -234,7 +288,14 @@ test('a connection refused is Left unavailable after the retries, not a throw', 
   const url = gone.url;
   await gone.close();
   const time = fakeTime();
-  const g = graphIntuneGateway({ baseUrl: url, tokenProvider: staticTokenProvider(TOKEN), sleep: time.sleep, now: time.now, random: () => 0.5, maxRetries: 2 });
+  const g = graphIntuneGateway({
+    baseUrl: url,
+    tokenProvider: staticTokenProvider(TOKEN),
+    sleep: time.sleep,
+    now: time.now,
+    random: () => 0.5,
+    maxRetries: 2,
+  });
   const e = expectLeft(await g.getManagedDevices());
   assert.is(e.kind, 'unavailable');
   assert.match(e.message, /no response/);
@@ -246,17 +307,26 @@ test('401: the token is refreshed once (forceRefresh) and the request succeeds',
   server.tokens.clear();
   server.tokens.add('fresh-token');
   const calls: boolean[] = [];
-  const provider: TokenProvider = async (req) => { calls.push(req?.forceRefresh === true); return req?.forceRefresh ? 'fresh-token' : 'stale-token'; };
+  const provider: TokenProvider = async (req) => {
+    calls.push(req?.forceRefresh === true);
+    return req?.forceRefresh ? 'fresh-token' : 'stale-token';
+  };
   const { g } = gateway({ tokenProvider: provider });
   const r = await g.getGroupMembers([GROUP_B]);
   assert.ok(isRight(r));
   assert.equal(calls, [false, true]);
-  assert.equal(server.requests.map((q) => q.authorization), ['Bearer stale-token', 'Bearer fresh-token']);
+  assert.equal(
+    server.requests.map((q) => q.authorization),
+    ['Bearer stale-token', 'Bearer fresh-token'],
+  );
   assert.is(g.stats.tokenRefreshes, 1);
   // a retry after the refresh (here a 503) does not force yet another token
   calls.length = 0;
   let handedOut = 0;
-  const provider2: TokenProvider = async (req) => { calls.push(req?.forceRefresh === true); return handedOut++ === 0 ? 'stale-token' : 'fresh-token'; };
+  const provider2: TokenProvider = async (req) => {
+    calls.push(req?.forceRefresh === true);
+    return handedOut++ === 0 ? 'stale-token' : 'fresh-token';
+  };
   const { g: g2 } = gateway({ tokenProvider: provider2 });
   server.fault({ kind: 'status', status: 503 }, { match: (q) => q.authorization === 'Bearer fresh-token' });
   assert.ok(isRight(await g2.getGroupMembers([GROUP_B])));
@@ -276,7 +346,11 @@ test('401 again after the refresh is Left unauthorized; the token appears nowher
 
 test('a server that echoes the Authorization header in its error never gets the token into the error', async () => {
   const { g } = gateway();
-  server.fault({ kind: 'status', status: 400, body: JSON.stringify({ error: { code: 'BadRequest', message: `bad header Authorization: Bearer ${TOKEN} and raw ${TOKEN}` } }) });
+  server.fault({
+    kind: 'status',
+    status: 400,
+    body: JSON.stringify({ error: { code: 'BadRequest', message: `bad header Authorization: Bearer ${TOKEN} and raw ${TOKEN}` } }),
+  });
   const e = expectLeft(await g.getManagedDevices());
   assert.is(e.kind, 'other');
   assert.not.ok(JSON.stringify(e).includes(TOKEN), e.message);
@@ -335,7 +409,7 @@ test('a body cut off mid-way is retried; cut off every time it is Left invalidRe
   assert.match(e.message, /cut off/);
 });
 
-test('an unexpected shape is Left invalidResponse with the field\'s path and the page', async () => {
+test("an unexpected shape is Left invalidResponse with the field's path and the page", async () => {
   const { g } = gateway();
   server.fault({ kind: 'shape', mutate: (p) => ({ ...p, value: { oops: true } }) });
   const e1 = expectLeft(await g.getManagedDevices());
@@ -343,7 +417,13 @@ test('an unexpected shape is Left invalidResponse with the field\'s path and the
   if (e1.kind === 'invalidResponse') assert.is(e1.path, 'value');
 
   let n = 0;
-  server.fault({ kind: 'shape', mutate: (p) => ({ ...p, value: (p['value'] as GraphRecord[]).map((d, i) => (i === 5 ? { ...d, complianceState: 'sortOf' } : d)) }) }, { match: (q) => q.resource === 'managedDevices' && ++n === 3 });
+  server.fault(
+    {
+      kind: 'shape',
+      mutate: (p) => ({ ...p, value: (p['value'] as GraphRecord[]).map((d, i) => (i === 5 ? { ...d, complianceState: 'sortOf' } : d)) }),
+    },
+    { match: (q) => q.resource === 'managedDevices' && ++n === 3 },
+  );
   const e2 = expectLeft(await g.getManagedDevices());
   assert.is(e2.kind, 'invalidResponse');
   if (e2.kind !== 'invalidResponse') return;
@@ -362,10 +442,17 @@ test('an unexpected shape is Left invalidResponse with the field\'s path and the
 });
 
 // ------------------------------------------------------------ paging guards
-test('a nextLink to another host (or scheme) is refused: the token never leaves Graph\'s origin', async () => {
+test("a nextLink to another host (or scheme) is refused: the token never leaves Graph's origin", async () => {
   const urls: string[] = [];
-  const spy: typeof fetch = (input, init) => { urls.push(String(input)); return fetch(input, init); };
-  for (const foreign of ['http://evil.example:8080/v1.0/deviceManagement/managedDevices?$skiptoken=x', server.url.replace('http:', 'https:') + '/deviceManagement/managedDevices?$skiptoken=x', 'http://localhost' + server.origin.slice('http://127.0.0.1'.length) + '/v1.0/x']) {
+  const spy: typeof fetch = (input, init) => {
+    urls.push(String(input));
+    return fetch(input, init);
+  };
+  for (const foreign of [
+    'http://evil.example:8080/v1.0/deviceManagement/managedDevices?$skiptoken=x',
+    server.url.replace('http:', 'https:') + '/deviceManagement/managedDevices?$skiptoken=x',
+    'http://localhost' + server.origin.slice('http://127.0.0.1'.length) + '/v1.0/x',
+  ]) {
     const { g } = gateway({ fetch: spy });
     server.fault({ kind: 'nextLink', nextLink: foreign });
     const e = expectLeft(await g.getManagedDevices());
@@ -400,14 +487,25 @@ test('a redirect is not followed', async () => {
 test('the request budget: never more than N requests in any window, measured on the injected clock', async () => {
   const time = fakeTime();
   const starts: number[] = [];
-  const spy: typeof fetch = (input, init) => { starts.push(time.now()); return fetch(input, init); };
-  const g = graphIntuneGateway({ baseUrl: server.url, tokenProvider: staticTokenProvider(TOKEN), fetch: spy, sleep: time.sleep, now: time.now, budget: { requests: 5, perMs: 1000 } });
+  const spy: typeof fetch = (input, init) => {
+    starts.push(time.now());
+    return fetch(input, init);
+  };
+  const g = graphIntuneGateway({
+    baseUrl: server.url,
+    tokenProvider: staticTokenProvider(TOKEN),
+    fetch: spy,
+    sleep: time.sleep,
+    now: time.now,
+    budget: { requests: 5, perMs: 1000 },
+  });
   const [a, b] = await Promise.all([g.getManagedDevices(), g.getGroupMembers([GROUP_A, GROUP_B])]);
   assert.ok(isRight(a) && a.right.length === 2350);
   assert.ok(isRight(b));
   assert.is(starts.length, 24 + 4);
   const sorted = [...starts].sort((x, y) => x - y);
-  for (let i = 0; i + 5 < sorted.length; i++) assert.ok(sorted[i + 5]! - sorted[i]! >= 1000, `requests ${i}..${i + 5} within ${sorted[i + 5]! - sorted[i]!} ms`);
+  for (let i = 0; i + 5 < sorted.length; i++)
+    assert.ok(sorted[i + 5]! - sorted[i]! >= 1000, `requests ${i}..${i + 5} within ${sorted[i + 5]! - sorted[i]!} ms`);
   assert.ok(time.waits.length > 0);
   // the default stays below Intune's 2,000 requests per 20 s per app per tenant
   assert.ok((DEFAULT_BUDGET.requests / DEFAULT_BUDGET.perMs) * 20_000 < 2000);
@@ -425,7 +523,10 @@ test('a 429 pauses every request of the gateway, not only the throttled one', as
   const spy: typeof fetch = async (input, init) => {
     log.push({ url: String(input), at: now() });
     const res = await fetch(input, init);
-    if (res.status === 429) { throttledAt = log.length; pausedUntil = now() + 30_000; }
+    if (res.status === 429) {
+      throttledAt = log.length;
+      pausedUntil = now() + 30_000;
+    }
     return res;
   };
   const g = graphIntuneGateway({ baseUrl: server.url, tokenProvider: staticTokenProvider(TOKEN), fetch: spy, sleep, now });
@@ -438,12 +539,16 @@ test('a 429 pauses every request of the gateway, not only the throttled one', as
   assert.ok(isRight(members) && members.right.get(GROUP_C)!.size === 200);
   assert.ok(throttledAt > 0);
   const later = log.slice(throttledAt);
-  assert.ok(later.some((e) => e.url.includes('/groups/')), 'group requests were still to come after the 429');
-  for (const e of later) assert.ok(e.at >= pausedUntil - 1000, `${e.url} sent inside the pause (${pausedUntil - e.at} ms early on the gateway's clock)`);
+  assert.ok(
+    later.some((e) => e.url.includes('/groups/')),
+    'group requests were still to come after the 429',
+  );
+  for (const e of later)
+    assert.ok(e.at >= pausedUntil - 1000, `${e.url} sent inside the pause (${pausedUntil - e.at} ms early on the gateway's clock)`);
 });
 
 // ------------------------------------------------------------ export shape
-test('devices written back in Graph\'s shape decode to the same devices (what intune-export writes)', async () => {
+test("devices written back in Graph's shape decode to the same devices (what intune-export writes)", async () => {
   const { g } = gateway();
   const r = await g.getManagedDevices();
   if (!isRight(r)) throw new Error('expected devices');
@@ -453,11 +558,18 @@ test('devices written back in Graph\'s shape decode to the same devices (what in
 });
 
 // ------------------------------------------------------------ token providers
-interface FakeNet extends INetworkModule { posts: Array<{ url: string; body: string }>; gets: string[]; expiresIn: number; fail?: { status: number; body: unknown } }
+interface FakeNet extends INetworkModule {
+  posts: Array<{ url: string; body: string }>;
+  gets: string[];
+  expiresIn: number;
+  fail?: { status: number; body: unknown };
+}
 function fakeNetwork(): FakeNet {
   let n = 0;
   const net: FakeNet = {
-    posts: [], gets: [], expiresIn: 3599,
+    posts: [],
+    gets: [],
+    expiresIn: 3599,
     async sendGetRequestAsync<T>(url: string): Promise<NetworkResponse<T>> {
       net.gets.push(url);
       return { status: 404, headers: {}, body: {} as T };
@@ -466,7 +578,11 @@ function fakeNetwork(): FakeNet {
       net.posts.push({ url, body: options?.body ?? '' });
       if (net.fail) return { status: net.fail.status, headers: {}, body: net.fail.body as T };
       n++;
-      return { status: 200, headers: {}, body: { token_type: 'Bearer', expires_in: net.expiresIn, ext_expires_in: net.expiresIn, access_token: `msal-token-${n}` } as T };
+      return {
+        status: 200,
+        headers: {},
+        body: { token_type: 'Bearer', expires_in: net.expiresIn, ext_expires_in: net.expiresIn, access_token: `msal-token-${n}` } as T,
+      };
     },
   };
   return net;
@@ -474,7 +590,12 @@ function fakeNetwork(): FakeNet {
 
 test('client credentials through msal: one token request, then the cache; forceRefresh asks again; nothing leaves the process', async () => {
   const net = fakeNetwork();
-  const provider = clientCredentialsTokenProvider({ tenantId: 'contoso-tenant-id', clientId: 'app-id', clientSecret: 'sup3r-s3cret', networkClient: net });
+  const provider = clientCredentialsTokenProvider({
+    tenantId: 'contoso-tenant-id',
+    clientId: 'app-id',
+    clientSecret: 'sup3r-s3cret',
+    networkClient: net,
+  });
   const [a, b] = await Promise.all([provider(), provider()]);
   assert.is(a, 'msal-token-1');
   assert.is(b, 'msal-token-1');
@@ -506,9 +627,19 @@ test('msal refreshes a token that is about to expire (within 5 minutes)', async 
 test('a refused client secret is a TokenError without the secret; through the gateway it is Left unauthorized', async () => {
   const net = fakeNetwork();
   const secret = 'Wrong~Secret.Value_123';
-  net.fail = { status: 401, body: { error: 'invalid_client', error_description: `AADSTS7000215: Invalid client secret provided (${secret}).`, error_codes: [7000215] } };
+  net.fail = {
+    status: 401,
+    body: {
+      error: 'invalid_client',
+      error_description: `AADSTS7000215: Invalid client secret provided (${secret}).`,
+      error_codes: [7000215],
+    },
+  };
   const provider = clientCredentialsTokenProvider({ tenantId: 't', clientId: 'c', clientSecret: secret, networkClient: net });
-  const err = await provider().then(() => undefined, (e: unknown) => e);
+  const err = await provider().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof TokenError);
   assert.match((err as Error).message, /token request to https:\/\/login\.microsoftonline\.com\/t for client c failed/);
   assert.not.ok((err as Error).message.includes(secret));
@@ -521,11 +652,17 @@ test('a refused client secret is a TokenError without the secret; through the ga
 
 test('env and static token providers', async () => {
   assert.is(await envTokenProvider('EAS_TOKEN', { EAS_TOKEN: 'Bearer abc ' })(), 'abc');
-  const missing = await envTokenProvider('EAS_TOKEN', {})().then(() => '', (e: Error) => e.message);
+  const missing = await envTokenProvider('EAS_TOKEN', {})().then(
+    () => '',
+    (e: Error) => e.message,
+  );
   assert.match(missing, /environment variable EAS_TOKEN is not set/);
   assert.is(await staticTokenProvider('xyz')({ forceRefresh: true }), 'xyz');
   assert.throws(() => clientCredentialsTokenProvider({ tenantId: 't', clientId: '', clientSecret: 's' }), /clientId is required/);
-  assert.throws(() => graphIntuneGateway({ baseUrl: 'http://graph.example/v1.0', tokenProvider: staticTokenProvider('x') }), /must be https/);
+  assert.throws(
+    () => graphIntuneGateway({ baseUrl: 'http://graph.example/v1.0', tokenProvider: staticTokenProvider('x') }),
+    /must be https/,
+  );
 });
 
 test.run();

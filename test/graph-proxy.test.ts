@@ -8,8 +8,15 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import {
-  graphGatewayFromConfig, resolveProxy, bypassesProxy, parseProxyUrl, proxiedFetch, clientCredentialsTokenProvider,
-  fetchNetworkClient, parseIntuneConfig, type GraphIntuneConfig,
+  graphGatewayFromConfig,
+  resolveProxy,
+  bypassesProxy,
+  parseProxyUrl,
+  proxiedFetch,
+  clientCredentialsTokenProvider,
+  fetchNetworkClient,
+  parseIntuneConfig,
+  type GraphIntuneConfig,
 } from '../adapters/graph/index.js';
 import { startGraphServer, type GraphServer } from './support/graph-server.js';
 import { ConnectProxy } from './support/connect-proxy.js';
@@ -26,9 +33,17 @@ const CLIENT = '11111111-2222-3333-4444-555555555555';
 const CLIENT_SECRET = 'client-S3cret-value';
 
 const devices = Array.from({ length: 30 }, (_, i) => ({
-  id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, easDeviceId: `EAS${i}`, userPrincipalName: `user${i}@contoso.com`,
-  emailAddress: `user${i}@contoso.com`, complianceState: 'compliant', managementAgent: 'mdm', lastSyncDateTime: '2026-11-26T07:00:00Z',
-  complianceGracePeriodExpirationDateTime: '9999-12-31T23:59:59Z', deviceName: `D${i}`, model: 'iPhone', operatingSystem: 'iOS',
+  id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+  easDeviceId: `EAS${i}`,
+  userPrincipalName: `user${i}@contoso.com`,
+  emailAddress: `user${i}@contoso.com`,
+  complianceState: 'compliant',
+  managementAgent: 'mdm',
+  lastSyncDateTime: '2026-11-26T07:00:00Z',
+  complianceGracePeriodExpirationDateTime: '9999-12-31T23:59:59Z',
+  deviceName: `D${i}`,
+  model: 'iPhone',
+  operatingSystem: 'iOS',
 }));
 
 let graph: GraphServer;
@@ -38,22 +53,46 @@ let tokens: TokenServer | undefined;
 
 test.before(async () => {
   graph = await startGraphServer({ devices, pageSize: 10 });
-  if (cert) tokens = await new TokenServer({ host: LOGIN, tenant: TENANT, clientId: CLIENT, clientSecret: CLIENT_SECRET, token: TOKEN, cert }).start();
+  if (cert)
+    tokens = await new TokenServer({
+      host: LOGIN,
+      tenant: TENANT,
+      clientId: CLIENT,
+      clientSecret: CLIENT_SECRET,
+      token: TOKEN,
+      cert,
+    }).start();
   proxy = await new ConnectProxy({
-    username: PROXY_USER, password: PROXY_PASS,
+    username: PROXY_USER,
+    password: PROXY_PASS,
     ...(tokens ? { routes: { [`${LOGIN}:443`]: `127.0.0.1:${tokens.port}` } } : {}),
   }).start();
 });
-test.after(async () => { await proxy.close(); await graph.close(); await tokens?.close(); });
+test.after(async () => {
+  await proxy.close();
+  await graph.close();
+  await tokens?.close();
+});
 
-const env = (over: Record<string, string> = {}) => ({ EAS_PROXY_USER: PROXY_USER, EAS_PROXY_PASS: PROXY_PASS, EAS_GRAPH_TOKEN: TOKEN, ...over });
+const env = (over: Record<string, string> = {}) => ({
+  EAS_PROXY_USER: PROXY_USER,
+  EAS_PROXY_PASS: PROXY_PASS,
+  EAS_GRAPH_TOKEN: TOKEN,
+  ...over,
+});
 const withProxy = (over: Partial<GraphIntuneConfig> = {}): GraphIntuneConfig => ({
-  kind: 'graph', baseUrl: graph.url, tokenEnv: 'EAS_GRAPH_TOKEN',
-  proxy: { url: proxy.url, usernameEnv: 'EAS_PROXY_USER', passwordEnv: 'EAS_PROXY_PASS' }, ...over,
+  kind: 'graph',
+  baseUrl: graph.url,
+  tokenEnv: 'EAS_GRAPH_TOKEN',
+  proxy: { url: proxy.url, usernameEnv: 'EAS_PROXY_USER', passwordEnv: 'EAS_PROXY_PASS' },
+  ...over,
 });
 
 test('the config section is validated strictly, and credentials in its URL are refused', () => {
-  const ok = parseIntuneConfig({ intune: { kind: 'graph', tokenEnv: 'T', proxy: { url: 'http://proxy.contoso.com:3128', noProxy: ['.contoso.com'] } } }, 'c.json');
+  const ok = parseIntuneConfig(
+    { intune: { kind: 'graph', tokenEnv: 'T', proxy: { url: 'http://proxy.contoso.com:3128', noProxy: ['.contoso.com'] } } },
+    'c.json',
+  );
   assert.ok(isRight(ok));
   const typo = parseIntuneConfig({ intune: { kind: 'graph', tokenEnv: 'T', proxy: { url: 'http://p:3128', pasword: 'x' } } }, 'c.json');
   assert.ok(isLeft(typo) && typo.left.some((e) => e.path === 'intune.proxy.pasword'));
@@ -71,7 +110,13 @@ test('the config section is validated strictly, and credentials in its URL are r
 test('HTTPS_PROXY and NO_PROXY are used when the config says nothing, and the config wins over them', () => {
   const fromEnv = resolveProxy(undefined, { HTTPS_PROXY: 'http://u%40corp:p%3Ass@envproxy:8080', NO_PROXY: 'localhost,.corp.local' });
   assert.ok(isRight(fromEnv));
-  assert.equal(fromEnv.right, { url: 'http://envproxy:8080', username: 'u@corp', password: 'p:ss', noProxy: ['localhost', '.corp.local'], source: 'HTTPS_PROXY' });
+  assert.equal(fromEnv.right, {
+    url: 'http://envproxy:8080',
+    username: 'u@corp',
+    password: 'p:ss',
+    noProxy: ['localhost', '.corp.local'],
+    source: 'HTTPS_PROXY',
+  });
   const lower = resolveProxy(undefined, { https_proxy: 'proxy2:3128' });
   assert.ok(isRight(lower) && lower.right?.url === 'http://proxy2:3128');
   const none = resolveProxy(undefined, {});
@@ -124,15 +169,23 @@ test('a wrong proxy password is one refused CONNECT and an error naming the prox
   await r.right.close();
   assert.ok(isLeft(got));
   assert.is(got.left.kind, 'unauthorized');
-  assert.match(got.left.message, new RegExp(`proxy ${proxy.url.replace(/[.]/g, '\\.')} \\(as ${PROXY_USER}\\) from intune\\.proxy refused the credentials \\(407`));
-  for (const s of [wrong, Buffer.from(`${PROXY_USER}:${wrong}`).toString('base64'), PROXY_PASS]) assert.not.ok(JSON.stringify(got.left).includes(s));
+  assert.match(
+    got.left.message,
+    new RegExp(`proxy ${proxy.url.replace(/[.]/g, '\\.')} \\(as ${PROXY_USER}\\) from intune\\.proxy refused the credentials \\(407`),
+  );
+  for (const s of [wrong, Buffer.from(`${PROXY_USER}:${wrong}`).toString('base64'), PROXY_PASS])
+    assert.not.ok(JSON.stringify(got.left).includes(s));
   assert.is(proxy.records.length - before, 1, 'not retried: retries would count against the proxy account');
   assert.is(proxy.records[proxy.records.length - 1]!.authorized, false);
   assert.is(graph.requests.length - graphBefore, 0);
 });
 
 test('a host in noProxy is reached directly', async () => {
-  const r = graphGatewayFromConfig(withProxy({ proxy: { url: proxy.url, usernameEnv: 'EAS_PROXY_USER', passwordEnv: 'EAS_PROXY_PASS', noProxy: ['127.0.0.1'] } }), 'c.json', env());
+  const r = graphGatewayFromConfig(
+    withProxy({ proxy: { url: proxy.url, usernameEnv: 'EAS_PROXY_USER', passwordEnv: 'EAS_PROXY_PASS', noProxy: ['127.0.0.1'] } }),
+    'c.json',
+    env(),
+  );
   assert.ok(isRight(r));
   const before = proxy.records.length;
   const got = await r.right.gateway.getManagedDevices();
@@ -143,7 +196,11 @@ test('a host in noProxy is reached directly', async () => {
 
 test('HTTPS_PROXY from the environment carries Graph when the config names no proxy', async () => {
   const url = new URL(proxy.url);
-  const r = graphGatewayFromConfig(withProxy({ proxy: undefined }), 'c.json', env({ HTTPS_PROXY: `http://${PROXY_USER}:${encodeURIComponent(PROXY_PASS)}@${url.host}` }));
+  const r = graphGatewayFromConfig(
+    withProxy({ proxy: undefined }),
+    'c.json',
+    env({ HTTPS_PROXY: `http://${PROXY_USER}:${encodeURIComponent(PROXY_PASS)}@${url.host}` }),
+  );
   assert.ok(isRight(r));
   assert.match(r.right.proxy!, /from HTTPS_PROXY$/);
   assert.not.ok(r.right.proxy!.includes(PROXY_PASS));
@@ -155,9 +212,17 @@ test('HTTPS_PROXY from the environment carries Graph when the config names no pr
 });
 
 test('the token endpoint is reached through the proxy (msal over the proxied fetch)', async () => {
-  if (!tokens || !cert) { console.log('# openssl unavailable: token endpoint over TLS not tested'); return; }
+  if (!tokens || !cert) {
+    console.log('# openssl unavailable: token endpoint over TLS not tested');
+    return;
+  }
   const p = proxiedFetch({ url: proxy.url, username: PROXY_USER, password: PROXY_PASS }, { requestTls: { ca: cert.cert } });
-  const provider = clientCredentialsTokenProvider({ tenantId: TENANT, clientId: CLIENT, clientSecret: CLIENT_SECRET, networkClient: fetchNetworkClient(p.fetch) });
+  const provider = clientCredentialsTokenProvider({
+    tenantId: TENANT,
+    clientId: CLIENT,
+    clientSecret: CLIENT_SECRET,
+    networkClient: fetchNetworkClient(p.fetch),
+  });
   const before = tokens.tokenRequests;
   const token = await provider();
   assert.is(token, TOKEN);
@@ -165,8 +230,16 @@ test('the token endpoint is reached through the proxy (msal over the proxied fet
   assert.ok(proxy.records.some((x) => x.target === `${LOGIN}:443` && x.authorized));
   // and with the wrong password, the token error names the proxy and not the password
   const bad = proxiedFetch({ url: proxy.url, username: PROXY_USER, password: 'nope-nope-nope' }, { requestTls: { ca: cert.cert } });
-  const failing = clientCredentialsTokenProvider({ tenantId: TENANT, clientId: CLIENT, clientSecret: CLIENT_SECRET, networkClient: fetchNetworkClient(bad.fetch) });
-  const err = await failing().then(() => undefined, (e: Error) => e);
+  const failing = clientCredentialsTokenProvider({
+    tenantId: TENANT,
+    clientId: CLIENT,
+    clientSecret: CLIENT_SECRET,
+    networkClient: fetchNetworkClient(bad.fetch),
+  });
+  const err = await failing().then(
+    () => undefined,
+    (e: Error) => e,
+  );
   assert.ok(err);
   assert.match(err.message, /refused the credentials \(407/, err.message);
   assert.not.ok(err.message.includes('nope-nope-nope'));

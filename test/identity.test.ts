@@ -6,7 +6,10 @@ import { device, mailbox } from './support/builders.js';
 const test = suite('identity');
 
 test('a device DN minus its first two components is the mailbox DN, escaped commas kept', () => {
-  assert.is(mailboxDnOfDevice('CN=iPhone§ApplC39,CN=ExchangeActiveSyncDevices,CN=Smith\\, Jr.,OU=Users,DC=contoso,DC=com'), 'CN=Smith\\, Jr.,OU=Users,DC=contoso,DC=com');
+  assert.is(
+    mailboxDnOfDevice('CN=iPhone§ApplC39,CN=ExchangeActiveSyncDevices,CN=Smith\\, Jr.,OU=Users,DC=contoso,DC=com'),
+    'CN=Smith\\, Jr.,OU=Users,DC=contoso,DC=com',
+  );
   assert.equal(dnComponents('CN=a\\,b,DC=c'), ['CN=a\\,b', 'DC=c']);
   assert.is(mailboxDnOfDevice('CN=Kim,OU=Users,DC=contoso'), undefined);
 });
@@ -21,11 +24,21 @@ test('partnerships find their mailbox by DN, else by identity', () => {
   const index = new MailboxIndex([kim, mailbox('Smith, Jr.', { distinguishedName: 'CN=Smith\\, Jr.,OU=Users,DC=contoso,DC=com' })]);
   assert.is(index.mailboxOf(device(kim, 'A1'))?.identity, kim.identity);
   assert.is(index.mailboxOf({ ...device(kim, 'A2'), distinguishedName: undefined })?.identity, kim.identity);
-  assert.is(index.mailboxOf({ ...device(kim, 'A3'), distinguishedName: undefined, identity: 'contoso.com/Users/Nobody/ExchangeActiveSyncDevices/x' }), undefined);
+  assert.is(
+    index.mailboxOf({
+      ...device(kim, 'A3'),
+      distinguishedName: undefined,
+      identity: 'contoso.com/Users/Nobody/ExchangeActiveSyncDevices/x',
+    }),
+    undefined,
+  );
 });
 
 test('user addresses are the UPN, the primary SMTP and smtp: proxies, lower-cased', () => {
-  const m = mailbox('Kim Akers', { userPrincipalName: 'K.Akers@corp.contoso.com', emailAddresses: ['SMTP:kim.akers@contoso.com', 'smtp:KIM@fabrikam.com', 'SIP:kim@contoso.com', 'X500:/o=x'] });
+  const m = mailbox('Kim Akers', {
+    userPrincipalName: 'K.Akers@corp.contoso.com',
+    emailAddresses: ['SMTP:kim.akers@contoso.com', 'smtp:KIM@fabrikam.com', 'SIP:kim@contoso.com', 'X500:/o=x'],
+  });
   assert.equal(userAddresses(m).sort(), ['k.akers@corp.contoso.com', 'kim.akers@contoso.com', 'kim@fabrikam.com']);
 });
 

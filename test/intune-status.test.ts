@@ -17,20 +17,37 @@ const INFO = { version: '0.1.0', exchangeOrganization: 'contoso' };
 const fold = (events: ReadonlyArray<[DomainEvent, string]>): ConnectorState =>
   events.reduce((s, [e, at]) => evolveConnector(s, { ...e, at }), initialConnectorState);
 
-const completed = (syncId: string, kind: 'full' | 'quick', success = true) => event('SyncCompleted', {
-  syncId, kind, success, devices: 10, commands: { succeeded: 1, failed: success ? 0 : 1 }, access: { allow: 5, block: 3, quarantine: 2 }, warnings: 0,
-});
+const completed = (syncId: string, kind: 'full' | 'quick', success = true) =>
+  event('SyncCompleted', {
+    syncId,
+    kind,
+    success,
+    devices: 10,
+    commands: { succeeded: 1, failed: success ? 0 : 1 },
+    access: { allow: 5, block: 3, quarantine: 2 },
+    warnings: 0,
+  });
 
 test('never registered: status none, the unset date, no server', () => {
   const r = toExchangeConnectorResource(initialConnectorState, INFO);
   assert.equal(r, {
-    id: '', status: 'none', lastSyncDateTime: GRAPH_UNSET_DATE, serverName: null, version: '0.1.0', exchangeOrganization: 'contoso',
-    connectorServerName: null, exchangeConnectorType: 'onPremises', primarySmtpAddress: null, exchangeAlias: null,
+    id: '',
+    status: 'none',
+    lastSyncDateTime: GRAPH_UNSET_DATE,
+    serverName: null,
+    version: '0.1.0',
+    exchangeOrganization: 'contoso',
+    connectorServerName: null,
+    exchangeConnectorType: 'onPremises',
+    primarySmtpAddress: null,
+    exchangeAlias: null,
   });
 });
 
 test('the lifecycle: connectionPending, connected, disconnected; lastSyncDateTime is the last successful sync of either kind', () => {
-  const registered: Array<[DomainEvent, string]> = [[event('ConnectorRegistered', { connectorId: 'contoso-connector', organization: 'contoso' }), '2026-11-26T07:59:00Z']];
+  const registered: Array<[DomainEvent, string]> = [
+    [event('ConnectorRegistered', { connectorId: 'contoso-connector', organization: 'contoso' }), '2026-11-26T07:59:00Z'],
+  ];
   let s = fold(registered);
   let r = toExchangeConnectorResource(s, INFO);
   assert.is(r.status, 'connectionPending');
@@ -54,7 +71,12 @@ test('the lifecycle: connectionPending, connected, disconnected; lastSyncDateTim
     [event('SyncStarted', { syncId: 's2', kind: 'quick' }), '2026-11-26T08:15:00Z'],
     [completed('s2', 'quick'), '2026-11-26T08:15:20Z'],
   ];
-  r = toExchangeConnectorResource(fold(quick), { ...INFO, serverName: 'cas02.contoso.com', connectorServerName: 'eas-sync01.contoso.com', id: '8f3c…' });
+  r = toExchangeConnectorResource(fold(quick), {
+    ...INFO,
+    serverName: 'cas02.contoso.com',
+    connectorServerName: 'eas-sync01.contoso.com',
+    id: '8f3c…',
+  });
   assert.is(r.lastSyncDateTime, '2026-11-26T08:15:20.000Z');
   assert.is(r.serverName, 'cas02.contoso.com');
   assert.is(r.connectorServerName, 'eas-sync01.contoso.com');
@@ -64,7 +86,10 @@ test('the lifecycle: connectionPending, connected, disconnected; lastSyncDateTim
   const failed: Array<[DomainEvent, string]> = [
     ...quick,
     [event('SyncStarted', { syncId: 's3', kind: 'full' }), '2026-11-27T02:00:00Z'],
-    [event('SyncFailed', { syncId: 's3', kind: 'full', error: { kind: 'exchange.connectionLost', message: 'cas01 does not answer' } }), '2026-11-27T02:00:30Z'],
+    [
+      event('SyncFailed', { syncId: 's3', kind: 'full', error: { kind: 'exchange.connectionLost', message: 'cas01 does not answer' } }),
+      '2026-11-27T02:00:30Z',
+    ],
   ];
   r = toExchangeConnectorResource(fold(failed), INFO);
   assert.is(r.status, 'disconnected');
@@ -81,13 +106,22 @@ test('the lifecycle: connectionPending, connected, disconnected; lastSyncDateTim
   assert.is(r.lastSyncDateTime, '2026-11-26T08:15:20.000Z');
 });
 
-test('from a real log: the engine\'s full sync over the simulator, folded by the connector status projection', async () => {
+test("from a real log: the engine's full sync over the simulator, folded by the connector status projection", async () => {
   const NOW = Date.parse('2026-11-26T08:00:00Z');
   const sim = simulateOrganization({ devices: 100, seed: 2, clock: () => NOW });
   const store = memoryStore();
   const engine = createEngine({
-    organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy,
-    scheduler: { now: () => NOW, schedule: () => { throw new Error('unused'); } },
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store,
+    policy: sim.policy,
+    scheduler: {
+      now: () => NOW,
+      schedule: () => {
+        throw new Error('unused');
+      },
+    },
   });
   const report = await engine.fullSync();
   assert.ok(report.success);
@@ -106,7 +140,18 @@ test('from a real log: the engine\'s full sync over the simulator, folded by the
   assert.ok(isRight(servers) && r.serverName !== null && servers.right.some((s) => s.fqdn === r.serverName), String(r.serverName));
   assert.is(r.exchangeConnectorType, 'onPremises');
   // the same field names and enum spellings as Graph's JSON
-  assert.equal(Object.keys(r).sort(), ['connectorServerName', 'exchangeAlias', 'exchangeConnectorType', 'exchangeOrganization', 'id', 'lastSyncDateTime', 'primarySmtpAddress', 'serverName', 'status', 'version']);
+  assert.equal(Object.keys(r).sort(), [
+    'connectorServerName',
+    'exchangeAlias',
+    'exchangeConnectorType',
+    'exchangeOrganization',
+    'id',
+    'lastSyncDateTime',
+    'primarySmtpAddress',
+    'serverName',
+    'status',
+    'version',
+  ]);
 });
 
 test.run();

@@ -18,30 +18,45 @@ async function problems(path: string, text: string): Promise<string[]> {
 }
 
 test('the core may not import Node I/O or an adapter, read the clock or draw random numbers', async () => {
-  const got = await problems('src/__probe__.ts', [
-    "import { readFile } from 'node:fs/promises';",
-    "import { print } from '../adapters/cli/io.js';",
-    'export const stamp = (): number => Date.now() + Math.random() + new Date().getTime();',
-    'void readFile; void print;',
-    '',
-  ].join('\n'));
-  assert.equal(got, ['1:no-restricted-imports', '2:no-restricted-imports', '3:no-restricted-syntax', '3:no-restricted-syntax', '3:no-restricted-syntax']);
+  const got = await problems(
+    'src/__probe__.ts',
+    [
+      "import { readFile } from 'node:fs/promises';",
+      "import { print } from '../adapters/cli/io.js';",
+      'export const stamp = (): number => Date.now() + Math.random() + new Date().getTime();',
+      'void readFile; void print;',
+      '',
+    ].join('\n'),
+  );
+  assert.equal(got, [
+    '1:no-restricted-imports',
+    '2:no-restricted-imports',
+    '3:no-restricted-syntax',
+    '3:no-restricted-syntax',
+    '3:no-restricted-syntax',
+  ]);
 });
 
 test('the core may parse and format dates: only reading the clock is refused', async () => {
-  const got = await problems('projections/__probe__.ts', "export const iso = (at: string): string => new Date(Date.parse(at)).toISOString();\n");
+  const got = await problems(
+    'projections/__probe__.ts',
+    'export const iso = (at: string): string => new Date(Date.parse(at)).toISOString();\n',
+  );
   assert.equal(got, []);
 });
 
 test('an adapter may not import the CLI or another adapter, only the shared modules', async () => {
-  const got = await problems('adapters/graph/__probe__.ts', [
-    "import { print } from '../cli/io.js';",
-    "import { smtpNotifier } from '../smtp/index.js';",
-    "import { scrub } from '../shared/connection-string.js';",
-    "import { decodeText } from '../exports/text.js';",
-    'void print; void smtpNotifier; void scrub; void decodeText;',
-    '',
-  ].join('\n'));
+  const got = await problems(
+    'adapters/graph/__probe__.ts',
+    [
+      "import { print } from '../cli/io.js';",
+      "import { smtpNotifier } from '../smtp/index.js';",
+      "import { scrub } from '../shared/connection-string.js';",
+      "import { decodeText } from '../exports/text.js';",
+      'void print; void smtpNotifier; void scrub; void decodeText;',
+      '',
+    ].join('\n'),
+  );
   assert.equal(got, ['1:no-restricted-imports', '2:no-restricted-imports']);
 });
 

@@ -6,20 +6,24 @@ import { partFilter } from '../adapters/log/partition.js';
 
 const test = suite('log partition');
 
-const lineOf = (stream: string) => Buffer.from(`${JSON.stringify({ stream, revision: 0, position: 0, id: 'i', type: 'T', at: 'a', data: null, meta: {} })}\n`);
+const lineOf = (stream: string) =>
+  Buffer.from(`${JSON.stringify({ stream, revision: 0, position: 0, id: 'i', type: 'T', at: 'a', data: null, meta: {} })}\n`);
 
-test('every line is kept by exactly one part, and that part owns the line\'s stream', () => {
-  fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 40 }), fc.boolean(), fc.integer({ min: 2, max: 4 }), (name, mailbox, count) => {
-    const stream = mailbox ? `eas-mailbox-contoso-${name}` : `eas-org-${name}`;
-    const buf = lineOf(stream);
-    const end = buf.length - 1;
-    const keeping = [...Array(count).keys()].filter((i) => partFilter(i, count).keeps(buf, 0, end));
-    assert.is(keeping.length, 1);
-    // A name JSON writes with an escape is kept by part 0 from its bytes; the owner check then finds it out.
-    const plain = JSON.stringify(stream) === `"${stream}"`;
-    if (plain) assert.ok(partFilter(keeping[0]!, count).owns(stream), stream);
-    return true;
-  }), { numRuns: 300 });
+test("every line is kept by exactly one part, and that part owns the line's stream", () => {
+  fc.assert(
+    fc.property(fc.string({ minLength: 1, maxLength: 40 }), fc.boolean(), fc.integer({ min: 2, max: 4 }), (name, mailbox, count) => {
+      const stream = mailbox ? `eas-mailbox-contoso-${name}` : `eas-org-${name}`;
+      const buf = lineOf(stream);
+      const end = buf.length - 1;
+      const keeping = [...Array(count).keys()].filter((i) => partFilter(i, count).keeps(buf, 0, end));
+      assert.is(keeping.length, 1);
+      // A name JSON writes with an escape is kept by part 0 from its bytes; the owner check then finds it out.
+      const plain = JSON.stringify(stream) === `"${stream}"`;
+      if (plain) assert.ok(partFilter(keeping[0]!, count).owns(stream), stream);
+      return true;
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test('org streams and lines that do not open with a mailbox stream go to part 0', () => {

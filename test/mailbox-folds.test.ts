@@ -10,8 +10,14 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { isRight } from 'fp-ts/lib/Either.js';
 import {
-  decideMailbox, deviceKey, evolveMailbox, hasDeviceKey, initialMailboxState, needsNotification,
-  type MailboxState, type ReconcileMailbox,
+  decideMailbox,
+  deviceKey,
+  evolveMailbox,
+  hasDeviceKey,
+  initialMailboxState,
+  needsNotification,
+  type MailboxState,
+  type ReconcileMailbox,
 } from '../src/mailbox.js';
 import { accepted } from '../src/decider.js';
 import { decodeEvent, type DomainEvent } from '../src/events.js';
@@ -74,8 +80,34 @@ function checkFolds(log: readonly StoredEvent[]): void {
       const d = s.devices[deviceKey(r.deviceId)]!;
       const dec = d.decision;
       assert.equal(
-        { deviceId: r.deviceId, mailbox: r.mailbox, deviceType: r.deviceType, deviceModel: r.deviceModel, access: r.access, reason: r.reason, governed: r.governed, policyRevision: r.policyRevision, decidedAt: r.decidedAt, notified: r.notified, complianceState: r.complianceState, intuneDeviceId: r.intuneDeviceId },
-        { deviceId: d.deviceId, mailbox: mailboxName, deviceType: d.deviceType, deviceModel: d.deviceModel, access: dec?.access, reason: dec?.reason, governed: dec?.governed, policyRevision: dec?.policyRevision, decidedAt: dec?.at, notified: d.notified, complianceState: dec?.facts.intune?.complianceState, intuneDeviceId: dec?.facts.intune?.id },
+        {
+          deviceId: r.deviceId,
+          mailbox: r.mailbox,
+          deviceType: r.deviceType,
+          deviceModel: r.deviceModel,
+          access: r.access,
+          reason: r.reason,
+          governed: r.governed,
+          policyRevision: r.policyRevision,
+          decidedAt: r.decidedAt,
+          notified: r.notified,
+          complianceState: r.complianceState,
+          intuneDeviceId: r.intuneDeviceId,
+        },
+        {
+          deviceId: d.deviceId,
+          mailbox: mailboxName,
+          deviceType: d.deviceType,
+          deviceModel: d.deviceModel,
+          access: dec?.access,
+          reason: dec?.reason,
+          governed: dec?.governed,
+          policyRevision: dec?.policyRevision,
+          decidedAt: dec?.at,
+          notified: d.notified,
+          complianceState: dec?.facts.intune?.complianceState,
+          intuneDeviceId: dec?.facts.intune?.id,
+        },
         `device ${d.deviceId} of ${stream}`,
       );
       if (dec) expectedStates.push({ deviceId: d.deviceId, mailbox: mailboxName, access: dec.access, reason: dec.reason });
@@ -86,8 +118,22 @@ function checkFolds(log: readonly StoredEvent[]): void {
       if (x.right.stream !== stream) continue; // the same DeviceId in several mailboxes: explained from another
       const k = deviceKey(d.deviceId);
       assert.equal(
-        { present: x.right.present, access: x.right.access, reason: x.right.reason, governed: x.right.governed, decidedAt: x.right.decidedAt, lists: x.right.lists },
-        { present: true, access: dec?.access ?? null, reason: dec?.reason ?? null, governed: dec?.governed ?? null, decidedAt: dec?.at ?? null, lists: { allowed: hasDeviceKey(s.lists.allowedDeviceIds, k), blocked: hasDeviceKey(s.lists.blockedDeviceIds, k) } },
+        {
+          present: x.right.present,
+          access: x.right.access,
+          reason: x.right.reason,
+          governed: x.right.governed,
+          decidedAt: x.right.decidedAt,
+          lists: x.right.lists,
+        },
+        {
+          present: true,
+          access: dec?.access ?? null,
+          reason: dec?.reason ?? null,
+          governed: dec?.governed ?? null,
+          decidedAt: dec?.at ?? null,
+          lists: { allowed: hasDeviceKey(s.lists.allowedDeviceIds, k), blocked: hasDeviceKey(s.lists.blockedDeviceIds, k) },
+        },
         `explain ${d.deviceId}`,
       );
     }
@@ -95,8 +141,8 @@ function checkFolds(log: readonly StoredEvent[]): void {
   // replay's summary: every current device with a decision, and the pending intents.
   const key = (d: { deviceId: string; mailbox: string }) => `${d.mailbox}\u0000${d.deviceId}`;
   const sorted = <T extends { deviceId: string; mailbox: string }>(l: readonly T[]) => [...l].sort((a, b) => (key(a) < key(b) ? -1 : 1));
-  assert.equal(sorted(replayed.deviceStates), sorted(expectedStates), 'replay\'s device states');
-  assert.is(replayed.pendingIntents, pendingTotal + countOrgPending(decoded), 'replay\'s pending intents');
+  assert.equal(sorted(replayed.deviceStates), sorted(expectedStates), "replay's device states");
+  assert.is(replayed.pendingIntents, pendingTotal + countOrgPending(decoded), "replay's pending intents");
 }
 
 function countOrgPending(decoded: ReadonlyArray<{ raw: StoredEvent; e: DomainEvent }>): number {
@@ -126,21 +172,24 @@ const deviceFacts = fc.record({
   included: fc.constantFrom(true, true, true, false),
 });
 const step = fc.oneof(
-  { weight: 5, arbitrary: fc.record({
-    kind: fc.constant('reconcile' as const),
-    present: fc.subarray(IDS),
-    facts: fc.array(deviceFacts, { minLength: IDS.length, maxLength: IDS.length }),
-    allowed: fc.subarray([...IDS, 'ForeignId', ...IDS.map((x) => x.toLowerCase())]),
-    blocked: fc.subarray([...IDS, 'ForeignId', ...IDS.map((x) => x.toUpperCase())]),
-    complete: fc.boolean(),
-    activeSyncEnabled: fc.constantFrom(true, true, true, false),
-    defaultAccessLevel: fc.constantFrom('allow' as const, 'block' as const, 'quarantine' as const),
-    enabled: fc.constantFrom(true, true, true, false),
-    blackberry: fc.constantFrom('allow' as const, 'block' as const, 'quarantine' as const, undefined),
-    grandfather: fc.boolean(),
-    revision: fc.integer({ min: 1, max: 3 }),
-    hours: fc.integer({ min: 0, max: 30 }),
-  }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('reconcile' as const),
+      present: fc.subarray(IDS),
+      facts: fc.array(deviceFacts, { minLength: IDS.length, maxLength: IDS.length }),
+      allowed: fc.subarray([...IDS, 'ForeignId', ...IDS.map((x) => x.toLowerCase())]),
+      blocked: fc.subarray([...IDS, 'ForeignId', ...IDS.map((x) => x.toUpperCase())]),
+      complete: fc.boolean(),
+      activeSyncEnabled: fc.constantFrom(true, true, true, false),
+      defaultAccessLevel: fc.constantFrom('allow' as const, 'block' as const, 'quarantine' as const),
+      enabled: fc.constantFrom(true, true, true, false),
+      blackberry: fc.constantFrom('allow' as const, 'block' as const, 'quarantine' as const, undefined),
+      grandfather: fc.boolean(),
+      revision: fc.integer({ min: 1, max: 3 }),
+      hours: fc.integer({ min: 0, max: 30 }),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('outcome' as const), pick: fc.nat(), fail: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('notify' as const), pick: fc.nat(), fail: fc.constantFrom(false, false, true) }) },
 );
@@ -154,7 +203,16 @@ function historyOf(steps: ReadonlyArray<typeof step extends fc.Arbitrary<infer T
   const append = (events: readonly DomainEvent[]) => {
     const at = new Date(now).toISOString();
     for (const e of events) {
-      log.push({ stream: STREAM, revision: log.length, position: log.length, id: `e${log.length}`, type: e.type, at, data: e.data, meta: {} });
+      log.push({
+        stream: STREAM,
+        revision: log.length,
+        position: log.length,
+        id: `e${log.length}`,
+        type: e.type,
+        at,
+        data: e.data,
+        meta: {},
+      });
       state = evolveMailbox(state, { ...e, at } as unknown as DomainEvent);
     }
   };
@@ -164,27 +222,53 @@ function historyOf(steps: ReadonlyArray<typeof step extends fc.Arbitrary<infer T
       now += s.hours * 3_600_000;
       const seen = s.present.map((id) => [id, s.facts[IDS.indexOf(id)]!] as const);
       const partnerships = seen.map(([id, f]) => device(kim, spelled(id, f.variant), { deviceType: f.type }));
-      const contexts = new Map(seen.map(([id, f]) => {
-        const mapped: ManagedDevice | undefined = f.enrolled
-          ? managed(spelled(id, f.variant), 'kim.akers@contoso.com', { complianceState: f.compliance as ManagedDevice['complianceState'], complianceGracePeriodExpirationDateTime: new Date(now + f.graceHours * 3_600_000).toISOString() })
-          : undefined;
-        return [deviceKey(id), { groups: { included: f.included ? ['g-all'] : [], excluded: f.excluded ? ['g-excluded'] : [] }, mapping: mapped ? { mapped, conflicts: [] } : { conflicts: [] } }] as const;
-      }));
+      const contexts = new Map(
+        seen.map(([id, f]) => {
+          const mapped: ManagedDevice | undefined = f.enrolled
+            ? managed(spelled(id, f.variant), 'kim.akers@contoso.com', {
+                complianceState: f.compliance as ManagedDevice['complianceState'],
+                complianceGracePeriodExpirationDateTime: new Date(now + f.graceHours * 3_600_000).toISOString(),
+              })
+            : undefined;
+          return [
+            deviceKey(id),
+            {
+              groups: { included: f.included ? ['g-all'] : [], excluded: f.excluded ? ['g-excluded'] : [] },
+              mapping: mapped ? { mapped, conflicts: [] } : { conflicts: [] },
+            },
+          ] as const;
+        }),
+      );
       const p: Policy = policy({
-        enabled: s.enabled, defaultAccessLevel: s.defaultAccessLevel,
+        enabled: s.enabled,
+        defaultAccessLevel: s.defaultAccessLevel,
         platformExceptions: s.blackberry ? [{ type: 'family', name: 'BlackBerry', access: s.blackberry }] : [],
       });
       const command: ReconcileMailbox = {
-        type: 'ReconcileMailbox', syncId: `sync-${++n}`, commandId: `sync-${n}/0`, atMs: now, policy: p, policyRevision: s.revision,
+        type: 'ReconcileMailbox',
+        syncId: `sync-${++n}`,
+        commandId: `sync-${n}/0`,
+        atMs: now,
+        policy: p,
+        policyRevision: s.revision,
         mailbox: { ...kim, activeSyncEnabled: s.activeSyncEnabled, allowedDeviceIds: s.allowed, blockedDeviceIds: s.blocked },
-        partnerships, complete: s.complete, contexts,
+        partnerships,
+        complete: s.complete,
+        contexts,
         ...(s.grandfather ? { grandfather: { org: { defaultAccessLevel: 'Allow' as const }, rules: [] } } : {}),
       };
       append(accepted(decideMailbox(command, state)).events);
     } else if (s.kind === 'outcome') {
       const ids = Object.keys(state.pending);
       if (ids.length === 0) continue;
-      const r = decideMailbox({ type: 'RecordCommandOutcome', commandId: ids[s.pick % ids.length]!, ...(s.fail ? { error: { kind: 'other', message: 'boom' } } : {}) }, state);
+      const r = decideMailbox(
+        {
+          type: 'RecordCommandOutcome',
+          commandId: ids[s.pick % ids.length]!,
+          ...(s.fail ? { error: { kind: 'other', message: 'boom' } } : {}),
+        },
+        state,
+      );
       if (!isRight(r)) throw new Error('refused');
       append(r.right.events);
     } else {
@@ -192,7 +276,16 @@ function historyOf(steps: ReadonlyArray<typeof step extends fc.Arbitrary<infer T
       const due = Object.values(state.devices).filter((d) => d.decision && needsNotification(d, d.decision));
       if (due.length === 0) continue;
       const d = due[s.pick % due.length]!;
-      const r = decideMailbox({ type: 'RecordNotification', deviceId: d.deviceId, to: kim.primarySmtpAddress, reason: d.decision!.reason, ...(s.fail ? { error: { kind: 'sendFailed', message: 'no' } } : {}) }, state);
+      const r = decideMailbox(
+        {
+          type: 'RecordNotification',
+          deviceId: d.deviceId,
+          to: kim.primarySmtpAddress,
+          reason: d.decision!.reason,
+          ...(s.fail ? { error: { kind: 'sendFailed', message: 'no' } } : {}),
+        },
+        state,
+      );
       if (!isRight(r)) throw new Error('refused');
       append(r.right.events);
     }
@@ -200,10 +293,13 @@ function historyOf(steps: ReadonlyArray<typeof step extends fc.Arbitrary<infer T
   return log;
 }
 
-test('property: over histories the mailbox decider produces, every fold agrees with the decider\'s state', () => {
-  fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 24 }), (steps) => {
-    checkFolds(historyOf(steps));
-  }), { numRuns: 300 });
+test("property: over histories the mailbox decider produces, every fold agrees with the decider's state", () => {
+  fc.assert(
+    fc.property(fc.array(step, { minLength: 1, maxLength: 24 }), (steps) => {
+      checkFolds(historyOf(steps));
+    }),
+    { numRuns: 300 },
+  );
 });
 
 // ------------------------------------------------------------------ histories from the engine
@@ -219,41 +315,66 @@ const change = fc.record({
   quick: fc.boolean(),
 });
 
-test('property: over histories the engine writes while a simulated organization changes, every fold agrees with the decider\'s state', async () => {
-  await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 10_000 }), fc.array(change, { minLength: 1, maxLength: 4 }), async (seed, changes) => {
-    let now = AT;
-    const sim = simulateOrganization({ devices: 40, seed, clock: () => now });
-    const store = memoryStore();
-    const run = (p: Policy, quick: boolean) => {
-      const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: p, notifier: sim.notifier, clock: { now: () => now } });
-      return quick ? engine.quickSync() : engine.fullSync();
-    };
-    await run(sim.policy, false);
-    const removed: Array<{ id: string; mailbox: string }> = [];
-    for (const c of changes) {
-      now += 6 * 3_600_000;
-      const managedDevices = sim.intune.devices();
-      managedDevices.filter((m) => m.complianceState === 'compliant').slice(0, c.noncompliant).forEach((m) => sim.intune.setCompliance(m.id, 'noncompliant'));
-      managedDevices.filter((m) => m.complianceState !== 'compliant').slice(0, c.compliant).forEach((m) => sim.intune.setCompliance(m.id, 'compliant'));
-      const evaluated = [...sim.evaluateAll().entries()];
-      for (const [id, e] of evaluated.slice(0, c.remove)) { if (sim.exchange.removePartnership(id)) removed.push({ id, mailbox: e.mailbox }); }
-      // A partnership removed earlier syncs again: the same DeviceId, spelled otherwise.
-      if (c.readd && removed.length > 0 && !evaluated.slice(0, c.remove).some(([id]) => deviceKey(id) === deviceKey(removed[0]!.id))) {
-        const back = removed.shift()!;
-        sim.exchange.addPartnership({ mailbox: back.mailbox, deviceId: back.id.toUpperCase() });
+test("property: over histories the engine writes while a simulated organization changes, every fold agrees with the decider's state", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 1, max: 10_000 }), fc.array(change, { minLength: 1, maxLength: 4 }), async (seed, changes) => {
+      let now = AT;
+      const sim = simulateOrganization({ devices: 40, seed, clock: () => now });
+      const store = memoryStore();
+      const run = (p: Policy, quick: boolean) => {
+        const engine = createEngine({
+          organization: sim.organization,
+          exchange: sim.exchange,
+          intune: sim.intune,
+          store,
+          policy: p,
+          notifier: sim.notifier,
+          clock: { now: () => now },
+        });
+        return quick ? engine.quickSync() : engine.fullSync();
+      };
+      await run(sim.policy, false);
+      const removed: Array<{ id: string; mailbox: string }> = [];
+      for (const c of changes) {
+        now += 6 * 3_600_000;
+        const managedDevices = sim.intune.devices();
+        managedDevices
+          .filter((m) => m.complianceState === 'compliant')
+          .slice(0, c.noncompliant)
+          .forEach((m) => sim.intune.setCompliance(m.id, 'noncompliant'));
+        managedDevices
+          .filter((m) => m.complianceState !== 'compliant')
+          .slice(0, c.compliant)
+          .forEach((m) => sim.intune.setCompliance(m.id, 'compliant'));
+        const evaluated = [...sim.evaluateAll().entries()];
+        for (const [id, e] of evaluated.slice(0, c.remove)) {
+          if (sim.exchange.removePartnership(id)) removed.push({ id, mailbox: e.mailbox });
+        }
+        // A partnership removed earlier syncs again: the same DeviceId, spelled otherwise.
+        if (c.readd && removed.length > 0 && !evaluated.slice(0, c.remove).some(([id]) => deviceKey(id) === deviceKey(removed[0]!.id))) {
+          const back = removed.shift()!;
+          sim.exchange.addPartnership({ mailbox: back.mailbox, deviceId: back.id.toUpperCase() });
+        }
+        const victim = evaluated.find(([, e]) => e.access === 'allow');
+        if (c.drift && victim) sim.exchange.setMailboxLists(victim[1].mailbox, { allowed: [], blocked: [victim[0]] });
+        sim.exchange.failNext(c.failCommands, { kind: 'other', message: 'boom' }, { cmdlet: 'Set-CasMailbox' });
+        sim.notifier.failNext(c.failNotifications, 'smtp down');
+        const p: Policy =
+          c.policy === 'block'
+            ? { ...sim.policy, defaultAccessLevel: 'block' }
+            : c.policy === 'noBlackBerry'
+              ? { ...sim.policy, platformExceptions: sim.policy.platformExceptions.filter((x) => x.name !== 'BlackBerry') }
+              : c.policy === 'disabled'
+                ? { ...sim.policy, enabled: false }
+                : c.policy === 'noExclusions'
+                  ? { ...sim.policy, excludedGroups: [] }
+                  : sim.policy;
+        await run(p, c.quick);
       }
-      const victim = evaluated.find(([, e]) => e.access === 'allow');
-      if (c.drift && victim) sim.exchange.setMailboxLists(victim[1].mailbox, { allowed: [], blocked: [victim[0]] });
-      sim.exchange.failNext(c.failCommands, { kind: 'other', message: 'boom' }, { cmdlet: 'Set-CasMailbox' });
-      sim.notifier.failNext(c.failNotifications, 'smtp down');
-      const p: Policy = c.policy === 'block' ? { ...sim.policy, defaultAccessLevel: 'block' }
-        : c.policy === 'noBlackBerry' ? { ...sim.policy, platformExceptions: sim.policy.platformExceptions.filter((x) => x.name !== 'BlackBerry') }
-          : c.policy === 'disabled' ? { ...sim.policy, enabled: false }
-            : c.policy === 'noExclusions' ? { ...sim.policy, excludedGroups: [] } : sim.policy;
-      await run(p, c.quick);
-    }
-    checkFolds(store.events());
-  }), { numRuns: 12 });
+      checkFolds(store.events());
+    }),
+    { numRuns: 12 },
+  );
 });
 
 test.run();

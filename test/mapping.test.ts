@@ -5,7 +5,7 @@ import { managed } from './support/builders.js';
 
 const test = suite('mapping');
 
-test('maps by EAS id case-insensitively and by the user\'s UPN or email address', () => {
+test("maps by EAS id case-insensitively and by the user's UPN or email address", () => {
   const index = new ManagedDeviceIndex([managed('ApplC39GQ9UJDTDM', 'K.Akers@corp.contoso.com', { emailAddress: undefined })]);
   assert.is(index.map('applc39gq9ujdtdm', ['kim.akers@contoso.com', 'k.akers@corp.contoso.com']).mapped?.id, 'md-ApplC39GQ9UJDTDM');
   const byMail = new ManagedDeviceIndex([managed('X1', 'upn@corp.contoso.com', { emailAddress: 'Kim.Akers@contoso.com' })]);
@@ -15,11 +15,16 @@ test('maps by EAS id case-insensitively and by the user\'s UPN or email address'
 test('a managed device of another user is a conflict, not a match', () => {
   const m = new ManagedDeviceIndex([managed('X1', 'eve@contoso.com')]).map('X1', ['kim.akers@contoso.com']);
   assert.is(m.mapped, undefined);
-  assert.equal(m.conflicts.map((d) => d.userPrincipalName), ['eve@contoso.com']);
+  assert.equal(
+    m.conflicts.map((d) => d.userPrincipalName),
+    ['eve@contoso.com'],
+  );
 });
 
-test('Exchange\'s own eas-agent records never count as an enrollment', () => {
-  const m = new ManagedDeviceIndex([managed('X1', 'kim.akers@contoso.com', { managementAgent: 'eas' })]).map('X1', ['kim.akers@contoso.com']);
+test("Exchange's own eas-agent records never count as an enrollment", () => {
+  const m = new ManagedDeviceIndex([managed('X1', 'kim.akers@contoso.com', { managementAgent: 'eas' })]).map('X1', [
+    'kim.akers@contoso.com',
+  ]);
   assert.is(m.mapped, undefined);
   assert.equal(m.conflicts, []);
 });

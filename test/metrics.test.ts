@@ -7,13 +7,24 @@ import type { ConnectorStatusView, EngineMetrics } from '../src/engine.js';
 
 const test = suite('metrics');
 const status: ConnectorStatusView = {
-  organization: 'contoso', status: 'connected', fenced: false, lastSuccessfulSync: {}, servers: [],
-  access: { allow: 1, block: 2, quarantine: 3 }, pendingIntents: 0,
+  organization: 'contoso',
+  status: 'connected',
+  fenced: false,
+  lastSuccessfulSync: {},
+  servers: [],
+  access: { allow: 1, block: 2, quarantine: 3 },
+  pendingIntents: 0,
 };
 const metrics = (): EngineMetrics => ({
-  syncs: { full: { succeeded: 1, failed: 0 }, quick: { succeeded: 2, failed: 0 } }, commands: { succeeded: 3, failed: 0 },
-  throttleWaits: 0, throttleWaitMs: 0, sessionsOpened: 1, casSwitches: 0, notifications: { sent: 0, failed: 0 },
-  syncDurationSeconds: { full: histogram([1, 60]), quick: histogram([1, 60]) }, commandLatencySeconds: histogram([0.1, 1]),
+  syncs: { full: { succeeded: 1, failed: 0 }, quick: { succeeded: 2, failed: 0 } },
+  commands: { succeeded: 3, failed: 0 },
+  throttleWaits: 0,
+  throttleWaitMs: 0,
+  sessionsOpened: 1,
+  casSwitches: 0,
+  notifications: { sent: 0, failed: 0 },
+  syncDurationSeconds: { full: histogram([1, 60]), quick: histogram([1, 60]) },
+  commandLatencySeconds: histogram([0.1, 1]),
 });
 
 test('histograms are written with cumulative buckets, +Inf, sum and count', () => {

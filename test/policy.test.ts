@@ -5,7 +5,10 @@ import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import { parsePolicy, policyDocument, samePolicy } from '../src/policy.js';
 
 const test = suite('policy');
-const issues = (u: unknown) => { const r = parsePolicy(u); return isLeft(r) ? r.left : []; };
+const issues = (u: unknown) => {
+  const r = parsePolicy(u);
+  return isLeft(r) ? r.left : [];
+};
 
 test('fills defaults for a minimal policy', () => {
   const r = parsePolicy({ enabled: true, includedGroups: ['g'] });
@@ -18,12 +21,23 @@ test('fills defaults for a minimal policy', () => {
 });
 
 test('rejects an unknown key with its path', () => {
-  assert.equal(issues({ enabled: true, defaultAcessLevel: 'block' }), [{ path: 'defaultAcessLevel', message: 'unknown key "defaultAcessLevel"' }]);
-  assert.equal(issues({ enabled: true, platformExceptions: [{ type: 'family', name: 'X', access: 'allow', extra: 1 }] })[0]?.path, 'platformExceptions[0].extra');
+  assert.equal(issues({ enabled: true, defaultAcessLevel: 'block' }), [
+    { path: 'defaultAcessLevel', message: 'unknown key "defaultAcessLevel"' },
+  ]);
+  assert.equal(
+    issues({ enabled: true, platformExceptions: [{ type: 'family', name: 'X', access: 'allow', extra: 1 }] })[0]?.path,
+    'platformExceptions[0].extra',
+  );
 });
 
 test('rejects a bad value with its path', () => {
-  const found = issues({ enabled: true, platformExceptions: [{ type: 'family', name: 'A', access: 'allow' }, { type: 'vendor', name: 'B', access: 'allow' }] });
+  const found = issues({
+    enabled: true,
+    platformExceptions: [
+      { type: 'family', name: 'A', access: 'allow' },
+      { type: 'vendor', name: 'B', access: 'allow' },
+    ],
+  });
   assert.is(found[0]?.path, 'platformExceptions[1].type');
   assert.match(found[0]!.message, /family \| model/);
   assert.is(issues({ enabled: 'yes' })[0]?.path, 'enabled');
@@ -36,7 +50,13 @@ test('rejects a user mail insert longer than Exchange accepts (256)', () => {
 });
 
 test('rejects duplicate platform exceptions, whatever their case', () => {
-  const found = issues({ enabled: true, platformExceptions: [{ type: 'family', name: 'Android', access: 'allow' }, { type: 'family', name: 'android', access: 'block' }] });
+  const found = issues({
+    enabled: true,
+    platformExceptions: [
+      { type: 'family', name: 'Android', access: 'allow' },
+      { type: 'family', name: 'android', access: 'block' },
+    ],
+  });
   assert.is(found[0]?.path, 'platformExceptions[1]');
 });
 
@@ -45,21 +65,31 @@ test('rejects a missing required key', () => {
 });
 
 test('property: a valid policy round-trips through its document form', () => {
-  fc.assert(fc.property(
-    fc.record({
-      enabled: fc.boolean(),
-      includedGroups: fc.array(fc.uuid()),
-      excludedGroups: fc.array(fc.uuid()),
-      defaultAccessLevel: fc.constantFrom('allow', 'block', 'quarantine'),
-      platformExceptions: fc.uniqueArray(fc.record({ type: fc.constantFrom('family', 'model'), name: fc.string({ minLength: 1 }).filter((s) => s.trim() !== ''), access: fc.constantFrom('allow', 'block', 'quarantine') }), { selector: (e) => `${e.type}:${e.name.toLowerCase()}` }),
-    }),
-    (doc) => {
-      const r = parsePolicy(doc);
-      if (!isRight(r)) return false;
-      const again = parsePolicy(JSON.parse(JSON.stringify(policyDocument(r.right))));
-      return isRight(again) && samePolicy(r.right, again.right);
-    },
-  ), { numRuns: 300 });
+  fc.assert(
+    fc.property(
+      fc.record({
+        enabled: fc.boolean(),
+        includedGroups: fc.array(fc.uuid()),
+        excludedGroups: fc.array(fc.uuid()),
+        defaultAccessLevel: fc.constantFrom('allow', 'block', 'quarantine'),
+        platformExceptions: fc.uniqueArray(
+          fc.record({
+            type: fc.constantFrom('family', 'model'),
+            name: fc.string({ minLength: 1 }).filter((s) => s.trim() !== ''),
+            access: fc.constantFrom('allow', 'block', 'quarantine'),
+          }),
+          { selector: (e) => `${e.type}:${e.name.toLowerCase()}` },
+        ),
+      }),
+      (doc) => {
+        const r = parsePolicy(doc);
+        if (!isRight(r)) return false;
+        const again = parsePolicy(JSON.parse(JSON.stringify(policyDocument(r.right))));
+        return isRight(again) && samePolicy(r.right, again.right);
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
 
 test.run();

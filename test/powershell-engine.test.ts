@@ -25,9 +25,17 @@ test('full sync, idle second sync, failover mid-sync and back, without leaking a
   let commands = 0;
   let downAfter = -1;
   const engine = createEngine({
-    organization: s.sim.organization, exchange: s.gateway, intune: s.sim.intune, store: memoryStore(), policy: s.sim.policy,
-    notifier: s.sim.notifier, parallelism: 3, scheduler: scheduler as never,
-    onStep: (step) => { if (step === 'afterCommand' && ++commands === downAfter) s.fake.down.add('cas01.contoso.com'); },
+    organization: s.sim.organization,
+    exchange: s.gateway,
+    intune: s.sim.intune,
+    store: memoryStore(),
+    policy: s.sim.policy,
+    notifier: s.sim.notifier,
+    parallelism: 3,
+    scheduler: scheduler as never,
+    onStep: (step) => {
+      if (step === 'afterCommand' && ++commands === downAfter) s.fake.down.add('cas01.contoso.com');
+    },
   });
   const agrees = () => {
     const ex = s.sim.evaluateAll();
@@ -50,7 +58,10 @@ test('full sync, idle second sync, failover mid-sync and back, without leaking a
     downAfter = 5;
     const third = await engine.fullSync();
     assert.ok(third.success, JSON.stringify(third.errors.slice(0, 3)));
-    assert.equal(third.casSwitches.map((x) => [x.from, x.to]), [['cas01.contoso.com', 'cas02.contoso.com']]);
+    assert.equal(
+      third.casSwitches.map((x) => [x.from, x.to]),
+      [['cas01.contoso.com', 'cas02.contoso.com']],
+    );
     assert.is(engine.status().cas, 'cas02.contoso.com');
     assert.is(agrees(), 0);
 
@@ -58,7 +69,10 @@ test('full sync, idle second sync, failover mid-sync and back, without leaking a
     downAfter = -1;
     const fourth = await engine.fullSync();
     assert.ok(fourth.success);
-    assert.equal(fourth.casSwitches.map((x) => x.to), ['cas01.contoso.com']);
+    assert.equal(
+      fourth.casSwitches.map((x) => x.to),
+      ['cas01.contoso.com'],
+    );
     assert.is(s.gateway.currentServer(), 'cas01.contoso.com');
     assert.equal(s.fake.violations, []);
     assert.ok(s.fake.sessions.maxOpen <= 16);

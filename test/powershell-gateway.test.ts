@@ -29,13 +29,17 @@ function ok<A>(e: Either<ExchangeError, A>, what = 'call'): A {
   return e.right;
 }
 
-own('PowerShell 5.1 and 7 output shapes decode to the simulator\'s own facts', async () => {
+own("PowerShell 5.1 and 7 output shapes decode to the simulator's own facts", async () => {
   for (const shapes of ['ps51', 'ps7']) {
     const s = await fakeSetup({ devices: 30, seed: 11, env: { FAKE_PWSH_SHAPES: shapes } });
     try {
       const sim = s.sim.exchange;
       assert.equal(ok(await s.gateway.getMobileDevices()), ok(await sim.getMobileDevices()), `${shapes} devices`);
-      assert.equal(ok(await s.gateway.getCasMailboxes()), ok(await sim.getCasMailboxes()), `${shapes} mailboxes, UPNs joined from Get-User`);
+      assert.equal(
+        ok(await s.gateway.getCasMailboxes()),
+        ok(await sim.getCasMailboxes()),
+        `${shapes} mailboxes, UPNs joined from Get-User`,
+      );
       assert.equal(ok(await s.gateway.getOrgSettings()), ok(await sim.getOrgSettings()), `${shapes} org settings`);
       assert.equal(ok(await s.gateway.getDeviceAccessRules()), ok(await sim.getDeviceAccessRules()), `${shapes} rules`);
       assert.equal(ok(await s.gateway.getExchangeServers()), ok(await sim.getExchangeServers()), `${shapes} servers`);
@@ -86,7 +90,10 @@ own('the stand-in also runs alone: its own simulated organization and faults fro
   const s = await fakeSetup({
     gateway: { readRetries: 0 },
     env: {
-      FAKE_PWSH_HOST: '', FAKE_PWSH_DEVICES: '15', FAKE_PWSH_SEED: '3', FAKE_PWSH_EXPECT_USER: 'CONTOSO\\svc-eas',
+      FAKE_PWSH_HOST: '',
+      FAKE_PWSH_DEVICES: '15',
+      FAKE_PWSH_SEED: '3',
+      FAKE_PWSH_EXPECT_USER: 'CONTOSO\\svc-eas',
       FAKE_PWSH_FAULTS: JSON.stringify([{ op: 'Get-ActiveSyncDeviceAccessRule', kind: 'corrupt' }]),
     },
   });

@@ -17,27 +17,99 @@ import type { ExchangeCommand } from '../src/commands.js';
 import { FAKE_PWSH, fakeSetup, type FakeSetup } from './support/fake-pwsh-harness.js';
 
 const fragment = fc.constantFrom(
-  "'", '\u2018', '\u2019', '\u201A', '\u201B', '"', '\u201C', '\u201D', '\u201E', '`', '`n', '`$', '$', '$(', ')', '${', '}', '@(', '@{',
-  ';', '|', '&', '&&', '||', '#', '<#', '#>', '\n', '\r\n', '\r', '\t', '\u0000', '\u0085', '\u2028', '\u2029', '\\', '/', '§', 'é',
-  '\u{1F4F1}', '\uD800', '\uDFFF', ' ', '--%', '-Confirm:$false', 'Remove-Mailbox -Identity * -Confirm:$false', "'; Remove-Mailbox x; '",
-  '$(Remove-Mailbox -Identity admin)', '@"', '"@', "@'", "'@", 'EASF1 ', '\\u0027', '\\/Date(0)\\/', '/Date(1700000000000)/',
-  '2026-01-01T00:00:00Z', '2026-11-26T08:00:00.000+01:00', 'True', 'null', '[', ']', '{', '}', ',', 'Add', 'Remove', '{"t":"close"}',
+  "'",
+  '\u2018',
+  '\u2019',
+  '\u201A',
+  '\u201B',
+  '"',
+  '\u201C',
+  '\u201D',
+  '\u201E',
+  '`',
+  '`n',
+  '`$',
+  '$',
+  '$(',
+  ')',
+  '${',
+  '}',
+  '@(',
+  '@{',
+  ';',
+  '|',
+  '&',
+  '&&',
+  '||',
+  '#',
+  '<#',
+  '#>',
+  '\n',
+  '\r\n',
+  '\r',
+  '\t',
+  '\u0000',
+  '\u0085',
+  '\u2028',
+  '\u2029',
+  '\\',
+  '/',
+  '§',
+  'é',
+  '\u{1F4F1}',
+  '\uD800',
+  '\uDFFF',
+  ' ',
+  '--%',
+  '-Confirm:$false',
+  'Remove-Mailbox -Identity * -Confirm:$false',
+  "'; Remove-Mailbox x; '",
+  '$(Remove-Mailbox -Identity admin)',
+  '@"',
+  '"@',
+  "@'",
+  "'@",
+  'EASF1 ',
+  '\\u0027',
+  '\\/Date(0)\\/',
+  '/Date(1700000000000)/',
+  '2026-01-01T00:00:00Z',
+  '2026-11-26T08:00:00.000+01:00',
+  'True',
+  'null',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  'Add',
+  'Remove',
+  '{"t":"close"}',
 );
 const hostile = fc.oneof(
   { weight: 3, arbitrary: fc.array(fragment, { minLength: 1, maxLength: 8 }).map((a) => a.join('')) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 24 }) },
-  { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 6 }), fragment, fc.string({ unit: 'binary', maxLength: 6 })).map(([a, b, c]) => a + b + c) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.string({ maxLength: 6 }), fragment, fc.string({ unit: 'binary', maxLength: 6 })).map(([a, b, c]) => a + b + c),
+  },
 );
 
 /** Every spawned child got the constant and only data frames. */
 function assertOnlyConstantAndData(s: FakeSetup, expectedCalls: number): void {
   for (const sp of s.spawned) {
     assert.equal(sp.args, [FAKE_PWSH, ...PWSH_ARGS, '-EncodedCommand', ENCODED_SCRIPT]);
-    const lines = sp.stdin.join('').split('\n').filter((l) => l !== '');
+    const lines = sp.stdin
+      .join('')
+      .split('\n')
+      .filter((l) => l !== '');
     for (const [i, line] of lines.entries()) {
       assert.not.match(line, /[^\x20-\x7e]/, 'stdin frames are printable ASCII');
       const f = JSON.parse(line) as Record<string, unknown>;
-      if (i === 0) { assert.is(f['t'], 'connect'); continue; }
+      if (i === 0) {
+        assert.is(f['t'], 'connect');
+        continue;
+      }
       if (f['t'] === 'close') continue;
       assert.equal(Object.keys(f).sort(), ['args', 'id', 'op', 't']);
       assert.is(f['t'], 'call');
@@ -54,44 +126,58 @@ test('10,000 hostile values in commands: the script sent is the constant, the va
   let values = 0;
   try {
     const real = s.sim.exchange.state().mailboxes[0]!.identity;
-    await fc.assert(fc.asyncProperty(fc.array(hostile, { minLength: 5, maxLength: 5 }), fc.boolean(), async ([a, b, c, d, e], onReal) => {
-      const command: ExchangeCommand = {
-        kind: 'setCasMailbox', mailbox: onReal ? real : a!,
-        allowedDeviceIds: { add: [b!], remove: [c!] }, blockedDeviceIds: { add: [d!], remove: [e!] },
-      };
-      const before = s.fake.calls.length;
-      const r = await s.gateway.execute(command);
-      if (isLeft(r)) assert.ok(['notFound', 'other'].includes(r.left.kind), `only Exchange's own refusals: ${JSON.stringify(r.left)}`);
-      assert.is(s.fake.calls.length, before + 1);
-      const call = s.fake.calls[before]!;
-      assert.is(call.op, 'Set-CasMailbox');
-      assert.equal(call.splat, {
-        Identity: onReal ? real : a!,
-        ActiveSyncAllowedDeviceIDs: { Add: [b!], Remove: [c!] },
-        ActiveSyncBlockedDeviceIDs: { Add: [d!], Remove: [e!] },
-      });
-      values += 5;
-    }), { numRuns: 2000, seed: 20261126 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(hostile, { minLength: 5, maxLength: 5 }), fc.boolean(), async ([a, b, c, d, e], onReal) => {
+        const command: ExchangeCommand = {
+          kind: 'setCasMailbox',
+          mailbox: onReal ? real : a!,
+          allowedDeviceIds: { add: [b!], remove: [c!] },
+          blockedDeviceIds: { add: [d!], remove: [e!] },
+        };
+        const before = s.fake.calls.length;
+        const r = await s.gateway.execute(command);
+        if (isLeft(r)) assert.ok(['notFound', 'other'].includes(r.left.kind), `only Exchange's own refusals: ${JSON.stringify(r.left)}`);
+        assert.is(s.fake.calls.length, before + 1);
+        const call = s.fake.calls[before]!;
+        assert.is(call.op, 'Set-CasMailbox');
+        assert.equal(call.splat, {
+          Identity: onReal ? real : a!,
+          ActiveSyncAllowedDeviceIDs: { Add: [b!], Remove: [c!] },
+          ActiveSyncBlockedDeviceIDs: { Add: [d!], Remove: [e!] },
+        });
+        values += 5;
+      }),
+      { numRuns: 2000, seed: 20261126 },
+    );
     assert.is(values, 10_000);
     // other commands carry hostile values the same way
-    await fc.assert(fc.asyncProperty(hostile, hostile, async (q, insert) => {
-      const before = s.fake.calls.length;
-      await s.gateway.execute({ kind: 'newDeviceAccessRule', characteristic: 'DeviceModel', queryString: q, accessLevel: 'Block' });
-      await s.gateway.execute({ kind: 'removeDeviceAccessRule', name: `${q} (DeviceModel)` });
-      await s.gateway.execute({ kind: 'setOrgSettings', userMailInsert: insert, adminMailRecipients: [q] });
-      assert.equal(s.fake.calls.slice(before).map((c) => c.splat), [
-        { Characteristic: 'DeviceModel', QueryString: q, AccessLevel: 'Block' },
-        { Identity: `${q} (DeviceModel)`, Confirm: false },
-        { UserMailInsert: insert, AdminMailRecipients: [q] },
-      ]);
-    }), { numRuns: 200, seed: 7 });
+    await fc.assert(
+      fc.asyncProperty(hostile, hostile, async (q, insert) => {
+        const before = s.fake.calls.length;
+        await s.gateway.execute({ kind: 'newDeviceAccessRule', characteristic: 'DeviceModel', queryString: q, accessLevel: 'Block' });
+        await s.gateway.execute({ kind: 'removeDeviceAccessRule', name: `${q} (DeviceModel)` });
+        await s.gateway.execute({ kind: 'setOrgSettings', userMailInsert: insert, adminMailRecipients: [q] });
+        assert.equal(
+          s.fake.calls.slice(before).map((c) => c.splat),
+          [
+            { Characteristic: 'DeviceModel', QueryString: q, AccessLevel: 'Block' },
+            { Identity: `${q} (DeviceModel)`, Confirm: false },
+            { UserMailInsert: insert, AdminMailRecipients: [q] },
+          ],
+        );
+      }),
+      { numRuns: 200, seed: 7 },
+    );
   } finally {
     await s.close();
   }
   assertOnlyConstantAndData(s, 2000 + 600);
   // a frame never carries a value as text: each one is base64 of its UTF-16 code units
   const sample = '$(Remove-Mailbox -Identity *)';
-  assert.not.ok(s.spawned.some((sp) => sp.stdin.some((l) => l.includes('Remove-Mailbox'))), 'no payload appears as text on stdin');
+  assert.not.ok(
+    s.spawned.some((sp) => sp.stdin.some((l) => l.includes('Remove-Mailbox'))),
+    'no payload appears as text on stdin',
+  );
   assert.is(fromWire(toWireString(sample)), sample);
 });
 
@@ -100,7 +186,10 @@ test('hostile device records come back exactly, in PowerShell 5.1 and 7 shapes',
     const s = await fakeSetup({ devices: 12, env: { FAKE_PWSH_SHAPES: shapes } });
     try {
       const mailboxes = s.sim.exchange.state().mailboxes;
-      const records = fc.sample(fc.record({ id: hostile, model: hostile, os: hostile, name: hostile, agent: hostile }), { numRuns: 400, seed: shapes.length });
+      const records = fc.sample(fc.record({ id: hostile, model: hostile, os: hostile, name: hostile, agent: hostile }), {
+        numRuns: 400,
+        seed: shapes.length,
+      });
       const seen = new Set(s.sim.exchange.state().devices.map((d) => d.deviceId.toLowerCase()));
       let n = 0;
       for (const r of records) {
@@ -108,8 +197,14 @@ test('hostile device records come back exactly, in PowerShell 5.1 and 7 shapes',
         if (id.trim() === '' || seen.has(id.toLowerCase())) continue;
         seen.add(id.toLowerCase());
         s.sim.exchange.addPartnership({
-          mailbox: mailboxes[n % mailboxes.length]!.identity, deviceId: id, deviceType: r.name.slice(0, 4), deviceModel: r.model,
-          deviceOS: r.os, deviceUserAgent: r.agent, friendlyName: r.name, firstSyncTime: new Date(Date.UTC(2026, 0, 1) + n * 61_000).toISOString(),
+          mailbox: mailboxes[n % mailboxes.length]!.identity,
+          deviceId: id,
+          deviceType: r.name.slice(0, 4),
+          deviceModel: r.model,
+          deviceOS: r.os,
+          deviceUserAgent: r.agent,
+          friendlyName: r.name,
+          firstSyncTime: new Date(Date.UTC(2026, 0, 1) + n * 61_000).toISOString(),
         });
         n++;
       }

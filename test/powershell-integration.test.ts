@@ -75,13 +75,21 @@ live('reads from the real Exchange: org settings, servers, rules, partnerships, 
     const org = ok(await g.getOrgSettings(), 'getOrgSettings');
     assert.ok(['Allow', 'Block', 'Quarantine'].includes(org.defaultAccessLevel));
     const servers = ok(await g.getExchangeServers(), 'getExchangeServers');
-    assert.ok(servers.some((s) => s.isClientAccessServer), 'a Client Access server');
+    assert.ok(
+      servers.some((s) => s.isClientAccessServer),
+      'a Client Access server',
+    );
     ok(await g.getDeviceAccessRules(), 'getDeviceAccessRules');
     const devices = ok(await g.getMobileDevices(), 'getMobileDevices');
-    const recent = ok(await g.getMobileDevices({ firstSyncAfter: new Date(Date.now() - 7 * 86_400_000).toISOString() }), 'getMobileDevices (last 7 days)');
+    const recent = ok(
+      await g.getMobileDevices({ firstSyncAfter: new Date(Date.now() - 7 * 86_400_000).toISOString() }),
+      'getMobileDevices (last 7 days)',
+    );
     assert.ok(recent.length <= devices.length);
     ok(await g.getCasMailboxes(), 'getCasMailboxes');
-    console.log(`powershell-integration: ${devices.length} partnerships, ${servers.length} servers, DefaultAccessLevel ${org.defaultAccessLevel}`);
+    console.log(
+      `powershell-integration: ${devices.length} partnerships, ${servers.length} servers, DefaultAccessLevel ${org.defaultAccessLevel}`,
+    );
   } finally {
     await g.close();
   }
@@ -96,10 +104,26 @@ writes('adds and removes a made-up device id on EAS_EXCHANGE_TEST_MAILBOX', asyn
   try {
     const [before] = ok(await g.getCasMailboxes({ identities: [config.testMailbox] }), 'read the test mailbox');
     assert.ok(before, 'the test mailbox exists');
-    ok(await g.execute({ kind: 'setCasMailbox', mailbox: before.identity, allowedDeviceIds: { add: [id], remove: [] }, blockedDeviceIds: { add: [], remove: [] } }), 'add');
+    ok(
+      await g.execute({
+        kind: 'setCasMailbox',
+        mailbox: before.identity,
+        allowedDeviceIds: { add: [id], remove: [] },
+        blockedDeviceIds: { add: [], remove: [] },
+      }),
+      'add',
+    );
     const [during] = ok(await g.getCasMailboxes({ identities: [before.identity] }), 'read back');
     assert.ok(during!.allowedDeviceIds.includes(id));
-    ok(await g.execute({ kind: 'setCasMailbox', mailbox: before.identity, allowedDeviceIds: { add: [], remove: [id] }, blockedDeviceIds: { add: [], remove: [] } }), 'remove');
+    ok(
+      await g.execute({
+        kind: 'setCasMailbox',
+        mailbox: before.identity,
+        allowedDeviceIds: { add: [], remove: [id] },
+        blockedDeviceIds: { add: [], remove: [] },
+      }),
+      'remove',
+    );
     const [after] = ok(await g.getCasMailboxes({ identities: [before.identity] }), 'read back');
     assert.equal(after!.allowedDeviceIds, before.allowedDeviceIds);
   } finally {

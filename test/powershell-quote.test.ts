@@ -72,15 +72,26 @@ function tokenize(line: string): Token[] {
   let i = 0;
   while (i < line.length) {
     const c = line[i]!;
-    if (c === ' ') { i++; continue; }
+    if (c === ' ') {
+      i++;
+      continue;
+    }
     if (SINGLE_QUOTES.has(c) || c === '(') {
       const r = readValue(line, i);
       out.push({ t: 'str', v: r.value });
       i = r.end;
       continue;
     }
-    if (line.startsWith('@{', i)) { out.push({ t: 'punct', v: '@{' }); i += 2; continue; }
-    if ('};=,'.includes(c)) { out.push({ t: 'punct', v: c }); i++; continue; }
+    if (line.startsWith('@{', i)) {
+      out.push({ t: 'punct', v: '@{' });
+      i += 2;
+      continue;
+    }
+    if ('};=,'.includes(c)) {
+      out.push({ t: 'punct', v: c });
+      i++;
+      continue;
+    }
     let j = i;
     while (j < line.length && !' };=,('.includes(line[j]!) && !SINGLE_QUOTES.has(line[j]!)) j++;
     out.push({ t: 'word', v: line.slice(i, j) });
@@ -90,9 +101,24 @@ function tokenize(line: string): Token[] {
 }
 
 const WORDS = new Set([
-  'Set-CasMailbox', 'Set-ActiveSyncOrganizationSettings', 'New-ActiveSyncDeviceAccessRule', 'Set-ActiveSyncDeviceAccessRule',
-  'Remove-ActiveSyncDeviceAccessRule', '-Identity', '-ActiveSyncAllowedDeviceIDs', '-ActiveSyncBlockedDeviceIDs', '-DefaultAccessLevel',
-  '-UserMailInsert', '-AdminMailRecipients', '-Characteristic', '-QueryString', '-AccessLevel', '-Confirm:$false', 'Add', 'Remove', '$null',
+  'Set-CasMailbox',
+  'Set-ActiveSyncOrganizationSettings',
+  'New-ActiveSyncDeviceAccessRule',
+  'Set-ActiveSyncDeviceAccessRule',
+  'Remove-ActiveSyncDeviceAccessRule',
+  '-Identity',
+  '-ActiveSyncAllowedDeviceIDs',
+  '-ActiveSyncBlockedDeviceIDs',
+  '-DefaultAccessLevel',
+  '-UserMailInsert',
+  '-AdminMailRecipients',
+  '-Characteristic',
+  '-QueryString',
+  '-AccessLevel',
+  '-Confirm:$false',
+  'Add',
+  'Remove',
+  '$null',
 ]);
 
 type ParamValue = string[] | { Add?: string[]; Remove?: string[] } | null | true;
@@ -112,17 +138,27 @@ function parseCommand(line: string): { cmdlet: string; params: Record<string, Pa
       const s = next();
       if (s?.t !== 'str') throw new Error(`expected a literal in ${line}`);
       list.push(s.v);
-      if (tokens[k]?.t === 'punct' && tokens[k]!.v === ',') { k++; continue; }
+      if (tokens[k]?.t === 'punct' && tokens[k]!.v === ',') {
+        k++;
+        continue;
+      }
       return list;
     }
   };
   while (k < tokens.length) {
     const p = next()!;
     if (p.t !== 'word' || !p.v.startsWith('-')) throw new Error(`expected a parameter, got ${JSON.stringify(p)}`);
-    if (p.v === '-Confirm:$false') { params['Confirm'] = true; continue; }
+    if (p.v === '-Confirm:$false') {
+      params['Confirm'] = true;
+      continue;
+    }
     const name = p.v.slice(1);
     const v = tokens[k];
-    if (v?.t === 'word' && v.v === '$null') { k++; params[name] = null; continue; }
+    if (v?.t === 'word' && v.v === '$null') {
+      k++;
+      params[name] = null;
+      continue;
+    }
     if (v?.t === 'punct' && v.v === '@{') {
       k++;
       const h: { Add?: string[]; Remove?: string[] } = {};
@@ -146,15 +182,90 @@ function parseCommand(line: string): { cmdlet: string; params: Record<string, Pa
 // Quotes of every kind, PowerShell metacharacters, line ends, any code point.
 /** Characters a reviewer must see as codes: controls, separators, bidi, zero-width, BOM, lone surrogates. */
 const INVISIBLES = [
-  '\u0000', '\u0007', '\u0008', '\t', '\n', '\u000B', '\u000C', '\r', '\u001B', '\u001F', '\u007F', '\u0080', '\u0085', '\u009B', '\u009F', '\u00AD',
-  '\u061C', '\u180E', '\u200B', '\u200C', '\u200D', '\u200E', '\u200F', '\u2028', '\u2029', '\u202A', '\u202B', '\u202C', '\u202D', '\u202E',
-  '\u2060', '\u2066', '\u2067', '\u2068', '\u2069', '\uFEFF', '\uFFF9', '\uD800', '\uDBFF', '\uDC00', '\uDFFF',
+  '\u0000',
+  '\u0007',
+  '\u0008',
+  '\t',
+  '\n',
+  '\u000B',
+  '\u000C',
+  '\r',
+  '\u001B',
+  '\u001F',
+  '\u007F',
+  '\u0080',
+  '\u0085',
+  '\u009B',
+  '\u009F',
+  '\u00AD',
+  '\u061C',
+  '\u180E',
+  '\u200B',
+  '\u200C',
+  '\u200D',
+  '\u200E',
+  '\u200F',
+  '\u2028',
+  '\u2029',
+  '\u202A',
+  '\u202B',
+  '\u202C',
+  '\u202D',
+  '\u202E',
+  '\u2060',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\uFEFF',
+  '\uFFF9',
+  '\uD800',
+  '\uDBFF',
+  '\uDC00',
+  '\uDFFF',
 ];
 const RAW_INVISIBLE = new RegExp(INVISIBLE.source);
 const fragment = fc.constantFrom(
-  "'", '\u2018', '\u2019', '\u201A', '\u201B', "''", '\u2019\u2019', '"', '\u201C', '\u201D', '`', '$', '$(', '${', '@{', '@(', '(', ')', '}',
-  ';', ',', '=', '|', '&', '#', '<#', '\r\n', ' ', '--%', '-Confirm:$false', 'Remove-Mailbox -Identity *', 'Add', '$null', ' + ', '[char]0x001B',
-  '\u001B[31m', '\u{1F4F1}', 'é', '§', ...INVISIBLES,
+  "'",
+  '\u2018',
+  '\u2019',
+  '\u201A',
+  '\u201B',
+  "''",
+  '\u2019\u2019',
+  '"',
+  '\u201C',
+  '\u201D',
+  '`',
+  '$',
+  '$(',
+  '${',
+  '@{',
+  '@(',
+  '(',
+  ')',
+  '}',
+  ';',
+  ',',
+  '=',
+  '|',
+  '&',
+  '#',
+  '<#',
+  '\r\n',
+  ' ',
+  '--%',
+  '-Confirm:$false',
+  'Remove-Mailbox -Identity *',
+  'Add',
+  '$null',
+  ' + ',
+  '[char]0x001B',
+  '\u001B[31m',
+  '\u{1F4F1}',
+  'é',
+  '§',
+  ...INVISIBLES,
 );
 const hostile = fc.oneof(
   fc.array(fc.oneof(fragment, fc.string({ maxLength: 3 })), { maxLength: 10 }).map((a) => a.join('')),
@@ -181,23 +292,39 @@ test('psQuote writes invisible and control characters as [char] codes, starting 
   assert.is(psQuote('tab\there'), "('tab' + [char]0x0009 + 'here')");
 });
 
-test('reading psQuote(value) back with PowerShell\'s rules yields the value, ends where it should, and shows no invisible character (property)', () => {
-  fc.assert(fc.property(hostile, fc.string({ maxLength: 5 }), (value, after) => {
-    const q = psQuote(value);
-    const r = readValue(q + ' ' + after, 0);
-    assert.is(r.value, value);
-    assert.is(r.end, q.length);
-    assert.not.ok(RAW_INVISIBLE.test(q), `no raw invisible character in ${JSON.stringify(q)}`);
-    if (!RAW_INVISIBLE.test(value)) assert.is(readLiteral(q, 0).end, q.length, 'a value without one stays a plain literal');
-  }), { numRuns: 5000 });
+test("reading psQuote(value) back with PowerShell's rules yields the value, ends where it should, and shows no invisible character (property)", () => {
+  fc.assert(
+    fc.property(hostile, fc.string({ maxLength: 5 }), (value, after) => {
+      const q = psQuote(value);
+      const r = readValue(q + ' ' + after, 0);
+      assert.is(r.value, value);
+      assert.is(r.end, q.length);
+      assert.not.ok(RAW_INVISIBLE.test(q), `no raw invisible character in ${JSON.stringify(q)}`);
+      if (!RAW_INVISIBLE.test(value)) assert.is(readLiteral(q, 0).end, q.length, 'a value without one stays a plain literal');
+    }),
+    { numRuns: 5000 },
+  );
 });
 
 const list = fc.array(hostile, { maxLength: 3 });
 const level = fc.constantFrom('Allow' as const, 'Block' as const, 'Quarantine' as const);
 const command: fc.Arbitrary<ExchangeCommand> = fc.oneof(
-  fc.record({ kind: fc.constant('setCasMailbox' as const), mailbox: hostile, allowedDeviceIds: fc.record({ add: list, remove: list }), blockedDeviceIds: fc.record({ add: list, remove: list }) }),
-  fc.record({ kind: fc.constant('setOrgSettings' as const), defaultAccessLevel: level, userMailInsert: hostile, adminMailRecipients: list }, { requiredKeys: ['kind'] }),
-  fc.record({ kind: fc.constant('newDeviceAccessRule' as const), characteristic: fc.constantFrom('DeviceType' as const, 'DeviceModel' as const), queryString: hostile, accessLevel: level }),
+  fc.record({
+    kind: fc.constant('setCasMailbox' as const),
+    mailbox: hostile,
+    allowedDeviceIds: fc.record({ add: list, remove: list }),
+    blockedDeviceIds: fc.record({ add: list, remove: list }),
+  }),
+  fc.record(
+    { kind: fc.constant('setOrgSettings' as const), defaultAccessLevel: level, userMailInsert: hostile, adminMailRecipients: list },
+    { requiredKeys: ['kind'] },
+  ),
+  fc.record({
+    kind: fc.constant('newDeviceAccessRule' as const),
+    characteristic: fc.constantFrom('DeviceType' as const, 'DeviceModel' as const),
+    queryString: hostile,
+    accessLevel: level,
+  }),
   fc.record({ kind: fc.constant('setDeviceAccessRule' as const), name: hostile, accessLevel: level }),
   fc.record({ kind: fc.constant('removeDeviceAccessRule' as const), name: hostile }),
 );
@@ -205,7 +332,8 @@ const command: fc.Arbitrary<ExchangeCommand> = fc.oneof(
 /** What the line must say for `c`: the same values as the command (and as `plan --json`). */
 function expected(c: ExchangeCommand): { cmdlet: string; params: Record<string, ParamValue> } {
   const h = (l: { add: readonly string[]; remove: readonly string[] }) => ({
-    ...(l.add.length ? { Add: [...l.add] } : {}), ...(l.remove.length ? { Remove: [...l.remove] } : {}),
+    ...(l.add.length ? { Add: [...l.add] } : {}),
+    ...(l.remove.length ? { Remove: [...l.remove] } : {}),
   });
   switch (c.kind) {
     case 'setCasMailbox': {
@@ -218,11 +346,15 @@ function expected(c: ExchangeCommand): { cmdlet: string; params: Record<string, 
       const params: Record<string, ParamValue> = {};
       if (c.defaultAccessLevel !== undefined) params['DefaultAccessLevel'] = [c.defaultAccessLevel];
       if (c.userMailInsert !== undefined) params['UserMailInsert'] = [c.userMailInsert];
-      if (c.adminMailRecipients !== undefined) params['AdminMailRecipients'] = c.adminMailRecipients.length ? [...c.adminMailRecipients] : null;
+      if (c.adminMailRecipients !== undefined)
+        params['AdminMailRecipients'] = c.adminMailRecipients.length ? [...c.adminMailRecipients] : null;
       return { cmdlet: 'Set-ActiveSyncOrganizationSettings', params };
     }
     case 'newDeviceAccessRule':
-      return { cmdlet: 'New-ActiveSyncDeviceAccessRule', params: { Characteristic: [c.characteristic], QueryString: [c.queryString], AccessLevel: [c.accessLevel] } };
+      return {
+        cmdlet: 'New-ActiveSyncDeviceAccessRule',
+        params: { Characteristic: [c.characteristic], QueryString: [c.queryString], AccessLevel: [c.accessLevel] },
+      };
     case 'setDeviceAccessRule':
       return { cmdlet: 'Set-ActiveSyncDeviceAccessRule', params: { Identity: [c.name], AccessLevel: [c.accessLevel] } };
     case 'removeDeviceAccessRule':
@@ -230,36 +362,68 @@ function expected(c: ExchangeCommand): { cmdlet: string; params: Record<string, 
   }
 }
 
-test('commandToPowerShell: only fixed words outside literals, the literals are the command\'s values, nothing invisible (property)', () => {
-  fc.assert(fc.property(command, (c) => {
-    const line = commandToPowerShell(c);
-    assert.equal(parseCommand(line), expected(c));
-    assert.not.ok(RAW_INVISIBLE.test(line));
-  }), { numRuns: 3000 });
+test("commandToPowerShell: only fixed words outside literals, the literals are the command's values, nothing invisible (property)", () => {
+  fc.assert(
+    fc.property(command, (c) => {
+      const line = commandToPowerShell(c);
+      assert.equal(parseCommand(line), expected(c));
+      assert.not.ok(RAW_INVISIBLE.test(line));
+    }),
+    { numRuns: 3000 },
+  );
 });
 
 test('a plan line for a hostile mailbox and device ids', () => {
   const line = commandToPowerShell({
-    kind: 'setCasMailbox', mailbox: "contoso.com/Users/Kim O'Brien\u2019s; Remove-Mailbox x",
-    allowedDeviceIds: { add: ['$(Remove-Mailbox -Identity *)'], remove: [] }, blockedDeviceIds: { add: [], remove: ['a\u201Bb'] },
+    kind: 'setCasMailbox',
+    mailbox: "contoso.com/Users/Kim O'Brien\u2019s; Remove-Mailbox x",
+    allowedDeviceIds: { add: ['$(Remove-Mailbox -Identity *)'], remove: [] },
+    blockedDeviceIds: { add: [], remove: ['a\u201Bb'] },
   });
-  assert.is(line, "Set-CasMailbox -Identity 'contoso.com/Users/Kim O''Brien\u2019\u2019s; Remove-Mailbox x' -ActiveSyncAllowedDeviceIDs @{Add='$(Remove-Mailbox -Identity *)'} -ActiveSyncBlockedDeviceIDs @{Remove='a\u201B\u201Bb'}");
+  assert.is(
+    line,
+    "Set-CasMailbox -Identity 'contoso.com/Users/Kim O''Brien\u2019\u2019s; Remove-Mailbox x' -ActiveSyncAllowedDeviceIDs @{Add='$(Remove-Mailbox -Identity *)'} -ActiveSyncBlockedDeviceIDs @{Remove='a\u201B\u201Bb'}",
+  );
 });
 
 test('eas-sync plan: the PowerShell script says the same values as --json', () => {
   const main = fileURLToPath(new URL('../adapters/cli/main.js', import.meta.url));
   const exports = fileURLToPath(new URL('../../examples/exports/', import.meta.url));
-  const args = ['plan', '--exchange', 'get-mobiledevice.json', '--mailboxes', 'get-casmailbox.json', '--intune', 'managed-devices.json',
-    '--policy', 'policy.json', '--groups', 'groups.json', '--at', '2026-11-26T08:00:00Z'];
+  const args = [
+    'plan',
+    '--exchange',
+    'get-mobiledevice.json',
+    '--mailboxes',
+    'get-casmailbox.json',
+    '--intune',
+    'managed-devices.json',
+    '--policy',
+    'policy.json',
+    '--groups',
+    'groups.json',
+    '--at',
+    '2026-11-26T08:00:00Z',
+  ];
   const run = (extra: string[]) => spawnSync(process.execPath, [main, ...args, ...extra], { cwd: exports, encoding: 'utf8' });
   const asJson = run(['--json']);
   const asScript = run(['--format', 'powershell']);
   assert.is(asJson.status, 0, asJson.stderr);
   assert.is(asScript.status, 0, asScript.stderr);
-  const commands = (JSON.parse(asJson.stdout) as { commands: { mailbox: string; allowedDeviceIds: { add: string[]; remove: string[] }; blockedDeviceIds: { add: string[]; remove: string[] } }[] }).commands;
+  const commands = (
+    JSON.parse(asJson.stdout) as {
+      commands: {
+        mailbox: string;
+        allowedDeviceIds: { add: string[]; remove: string[] };
+        blockedDeviceIds: { add: string[]; remove: string[] };
+      }[];
+    }
+  ).commands;
   const lines = asScript.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
   assert.ok(commands.length > 0);
-  assert.equal(lines.map(parseCommand), commands.map((c) => expected({ kind: 'setCasMailbox', ...c })));
+  assert.equal(
+    lines.map(parseCommand),
+    commands.map((c) => expected({ kind: 'setCasMailbox', ...c })),
+  );
 });
 
 test.run();

@@ -24,7 +24,10 @@ function err<A>(e: Either<ExchangeError, A>, what = 'call'): ExchangeError {
 }
 
 const allow = (mailbox: string, id: string): ExchangeCommand => ({
-  kind: 'setCasMailbox', mailbox, allowedDeviceIds: { add: [id], remove: [] }, blockedDeviceIds: { add: [], remove: [] },
+  kind: 'setCasMailbox',
+  mailbox,
+  allowedDeviceIds: { add: [id], remove: [] },
+  blockedDeviceIds: { add: [], remove: [] },
 });
 
 /** Waits for `cond` (polling); fails only if it never holds (a hang detector, not a timing assertion). */
@@ -60,7 +63,10 @@ test('argv is the constant script and fixed flags; the credential travels only o
     for (const secret of [TEST_PASSWORD, TEST_USER, Buffer.from(TEST_PASSWORD, 'utf16le').toString('base64')]) {
       assert.not.ok(argv.includes(secret), 'no credential in argv');
     }
-    assert.not.ok(Object.values(sp.env).some((v) => v?.includes(TEST_PASSWORD)), 'no credential in the child environment');
+    assert.not.ok(
+      Object.values(sp.env).some((v) => v?.includes(TEST_PASSWORD)),
+      'no credential in the child environment',
+    );
     assert.is(s.fake.connects[0]!.script, SCRIPT, 'the child ran the constant');
     assert.is(s.fake.connects[0]!.username, TEST_USER, 'the credential arrived intact over stdin');
     assert.is(s.fake.connects[0]!.envHasPassword, false);
@@ -123,7 +129,10 @@ test('noise on stdout and stderr (warnings, banners, ANSI, foreign frames) is ig
     const devices = ok(await s.gateway.getMobileDevices());
     assert.equal(devices, ok(await s.sim.exchange.getMobileDevices()));
     ok(await s.gateway.execute(allow(await firstMailbox(s), 'NoisyId1')));
-    assert.ok(s.logs.some((l) => l.event === 'noise'), 'noise was seen and logged');
+    assert.ok(
+      s.logs.some((l) => l.event === 'noise'),
+      'noise was seen and logged',
+    );
     assert.ok(s.logs.some((l) => l.event === 'stderr'));
     assert.is(s.gateway.stats().killed, 0, 'nobody was killed for noise');
   } finally {
@@ -236,7 +245,10 @@ test('sessions are recycled (Remove-PSSession) after maxCommandsPerSession; old 
     assert.is(s.fake.sessions.abandoned, 0);
     const counts = new Map<number, number>();
     for (const c of s.fake.calls) counts.set(c.session, (counts.get(c.session) ?? 0) + 1);
-    assert.ok([...counts.values()].every((n) => n <= 3), 'no session ran more than 3 commands');
+    assert.ok(
+      [...counts.values()].every((n) => n <= 3),
+      'no session ran more than 3 commands',
+    );
   } finally {
     await s.close();
   }
@@ -245,14 +257,22 @@ test('sessions are recycled (Remove-PSSession) after maxCommandsPerSession; old 
 });
 
 test('parallel sessions stay within maxConcurrency − 2, survive faults, and never leak', async () => {
-  const s = await fakeSetup({ devices: 40, gateway: { parallelism: 10, maxConcurrency: 6, commandTimeoutMs: 2_000, maxCommandsPerSession: 7 } });
+  const s = await fakeSetup({
+    devices: 40,
+    gateway: { parallelism: 10, maxConcurrency: 6, commandTimeoutMs: 2_000, maxCommandsPerSession: 7 },
+  });
   try {
-    assert.ok(s.logs.some((l) => l.event === 'parallelismCapped'), 'parallelism 10 capped at 4');
+    assert.ok(
+      s.logs.some((l) => l.event === 'parallelismCapped'),
+      'parallelism 10 capped at 4',
+    );
     const mailboxes = s.sim.exchange.state().mailboxes.map((m) => m.identity);
     s.fake.fault({ op: 'Set-CasMailbox', kind: 'die', times: 2 });
     s.fake.fault({ op: 'Set-CasMailbox', kind: 'hang' });
     s.fake.fault({ op: 'Set-CasMailbox', kind: 'delay', delayMs: 50, times: 5 });
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => s.gateway.execute(allow(mailboxes[i % mailboxes.length]!, `P${i}`))));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => s.gateway.execute(allow(mailboxes[i % mailboxes.length]!, `P${i}`))),
+    );
     const failed = results.filter(isLeft);
     assert.is(failed.length, 3, 'two deaths and one hang');
     assert.ok(failed.every((r) => r.left.kind === 'connectionLost'));
@@ -260,7 +280,12 @@ test('parallel sessions stay within maxConcurrency − 2, survive faults, and ne
     assert.ok(st.maxInUse <= 4, `at most 4 sessions counted at once, saw ${st.maxInUse}`);
     assert.ok(s.fake.sessions.maxOpen <= 4, `Exchange saw at most 4 open sessions, saw ${s.fake.sessions.maxOpen}`);
     assert.ok(st.processes <= 4);
-    const reads = await Promise.all([s.gateway.getMobileDevices(), s.gateway.getCasMailboxes(), s.gateway.getOrgSettings(), s.gateway.getDeviceAccessRules()]);
+    const reads = await Promise.all([
+      s.gateway.getMobileDevices(),
+      s.gateway.getCasMailboxes(),
+      s.gateway.getOrgSettings(),
+      s.gateway.getDeviceAccessRules(),
+    ]);
     assert.ok(reads.every((r) => r._tag === 'Right'));
   } finally {
     await s.close();
@@ -289,15 +314,35 @@ test('Exchange errors map to typed errors: user load quota (wait), shells quota,
   const s = await fakeSetup({ gateway: { readRetries: 0, shellQuotaWaitMs: 4_321 } });
   try {
     const mailbox = await firstMailbox(s);
-    s.sim.exchange.failNext(1, {
-      kind: 'throttled', waitMs: 0,
-      message: 'The user load quota of 1000 requests per 60 seconds has been exceeded. Send future requests at a slower rate or raise the quota for this user. The next request from this user will not be approved for at least 1234 milliseconds.',
-    }, { cmdlet: 'Set-CasMailbox' });
+    s.sim.exchange.failNext(
+      1,
+      {
+        kind: 'throttled',
+        waitMs: 0,
+        message:
+          'The user load quota of 1000 requests per 60 seconds has been exceeded. Send future requests at a slower rate or raise the quota for this user. The next request from this user will not be approved for at least 1234 milliseconds.',
+      },
+      { cmdlet: 'Set-CasMailbox' },
+    );
     assert.equal(err(await s.gateway.execute(allow(mailbox, 'Q'))).kind, 'throttled');
-    s.sim.exchange.failNext(1, { kind: 'throttled', waitMs: 0, message: 'The user load quota of 10 requests per 1 seconds has been exceeded. The next request from this user will not be approved for at least 1234 milliseconds.' }, { cmdlet: 'Set-CasMailbox' });
+    s.sim.exchange.failNext(
+      1,
+      {
+        kind: 'throttled',
+        waitMs: 0,
+        message:
+          'The user load quota of 10 requests per 1 seconds has been exceeded. The next request from this user will not be approved for at least 1234 milliseconds.',
+      },
+      { cmdlet: 'Set-CasMailbox' },
+    );
     const q = err(await s.gateway.execute(allow(mailbox, 'Q')));
     assert.ok(q.kind === 'throttled' && q.waitMs === 1234, JSON.stringify(q));
-    s.sim.exchange.failNext(1, { kind: 'throttled', waitMs: 0, message: 'The WS-Management service cannot process the request. This user is allowed a maximum number of 18 concurrent shells, which has been exceeded.' });
+    s.sim.exchange.failNext(1, {
+      kind: 'throttled',
+      waitMs: 0,
+      message:
+        'The WS-Management service cannot process the request. This user is allowed a maximum number of 18 concurrent shells, which has been exceeded.',
+    });
     const sh = err(await s.gateway.getOrgSettings());
     assert.ok(sh.kind === 'throttled' && sh.waitMs === 4_321, JSON.stringify(sh));
     s.sim.exchange.failNext(1, { kind: 'accessDenied', message: 'svc-eas' }, { cmdlet: 'Set-CasMailbox' });
@@ -312,7 +357,7 @@ test('Exchange errors map to typed errors: user load quota (wait), shells quota,
   assertNoLeaks(s);
 });
 
-test('connecting beyond the account\'s concurrent shells is throttled; reads wait and retry', async () => {
+test("connecting beyond the account's concurrent shells is throttled; reads wait and retry", async () => {
   const s = await fakeSetup({ exchange: { maxShells: 0 }, gateway: { readRetries: 1, shellQuotaWaitMs: 10 } });
   try {
     const e = err(await s.gateway.getOrgSettings());
@@ -349,7 +394,7 @@ test('autoFailover: discovered servers take over when the primary stops answerin
   assertNoLeaks(s);
 });
 
-test('without autoFailover a down server is just connectionLost (the engine\'s failover decides)', async () => {
+test("without autoFailover a down server is just connectionLost (the engine's failover decides)", async () => {
   const s = await fakeSetup({ exchange: { down: ['cas01.contoso.com'] }, gateway: { servers: ['cas02.contoso.com'], readRetries: 0 } });
   try {
     const e = err(await s.gateway.getOrgSettings());

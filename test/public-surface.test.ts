@@ -10,25 +10,49 @@ import { isLeft } from 'fp-ts/lib/Either.js';
 
 const test = suite('public surface');
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, string | { types: string; import: string }> };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  exports: Record<string, string | { types: string; import: string }>;
+};
 const namesOf = async (specifier: string) => Object.keys(await import(specifier)).sort();
 
 test('the package root gives the engine, the policy, events and plan, and no projection or internal helper', async () => {
   assert.equal(await namesOf('eas-access-sync'), [
-    'EngineFailure', 'SCHEMA_VERSION', 'createEngine', 'decodeEvent', 'isEventType', 'mailboxStream', 'mailboxStreamPrefix',
-    'orgStream', 'parsePolicy', 'planMailboxes', 'policyDocument',
+    'EngineFailure',
+    'SCHEMA_VERSION',
+    'createEngine',
+    'decodeEvent',
+    'isEventType',
+    'mailboxStream',
+    'mailboxStreamPrefix',
+    'orgStream',
+    'parsePolicy',
+    'planMailboxes',
+    'policyDocument',
   ]);
 });
 
 test('eas-access-sync/projections gives the folds of a log in memory, without their parts or lean folds', async () => {
   assert.equal(await namesOf('eas-access-sync/projections'), [
-    'createReplay', 'emptyConnectorStatus', 'explain', 'foldConnectorStatus', 'replay', 'toExchangeConnectorCollection',
-    'toExchangeConnectorResource', 'whatIf',
+    'createReplay',
+    'emptyConnectorStatus',
+    'explain',
+    'foldConnectorStatus',
+    'replay',
+    'toExchangeConnectorCollection',
+    'toExchangeConnectorResource',
+    'whatIf',
   ]);
 });
 
 test('eas-access-sync/log gives replay, what-if and explain over a log file, a fold of its own and the policy file reader', async () => {
-  assert.equal(await namesOf('eas-access-sync/log'), ['explainFile', 'foldEventStoreDb', 'foldLogFile', 'readPolicyFile', 'replayFile', 'whatIfFile']);
+  assert.equal(await namesOf('eas-access-sync/log'), [
+    'explainFile',
+    'foldEventStoreDb',
+    'foldLogFile',
+    'readPolicyFile',
+    'replayFile',
+    'whatIfFile',
+  ]);
 });
 
 test('eas-access-sync/log reads a missing policy file as a Left naming it, not a throw', async () => {
@@ -40,7 +64,10 @@ test('eas-access-sync/log reads a missing policy file as a Left naming it, not a
 
 test('every subpath in package.json resolves to a built module and its declarations', () => {
   for (const [subpath, target] of Object.entries(pkg.exports)) {
-    if (typeof target === 'string') { assert.ok(existsSync(join(ROOT, target)), subpath); continue; }
+    if (typeof target === 'string') {
+      assert.ok(existsSync(join(ROOT, target)), subpath);
+      continue;
+    }
     assert.ok(existsSync(join(ROOT, target.import)), `${subpath}: ${target.import}`);
     assert.ok(existsSync(join(ROOT, target.types)), `${subpath}: ${target.types}`);
   }

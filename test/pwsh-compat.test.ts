@@ -19,29 +19,107 @@ const real = realPwshTests('pwsh-compat');
 const AST_DUMP = fileURLToPath(new URL('../../test/support/ast-dump.ps1', import.meta.url));
 
 interface Node {
-  type: string; line: number; text: string; name?: string; parameters?: string[]; splatted?: string[]; operator?: string;
-  nullConditional?: boolean; static?: boolean; member?: string; target?: string; background?: boolean; typeName?: string; clean?: boolean;
+  type: string;
+  line: number;
+  text: string;
+  name?: string;
+  parameters?: string[];
+  splatted?: string[];
+  operator?: string;
+  nullConditional?: boolean;
+  static?: boolean;
+  member?: string;
+  target?: string;
+  background?: boolean;
+  typeName?: string;
+  clean?: boolean;
 }
-interface Dump { errors: string[]; nodes: Node[]; expandable: string[] }
+interface Dump {
+  errors: string[];
+  nodes: Node[];
+  expandable: string[];
+}
 
 /** Syntax nodes PowerShell 6/7 added. */
 const NODES_7 = new Set(['TernaryExpressionAst', 'PipelineChainAst']);
 /** Automatic variables 5.1 does not have. */
-const VARIABLES_7 = new Set(['IsWindows', 'IsLinux', 'IsMacOS', 'IsCoreCLR', 'PSStyle', 'PSNativeCommandArgumentPassing',
-  'PSNativeCommandUseErrorActionPreference', 'EnabledExperimentalFeatures']);
+const VARIABLES_7 = new Set([
+  'IsWindows',
+  'IsLinux',
+  'IsMacOS',
+  'IsCoreCLR',
+  'PSStyle',
+  'PSNativeCommandArgumentPassing',
+  'PSNativeCommandUseErrorActionPreference',
+  'EnabledExperimentalFeatures',
+]);
 /** Cmdlets 5.1 does not have. */
-const COMMANDS_7 = new Set(['join-string', 'get-error', 'test-json', 'convertfrom-markdown', 'show-markdown', 'get-markdownoption',
-  'set-markdownoption', 'get-uptime', 'remove-alias', 'remove-service', 'get-securerandom', 'convertto-clixml', 'convertfrom-clixml',
-  'start-threadjob', 'get-experimentalfeature', 'enable-experimentalfeature', 'disable-experimentalfeature']);
+const COMMANDS_7 = new Set([
+  'join-string',
+  'get-error',
+  'test-json',
+  'convertfrom-markdown',
+  'show-markdown',
+  'get-markdownoption',
+  'set-markdownoption',
+  'get-uptime',
+  'remove-alias',
+  'remove-service',
+  'get-securerandom',
+  'convertto-clixml',
+  'convertfrom-clixml',
+  'start-threadjob',
+  'get-experimentalfeature',
+  'enable-experimentalfeature',
+  'disable-experimentalfeature',
+]);
 /** Parameters 7 added to cmdlets 5.1 has. */
 const PARAMETERS_7: Record<string, readonly string[]> = {
   'convertfrom-json': ['AsHashtable', 'Depth', 'NoEnumerate', 'DateKind'],
   'convertto-json': ['EscapeHandling', 'EnumsAsStrings', 'AsArray'],
   'foreach-object': ['Parallel', 'ThrottleLimit', 'TimeoutSeconds', 'AsJob', 'UseNewRunspace'],
   'get-date': ['AsUTC', 'UnixTimeSeconds', 'FromUnixTime'],
-  'invoke-restmethod': ['SkipCertificateCheck', 'Authentication', 'Token', 'SslProtocol', 'ResponseHeadersVariable', 'StatusCodeVariable', 'SkipHttpErrorCheck', 'Resume', 'HttpVersion', 'Form', 'ConnectionTimeoutSeconds', 'OperationTimeoutSeconds', 'AllowInsecureRedirect', 'PreserveHttpMethodOnRedirect', 'SkipHeaderValidation'],
-  'invoke-webrequest': ['SkipCertificateCheck', 'Authentication', 'Token', 'SslProtocol', 'SkipHttpErrorCheck', 'Resume', 'HttpVersion', 'Form', 'ConnectionTimeoutSeconds', 'OperationTimeoutSeconds', 'SkipHeaderValidation'],
-  'new-pssession': ['HostName', 'UserName', 'KeyFilePath', 'SSHTransport', 'Subsystem', 'SSHConnection', 'UseWindowsPowerShell', 'Options', 'ConnectingTimeout'],
+  'invoke-restmethod': [
+    'SkipCertificateCheck',
+    'Authentication',
+    'Token',
+    'SslProtocol',
+    'ResponseHeadersVariable',
+    'StatusCodeVariable',
+    'SkipHttpErrorCheck',
+    'Resume',
+    'HttpVersion',
+    'Form',
+    'ConnectionTimeoutSeconds',
+    'OperationTimeoutSeconds',
+    'AllowInsecureRedirect',
+    'PreserveHttpMethodOnRedirect',
+    'SkipHeaderValidation',
+  ],
+  'invoke-webrequest': [
+    'SkipCertificateCheck',
+    'Authentication',
+    'Token',
+    'SslProtocol',
+    'SkipHttpErrorCheck',
+    'Resume',
+    'HttpVersion',
+    'Form',
+    'ConnectionTimeoutSeconds',
+    'OperationTimeoutSeconds',
+    'SkipHeaderValidation',
+  ],
+  'new-pssession': [
+    'HostName',
+    'UserName',
+    'KeyFilePath',
+    'SSHTransport',
+    'Subsystem',
+    'SSHConnection',
+    'UseWindowsPowerShell',
+    'Options',
+    'ConnectingTimeout',
+  ],
   'import-module': ['UseWindowsPowerShell'],
   'select-object': ['SkipIndex'],
   'get-content': ['AsByteStream'],
@@ -75,7 +153,8 @@ export function violations(d: Dump): string[] {
     if (n.type === 'ScriptBlockAst' && n.clean) out.push(`clean block (7.3+) at ${at}`);
     if (n.type === 'VariableExpressionAst' && n.name && VARIABLES_7.has(n.name)) out.push(`$${n.name} (6+) at ${at}`);
     if (n.typeName && TYPES_7.some((re) => re.test(n.typeName!))) out.push(`type ${n.typeName} (.NET Core) at ${at}`);
-    if (n.type === 'InvokeMemberExpressionAst' && n.member && MEMBERS_7.has(n.member.toLowerCase())) out.push(`${n.member} (.NET Core) at ${at}`);
+    if (n.type === 'InvokeMemberExpressionAst' && n.member && MEMBERS_7.has(n.member.toLowerCase()))
+      out.push(`${n.member} (.NET Core) at ${at}`);
     if (n.type === 'CommandAst' && n.name) {
       const cmd = n.name.toLowerCase();
       if (COMMANDS_7.has(cmd)) out.push(`${n.name} (7 only) at ${at}`);
@@ -99,7 +178,9 @@ function dump(path: string, script: string): Promise<Dump> {
   const file = join(dir, 'script.ps1');
   writeFileSync(file, script, 'utf8');
   return new Promise((resolve, reject) => {
-    const child = spawn(path, ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', AST_DUMP], { env: { ...process.env, EAS_AST_SCRIPT: file } });
+    const child = spawn(path, ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', AST_DUMP], {
+      env: { ...process.env, EAS_AST_SCRIPT: file },
+    });
     let out = '';
     let errText = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -117,32 +198,76 @@ function dump(path: string, script: string): Promise<Dump> {
 if (real.available) {
   const t = suite('the gateway script and Windows PowerShell 5.1');
 
-  t('PowerShell\'s parser finds nothing in the script that Windows PowerShell 5.1 lacks', async () => {
+  t("PowerShell's parser finds nothing in the script that Windows PowerShell 5.1 lacks", async () => {
     const d = await dump(real.path, SCRIPT);
     assert.ok(d.nodes.length > 500, 'the whole script was parsed');
-    assert.ok(d.nodes.filter((n) => n.type === 'CommandAst' && n.name?.toLowerCase() === 'convertto-json').length >= 5, 'its ConvertTo-Json calls were seen');
+    assert.ok(
+      d.nodes.filter((n) => n.type === 'CommandAst' && n.name?.toLowerCase() === 'convertto-json').length >= 5,
+      'its ConvertTo-Json calls were seen',
+    );
     assert.equal(violations(d), []);
     // the splat given to New-PSSession holds only parameters 5.1's New-PSSession has
     const keys = [...SCRIPT.matchAll(/\$sessionArgs\['(\w+)'\]/g)].map((m) => m[1]!);
-    const literal = /\$sessionArgs = @\{([^}]*)\}/.exec(SCRIPT)![1]!.split(';').map((x) => x.split('=')[0]!.trim());
-    for (const k of [...keys, ...literal]) assert.not.ok(PARAMETERS_7['new-pssession']!.some((f) => matches(k, f)), `New-PSSession -${k}`);
-    assert.equal([...new Set([...literal, ...keys])].sort(), ['AllowRedirection', 'Authentication', 'ConfigurationName', 'ConnectionUri', 'Credential', 'ErrorAction', 'SessionOption']);
+    const literal = /\$sessionArgs = @\{([^}]*)\}/
+      .exec(SCRIPT)![1]!
+      .split(';')
+      .map((x) => x.split('=')[0]!.trim());
+    for (const k of [...keys, ...literal])
+      assert.not.ok(
+        PARAMETERS_7['new-pssession']!.some((f) => matches(k, f)),
+        `New-PSSession -${k}`,
+      );
+    assert.equal([...new Set([...literal, ...keys])].sort(), [
+      'AllowRedirection',
+      'Authentication',
+      'ConfigurationName',
+      'ConnectionUri',
+      'Credential',
+      'ErrorAction',
+      'SessionOption',
+    ]);
   });
 
   t('the check fires on each thing 5.1 lacks', async () => {
     const samples = [
-      '$a = $b ? 1 : 2', 'Get-Item x && Get-Item y', '$a = $b ?? 1', '$a ??= 1', '$a = ${b}?.c', '$a = ${b}?[0]', 'Start-Sleep 1 &',
-      'function f { process { } clean { } }', '$IsLinux', '$x = [System.Text.Json.JsonSerializer]', '$x = [Convert]::ToHexString($b)',
-      'Join-String', 'ConvertFrom-Json $x -AsHashtable', 'ConvertFrom-Json $x -AsHash', 'ConvertTo-Json $x -Depth 2 -Compress -EscapeHandling Default',
-      '1..2 | ForEach-Object -Parallel { $_ }', 'Get-Date -AsUTC', 'New-PSSession -HostName h', 'ConvertTo-Json $x -Compress', 'ConvertTo-Json $x -Depth 3',
-      '"`u{1F600}"', '"`e[0m"',
+      '$a = $b ? 1 : 2',
+      'Get-Item x && Get-Item y',
+      '$a = $b ?? 1',
+      '$a ??= 1',
+      '$a = ${b}?.c',
+      '$a = ${b}?[0]',
+      'Start-Sleep 1 &',
+      'function f { process { } clean { } }',
+      '$IsLinux',
+      '$x = [System.Text.Json.JsonSerializer]',
+      '$x = [Convert]::ToHexString($b)',
+      'Join-String',
+      'ConvertFrom-Json $x -AsHashtable',
+      'ConvertFrom-Json $x -AsHash',
+      'ConvertTo-Json $x -Depth 2 -Compress -EscapeHandling Default',
+      '1..2 | ForEach-Object -Parallel { $_ }',
+      'Get-Date -AsUTC',
+      'New-PSSession -HostName h',
+      'ConvertTo-Json $x -Compress',
+      'ConvertTo-Json $x -Depth 3',
+      '"`u{1F600}"',
+      '"`e[0m"',
     ];
     const d = await dump(real.path, samples.join('\n'));
     const found = violations(d);
     for (let i = 0; i < samples.length; i++) {
-      assert.ok(found.some((v) => v.includes(`line ${i + 1}:`) || (samples[i]!.includes('`') && v.includes(samples[i]!.slice(1, 6)))), `flagged: ${samples[i]}\n${found.join('\n')}`);
+      assert.ok(
+        found.some((v) => v.includes(`line ${i + 1}:`) || (samples[i]!.includes('`') && v.includes(samples[i]!.slice(1, 6)))),
+        `flagged: ${samples[i]}\n${found.join('\n')}`,
+      );
     }
-    assert.equal(violations(await dump(real.path, "ConvertTo-Json -InputObject $x -Depth 4 -Compress\n$a = if ($b) { 1 } else { 2 }\n[string]::new($c)")), [], 'and not on 5.1 code');
+    assert.equal(
+      violations(
+        await dump(real.path, 'ConvertTo-Json -InputObject $x -Depth 4 -Compress\n$a = if ($b) { 1 } else { 2 }\n[string]::new($c)'),
+      ),
+      [],
+      'and not on 5.1 code',
+    );
   });
 
   t.run();

@@ -31,16 +31,33 @@ if (real.available) {
     let commands = 0;
     let downAfter = -1;
     const engine = createEngine({
-      organization: s.sim.organization, exchange: s.gateway, intune: s.sim.intune, store, policy: s.sim.policy,
-      notifier: s.sim.notifier, parallelism: 3, scheduler: scheduler as never,
-      onStep: (step) => { if (step === 'afterCommand' && ++commands === downAfter) s.fake.down.add('cas01.contoso.com'); },
+      organization: s.sim.organization,
+      exchange: s.gateway,
+      intune: s.sim.intune,
+      store,
+      policy: s.sim.policy,
+      notifier: s.sim.notifier,
+      parallelism: 3,
+      scheduler: scheduler as never,
+      onStep: (step) => {
+        if (step === 'afterCommand' && ++commands === downAfter) s.fake.down.add('cas01.contoso.com');
+      },
     });
     const agrees = () => {
       const ex = s.sim.evaluateAll();
       return engine.devices().filter((d) => ex.get(d.deviceId.toLowerCase())?.access !== d.access).length;
     };
     try {
-      s.sim.exchange.failNext(1, { kind: 'throttled', waitMs: 0, message: 'The user load quota of 100 requests per 60 seconds has been exceeded. Send future requests at a slower rate or raise the quota for this user. The next request from this user will not be approved for at least 250 milliseconds.' }, { cmdlet: 'Set-CasMailbox' });
+      s.sim.exchange.failNext(
+        1,
+        {
+          kind: 'throttled',
+          waitMs: 0,
+          message:
+            'The user load quota of 100 requests per 60 seconds has been exceeded. Send future requests at a slower rate or raise the quota for this user. The next request from this user will not be approved for at least 250 milliseconds.',
+        },
+        { cmdlet: 'Set-CasMailbox' },
+      );
       const first = await engine.fullSync();
       assert.ok(first.success, JSON.stringify(first.errors.slice(0, 3)));
       assert.is(first.devices, 120);
@@ -53,19 +70,26 @@ if (real.available) {
       assert.ok(second.success);
       assert.is(second.commands.issued, 0);
 
-      for (const m of s.sim.exchange.state().mailboxes.slice(0, 30)) s.sim.exchange.setMailboxLists(m.identity, { allowed: [], blocked: [] });
+      for (const m of s.sim.exchange.state().mailboxes.slice(0, 30))
+        s.sim.exchange.setMailboxLists(m.identity, { allowed: [], blocked: [] });
       commands = 0;
       downAfter = 5;
       const third = await engine.fullSync();
       assert.ok(third.success, JSON.stringify(third.errors.slice(0, 3)));
-      assert.equal(third.casSwitches.map((x) => [x.from, x.to]), [['cas01.contoso.com', 'cas02.contoso.com']]);
+      assert.equal(
+        third.casSwitches.map((x) => [x.from, x.to]),
+        [['cas01.contoso.com', 'cas02.contoso.com']],
+      );
       assert.is(agrees(), 0);
 
       s.fake.down.clear();
       downAfter = -1;
       const fourth = await engine.fullSync();
       assert.ok(fourth.success);
-      assert.equal(fourth.casSwitches.map((x) => x.to), ['cas01.contoso.com']);
+      assert.equal(
+        fourth.casSwitches.map((x) => x.to),
+        ['cas01.contoso.com'],
+      );
       assert.is(s.gateway.currentServer(), 'cas01.contoso.com');
       assert.equal(s.fake.violations, []);
       assert.ok(s.fake.sessions.maxOpen <= 16);
@@ -75,7 +99,8 @@ if (real.available) {
     }
     const events = JSON.stringify(store.events());
     assert.ok(events.length > 1000);
-    for (const secret of [TEST_PASSWORD, TEST_USER, Buffer.from(TEST_PASSWORD, 'utf16le').toString('base64')]) assert.not.ok(events.includes(secret), 'no credential in an event');
+    for (const secret of [TEST_PASSWORD, TEST_USER, Buffer.from(TEST_PASSWORD, 'utf16le').toString('base64')])
+      assert.not.ok(events.includes(secret), 'no credential in an event');
     assert.is(s.gateway.stats().processes, 0);
     for (const sp of s.spawned) assert.not.ok(alive(sp.child.pid));
     const deadline = Date.now() + 15_000;

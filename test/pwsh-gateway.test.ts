@@ -31,21 +31,27 @@ if (real.available) {
 
   const own = suite('powershell gateway in real pwsh: objects, versions, RBAC');
 
-  own('deserialized Exchange objects (DateTime in UTC and local time, enums, identities, lists) project to the simulator\'s facts', async () => {
-    const s = await realSetup({ devices: 30, seed: 11 });
-    try {
-      const sim = s.sim.exchange;
-      assert.equal(ok(await s.gateway.getMobileDevices()), ok(await sim.getMobileDevices()), 'devices');
-      assert.equal(ok(await s.gateway.getCasMailboxes()), ok(await sim.getCasMailboxes()), 'mailboxes, UPNs joined from Get-User');
-      assert.equal(ok(await s.gateway.getOrgSettings()), ok(await sim.getOrgSettings()), 'org settings');
-      assert.equal(ok(await s.gateway.getDeviceAccessRules()), ok(await sim.getDeviceAccessRules()), 'rules');
-      assert.equal(ok(await s.gateway.getExchangeServers()), ok(await sim.getExchangeServers()), 'servers');
-      assert.ok(s.fake.calls.some((c) => c.op === 'Set-ADServerSettings' && c.splat['ViewEntireForest'] === true), 'Set-ADServerSettings -ViewEntireForest $true at start');
-      assert.equal(s.fake.violations, []);
-    } finally {
-      await s.close();
-    }
-  });
+  own(
+    "deserialized Exchange objects (DateTime in UTC and local time, enums, identities, lists) project to the simulator's facts",
+    async () => {
+      const s = await realSetup({ devices: 30, seed: 11 });
+      try {
+        const sim = s.sim.exchange;
+        assert.equal(ok(await s.gateway.getMobileDevices()), ok(await sim.getMobileDevices()), 'devices');
+        assert.equal(ok(await s.gateway.getCasMailboxes()), ok(await sim.getCasMailboxes()), 'mailboxes, UPNs joined from Get-User');
+        assert.equal(ok(await s.gateway.getOrgSettings()), ok(await sim.getOrgSettings()), 'org settings');
+        assert.equal(ok(await s.gateway.getDeviceAccessRules()), ok(await sim.getDeviceAccessRules()), 'rules');
+        assert.equal(ok(await s.gateway.getExchangeServers()), ok(await sim.getExchangeServers()), 'servers');
+        assert.ok(
+          s.fake.calls.some((c) => c.op === 'Set-ADServerSettings' && c.splat['ViewEntireForest'] === true),
+          'Set-ADServerSettings -ViewEntireForest $true at start',
+        );
+        assert.equal(s.fake.violations, []);
+      } finally {
+        await s.close();
+      }
+    },
+  );
 
   own('Exchange 2010: partnerships come from Get-ActiveSyncDevice (Get-MobileDevice is not imported)', async () => {
     const s = await realSetup({ exchange: { version: 2010 } });
@@ -71,7 +77,9 @@ if (real.available) {
   });
 
   own('RBAC granting the wipe and delete cmdlets: the script still imports only its allowlist', async () => {
-    const s = await realSetup({ exchange: { extraCmdlets: ['Clear-MobileDevice', 'Remove-MobileDevice', 'Get-MobileDeviceStatistics', 'Get-Recipient'] } });
+    const s = await realSetup({
+      exchange: { extraCmdlets: ['Clear-MobileDevice', 'Remove-MobileDevice', 'Get-MobileDeviceStatistics', 'Get-Recipient'] },
+    });
     try {
       ok(await s.gateway.getOrgSettings());
       const hello = s.logs.find((l) => l.event === 'sessionStarted');
@@ -85,7 +93,6 @@ if (real.available) {
 
   own.run();
 }
-
 
 import { test } from 'uvu';
 test.run();

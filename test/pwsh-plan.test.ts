@@ -28,8 +28,16 @@ const RAW_INVISIBLE = new RegExp(INVISIBLE.source);
 
 /** Suffixes that make each sample DeviceId hostile. */
 const HOSTILE_SUFFIXES = [
-  "'; Remove-Mailbox -Identity * -Confirm:$false; '", '\u2019$(Remove-Mailbox x)\u2018', '\u001B[31mred\u001B[0m', 'a\r\nSet-CasMailbox x',
-  '\u202Egpj.exe', '\u200B\u200D\uFEFF', '\u0000nul\u0085', '\u0007bell\u009B', '`"@{Add=1}"`', '\u2028\u2029\u2066x\u2069',
+  "'; Remove-Mailbox -Identity * -Confirm:$false; '",
+  '\u2019$(Remove-Mailbox x)\u2018',
+  '\u001B[31mred\u001B[0m',
+  'a\r\nSet-CasMailbox x',
+  '\u202Egpj.exe',
+  '\u200B\u200D\uFEFF',
+  '\u0000nul\u0085',
+  '\u0007bell\u009B',
+  '`"@{Add=1}"`',
+  '\u2028\u2029\u2066x\u2069',
 ];
 
 type Doc = unknown;
@@ -43,7 +51,11 @@ function replaceIds(doc: Doc, map: Map<string, string>): Doc {
   return doc;
 }
 
-interface MailboxDoc { Identity: string; ActiveSyncAllowedDeviceIDs: string[] | null; ActiveSyncBlockedDeviceIDs: string[] | null }
+interface MailboxDoc {
+  Identity: string;
+  ActiveSyncAllowedDeviceIDs: string[] | null;
+  ActiveSyncBlockedDeviceIDs: string[] | null;
+}
 
 /** A simulated Exchange holding the export's mailboxes with their lists. */
 function organizationOf(mailboxes: MailboxDoc[]): Simulation {
@@ -57,10 +69,11 @@ function organizationOf(mailboxes: MailboxDoc[]): Simulation {
   return sim;
 }
 
-const lists = (sim: Simulation, ids: string[]) => ids.map((id) => {
-  const m = sim.exchange.mailbox(id)!;
-  return { id, allowed: [...m.allowedDeviceIds], blocked: [...m.blockedDeviceIds] };
-});
+const lists = (sim: Simulation, ids: string[]) =>
+  ids.map((id) => {
+    const m = sim.exchange.mailbox(id)!;
+    return { id, allowed: [...m.allowedDeviceIds], blocked: [...m.blockedDeviceIds] };
+  });
 
 // The wrapper is constant: the paths arrive in the environment.
 const RUN_PLAN = [
@@ -72,7 +85,11 @@ const RUN_PLAN = [
   'Remove-PSSession $s',
 ].join('\n');
 
-function runAsync(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function runAsync(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -80,14 +97,17 @@ function runAsync(command: string, args: string[], env: NodeJS.ProcessEnv): Prom
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
   });
 }
 
 if (real.available) {
   const t = suite('plan --format powershell in real pwsh');
 
-  t('the plan\'s script, run in pwsh against the stand-in, leaves the lists exactly as --json said, hostile ids included', async () => {
+  t("the plan's script, run in pwsh against the stand-in, leaves the lists exactly as --json said, hostile ids included", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'eas-plan-pwsh-'));
     try {
       const devices = readDoc('get-mobiledevice.json') as { DeviceId: string }[];
@@ -97,18 +117,46 @@ if (real.available) {
       writeFileSync(join(dir, 'get-casmailbox.json'), toUtf16LeWithBom(toPs51Json(mailboxes)));
       writeFileSync(join(dir, 'managed-devices.json'), JSON.stringify(replaceIds(readDoc('managed-devices.json'), map)));
       for (const f of ['policy.json', 'groups.json']) writeFileSync(join(dir, f), readFileSync(join(EXPORTS, f)));
-      const args = ['plan', '--exchange', 'get-mobiledevice.json', '--mailboxes', 'get-casmailbox.json', '--intune', 'managed-devices.json',
-        '--policy', 'policy.json', '--groups', 'groups.json', '--at', '2026-11-26T08:00:00Z'];
+      const args = [
+        'plan',
+        '--exchange',
+        'get-mobiledevice.json',
+        '--mailboxes',
+        'get-casmailbox.json',
+        '--intune',
+        'managed-devices.json',
+        '--policy',
+        'policy.json',
+        '--groups',
+        'groups.json',
+        '--at',
+        '2026-11-26T08:00:00Z',
+      ];
       const run = (extra: string[]) => spawnSync(process.execPath, [MAIN, ...args, ...extra], { cwd: dir, encoding: 'utf8' });
       const asJson = run(['--json']);
       const asScript = run(['--format', 'powershell']);
       assert.is(asJson.status, 0, asJson.stderr);
       assert.is(asScript.status, 0, asScript.stderr);
-      const plan = JSON.parse(asJson.stdout) as { commands: { mailbox: string; allowedDeviceIds: { add: string[]; remove: string[] }; blockedDeviceIds: { add: string[]; remove: string[] } }[] };
+      const plan = JSON.parse(asJson.stdout) as {
+        commands: {
+          mailbox: string;
+          allowedDeviceIds: { add: string[]; remove: string[] };
+          blockedDeviceIds: { add: string[]; remove: string[] };
+        }[];
+      };
       const hostileIds = [...map.values()];
-      const touched = plan.commands.flatMap((c) => [...c.allowedDeviceIds.add, ...c.allowedDeviceIds.remove, ...c.blockedDeviceIds.add, ...c.blockedDeviceIds.remove]);
-      assert.ok(touched.filter((x) => hostileIds.includes(x)).length >= 3, `the plan moves several hostile ids: ${JSON.stringify(plan.commands)}`);
-      for (const line of asScript.stdout.split('\n')) assert.not.ok(RAW_INVISIBLE.test(line), `no raw control or invisible character in ${JSON.stringify(line)}`);
+      const touched = plan.commands.flatMap((c) => [
+        ...c.allowedDeviceIds.add,
+        ...c.allowedDeviceIds.remove,
+        ...c.blockedDeviceIds.add,
+        ...c.blockedDeviceIds.remove,
+      ]);
+      assert.ok(
+        touched.filter((x) => hostileIds.includes(x)).length >= 3,
+        `the plan moves several hostile ids: ${JSON.stringify(plan.commands)}`,
+      );
+      for (const line of asScript.stdout.split('\n'))
+        assert.not.ok(RAW_INVISIBLE.test(line), `no raw control or invisible character in ${JSON.stringify(line)}`);
 
       // what the plan says, applied by the simulator itself
       const expected = organizationOf(mailboxes);
@@ -123,8 +171,13 @@ if (real.available) {
       try {
         writeFileSync(join(dir, 'plan.ps1'), asScript.stdout, 'utf8');
         // asynchronously: the stand-in's Exchange is served by this process
-        const ps = await runAsync(real.path, ['-NoLogo', '-NoProfile', '-NonInteractive', '-Command', RUN_PLAN],
-          { ...process.env, ...HOSTILE_LOCALE, EAS_STANDIN_PORT: String(host.port), EAS_STANDIN_MODULE: STAND_IN_MODULE, EAS_PLAN_SCRIPT: join(dir, 'plan.ps1') });
+        const ps = await runAsync(real.path, ['-NoLogo', '-NoProfile', '-NonInteractive', '-Command', RUN_PLAN], {
+          ...process.env,
+          ...HOSTILE_LOCALE,
+          EAS_STANDIN_PORT: String(host.port),
+          EAS_STANDIN_MODULE: STAND_IN_MODULE,
+          EAS_PLAN_SCRIPT: join(dir, 'plan.ps1'),
+        });
         assert.is(ps.status, 0, `pwsh: ${ps.stderr}${ps.stdout}`);
       } finally {
         await host.close();
@@ -138,13 +191,51 @@ if (real.available) {
     }
   });
 
-  t('psQuote\'s text, evaluated by PowerShell, is exactly the original string (2,000 hostile values)', () => {
+  t("psQuote's text, evaluated by PowerShell, is exactly the original string (2,000 hostile values)", () => {
     const piece = fc.oneof(
-      fc.constantFrom("'", '\u2018', '\u2019', '\u201A', '\u201B', '"', '`', '$(', '@{', ')', ';', '#', ' + ', '[char]0x0041', '\u001B', '\r\n', '\t', '\u0000',
-        '\u0085', '\u009B', '\u00AD', '\u2028', '\u2029', '\u202A', '\u202E', '\u2066', '\u2069', '\u200B', '\u200F', '\uFEFF', '\uD800', '\uDFFF', '\u{1F4F1}', 'é', '§'),
+      fc.constantFrom(
+        "'",
+        '\u2018',
+        '\u2019',
+        '\u201A',
+        '\u201B',
+        '"',
+        '`',
+        '$(',
+        '@{',
+        ')',
+        ';',
+        '#',
+        ' + ',
+        '[char]0x0041',
+        '\u001B',
+        '\r\n',
+        '\t',
+        '\u0000',
+        '\u0085',
+        '\u009B',
+        '\u00AD',
+        '\u2028',
+        '\u2029',
+        '\u202A',
+        '\u202E',
+        '\u2066',
+        '\u2069',
+        '\u200B',
+        '\u200F',
+        '\uFEFF',
+        '\uD800',
+        '\uDFFF',
+        '\u{1F4F1}',
+        'é',
+        '§',
+      ),
       fc.string({ unit: 'binary', maxLength: 4 }),
     );
-    const values = fc.sample(fc.array(piece, { maxLength: 8 }).map((a) => a.join('')), { numRuns: 2000, seed: 42 });
+    const values = fc.sample(
+      fc.array(piece, { maxLength: 8 }).map((a) => a.join('')),
+      { numRuns: 2000, seed: 42 },
+    );
     const script = [
       '$out = New-Object System.Collections.Generic.List[string]',
       ...values.map((v) => `$out.Add(${psQuote(v)})`),
@@ -155,11 +246,19 @@ if (real.available) {
     try {
       // UTF-8 cannot carry a lone surrogate: the file holds them only as [char] codes
       writeFileSync(join(dir, 'values.ps1'), script, 'utf8');
-      const ps = spawnSync(real.path, ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', join(dir, 'values.ps1')], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...HOSTILE_LOCALE } });
+      const ps = spawnSync(real.path, ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', join(dir, 'values.ps1')], {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, ...HOSTILE_LOCALE },
+      });
       assert.is(ps.status, 0, ps.stderr);
-      const got = ps.stdout.replace(/\n$/, '').split('\n').map((l) => fromWireString(l));
+      const got = ps.stdout
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((l) => fromWireString(l));
       assert.is(got.length, values.length);
-      for (let i = 0; i < values.length; i++) assert.is(got[i], values[i], `value ${i}: ${JSON.stringify(values[i])} written as ${psQuote(values[i]!)}`);
+      for (let i = 0; i < values.length; i++)
+        assert.is(got[i], values[i], `value ${i}: ${JSON.stringify(values[i])} written as ${psQuote(values[i]!)}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

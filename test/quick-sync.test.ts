@@ -20,7 +20,15 @@ async function events(store: EventStore): Promise<StoredEvent[]> {
 function setup(devices = 600) {
   const sim = simulateOrganization({ devices, seed: 21, clock: () => nowMs });
   const store = memoryStore();
-  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy, notifier: sim.notifier, clock });
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store,
+    policy: sim.policy,
+    notifier: sim.notifier,
+    clock,
+  });
   return { sim, store, engine };
 }
 
@@ -41,7 +49,10 @@ test('a quick sync with nothing new appends only its start and completion and re
   assert.is(r.kind, 'quick');
   assert.ok(r.success);
   assert.is(r.commands.issued, 0);
-  assert.equal((await events(store)).slice(before).map((e) => e.type), ['SyncStarted', 'SyncCompleted']);
+  assert.equal(
+    (await events(store)).slice(before).map((e) => e.type),
+    ['SyncStarted', 'SyncCompleted'],
+  );
   assert.is(sim.counters.byCmdlet['Get-CasMailbox'], readsBefore);
 });
 
@@ -50,7 +61,12 @@ test('a new partnership is discovered, decided and enforced by the next quick sy
   await engine.fullSync();
   nowMs += 15 * 60_000;
   const mb = sim.exchange.state().mailboxes.find((m) => m.activeSyncEnabled)!;
-  const dev = sim.exchange.addPartnership({ mailbox: mb.identity, deviceType: 'Android', deviceModel: 'Pixel 8', firstSyncTime: new Date(nowMs - 60_000).toISOString() });
+  const dev = sim.exchange.addPartnership({
+    mailbox: mb.identity,
+    deviceType: 'Android',
+    deviceModel: 'Pixel 8',
+    firstSyncTime: new Date(nowMs - 60_000).toISOString(),
+  });
   const before = (await events(store)).length;
   const logBefore = sim.exchange.commandLog.length;
   const r = await engine.quickSync();
@@ -68,7 +84,9 @@ test('an Intune device turning noncompliant is picked up by a quick sync', async
   const { sim, engine } = setup();
   await engine.fullSync();
   const target = engine.devices().find((d) => d.reason === 'compliant')!;
-  const md = sim.intune.devices().find((m) => m.easDeviceId?.toLowerCase() === target.deviceId.toLowerCase() && m.complianceState === 'compliant')!;
+  const md = sim.intune
+    .devices()
+    .find((m) => m.easDeviceId?.toLowerCase() === target.deviceId.toLowerCase() && m.complianceState === 'compliant')!;
   nowMs += 15 * 60_000;
   sim.intune.setCompliance(md.id, 'noncompliant');
   const logBefore = sim.exchange.commandLog.length;
@@ -84,14 +102,23 @@ test('an Intune device turning noncompliant is picked up by a quick sync', async
 test('a grace period that runs out is enforced by a quick sync without any change in Intune', async () => {
   const { sim, engine } = setup();
   await engine.fullSync();
-  const graced = sim.intune.devices().filter((m) => m.complianceState === 'inGracePeriod' && m.complianceGracePeriodExpirationDateTime && Date.parse(m.complianceGracePeriodExpirationDateTime) > nowMs);
+  const graced = sim.intune
+    .devices()
+    .filter(
+      (m) =>
+        m.complianceState === 'inGracePeriod' &&
+        m.complianceGracePeriodExpirationDateTime &&
+        Date.parse(m.complianceGracePeriodExpirationDateTime) > nowMs,
+    );
   assert.ok(graced.length > 0);
   const latest = Math.max(...graced.map((m) => Date.parse(m.complianceGracePeriodExpirationDateTime!)));
   nowMs = latest + 60_000;
   const r = await engine.quickSync();
   assert.ok(r.success);
   assert.ok(r.decisionsChanged > 0);
-  const stillAllowed = engine.devices().filter((d) => d.governed && d.access === 'allow' && graced.some((m) => m.easDeviceId?.toLowerCase() === d.deviceId.toLowerCase()));
+  const stillAllowed = engine
+    .devices()
+    .filter((d) => d.governed && d.access === 'allow' && graced.some((m) => m.easDeviceId?.toLowerCase() === d.deviceId.toLowerCase()));
   assert.is(stillAllowed.length, 0, 'no governed device is allowed on an expired grace period');
   assert.is(agrees(sim, engine), 0);
 });
@@ -101,8 +128,15 @@ test('a user removed from the included group is released by a quick sync', async
   await engine.fullSync();
   const blocked = engine.devices().find((d) => d.governed && d.access === 'block')!;
   const mb = sim.exchange.state().mailboxes.find((m) => m.identity === blocked.mailbox)!;
-  const members = [...(await sim.intune.getGroupMembers([sim.groups.allUsers]) as unknown as { right: Map<string, Set<string>> }).right.get(sim.groups.allUsers)!];
-  sim.intune.setGroupMembers(sim.groups.allUsers, members.filter((u) => u !== mb.userPrincipalName!.toLowerCase()));
+  const members = [
+    ...((await sim.intune.getGroupMembers([sim.groups.allUsers])) as unknown as { right: Map<string, Set<string>> }).right.get(
+      sim.groups.allUsers,
+    )!,
+  ];
+  sim.intune.setGroupMembers(
+    sim.groups.allUsers,
+    members.filter((u) => u !== mb.userPrincipalName!.toLowerCase()),
+  );
   nowMs += 15 * 60_000;
   const r = await engine.quickSync();
   assert.ok(r.success);

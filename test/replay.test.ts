@@ -28,7 +28,15 @@ test.before(async () => {
   sim = simulateOrganization({ devices: 250, seed: 4, clock: () => now });
   const opened = await openFileStore(LOG);
   if (isLeft(opened)) throw new Error(opened.left.kind);
-  engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store: opened.right, policy: sim.policy, notifier: sim.notifier, clock: { now: () => now } });
+  engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store: opened.right,
+    policy: sim.policy,
+    notifier: sim.notifier,
+    clock: { now: () => now },
+  });
   await engine.fullSync();
   now += 3_600_000;
   // Lists edited by hand in Exchange: drift found and corrected by the next sync.
@@ -42,7 +50,7 @@ test.before(async () => {
   bytes = readFileSync(LOG);
 });
 
-test('replay of an engine log gives the engine\'s own access counts, status and last successful syncs', () => {
+test("replay of an engine log gives the engine's own access counts, status and last successful syncs", () => {
   const r = replay(events);
   const counts = { allow: 0, block: 0, quarantine: 0 };
   for (const d of engine.devices()) counts[d.access]++;
@@ -93,7 +101,12 @@ test('createReplay one event at a time gives what replay gives; progress rises t
   for (const e of events) f.push(e);
   const { state: _a, ...one } = f.result();
   const seen: number[] = [];
-  const { state: _b, ...all } = replay(events, { onProgress: (d, t) => { assert.is(t, events.length); seen.push(d); } });
+  const { state: _b, ...all } = replay(events, {
+    onProgress: (d, t) => {
+      assert.is(t, events.length);
+      seen.push(d);
+    },
+  });
   assert.equal(one, all);
   assert.ok(seen.length >= 1 && seen.every((x, i) => i === 0 || x >= seen[i - 1]!));
   assert.is(seen[seen.length - 1], events.length);
@@ -101,7 +114,12 @@ test('createReplay one event at a time gives what replay gives; progress rises t
 
 test('replayFile streams the log to the same result as replay over readLog', async () => {
   const progress: number[] = [];
-  const r = await replayFile(LOG, { onProgress: (d, t) => { assert.is(t, bytes.length); progress.push(d); } });
+  const r = await replayFile(LOG, {
+    onProgress: (d, t) => {
+      assert.is(t, bytes.length);
+      progress.push(d);
+    },
+  });
   assert.ok(isRight(r));
   if (!isRight(r)) return;
   const { state: _s, ...viaRead } = replay(events);
@@ -118,36 +136,64 @@ function damage(src: Buffer, kind: number, a: number, b: number, text: string): 
   const lines = s.split('\n');
   const n = lines.length - 1;
   switch (kind) {
-    case 0: return src.subarray(0, a % src.length);
-    case 1: { const l = [...lines]; l[a % n] = text; return Buffer.from(l.join('\n')); }
-    case 2: { const l = [...lines]; const i = a % n; const j = b % n; [l[i], l[j]] = [l[j]!, l[i]!]; return Buffer.from(l.join('\n')); }
-    case 3: { const l = [...lines]; l.splice(a % n, 0, l[b % n]!); return Buffer.from(l.join('\n')); }
-    case 4: return Buffer.concat([src, Buffer.alloc(1 + (a % 40))]);
-    case 5: return Buffer.concat([Buffer.from('\ufeff'), src]);
-    case 6: { const i = src.indexOf(10, a % src.length); if (i < 0) return src; return Buffer.concat([src.subarray(0, i), src.subarray(i + 1)]); }
-    default: return Buffer.concat([src.subarray(0, a % src.length), Buffer.from(text), src.subarray(a % src.length)]);
+    case 0:
+      return src.subarray(0, a % src.length);
+    case 1: {
+      const l = [...lines];
+      l[a % n] = text;
+      return Buffer.from(l.join('\n'));
+    }
+    case 2: {
+      const l = [...lines];
+      const i = a % n;
+      const j = b % n;
+      [l[i], l[j]] = [l[j]!, l[i]!];
+      return Buffer.from(l.join('\n'));
+    }
+    case 3: {
+      const l = [...lines];
+      l.splice(a % n, 0, l[b % n]!);
+      return Buffer.from(l.join('\n'));
+    }
+    case 4:
+      return Buffer.concat([src, Buffer.alloc(1 + (a % 40))]);
+    case 5:
+      return Buffer.concat([Buffer.from('\ufeff'), src]);
+    case 6: {
+      const i = src.indexOf(10, a % src.length);
+      if (i < 0) return src;
+      return Buffer.concat([src.subarray(0, i), src.subarray(i + 1)]);
+    }
+    default:
+      return Buffer.concat([src.subarray(0, a % src.length), Buffer.from(text), src.subarray(a % src.length)]);
   }
 }
 
 test('foldLogFile checks every line exactly as readLog does, on damaged logs and across chunk boundaries', async () => {
   const small = bytes.subarray(0, bytes.indexOf(10, 60_000) + 1);
   const file = join(dir, 'damaged.ndjson');
-  await fc.assert(fc.asyncProperty(
-    fc.integer({ min: 0, max: 7 }), fc.nat(), fc.nat(), fc.oneof(fc.string(), fc.constant('{"stream":"eas-org-contoso"'), fc.constant('[]'), fc.constant('{}')),
-    fc.constantFrom(257, 4096, 1 << 20),
-    async (kind, a, b, text, chunkBytes) => {
-      writeFileSync(file, damage(small, kind, a, b, text));
-      const expected = await readLog(file);
-      const seen: StoredEvent[] = [];
-      const got = await foldLogFile(file, (e) => seen.push(e), { chunkBytes });
-      if (isLeft(expected) || isLeft(got)) return isLeft(expected) && isLeft(got);
-      assert.equal(seen, expected.right.events);
-      assert.equal(got.right.errors, expected.right.errors);
-      assert.equal(got.right.tornTail, expected.right.tornTail);
-      assert.is(got.right.lines, expected.right.lines);
-      return true;
-    },
-  ), { numRuns: 120 });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 0, max: 7 }),
+      fc.nat(),
+      fc.nat(),
+      fc.oneof(fc.string(), fc.constant('{"stream":"eas-org-contoso"'), fc.constant('[]'), fc.constant('{}')),
+      fc.constantFrom(257, 4096, 1 << 20),
+      async (kind, a, b, text, chunkBytes) => {
+        writeFileSync(file, damage(small, kind, a, b, text));
+        const expected = await readLog(file);
+        const seen: StoredEvent[] = [];
+        const got = await foldLogFile(file, (e) => seen.push(e), { chunkBytes });
+        if (isLeft(expected) || isLeft(got)) return isLeft(expected) && isLeft(got);
+        assert.equal(seen, expected.right.events);
+        assert.equal(got.right.errors, expected.right.errors);
+        assert.equal(got.right.tornTail, expected.right.tornTail);
+        assert.is(got.right.lines, expected.right.lines);
+        return true;
+      },
+    ),
+    { numRuns: 120 },
+  );
 });
 
 /** A replayFile result without what differs by design between one thread and several. */
@@ -160,39 +206,52 @@ const comparable = (r: Awaited<ReturnType<typeof replayFile>>) => {
 test('replayFile on several threads gives what it gives on one, on damaged logs and across chunk boundaries', async () => {
   const small = bytes.subarray(0, bytes.indexOf(10, 60_000) + 1);
   const file = join(dir, 'damaged-parts.ndjson');
-  await fc.assert(fc.asyncProperty(
-    fc.integer({ min: 0, max: 7 }), fc.nat(), fc.nat(), fc.oneof(fc.string(), fc.constant('{"stream":"eas-org-contoso"'), fc.constant('{"stream":"eas-mailbox-'), fc.constant('[]')),
-    fc.constantFrom(257, 4096, 1 << 20), fc.constantFrom(2, 3),
-    async (kind, a, b, text, chunkBytes, threads) => {
-      writeFileSync(file, damage(small, kind, a, b, text));
-      const one = await replayFile(file, { chunkBytes, threads: 1 });
-      const parts = await replayFile(file, { chunkBytes, threads });
-      assert.equal(comparable(parts), comparable(one));
-      return true;
-    },
-  ), { numRuns: 60 });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 0, max: 7 }),
+      fc.nat(),
+      fc.nat(),
+      fc.oneof(fc.string(), fc.constant('{"stream":"eas-org-contoso"'), fc.constant('{"stream":"eas-mailbox-'), fc.constant('[]')),
+      fc.constantFrom(257, 4096, 1 << 20),
+      fc.constantFrom(2, 3),
+      async (kind, a, b, text, chunkBytes, threads) => {
+        writeFileSync(file, damage(small, kind, a, b, text));
+        const one = await replayFile(file, { chunkBytes, threads: 1 });
+        const parts = await replayFile(file, { chunkBytes, threads });
+        assert.equal(comparable(parts), comparable(one));
+        return true;
+      },
+    ),
+    { numRuns: 60 },
+  );
 });
 
 test('a repeated event id is an error naming both lines, on one thread and on several, as for the file store', async () => {
   const lines = bytes.toString('utf8').split('\n');
   const file = join(dir, 'dup-ids.ndjson');
-  await fc.assert(fc.asyncProperty(fc.nat(), fc.nat(), fc.constantFrom(1, 2, 3), async (x, y, threads) => {
-    const n = lines.length - 1;
-    const [a, b] = [x % n, y % n].sort((p, q) => p - q) as [number, number];
-    if (a === b) return true;
-    const idOf = (l: string) => (JSON.parse(l) as { id: string }).id;
-    const copy = [...lines];
-    copy[b] = copy[b]!.replace(idOf(copy[b]!), idOf(copy[a]!));
-    writeFileSync(file, copy.join('\n'));
-    const r = await replayFile(file, { threads, chunkBytes: 1 << 16 });
-    assert.ok(isRight(r));
-    if (!isRight(r)) return false;
-    assert.equal(r.right.errors.map((e) => e.line), [b + 1]);
-    assert.match(r.right.errors[0]!.message, new RegExp(`repeats the id of line ${a + 1}$`));
-    const store = await readLog(file);
-    assert.ok(isRight(store) && store.right.errors.length === 1 && store.right.errors[0]!.line === b + 1, 'the file store agrees');
-    return true;
-  }), { numRuns: 25 });
+  await fc.assert(
+    fc.asyncProperty(fc.nat(), fc.nat(), fc.constantFrom(1, 2, 3), async (x, y, threads) => {
+      const n = lines.length - 1;
+      const [a, b] = [x % n, y % n].sort((p, q) => p - q) as [number, number];
+      if (a === b) return true;
+      const idOf = (l: string) => (JSON.parse(l) as { id: string }).id;
+      const copy = [...lines];
+      copy[b] = copy[b]!.replace(idOf(copy[b]!), idOf(copy[a]!));
+      writeFileSync(file, copy.join('\n'));
+      const r = await replayFile(file, { threads, chunkBytes: 1 << 16 });
+      assert.ok(isRight(r));
+      if (!isRight(r)) return false;
+      assert.equal(
+        r.right.errors.map((e) => e.line),
+        [b + 1],
+      );
+      assert.match(r.right.errors[0]!.message, new RegExp(`repeats the id of line ${a + 1}$`));
+      const store = await readLog(file);
+      assert.ok(isRight(store) && store.right.errors.length === 1 && store.right.errors[0]!.line === b + 1, 'the file store agrees');
+      return true;
+    }),
+    { numRuns: 25 },
+  );
 });
 
 test('replayFile folds a whole log on two threads to the same result as on one', async () => {

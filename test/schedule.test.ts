@@ -16,10 +16,21 @@ test('a simulated day runs a quick sync every 15 minutes and one full sync at 02
   const now = () => BASE + vts.now();
   const sim = simulateOrganization({ devices: 200, seed: 5, clock: now });
   const store = memoryStore();
-  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy, scheduler: vts, clock: { now } });
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store,
+    policy: sim.policy,
+    scheduler: vts,
+    clock: { now },
+  });
   let inFlight = 0;
   let maxInFlight = 0;
-  engine.status$.subscribe((s) => { inFlight = s.syncing ? 1 : 0; maxInFlight = Math.max(maxInFlight, inFlight); });
+  engine.status$.subscribe((s) => {
+    inFlight = s.syncing ? 1 : 0;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+  });
   engine.start();
   for (let t = 0; t <= 86_400_000; t += 60_000) {
     vts.maxFrames = t;
@@ -48,8 +59,14 @@ test('a full sync requested during a quick sync runs right after it; a quick req
   const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy });
   await engine.fullSync();
   const order: string[] = [];
-  const quick = engine.quickSync().then((r) => { order.push(`quick:${r.syncId}`); return r; });
-  const full = engine.requestSync('full').then((r) => { order.push(`full:${r.syncId}`); return r; });
+  const quick = engine.quickSync().then((r) => {
+    order.push(`quick:${r.syncId}`);
+    return r;
+  });
+  const full = engine.requestSync('full').then((r) => {
+    order.push(`full:${r.syncId}`);
+    return r;
+  });
   const quick2 = engine.requestSync('quick');
   const [q, f, q2]: SyncReport[] = await Promise.all([quick, full, quick2]);
   assert.is(q!.kind, 'quick');

@@ -1,9 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isLeft, isRight, type Either } from 'fp-ts/lib/Either.js';
-import {
-  simulateOrganization, escapeDnValue, DEFAULT_NOW, RARE_MODEL, type Simulation,
-} from '../adapters/simulator/index.js';
+import { simulateOrganization, escapeDnValue, DEFAULT_NOW, RARE_MODEL, type Simulation } from '../adapters/simulator/index.js';
 import { evaluateExchange } from '../src/exchange-evaluation.js';
 import { mailboxDnOfDevice, mailboxIdentityOfDevice, userAddresses, dnComponents } from '../src/identity.js';
 import { parsePolicy, policyDocument } from '../src/policy.js';
@@ -20,7 +18,11 @@ const leftOf = <E, A>(e: Either<E, A>): E => {
 };
 const iso = (ms: number) => new Date(ms).toISOString();
 const lc = (s: string) => s.toLowerCase();
-const setCas = (mailbox: string, allowed: { add?: string[]; remove?: string[] }, blocked: { add?: string[]; remove?: string[] } = {}): SetCasMailbox => ({
+const setCas = (
+  mailbox: string,
+  allowed: { add?: string[]; remove?: string[] },
+  blocked: { add?: string[]; remove?: string[] } = {},
+): SetCasMailbox => ({
   kind: 'setCasMailbox',
   mailbox,
   allowedDeviceIds: { add: allowed.add ?? [], remove: allowed.remove ?? [] },
@@ -50,11 +52,28 @@ async function census(sim: Simulation) {
   const byEas = new Map<string, ManagedDevice[]>();
   for (const md of managed) if (md.easDeviceId) byEas.set(lc(md.easDeviceId), [...(byEas.get(lc(md.easDeviceId)) ?? []), md]);
   const c = {
-    compliant: 0, noncompliant: 0, graceActive: 0, graceExpired: 0, unknownErrorConflict: 0,
-    notEnrolledNoRecord: 0, notEnrolledEasRecordOnly: 0, blackBerry: 0, rareModel: 0, mappingConflict: 0,
-    upnDiffersEnrolled: 0, easIdCaseDiffers: 0, laptops: 0, staleEnrollmentRecords: 0,
-    usersExcluded: 0, usersExcludedAndIncluded: 0, usersUntargeted: 0, activeSyncDisabled: 0,
-    exemptionOwnDevice: 0, exemptionStaleId: 0, users: mailboxes.length, partnerships: devices.length,
+    compliant: 0,
+    noncompliant: 0,
+    graceActive: 0,
+    graceExpired: 0,
+    unknownErrorConflict: 0,
+    notEnrolledNoRecord: 0,
+    notEnrolledEasRecordOnly: 0,
+    blackBerry: 0,
+    rareModel: 0,
+    mappingConflict: 0,
+    upnDiffersEnrolled: 0,
+    easIdCaseDiffers: 0,
+    laptops: 0,
+    staleEnrollmentRecords: 0,
+    usersExcluded: 0,
+    usersExcludedAndIncluded: 0,
+    usersUntargeted: 0,
+    activeSyncDisabled: 0,
+    exemptionOwnDevice: 0,
+    exemptionStaleId: 0,
+    users: mailboxes.length,
+    partnerships: devices.length,
   };
   const ids = new Set(devices.map((d) => lc(d.deviceId)));
   for (const d of devices) {
@@ -67,12 +86,14 @@ async function census(sim: Simulation) {
       const latest = own.reduce((a, b) => (a.lastSyncDateTime! >= b.lastSyncDateTime! ? a : b));
       if (own.length > 1) c.staleEnrollmentRecords++;
       if (latest.easDeviceId !== d.deviceId) c.easIdCaseDiffers++;
-      if (lc(mb.userPrincipalName!) !== lc(mb.primarySmtpAddress) && lc(latest.userPrincipalName!) === lc(mb.userPrincipalName!)) c.upnDiffersEnrolled++;
+      if (lc(mb.userPrincipalName!) !== lc(mb.primarySmtpAddress) && lc(latest.userPrincipalName!) === lc(mb.userPrincipalName!))
+        c.upnDiffersEnrolled++;
       const s = latest.complianceState;
       if (s === 'compliant') c.compliant++;
       else if (s === 'noncompliant') c.noncompliant++;
       else if (s === 'inGracePeriod') {
-        if (Date.parse(latest.complianceGracePeriodExpirationDateTime!) > DEFAULT_NOW) c.graceActive++; else c.graceExpired++;
+        if (Date.parse(latest.complianceGracePeriodExpirationDateTime!) > DEFAULT_NOW) c.graceActive++;
+        else c.graceExpired++;
       } else c.unknownErrorConflict++;
     } else if (enrolled.length > 0) c.mappingConflict++;
     else if (d.deviceType === 'BlackBerry') c.blackBerry++;
@@ -83,9 +104,15 @@ async function census(sim: Simulation) {
   c.laptops = managed.filter((m) => m.easDeviceId === undefined).length;
   for (const m of mailboxes) {
     const upn = lc(m.userPrincipalName!);
-    if (excl.has(upn)) { c.usersExcluded++; if (all.has(upn)) c.usersExcludedAndIncluded++; } else if (!all.has(upn)) c.usersUntargeted++;
+    if (excl.has(upn)) {
+      c.usersExcluded++;
+      if (all.has(upn)) c.usersExcludedAndIncluded++;
+    } else if (!all.has(upn)) c.usersUntargeted++;
     if (!m.activeSyncEnabled) c.activeSyncDisabled++;
-    for (const id of [...m.allowedDeviceIds, ...m.blockedDeviceIds]) { if (ids.has(lc(id))) c.exemptionOwnDevice++; else c.exemptionStaleId++; }
+    for (const id of [...m.allowedDeviceIds, ...m.blockedDeviceIds]) {
+      if (ids.has(lc(id))) c.exemptionOwnDevice++;
+      else c.exemptionStaleId++;
+    }
   }
   return c;
 }
@@ -131,7 +158,9 @@ test('every category of the mix is present at 1,000 devices, in roughly the inte
   const share = (k: number) => k / c.partnerships;
   assert.ok(share(c.compliant) > 0.5 && share(c.compliant) < 0.65, `compliant ${c.compliant}`);
   assert.ok(share(c.noncompliant) > 0.07 && share(c.noncompliant) < 0.13, `noncompliant ${c.noncompliant}`);
-  assert.ok(share(c.notEnrolledNoRecord + c.notEnrolledEasRecordOnly) > 0.15 && share(c.notEnrolledNoRecord + c.notEnrolledEasRecordOnly) < 0.25);
+  assert.ok(
+    share(c.notEnrolledNoRecord + c.notEnrolledEasRecordOnly) > 0.15 && share(c.notEnrolledNoRecord + c.notEnrolledEasRecordOnly) < 0.25,
+  );
   assert.ok(share(c.blackBerry + c.rareModel) > 0.02 && share(c.blackBerry + c.rareModel) < 0.04);
   assert.ok(c.usersUntargeted / c.users > 0.03 && c.usersUntargeted / c.users < 0.07, `untargeted ${c.usersUntargeted}`);
   assert.ok(c.usersExcluded / c.users > 0.02 && c.usersExcluded / c.users < 0.04, `excluded ${c.usersExcluded}`);
@@ -160,8 +189,14 @@ test('identities and DNs have Exchange shapes, and a device DN minus two compone
   const comma = mailboxes.find((m) => m.displayName!.includes(','))!;
   assert.ok(comma, 'a name with a comma exists');
   assert.ok(comma.distinguishedName!.startsWith(`CN=${comma.displayName!.replace(',', '\\,')},`));
-  assert.ok(mailboxes.some((m) => m.displayName!.includes("'")), 'a name with an apostrophe exists');
-  assert.ok(mailboxes.some((m) => /[^\x00-\x7f]/.test(m.displayName!)), 'a name with an accent exists');
+  assert.ok(
+    mailboxes.some((m) => m.displayName!.includes("'")),
+    'a name with an apostrophe exists',
+  );
+  assert.ok(
+    mailboxes.some((m) => /[^\x00-\x7f]/.test(m.displayName!)),
+    'a name with an accent exists',
+  );
   for (const d of right(await sim.exchange.getMobileDevices())) {
     const mb = byDn.get(mailboxDnOfDevice(d.distinguishedName!)!);
     assert.ok(mb, `device ${d.deviceId} resolves to a mailbox by DN`);
@@ -193,7 +228,10 @@ test('users whose UPN differs from their primary SMTP address carry the UPN on t
   assert.ok(differ.length > 0);
   for (const m of differ) {
     assert.match(m.userPrincipalName!, /^[a-z]\.[a-z]+\d*@corp\.contoso\.com$/);
-    assert.not.ok(m.emailAddresses.some((a) => lc(a) === `smtp:${lc(m.userPrincipalName!)}`), 'the UPN is not a proxy address');
+    assert.not.ok(
+      m.emailAddresses.some((a) => lc(a) === `smtp:${lc(m.userPrincipalName!)}`),
+      'the UPN is not a proxy address',
+    );
   }
   const upns = new Set(differ.map((m) => lc(m.userPrincipalName!)));
   assert.ok(right(await sim.intune.getManagedDevices()).some((md) => upns.has(lc(md.userPrincipalName ?? ''))));
@@ -206,7 +244,8 @@ test('the policy is a valid Policy targeting the tenant groups, and its model ex
   assert.equal(sim.policy.includedGroups, [sim.groups.allUsers]);
   assert.equal(sim.policy.excludedGroups, [sim.groups.excluded]);
   assert.is(sim.policy.defaultAccessLevel, 'quarantine');
-  for (const p of ['{userDisplayName}', '{deviceType}', '{deviceModel}', '{reason}', '{enrollUrl}']) assert.ok(sim.policy.notification.bodyHtml.includes(p), p);
+  for (const p of ['{userDisplayName}', '{deviceType}', '{deviceModel}', '{reason}', '{enrollUrl}'])
+    assert.ok(sim.policy.notification.bodyHtml.includes(p), p);
   const model = sim.policy.platformExceptions.find((e) => e.type === 'model')!;
   const devices = right(await sim.exchange.getMobileDevices());
   assert.ok(devices.some((d) => d.deviceModel === model.name));
@@ -222,7 +261,10 @@ test('a fresh organization: DefaultAccessLevel Allow and one admin-made rule unr
     { name: 'iOS 9.3.5 13G36 (DeviceOS)', characteristic: 'DeviceOS', queryString: 'iOS 9.3.5 13G36', accessLevel: 'Block' },
   ]);
   const servers = right(await sim.exchange.getExchangeServers());
-  assert.equal(servers.filter((s) => s.isClientAccessServer).map((s) => s.fqdn), ['cas01.contoso.com', 'cas02.contoso.com']);
+  assert.equal(
+    servers.filter((s) => s.isClientAccessServer).map((s) => s.fqdn),
+    ['cas01.contoso.com', 'cas02.contoso.com'],
+  );
   assert.ok(servers.some((s) => !s.isClientAccessServer));
 });
 
@@ -234,11 +276,17 @@ test('Get-CasMailbox returns only mailboxes with a partnership, or the ones name
   const owners = new Set(right(await sim.exchange.getMobileDevices()).map((d) => mailboxIdentityOfDevice(d.identity)!));
   assert.equal(new Set(withDevices.map((m) => m.identity)), owners);
   assert.not.ok(withDevices.some((m) => m.identity === lonely.identity));
-  const named = right(await sim.exchange.getCasMailboxes({ identities: [lonely.identity, withDevices[0]!.identity, 'contoso.com/Users/Nobody'] }));
-  assert.equal(named.map((m) => m.identity), [lonely.identity, withDevices[0]!.identity]);
+  const named = right(
+    await sim.exchange.getCasMailboxes({ identities: [lonely.identity, withDevices[0]!.identity, 'contoso.com/Users/Nobody'] }),
+  );
+  assert.equal(
+    named.map((m) => m.identity),
+    [lonely.identity, withDevices[0]!.identity],
+  );
   // a mailbox whose partnerships are all removed drops out
   const victim = withDevices[1]!;
-  for (const d of right(await sim.exchange.getMobileDevices())) if (mailboxIdentityOfDevice(d.identity) === victim.identity) sim.exchange.removePartnership(d.deviceId);
+  for (const d of right(await sim.exchange.getMobileDevices()))
+    if (mailboxIdentityOfDevice(d.identity) === victim.identity) sim.exchange.removePartnership(d.deviceId);
   assert.not.ok(right(await sim.exchange.getCasMailboxes()).some((m) => m.identity === victim.identity));
 });
 
@@ -252,9 +300,17 @@ test('Get-MobileDevice with FirstSyncTime filter returns only newer partnerships
   assert.ok(right(await sim.exchange.getMobileDevices({ firstSyncAfter: median })).every((d) => d.firstSyncTime! > median));
   now += 60_000;
   const mb = right(await sim.exchange.getCasMailboxes())[0]!;
-  const added = sim.exchange.addPartnership({ mailbox: mb.identity, deviceType: 'Android', deviceModel: 'Pixel 9', deviceId: 'androidc9999999999' });
+  const added = sim.exchange.addPartnership({
+    mailbox: mb.identity,
+    deviceType: 'Android',
+    deviceModel: 'Pixel 9',
+    deviceId: 'androidc9999999999',
+  });
   assert.is(added.firstSyncTime, iso(now));
-  assert.equal(right(await sim.exchange.getMobileDevices({ firstSyncAfter: iso(DEFAULT_NOW) })).map((d) => d.deviceId), ['androidc9999999999']);
+  assert.equal(
+    right(await sim.exchange.getMobileDevices({ firstSyncAfter: iso(DEFAULT_NOW) })).map((d) => d.deviceId),
+    ['androidc9999999999'],
+  );
   assert.ok(isLeft(await sim.exchange.getMobileDevices({ firstSyncAfter: 'yesterday-ish' })));
 });
 
@@ -285,7 +341,11 @@ test('Set-CasMailbox applies Remove then Add, case-insensitively and idempotentl
   const sim = simulateOrganization({ devices: 0 });
   const m = sim.exchange.addMailbox({ displayName: 'Kim Akers' });
   sim.exchange.setMailboxLists(m.identity, { allowed: ['ADMIN1', 'dev-a'], blocked: ['OLD9'] });
-  right(await sim.exchange.execute(setCas(m.identity, { add: ['DEV-A', 'dev-b', 'DEV-B'], remove: ['absent'] }, { add: ['dev-c'], remove: ['old9'] })));
+  right(
+    await sim.exchange.execute(
+      setCas(m.identity, { add: ['DEV-A', 'dev-b', 'DEV-B'], remove: ['absent'] }, { add: ['dev-c'], remove: ['old9'] }),
+    ),
+  );
   let now = sim.exchange.mailbox(m.identity)!;
   assert.equal(now.allowedDeviceIds, ['ADMIN1', 'dev-a', 'dev-b']);
   assert.equal(now.blockedDeviceIds, ['dev-c']);
@@ -318,9 +378,17 @@ test('Set-CasMailbox on a missing mailbox is notFound and changes nothing', asyn
 test('Set-ActiveSyncOrganizationSettings sets only the given fields and refuses a UserMailInsert over 256 characters', async () => {
   const sim = simulateOrganization({ devices: 10 });
   right(await sim.exchange.execute({ kind: 'setOrgSettings', defaultAccessLevel: 'Quarantine' }));
-  assert.equal(right(await sim.exchange.getOrgSettings()), { defaultAccessLevel: 'Quarantine', userMailInsert: '', adminMailRecipients: [] });
+  assert.equal(right(await sim.exchange.getOrgSettings()), {
+    defaultAccessLevel: 'Quarantine',
+    userMailInsert: '',
+    adminMailRecipients: [],
+  });
   right(await sim.exchange.execute({ kind: 'setOrgSettings', adminMailRecipients: ['it@contoso.com'], userMailInsert: 'x'.repeat(256) }));
-  assert.equal(right(await sim.exchange.getOrgSettings()), { defaultAccessLevel: 'Quarantine', userMailInsert: 'x'.repeat(256), adminMailRecipients: ['it@contoso.com'] });
+  assert.equal(right(await sim.exchange.getOrgSettings()), {
+    defaultAccessLevel: 'Quarantine',
+    userMailInsert: 'x'.repeat(256),
+    adminMailRecipients: ['it@contoso.com'],
+  });
   const err = leftOf(await sim.exchange.execute({ kind: 'setOrgSettings', userMailInsert: 'y'.repeat(257), defaultAccessLevel: 'Block' }));
   assert.is(err.kind, 'other');
   assert.is(right(await sim.exchange.getOrgSettings()).defaultAccessLevel, 'Quarantine', 'a refused command applies nothing');
@@ -328,16 +396,39 @@ test('Set-ActiveSyncOrganizationSettings sets only the given fields and refuses 
 
 test('device access rule commands: Exchange names, duplicates refused, missing rules notFound', async () => {
   const sim = simulateOrganization({ devices: 10 });
-  right(await sim.exchange.execute({ kind: 'newDeviceAccessRule', characteristic: 'DeviceType', queryString: 'BlackBerry', accessLevel: 'Allow' }));
-  assert.is(leftOf(await sim.exchange.execute({ kind: 'newDeviceAccessRule', characteristic: 'DeviceType', queryString: 'blackberry', accessLevel: 'Block' })).kind, 'other');
+  right(
+    await sim.exchange.execute({
+      kind: 'newDeviceAccessRule',
+      characteristic: 'DeviceType',
+      queryString: 'BlackBerry',
+      accessLevel: 'Allow',
+    }),
+  );
+  assert.is(
+    leftOf(
+      await sim.exchange.execute({
+        kind: 'newDeviceAccessRule',
+        characteristic: 'DeviceType',
+        queryString: 'blackberry',
+        accessLevel: 'Block',
+      }),
+    ).kind,
+    'other',
+  );
   right(await sim.exchange.execute({ kind: 'setDeviceAccessRule', name: 'BlackBerry (DeviceType)', accessLevel: 'Block' }));
   right(await sim.exchange.execute({ kind: 'removeDeviceAccessRule', name: 'iOS 9.3.5 13G36 (DeviceOS)' }));
   assert.equal(right(await sim.exchange.getDeviceAccessRules()), [
     { name: 'BlackBerry (DeviceType)', characteristic: 'DeviceType', queryString: 'BlackBerry', accessLevel: 'Block' },
   ]);
   assert.is(leftOf(await sim.exchange.execute({ kind: 'removeDeviceAccessRule', name: 'Nope (DeviceModel)' })).kind, 'notFound');
-  assert.is(leftOf(await sim.exchange.execute({ kind: 'setDeviceAccessRule', name: 'Nope (DeviceModel)', accessLevel: 'Allow' })).kind, 'notFound');
-  assert.equal(sim.exchange.commandLog.map((c) => c.kind), ['newDeviceAccessRule', 'setDeviceAccessRule', 'removeDeviceAccessRule']);
+  assert.is(
+    leftOf(await sim.exchange.execute({ kind: 'setDeviceAccessRule', name: 'Nope (DeviceModel)', accessLevel: 'Allow' })).kind,
+    'notFound',
+  );
+  assert.equal(
+    sim.exchange.commandLog.map((c) => c.kind),
+    ['newDeviceAccessRule', 'setDeviceAccessRule', 'removeDeviceAccessRule'],
+  );
 });
 
 test('counters count every call by cmdlet; commands counts only execute calls', async () => {
@@ -359,9 +450,16 @@ test('counters count every call by cmdlet; commands counts only execute calls', 
 });
 
 // ------------------------------------------------------------------ Exchange's evaluation
-test("evaluateAll follows evaluateExchange for every partnership", async () => {
+test('evaluateAll follows evaluateExchange for every partnership', async () => {
   const sim = simulateOrganization({ devices: 2000, seed: 4 });
-  right(await sim.exchange.execute({ kind: 'newDeviceAccessRule', characteristic: 'DeviceType', queryString: 'Outlook', accessLevel: 'Quarantine' }));
+  right(
+    await sim.exchange.execute({
+      kind: 'newDeviceAccessRule',
+      characteristic: 'DeviceType',
+      queryString: 'Outlook',
+      accessLevel: 'Quarantine',
+    }),
+  );
   right(await sim.exchange.execute({ kind: 'setOrgSettings', defaultAccessLevel: 'Block' }));
   const st = sim.exchange.state();
   const byIdentity = new Map(st.mailboxes.map((m) => [m.identity, m]));
@@ -381,8 +479,14 @@ test('evaluation order: ActiveSync disabled, blocked list, allowed list, rules B
   const sim = simulateOrganization({ devices: 0 });
   const x = sim.exchange;
   const m = x.addMailbox({ displayName: 'Eval User' });
-  const add = (id: string, deviceType: string, deviceModel: string) => x.addPartnership({ mailbox: m.identity, deviceId: id, deviceType, deviceModel, deviceOS: 'OS 1' });
-  add('A', 'T', 'M'); add('B', 'T', 'M'); add('C', 'TypeX', 'ModelX'); add('D', 'TypeX', 'ModelQ'); add('E', 'TypeX', 'Other'); add('F', 'Plain', 'Plain');
+  const add = (id: string, deviceType: string, deviceModel: string) =>
+    x.addPartnership({ mailbox: m.identity, deviceId: id, deviceType, deviceModel, deviceOS: 'OS 1' });
+  add('A', 'T', 'M');
+  add('B', 'T', 'M');
+  add('C', 'TypeX', 'ModelX');
+  add('D', 'TypeX', 'ModelQ');
+  add('E', 'TypeX', 'Other');
+  add('F', 'Plain', 'Plain');
   x.setMailboxLists(m.identity, { allowed: ['a', 'B'], blocked: ['b'] });
   x.setRules([
     { characteristic: 'DeviceModel', queryString: 'modelq', accessLevel: 'Quarantine' },
@@ -390,7 +494,10 @@ test('evaluation order: ActiveSync disabled, blocked list, allowed list, rules B
     { characteristic: 'DeviceModel', queryString: 'ModelX', accessLevel: 'Block' },
   ]);
   right(await x.execute({ kind: 'setOrgSettings', defaultAccessLevel: 'Quarantine' }));
-  const ev = (id: string) => { const e = sim.evaluateAll().get(lc(id))!; return `${e.access}/${e.reason}`; };
+  const ev = (id: string) => {
+    const e = sim.evaluateAll().get(lc(id))!;
+    return `${e.access}/${e.reason}`;
+  };
   assert.is(ev('A'), 'allow/individual');
   assert.is(ev('B'), 'block/individual', 'the blocked list beats the allowed list');
   assert.is(ev('C'), 'block/deviceRule', 'Block beats Allow');
@@ -408,13 +515,18 @@ test('a Block rule stays sticky after the device characteristic changes; a Quara
   const m = x.addMailbox({ displayName: 'Sticky User' });
   x.addPartnership({ mailbox: m.identity, deviceId: 'ApplOLDIOS000001', deviceOS: 'iOS 9.3.5 13G36' });
   x.addPartnership({ mailbox: m.identity, deviceId: 'ApplQUAR00000001', deviceModel: 'iPhone4C1' });
-  right(await x.execute({ kind: 'newDeviceAccessRule', characteristic: 'DeviceModel', queryString: 'iPhone4C1', accessLevel: 'Quarantine' }));
+  right(
+    await x.execute({ kind: 'newDeviceAccessRule', characteristic: 'DeviceModel', queryString: 'iPhone4C1', accessLevel: 'Quarantine' }),
+  );
   const ev = (id: string) => x.evaluate(id)!;
   assert.is(ev('ApplOLDIOS000001').access, 'block');
   assert.is(ev('ApplQUAR00000001').access, 'quarantine');
   x.updatePartnership('ApplOLDIOS000001', { deviceOS: 'iOS 18.1 22B83' });
   x.updatePartnership('ApplQUAR00000001', { deviceModel: 'iPhone17C1' });
-  assert.equal({ ...ev('ApplOLDIOS000001') }, { access: 'block', reason: 'deviceRule', rule: 'iOS 9.3.5 13G36 (DeviceOS)', mailbox: m.identity });
+  assert.equal(
+    { ...ev('ApplOLDIOS000001') },
+    { access: 'block', reason: 'deviceRule', rule: 'iOS 9.3.5 13G36 (DeviceOS)', mailbox: m.identity },
+  );
   assert.is(ev('ApplQUAR00000001').access, 'allow', 'quarantine is re-evaluated: the org default (Allow) applies');
   assert.is(sim.evaluateAll().get('apploldios000001')!.access, 'block');
   // an allowed-list entry still wins over the sticky block
@@ -520,7 +632,10 @@ test('Intune: groups as lower-cased UPNs, unknown group is an error, exclusion o
   const g = right(await sim.intune.getGroupMembers([sim.groups.allUsers, sim.groups.excluded, sim.groups.pilot]));
   for (const set of g.values()) for (const upn of set) assert.is(upn, lc(upn));
   const excl = g.get(sim.groups.excluded)!;
-  assert.ok([...excl].some((u) => g.get(sim.groups.allUsers)!.has(u)), 'some excluded users are also included');
+  assert.ok(
+    [...excl].some((u) => g.get(sim.groups.allUsers)!.has(u)),
+    'some excluded users are also included',
+  );
   assert.ok([...excl].some((u) => !g.get(sim.groups.allUsers)!.has(u)));
   assert.ok(g.get(sim.groups.pilot)!.size > 0);
   const err = leftOf(await sim.intune.getGroupMembers([sim.groups.allUsers, 'no-such-group']));
@@ -538,7 +653,9 @@ test('Intune: eas-agent records, devices without EAS id, case-variant EAS ids ar
   assert.ok(managed.some((m) => m.managementAgent === 'easMdm'));
   assert.ok(managed.some((m) => m.managementAgent === 'mdm'));
   assert.ok(managed.some((m) => m.easDeviceId === undefined));
-  assert.ok(managed.some((m) => m.easDeviceId !== undefined && !ids.has(m.easDeviceId) && [...ids].some((i) => lc(i) === lc(m.easDeviceId!))));
+  assert.ok(
+    managed.some((m) => m.easDeviceId !== undefined && !ids.has(m.easDeviceId) && [...ids].some((i) => lc(i) === lc(m.easDeviceId!))),
+  );
   assert.ok(managed.every((m) => /^[0-9a-f-]{36}$/.test(m.id)));
 });
 
@@ -551,7 +668,10 @@ test('Intune: changedSince, setCompliance, enroll, unenroll and failNext', async
   now += 5 * 60_000;
   i.setCompliance(target.id, 'inGracePeriod', iso(now + 86_400_000));
   const changed = right(await i.getManagedDevices({ changedSince: iso(DEFAULT_NOW) }));
-  assert.equal(changed.map((d) => d.id), [target.id]);
+  assert.equal(
+    changed.map((d) => d.id),
+    [target.id],
+  );
   assert.is(changed[0]!.complianceState, 'inGracePeriod');
   assert.is(changed[0]!.complianceGracePeriodExpirationDateTime, iso(now + 86_400_000));
   const mb = right(await sim.exchange.getCasMailboxes())[0]!;
@@ -575,7 +695,10 @@ test('the notifier records what it sends and fails on demand', async () => {
   assert.is(leftOf(await sim.notifier.send({ ...n, deviceId: 'B' })).kind, 'sendFailed');
   assert.is(leftOf(await sim.notifier.send({ ...n, deviceId: 'C' })).kind, 'sendFailed');
   assert.ok(isRight(await sim.notifier.send({ ...n, deviceId: 'D' })));
-  assert.equal(sim.notifier.sent.map((s) => s.deviceId), ['ApplX', 'D']);
+  assert.equal(
+    sim.notifier.sent.map((s) => s.deviceId),
+    ['ApplX', 'D'],
+  );
   assert.is(sim.notifier.attempts, 4);
 });
 
@@ -605,7 +728,12 @@ test('a shell breaks after its command limit', async () => {
   assert.ok(isRight(s));
   if (!isRight(s)) return;
   const mb = sim.exchange.state().mailboxes[0]!.identity;
-  const cmd = { kind: 'setCasMailbox' as const, mailbox: mb, allowedDeviceIds: { add: ['x1'], remove: [] }, blockedDeviceIds: { add: [], remove: [] } };
+  const cmd = {
+    kind: 'setCasMailbox' as const,
+    mailbox: mb,
+    allowedDeviceIds: { add: ['x1'], remove: [] },
+    blockedDeviceIds: { add: [], remove: [] },
+  };
   assert.ok(isRight(await s.right.execute(cmd)));
   assert.ok(isRight(await s.right.execute(cmd)));
   const third = await s.right.execute(cmd);
@@ -631,7 +759,10 @@ test('the user load quota refuses calls past it and names the wait', async () =>
   now += 400;
   const r = await sim.exchange.getOrgSettings();
   assert.ok(isLeft(r) && r.left.kind === 'throttled' && r.left.waitMs === 600);
-  assert.match((r as { left: { message: string } }).left.message, /user load quota of 3 requests per 1 seconds .* at least 600 milliseconds/);
+  assert.match(
+    (r as { left: { message: string } }).left.message,
+    /user load quota of 3 requests per 1 seconds .* at least 600 milliseconds/,
+  );
   now += 600;
   assert.ok(isRight(await sim.exchange.getOrgSettings()));
 });

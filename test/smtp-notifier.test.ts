@@ -25,11 +25,29 @@ const PASS = 'Pa55-w0rd!Secret';
 
 // ------------------------------------------------------------ a self-signed certificate, made now
 const certDir = mkdtempSync(join(tmpdir(), 'eas-smtp-'));
-const made = spawnSync('openssl', [
-  'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-  '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'),
-], { encoding: 'utf8' });
+const made = spawnSync(
+  'openssl',
+  [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-keyout',
+    join(certDir, 'key.pem'),
+    '-out',
+    join(certDir, 'cert.pem'),
+  ],
+  { encoding: 'utf8' },
+);
 const TLS = made.status === 0 ? { key: readFileSync(join(certDir, 'key.pem')), cert: readFileSync(join(certDir, 'cert.pem')) } : undefined;
 if (!TLS) console.log('# openssl unavailable: TLS cases run without TLS (plain + AUTH)');
 
@@ -89,7 +107,10 @@ interface Recorder {
 async function startSmtp(options: Partial<SMTPServerOptions> & { tls?: boolean; requireAuth?: boolean } = {}): Promise<Recorder> {
   const { tls = Boolean(TLS), requireAuth = true, ...rest } = options;
   const rec: Recorder = {
-    port: 0, messages: [], auths: [], failNext: 0,
+    port: 0,
+    messages: [],
+    auths: [],
+    failNext: 0,
     close: () => new Promise<void>((res) => server.close(() => res())),
   };
   const server = new SMTPServer({
@@ -118,7 +139,8 @@ async function startSmtp(options: Partial<SMTPServerOptions> & { tls?: boolean; 
         rec.messages.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
-          raw, secure: session.secure,
+          raw,
+          secure: session.secure,
           ...(session.user !== undefined ? { user: session.user } : {}),
           ...parseMessage(raw),
         });
@@ -141,9 +163,13 @@ async function smtp(options: Parameters<typeof startSmtp>[0] = {}): Promise<Reco
 }
 function notifier(port: number, over: Partial<SmtpNotifierOptions> = {}): SmtpNotifier {
   const n = smtpNotifier({
-    host: '127.0.0.1', port, from: '"IT Helpdesk" <helpdesk@contoso.com>', auth: { user: USER, pass: PASS },
+    host: '127.0.0.1',
+    port,
+    from: '"IT Helpdesk" <helpdesk@contoso.com>',
+    auth: { user: USER, pass: PASS },
     ...(TLS ? { requireTLS: true, tls: { ca: TLS.cert } } : {}),
-    timeoutMs: 5000, name: 'eas-sync.test',
+    timeoutMs: 5000,
+    name: 'eas-sync.test',
     ...over,
   });
   notifiers.push(n);
@@ -157,15 +183,20 @@ test.after(async () => {
 });
 
 const note = (over: Partial<{ to: string; subject: string; html: string; deviceId: string }> = {}) => ({
-  to: 'kim.akers@contoso.com', subject: 'Action needed: your iPhone cannot sync mail',
+  to: 'kim.akers@contoso.com',
+  subject: 'Action needed: your iPhone cannot sync mail',
   html: '<p>Hello Kim &amp; co,</p><p>Your iPhone (&lt;iPhone15C2&gt;) cannot sync: the device is not enrolled.</p><p><a href="https://portal.manage.microsoft.com/?a=1&amp;b=2">https://portal.manage.microsoft.com/?a=1&amp;b=2</a></p>',
-  deviceId: 'ApplC39GQ9UJDTDM', mailbox: 'contoso.com/Users/Kim Akers', ...over,
+  deviceId: 'ApplC39GQ9UJDTDM',
+  mailbox: 'contoso.com/Users/Kim Akers',
+  ...over,
 });
 
 // ------------------------------------------------------------ unit: the text alternative
 test('htmlToText: paragraphs, breaks, links and entities', () => {
-  assert.is(htmlToText('<p>Hello Kim &amp; co,</p><p>Line<br>two</p><p>Enroll: <a href="https://x.example/?a=1&amp;b=2">here</a></p>'),
-    'Hello Kim & co,\n\nLine\ntwo\n\nEnroll: here (https://x.example/?a=1&b=2)');
+  assert.is(
+    htmlToText('<p>Hello Kim &amp; co,</p><p>Line<br>two</p><p>Enroll: <a href="https://x.example/?a=1&amp;b=2">here</a></p>'),
+    'Hello Kim & co,\n\nLine\ntwo\n\nEnroll: here (https://x.example/?a=1&b=2)',
+  );
   assert.is(htmlToText('<a href="https://x.example/">https://x.example/</a>'), 'https://x.example/');
   assert.is(htmlToText('<style>p{color:red}</style><ul><li>one</li><li>&lt;two&gt;</li></ul>'), '- one\n- <two>');
   assert.is(htmlToText('&#39;&#x41;&nbsp;&unknown;'), "'A &unknown;");
@@ -189,7 +220,10 @@ test('STARTTLS + AUTH: the server sees TLS before credentials; subject, html, te
   assert.is(m.headers.get('x-eas-access-sync-device'), 'ApplC39GQ9UJDTDM');
   assert.match(m.headers.get('content-type')!, /multipart\/alternative/);
   assert.is(m.html, note().html);
-  assert.is(m.text, 'Hello Kim & co,\n\nYour iPhone (<iPhone15C2>) cannot sync: the device is not enrolled.\n\nhttps://portal.manage.microsoft.com/?a=1&b=2');
+  assert.is(
+    m.text,
+    'Hello Kim & co,\n\nYour iPhone (<iPhone15C2>) cannot sync: the device is not enrolled.\n\nhttps://portal.manage.microsoft.com/?a=1&b=2',
+  );
 });
 
 test('implicit TLS (secure: true) reaches the server over TLS', async () => {
@@ -271,14 +305,30 @@ test('an unreachable server is Left sendFailed naming host and port, quickly', a
 // ------------------------------------------------------------ through the engine
 const scheduler = {
   now: () => NOW,
-  schedule: (work: () => void, delay?: number) => { const h = setTimeout(work, delay ?? 0); return { unsubscribe: () => clearTimeout(h), closed: false }; },
+  schedule: (work: () => void, delay?: number) => {
+    const h = setTimeout(work, delay ?? 0);
+    return { unsubscribe: () => clearTimeout(h), closed: false };
+  },
 } as never;
 
 function engineWith(sim: Simulation, n: SmtpNotifier, store: EventStore = memoryStore()): Engine {
-  return createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy, notifier: n, parallelism: 4, scheduler });
+  return createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store,
+    policy: sim.policy,
+    notifier: n,
+    parallelism: 4,
+    scheduler,
+  });
 }
 const deviceOf = (m: Received) => m.headers.get('x-eas-access-sync-device')!;
-const events = async (store: EventStore): Promise<StoredEvent[]> => { const r = await store.readAll(); if (!isRight(r)) throw new Error('read'); return r.right; };
+const events = async (store: EventStore): Promise<StoredEvent[]> => {
+  const r = await store.readAll();
+  if (!isRight(r)) throw new Error('read');
+  return r.right;
+};
 
 test('through the engine: one message per device episode, none on the next sync, one again after allowed-then-lost', async () => {
   const s = await smtp();
@@ -287,7 +337,9 @@ test('through the engine: one message per device episode, none on the next sync,
 
   const r1 = await engine.fullSync();
   assert.ok(r1.success, JSON.stringify(r1.errors));
-  const expected = engine.devices().filter((d) => d.governed && (d.reason === 'notEnrolled' || d.reason === 'notCompliant') && d.access !== 'allow');
+  const expected = engine
+    .devices()
+    .filter((d) => d.governed && (d.reason === 'notEnrolled' || d.reason === 'notCompliant') && d.access !== 'allow');
   assert.ok(expected.length > 5);
   assert.is(r1.notifications.sent, expected.length);
   assert.is(s.messages.length, expected.length);
@@ -307,7 +359,11 @@ test('through the engine: one message per device episode, none on the next sync,
   // The device is enrolled and compliant: allowed, no message. Then it turns noncompliant: one message.
   const target = expected.find((d) => d.reason === 'notEnrolled')!;
   const mb = mailboxes.get(target.mailbox)!;
-  const enrolled = sim.intune.enroll({ userPrincipalName: mb.userPrincipalName ?? mb.primarySmtpAddress, easDeviceId: target.deviceId, complianceState: 'compliant' });
+  const enrolled = sim.intune.enroll({
+    userPrincipalName: mb.userPrincipalName ?? mb.primarySmtpAddress,
+    easDeviceId: target.deviceId,
+    complianceState: 'compliant',
+  });
   const r3 = await engine.fullSync();
   assert.ok(r3.success);
   assert.is(engine.devices().find((d) => d.deviceId === target.deviceId)!.access, 'allow');
@@ -329,7 +385,12 @@ test('through the engine: device-chosen values arrive HTML-escaped, and the subj
   await engine.fullSync();
   const governed = engine.devices().find((d) => d.governed && d.reason === 'notEnrolled')!;
   const before = s.messages.length;
-  sim.exchange.addPartnership({ mailbox: governed.mailbox, deviceId: 'HOSTILE0001', deviceType: 'Phone<img src=x onerror=alert(1)>\r\nBcc: x@evil.example', deviceModel: 'A&B "quoted" <b>' });
+  sim.exchange.addPartnership({
+    mailbox: governed.mailbox,
+    deviceId: 'HOSTILE0001',
+    deviceType: 'Phone<img src=x onerror=alert(1)>\r\nBcc: x@evil.example',
+    deviceModel: 'A&B "quoted" <b>',
+  });
   const r = await engine.fullSync();
   assert.ok(r.success, JSON.stringify(r.errors));
   const m = s.messages.slice(before).find((x) => deviceOf(x) === 'HOSTILE0001')!;
@@ -339,7 +400,10 @@ test('through the engine: device-chosen values arrive HTML-escaped, and the subj
   assert.match(m.html, /A&amp;B &quot;quoted&quot; &lt;b&gt;/);
   assert.not.ok(m.headers.has('bcc'));
   assert.equal(m.to.length, 1);
-  assert.match(m.headers.get('subject')!, /^Action needed: your Phone<img src=x onerror=alert\(1\)> Bcc: x@evil\.example cannot sync mail$/);
+  assert.match(
+    m.headers.get('subject')!,
+    /^Action needed: your Phone<img src=x onerror=alert\(1\)> Bcc: x@evil\.example cannot sync mail$/,
+  );
 });
 
 test('through the engine: a failing server never holds enforcement back; the failure is recorded and retried next sync', async () => {
@@ -390,12 +454,28 @@ test('through the engine: a wrong password costs one login per back-off, not one
   let clock = NOW;
   const sim = simulateOrganization({ devices: 300, seed: 4, clock: () => NOW });
   const store = memoryStore();
-  const n = notifier(s.port, { auth: { user: USER, pass: wrong }, now: () => clock, authBackoff: { initialMs: 15 * 60_000 }, maxConnections: 1 });
-  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy, notifier: n, parallelism: 1, scheduler });
+  const n = notifier(s.port, {
+    auth: { user: USER, pass: wrong },
+    now: () => clock,
+    authBackoff: { initialMs: 15 * 60_000 },
+    maxConnections: 1,
+  });
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store,
+    policy: sim.policy,
+    notifier: n,
+    parallelism: 1,
+    scheduler,
+  });
   const r1 = await engine.fullSync();
   assert.ok(r1.success, 'enforcement is not held back');
   assert.ok(r1.commands.issued > 0);
-  const due = engine.devices().filter((d) => d.governed && (d.reason === 'notEnrolled' || d.reason === 'notCompliant') && d.access !== 'allow').length;
+  const due = engine
+    .devices()
+    .filter((d) => d.governed && (d.reason === 'notEnrolled' || d.reason === 'notCompliant') && d.access !== 'allow').length;
   assert.ok(due > 20, `many notifications pending (${due})`);
   assert.is(s.auths.length, 1, 'one failed login in the whole sync');
   assert.is(r1.notifications.failed, 1);

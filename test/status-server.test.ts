@@ -5,7 +5,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, createServer as createTcpServer } from 'node:net';
 import { isRight } from 'fp-ts/lib/Either.js';
-import { listenStatus, parseTarget, type StatusServer, type StatusServerOptions, type StatusTarget } from '../adapters/cli/status-server.js';
+import {
+  listenStatus,
+  parseTarget,
+  type StatusServer,
+  type StatusServerOptions,
+  type StatusTarget,
+} from '../adapters/cli/status-server.js';
 import type { ConnectorStatusView, EngineMetrics, SyncReport } from '../src/engine.js';
 import type { SyncKind } from '../src/connector.js';
 import { histogram } from '../src/histogram.js';
@@ -18,36 +24,75 @@ function standIn(over: Partial<ConnectorStatusView> = {}) {
   const requests: SyncKind[] = [];
   let finish: ((r: SyncReport) => void) | undefined;
   const report = (kind: SyncKind): SyncReport => ({
-    syncId: 's1', kind, success: true, startedAt: new Date(NOW).toISOString(), completedAt: new Date(NOW).toISOString(), devices: 1, mailboxes: 1,
-    access: { allow: 1, block: 0, quarantine: 0 }, commands: { issued: 1, succeeded: 0, failed: 1, throttleWaits: 0, throttleWaitMs: 0 },
-    sessions: { opened: 1, recycled: 0, replaced: 0 }, notifications: { sent: 0, failed: 0 }, drift: 0, decisionsChanged: 0, grandfathered: 0,
-    casSwitches: [], eventsAppended: 3, warnings: [],
+    syncId: 's1',
+    kind,
+    success: true,
+    startedAt: new Date(NOW).toISOString(),
+    completedAt: new Date(NOW).toISOString(),
+    devices: 1,
+    mailboxes: 1,
+    access: { allow: 1, block: 0, quarantine: 0 },
+    commands: { issued: 1, succeeded: 0, failed: 1, throttleWaits: 0, throttleWaitMs: 0 },
+    sessions: { opened: 1, recycled: 0, replaced: 0 },
+    notifications: { sent: 0, failed: 0 },
+    drift: 0,
+    decisionsChanged: 0,
+    grandfathered: 0,
+    casSwitches: [],
+    eventsAppended: 3,
+    warnings: [],
     errors: [{ kind: 'command.failed', message: 'setCasMailbox alice@contoso.com: refused', mailbox: 'alice@contoso.com' }],
   });
   const target: StatusTarget & { requests: SyncKind[]; hold: boolean; release(): void } = {
-    requests, hold: false,
+    requests,
+    hold: false,
     status: () => ({
-      organization: 'contoso', status: 'connected', fenced: false, lastSuccessfulSync: { full: new Date(NOW - 60 * 60_000).toISOString() },
-      servers: [], access: { allow: 1, block: 0, quarantine: 0 }, pendingIntents: 0, ...over,
+      organization: 'contoso',
+      status: 'connected',
+      fenced: false,
+      lastSuccessfulSync: { full: new Date(NOW - 60 * 60_000).toISOString() },
+      servers: [],
+      access: { allow: 1, block: 0, quarantine: 0 },
+      pendingIntents: 0,
+      ...over,
     }),
     metrics: (): EngineMetrics => ({
-      syncs: { full: { succeeded: 1, failed: 0 }, quick: { succeeded: 0, failed: 0 } }, commands: { succeeded: 0, failed: 0 },
-      throttleWaits: 0, throttleWaitMs: 0, sessionsOpened: 0, casSwitches: 0, notifications: { sent: 0, failed: 0 },
-      syncDurationSeconds: { full: histogram([1]), quick: histogram([1]) }, commandLatencySeconds: histogram([1]),
+      syncs: { full: { succeeded: 1, failed: 0 }, quick: { succeeded: 0, failed: 0 } },
+      commands: { succeeded: 0, failed: 0 },
+      throttleWaits: 0,
+      throttleWaitMs: 0,
+      sessionsOpened: 0,
+      casSwitches: 0,
+      notifications: { sent: 0, failed: 0 },
+      syncDurationSeconds: { full: histogram([1]), quick: histogram([1]) },
+      commandLatencySeconds: histogram([1]),
     }),
     requestSync(kind) {
       requests.push(kind);
       if (!target.hold) return Promise.resolve(report(kind));
-      return new Promise((res) => { finish = () => res(report(kind)); });
+      return new Promise((res) => {
+        finish = () => res(report(kind));
+      });
     },
-    release() { finish?.(report('full')); },
+    release() {
+      finish?.(report('full'));
+    },
   };
   return target;
 }
 
-async function serve(o: Partial<StatusServerOptions> = {}, target: StatusTarget = standIn()): Promise<{ server: StatusServer; port: number; logs: string[] }> {
+async function serve(
+  o: Partial<StatusServerOptions> = {},
+  target: StatusTarget = standIn(),
+): Promise<{ server: StatusServer; port: number; logs: string[] }> {
   const logs: string[] = [];
-  const r = await listenStatus({ listen: { host: '127.0.0.1', port: 0 }, healthMaxFullSyncAgeMinutes: 26 * 60, now: () => NOW, log: (l) => logs.push(l), ...o });
+  const r = await listenStatus({
+    listen: { host: '127.0.0.1', port: 0 },
+    healthMaxFullSyncAgeMinutes: 26 * 60,
+    now: () => NOW,
+    log: (l) => logs.push(l),
+    ...o,
+  });
   if (!isRight(r)) throw new Error(r.left);
   r.right.attach(target);
   return { server: r.right, port: Number(/:(\d+)$/.exec(r.right.url)![1]), logs };
@@ -58,8 +103,13 @@ function raw(port: number, text: string): Promise<{ status: number; body: string
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1', () => s.write(text));
     let data = '';
-    s.setTimeout(5000, () => { s.destroy(); reject(new Error(`no answer to ${JSON.stringify(text)}`)); });
-    s.on('data', (d) => { data += d; });
+    s.setTimeout(5000, () => {
+      s.destroy();
+      reject(new Error(`no answer to ${JSON.stringify(text)}`));
+    });
+    s.on('data', (d) => {
+      data += d;
+    });
     s.on('error', reject);
     s.on('close', () => {
       const [head = '', body = ''] = data.split('\r\n\r\n');
@@ -68,7 +118,12 @@ function raw(port: number, text: string): Promise<{ status: number; body: string
   });
 }
 const request = (port: number, method: string, target: string, headers: Record<string, string> = {}) =>
-  raw(port, `${method} ${target} HTTP/1.1\r\n${Object.entries({ host: `127.0.0.1:${port}`, connection: 'close', ...headers }).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+  raw(
+    port,
+    `${method} ${target} HTTP/1.1\r\n${Object.entries({ host: `127.0.0.1:${port}`, connection: 'close', ...headers })
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('')}\r\n`,
+  );
 
 test('request targets that URL cannot parse are a 400 and the server keeps serving', async () => {
   const { server, port } = await serve();
@@ -92,7 +147,12 @@ test('parseTarget never throws and keeps the path and query apart', () => {
 });
 
 test('an error inside a handler is a 500 for that request only', async () => {
-  const broken = { ...standIn(), status: (): ConnectorStatusView => { throw new Error('projection bug'); } };
+  const broken = {
+    ...standIn(),
+    status: (): ConnectorStatusView => {
+      throw new Error('projection bug');
+    },
+  };
   const { server, port, logs } = await serve({}, broken);
   assert.is((await request(port, 'GET', '/status')).status, 500);
   assert.is((await request(port, 'GET', '/metrics')).status, 500);
@@ -105,7 +165,12 @@ test('without a token, POST /sync needs a JSON content type, so a cross-site for
   const target = standIn();
   const { server, port } = await serve({}, target);
   for (const ct of [undefined, 'application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x']) {
-    const r = await request(port, 'POST', '/sync?type=full', ct ? { 'content-type': ct, 'content-length': '0' } : { 'content-length': '0' });
+    const r = await request(
+      port,
+      'POST',
+      '/sync?type=full',
+      ct ? { 'content-type': ct, 'content-length': '0' } : { 'content-length': '0' },
+    );
     assert.is(r.status, 415, String(ct));
   }
   assert.is(target.requests.length, 0);
@@ -150,13 +215,20 @@ test('with a token, POST /sync needs it; reads on loopback do not; the token is 
   assert.is((await request(port, 'POST', '/sync?type=full', { ...json, authorization: TOKEN })).status, 401);
   assert.is(target.requests.length, 0);
   // The token header is enough: it cannot be sent cross-site without a preflight.
-  const ok = await request(port, 'POST', '/sync?type=full&wait=true', { authorization: `Bearer ${TOKEN}`, 'content-length': '0', 'x-eas-sync-caller': 'ops-bot' });
+  const ok = await request(port, 'POST', '/sync?type=full&wait=true', {
+    authorization: `Bearer ${TOKEN}`,
+    'content-length': '0',
+    'x-eas-sync-caller': 'ops-bot',
+  });
   assert.is(ok.status, 200);
   assert.equal(target.requests, ['full']);
   // Authenticated: the whole report, addresses included.
   assert.match(ok.body, /alice@contoso\.com/);
   assert.is((await request(port, 'GET', '/status')).status, 200);
-  assert.ok(logs.some((l) => /requested by status-api token caller "ops-bot" from 127\.0\.0\.1/.test(l)), logs.join('\n'));
+  assert.ok(
+    logs.some((l) => /requested by status-api token caller "ops-bot" from 127\.0\.0\.1/.test(l)),
+    logs.join('\n'),
+  );
   assert.not.ok([...logs, ok.body, ok.headers].some((l) => l.includes(TOKEN)));
   await server.close(0);
 });
@@ -174,12 +246,20 @@ test('without a token, the ?wait=true report carries no addresses', async () => 
 
 test('a listener named as reachable from other machines needs the token on every request', async () => {
   // The name is not loopback (so it is treated as reachable); the injected lookup keeps the test on 127.0.0.1.
-  const { server, port } = await serve({ listen: { host: 'status.contoso.com', port: 0 }, token: TOKEN, lookup: async () => ({ address: '127.0.0.1', family: 4 }) });
+  const { server, port } = await serve({
+    listen: { host: 'status.contoso.com', port: 0 },
+    token: TOKEN,
+    lookup: async () => ({ address: '127.0.0.1', family: 4 }),
+  });
   const host = { host: 'status.contoso.com' };
   for (const path of ['/status', '/metrics', '/healthz', '/nothing']) assert.is((await request(port, 'GET', path, host)).status, 401, path);
   assert.is((await request(port, 'GET', '/status', { ...host, authorization: `Bearer ${TOKEN}` })).status, 200);
   await server.close(0);
-  const refused = await listenStatus({ listen: { host: 'status.contoso.com', port: 0 }, healthMaxFullSyncAgeMinutes: 60, lookup: async () => ({ address: '127.0.0.1', family: 4 }) });
+  const refused = await listenStatus({
+    listen: { host: 'status.contoso.com', port: 0 },
+    healthMaxFullSyncAgeMinutes: 60,
+    lookup: async () => ({ address: '127.0.0.1', family: 4 }),
+  });
   assert.ok(refused._tag === 'Left' && /reachable from other machines; set status\.tokenEnv/.test(refused.left));
 });
 
@@ -213,7 +293,11 @@ test('drain refuses new syncs with 503 and /healthz says stopping; close ends si
   const waiting = request(port, 'POST', '/sync?type=full&wait=true', { 'content-type': 'application/json', 'content-length': '0' });
   const silent = connect(port, '127.0.0.1');
   const stalled = connect(port, '127.0.0.1', () => stalled.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n'));
-  const ended = (s: typeof silent) => new Promise<void>((res) => { s.on('close', () => res()); s.on('error', () => {}); });
+  const ended = (s: typeof silent) =>
+    new Promise<void>((res) => {
+      s.on('close', () => res());
+      s.on('error', () => {});
+    });
   const silentClosed = ended(silent);
   const stalledClosed = ended(stalled);
   const keepAlive = connect(port, '127.0.0.1');
@@ -223,7 +307,10 @@ test('drain refuses new syncs with 503 and /healthz says stopping; close ends si
   // On a connection opened before the drain, a new sync is refused.
   const refused = await new Promise<string>((res) => {
     let d = '';
-    keepAlive.on('data', (x) => { d += x; if (d.includes('\r\n\r\n')) res(d); });
+    keepAlive.on('data', (x) => {
+      d += x;
+      if (d.includes('\r\n\r\n')) res(d);
+    });
     keepAlive.write('POST /sync?type=quick HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n');
   });
   assert.match(refused, /^HTTP\/1\.1 503/);
@@ -245,8 +332,12 @@ test('an address in use or a name that does not resolve is an error naming it, n
   assert.match(inUse.left, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`));
   blocker.close();
   const unresolved = await listenStatus({
-    listen: { host: 'no-such-host.invalid', port: 8089 }, token: TOKEN, healthMaxFullSyncAgeMinutes: 60,
-    lookup: async () => { throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }); },
+    listen: { host: 'no-such-host.invalid', port: 8089 },
+    token: TOKEN,
+    healthMaxFullSyncAgeMinutes: 60,
+    lookup: async () => {
+      throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
+    },
   });
   assert.ok(unresolved._tag === 'Left');
   assert.match(unresolved.left, /cannot resolve "no-such-host\.invalid" \(ENOTFOUND\)/);

@@ -12,7 +12,12 @@ export interface Parsed {
 export function parse(argv: string[], options: NonNullable<ParseArgsConfig['options']>, positionals = 0): Parsed {
   let r: Parsed;
   try {
-    r = parseArgs({ args: argv, options: { ...options, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    r = parseArgs({
+      args: argv,
+      options: { ...options, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

@@ -56,8 +56,11 @@ export const gatewayFactories: {
       if (n.kind !== 'ews') throw new Error('notifier kind mismatch');
       try {
         return ewsNotifier({
-          mailbox: n.mailbox, authentication: n.authentication, ...(n.url !== undefined ? { url: n.url } : {}),
-          username: secretFromEnv(n.usernameEnv, 'notifier.usernameEnv'), password: secretFromEnv(n.passwordEnv, 'notifier.passwordEnv'),
+          mailbox: n.mailbox,
+          authentication: n.authentication,
+          ...(n.url !== undefined ? { url: n.url } : {}),
+          username: secretFromEnv(n.usernameEnv, 'notifier.usernameEnv'),
+          password: secretFromEnv(n.passwordEnv, 'notifier.passwordEnv'),
         });
       } catch (e) {
         if (e instanceof TypeError) throw new InputFailure(`config: notifier: ${e.message.replace(/^ewsNotifier: /, '')}`);
@@ -67,12 +70,21 @@ export const gatewayFactories: {
     smtp: async (c) => {
       const n = c.notifier!;
       if (n.kind !== 'smtp') throw new Error('notifier kind mismatch');
-      const auth = n.usernameEnv || n.passwordEnv
-        ? { user: secretFromEnv(n.usernameEnv ?? '', 'notifier.usernameEnv'), pass: secretFromEnv(n.passwordEnv ?? '', 'notifier.passwordEnv') }
-        : undefined;
+      const auth =
+        n.usernameEnv || n.passwordEnv
+          ? {
+              user: secretFromEnv(n.usernameEnv ?? '', 'notifier.usernameEnv'),
+              pass: secretFromEnv(n.passwordEnv ?? '', 'notifier.passwordEnv'),
+            }
+          : undefined;
       return smtpNotifier({
-        host: n.host, port: n.port, from: n.from, secure: n.secure ?? false, requireTLS: n.requireTLS ?? false,
-        ...(auth ? { auth } : {}), tls: { rejectUnauthorized: n.rejectUnauthorized ?? true },
+        host: n.host,
+        port: n.port,
+        from: n.from,
+        secure: n.secure ?? false,
+        requireTLS: n.requireTLS ?? false,
+        ...(auth ? { auth } : {}),
+        tls: { rejectUnauthorized: n.rejectUnauthorized ?? true },
       });
     },
   },
@@ -82,15 +94,24 @@ async function gateways(c: ConnectorConfig): Promise<Gateways> {
   if (c.exchange.kind === 'simulator') {
     const x = c.exchange;
     const sim = simulateOrganization({
-      devices: x.devices ?? 5000, seed: x.seed ?? 1, latencyMs: x.latencyMs ?? 0, organization: c.organization,
-      clock: () => Date.now(), ...(x.runspaces !== undefined ? { runspaces: x.runspaces } : {}),
+      devices: x.devices ?? 5000,
+      seed: x.seed ?? 1,
+      latencyMs: x.latencyMs ?? 0,
+      organization: c.organization,
+      clock: () => Date.now(),
+      ...(x.runspaces !== undefined ? { runspaces: x.runspaces } : {}),
     });
     const notifier = c.notifier ? await notifierOf(c) : sim.notifier;
     // The simulated Exchange may be paired with the real Graph (to try the Intune side, its credentials and the proxy).
     const intune = c.intune.kind === 'simulator' ? sim.intune : await intuneOf(c);
     return {
-      exchange: sim.exchange, intune, notifier,
-      close: async () => { await (intune as { close?(): Promise<void> }).close?.(); await (notifier as { close?(): Promise<void> }).close?.(); },
+      exchange: sim.exchange,
+      intune,
+      notifier,
+      close: async () => {
+        await (intune as { close?(): Promise<void> }).close?.();
+        await (notifier as { close?(): Promise<void> }).close?.();
+      },
     };
   }
   const ex = gatewayFactories.exchange[c.exchange.kind];
@@ -101,8 +122,14 @@ async function gateways(c: ConnectorConfig): Promise<Gateways> {
   const intune = await it(c);
   const notifier = c.notifier ? await notifierOf(c) : undefined;
   return {
-    exchange, intune, ...(notifier ? { notifier } : {}),
-    close: async () => { await exchange.close?.(); await (intune as { close?(): Promise<void> }).close?.(); await notifier?.close?.(); },
+    exchange,
+    intune,
+    ...(notifier ? { notifier } : {}),
+    close: async () => {
+      await exchange.close?.();
+      await (intune as { close?(): Promise<void> }).close?.();
+      await notifier?.close?.();
+    },
   };
 }
 
@@ -124,7 +151,11 @@ export interface ConnectorObservers {
   exchange?(g: ExchangeGateway): ExchangeGateway;
 }
 
-export async function buildConnector(c: ConnectorConfig, extra: Partial<EngineOptions> = {}, observe: ConnectorObservers = {}): Promise<Connector> {
+export async function buildConnector(
+  c: ConnectorConfig,
+  extra: Partial<EngineOptions> = {},
+  observe: ConnectorObservers = {},
+): Promise<Connector> {
   const policy = await readPolicyFile(c.policy);
   const raw = await gateways(c);
   const g = observe.exchange ? { ...raw, exchange: observe.exchange(raw.exchange) } : raw;
@@ -141,7 +172,11 @@ export async function buildConnector(c: ConnectorConfig, extra: Partial<EngineOp
   const store = observe.store ? observe.store(opened) : opened;
   const x = c.exchange;
   const engine = createEngine({
-    organization: c.organization, exchange: g.exchange, intune: g.intune, store, policy,
+    organization: c.organization,
+    exchange: g.exchange,
+    intune: g.intune,
+    store,
+    policy,
     ...(g.notifier ? { notifier: g.notifier } : {}),
     parallelism: x.parallelism ?? 1,
     ...(x.maxConcurrency !== undefined ? { maxConcurrency: x.maxConcurrency } : {}),
@@ -152,7 +187,12 @@ export async function buildConnector(c: ConnectorConfig, extra: Partial<EngineOp
     ...extra,
   });
   return {
-    engine, store, config: c,
-    async close() { await g.close(); await store.close(); },
+    engine,
+    store,
+    config: c,
+    async close() {
+      await g.close();
+      await store.close();
+    },
   };
 }

@@ -30,7 +30,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function copy(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {}, 2);
-  if (values.help) { printRaw(COPY_HELP); return 0; }
+  if (values.help) {
+    printRaw(COPY_HELP);
+    return 0;
+  }
   const [from, to] = positionals;
   if (from === undefined || to === undefined) throw new UsageError('copy needs FROM and TO (see eas-sync copy --help)');
   await checkSpec(from);
@@ -50,18 +53,24 @@ export async function copy(argv: string[]): Promise<number> {
   const { events, errors, tornTail } = source.right;
   const bad = errors[0];
   if (bad !== undefined) {
-    throw new InputFailure(`${displaySpec(from)}: ${bad.message}${errors.length > 1 ? ` (and ${errors.length - 1} more invalid lines)` : ''}; nothing copied`);
+    throw new InputFailure(
+      `${displaySpec(from)}: ${bad.message}${errors.length > 1 ? ` (and ${errors.length - 1} more invalid lines)` : ''}; nothing copied`,
+    );
   }
   events.forEach((e, i) => {
-    if (e.position !== i) throw new InputFailure(`${displaySpec(from)}: event ${i} has position ${e.position}: the log is not contiguous; nothing copied`);
+    if (e.position !== i)
+      throw new InputFailure(`${displaySpec(from)}: event ${i} has position ${e.position}: the log is not contiguous; nothing copied`);
   });
   if (isEsdb(to)) {
     // What EventStoreDB would refuse, named by source line before anything is written.
     for (const e of events) {
       const where = `${displaySpec(from)} ${isEsdb(from) ? 'position' : 'line'} ${isEsdb(from) ? e.position : e.position + 1}`;
-      if (!UUID.test(e.id)) throw new InputFailure(`${where}: field "id": ${JSON.stringify(e.id)} is not a UUID, which EventStoreDB requires; nothing copied`);
-      if (e.stream.startsWith('$') || e.stream === '') throw new InputFailure(`${where}: field "stream": ${JSON.stringify(e.stream)} is reserved on EventStoreDB; nothing copied`);
-      if (e.type.startsWith('$') || e.type === '') throw new InputFailure(`${where}: field "type": ${JSON.stringify(e.type)} is reserved on EventStoreDB; nothing copied`);
+      if (!UUID.test(e.id))
+        throw new InputFailure(`${where}: field "id": ${JSON.stringify(e.id)} is not a UUID, which EventStoreDB requires; nothing copied`);
+      if (e.stream.startsWith('$') || e.stream === '')
+        throw new InputFailure(`${where}: field "stream": ${JSON.stringify(e.stream)} is reserved on EventStoreDB; nothing copied`);
+      if (e.type.startsWith('$') || e.type === '')
+        throw new InputFailure(`${where}: field "type": ${JSON.stringify(e.type)} is reserved on EventStoreDB; nothing copied`);
     }
   }
 
@@ -75,13 +84,20 @@ export async function copy(argv: string[]): Promise<number> {
     await target.close();
   }
   const out = {
-    from: displaySpec(from), to: displaySpec(to), events: events.length, streams,
-    tornTail: tornTail ?? null, durationMs: Date.now() - started,
+    from: displaySpec(from),
+    to: displaySpec(to),
+    events: events.length,
+    streams,
+    tornTail: tornTail ?? null,
+    durationMs: Date.now() - started,
   };
   if (values.json) printJson(out);
   else {
     print(`Copied ${events.length} events in ${streams} streams from ${out.from} to ${out.to} (${out.durationMs} ms)`);
-    if (tornTail) print(`Left out the torn last line ${tornTail.line} of ${out.from} (${tornTail.bytes} bytes): an append interrupted by a crash; it was never acknowledged`);
+    if (tornTail)
+      print(
+        `Left out the torn last line ${tornTail.line} of ${out.from} (${tornTail.bytes} bytes): an append interrupted by a crash; it was never acknowledged`,
+      );
   }
   return 0;
 }
@@ -94,7 +110,8 @@ async function refuseNonEmptyTarget(to: string): Promise<void> {
     } catch {
       size = undefined; // absent: it will be created
     }
-    if (size !== undefined && size > 0) throw new InputFailure(`${to} is not empty (${size} bytes): copy writes only into an absent or empty log`);
+    if (size !== undefined && size > 0)
+      throw new InputFailure(`${to} is not empty (${size} bytes): copy writes only into an absent or empty log`);
     return;
   }
   const opened = await eventStoreDbStore(to);
@@ -124,11 +141,21 @@ async function write(target: EventStore, events: readonly StoredEvent[], esdb: b
     const batch: CopiedEvent[] = [];
     while (j < events.length && events[j]!.stream === first.stream && batch.length < BATCH_EVENTS) {
       const e = events[j]!;
-      batch.push({ id: e.id, type: e.type, data: e.data, at: e.at, meta: e.meta, ...(esdb ? { origin: { position: e.position, revision: e.revision } } : {}) });
+      batch.push({
+        id: e.id,
+        type: e.type,
+        data: e.data,
+        at: e.at,
+        meta: e.meta,
+        ...(esdb ? { origin: { position: e.position, revision: e.revision } } : {}),
+      });
       j++;
     }
     streams.add(first.stream);
-    runs.push({ request: { stream: first.stream, expected: first.revision === 0 ? 'noStream' : first.revision - 1, events: batch }, last: events[j - 1]! });
+    runs.push({
+      request: { stream: first.stream, expected: first.revision === 0 ? 'noStream' : first.revision - 1, events: batch },
+      last: events[j - 1]!,
+    });
     i = j;
   }
   let done = 0;
@@ -146,14 +173,18 @@ async function write(target: EventStore, events: readonly StoredEvent[], esdb: b
     if (isLeft(r)) {
       const e = r.left;
       const at = group[0]!.request;
-      throw new WorkFailure(e.kind === 'conflict'
-        ? `${describeStoreError(e)}: the target changed while copying (after ${done} events); it is left partly written`
-        : `cannot write ${at.stream}: ${describeStoreError(e)} (after ${done} events)`);
+      throw new WorkFailure(
+        e.kind === 'conflict'
+          ? `${describeStoreError(e)}: the target changed while copying (after ${done} events); it is left partly written`
+          : `cannot write ${at.stream}: ${describeStoreError(e)} (after ${done} events)`,
+      );
     }
     r.right.forEach((res, n) => {
       const want = group[n]!.last;
       if (res.revision !== want.revision || res.position !== want.position) {
-        throw new WorkFailure(`the target numbered ${want.stream} revision ${want.revision} (position ${want.position}) as revision ${res.revision}, position ${res.position}: it is not the empty store it was`);
+        throw new WorkFailure(
+          `the target numbered ${want.stream} revision ${want.revision} (position ${want.position}) as revision ${res.revision}, position ${res.position}: it is not the empty store it was`,
+        );
       }
     });
     done += size;

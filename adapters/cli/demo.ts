@@ -25,10 +25,18 @@ const DEFAULT_LOG = './eas-sync-demo.ndjson';
 
 export async function demo(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
-    devices: { type: 'string' }, seed: { type: 'string' }, store: { type: 'string' }, log: { type: 'string' },
-    latency: { type: 'string' }, parallelism: { type: 'string' }, force: { type: 'boolean' },
+    devices: { type: 'string' },
+    seed: { type: 'string' },
+    store: { type: 'string' },
+    log: { type: 'string' },
+    latency: { type: 'string' },
+    parallelism: { type: 'string' },
+    force: { type: 'boolean' },
   });
-  if (values.help) { printRaw(DEMO_HELP); return 0; }
+  if (values.help) {
+    printRaw(DEMO_HELP);
+    return 0;
+  }
   const devices = intOption(values.devices, 'devices', 5000, 1);
   const seed = intOption(values.seed, 'seed', 1);
   const latencyMs = intOption(values.latency, 'latency', 0);
@@ -38,18 +46,25 @@ export async function demo(argv: string[]): Promise<number> {
   // The demo starts from an empty log. Only the store replaces it, under its
   // lock, so a log in use by another process is never removed.
   const replace = !isEsdb(spec) && existsSync(spec);
-  if (replace && resolve(spec) !== resolve(DEFAULT_LOG) && !values.force) throw new UsageError(`${spec} exists: the demo writes a new log (pass --force to replace it)`);
+  if (replace && resolve(spec) !== resolve(DEFAULT_LOG) && !values.force)
+    throw new UsageError(`${spec} exists: the demo writes a new log (pass --force to replace it)`);
 
   const started = Date.now();
   const store = await openStore(spec, { replace });
-  if (store.replaced !== undefined) process.stderr.write(`eas-sync: replaced the existing log ${resolve(spec)} (${store.replaced.bytes} bytes)\n`);
+  if (store.replaced !== undefined)
+    process.stderr.write(`eas-sync: replaced the existing log ${resolve(spec)} (${store.replaced.bytes} bytes)\n`);
   const bar = phaseProgress();
   let report: SyncReport;
   try {
     const sim = simulateOrganization({ devices, seed, latencyMs, clock: () => Date.now() });
     const engine = createEngine({
-      organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy: sim.policy,
-      notifier: sim.notifier, parallelism,
+      organization: sim.organization,
+      exchange: sim.exchange,
+      intune: sim.intune,
+      store,
+      policy: sim.policy,
+      notifier: sim.notifier,
+      parallelism,
       onProgress: (p) => bar.update(p),
     });
     report = await engine.fullSync();
@@ -64,16 +79,30 @@ export async function demo(argv: string[]): Promise<number> {
     }
     const verified = report.success && mismatches.length === 0 && decided.size === exchangeView.size;
     const out = {
-      devices: report.devices, mailboxes: report.mailboxes, commands: report.commands.issued, access: report.access, verified,
-      log: isEsdb(spec) ? displaySpec(spec) : resolve(spec), replaced: store.replaced !== undefined ? { log: resolve(spec), bytes: store.replaced.bytes } : null, durationMs: Date.now() - started,
-      syncId: report.syncId, success: report.success, eventsAppended: report.eventsAppended,
-      notifications: report.notifications, drift: report.drift, warnings: report.warnings.length,
-      errors: report.errors, mismatches: mismatches.slice(0, 20), mismatchCount: mismatches.length,
+      devices: report.devices,
+      mailboxes: report.mailboxes,
+      commands: report.commands.issued,
+      access: report.access,
+      verified,
+      log: isEsdb(spec) ? displaySpec(spec) : resolve(spec),
+      replaced: store.replaced !== undefined ? { log: resolve(spec), bytes: store.replaced.bytes } : null,
+      durationMs: Date.now() - started,
+      syncId: report.syncId,
+      success: report.success,
+      eventsAppended: report.eventsAppended,
+      notifications: report.notifications,
+      drift: report.drift,
+      warnings: report.warnings.length,
+      errors: report.errors,
+      mismatches: mismatches.slice(0, 20),
+      mismatchCount: mismatches.length,
     };
     if (values.json) printJson(out);
     else {
       print(`Simulated organization "${sim.organization}": ${report.devices} devices in ${report.mailboxes} mailboxes (seed ${seed})`);
-      print(`Full sync ${report.syncId}: ${report.success ? 'succeeded' : 'FAILED'}; ${report.commands.issued} Exchange commands (${report.commands.failed} failed), ${report.notifications.sent} notifications, ${report.eventsAppended} events`);
+      print(
+        `Full sync ${report.syncId}: ${report.success ? 'succeeded' : 'FAILED'}; ${report.commands.issued} Exchange commands (${report.commands.failed} failed), ${report.notifications.sent} notifications, ${report.eventsAppended} events`,
+      );
       print(`Access: ${report.access.allow} allow, ${report.access.block} block, ${report.access.quarantine} quarantine`);
       print(`Warnings: ${report.warnings.length} (${[...new Set(report.warnings.map((w) => w.kind))].join(', ') || 'none'})`);
       for (const e of report.errors.slice(0, 10)) print(`Error: ${e.message}`);

@@ -66,14 +66,18 @@ export function openDiagnostics(o: DiagnosticsOptions = {}): Diagnostics {
   // JSON-escaped forms too: a secret with a quote or backslash is written escaped.
   const forms = [...new Set(secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].sort((a, b) => b.length - a.length);
   const scrub = (line: string) => forms.reduce((acc, s) => acc.split(s).join('[redacted]'), line);
-  const dest: DestinationStream = o.stream ?? pino.destination(o.file ? { dest: o.file, mkdir: true, sync: true, append: true } : { dest: 2, sync: true });
-  const logger = pino({
-    level: o.level ?? 'info',
-    base: o.organization ? { organization: o.organization } : {},
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-    hooks: { streamWrite: scrub },
-  }, dest);
+  const dest: DestinationStream =
+    o.stream ?? pino.destination(o.file ? { dest: o.file, mkdir: true, sync: true, append: true } : { dest: 2, sync: true });
+  const logger = pino(
+    {
+      level: o.level ?? 'info',
+      base: o.organization ? { organization: o.organization } : {},
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      hooks: { streamWrite: scrub },
+    },
+    dest,
+  );
 
   const err = (e: { kind?: unknown; message?: unknown } | undefined) =>
     e ? { kind: typeof e.kind === 'string' ? e.kind : 'unknown', message: typeof e.message === 'string' ? e.message : '' } : undefined;
@@ -90,23 +94,37 @@ export function openDiagnostics(o: DiagnosticsOptions = {}): Diagnostics {
       }
       case 'SyncCompleted': {
         const d = e.data;
-        logger[d.success ? 'info' : 'warn']({
-          event: 'syncCompleted', syncId: d.syncId, kind: d.kind, success: d.success, devices: d.devices,
-          commands: { succeeded: d.commands.succeeded, failed: d.commands.failed },
-          access: { allow: d.access.allow, block: d.access.block, quarantine: d.access.quarantine }, warnings: d.warnings,
-        }, `${d.kind} sync ${d.syncId} ${d.success ? 'succeeded' : 'completed with failed commands'}`);
+        logger[d.success ? 'info' : 'warn'](
+          {
+            event: 'syncCompleted',
+            syncId: d.syncId,
+            kind: d.kind,
+            success: d.success,
+            devices: d.devices,
+            commands: { succeeded: d.commands.succeeded, failed: d.commands.failed },
+            access: { allow: d.access.allow, block: d.access.block, quarantine: d.access.quarantine },
+            warnings: d.warnings,
+          },
+          `${d.kind} sync ${d.syncId} ${d.success ? 'succeeded' : 'completed with failed commands'}`,
+        );
         intended.clear();
         break;
       }
       case 'SyncFailed': {
         const d = e.data;
-        logger.error({ event: 'syncFailed', syncId: d.syncId, kind: d.kind, error: err(d.error) }, `${d.kind} sync ${d.syncId} failed: ${err(d.error)?.message}`);
+        logger.error(
+          { event: 'syncFailed', syncId: d.syncId, kind: d.kind, error: err(d.error) },
+          `${d.kind} sync ${d.syncId} failed: ${err(d.error)?.message}`,
+        );
         intended.clear();
         break;
       }
       case 'CasSwitched': {
         const d = e.data;
-        logger.warn({ event: 'casSwitched', syncId: d.syncId, from: d.from, to: d.to, reason: d.reason }, `switched from ${d.from} to ${d.to}`);
+        logger.warn(
+          { event: 'casSwitched', syncId: d.syncId, from: d.from, to: d.to, reason: d.reason },
+          `switched from ${d.from} to ${d.to}`,
+        );
         break;
       }
       case 'CommandIntended': {
@@ -122,15 +140,25 @@ export function openDiagnostics(o: DiagnosticsOptions = {}): Diagnostics {
         const d = e.data;
         const i = intended.get(d.commandId);
         intended.delete(d.commandId);
-        logger.error({
-          event: 'commandFailed', commandId: d.commandId, ...(i ? { syncId: i.syncId, command: i.command } : {}), ...(i?.mailbox ? { mailbox: i.mailbox } : {}),
-          reconciled: d.reconciled === true, error: err(d.error),
-        }, `${i?.command ?? 'command'}${i?.mailbox ? ` ${i.mailbox}` : ''} failed: ${err(d.error)?.message}`);
+        logger.error(
+          {
+            event: 'commandFailed',
+            commandId: d.commandId,
+            ...(i ? { syncId: i.syncId, command: i.command } : {}),
+            ...(i?.mailbox ? { mailbox: i.mailbox } : {}),
+            reconciled: d.reconciled === true,
+            error: err(d.error),
+          },
+          `${i?.command ?? 'command'}${i?.mailbox ? ` ${i.mailbox}` : ''} failed: ${err(d.error)?.message}`,
+        );
         break;
       }
       case 'NotificationFailed': {
         const d = e.data;
-        logger.warn({ event: 'notificationFailed', deviceId: d.deviceId, to: d.to, error: err(d.error) }, `notification to ${d.to} failed: ${err(d.error)?.message}`);
+        logger.warn(
+          { event: 'notificationFailed', deviceId: d.deviceId, to: d.to, error: err(d.error) },
+          `notification to ${d.to} failed: ${err(d.error)?.message}`,
+        );
         break;
       }
       default:
@@ -142,11 +170,28 @@ export function openDiagnostics(o: DiagnosticsOptions = {}): Diagnostics {
     async append(requests) {
       const r = await s.append(requests);
       if (r._tag === 'Right') {
-        for (const req of requests) for (const ev of req.events) onEvent({ stream: req.stream, revision: 0, position: 0, id: ev.id ?? '', type: ev.type, at: ev.at, data: ev.data, meta: ev.meta ?? {} });
+        for (const req of requests)
+          for (const ev of req.events)
+            onEvent({
+              stream: req.stream,
+              revision: 0,
+              position: 0,
+              id: ev.id ?? '',
+              type: ev.type,
+              at: ev.at,
+              data: ev.data,
+              meta: ev.meta ?? {},
+            });
       } else if (r.left.kind === 'conflict') {
-        logger.error({ event: 'appendRefused', error: { kind: 'conflict', stream: r.left.stream } }, `the log refused an append on ${r.left.stream}: another connector may have taken over`);
+        logger.error(
+          { event: 'appendRefused', error: { kind: 'conflict', stream: r.left.stream } },
+          `the log refused an append on ${r.left.stream}: another connector may have taken over`,
+        );
       } else {
-        logger.error({ event: 'appendFailed', error: { kind: r.left.kind, message: 'message' in r.left ? r.left.message : '' } }, 'the log could not be written');
+        logger.error(
+          { event: 'appendFailed', error: { kind: r.left.kind, message: 'message' in r.left ? r.left.message : '' } },
+          'the log could not be written',
+        );
       }
       return r;
     },
@@ -155,12 +200,20 @@ export function openDiagnostics(o: DiagnosticsOptions = {}): Diagnostics {
     close: () => s.close(),
   });
 
-  const watch = <A>(operation: string, server: string | undefined, p: Promise<Either<ExchangeError, A>>): Promise<Either<ExchangeError, A>> => p.then((r) => {
-    if (r._tag === 'Left' && r.left.kind === 'throttled') {
-      logger.warn({ event: 'throttled', operation, waitMs: r.left.waitMs, ...(server ? { server } : {}), message: r.left.message }, `Exchange throttled ${operation}: waiting ${r.left.waitMs} ms`);
-    }
-    return r;
-  });
+  const watch = <A>(
+    operation: string,
+    server: string | undefined,
+    p: Promise<Either<ExchangeError, A>>,
+  ): Promise<Either<ExchangeError, A>> =>
+    p.then((r) => {
+      if (r._tag === 'Left' && r.left.kind === 'throttled') {
+        logger.warn(
+          { event: 'throttled', operation, waitMs: r.left.waitMs, ...(server ? { server } : {}), message: r.left.message },
+          `Exchange throttled ${operation}: waiting ${r.left.waitMs} ms`,
+        );
+      }
+      return r;
+    });
   const exchange = (g: ExchangeGateway): ExchangeGateway => {
     const cur = () => g.currentServer?.();
     const w: ExchangeGateway = {
@@ -173,16 +226,17 @@ export function openDiagnostics(o: DiagnosticsOptions = {}): Diagnostics {
     };
     const open = g.openSession?.bind(g);
     if (open) {
-      (w as { openSession?: ExchangeGateway['openSession'] }).openSession = () => watch('New-PSSession', cur(), open()).then((r) => {
-        if (r._tag === 'Left') return r;
-        const s = r.right;
-        const session: ExchangeSession = {
-          ...(s.server !== undefined ? { server: s.server } : {}),
-          execute: (c) => watch(c.kind, s.server, s.execute(c)),
-          close: () => s.close(),
-        };
-        return { _tag: 'Right', right: session } as const;
-      });
+      (w as { openSession?: ExchangeGateway['openSession'] }).openSession = () =>
+        watch('New-PSSession', cur(), open()).then((r) => {
+          if (r._tag === 'Left') return r;
+          const s = r.right;
+          const session: ExchangeSession = {
+            ...(s.server !== undefined ? { server: s.server } : {}),
+            execute: (c) => watch(c.kind, s.server, s.execute(c)),
+            close: () => s.close(),
+          };
+          return { _tag: 'Right', right: session } as const;
+        });
     }
     if (g.switchServer) (w as { switchServer?: ExchangeGateway['switchServer'] }).switchServer = g.switchServer.bind(g);
     if (g.currentServer) (w as { currentServer?: ExchangeGateway['currentServer'] }).currentServer = g.currentServer.bind(g);
@@ -195,7 +249,11 @@ export function openDiagnostics(o: DiagnosticsOptions = {}): Diagnostics {
     observe: { store, exchange },
     async close() {
       const d = dest as { flushSync?: () => void; end?: () => void };
-      try { d.flushSync?.(); } catch { /* nothing buffered */ }
+      try {
+        d.flushSync?.();
+      } catch {
+        /* nothing buffered */
+      }
       if (o.file) d.end?.();
     },
   };
@@ -204,7 +262,9 @@ export function openDiagnostics(o: DiagnosticsOptions = {}): Diagnostics {
 /** The diagnostics a config asks for (stderr at info when it says nothing). */
 export function diagnosticsFromConfig(c: ConnectorConfig, env: NodeJS.ProcessEnv = process.env): Diagnostics {
   return openDiagnostics({
-    ...(c.log?.level ? { level: c.log.level } : {}), ...(c.log?.file ? { file: c.log.file } : {}),
-    secrets: configSecrets(c, env), organization: c.organization,
+    ...(c.log?.level ? { level: c.log.level } : {}),
+    ...(c.log?.file ? { file: c.log.file } : {}),
+    secrets: configSecrets(c, env),
+    organization: c.organization,
   });
 }

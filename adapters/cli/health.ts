@@ -23,11 +23,14 @@ export function healthOf(s: ConnectorStatusView, nowMs: number, maxAgeMinutes: n
   if (!full) reasons.push('no successful full sync yet');
   else {
     const ageMin = (nowMs - Date.parse(full)) / 60_000;
-    if (!(ageMin <= maxAgeMinutes)) reasons.push(`last successful full sync at ${full} is ${Math.floor(ageMin)} minutes old (limit ${maxAgeMinutes})`);
+    if (!(ageMin <= maxAgeMinutes))
+      reasons.push(`last successful full sync at ${full} is ${Math.floor(ageMin)} minutes old (limit ${maxAgeMinutes})`);
   }
   return {
-    healthy: reasons.length === 0, status: s.status,
+    healthy: reasons.length === 0,
+    status: s.status,
     ...(full ? { lastSuccessfulFullSync: full } : {}),
-    maxFullSyncAgeMinutes: maxAgeMinutes, reasons,
+    maxFullSyncAgeMinutes: maxAgeMinutes,
+    reasons,
   };
 }

@@ -30,7 +30,9 @@ const fail = (errors: readonly InputError[]) => new InputFailure(errors.slice(0,
 
 async function readConfig(path: string): Promise<unknown> {
   let bytes: Uint8Array;
-  try { bytes = await readFile(path); } catch (err) {
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputFailure(`${path}: ${code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? (err as Error).message})`}`);
   }
@@ -41,8 +43,12 @@ async function readConfig(path: string): Promise<unknown> {
 
 export async function intuneExport(argv: string[]): Promise<number> {
   const { values } = parse(argv, { config: { type: 'string' }, out: { type: 'string' }, 'changed-since': { type: 'string' } });
-  if (values.help) { printRaw(INTUNE_EXPORT_HELP); return 0; }
-  if (typeof values.config !== 'string' || values.config === '') throw new UsageError('--config FILE is required (see eas-sync intune-export --help)');
+  if (values.help) {
+    printRaw(INTUNE_EXPORT_HELP);
+    return 0;
+  }
+  if (typeof values.config !== 'string' || values.config === '')
+    throw new UsageError('--config FILE is required (see eas-sync intune-export --help)');
   const file = values.config;
   const since = instantOption(values['changed-since'], 'changed-since');
   const query = since === undefined ? undefined : { changedSince: new Date(since).toISOString() };
@@ -62,7 +68,9 @@ export async function intuneExport(argv: string[]): Promise<number> {
     result = await sim.intune.getManagedDevices(query);
   } else {
     const built = graphGatewayFromConfig(c, file, process.env, {
-      onPage: (p) => { if (tty && p.resource === 'managedDevices') process.stderr.write(`\rintune-export: page ${p.pages}, ${p.items} devices`); },
+      onPage: (p) => {
+        if (tty && p.resource === 'managedDevices') process.stderr.write(`\rintune-export: page ${p.pages}, ${p.items} devices`);
+      },
     });
     if (isLeft(built)) throw fail(built.left);
     stats = built.right.gateway.stats;
@@ -74,7 +82,16 @@ export async function intuneExport(argv: string[]): Promise<number> {
   if (isLeft(result)) {
     const e: IntuneError = result.left;
     process.stderr.write(`eas-sync: intune-export: Graph failed (${e.kind}): ${e.message}\n`);
-    if (values.json) printJson({ error: { kind: e.kind, message: e.message, ...(e.url !== undefined ? { url: e.url } : {}), ...('path' in e && e.path !== undefined ? { path: e.path } : {}) }, ...(stats ? { requests: stats.requests } : {}) });
+    if (values.json)
+      printJson({
+        error: {
+          kind: e.kind,
+          message: e.message,
+          ...(e.url !== undefined ? { url: e.url } : {}),
+          ...('path' in e && e.path !== undefined ? { path: e.path } : {}),
+        },
+        ...(stats ? { requests: stats.requests } : {}),
+      });
     return 1;
   }
   const devices: ManagedDevice[] = result.right;
@@ -93,10 +110,15 @@ export async function intuneExport(argv: string[]): Promise<number> {
     throw new InputFailure(`${values.out}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   const summary = {
-    devices: devices.length, out, source,
+    devices: devices.length,
+    out,
+    source,
     ...(stats ? { requests: stats.requests, throttled: stats.throttled, retries: stats.retries, waitedMs: stats.waitedMs } : {}),
   };
   if (values.json) printJson(summary);
-  else print(`Wrote ${devices.length} managed devices to ${out} (from ${source}${stats ? `; ${stats.requests} requests, ${stats.throttled} throttled` : ''})`);
+  else
+    print(
+      `Wrote ${devices.length} managed devices to ${out} (from ${source}${stats ? `; ${stats.requests} requests, ${stats.throttled} throttled` : ''})`,
+    );
   return 0;
 }

@@ -8,13 +8,15 @@ import { InputFailure, UsageError } from './io.js';
 export function logPath(path: string | undefined, command: string, allowEsdb = false): string {
   if (!path) throw new UsageError(`${command} needs a LOG (see eas-sync ${command} --help)`);
   if (store.isEsdb(path)) {
-    if (!allowEsdb) throw new UsageError(`"${store.displaySpec(path)}": ${command} reads file logs only; copy the store to a file first (eas-sync copy)`);
+    if (!allowEsdb)
+      throw new UsageError(`"${store.displaySpec(path)}": ${command} reads file logs only; copy the store to a file first (eas-sync copy)`);
   }
   return path;
 }
 
 /** A store error of a read-only command as a CLI failure (exit 2). */
 export function readFailure(path: string, e: StoreError): InputFailure {
-  return new InputFailure(e.kind === 'corrupt' ? store.describeStoreError(e) : `${store.displaySpec(path)}: ${store.describeStoreError(e)}`);
+  return new InputFailure(
+    e.kind === 'corrupt' ? store.describeStoreError(e) : `${store.displaySpec(path)}: ${store.describeStoreError(e)}`,
+  );
 }
-

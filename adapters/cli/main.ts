@@ -6,18 +6,48 @@
 import { InputFailure, UsageError, WorkFailure, visible } from './io.js';
 import { scrub } from '../shared/connection-string.js';
 
-interface Command { readonly run: (argv: string[]) => Promise<number>; readonly help: string }
+interface Command {
+  readonly run: (argv: string[]) => Promise<number>;
+  readonly help: string;
+}
 
 const commands: Record<string, () => Promise<Command>> = {
-  demo: async () => { const m = await import('./demo.js'); return { run: m.demo, help: m.DEMO_HELP }; },
-  plan: async () => { const m = await import('./plan.js'); return { run: m.plan, help: m.PLAN_HELP }; },
-  replay: async () => { const m = await import('./replay.js'); return { run: m.replay, help: m.REPLAY_HELP }; },
-  explain: async () => { const m = await import('./explain.js'); return { run: m.explain, help: m.EXPLAIN_HELP }; },
-  'what-if': async () => { const m = await import('./what-if.js'); return { run: m.whatIf, help: m.WHAT_IF_HELP }; },
-  sync: async () => { const m = await import('./sync.js'); return { run: m.syncCommand, help: m.SYNC_HELP }; },
-  run: async () => { const m = await import('./run.js'); return { run: m.run, help: m.RUN_HELP }; },
-  'intune-export': async () => { const m = await import('./intune-export.js'); return { run: m.intuneExport, help: m.INTUNE_EXPORT_HELP }; },
-  copy: async () => { const m = await import('./copy.js'); return { run: m.copy, help: m.COPY_HELP }; },
+  demo: async () => {
+    const m = await import('./demo.js');
+    return { run: m.demo, help: m.DEMO_HELP };
+  },
+  plan: async () => {
+    const m = await import('./plan.js');
+    return { run: m.plan, help: m.PLAN_HELP };
+  },
+  replay: async () => {
+    const m = await import('./replay.js');
+    return { run: m.replay, help: m.REPLAY_HELP };
+  },
+  explain: async () => {
+    const m = await import('./explain.js');
+    return { run: m.explain, help: m.EXPLAIN_HELP };
+  },
+  'what-if': async () => {
+    const m = await import('./what-if.js');
+    return { run: m.whatIf, help: m.WHAT_IF_HELP };
+  },
+  sync: async () => {
+    const m = await import('./sync.js');
+    return { run: m.syncCommand, help: m.SYNC_HELP };
+  },
+  run: async () => {
+    const m = await import('./run.js');
+    return { run: m.run, help: m.RUN_HELP };
+  },
+  'intune-export': async () => {
+    const m = await import('./intune-export.js');
+    return { run: m.intuneExport, help: m.INTUNE_EXPORT_HELP };
+  },
+  copy: async () => {
+    const m = await import('./copy.js');
+    return { run: m.copy, help: m.COPY_HELP };
+  },
 };
 
 const SUMMARY = `Usage: eas-sync <command> [options]
@@ -54,15 +84,22 @@ const argv = process.argv.slice(2);
 const storeArgs = argv.flatMap((a) => [a, a.slice(a.indexOf('=') + 1)]);
 const fail = (text: string, code: number) => {
   // Lines stay lines; any other hidden character (from a device field) is shown as an escape.
-  process.stderr.write(`eas-sync: ${scrub(text, ...storeArgs).split('\n').map(visible).join('\n')}\n`);
+  process.stderr.write(
+    `eas-sync: ${scrub(text, ...storeArgs)
+      .split('\n')
+      .map(visible)
+      .join('\n')}\n`,
+  );
   process.exitCode = code;
 };
 
 main(argv).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err: unknown) => {
     if (err instanceof UsageError || err instanceof InputFailure) fail(err.message, 2);
     else if (err instanceof WorkFailure) fail(err.message, 1);
-    else fail(`internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, 1);
+    else fail(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, 1);
   },
 );

@@ -42,10 +42,18 @@ export async function policyFromFile(path: string): Promise<Policy> {
 
 export async function plan(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
-    exchange: { type: 'string' }, mailboxes: { type: 'string' }, intune: { type: 'string' }, policy: { type: 'string' },
-    groups: { type: 'string' }, at: { type: 'string' }, format: { type: 'string' },
+    exchange: { type: 'string' },
+    mailboxes: { type: 'string' },
+    intune: { type: 'string' },
+    policy: { type: 'string' },
+    groups: { type: 'string' },
+    at: { type: 'string' },
+    format: { type: 'string' },
   });
-  if (values.help) { printRaw(PLAN_HELP); return 0; }
+  if (values.help) {
+    printRaw(PLAN_HELP);
+    return 0;
+  }
   for (const k of ['exchange', 'mailboxes', 'intune', 'policy'] as const) {
     if (!values[k]) throw new UsageError(`--${k} FILE is required (see eas-sync plan --help)`);
   }
@@ -62,40 +70,73 @@ export async function plan(argv: string[]): Promise<number> {
   const named = [...policy.includedGroups, ...policy.excludedGroups];
   let groups: GroupMembership = new Map();
   if (values.groups) groups = await must(readExportFile(values.groups as string, decodeGroups));
-  else if (named.length > 0) throw new UsageError(`${values.policy as string}: the policy names groups (${named.join(', ')}); pass --groups FILE with their members`);
+  else if (named.length > 0)
+    throw new UsageError(
+      `${values.policy as string}: the policy names groups (${named.join(', ')}); pass --groups FILE with their members`,
+    );
   const unknown = named.filter((g) => !groups.has(g));
-  if (unknown.length > 0) throw new InputFailure(`${values.groups as string}: no members listed for group(s) ${unknown.join(', ')} named by ${values.policy as string}`);
+  if (unknown.length > 0)
+    throw new InputFailure(
+      `${values.groups as string}: no members listed for group(s) ${unknown.join(', ')} named by ${values.policy as string}`,
+    );
 
   // Shown once the exports are read and checked, so an input error is never printed on a progress line.
   const bar = phaseProgress();
-  bar.update({ phase: 'discover', done: 1, total: 1, final: true, found: { partnerships: devices.length, mailboxes: mailboxes.length, managedDevices: managed.length } });
+  bar.update({
+    phase: 'discover',
+    done: 1,
+    total: 1,
+    final: true,
+    found: { partnerships: devices.length, mailboxes: mailboxes.length, managedDevices: managed.length },
+  });
   const result = planMailboxes({
-    organization: 'plan', syncId: 'plan', atMs, policy, policyRevision: 0, observations: { devices, mailboxes, managed, groups },
+    organization: 'plan',
+    syncId: 'plan',
+    atMs,
+    policy,
+    policyRevision: 0,
+    observations: { devices, mailboxes, managed, groups },
     onProgress: (done, total) => bar.update({ phase: 'decide', done, total, final: true }),
   });
   bar.end();
   const out = {
     at: new Date(atMs).toISOString(),
     devices: result.devices.map((d) => ({
-      deviceId: d.device.deviceId, mailbox: d.mailbox?.identity ?? '', access: d.decision.access, reason: d.decision.reason,
-      intuneDeviceId: d.decision.facts.intune?.id ?? null, governed: d.decision.governed,
-      deviceType: d.device.deviceType, deviceModel: d.device.deviceModel,
+      deviceId: d.device.deviceId,
+      mailbox: d.mailbox?.identity ?? '',
+      access: d.decision.access,
+      reason: d.decision.reason,
+      intuneDeviceId: d.decision.facts.intune?.id ?? null,
+      governed: d.decision.governed,
+      deviceType: d.device.deviceType,
+      deviceModel: d.device.deviceModel,
     })),
-    commands: result.commands.map((c) => ({ mailbox: c.command.mailbox, allowedDeviceIds: c.command.allowedDeviceIds, blockedDeviceIds: c.command.blockedDeviceIds })),
+    commands: result.commands.map((c) => ({
+      mailbox: c.command.mailbox,
+      allowedDeviceIds: c.command.allowedDeviceIds,
+      blockedDeviceIds: c.command.blockedDeviceIds,
+    })),
     summary: { allow: 0, block: 0, quarantine: 0 },
     warnings: result.warnings,
   };
   for (const d of out.devices) out.summary[d.access]++;
 
-  if (format === 'json') { printJson(out); return 0; }
+  if (format === 'json') {
+    printJson(out);
+    return 0;
+  }
   if (format === 'powershell') {
     print(`# eas-sync plan, judged at ${out.at}: ${out.commands.length} Set-CasMailbox command(s).`);
-    print('# Review, then run in an Exchange Management Shell. Every value is a single-quoted literal; invisible and control characters are [char] codes.');
+    print(
+      '# Review, then run in an Exchange Management Shell. Every value is a single-quoted literal; invisible and control characters are [char] codes.',
+    );
     // psQuote writes no hidden character raw, so the script is printed as built (escaping it would change its values).
     for (const c of result.commands) printRaw(commandToPowerShell(c.command));
     return 0;
   }
-  print(`Plan judged at ${out.at}: ${out.devices.length} devices — ${out.summary.allow} allow, ${out.summary.block} block, ${out.summary.quarantine} quarantine`);
+  print(
+    `Plan judged at ${out.at}: ${out.devices.length} devices — ${out.summary.allow} allow, ${out.summary.block} block, ${out.summary.quarantine} quarantine`,
+  );
   print('');
   for (const d of out.devices) print(`${d.access.padEnd(10)} ${d.reason.padEnd(20)} ${d.deviceId.padEnd(28)} ${d.mailbox}`);
   print('');

@@ -13,7 +13,11 @@ export interface PhaseDisplay {
   end(): void;
 }
 
-interface Out { write(s: string): unknown; readonly isTTY?: boolean; readonly columns?: number }
+interface Out {
+  write(s: string): unknown;
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+}
 
 type Phase = Exclude<SyncProgress['phase'], 'done'>;
 const ORDER: readonly Phase[] = ['discover', 'decide', 'execute', 'notify'];
@@ -54,10 +58,20 @@ export function phaseProgress(out: Out = process.stderr): PhaseDisplay {
   let lastKey = '';
   let lastAt = 0;
   /** What deserves a redraw at once: a phase appearing, a percent step, a failure, a wait, a total becoming final. */
-  const key = () => ORDER.filter((ph) => state.has(ph)).map((ph) => {
-    const p = state.get(ph)!;
-    return [ph, p.total > 0 ? Math.floor((p.done / p.total) * 100) : 0, p.final ? 1 : 0, p.failed ?? 0, p.throttleWaits ?? 0, p.found ? 1 : 0].join(':');
-  }).join('|');
+  const key = () =>
+    ORDER.filter((ph) => state.has(ph))
+      .map((ph) => {
+        const p = state.get(ph)!;
+        return [
+          ph,
+          p.total > 0 ? Math.floor((p.done / p.total) * 100) : 0,
+          p.final ? 1 : 0,
+          p.failed ?? 0,
+          p.throttleWaits ?? 0,
+          p.found ? 1 : 0,
+        ].join(':');
+      })
+      .join('|');
 
   function draw(force = false): void {
     if (!tty) return;
@@ -78,11 +92,21 @@ export function phaseProgress(out: Out = process.stderr): PhaseDisplay {
   return {
     update(p) {
       if (ended) return;
-      if (p.phase === 'done') { this.end(); return; }
+      if (p.phase === 'done') {
+        this.end();
+        return;
+      }
       const prev = state.get(p.phase);
       // Totals never go back: a late or out-of-order report cannot shrink what is shown.
       const merged: SyncProgress = prev
-        ? { ...prev, ...p, done: Math.max(prev.done, p.done), total: Math.max(prev.total, p.total), final: (prev.final ?? false) || (p.final ?? false), ...(p.found ?? prev.found ? { found: p.found ?? prev.found! } : {}) }
+        ? {
+            ...prev,
+            ...p,
+            done: Math.max(prev.done, p.done),
+            total: Math.max(prev.total, p.total),
+            final: (prev.final ?? false) || (p.final ?? false),
+            ...((p.found ?? prev.found) ? { found: p.found ?? prev.found! } : {}),
+          }
         : p;
       state.set(p.phase, merged);
       draw();
@@ -90,7 +114,10 @@ export function phaseProgress(out: Out = process.stderr): PhaseDisplay {
     end() {
       if (ended) return;
       ended = true;
-      if (tty && drawn.length > 0) { draw(true); out.write('\n'); }
+      if (tty && drawn.length > 0) {
+        draw(true);
+        out.write('\n');
+      }
     },
   };
 }

@@ -25,11 +25,16 @@ Stops gracefully on SIGTERM.`;
 const SHUTDOWN_GRACE_MS = 2_000;
 /** Shortest token accepted: a guessable token is no protection. */
 const MIN_TOKEN_LENGTH = 16;
-const log = (line: string) => { process.stderr.write(`eas-sync: ${line}\n`); };
+const log = (line: string) => {
+  process.stderr.write(`eas-sync: ${line}\n`);
+};
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { config: { type: 'string' } });
-  if (values.help) { printRaw(RUN_HELP); return 0; }
+  if (values.help) {
+    printRaw(RUN_HELP);
+    return 0;
+  }
   if (!values.config) throw new UsageError('--config FILE is required (see eas-sync run --help)');
   const path = values.config as string;
   const config = await readConfig(path);
@@ -39,8 +44,11 @@ export async function run(argv: string[]): Promise<number> {
     throw new InputFailure(`${path}: status.tokenEnv: the token in ${status!.tokenEnv} is shorter than ${MIN_TOKEN_LENGTH} characters`);
   }
   const bound = await listenStatus({
-    listen: statusListen(status), ...(token !== undefined ? { token } : {}), allowedHosts: status?.allowedHosts ?? [],
-    healthMaxFullSyncAgeMinutes: status?.healthMaxFullSyncAgeMinutes ?? DEFAULT_MAX_FULL_SYNC_AGE_MINUTES, log,
+    listen: statusListen(status),
+    ...(token !== undefined ? { token } : {}),
+    allowedHosts: status?.allowedHosts ?? [],
+    healthMaxFullSyncAgeMinutes: status?.healthMaxFullSyncAgeMinutes ?? DEFAULT_MAX_FULL_SYNC_AGE_MINUTES,
+    log,
   });
   if (bound._tag === 'Left') throw new InputFailure(`${path}: status.listen: ${bound.left}`);
   const server = bound.right;
@@ -57,7 +65,9 @@ export async function run(argv: string[]): Promise<number> {
   log(`connector for ${config.organization} running; status on ${server.url}/status`);
   c.engine.start();
   // A first full sync at start, as the original connector did after connecting.
-  c.engine.requestSync('full').catch(() => { /* in the status */ });
+  c.engine.requestSync('full').catch(() => {
+    /* in the status */
+  });
   await new Promise<void>((res) => {
     const stop = () => res();
     process.once('SIGTERM', stop);

@@ -92,8 +92,12 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
     const send = (code: number, body: string, headers: Record<string, string> = {}) => {
       if (res.headersSent || res.destroyed) return;
       res.writeHead(code, {
-        'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff',
-        ...(draining ? { connection: 'close' } : {}), ...headers,
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        ...(draining ? { connection: 'close' } : {}),
+        ...headers,
       });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
@@ -101,7 +105,8 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
 
     const t = parseTarget(req.url);
     if (!t) return fail(400, 'bad request target');
-    if (!hostAllowed(req.headers.host, names)) return fail(403, 'Host header not allowed (add the name clients use to status.allowedHosts)');
+    if (!hostAllowed(req.headers.host, names))
+      return fail(403, 'Host header not allowed (add the name clients use to status.allowedHosts)');
     const authenticated = o.token !== undefined && tokenMatches(o.token, req.headers.authorization);
     if (tokenForAll && !authenticated) return fail(401, 'token required: Authorization: Bearer <token>', { 'www-authenticate': 'Bearer' });
     if (!target) return fail(503, 'starting', { 'retry-after': '5' });
@@ -112,11 +117,13 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
       const h = healthOf(target.status(), now(), o.healthMaxFullSyncAgeMinutes, draining);
       return send(h.healthy ? 200 : 503, json(h));
     }
-    if (t.path === '/metrics' && get) return send(200, renderMetrics(target.status(), target.metrics()), { 'content-type': 'text/plain; version=0.0.4' });
+    if (t.path === '/metrics' && get)
+      return send(200, renderMetrics(target.status(), target.metrics()), { 'content-type': 'text/plain; version=0.0.4' });
     if (t.path === '/sync') {
       if (req.method !== 'POST') return fail(405, 'use POST', { allow: 'POST' });
       if (!originAllowed(req.headers.origin, req.headers.host)) return fail(403, 'cross-origin requests are refused');
-      if (o.token !== undefined && !authenticated) return fail(401, 'token required: Authorization: Bearer <token>', { 'www-authenticate': 'Bearer' });
+      if (o.token !== undefined && !authenticated)
+        return fail(401, 'token required: Authorization: Bearer <token>', { 'www-authenticate': 'Bearer' });
       // Without a token, a JSON content type: a cross-site form or simple request cannot send one without a CORS preflight, which is never granted.
       if (o.token === undefined && !isJsonContentType(req.headers['content-type'])) return fail(415, 'send Content-Type: application/json');
       if (draining) return fail(503, 'stopping: no new syncs are taken');
@@ -127,13 +134,22 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
       log(`POST /sync type=${type} requested by ${requestedBy} from ${req.socket.remoteAddress ?? '?'}`);
       const done = target.requestSync(type);
       if (t.query.get('wait') === 'true') {
-        done.then(
-          (r) => send(r.success ? 200 : 500, json(authenticated ? r : publicReport(r))),
-          (e: unknown) => { log(`sync failed: ${String(e)}`); fail(500, 'sync failed; see the log'); },
-        ).catch(() => { res.destroy(); });
+        done
+          .then(
+            (r) => send(r.success ? 200 : 500, json(authenticated ? r : publicReport(r))),
+            (e: unknown) => {
+              log(`sync failed: ${String(e)}`);
+              fail(500, 'sync failed; see the log');
+            },
+          )
+          .catch(() => {
+            res.destroy();
+          });
         return;
       }
-      done.catch(() => { /* the report is in the log and the status */ });
+      done.catch(() => {
+        /* the report is in the log and the status */
+      });
       return send(202, json({ queued: type, requestedBy }));
     }
     send(404, json({ error: 'not found', endpoints: ENDPOINTS }));
@@ -148,13 +164,21 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
     } catch (err) {
       log(`internal error answering ${req.method ?? '?'} request: ${err instanceof Error ? err.message : String(err)}`);
       if (!res.headersSent) {
-        try { res.writeHead(500, { 'content-type': 'application/json', connection: 'close' }); res.end(json({ error: 'internal error' })); } catch { res.destroy(); }
+        try {
+          res.writeHead(500, { 'content-type': 'application/json', connection: 'close' });
+          res.end(json({ error: 'internal error' }));
+        } catch {
+          res.destroy();
+        }
       } else res.destroy();
     }
   });
   // Every socket, including one that never sent a byte: shutdown ends them all.
   const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => { sockets.add(s); s.once('close', () => sockets.delete(s)); });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
   // Slow clients: bound how long a request may take to arrive.
   server.headersTimeout = 15_000;
   server.requestTimeout = 30_000;
@@ -162,7 +186,10 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
   const bound = await new Promise<Either<string, true>>((res) => {
     const onError = (err: NodeJS.ErrnoException) => res(left(`cannot listen on ${where} (${err.code ?? err.message})`));
     server.once('error', onError);
-    server.listen(o.listen.port, address, () => { server.off('error', onError); res(right(true)); });
+    server.listen(o.listen.port, address, () => {
+      server.off('error', onError);
+      res(right(true));
+    });
   });
   if (bound._tag === 'Left') return bound;
   server.on('error', (err) => log(`status listener: ${err.message}`));
@@ -179,12 +206,19 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
   };
   return right({
     url,
-    attach(t) { target = t; },
+    attach(t) {
+      target = t;
+    },
     drain,
     async close(graceMs) {
       drain();
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([closed, new Promise<void>((res) => { timer = setTimeout(res, graceMs); })]);
+      await Promise.race([
+        closed,
+        new Promise<void>((res) => {
+          timer = setTimeout(res, graceMs);
+        }),
+      ]);
       clearTimeout(timer);
       // Stalled and silent connections: whatever is left after the grace.
       server.closeAllConnections();

@@ -17,9 +17,12 @@ export const displaySpec = (spec: string): string => (isEventStoreDbSpec(spec) ?
 
 export function describeStoreError(e: StoreError): string {
   switch (e.kind) {
-    case 'conflict': return `conflict on ${e.stream}: expected revision ${String(e.expected)}, found ${String(e.actual)}`;
-    case 'corrupt': return `${e.file ?? 'log'}${e.line !== undefined ? ` line ${e.line}` : ''}: ${e.message}`;
-    default: return e.message;
+    case 'conflict':
+      return `conflict on ${e.stream}: expected revision ${String(e.expected)}, found ${String(e.actual)}`;
+    case 'corrupt':
+      return `${e.file ?? 'log'}${e.line !== undefined ? ` line ${e.line}` : ''}: ${e.message}`;
+    default:
+      return e.message;
   }
 }
 

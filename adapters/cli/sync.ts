@@ -14,7 +14,10 @@ log holds an event that is not valid (nothing is written to it then).`;
 
 export async function syncCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { config: { type: 'string' }, quick: { type: 'boolean' }, full: { type: 'boolean' } });
-  if (values.help) { printRaw(SYNC_HELP); return 0; }
+  if (values.help) {
+    printRaw(SYNC_HELP);
+    return 0;
+  }
   if (!values.config) throw new UsageError('--config FILE is required (see eas-sync sync --help)');
   if (values.quick && values.full) throw new UsageError('give --quick or --full, not both');
   const config = await readConfig(values.config as string);
@@ -27,7 +30,9 @@ export async function syncCommand(argv: string[]): Promise<number> {
     bar.end();
     if (values.json) printJson({ ...report, status: c.engine.status() });
     else {
-      print(`${report.kind} sync ${report.syncId || '-'}: ${report.success ? 'succeeded' : 'FAILED'}; ${report.devices} devices decided, ${report.commands.issued} commands (${report.commands.failed} failed), ${report.notifications.sent} notifications`);
+      print(
+        `${report.kind} sync ${report.syncId || '-'}: ${report.success ? 'succeeded' : 'FAILED'}; ${report.devices} devices decided, ${report.commands.issued} commands (${report.commands.failed} failed), ${report.notifications.sent} notifications`,
+      );
       print(`Access: ${report.access.allow} allow, ${report.access.block} block, ${report.access.quarantine} quarantine`);
       for (const e of report.errors.slice(0, 20)) print(`error: ${e.message}`);
     }

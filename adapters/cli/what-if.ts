@@ -22,34 +22,54 @@ policies named: a group new to FILE is treated as empty, with a warning.`;
 
 export async function whatIf(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { policy: { type: 'string' }, at: { type: 'string' } }, 1);
-  if (values.help) { printRaw(WHAT_IF_HELP); return 0; }
+  if (values.help) {
+    printRaw(WHAT_IF_HELP);
+    return 0;
+  }
   const path = logPath(positionals[0], 'what-if');
   if (!values.policy) throw new UsageError('--policy FILE is required (see eas-sync what-if --help)');
   const atMs = instantOption(values.at, 'at');
   const policy = await policyFromFile(values.policy as string);
   const bar = progressBar('what-if MB');
-  const r = await whatIfFile(path, policy, { ...(atMs === undefined ? {} : { at: new Date(atMs).toISOString() }), onProgress: (d, t) => bar.update(Math.round(d / 1e6), Math.max(1, Math.round(t / 1e6))) });
+  const r = await whatIfFile(path, policy, {
+    ...(atMs === undefined ? {} : { at: new Date(atMs).toISOString() }),
+    onProgress: (d, t) => bar.update(Math.round(d / 1e6), Math.max(1, Math.round(t / 1e6))),
+  });
   bar.end();
   if (isLeft(r)) throw readFailure(path, r.left);
   const { result, errors } = r.right;
   if (errors.length > 0) {
     // A corrupt log: the facts after the bad line cannot be trusted to be complete.
-    throw new InputFailure(errors.slice(0, 20).map((e) => `${path} line ${e.line}: ${e.message}`).join('\n'));
+    throw new InputFailure(
+      errors
+        .slice(0, 20)
+        .map((e) => `${path} line ${e.line}: ${e.message}`)
+        .join('\n'),
+    );
   }
-  if (values.json) { printJson(result); return 0; }
+  if (values.json) {
+    printJson(result);
+    return 0;
+  }
 
   print(`What-if against policy revision ${result.policyRevision ?? '-'} of ${path}, judged at ${result.at}: ${result.devices} devices`);
-  print(`${result.changes.length} would change, ${result.unchanged} unchanged${result.reasonChanges ? ` (${result.reasonChanges} with another reason)` : ''}${result.undecided ? `; ${result.undecided} never decided` : ''}`);
+  print(
+    `${result.changes.length} would change, ${result.unchanged} unchanged${result.reasonChanges ? ` (${result.reasonChanges} with another reason)` : ''}${result.undecided ? `; ${result.undecided} never decided` : ''}`,
+  );
   const transitions = Object.entries(result.summary).sort((a, b) => b[1] - a[1]);
   for (const [t, n] of transitions) print(`  ${t.replace('->', ' -> ').padEnd(24)} ${n}`);
   if (result.changes.length) {
     print('');
     for (const c of result.changes) {
-      print(`${`${c.from} -> ${c.to}`.padEnd(24)} ${c.reason.padEnd(20)} ${c.deviceId.padEnd(28)} ${c.mailbox}${c.cause === 'elapsed' ? '  (time: the current policy would do the same now)' : ''}`);
+      print(
+        `${`${c.from} -> ${c.to}`.padEnd(24)} ${c.reason.padEnd(20)} ${c.deviceId.padEnd(28)} ${c.mailbox}${c.cause === 'elapsed' ? '  (time: the current policy would do the same now)' : ''}`,
+      );
     }
   }
   print('');
-  print(`${result.commands.length} Set-CasMailbox command(s)${result.orgCommands.length ? ` and ${result.orgCommands.length} org command(s)` : ''} would be issued; ${result.notifications} user(s) notified`);
+  print(
+    `${result.commands.length} Set-CasMailbox command(s)${result.orgCommands.length ? ` and ${result.orgCommands.length} org command(s)` : ''} would be issued; ${result.notifications} user(s) notified`,
+  );
   for (const c of result.orgCommands) print(`  ${commandToPowerShell(c)}`);
   for (const c of result.commands) print(`  ${commandToPowerShell({ kind: 'setCasMailbox', ...c })}`);
   for (const w of result.warnings) print(`warning: ${w.message}`);

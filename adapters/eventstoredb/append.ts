@@ -30,14 +30,19 @@ function toEsdbExpected(e: ExpectedRevision): AppendExpectedRevision {
 const matches = (expected: ExpectedRevision, head: number | undefined) =>
   expected === 'any' || (expected === 'noStream' ? head === undefined : head === expected);
 
-const conflict = (stream: string, expected: ExpectedRevision, head: number | undefined): StoreError =>
-  ({ kind: 'conflict', stream, expected, actual: head === undefined ? 'noStream' : head });
+const conflict = (stream: string, expected: ExpectedRevision, head: number | undefined): StoreError => ({
+  kind: 'conflict',
+  stream,
+  expected,
+  actual: head === undefined ? 'noStream' : head,
+});
 
 /** Where a copied event was, checked; undefined for a new one. */
 export function originOf(e: CopiedEvent | undefined): EventOrigin | undefined {
   const o = e?.origin;
   if (o === undefined) return undefined;
-  if (!Number.isSafeInteger(o.position) || !Number.isSafeInteger(o.revision)) throw new TypeError('append: origin must have integer position and revision');
+  if (!Number.isSafeInteger(o.position) || !Number.isSafeInteger(o.revision))
+    throw new TypeError('append: origin must have integer position and revision');
   return { position: o.position, revision: o.revision };
 }
 
@@ -51,13 +56,16 @@ export function checkRequest(r: PreparedRequest, i: number, prefix: string): voi
     throw new TypeError(`${where}: expected must be 'any', 'noStream' or a revision ≥ 0, got ${JSON.stringify(e)}`);
   }
   r.events.forEach((ev, j) => {
-    if (ev.type.length === 0 || ev.type.startsWith('$')) throw new TypeError(`${where}, event ${j}: type ${JSON.stringify(ev.type)} is not allowed (empty, or $ like EventStoreDB's own)`);
+    if (ev.type.length === 0 || ev.type.startsWith('$'))
+      throw new TypeError(`${where}, event ${j}: type ${JSON.stringify(ev.type)} is not allowed (empty, or $ like EventStoreDB's own)`);
     if (!UUID.test(ev.id)) throw new TypeError(`${where}, event ${j}: id ${JSON.stringify(ev.id)} is not a UUID`);
   });
 }
 
 export async function appendPrepared(
-  ctx: StoreContext, prepared: readonly PreparedRequest[], origins: readonly (EventOrigin | undefined)[][],
+  ctx: StoreContext,
+  prepared: readonly PreparedRequest[],
+  origins: readonly (EventOrigin | undefined)[][],
 ): Promise<Either<StoreError, AppendResult[]>> {
   const pos = ctx.positions;
   try {
@@ -117,7 +125,11 @@ export async function appendPrepared(
 }
 
 /** Appends one request's events; Left(conflict) when the server rejects its expected revision. */
-async function write(ctx: StoreContext, r: PreparedRequest, origins: readonly (EventOrigin | undefined)[]): Promise<Either<StoreError, number>> {
+async function write(
+  ctx: StoreContext,
+  r: PreparedRequest,
+  origins: readonly (EventOrigin | undefined)[],
+): Promise<Either<StoreError, number>> {
   const name = ctx.prefix + r.stream;
   try {
     const res = await ctx.client.appendToStream(

@@ -31,7 +31,9 @@ const split = splitConnectionString;
 export function parseConnection(connectionString: string): Either<string, ConnectionInfo> {
   const parts = split(connectionString);
   if (parts === undefined) {
-    return left(`"${redactConnectionString(connectionString)}" is not an EventStoreDB connection string (esdb://host:2113, esdb+discover://…, kurrentdb://…)`);
+    return left(
+      `"${redactConnectionString(connectionString)}" is not an EventStoreDB connection string (esdb://host:2113, esdb+discover://…, kurrentdb://…)`,
+    );
   }
   const scheme = parts.scheme.endsWith('+discover') ? 'esdb+discover' : 'esdb';
   const clientString = `${scheme}://${parts.credentials !== undefined ? `${parts.credentials}@` : ''}${parts.rest}`;
@@ -40,7 +42,9 @@ export function parseConnection(connectionString: string): Either<string, Connec
   const warnings: string[] = [];
   try {
     // The parser warns on the console about unknown keys (with the whole string); keep them.
-    console.warn = (...args: unknown[]) => { warnings.push(args.map(String).join(' ')); };
+    console.warn = (...args: unknown[]) => {
+      warnings.push(args.map(String).join(' '));
+    };
     parsed = parseWithClient(clientString);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
@@ -50,7 +54,9 @@ export function parseConnection(connectionString: string): Either<string, Connec
   }
   const unknown = warnings.find((w) => w.startsWith('Unknown option key'));
   if (unknown !== undefined) {
-    return left(scrub(`invalid connection string "${redactConnectionString(connectionString)}": ${unknown.split('\n')[0]}`, connectionString));
+    return left(
+      scrub(`invalid connection string "${redactConnectionString(connectionString)}": ${unknown.split('\n')[0]}`, connectionString),
+    );
   }
   return right({
     tls: parsed.tls !== false,

@@ -78,5 +78,12 @@ export function decodeEvent(r: EsdbRecorded | undefined, prefix: string): Decode
 
 /** The StoredEvent at `position`, keys in the log line's order. */
 export const withPosition = (d: Decoded, position: number): StoredEvent => ({
-  stream: d.stream, revision: d.revision, position, id: d.id, type: d.type, at: d.at, data: d.data, meta: d.meta,
+  stream: d.stream,
+  revision: d.revision,
+  position,
+  id: d.id,
+  type: d.type,
+  at: d.at,
+  data: d.data,
+  meta: d.meta,
 });

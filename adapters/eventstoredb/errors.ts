@@ -10,7 +10,10 @@ export const isStreamNotFound = (e: unknown) =>
 export function describeFailure(err: unknown, what: string, connection: ConnectionInfo, connectionString: string): StoreError {
   const e = (typeof err === 'object' && err !== null ? err : {}) as { type?: string; code?: number; message?: string; details?: string };
   // grpc-js messages end in an empty "Resolution note" and may span lines.
-  const raw = (e.message ?? String(err)).replace(/[.\s]*Resolution note:\s*$/, '').replace(/\s+/g, ' ').trim();
+  const raw = (e.message ?? String(err))
+    .replace(/[.\s]*Resolution note:\s*$/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   let why: string;
   if (e.type === 'unavailable' || e.code === 14) {
     why = `node unavailable (${raw})`;

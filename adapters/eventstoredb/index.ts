@@ -25,15 +25,22 @@ export type { CopiedEvent, EventStoreDbOptions, EventStoreDbStore } from './type
  * Left(io) when the string is invalid or the node cannot be reached; messages
  * never contain the credentials.
  */
-export async function eventStoreDbStore(connectionString: string, options: EventStoreDbOptions = {}): Promise<Either<StoreError, EventStoreDbStore>> {
-  if (options.streamPrefix?.startsWith('$')) throw new TypeError('eventStoreDbStore: streamPrefix must not start with $ (those streams are EventStoreDB\'s own)');
+export async function eventStoreDbStore(
+  connectionString: string,
+  options: EventStoreDbOptions = {},
+): Promise<Either<StoreError, EventStoreDbStore>> {
+  if (options.streamPrefix?.startsWith('$'))
+    throw new TypeError("eventStoreDbStore: streamPrefix must not start with $ (those streams are EventStoreDB's own)");
   const info = parseConnection(connectionString);
   if (isLeft(info)) return left({ kind: 'io', message: info.left });
   let client: EventStoreDBClient;
   try {
     client = EventStoreDBClient.connectionString(info.right.clientString);
   } catch (err) {
-    return left({ kind: 'io', message: scrub(`EventStoreDB ${info.right.redacted}: ${err instanceof Error ? err.message : String(err)}`, connectionString) });
+    return left({
+      kind: 'io',
+      message: scrub(`EventStoreDB ${info.right.redacted}: ${err instanceof Error ? err.message : String(err)}`, connectionString),
+    });
   }
   const store = new EsdbLog(client, info.right, connectionString, options.streamPrefix ?? '');
   if (options.verify ?? true) {

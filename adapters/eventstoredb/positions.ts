@@ -12,8 +12,11 @@ import { decodeEvent, withPosition, type EsdbRecorded } from './envelope.js';
 import type { SubscriptionContext } from './subscription.js';
 
 export type Readable = AsyncIterable<unknown> & { cancel(): Promise<void> };
-interface Pos { readonly c: number; readonly p: number }
-const cmp = (c: number, p: number, b: Pos) => (c - b.c) || (p - b.p);
+interface Pos {
+  readonly c: number;
+  readonly p: number;
+}
+const cmp = (c: number, p: number, b: Pos) => c - b.c || p - b.p;
 
 /** The log changed under the index (streams deleted or truncated): the store answers `corrupt`. */
 export class IndexMismatch extends Error {}
@@ -74,7 +77,9 @@ export class Positions {
   positionOf(stream: string, revision: number): number {
     const p = this.index.positionOf(stream, revision);
     if (p === undefined) {
-      throw new IndexMismatch(`EventStoreDB ${this.redacted}: revision ${revision} of stream ${JSON.stringify(stream)} is not in $all (was the stream deleted or truncated?)`);
+      throw new IndexMismatch(
+        `EventStoreDB ${this.redacted}: revision ${revision} of stream ${JSON.stringify(stream)} is not in $all (was the stream deleted or truncated?)`,
+      );
     }
     return p;
   }
@@ -104,9 +109,8 @@ export class Positions {
   async scan(from: number | undefined, collect: ((e: StoredEvent) => void) | undefined): Promise<void> {
     const ix = this.index;
     const first = from === undefined ? ix.length : Math.min(from, ix.length);
-    const resume: Pos | undefined = first < ix.length
-      ? (first > 0 ? { c: ix.commits[first - 1]!, p: ix.prepares[first - 1]! } : undefined)
-      : ix.last;
+    const resume: Pos | undefined =
+      first < ix.length ? (first > 0 ? { c: ix.commits[first - 1]!, p: ix.prepares[first - 1]! } : undefined) : ix.last;
     let position = first;
     let mismatch: IndexMismatch | undefined;
     const reading = this.client.readAll({
@@ -130,7 +134,9 @@ export class Positions {
         ix.add(d.stream, d.revision, c, p);
       } else if (ix.commits[here] !== c || ix.prepares[here] !== p) {
         // Cancel, then read on to the end of the call (a call left half-read is never released).
-        mismatch = new IndexMismatch(`EventStoreDB ${this.redacted}: the log changed under this store (event ${here} moved; were streams deleted?); reopen it`);
+        mismatch = new IndexMismatch(
+          `EventStoreDB ${this.redacted}: the log changed under this store (event ${here} moved; were streams deleted?); reopen it`,
+        );
         void reading.cancel().catch(() => undefined);
         continue;
       }

@@ -13,7 +13,9 @@ export const start = (from: number | undefined): number => (from === undefined |
 export async function readStream(ctx: StoreContext, stream: string, from: number): Promise<Either<StoreError, StoredEvent[]>> {
   const decoded: Decoded[] = [];
   const reading = ctx.client.readStream(ctx.prefix + stream, {
-    fromRevision: from > 0 ? BigInt(from) : START, direction: FORWARDS, resolveLinkTos: false,
+    fromRevision: from > 0 ? BigInt(from) : START,
+    direction: FORWARDS,
+    resolveLinkTos: false,
   }) as unknown as Readable;
   try {
     for await (const r of reading) {
@@ -51,14 +53,23 @@ export async function isEmpty(ctx: StoreContext): Promise<Either<StoreError, boo
     // Pages read to their end (a call left half-read is never released), until one holds an event of ours.
     let from: { commit: bigint; prepare: bigint } | undefined;
     for (;;) {
-      const reading = ctx.client.readAll({ fromPosition: from ?? START, direction: FORWARDS, maxCount: 256, resolveLinkTos: false }) as unknown as Readable;
+      const reading = ctx.client.readAll({
+        fromPosition: from ?? START,
+        direction: FORWARDS,
+        maxCount: 256,
+        resolveLinkTos: false,
+      }) as unknown as Readable;
       let found = false;
       let read = 0;
       let last: { commit: bigint; prepare: bigint } | undefined;
       for await (const r of reading) {
         const ev = (r as { event?: EsdbRecorded }).event;
         if (ev?.position === undefined) continue;
-        if (from !== undefined && (ev.position.commit < from.commit || (ev.position.commit === from.commit && ev.position.prepare <= from.prepare))) continue;
+        if (
+          from !== undefined &&
+          (ev.position.commit < from.commit || (ev.position.commit === from.commit && ev.position.prepare <= from.prepare))
+        )
+          continue;
         read++;
         last = ev.position;
         if (decodeEvent(ev, ctx.prefix) !== undefined) found = true;

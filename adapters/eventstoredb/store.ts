@@ -26,7 +26,8 @@ export class EsdbLog implements EventStoreDbStore {
     private readonly prefix: string,
   ) {
     this.ctx = {
-      client, prefix,
+      client,
+      prefix,
       positions: new Positions(client, prefix, connection.redacted),
       failure: (e, what) => this.failure(e, what),
     };
@@ -50,20 +51,29 @@ export class EsdbLog implements EventStoreDbStore {
 
   async readAll(options?: ReadOptions): Promise<Either<StoreError, StoredEvent[]>> {
     if (this.closing !== undefined) return left(this.closedError());
-    return this.track((async (): Promise<Either<StoreError, StoredEvent[]>> => {
-      const out: StoredEvent[] = [];
-      const r = await readLog(this.ctx, start(options?.from), (e) => { out.push(e); });
-      return isLeft(r) ? r : right(out);
-    })());
+    return this.track(
+      (async (): Promise<Either<StoreError, StoredEvent[]>> => {
+        const out: StoredEvent[] = [];
+        const r = await readLog(this.ctx, start(options?.from), (e) => {
+          out.push(e);
+        });
+        return isLeft(r) ? r : right(out);
+      })(),
+    );
   }
 
   async forEachEvent(onEvent: (event: StoredEvent) => void, options?: ReadOptions): Promise<Either<StoreError, number>> {
     if (this.closing !== undefined) return left(this.closedError());
-    return this.track((async (): Promise<Either<StoreError, number>> => {
-      let n = 0;
-      const r = await readLog(this.ctx, start(options?.from), (e) => { n++; onEvent(e); });
-      return isLeft(r) ? r : right(n);
-    })());
+    return this.track(
+      (async (): Promise<Either<StoreError, number>> => {
+        let n = 0;
+        const r = await readLog(this.ctx, start(options?.from), (e) => {
+          n++;
+          onEvent(e);
+        });
+        return isLeft(r) ? r : right(n);
+      })(),
+    );
   }
 
   subscribe(options: SubscribeOptions): CatchUpSubscription {
@@ -72,7 +82,9 @@ export class EsdbLog implements EventStoreDbStore {
     const sub = startSubscription(
       { client: this.client, prefix: this.prefix, failure: (e, what) => this.failure(e, what) },
       options,
-      () => { this.subscriptions.delete(sub); },
+      () => {
+        this.subscriptions.delete(sub);
+      },
     );
     this.subscriptions.add(sub);
     return sub;
@@ -90,19 +102,26 @@ export class EsdbLog implements EventStoreDbStore {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled([...this.inflight]),
-        new Promise<void>((resolve) => { timer = setTimeout(resolve, 5_000); }),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, 5_000);
+        }),
       ]);
       clearTimeout(timer);
       // dispose() waits for every call to finish; a call the server never ends must not hold close() up.
       await Promise.race([
         this.client.dispose().catch(() => undefined),
-        new Promise<void>((resolve) => { timer = setTimeout(resolve, 2_000); }),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, 2_000);
+        }),
       ]);
       clearTimeout(timer);
       if (this.used) {
         // dispose() cancels the calls but leaves the channel (and its socket) open.
         const channel = (this.client as unknown as { getChannel(): Promise<{ close(): void }> }).getChannel;
-        await channel().then((c) => c.close(), () => undefined);
+        await channel().then(
+          (c) => c.close(),
+          () => undefined,
+        );
       }
     })();
     return this.closing;
@@ -113,12 +132,25 @@ export class EsdbLog implements EventStoreDbStore {
     this.used = true;
     const reading = this.client.readAll({ fromPosition: END, direction: BACKWARDS, maxCount: 1 }) as unknown as Readable;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); });
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
     try {
-      const done = await Promise.race([(async () => { for await (const _ of reading) { /* drain */ } return 'ok' as const; })(), timeout]);
+      const done = await Promise.race([
+        (async () => {
+          for await (const _ of reading) {
+            /* drain */
+          }
+          return 'ok' as const;
+        })(),
+        timeout,
+      ]);
       if (done === 'timeout') {
         await reading.cancel().catch(() => undefined);
-        return left({ kind: 'io', message: `EventStoreDB ${this.connection.redacted}: no answer within ${Math.round(timeoutMs / 1000)} s` });
+        return left({
+          kind: 'io',
+          message: `EventStoreDB ${this.connection.redacted}: no answer within ${Math.round(timeoutMs / 1000)} s`,
+        });
       }
       return right(undefined);
     } catch (err) {

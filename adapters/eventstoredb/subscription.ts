@@ -52,7 +52,10 @@ export interface SubscriptionContext {
   failure(err: unknown, what: string): StoreError;
 }
 
-interface Pos { readonly c: bigint; readonly p: bigint }
+interface Pos {
+  readonly c: bigint;
+  readonly p: bigint;
+}
 class HandlerFailure extends Error {}
 const after = (a: Pos, b: Pos | undefined) => b === undefined || a.c > b.c || (a.c === b.c && a.p > b.p);
 
@@ -73,7 +76,9 @@ export function startSubscription(ctx: SubscriptionContext, o: SubscribeOptions,
   let stopping = false;
   let current: Cancellable | undefined;
   let markLive: () => void = () => undefined;
-  const live = new Promise<void>((resolve) => { markLive = resolve; });
+  const live = new Promise<void>((resolve) => {
+    markLive = resolve;
+  });
 
   const checkpointNow = (): Checkpoint | undefined =>
     last === undefined ? undefined : { position, commit: last.c.toString(), prepare: last.p.toString() };
@@ -143,13 +148,20 @@ export function startSubscription(ctx: SubscriptionContext, o: SubscribeOptions,
         filter: excludeSystemEvents(),
         resolveLinkTos: false,
       }) as unknown as Cancellable;
-      sub.once('confirmation', () => { if (!stopping) { markLive(); o.onLive?.(); } });
+      sub.once('confirmation', () => {
+        if (!stopping) {
+          markLive();
+          o.onLive?.();
+        }
+      });
       await drain(sub);
     } catch (err) {
       if (!stopping) {
-        o.onError?.(err instanceof HandlerFailure
-          ? { kind: 'io', message: `subscription handler failed: ${err.message}` }
-          : ctx.failure(err, 'subscription'));
+        o.onError?.(
+          err instanceof HandlerFailure
+            ? { kind: 'io', message: `subscription handler failed: ${err.message}` }
+            : ctx.failure(err, 'subscription'),
+        );
       }
     } finally {
       stopping = true;
@@ -171,7 +183,12 @@ export function startSubscription(ctx: SubscriptionContext, o: SubscribeOptions,
           await cancel(source);
           // Should the stream not end after the cancel, end it here.
           let timer: NodeJS.Timeout | undefined;
-          const gone = await Promise.race([ended.then(() => true), new Promise<false>((r) => { timer = setTimeout(() => r(false), 1_000); })]);
+          const gone = await Promise.race([
+            ended.then(() => true),
+            new Promise<false>((r) => {
+              timer = setTimeout(() => r(false), 1_000);
+            }),
+          ]);
           clearTimeout(timer);
           if (!gone) source.destroy();
         }

@@ -17,25 +17,32 @@ export const defaultCandidates: Candidates = async (domain) => {
     const srv = await resolveSrv(`_autodiscover._tcp.${domain}`);
     srv.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
     for (const s of srv) out.push(`https://${s.name}${s.port === 443 ? '' : `:${s.port}`}/autodiscover/autodiscover.xml`);
-  } catch { /* no SRV record: the two names above are all there is */ }
+  } catch {
+    /* no SRV record: the two names above are all there is */
+  }
   return out;
 };
 
 const MAX_HOPS = 10;
 
 export async function autodiscoverEwsUrl(
-  email: string, creds: EwsCredentials, o: HttpOptions & { readonly candidates?: Candidates } = {},
+  email: string,
+  creds: EwsCredentials,
+  o: HttpOptions & { readonly candidates?: Candidates } = {},
 ): Promise<Either<HttpFailure, string>> {
   let address = email;
   const tried: string[] = [];
   for (let hop = 0; hop < MAX_HOPS; hop++) {
     const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-    const queue = [...await (o.candidates ?? defaultCandidates)(domain)];
+    const queue = [...(await (o.candidates ?? defaultCandidates)(domain))];
     let redirected = false;
     while (queue.length > 0 && !redirected) {
       const raw = queue.shift()!;
       const u = checkServiceUrl(raw);
-      if (u._tag === 'Left') { tried.push(`${raw} (${u.left})`); continue; }
+      if (u._tag === 'Left') {
+        tried.push(`${raw} (${u.left})`);
+        continue;
+      }
       const r = await postAuthenticated(u.right, autodiscoverRequest(address), creds, o);
       if (r._tag === 'Left') {
         if (r.left.kind === 'auth') return r;
@@ -43,17 +50,33 @@ export async function autodiscoverEwsUrl(
         continue;
       }
       const answer = r.right.status === 200 ? readAutodiscover(r.right.body) : undefined;
-      if (!answer) { tried.push(`${raw}: ${r.right.status}${r.right.status === 200 ? ', not an Autodiscover answer' : ''}`); continue; }
+      if (!answer) {
+        tried.push(`${raw}: ${r.right.status}${r.right.status === 200 ? ', not an Autodiscover answer' : ''}`);
+        continue;
+      }
       if (answer.kind === 'ews') {
         const ews = checkServiceUrl(answer.url);
-        if (ews._tag === 'Left') { tried.push(`${raw}: EwsUrl ${ews.left}`); continue; }
+        if (ews._tag === 'Left') {
+          tried.push(`${raw}: EwsUrl ${ews.left}`);
+          continue;
+        }
         return right(ews.right.href);
       }
-      if (answer.kind === 'redirectUrl') { queue.unshift(answer.url); continue; }
-      if (answer.kind === 'redirectAddr') { address = answer.address; redirected = true; continue; }
+      if (answer.kind === 'redirectUrl') {
+        queue.unshift(answer.url);
+        continue;
+      }
+      if (answer.kind === 'redirectAddr') {
+        address = answer.address;
+        redirected = true;
+        continue;
+      }
       tried.push(`${raw}: ${answer.message}`);
     }
     if (!redirected) break;
   }
-  return left({ kind: 'network', message: `Autodiscover found no EWS URL for ${email}${tried.length ? ` (tried: ${tried.join('; ')})` : ''}; set notifier.url` });
+  return left({
+    kind: 'network',
+    message: `Autodiscover found no EWS URL for ${email}${tried.length ? ` (tried: ${tried.join('; ')})` : ''}; set notifier.url`,
+  });
 }

@@ -36,41 +36,72 @@ export interface HttpResult {
 
 export type HttpFailure =
   /** The server refused the credentials (or offers no scheme we speak). */
-  | { readonly kind: 'auth'; readonly message: string }
-  | { readonly kind: 'network'; readonly message: string };
+  { readonly kind: 'auth'; readonly message: string } | { readonly kind: 'network'; readonly message: string };
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** https, or http only on loopback (tests). */
 export function checkServiceUrl(raw: string): Either<string, URL> {
   let u: URL;
-  try { u = new URL(raw); } catch { return left(`not a URL: ${JSON.stringify(raw)}`); }
+  try {
+    u = new URL(raw);
+  } catch {
+    return left(`not a URL: ${JSON.stringify(raw)}`);
+  }
   if (u.username || u.password) return left('the URL must not carry credentials');
-  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && LOOPBACK.has(u.hostname))) return left(`must be https (plain http only on loopback), got ${u.protocol}//${u.host}`);
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && LOOPBACK.has(u.hostname)))
+    return left(`must be https (plain http only on loopback), got ${u.protocol}//${u.host}`);
   return right(u);
 }
 
 function schemes(h: http.IncomingHttpHeaders): string[] {
   const v = h['www-authenticate'];
   const all = Array.isArray(v) ? v : v ? [v] : [];
-  return all.flatMap((x) => x.split(/,\s*(?=[A-Za-z]+(?:\s|$))/)).map((x) => x.trim()).filter(Boolean);
+  return all
+    .flatMap((x) => x.split(/,\s*(?=[A-Za-z]+(?:\s|$))/))
+    .map((x) => x.trim())
+    .filter(Boolean);
 }
 
-function once(agent: http.Agent, url: URL, body: string, headers: Record<string, string>, o: HttpOptions): Promise<{ res: HttpResult; socket: Socket }> {
+function once(
+  agent: http.Agent,
+  url: URL,
+  body: string,
+  headers: Record<string, string>,
+  o: HttpOptions,
+): Promise<{ res: HttpResult; socket: Socket }> {
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     let socket: Socket | undefined;
-    const req = mod.request(url, {
-      method: 'POST', agent,
-      headers: { 'Content-Type': 'text/xml; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'keep-alive', ...o.headers, ...headers },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ res: { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }, socket: socket! }));
-      res.on('error', reject);
-    });
+    const req = mod.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'Content-Type': 'text/xml; charset=utf-8',
+          'Content-Length': String(Buffer.byteLength(body)),
+          Connection: 'keep-alive',
+          ...o.headers,
+          ...headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            res: { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') },
+            socket: socket!,
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.setTimeout(o.timeoutMs ?? 60_000, () => req.destroy(new Error(`no answer within ${o.timeoutMs ?? 60_000} ms`)));
-    req.on('socket', (s) => { socket = s; });
+    req.on('socket', (s) => {
+      socket = s;
+    });
     req.on('error', reject);
     req.end(body);
   });
@@ -81,16 +112,29 @@ const describe = (e: unknown) => {
   return `${typeof x.code === 'string' ? `${x.code}: ` : ''}${typeof x.message === 'string' ? x.message : String(e)}`;
 };
 
-export async function postAuthenticated(url: URL, body: string, creds: EwsCredentials, o: HttpOptions = {}): Promise<Either<HttpFailure, HttpResult>> {
-  const tls = url.protocol === 'https:' ? { ...(o.ca !== undefined ? { ca: o.ca } : {}), rejectUnauthorized: o.rejectUnauthorized ?? true, minVersion: 'TLSv1.2' as const } : {};
-  const agent = url.protocol === 'https:' ? new https.Agent({ keepAlive: true, maxSockets: 1, ...tls }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
+export async function postAuthenticated(
+  url: URL,
+  body: string,
+  creds: EwsCredentials,
+  o: HttpOptions = {},
+): Promise<Either<HttpFailure, HttpResult>> {
+  const tls =
+    url.protocol === 'https:'
+      ? { ...(o.ca !== undefined ? { ca: o.ca } : {}), rejectUnauthorized: o.rejectUnauthorized ?? true, minVersion: 'TLSv1.2' as const }
+      : {};
+  const agent =
+    url.protocol === 'https:'
+      ? new https.Agent({ keepAlive: true, maxSockets: 1, ...tls })
+      : new http.Agent({ keepAlive: true, maxSockets: 1 });
   const where = `${url.origin}${url.pathname}`;
   try {
     if (creds.authentication === 'basic') {
-      if (url.protocol !== 'https:' && !LOOPBACK.has(url.hostname)) return left({ kind: 'auth', message: `${where}: Basic authentication only over https` });
+      if (url.protocol !== 'https:' && !LOOPBACK.has(url.hostname))
+        return left({ kind: 'auth', message: `${where}: Basic authentication only over https` });
       const token = Buffer.from(`${creds.username}:${creds.password}`).toString('base64');
       const { res } = await once(agent, url, body, { Authorization: `Basic ${token}` }, o);
-      if (res.status === 401) return left({ kind: 'auth', message: `${where} refused the credentials of ${creds.username} (401, Basic${offers(res)})` });
+      if (res.status === 401)
+        return left({ kind: 'auth', message: `${where} refused the credentials of ${creds.username} (401, Basic${offers(res)})` });
       return right(res);
     }
     const first = await once(agent, url, '', { Authorization: `NTLM ${negotiateMessage()}` }, o);
@@ -106,10 +150,16 @@ export async function postAuthenticated(url: URL, body: string, creds: EwsCreden
       const cert = (first.socket as TLSSocket).getPeerCertificate?.();
       if (cert?.raw) channelBinding = channelBindingHash(cert.raw);
     }
-    const type3 = authenticateMessage(challenge, { username: creds.username, password: creds.password }, channelBinding ? { channelBinding } : {});
+    const type3 = authenticateMessage(
+      challenge,
+      { username: creds.username, password: creds.password },
+      channelBinding ? { channelBinding } : {},
+    );
     const second = await once(agent, url, body, { Authorization: `NTLM ${type3}` }, o);
-    if (second.socket !== first.socket) return left({ kind: 'network', message: `${where} closed the connection during the NTLM handshake` });
-    if (second.res.status === 401) return left({ kind: 'auth', message: `${where} refused the credentials of ${creds.username} (401, NTLM)` });
+    if (second.socket !== first.socket)
+      return left({ kind: 'network', message: `${where} closed the connection during the NTLM handshake` });
+    if (second.res.status === 401)
+      return left({ kind: 'auth', message: `${where} refused the credentials of ${creds.username} (401, NTLM)` });
     return right(second.res);
   } catch (e) {
     return left({ kind: 'network', message: `${where}: ${describe(e)}` });
@@ -119,6 +169,8 @@ export async function postAuthenticated(url: URL, body: string, creds: EwsCreden
 }
 
 function offers(res: HttpResult): string {
-  const s = schemes(res.headers).map((x) => x.split(/\s/)[0]!).filter((x, i, a) => a.indexOf(x) === i);
+  const s = schemes(res.headers)
+    .map((x) => x.split(/\s/)[0]!)
+    .filter((x, i, a) => a.indexOf(x) === i);
   return s.length ? `; it offers ${s.join(', ')}` : '';
 }

@@ -74,12 +74,19 @@ export function ewsNotifier(o: EwsNotifierOptions): EwsNotifier {
   const authBackoffMs = o.authBackoffMs ?? 15 * 60_000;
   const maxAuthBackoffMs = o.maxAuthBackoffMs ?? 4 * 3_600_000;
   const creds: EwsCredentials = { authentication: o.authentication, username: o.username, password: o.password };
-  const http = { ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}), ...(o.ca !== undefined ? { ca: o.ca } : {}), ...(o.rejectUnauthorized !== undefined ? { rejectUnauthorized: o.rejectUnauthorized } : {}) };
+  const http = {
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    ...(o.ca !== undefined ? { ca: o.ca } : {}),
+    ...(o.rejectUnauthorized !== undefined ? { rejectUnauthorized: o.rejectUnauthorized } : {}),
+  };
 
-  const secrets = [o.password, Buffer.from(`${o.username}:${o.password}`).toString('base64'), encodeURIComponent(o.password)].filter((s) => s.length >= 3);
+  const secrets = [o.password, Buffer.from(`${o.username}:${o.password}`).toString('base64'), encodeURIComponent(o.password)].filter(
+    (s) => s.length >= 3,
+  );
   const redact = (s: string) => secrets.reduce((acc, x) => acc.split(x).join('[redacted]'), s);
   // authFailed / unavailable: the channel refused, so the engine sends nothing more this sync.
-  const fail = (message: string, kind: NotifyError['kind'] = 'sendFailed'): Either<NotifyError, void> => left({ kind, message: redact(oneLine(message)) });
+  const fail = (message: string, kind: NotifyError['kind'] = 'sendFailed'): Either<NotifyError, void> =>
+    left({ kind, message: redact(oneLine(message)) });
 
   let url: string | undefined = o.url !== undefined ? new URL(o.url).href : undefined;
   let discovering: Promise<Either<HttpFailure, string>> | undefined;
@@ -99,7 +106,10 @@ export function ewsNotifier(o: EwsNotifierOptions): EwsNotifier {
 
   async function ewsUrl(): Promise<Either<HttpFailure, string>> {
     if (url) return right(url);
-    discovering ??= autodiscoverEwsUrl(o.mailbox, creds, { ...http, ...(o.autodiscoverCandidates ? { candidates: o.autodiscoverCandidates } : {}) });
+    discovering ??= autodiscoverEwsUrl(o.mailbox, creds, {
+      ...http,
+      ...(o.autodiscoverCandidates ? { candidates: o.autodiscoverCandidates } : {}),
+    });
     const r = await discovering;
     discovering = undefined;
     if (r._tag === 'Right') url = r.right;
@@ -107,21 +117,33 @@ export function ewsNotifier(o: EwsNotifierOptions): EwsNotifier {
   }
 
   async function sendOnce(n: Notification): Promise<Either<NotifyError, void>> {
-    if (blocked && now() < blocked.until) return fail(`not sent: ${blocked.reason}; next attempt after ${iso(blocked.until)}`, 'authFailed');
+    if (blocked && now() < blocked.until)
+      return fail(`not sent: ${blocked.reason}; next attempt after ${iso(blocked.until)}`, 'authFailed');
     const where = await ewsUrl();
     if (where._tag === 'Left') return where.left.kind === 'auth' ? refused(where.left.message) : fail(where.left.message);
     const target = new URL(where.right);
-    const envelope = createItemEnvelope({ from: o.mailbox, to: n.to, subject: oneLine(n.subject), html: n.html, deviceId: oneLine(n.deviceId) });
+    const envelope = createItemEnvelope({
+      from: o.mailbox,
+      to: n.to,
+      subject: oneLine(n.subject),
+      html: n.html,
+      deviceId: oneLine(n.deviceId),
+    });
     for (let attempt = 0; ; attempt++) {
       const wait = busyUntil - now();
       if (wait > 0) {
-        if (wait > maxBusyWaitMs || attempt > maxBusyRetries) return fail(`not sent: EWS ${target.origin} asked to back off until ${iso(busyUntil)} (ErrorServerBusy)`, 'unavailable');
+        if (wait > maxBusyWaitMs || attempt > maxBusyRetries)
+          return fail(`not sent: EWS ${target.origin} asked to back off until ${iso(busyUntil)} (ErrorServerBusy)`, 'unavailable');
         await sleep(wait);
       }
-      const r = await postAuthenticated(target, envelope, creds, { ...http, headers: { SOAPAction: '"http://schemas.microsoft.com/exchange/services/2006/messages/CreateItem"' } });
+      const r = await postAuthenticated(target, envelope, creds, {
+        ...http,
+        headers: { SOAPAction: '"http://schemas.microsoft.com/exchange/services/2006/messages/CreateItem"' },
+      });
       if (r._tag === 'Left') return r.left.kind === 'auth' ? refused(`EWS ${r.left.message}`) : fail(`EWS ${r.left.message}`);
       const res = r.right;
-      if (res.status >= 300 && res.status < 400) return fail(`EWS ${target.href} redirected (${res.status}) to ${String(res.headers.location ?? 'nowhere')}: check notifier.url`);
+      if (res.status >= 300 && res.status < 400)
+        return fail(`EWS ${target.href} redirected (${res.status}) to ${String(res.headers.location ?? 'nowhere')}: check notifier.url`);
       const outcome = res.status === 200 || res.status === 500 ? readCreateItemResponse(res.body) : undefined;
       if (!outcome) return fail(`EWS ${target.href} answered ${res.status} without a SOAP response`);
       confirmed = true;
@@ -143,12 +165,20 @@ export function ewsNotifier(o: EwsNotifierOptions): EwsNotifier {
       // Until the credentials are known good, one send at a time.
       const prev = gate;
       let release!: () => void;
-      gate = new Promise<void>((r) => { release = r; });
+      gate = new Promise<void>((r) => {
+        release = r;
+      });
       await prev;
-      try { return await sendOnce(n); } finally { release(); }
+      try {
+        return await sendOnce(n);
+      } finally {
+        release();
+      }
     },
     ewsUrl: () => url,
-    async close() { /* connections are per message and already closed */ },
+    async close() {
+      /* connections are per message and already closed */
+    },
   };
 }
 

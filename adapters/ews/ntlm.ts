@@ -23,7 +23,16 @@ export const FLAGS = {
   KEY_128: 0x20000000,
   KEY_56: 0x80000000,
 } as const;
-const NEGOTIATE_FLAGS = (FLAGS.UNICODE | FLAGS.REQUEST_TARGET | FLAGS.NTLM | FLAGS.ALWAYS_SIGN | FLAGS.EXTENDED_SESSIONSECURITY | FLAGS.TARGET_INFO | FLAGS.KEY_128 | FLAGS.KEY_56) >>> 0;
+const NEGOTIATE_FLAGS =
+  (FLAGS.UNICODE |
+    FLAGS.REQUEST_TARGET |
+    FLAGS.NTLM |
+    FLAGS.ALWAYS_SIGN |
+    FLAGS.EXTENDED_SESSIONSECURITY |
+    FLAGS.TARGET_INFO |
+    FLAGS.KEY_128 |
+    FLAGS.KEY_56) >>>
+  0;
 
 /** AV pair ids (MS-NLMP 2.2.2.1). */
 export const AV = { EOL: 0, NB_COMPUTER: 1, NB_DOMAIN: 2, DNS_COMPUTER: 3, DNS_DOMAIN: 4, TIMESTAMP: 7, CHANNEL_BINDINGS: 10 } as const;
@@ -50,9 +59,14 @@ export function splitUser(username: string): { domain: string; user: string } {
 
 /** The NT hash: MD4 of the UTF-16LE password. */
 export const ntHash = (password: string): Buffer => Buffer.from(md4.arrayBuffer(Buffer.from(password, 'utf16le')));
-const hmacMd5 = (key: Buffer, ...data: Buffer[]) => { const h = createHmac('md5', key); for (const d of data) h.update(d); return h.digest(); };
+const hmacMd5 = (key: Buffer, ...data: Buffer[]) => {
+  const h = createHmac('md5', key);
+  for (const d of data) h.update(d);
+  return h.digest();
+};
 /** NTOWFv2: HMAC-MD5 of the upper-cased user and the domain, keyed by the NT hash. */
-export const ntowfv2 = (password: string, user: string, domain: string): Buffer => hmacMd5(ntHash(password), Buffer.from(user.toUpperCase() + domain, 'utf16le'));
+export const ntowfv2 = (password: string, user: string, domain: string): Buffer =>
+  hmacMd5(ntHash(password), Buffer.from(user.toUpperCase() + domain, 'utf16le'));
 
 export function negotiateMessage(): string {
   const b = Buffer.alloc(32);
@@ -85,8 +99,10 @@ export function parseChallenge(base64: string): Challenge | undefined {
     targetInfo = ti;
   }
   return {
-    flags, serverChallenge: Buffer.from(b.subarray(24, 32)),
-    targetName: name.toString(flags & FLAGS.UNICODE ? 'utf16le' : 'latin1'), targetInfo: Buffer.from(targetInfo),
+    flags,
+    serverChallenge: Buffer.from(b.subarray(24, 32)),
+    targetName: name.toString(flags & FLAGS.UNICODE ? 'utf16le' : 'latin1'),
+    targetInfo: Buffer.from(targetInfo),
   };
 }
 
@@ -127,7 +143,9 @@ export function channelBindingHash(serverCertDer: Buffer, signatureHash: 'sha256
   const appData = Buffer.concat([Buffer.from('tls-server-end-point:', 'latin1'), createHash(signatureHash).update(serverCertDer).digest()]);
   const head = Buffer.alloc(20); // initiator and acceptor address types and lengths (0), then the application data length
   head.writeUInt32LE(appData.length, 16);
-  return createHash('md5').update(Buffer.concat([head, appData])).digest();
+  return createHash('md5')
+    .update(Buffer.concat([head, appData]))
+    .digest();
 }
 
 export interface Ntlmv2Response {
@@ -137,11 +155,24 @@ export interface Ntlmv2Response {
 
 /** LMv2 and NTLMv2 responses (MS-NLMP 3.3.2) for explicit inputs: the test vectors of MS-NLMP 4.2.4 use these. */
 export function ntlmv2Response(
-  password: string, user: string, domain: string, serverChallenge: Buffer, clientChallenge: Buffer, timestamp: Buffer, targetInfo: Buffer,
+  password: string,
+  user: string,
+  domain: string,
+  serverChallenge: Buffer,
+  clientChallenge: Buffer,
+  timestamp: Buffer,
+  targetInfo: Buffer,
   withLm = true,
 ): Ntlmv2Response {
   const key = ntowfv2(password, user, domain);
-  const temp = Buffer.concat([Buffer.from([1, 1, 0, 0, 0, 0, 0, 0]), timestamp, clientChallenge, Buffer.alloc(4), targetInfo, Buffer.alloc(4)]);
+  const temp = Buffer.concat([
+    Buffer.from([1, 1, 0, 0, 0, 0, 0, 0]),
+    timestamp,
+    clientChallenge,
+    Buffer.alloc(4),
+    targetInfo,
+    Buffer.alloc(4),
+  ]);
   const proof = hmacMd5(key, serverChallenge, temp);
   const lm = withLm ? Buffer.concat([hmacMd5(key, serverChallenge, clientChallenge), clientChallenge]) : Buffer.alloc(24);
   return { lm, nt: Buffer.concat([proof, temp]) };
@@ -156,7 +187,8 @@ function filetime(nowMs: number): Buffer {
 
 /** The AUTHENTICATE message answering `challenge`, base64. */
 export function authenticateMessage(
-  challenge: Challenge, creds: NtlmCredentials,
+  challenge: Challenge,
+  creds: NtlmCredentials,
   o: { readonly channelBinding?: Buffer; readonly now?: number; readonly clientChallenge?: Buffer } = {},
 ): string {
   const { domain, user } = splitUser(creds.username);
@@ -167,7 +199,16 @@ export function authenticateMessage(
   const targetInfo = writeAvPairs(ours);
   const clientChallenge = o.clientChallenge ?? randomBytes(8);
   // With the server's timestamp, the LMv2 response is sent as zeros (MS-NLMP 3.1.5.1.2).
-  const { lm, nt } = ntlmv2Response(creds.password, user, domain, challenge.serverChallenge, clientChallenge, serverTime ?? filetime(o.now ?? Date.now()), targetInfo, !serverTime);
+  const { lm, nt } = ntlmv2Response(
+    creds.password,
+    user,
+    domain,
+    challenge.serverChallenge,
+    clientChallenge,
+    serverTime ?? filetime(o.now ?? Date.now()),
+    targetInfo,
+    !serverTime,
+  );
   const enc = (s: string) => Buffer.from(s, 'utf16le');
   const fields = [lm, nt, enc(domain), enc(user), enc((creds.workstation ?? '').toUpperCase()), Buffer.alloc(0)];
   const head = Buffer.alloc(64);
@@ -186,7 +227,9 @@ export function authenticateMessage(
 }
 
 /** The fields of an AUTHENTICATE message (for the loopback stand-in and tests). */
-export function parseAuthenticate(base64: string): { lm: Buffer; nt: Buffer; domain: string; user: string; workstation: string } | undefined {
+export function parseAuthenticate(
+  base64: string,
+): { lm: Buffer; nt: Buffer; domain: string; user: string; workstation: string } | undefined {
   const b = Buffer.from(base64, 'base64');
   if (b.length < 64 || !b.subarray(0, 8).equals(SIGNATURE) || b.readUInt32LE(8) !== 3) return undefined;
   const field = (i: number): Buffer | undefined => {

@@ -9,7 +9,9 @@ const NOT_XML = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 /** Text content or an attribute value: & < > " ' escaped, characters XML cannot carry replaced by U+FFFD. */
 export function xmlText(s: string): string {
-  return s.replace(NOT_XML, '\uFFFD').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+  return s
+    .replace(NOT_XML, '\uFFFD')
+    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
 export const NS = {
@@ -31,41 +33,53 @@ export interface MailItem {
 /** CreateItem with MessageDisposition=SendAndSaveCopy: the message is sent and a copy kept in the mailbox's Sent Items. */
 export function createItemEnvelope(m: MailItem, serverVersion = 'Exchange2010_SP2'): string {
   const x = xmlText;
-  return '<?xml version="1.0" encoding="utf-8"?>'
-    + `<soap:Envelope xmlns:soap="${NS.soap}" xmlns:t="${NS.t}" xmlns:m="${NS.m}">`
-    + `<soap:Header><t:RequestServerVersion Version="${x(serverVersion)}"/></soap:Header>`
-    + '<soap:Body>'
-    + '<m:CreateItem MessageDisposition="SendAndSaveCopy">'
-    + `<m:SavedItemFolderId><t:DistinguishedFolderId Id="sentitems"><t:Mailbox><t:EmailAddress>${x(m.from)}</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId></m:SavedItemFolderId>`
-    + '<m:Items><t:Message>'
-    + `<t:Subject>${x(m.subject)}</t:Subject>`
-    + `<t:Body BodyType="HTML">${x(m.html)}</t:Body>`
-    + '<t:ExtendedProperty><t:ExtendedFieldURI DistinguishedPropertySetId="InternetHeaders" PropertyName="X-EAS-Access-Sync-Device" PropertyType="String"/>'
-    + `<t:Value>${x(m.deviceId)}</t:Value></t:ExtendedProperty>`
-    + `<t:ToRecipients><t:Mailbox><t:EmailAddress>${x(m.to)}</t:EmailAddress></t:Mailbox></t:ToRecipients>`
-    + `<t:From><t:Mailbox><t:EmailAddress>${x(m.from)}</t:EmailAddress></t:Mailbox></t:From>`
-    + '</t:Message></m:Items>'
-    + '</m:CreateItem>'
-    + '</soap:Body></soap:Envelope>';
+  return (
+    '<?xml version="1.0" encoding="utf-8"?>' +
+    `<soap:Envelope xmlns:soap="${NS.soap}" xmlns:t="${NS.t}" xmlns:m="${NS.m}">` +
+    `<soap:Header><t:RequestServerVersion Version="${x(serverVersion)}"/></soap:Header>` +
+    '<soap:Body>' +
+    '<m:CreateItem MessageDisposition="SendAndSaveCopy">' +
+    `<m:SavedItemFolderId><t:DistinguishedFolderId Id="sentitems"><t:Mailbox><t:EmailAddress>${x(m.from)}</t:EmailAddress></t:Mailbox></t:DistinguishedFolderId></m:SavedItemFolderId>` +
+    '<m:Items><t:Message>' +
+    `<t:Subject>${x(m.subject)}</t:Subject>` +
+    `<t:Body BodyType="HTML">${x(m.html)}</t:Body>` +
+    '<t:ExtendedProperty><t:ExtendedFieldURI DistinguishedPropertySetId="InternetHeaders" PropertyName="X-EAS-Access-Sync-Device" PropertyType="String"/>' +
+    `<t:Value>${x(m.deviceId)}</t:Value></t:ExtendedProperty>` +
+    `<t:ToRecipients><t:Mailbox><t:EmailAddress>${x(m.to)}</t:EmailAddress></t:Mailbox></t:ToRecipients>` +
+    `<t:From><t:Mailbox><t:EmailAddress>${x(m.from)}</t:EmailAddress></t:Mailbox></t:From>` +
+    '</t:Message></m:Items>' +
+    '</m:CreateItem>' +
+    '</soap:Body></soap:Envelope>'
+  );
 }
 
 const parser = new XMLParser({
-  ignoreAttributes: false, attributeNamePrefix: '@_', removeNSPrefix: true, parseTagValue: false, parseAttributeValue: false,
-  trimValues: true, processEntities: true, isArray: (name) => name === 'Value' || name === 'Protocol' || name === 'CreateItemResponseMessage',
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  removeNSPrefix: true,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: true,
+  processEntities: true,
+  isArray: (name) => name === 'Value' || name === 'Protocol' || name === 'CreateItemResponseMessage',
 });
 
 type Node = Record<string, unknown>;
-const obj = (u: unknown): Node | undefined => (typeof u === 'object' && u !== null && !Array.isArray(u) ? u as Node : undefined);
-const str = (u: unknown): string | undefined => (typeof u === 'string' ? u : typeof u === 'number' ? String(u) : obj(u)?.['#text'] !== undefined ? String(obj(u)!['#text']) : undefined);
+const obj = (u: unknown): Node | undefined => (typeof u === 'object' && u !== null && !Array.isArray(u) ? (u as Node) : undefined);
+const str = (u: unknown): string | undefined =>
+  typeof u === 'string' ? u : typeof u === 'number' ? String(u) : obj(u)?.['#text'] !== undefined ? String(obj(u)!['#text']) : undefined;
 
 export function parseXml(text: string): Node | undefined {
-  try { return obj(parser.parse(text, true)); } catch { return undefined; }
+  try {
+    return obj(parser.parse(text, true));
+  } catch {
+    return undefined;
+  }
 }
 
 /** What Exchange said about one CreateItem. */
 export type EwsOutcome =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly code: string; readonly message: string; readonly backOffMs?: number };
+  { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string; readonly backOffMs?: number };
 
 function backOff(messageXml: unknown): number | undefined {
   const values = obj(messageXml)?.['Value'];
@@ -99,15 +113,22 @@ export function readCreateItemResponse(text: string): EwsOutcome | undefined {
   const code = str(first['ResponseCode']) ?? '';
   if (cls === 'Success' && (code === '' || code === 'NoError')) return { ok: true };
   const ms = backOff(first['MessageXml']);
-  return { ok: false, code: code || String(cls), message: str(first['MessageText']) ?? code, ...(ms !== undefined ? { backOffMs: ms } : {}) };
+  return {
+    ok: false,
+    code: code || String(cls),
+    message: str(first['MessageText']) ?? code,
+    ...(ms !== undefined ? { backOffMs: ms } : {}),
+  };
 }
 
 export function autodiscoverRequest(email: string): string {
-  return '<?xml version="1.0" encoding="utf-8"?>'
-    + '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request>'
-    + `<EMailAddress>${xmlText(email)}</EMailAddress>`
-    + '<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>'
-    + '</Request></Autodiscover>';
+  return (
+    '<?xml version="1.0" encoding="utf-8"?>' +
+    '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request>' +
+    `<EMailAddress>${xmlText(email)}</EMailAddress>` +
+    '<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>' +
+    '</Request></Autodiscover>'
+  );
 }
 
 export type AutodiscoverAnswer =
@@ -128,7 +149,7 @@ export function readAutodiscover(text: string): AutodiscoverAnswer | undefined {
   const action = str(account['Action']);
   if (action === 'redirectAddr' && str(account['RedirectAddr'])) return { kind: 'redirectAddr', address: str(account['RedirectAddr'])! };
   if (action === 'redirectUrl' && str(account['RedirectUrl'])) return { kind: 'redirectUrl', url: str(account['RedirectUrl'])! };
-  const protocols = (account['Protocol'] as unknown[] | undefined ?? []).map(obj).filter((p): p is Node => !!p);
+  const protocols = ((account['Protocol'] as unknown[] | undefined) ?? []).map(obj).filter((p): p is Node => !!p);
   for (const type of ['EXCH', 'EXPR']) {
     const url = str(protocols.find((p) => str(p['Type']) === type)?.['EwsUrl']);
     if (url) return { kind: 'ews', url };

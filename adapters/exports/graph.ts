@@ -8,11 +8,17 @@ import type { ComplianceState, ManagedDevice } from '../../src/facts.js';
 import { capErrors, issuesToInputErrors, joinPath, show, type InputError } from '../shared/input-errors.js';
 import { decodePsOptionalDate, psCodec } from './powershell.js';
 
-const isRecord = (u: unknown): u is Record<string, unknown> =>
-  typeof u === 'object' && u !== null && !Array.isArray(u);
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
 
-export const COMPLIANCE_STATES: readonly ComplianceState[] =
-  ['unknown', 'compliant', 'noncompliant', 'conflict', 'error', 'inGracePeriod', 'configManager'];
+export const COMPLIANCE_STATES: readonly ComplianceState[] = [
+  'unknown',
+  'compliant',
+  'noncompliant',
+  'conflict',
+  'error',
+  'inGracePeriod',
+  'configManager',
+];
 
 /** Graph's spelling; other casings (a PowerShell Graph SDK export) are accepted and normalized. */
 export function decodeComplianceState(u: unknown): Either<string, ComplianceState> {
@@ -20,11 +26,9 @@ export function decodeComplianceState(u: unknown): Either<string, ComplianceStat
   return hit !== undefined ? right(hit) : left(`expected one of ${COMPLIANCE_STATES.join(', ')}, got ${show(u)}`);
 }
 
-const str = (u: unknown): Either<string, string> =>
-  typeof u === 'string' ? right(u) : left(`expected a string, got ${show(u)}`);
+const str = (u: unknown): Either<string, string> => (typeof u === 'string' ? right(u) : left(`expected a string, got ${show(u)}`));
 /** Graph writes "" for unset strings (a userless device, a device without EAS): both mean absent. */
-const optStr = (u: unknown): Either<string, string | undefined> =>
-  u === null || u === undefined || u === '' ? right(undefined) : str(u);
+const optStr = (u: unknown): Either<string, string | undefined> => (u === null || u === undefined || u === '' ? right(undefined) : str(u));
 
 export const ManagedDeviceRecordC = t.type({
   id: psCodec('non-empty string', (u) => (u === '' ? left('must not be empty') : str(u))),
@@ -100,9 +104,18 @@ function decodeDevicesAt(items: readonly unknown[], file: string, at: (i: number
 }
 
 /** One page; `prefix` is the page's path in the file ('' or `[p]`). */
-function decodePageAt(page: Record<string, unknown>, file: string, prefix: string, errors: InputError[], out: ManagedDevice[]): string | undefined {
+function decodePageAt(
+  page: Record<string, unknown>,
+  file: string,
+  prefix: string,
+  errors: InputError[],
+  out: ManagedDevice[],
+): string | undefined {
   const err = graphError(page, file, prefix);
-  if (err) { errors.push(err); return undefined; }
+  if (err) {
+    errors.push(err);
+    return undefined;
+  }
   const value = page['value'];
   if (!Array.isArray(value)) {
     errors.push({ file, path: joinPath(prefix, 'value'), message: `expected an array of managed devices, got ${show(value)}` });
@@ -127,7 +140,12 @@ export function decodeManagedDevices(json: unknown, file: string): Either<InputE
     if (json.some(isPage)) {
       json.forEach((page, p) => {
         if (isPage(page)) decodePageAt(page, file, `[${p}]`, errors, out);
-        else errors.push({ file, path: `[${p}]`, message: `expected a Graph page ({ "value": [...] }) like the other elements, got ${show(page)}` });
+        else
+          errors.push({
+            file,
+            path: `[${p}]`,
+            message: `expected a Graph page ({ "value": [...] }) like the other elements, got ${show(page)}`,
+          });
       });
     } else {
       decodeDevicesAt(json, file, (i) => `[${i}]`, errors, out);
@@ -137,7 +155,11 @@ export function decodeManagedDevices(json: unknown, file: string): Either<InputE
   } else if (isRecord(json) && 'id' in json) {
     decodeDevicesAt([json], file, () => '', errors, out); // one device on its own
   } else {
-    errors.push({ file, path: '(root)', message: `expected a Graph page, an array of pages or an array of managed devices, got ${show(json)}` });
+    errors.push({
+      file,
+      path: '(root)',
+      message: `expected a Graph page, an array of pages or an array of managed devices, got ${show(json)}`,
+    });
   }
   return errors.length ? left(capErrors(file, errors)) : right(out);
 }

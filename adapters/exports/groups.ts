@@ -4,8 +4,7 @@ import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { GroupMembership } from '../../src/facts.js';
 import { capErrors, show, type InputError } from '../shared/input-errors.js';
 
-const isRecord = (u: unknown): u is Record<string, unknown> =>
-  typeof u === 'object' && u !== null && !Array.isArray(u);
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
 
 /** A member: a UPN string, or a Graph user object `{ "userPrincipalName": … }`. */
 function memberUpn(u: unknown): string | undefined {
@@ -24,7 +23,10 @@ export function decodeGroups(json: unknown, file: string): Either<InputError[], 
   for (const [id, members] of Object.entries(json)) {
     const path = /^[\w.-]+$/.test(id) ? id : JSON.stringify(id);
     if (id.trim() === '') errors.push({ file, path, message: 'a group id must not be empty' });
-    if (members === null) { groups.set(id, new Set()); continue; }
+    if (members === null) {
+      groups.set(id, new Set());
+      continue;
+    }
     if (!Array.isArray(members)) {
       errors.push({ file, path, message: `expected an array of user principal names, got ${show(members)}` });
       continue;

@@ -12,8 +12,7 @@ import { capErrors, issuesToInputErrors, show, type InputError } from '../shared
 
 // ---------------------------------------------------------------- primitives
 
-const isRecord = (u: unknown): u is Record<string, unknown> =>
-  typeof u === 'object' && u !== null && !Array.isArray(u);
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
 
 const PS_DATE = /^\\?\/Date\((-?\d+)(?:[+-]\d{4})?\)\\?\/$/;
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
@@ -101,8 +100,7 @@ export function decodePsMultiOf<A>(item: (u: unknown) => Either<string, A>): (va
   };
 }
 
-const str = (u: unknown): Either<string, string> =>
-  typeof u === 'string' ? right(u) : left(`expected a string, got ${show(u)}`);
+const str = (u: unknown): Either<string, string> => (typeof u === 'string' ? right(u) : left(`expected a string, got ${show(u)}`));
 
 /** Multi-valued strings (ActiveSyncAllowedDeviceIDs …): array, single string or null. */
 export const decodePsMulti: (value: unknown) => Either<string, string[]> = decodePsMultiOf(str);
@@ -168,9 +166,14 @@ export function decodeProxyAddress(value: unknown): Either<string, string> {
     if (typeof value['ProxyAddressString'] === 'string') return right(value['ProxyAddressString']);
     const address = value['AddressString'];
     if (typeof address === 'string') {
-      const prefix = typeof value['PrefixString'] === 'string' ? value['PrefixString']
-        : isRecord(value['Prefix']) && typeof value['Prefix']['PrimaryPrefix'] === 'string' ? value['Prefix']['PrimaryPrefix']
-          : address.includes('@') ? 'SMTP' : undefined;
+      const prefix =
+        typeof value['PrefixString'] === 'string'
+          ? value['PrefixString']
+          : isRecord(value['Prefix']) && typeof value['Prefix']['PrimaryPrefix'] === 'string'
+            ? value['Prefix']['PrimaryPrefix']
+            : address.includes('@')
+              ? 'SMTP'
+              : undefined;
       if (prefix === undefined) return right(address);
       const primary = value['IsPrimaryAddress'] === true;
       return right(`${primary ? prefix.toUpperCase() : prefix.toLowerCase()}:${address}`);
@@ -194,12 +197,15 @@ export function psCodec<A>(name: string, f: (u: unknown) => Either<string, A>): 
   );
 }
 
-const optional = <A>(f: (u: unknown) => Either<string, A>) => (u: unknown): Either<string, A | undefined> =>
-  u === null || u === undefined ? right(undefined) : f(u);
+const optional =
+  <A>(f: (u: unknown) => Either<string, A>) =>
+  (u: unknown): Either<string, A | undefined> =>
+    u === null || u === undefined ? right(undefined) : f(u);
 
 export const PsString = psCodec('string', str);
 export const PsNonEmptyString = psCodec('non-empty string', (u) =>
-  typeof u === 'string' && u.trim() === '' ? left('must not be empty') : str(u));
+  typeof u === 'string' && u.trim() === '' ? left('must not be empty') : str(u),
+);
 export const PsOptionalString = psCodec('string | null', optional(str));
 export const PsIdentity = psCodec('identity', decodePsIdentity);
 export const PsOptionalIdentity = psCodec('identity | null', optional(decodePsIdentity));
@@ -283,19 +289,21 @@ export function decodeMobileDevice(record: unknown): Either<Issue[], MobileDevic
   const r = decodeWith(MobileDeviceRecordC, record);
   if (isLeft(r)) return r;
   const d = r.right;
-  return right(compact<MobileDevice>({
-    identity: d.Identity,
-    distinguishedName: d.DistinguishedName,
-    guid: d.Guid,
-    deviceId: d.DeviceId,
-    deviceType: d.DeviceType,
-    deviceModel: d.DeviceModel ?? '',
-    deviceOS: d.DeviceOS,
-    deviceUserAgent: d.DeviceUserAgent,
-    friendlyName: d.FriendlyName,
-    firstSyncTime: d.FirstSyncTime,
-    userDisplayName: d.UserDisplayName,
-  }));
+  return right(
+    compact<MobileDevice>({
+      identity: d.Identity,
+      distinguishedName: d.DistinguishedName,
+      guid: d.Guid,
+      deviceId: d.DeviceId,
+      deviceType: d.DeviceType,
+      deviceModel: d.DeviceModel ?? '',
+      deviceOS: d.DeviceOS,
+      deviceUserAgent: d.DeviceUserAgent,
+      friendlyName: d.FriendlyName,
+      firstSyncTime: d.FirstSyncTime,
+      userDisplayName: d.UserDisplayName,
+    }),
+  );
 }
 
 /** `Get-MobileDevice -ResultSize Unlimited | ConvertTo-Json -Depth 4` output (parsed). */
@@ -328,18 +336,20 @@ export function decodeCasMailbox(record: unknown): Either<Issue[], CasMailbox> {
   if (primary === undefined) {
     return left([{ path: 'PrimarySmtpAddress', message: 'required property is missing (and no SMTP: address in EmailAddresses)' }]);
   }
-  return right(compact<CasMailbox>({
-    identity: m.Identity,
-    distinguishedName: m.DistinguishedName,
-    guid: m.Guid,
-    displayName: m.DisplayName ?? m.Name,
-    primarySmtpAddress: primary,
-    emailAddresses: m.EmailAddresses,
-    userPrincipalName: m.UserPrincipalName === '' ? undefined : m.UserPrincipalName,
-    activeSyncEnabled: m.ActiveSyncEnabled ?? true,
-    allowedDeviceIds: m.ActiveSyncAllowedDeviceIDs,
-    blockedDeviceIds: m.ActiveSyncBlockedDeviceIDs,
-  }));
+  return right(
+    compact<CasMailbox>({
+      identity: m.Identity,
+      distinguishedName: m.DistinguishedName,
+      guid: m.Guid,
+      displayName: m.DisplayName ?? m.Name,
+      primarySmtpAddress: primary,
+      emailAddresses: m.EmailAddresses,
+      userPrincipalName: m.UserPrincipalName === '' ? undefined : m.UserPrincipalName,
+      activeSyncEnabled: m.ActiveSyncEnabled ?? true,
+      allowedDeviceIds: m.ActiveSyncAllowedDeviceIDs,
+      blockedDeviceIds: m.ActiveSyncBlockedDeviceIDs,
+    }),
+  );
 }
 
 /** `Get-CasMailbox -ResultSize Unlimited | ConvertTo-Json -Depth 4` output (parsed). */

@@ -16,15 +16,33 @@ export function psJsonString(s: string): string {
     const ch = s[i]!;
     const c = s.charCodeAt(i);
     switch (ch) {
-      case '"': out += '\\"'; break;
-      case '\\': out += '\\\\'; break;
-      case '\b': out += '\\b'; break;
-      case '\f': out += '\\f'; break;
-      case '\n': out += '\\n'; break;
-      case '\r': out += '\\r'; break;
-      case '\t': out += '\\t'; break;
-      case "'": case '<': case '>': case '&':
-        out += '\\u' + c.toString(16).padStart(4, '0'); break;
+      case '"':
+        out += '\\"';
+        break;
+      case '\\':
+        out += '\\\\';
+        break;
+      case '\b':
+        out += '\\b';
+        break;
+      case '\f':
+        out += '\\f';
+        break;
+      case '\n':
+        out += '\\n';
+        break;
+      case '\r':
+        out += '\\r';
+        break;
+      case '\t':
+        out += '\\t';
+        break;
+      case "'":
+      case '<':
+      case '>':
+      case '&':
+        out += '\\u' + c.toString(16).padStart(4, '0');
+        break;
       default:
         out += c < 0x20 ? '\\u' + c.toString(16).padStart(4, '0') : ch;
     }
@@ -68,7 +86,8 @@ export function toPs51Json(value: unknown): string {
 /** What `Out-File` writes in 5.1 by default: UTF-16LE with a byte-order mark. */
 export function toUtf16LeWithBom(text: string): Uint8Array {
   const out = new Uint8Array(2 + text.length * 2);
-  out[0] = 0xff; out[1] = 0xfe;
+  out[0] = 0xff;
+  out[1] = 0xfe;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     out[2 + 2 * i] = c & 0xff;

@@ -10,10 +10,15 @@ export type ExportDecoder<A> = (json: unknown, file: string) => Either<InputErro
 function describeFsError(e: unknown): string {
   const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
   switch (code) {
-    case 'ENOENT': return 'file not found';
-    case 'EISDIR': return 'is a directory, not a file';
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    default: return `cannot read the file: ${e instanceof Error ? e.message : String(e)}`;
+    case 'ENOENT':
+      return 'file not found';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    default:
+      return `cannot read the file: ${e instanceof Error ? e.message : String(e)}`;
   }
 }
 

@@ -10,7 +10,10 @@ const cp1252 = new TextDecoder('windows-1252');
 /** Swaps byte pairs so that UTF-16BE can go through the (always present) UTF-16LE decoder. */
 function swap16(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(bytes.length - (bytes.length % 2));
-  for (let i = 0; i + 1 < bytes.length; i += 2) { out[i] = bytes[i + 1]!; out[i + 1] = bytes[i]!; }
+  for (let i = 0; i + 1 < bytes.length; i += 2) {
+    out[i] = bytes[i + 1]!;
+    out[i + 1] = bytes[i]!;
+  }
   return out;
 }
 
@@ -22,7 +25,8 @@ function swap16(bytes: Uint8Array): Uint8Array {
  * so that a `§` in identities survives rather than becoming U+FFFD.
  */
 export function decodeText(bytes: Uint8Array): string {
-  const b0 = bytes[0], b1 = bytes[1];
+  const b0 = bytes[0],
+    b1 = bytes[1];
   if (b0 === 0xff && b1 === 0xfe) return utf16le.decode(bytes.subarray(2));
   if (b0 === 0xfe && b1 === 0xff) return utf16le.decode(swap16(bytes.subarray(2)));
   if (b0 === 0xef && b1 === 0xbb && bytes[2] === 0xbf) return decodeUtf8(bytes.subarray(3));
@@ -48,7 +52,12 @@ export function parseJsonText(text: string, file: string): Either<InputError, un
   const deep = tooDeep(body);
   if (deep !== undefined) {
     const { line, column } = lineColumn(body, deep);
-    return left({ file, line, column, message: `JSON nested deeper than ${MAX_JSON_DEPTH} levels (no export, policy, group list or config needs more)` });
+    return left({
+      file,
+      line,
+      column,
+      message: `JSON nested deeper than ${MAX_JSON_DEPTH} levels (no export, policy, group list or config needs more)`,
+    });
   }
   try {
     return right(JSON.parse(body) as unknown);
@@ -70,26 +79,35 @@ export function tooDeep(text: string): number | undefined {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) { if (++depth > MAX_JSON_DEPTH) return i; }
-    else if (c === 0x5d || c === 0x7d) depth--;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
   }
   return undefined;
 }
 
 /** 1-based line and column of a character offset (CRLF counts as one line end). */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1, start = 0;
+  let line = 1,
+    start = 0;
   for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) { line++; start = i + 1; }
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      start = i + 1;
+    }
   }
   return { line, column: offset - start + 1 };
 }
 
 class SyntaxStop {
-  constructor(readonly at: number, readonly message: string) {}
+  constructor(
+    readonly at: number,
+    readonly message: string,
+  ) {}
 }
 
 /**
@@ -99,13 +117,15 @@ class SyntaxStop {
 export function locateSyntaxError(text: string): { at: number; message: string } | undefined {
   const n = text.length;
   let i = 0;
-  const fail = (message: string, at = i): never => { throw new SyntaxStop(at, message); };
-  const unexpected = (): never =>
-    i >= n ? fail('Unexpected end of input') : fail(`Unexpected token ${JSON.stringify(text[i])}`);
+  const fail = (message: string, at = i): never => {
+    throw new SyntaxStop(at, message);
+  };
+  const unexpected = (): never => (i >= n ? fail('Unexpected end of input') : fail(`Unexpected token ${JSON.stringify(text[i])}`));
   const ws = () => {
     while (i < n) {
       const c = text.charCodeAt(i);
-      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++; else break;
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
+      else break;
     }
   };
   const str = () => {
@@ -114,11 +134,20 @@ export function locateSyntaxError(text: string): { at: number; message: string }
     for (;;) {
       if (i >= n) fail('Unterminated string', start);
       const c = text.charCodeAt(i);
-      if (c === 0x22) { i++; return; }
+      if (c === 0x22) {
+        i++;
+        return;
+      }
       if (c === 0x5c) {
         const e = text[i + 1];
-        if (e !== undefined && '"\\/bfnrt'.includes(e)) { i += 2; continue; }
-        if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) { i += 6; continue; }
+        if (e !== undefined && '"\\/bfnrt'.includes(e)) {
+          i += 2;
+          continue;
+        }
+        if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+          i += 6;
+          continue;
+        }
         fail('Bad escape in string');
       }
       if (c < 0x20) fail('Bad control character in string');
@@ -131,26 +160,51 @@ export function locateSyntaxError(text: string): { at: number; message: string }
     if (i >= n) unexpected();
     const c = text[i]!;
     if (c === '{') {
-      i++; ws();
-      if (text[i] === '}') { i++; return; }
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
       for (;;) {
         ws();
-        if (text[i] !== '"') fail(i >= n ? 'Unexpected end of input' : `Expected a property name in double quotes, got ${JSON.stringify(text[i])}`);
-        str(); ws();
+        if (text[i] !== '"')
+          fail(i >= n ? 'Unexpected end of input' : `Expected a property name in double quotes, got ${JSON.stringify(text[i])}`);
+        str();
+        ws();
         if (text[i] !== ':') fail(i >= n ? 'Unexpected end of input' : "Expected ':' after property name");
-        i++; value(); ws();
-        if (text[i] === ',') { i++; continue; }
-        if (text[i] === '}') { i++; return; }
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return;
+        }
         fail(i >= n ? 'Unexpected end of input' : "Expected ',' or '}' after property value");
       }
     }
     if (c === '[') {
-      i++; ws();
-      if (text[i] === ']') { i++; return; }
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
       for (;;) {
-        value(); ws();
-        if (text[i] === ',') { i++; continue; }
-        if (text[i] === ']') { i++; return; }
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return;
+        }
         fail(i >= n ? 'Unexpected end of input' : "Expected ',' or ']' after array element");
       }
     }
@@ -163,12 +217,16 @@ export function locateSyntaxError(text: string): { at: number; message: string }
       return;
     }
     for (const lit of ['true', 'false', 'null']) {
-      if (text.startsWith(lit, i)) { i += lit.length; return; }
+      if (text.startsWith(lit, i)) {
+        i += lit.length;
+        return;
+      }
     }
     unexpected();
   };
   try {
-    value(); ws();
+    value();
+    ws();
     if (i < n) fail('Unexpected text after the JSON value');
     return undefined;
   } catch (e) {

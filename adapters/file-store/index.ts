@@ -62,7 +62,10 @@ export async function openFileStore(path: string, options: FileStoreOptions = {}
   if (isLeft(locked)) return locked;
   let fh: FileHandle | undefined;
   try {
-    const existed = await stat(path).then(() => true, () => false);
+    const existed = await stat(path).then(
+      () => true,
+      () => false,
+    );
     fh = await open(path, 'a+');
     if (!existed) await syncDirectory(dirname(path));
     let replaced: { bytes: number } | undefined;

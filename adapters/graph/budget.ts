@@ -18,7 +18,8 @@ export class RequestBudget {
     private readonly now: () => number,
     private readonly sleep: (ms: number) => Promise<void>,
   ) {
-    if (!Number.isInteger(budget.requests) || budget.requests < 1) throw new RangeError(`budget.requests must be an integer ≥ 1, got ${budget.requests}`);
+    if (!Number.isInteger(budget.requests) || budget.requests < 1)
+      throw new RangeError(`budget.requests must be an integer ≥ 1, got ${budget.requests}`);
     if (!(budget.perMs > 0)) throw new RangeError(`budget.perMs must be > 0, got ${budget.perMs}`);
   }
 
@@ -31,9 +32,15 @@ export class RequestBudget {
   async acquire(): Promise<void> {
     for (;;) {
       const now = this.now();
-      if (now < this.pausedUntil) { await this.sleep(this.pausedUntil - now); continue; }
+      if (now < this.pausedUntil) {
+        await this.sleep(this.pausedUntil - now);
+        continue;
+      }
       while (this.starts.length > 0 && this.starts[0]! <= now - this.budget.perMs) this.starts.shift();
-      if (this.starts.length < this.budget.requests) { this.starts.push(now); return; }
+      if (this.starts.length < this.budget.requests) {
+        this.starts.push(now);
+        return;
+      }
       await this.sleep(Math.max(1, this.starts[0]! + this.budget.perMs - now));
     }
   }

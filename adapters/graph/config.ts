@@ -11,19 +11,21 @@ import { checkBaseUrl, graphIntuneGateway, GRAPH_V1, type GraphGatewayOptions, t
 import { clientCredentialsTokenProvider, envTokenProvider, type TokenProvider } from './token.js';
 import { describeProxy, fetchNetworkClient, proxiedFetch, resolveProxy, type ProxiedFetchOptions } from './proxy.js';
 
-const nonEmpty = (what: string) => new t.Type<string, string, unknown>(
-  what,
-  (u): u is string => typeof u === 'string' && u.trim() !== '',
-  (u, c) => (typeof u === 'string' && u.trim() !== '' ? t.success(u) : t.failure(u, c, `expected ${what}`)),
-  t.identity,
-);
+const nonEmpty = (what: string) =>
+  new t.Type<string, string, unknown>(
+    what,
+    (u): u is string => typeof u === 'string' && u.trim() !== '',
+    (u, c) => (typeof u === 'string' && u.trim() !== '' ? t.success(u) : t.failure(u, c, `expected ${what}`)),
+    t.identity,
+  );
 
 const EnvName = new t.Type<string, string, unknown>(
   'EnvName',
   (u): u is string => typeof u === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(u),
-  (u, c) => (typeof u === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(u)
-    ? t.success(u)
-    : t.failure(u, c, 'expected the NAME of an environment variable (letters, digits, _): secrets are never written in the file')),
+  (u, c) =>
+    typeof u === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(u)
+      ? t.success(u)
+      : t.failure(u, c, 'expected the NAME of an environment variable (letters, digits, _): secrets are never written in the file'),
   t.identity,
 );
 
@@ -32,7 +34,12 @@ const HttpsUrl = new t.Type<string, string, unknown>(
   (u): u is string => typeof u === 'string',
   (u, c) => {
     if (typeof u !== 'string') return t.failure(u, c, 'expected a URL string');
-    try { checkBaseUrl(u); return t.success(u.replace(/\/+$/, '')); } catch (e) { return t.failure(u, c, (e as Error).message); }
+    try {
+      checkBaseUrl(u);
+      return t.success(u.replace(/\/+$/, ''));
+    } catch (e) {
+      return t.failure(u, c, (e as Error).message);
+    }
   },
   t.identity,
 );
@@ -53,7 +60,14 @@ const NonNegativeInt = new t.Type<number, number, unknown>(
 const ProxyUrl = new t.Type<string, string, unknown>(
   'proxy URL',
   (u): u is string => typeof u === 'string',
-  (u, c) => (typeof u === 'string' && /^https?:\/\/[^\s/@]+\/?$/i.test(u) ? t.success(u) : t.failure(u, c, 'expected a proxy URL such as http://proxy.contoso.com:3128 (no path, and no credentials: name them with usernameEnv and passwordEnv)')),
+  (u, c) =>
+    typeof u === 'string' && /^https?:\/\/[^\s/@]+\/?$/i.test(u)
+      ? t.success(u)
+      : t.failure(
+          u,
+          c,
+          'expected a proxy URL such as http://proxy.contoso.com:3128 (no path, and no credentials: name them with usernameEnv and passwordEnv)',
+        ),
   t.identity,
 );
 export const ProxyConfigC = strict(
@@ -94,7 +108,14 @@ const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'obj
 export function parseIntuneConfig(json: unknown, file: string): Either<InputError[], IntuneConfig> {
   if (!isRecord(json)) return left([{ file, path: '(root)', message: 'expected a JSON object (the connector configuration)' }]);
   const section = json['intune'];
-  if (section === undefined) return left([{ file, path: 'intune', message: 'required: { "kind": "graph", "tenantId", "clientId", "clientSecretEnv" } or { "kind": "graph", "tokenEnv" }' }]);
+  if (section === undefined)
+    return left([
+      {
+        file,
+        path: 'intune',
+        message: 'required: { "kind": "graph", "tenantId", "clientId", "clientSecretEnv" } or { "kind": "graph", "tokenEnv" }',
+      },
+    ]);
   if (!isRecord(section)) return left([{ file, path: 'intune', message: 'expected an object' }]);
   const at = (path: string) => joinPath('intune', path);
   const kind = section['kind'];
@@ -108,15 +129,24 @@ export function parseIntuneConfig(json: unknown, file: string): Either<InputErro
     const credentials = ['tenantId', 'clientId', 'clientSecretEnv'] as const;
     const some = credentials.filter((k) => c[k] !== undefined);
     if (c.tokenEnv !== undefined && c.clientSecretEnv !== undefined) {
-      return left([{ file, path: at('tokenEnv'), message: 'give either tokenEnv (a bearer token) or tenantId + clientId + clientSecretEnv (client credentials), not both' }]);
+      return left([
+        {
+          file,
+          path: at('tokenEnv'),
+          message: 'give either tokenEnv (a bearer token) or tenantId + clientId + clientSecretEnv (client credentials), not both',
+        },
+      ]);
     }
     if (c.tokenEnv === undefined) {
       const missing = credentials.filter((k) => c[k] === undefined);
       if (missing.length > 0) {
-        return left(missing.map((k) => ({
-          file, path: at(k),
-          message: some.length === 0 ? 'required (or name a bearer token with tokenEnv)' : 'required with client credentials',
-        })));
+        return left(
+          missing.map((k) => ({
+            file,
+            path: at(k),
+            message: some.length === 0 ? 'required (or name a bearer token with tokenEnv)' : 'required with client credentials',
+          })),
+        );
       }
     }
   }
@@ -145,8 +175,11 @@ export function graphGatewayFromConfig(
   overrides: Partial<Omit<GraphGatewayOptions, 'tokenProvider' | 'baseUrl'>> = {},
   net: ProxiedFetchOptions = {},
 ): Either<InputError[], GatewayFromConfig> {
-  const unset = (name: string, field: string): InputError =>
-    ({ file, path: `intune.${field}`, message: `environment variable ${name} is not set` });
+  const unset = (name: string, field: string): InputError => ({
+    file,
+    path: `intune.${field}`,
+    message: `environment variable ${name} is not set`,
+  });
   const proxy = resolveProxy(c.proxy, env);
   if (isLeft(proxy)) {
     const m = /^(intune\.proxy[\w.]*): (.*)$/.exec(proxy.left);
@@ -165,16 +198,27 @@ export function graphGatewayFromConfig(
     const secret = env[secretVar];
     if (secret === undefined || secret === '') return left([unset(secretVar, 'clientSecretEnv')]);
     tokenProvider = clientCredentialsTokenProvider({
-      tenantId: c.tenantId!, clientId: c.clientId!, clientSecret: secret,
+      tenantId: c.tenantId!,
+      clientId: c.clientId!,
+      clientSecret: secret,
       ...(c.authority !== undefined ? { authority: c.authority } : {}),
       ...(c.scope !== undefined ? { scope: c.scope } : {}),
       ...(proxied ? { networkClient: fetchNetworkClient(proxied.fetch) } : {}),
     });
     auth = `client credentials (tenant ${c.tenantId!}, client ${c.clientId!})`;
   }
-  const gateway = graphIntuneGateway({ ...(proxied ? { fetch: proxied.fetch } : {}), ...overrides, baseUrl: c.baseUrl ?? GRAPH_V1, tokenProvider });
+  const gateway = graphIntuneGateway({
+    ...(proxied ? { fetch: proxied.fetch } : {}),
+    ...overrides,
+    baseUrl: c.baseUrl ?? GRAPH_V1,
+    tokenProvider,
+  });
   return right({
-    gateway, auth, ...(proxy.right ? { proxy: describeProxy(proxy.right) } : {}),
-    close: async () => { await proxied?.close(); },
+    gateway,
+    auth,
+    ...(proxy.right ? { proxy: describeProxy(proxy.right) } : {}),
+    close: async () => {
+      await proxied?.close();
+    },
   });
 }

@@ -22,8 +22,17 @@ export const GRAPH_V1 = 'https://graph.microsoft.com/v1.0';
 
 /** The managedDevice properties the engine uses (facts.ts ManagedDevice). */
 export const MANAGED_DEVICE_SELECT = [
-  'id', 'easDeviceId', 'userPrincipalName', 'emailAddress', 'complianceState', 'managementAgent', 'lastSyncDateTime',
-  'complianceGracePeriodExpirationDateTime', 'deviceName', 'model', 'operatingSystem',
+  'id',
+  'easDeviceId',
+  'userPrincipalName',
+  'emailAddress',
+  'complianceState',
+  'managementAgent',
+  'lastSyncDateTime',
+  'complianceGracePeriodExpirationDateTime',
+  'deviceName',
+  'model',
+  'operatingSystem',
 ] as const;
 
 export interface GraphGatewayOptions {
@@ -51,7 +60,12 @@ export interface GraphGatewayOptions {
   /** Milliseconds since the epoch: the budget's clock and HTTP-date Retry-After. Injectable for tests. */
   readonly now?: () => number;
   /** Called after every page (for progress output). */
-  readonly onPage?: (p: { readonly resource: 'managedDevices' | 'groupMembers'; readonly pages: number; readonly items: number; readonly groupId?: string }) => void;
+  readonly onPage?: (p: {
+    readonly resource: 'managedDevices' | 'groupMembers';
+    readonly pages: number;
+    readonly items: number;
+    readonly groupId?: string;
+  }) => void;
 }
 
 export interface GraphStats {
@@ -83,7 +97,11 @@ interface Failure {
 /** The base URL, validated: https, or http on loopback (tests). Throws on a bad URL: that is configuration. */
 export function checkBaseUrl(baseUrl: string): URL {
   let u: URL;
-  try { u = new URL(baseUrl); } catch { throw new TypeError(`Graph base URL is not a URL: ${JSON.stringify(baseUrl)}`); }
+  try {
+    u = new URL(baseUrl);
+  } catch {
+    throw new TypeError(`Graph base URL is not a URL: ${JSON.stringify(baseUrl)}`);
+  }
   if (u.username || u.password) throw new TypeError('Graph base URL must not carry credentials');
   if (u.protocol !== 'https:' && !(u.protocol === 'http:' && LOOPBACK.has(u.hostname))) {
     throw new TypeError(`Graph base URL must be https (plain http only on loopback), got ${u.protocol}//${u.host}`);
@@ -95,7 +113,11 @@ export function checkBaseUrl(baseUrl: string): URL {
 /** A URL as shown in errors: no credentials, no sensitive query values. */
 export function showUrl(url: string): string {
   let u: URL;
-  try { u = new URL(url); } catch { return '(unparseable URL)'; }
+  try {
+    u = new URL(url);
+  } catch {
+    return '(unparseable URL)';
+  }
   const sensitive = [...u.searchParams.keys()].filter((k) => SENSITIVE_QUERY.test(k));
   if (!u.username && !u.password && sensitive.length === 0) return url; // keep Graph's readable `$select=a,b` form
   u.username = '';
@@ -137,7 +159,11 @@ function snippet(text: string): string {
 /** `404 Request_ResourceNotFound: Resource 'x' does not exist (request-id …)` */
 function describeStatus(status: number, statusText: string, body: string): { text: string; code?: string } {
   let json: unknown;
-  try { json = JSON.parse(body); } catch { json = undefined; }
+  try {
+    json = JSON.parse(body);
+  } catch {
+    json = undefined;
+  }
   const e = GraphErrorBodyC.decode(json);
   if (!isLeft(e)) {
     const err = e.right.error;
@@ -160,10 +186,16 @@ const errorMessage = (e: unknown): string => {
 const UpnC = new t.Type<string, string, unknown>(
   'userPrincipalName',
   (u): u is string => typeof u === 'string' && u.trim() !== '',
-  (u, c) => typeof u === 'string' && u.trim() !== '' ? t.success(u)
-    : u === null || u === undefined
-      ? t.failure(u, c, 'missing: Graph returned a member user without its userPrincipalName (limited information: the app cannot read users; grant User.Read.All)')
-      : t.failure(u, c, `expected a user principal name, got ${show(u)}`),
+  (u, c) =>
+    typeof u === 'string' && u.trim() !== ''
+      ? t.success(u)
+      : u === null || u === undefined
+        ? t.failure(
+            u,
+            c,
+            'missing: Graph returned a member user without its userPrincipalName (limited information: the app cannot read users; grant User.Read.All)',
+          )
+        : t.failure(u, c, `expected a user principal name, got ${show(u)}`),
   t.identity,
 );
 const MembersPageC = t.intersection([
@@ -187,12 +219,20 @@ export function graphIntuneGateway(o: GraphGatewayOptions): GraphIntuneGateway {
   const capMs = o.backoff?.maxMs ?? 60_000;
   const timeoutMs = o.timeoutMs ?? 100_000;
   const stats: GraphStats = { requests: 0, throttled: 0, retries: 0, tokenRefreshes: 0, waitedMs: 0 };
-  const waitFor = async (ms: number) => { stats.waitedMs += ms; await sleep(ms); };
+  const waitFor = async (ms: number) => {
+    stats.waitedMs += ms;
+    await sleep(ms);
+  };
   const budget = new RequestBudget(o.budget ?? DEFAULT_BUDGET, now, waitFor);
 
   // Tokens seen, so that no message can ever carry one (even if a server echoes it).
   const tokens: string[] = [];
-  const remember = (tok: string) => { if (!tokens.includes(tok)) { tokens.push(tok); if (tokens.length > 4) tokens.shift(); } };
+  const remember = (tok: string) => {
+    if (!tokens.includes(tok)) {
+      tokens.push(tok);
+      if (tokens.length > 4) tokens.shift();
+    }
+  };
   const redact = (s: string): string => {
     let out = s;
     for (const tok of tokens) if (tok.length >= 4) out = out.split(tok).join('[redacted]');
@@ -229,13 +269,19 @@ export function graphIntuneGateway(o: GraphGatewayOptions): GraphIntuneGateway {
       const requestId = randomUUID();
 
       // Transient failures: retried with backoff, then `unavailable` (or `invalidResponse` for a cut-off body).
-      const retryTransient = async (why: string, kind: 'unavailable' | 'invalidResponse', waitMs?: number): Promise<Either<Failure, 'retry'>> => {
+      const retryTransient = async (
+        why: string,
+        kind: 'unavailable' | 'invalidResponse',
+        waitMs?: number,
+      ): Promise<Either<Failure, 'retry'>> => {
         const w = waitMs ?? backoffMs(transient + 1);
         if (transient >= maxRetries || w > maxWaitMs) {
           const attempts = `${transient + 1} attempt${transient === 0 ? '' : 's'}`;
-          return failure(kind === 'invalidResponse'
-            ? { kind, message: `${at}: ${why} (after ${attempts})`, url: shown, path: '(root)' }
-            : { kind, message: `${at}: ${why} (gave up after ${attempts})`, url: shown });
+          return failure(
+            kind === 'invalidResponse'
+              ? { kind, message: `${at}: ${why} (after ${attempts})`, url: shown, path: '(root)' }
+              : { kind, message: `${at}: ${why} (gave up after ${attempts})`, url: shown },
+          );
         }
         transient++;
         stats.retries++;
@@ -253,7 +299,8 @@ export function graphIntuneGateway(o: GraphGatewayOptions): GraphIntuneGateway {
         });
       } catch (e) {
         // The proxy refused our credentials: retrying would only count against the account.
-        if (e instanceof ProxyError && e.kind === 'auth') return failure({ kind: 'unauthorized', message: `${at}: ${e.message}`, url: shown });
+        if (e instanceof ProxyError && e.kind === 'auth')
+          return failure({ kind: 'unauthorized', message: `${at}: ${e.message}`, url: shown });
         const r = await retryTransient(`no response (${errorMessage(e)})`, 'unavailable');
         if (isLeft(r)) return r;
         continue;
@@ -271,25 +318,48 @@ export function graphIntuneGateway(o: GraphGatewayOptions): GraphIntuneGateway {
           continue;
         }
         if (!/[/+]json\b/i.test(contentType)) {
-          return failure({ kind: 'invalidResponse', message: `${at}: expected a JSON body, got ${contentType || 'no content type'} with ${snippet(text)}`, url: shown, path: '(root)' });
+          return failure({
+            kind: 'invalidResponse',
+            message: `${at}: expected a JSON body, got ${contentType || 'no content type'} with ${snippet(text)}`,
+            url: shown,
+            path: '(root)',
+          });
         }
         try {
           return right(JSON.parse(text) as unknown);
         } catch (e) {
-          return failure({ kind: 'invalidResponse', message: `${at}: the body is not valid JSON (${text.length} characters; truncated?): ${errorMessage(e)}`, url: shown, path: '(root)' });
+          return failure({
+            kind: 'invalidResponse',
+            message: `${at}: the body is not valid JSON (${text.length} characters; truncated?): ${errorMessage(e)}`,
+            url: shown,
+            path: '(root)',
+          });
         }
       }
 
       let body = '';
-      try { body = await res.text(); } catch { body = ''; }
+      try {
+        body = await res.text();
+      } catch {
+        body = '';
+      }
       const d = describeStatus(status, res.statusText, body);
 
       if (status === 401) {
-        if (!refreshed) { refreshed = true; forceRefresh = true; stats.tokenRefreshes++; continue; }
+        if (!refreshed) {
+          refreshed = true;
+          forceRefresh = true;
+          stats.tokenRefreshes++;
+          continue;
+        }
         return failure({ kind: 'unauthorized', message: `${at}: ${d.text} (refused again with a fresh token)`, url: shown });
       }
       if (status === 403) {
-        return failure({ kind: 'unauthorized', message: `${at}: ${d.text} (the app registration needs the application permissions DeviceManagementManagedDevices.Read.All and GroupMember.Read.All, with admin consent)`, url: shown });
+        return failure({
+          kind: 'unauthorized',
+          message: `${at}: ${d.text} (the app registration needs the application permissions DeviceManagementManagedDevices.Read.All and GroupMember.Read.All, with admin consent)`,
+          url: shown,
+        });
       }
       if (status === 429) {
         throttled++;
@@ -297,7 +367,10 @@ export function graphIntuneGateway(o: GraphGatewayOptions): GraphIntuneGateway {
         const named = parseRetryAfter(res.headers.get('retry-after'), now());
         const waitMs = named ?? backoffMs(throttled);
         if (throttled > maxThrottleRetries || waitMs > maxWaitMs) {
-          const why = waitMs > maxWaitMs ? `Graph asks to wait ${Math.ceil(waitMs / 1000)} s, longer than ${Math.ceil(maxWaitMs / 1000)} s` : `still throttled after ${throttled} attempts`;
+          const why =
+            waitMs > maxWaitMs
+              ? `Graph asks to wait ${Math.ceil(waitMs / 1000)} s, longer than ${Math.ceil(maxWaitMs / 1000)} s`
+              : `still throttled after ${throttled} attempts`;
           return failure({ kind: 'throttled', message: `${at}: ${d.text} (${why})`, url: shown, retryAfterMs: waitMs });
         }
         // Every request of this gateway waits, not only this one: usage keeps accruing while throttled.
@@ -312,8 +385,16 @@ export function graphIntuneGateway(o: GraphGatewayOptions): GraphIntuneGateway {
       if (status >= 300 && status < 400) {
         const loc = res.headers.get('location');
         let where = 'elsewhere';
-        try { if (loc) where = new URL(loc, url).origin; } catch { /* unparseable */ }
-        return failure({ kind: 'other', message: `${at}: unexpected redirect (${status}) to ${where}; redirects are not followed`, url: shown });
+        try {
+          if (loc) where = new URL(loc, url).origin;
+        } catch {
+          /* unparseable */
+        }
+        return failure({
+          kind: 'other',
+          message: `${at}: unexpected redirect (${status}) to ${where}; redirects are not followed`,
+          url: shown,
+        });
       }
       return left({ error: { kind: 'other', message: redact(`${at}: ${d.text}`), url: shown }, status });
     }
@@ -323,17 +404,39 @@ export function graphIntuneGateway(o: GraphGatewayOptions): GraphIntuneGateway {
   function nextPage(current: string, next: string, seen: Set<string>, pages: number): Either<IntuneError, string> {
     const shown = showUrl(current);
     let u: URL;
-    try { u = new URL(next, current); } catch {
-      return fail({ kind: 'invalidResponse', message: `GET ${shown}: @odata.nextLink is not a URL: ${show(next)}`, url: shown, path: '@odata.nextLink' });
+    try {
+      u = new URL(next, current);
+    } catch {
+      return fail({
+        kind: 'invalidResponse',
+        message: `GET ${shown}: @odata.nextLink is not a URL: ${show(next)}`,
+        url: shown,
+        path: '@odata.nextLink',
+      });
     }
     if (u.origin !== origin) {
-      return fail({ kind: 'invalidResponse', message: `GET ${shown}: @odata.nextLink points to another origin (${u.protocol}//${u.host}); the token is only sent to ${origin}`, url: shown, path: '@odata.nextLink' });
+      return fail({
+        kind: 'invalidResponse',
+        message: `GET ${shown}: @odata.nextLink points to another origin (${u.protocol}//${u.host}); the token is only sent to ${origin}`,
+        url: shown,
+        path: '@odata.nextLink',
+      });
     }
     if (seen.has(u.href)) {
-      return fail({ kind: 'invalidResponse', message: `GET ${shown}: @odata.nextLink repeats an earlier page (a paging loop after ${pages} pages)`, url: shown, path: '@odata.nextLink' });
+      return fail({
+        kind: 'invalidResponse',
+        message: `GET ${shown}: @odata.nextLink repeats an earlier page (a paging loop after ${pages} pages)`,
+        url: shown,
+        path: '@odata.nextLink',
+      });
     }
     if (pages >= MAX_PAGES) {
-      return fail({ kind: 'invalidResponse', message: `GET ${shown}: more than ${MAX_PAGES} pages; stopping`, url: shown, path: '@odata.nextLink' });
+      return fail({
+        kind: 'invalidResponse',
+        message: `GET ${shown}: more than ${MAX_PAGES} pages; stopping`,
+        url: shown,
+        path: '@odata.nextLink',
+      });
     }
     return right(u.href);
   }
@@ -355,8 +458,16 @@ export function graphIntuneGateway(o: GraphGatewayOptions): GraphIntuneGateway {
       if (isLeft(page)) {
         const errs = page.left;
         const first = errs[0]!;
-        const more = errs.length > 1 ? ` (and ${errs.length - 1} more: ${errs.slice(1, 3).map(formatInputError).join('; ')}${errs.length > 3 ? '; …' : ''})` : '';
-        return fail({ kind: 'invalidResponse', message: `page ${pages} of managed devices: ${formatInputError(first)}${more}`, url: shown, path: first.path ?? '(root)' });
+        const more =
+          errs.length > 1
+            ? ` (and ${errs.length - 1} more: ${errs.slice(1, 3).map(formatInputError).join('; ')}${errs.length > 3 ? '; …' : ''})`
+            : '';
+        return fail({
+          kind: 'invalidResponse',
+          message: `page ${pages} of managed devices: ${formatInputError(first)}${more}`,
+          url: shown,
+          path: first.path ?? '(root)',
+        });
       }
       for (const d of page.right.devices) out.push(d);
       o.onPage?.({ resource: 'managedDevices', pages, items: out.length });
@@ -370,7 +481,8 @@ export function graphIntuneGateway(o: GraphGatewayOptions): GraphIntuneGateway {
   }
 
   async function membersOf(groupId: string): Promise<Either<IntuneError, Set<string>>> {
-    if (typeof groupId !== 'string' || groupId.trim() === '') return fail({ kind: 'other', message: `group id must be a non-empty string, got ${show(groupId)}` });
+    if (typeof groupId !== 'string' || groupId.trim() === '')
+      return fail({ kind: 'other', message: `group id must be a non-empty string, got ${show(groupId)}` });
     let url = `${baseHref}/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=userPrincipalName&$top=999&$count=true`;
     const upns = new Set<string>();
     const seen = new Set<string>([url]);
@@ -386,7 +498,12 @@ export function graphIntuneGateway(o: GraphGatewayOptions): GraphIntuneGateway {
       if (isLeft(page)) {
         const first = page.left[0]!;
         const more = page.left.length > 1 ? ` (and ${page.left.length - 1} more)` : '';
-        return fail({ kind: 'invalidResponse', message: `group ${groupId}, page ${pages} of members: GET ${shown}: ${first.path}: ${first.message}${more}`, url: shown, path: first.path });
+        return fail({
+          kind: 'invalidResponse',
+          message: `group ${groupId}, page ${pages} of members: GET ${shown}: ${first.path}: ${first.message}${more}`,
+          url: shown,
+          path: first.path,
+        });
       }
       for (const m of page.right.value) upns.add(m.userPrincipalName.toLowerCase());
       o.onPage?.({ resource: 'groupMembers', pages, items: upns.size, groupId });

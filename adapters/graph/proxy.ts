@@ -31,13 +31,22 @@ export interface ProxyConfig {
 /** A request through the proxy failed because of the proxy itself (refused credentials, unreachable). */
 export class ProxyError extends Error {
   override readonly name = 'ProxyError';
-  constructor(message: string, readonly kind: 'auth' | 'unreachable' | 'refused') { super(message); }
+  constructor(
+    message: string,
+    readonly kind: 'auth' | 'unreachable' | 'refused',
+  ) {
+    super(message);
+  }
 }
 
 /** A proxy URL checked: http or https, a host, no path, no query; credentials returned apart. */
 export function parseProxyUrl(raw: string): Either<string, { url: string; username?: string; password?: string }> {
   let u: URL;
-  try { u = new URL(raw.includes('://') ? raw : `http://${raw}`); } catch { return left('expected a proxy URL such as http://proxy.contoso.com:3128'); }
+  try {
+    u = new URL(raw.includes('://') ? raw : `http://${raw}`);
+  } catch {
+    return left('expected a proxy URL such as http://proxy.contoso.com:3128');
+  }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return left(`expected an http:// or https:// proxy URL, got ${u.protocol}//`);
   if (u.hostname === '') return left('expected a proxy URL with a host');
   if ((u.pathname !== '/' && u.pathname !== '') || u.search || u.hash) return left('a proxy URL has no path, query or fragment');
@@ -48,7 +57,11 @@ export function parseProxyUrl(raw: string): Either<string, { url: string; userna
   return right({ url: u.origin, ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) });
 }
 
-const splitList = (s: string | undefined): string[] => (s ?? '').split(/[,\s]+/).map((x) => x.trim()).filter(Boolean);
+const splitList = (s: string | undefined): string[] =>
+  (s ?? '')
+    .split(/[,\s]+/)
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 /**
  * The proxy to use: the config section when there is one (its credentials
@@ -56,7 +69,11 @@ const splitList = (s: string | undefined): string[] => (s ?? '').split(/[,\s]+/)
  * https_proxy) with NO_PROXY (or no_proxy). `undefined`: connect directly.
  * A Left names the field or variable, never a value.
  */
-export function resolveProxy(config: ProxyConfig | undefined, env: NodeJS.ProcessEnv = process.env, field = 'intune.proxy'): Either<string, ProxySettings | undefined> {
+export function resolveProxy(
+  config: ProxyConfig | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  field = 'intune.proxy',
+): Either<string, ProxySettings | undefined> {
   if (config) {
     const p = parseProxyUrl(config.url);
     if (p._tag === 'Left') return left(`${field}.url: ${p.left}`);
@@ -71,12 +88,16 @@ export function resolveProxy(config: ProxyConfig | undefined, env: NodeJS.Proces
     if (config.usernameEnv !== undefined && config.passwordEnv !== undefined) {
       username = env[config.usernameEnv];
       password = env[config.passwordEnv];
-      if (username === undefined || username === '') return left(`${field}.usernameEnv: environment variable ${config.usernameEnv} is not set`);
-      if (password === undefined || password === '') return left(`${field}.passwordEnv: environment variable ${config.passwordEnv} is not set`);
+      if (username === undefined || username === '')
+        return left(`${field}.usernameEnv: environment variable ${config.usernameEnv} is not set`);
+      if (password === undefined || password === '')
+        return left(`${field}.passwordEnv: environment variable ${config.passwordEnv} is not set`);
     }
     return right({
-      url: p.right.url, ...(username !== undefined ? { username, password: password! } : {}),
-      noProxy: config.noProxy ?? [], source: field,
+      url: p.right.url,
+      ...(username !== undefined ? { username, password: password! } : {}),
+      noProxy: config.noProxy ?? [],
+      source: field,
     });
   }
   const name = env.HTTPS_PROXY !== undefined && env.HTTPS_PROXY !== '' ? 'HTTPS_PROXY' : env.https_proxy ? 'https_proxy' : undefined;
@@ -87,14 +108,19 @@ export function resolveProxy(config: ProxyConfig | undefined, env: NodeJS.Proces
   return right({
     url: p.right.url,
     ...(p.right.username !== undefined ? { username: p.right.username, password: p.right.password ?? '' } : {}),
-    noProxy, source: name,
+    noProxy,
+    source: name,
   });
 }
 
 /** True when `url`'s host is to be reached directly (curl's NO_PROXY rules, without CIDR). */
 export function bypassesProxy(url: string, noProxy: readonly string[] = []): boolean {
   let u: URL;
-  try { u = new URL(url); } catch { return false; }
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
   const host = u.hostname.toLowerCase().replace(/^\[|\]$/g, '');
   const port = u.port || (u.protocol === 'https:' ? '443' : '80');
   for (const raw of noProxy) {
@@ -104,7 +130,10 @@ export function bypassesProxy(url: string, noProxy: readonly string[] = []): boo
     let h = entry;
     let p: string | undefined;
     const m = /^\[?([^\]]*?)\]?(?::(\d+))?$/.exec(entry);
-    if (m && !(entry.split(':').length > 2 && !entry.startsWith('['))) { h = m[1]!; p = m[2]; }
+    if (m && !(entry.split(':').length > 2 && !entry.startsWith('['))) {
+      h = m[1]!;
+      p = m[2];
+    }
     h = h.replace(/^\*?\./, '');
     if (p !== undefined && p !== port) continue;
     if (host === h || host.endsWith(`.${h}`)) return true;
@@ -169,13 +198,24 @@ export function proxiedFetch(s: ProxySettings, o: ProxiedFetchOptions = {}): Pro
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     if (bypassesProxy(url, s.noProxy)) return globalThis.fetch(input, init);
     try {
-      return await (undiciFetch as unknown as (i: unknown, init: unknown) => Promise<Response>)(url, { ...(init ?? {}), dispatcher: agent });
+      return await (undiciFetch as unknown as (i: unknown, init: unknown) => Promise<Response>)(url, {
+        ...(init ?? {}),
+        dispatcher: agent,
+      });
     } catch (e) {
       const chain = scrub(causeChain(e));
       const status = /Proxy response \((\d{3})\)/.exec(chain)?.[1];
-      if (status === '407') throw new ProxyError(`${shown} refused the credentials (407 Proxy Authentication Required)${s.username ? '' : ': the proxy wants credentials; set usernameEnv and passwordEnv'}`, 'auth');
+      if (status === '407')
+        throw new ProxyError(
+          `${shown} refused the credentials (407 Proxy Authentication Required)${s.username ? '' : ': the proxy wants credentials; set usernameEnv and passwordEnv'}`,
+          'auth',
+        );
       if (status) throw new ProxyError(`${shown} refused the tunnel to ${new URL(url).host} (${status})`, 'refused');
-      if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/.test(chain) && /proxy/i.test(chain) === false && !(e as Error).name?.includes('Abort')) {
+      if (
+        /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/.test(chain) &&
+        /proxy/i.test(chain) === false &&
+        !(e as Error).name?.includes('Abort')
+      ) {
         // undici reports a failed connection to the proxy as the request's own failure: say which it was.
         throw new ProxyError(`${shown}: cannot reach the proxy (${chain})`, 'unreachable');
       }
@@ -194,10 +234,25 @@ export function proxiedFetch(s: ProxySettings, o: ProxiedFetchOptions = {}): Pro
  */
 export function fetchNetworkClient(f: typeof fetch): INetworkModule & { takeLastError(): Error | undefined } {
   let lastError: Error | undefined;
-  const send = async <T>(url: string, method: 'GET' | 'POST', options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> => {
-    try { return await sendOnce<T>(url, method, options, timeout); } catch (e) { lastError = e as Error; throw e; }
+  const send = async <T>(
+    url: string,
+    method: 'GET' | 'POST',
+    options?: NetworkRequestOptions,
+    timeout?: number,
+  ): Promise<NetworkResponse<T>> => {
+    try {
+      return await sendOnce<T>(url, method, options, timeout);
+    } catch (e) {
+      lastError = e as Error;
+      throw e;
+    }
   };
-  const sendOnce = async <T>(url: string, method: 'GET' | 'POST', options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> => {
+  const sendOnce = async <T>(
+    url: string,
+    method: 'GET' | 'POST',
+    options?: NetworkRequestOptions,
+    timeout?: number,
+  ): Promise<NetworkResponse<T>> => {
     const res = await f(url, {
       method,
       headers: options?.headers ?? {},
@@ -205,15 +260,25 @@ export function fetchNetworkClient(f: typeof fetch): INetworkModule & { takeLast
       ...(timeout ? { signal: AbortSignal.timeout(timeout) } : {}),
     });
     const headers: Record<string, string> = {};
-    res.headers.forEach((v, k) => { headers[k] = v; });
+    res.headers.forEach((v, k) => {
+      headers[k] = v;
+    });
     const text = await res.text();
     let body: unknown;
-    try { body = JSON.parse(text); } catch { throw new Error(`the token endpoint answered ${res.status} with a body that is not JSON`); }
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new Error(`the token endpoint answered ${res.status} with a body that is not JSON`);
+    }
     return { headers, body: body as T, status: res.status };
   };
   return {
     sendGetRequestAsync: (url, options, timeout) => send(url, 'GET', options, timeout),
     sendPostRequestAsync: (url, options) => send(url, 'POST', options),
-    takeLastError: () => { const e = lastError; lastError = undefined; return e; },
+    takeLastError: () => {
+      const e = lastError;
+      lastError = undefined;
+      return e;
+    },
   };
 }

@@ -39,7 +39,8 @@ export function staticTokenProvider(token: string): TokenProvider {
 export function envTokenProvider(varName: string, env: NodeJS.ProcessEnv = process.env): TokenProvider {
   return async () => {
     const v = env[varName];
-    if (v === undefined || bare(v) === '') throw new TokenError(`environment variable ${varName} is not set (it should hold a Graph bearer token)`);
+    if (v === undefined || bare(v) === '')
+      throw new TokenError(`environment variable ${varName} is not set (it should hold a Graph bearer token)`);
     return bare(v);
   };
 }
@@ -60,7 +61,12 @@ function describe(err: unknown): string {
   if (typeof err === 'object' && err !== null) {
     const e = err as { errorCode?: unknown; errorMessage?: unknown; message?: unknown };
     const code = typeof e.errorCode === 'string' && e.errorCode !== '' ? `${e.errorCode}: ` : '';
-    const msg = typeof e.errorMessage === 'string' && e.errorMessage !== '' ? e.errorMessage : typeof e.message === 'string' ? e.message : String(err);
+    const msg =
+      typeof e.errorMessage === 'string' && e.errorMessage !== ''
+        ? e.errorMessage
+        : typeof e.message === 'string'
+          ? e.message
+          : String(err);
     return code + msg;
   }
   return String(err);
@@ -90,17 +96,24 @@ export function clientCredentialsTokenProvider(o: ClientCredentialsOptions): Tok
     const force = request?.forceRefresh === true;
     // a forced request in flight serves everyone; a plain one serves plain callers
     if (inflight && (inflight.forced || !force)) return inflight.promise;
-    const promise: Promise<string> = app.acquireTokenByClientCredential({ scopes: [scope], skipCache: force }).then(
-      (r) => {
-        if (!r || typeof r.accessToken !== 'string' || r.accessToken === '') throw new TokenError(`no access token from ${authority}`);
-        return r.accessToken;
-      },
-      (err: unknown) => {
-        // msal replaces a network client's error with a generic network_error: the client's own says what happened (e.g. the proxy refused).
-        const net = (o.networkClient as { takeLastError?: () => Error | undefined } | undefined)?.takeLastError?.();
-        throw new TokenError(`token request to ${authority} for client ${o.clientId} failed: ${redact(net ? net.message : describe(err))}`);
-      },
-    ).finally(() => { if (inflight?.promise === promise) inflight = undefined; });
+    const promise: Promise<string> = app
+      .acquireTokenByClientCredential({ scopes: [scope], skipCache: force })
+      .then(
+        (r) => {
+          if (!r || typeof r.accessToken !== 'string' || r.accessToken === '') throw new TokenError(`no access token from ${authority}`);
+          return r.accessToken;
+        },
+        (err: unknown) => {
+          // msal replaces a network client's error with a generic network_error: the client's own says what happened (e.g. the proxy refused).
+          const net = (o.networkClient as { takeLastError?: () => Error | undefined } | undefined)?.takeLastError?.();
+          throw new TokenError(
+            `token request to ${authority} for client ${o.clientId} failed: ${redact(net ? net.message : describe(err))}`,
+          );
+        },
+      )
+      .finally(() => {
+        if (inflight?.promise === promise) inflight = undefined;
+      });
     inflight = { promise, forced: force };
     return promise;
   };

@@ -9,7 +9,10 @@ import type { LineError } from '../shared/log-reader.js';
  * string is Left (`io`), as is a node that cannot be reached. The client is
  * loaded only when called: file logs never pay its start-up cost.
  */
-export async function foldEventStoreDb(spec: string, onEvent: (e: StoredEvent) => void): Promise<Either<StoreError, { events: number; errors: LineError[] }>> {
+export async function foldEventStoreDb(
+  spec: string,
+  onEvent: (e: StoredEvent) => void,
+): Promise<Either<StoreError, { events: number; errors: LineError[] }>> {
   const { eventStoreDbStore } = await import('../eventstoredb/index.js');
   const opened = await eventStoreDbStore(spec);
   if (isLeft(opened)) return opened;

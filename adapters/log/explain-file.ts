@@ -22,18 +22,26 @@ export interface ExplainFileResult {
   readonly parsedLines: number;
 }
 
-
 /**
  * Explains one device of the log at `path` (see the file's header): the same
  * answer as `explain(readAll, deviceId, options)`, without folding the log.
  */
-export async function explainFile(path: string, deviceId: string, options: { at?: string } = {}): Promise<Either<ExplainFileError, ExplainFileResult>> {
+export async function explainFile(
+  path: string,
+  deviceId: string,
+  options: { at?: string } = {},
+): Promise<Either<ExplainFileError, ExplainFileResult>> {
   const scanned = await scanFor(path, deviceId);
   if (isLeft(scanned)) return scanned;
   const s = scanned.right;
   if (s.kind === 'unknown') {
     const closest = closestIds(deviceId, s.known);
-    return left({ kind: 'unknownDevice', deviceId, closest, message: `no device partnership with id "${deviceId}" in the log${closest.length ? ` (closest: ${closest.join(', ')})` : ''}` });
+    return left({
+      kind: 'unknownDevice',
+      deviceId,
+      closest,
+      message: `no device partnership with id "${deviceId}" in the log${closest.length ? ` (closest: ${closest.join(', ')})` : ''}`,
+    });
   }
   if (s.kind === 'found') {
     const r = explainEvents(s.events, deviceId, options);
@@ -46,13 +54,21 @@ export async function explainFile(path: string, deviceId: string, options: { at?
   if (isLeft(folded)) return left({ kind: 'io', message: 'message' in folded.left ? folded.left.message : folded.left.kind });
   if (folded.right.errors.length > 0) {
     const errors = folded.right.errors.map((e) => ({ line: e.line, message: e.message.replace(/^line \d+: /, '') }));
-    return left({ kind: 'invalidLog', errors, message: `log ${path} has ${errors.length} invalid line(s); first: line ${errors[0]!.line}: ${errors[0]!.message}` });
+    return left({
+      kind: 'invalidLog',
+      errors,
+      message: `log ${path} has ${errors.length} invalid line(s); first: line ${errors[0]!.line}: ${errors[0]!.message}`,
+    });
   }
   const r = explainEvents(all, deviceId, options);
   if (isLeft(r)) {
     if (r.left.kind === 'invalidEvent') {
       const line = r.left.position + 1;
-      return left({ kind: 'invalidLog', errors: [{ line, message: r.left.message }], message: `log ${path} line ${line}: ${r.left.message}` });
+      return left({
+        kind: 'invalidLog',
+        errors: [{ line, message: r.left.message }],
+        message: `log ${path} line ${line}: ${r.left.message}`,
+      });
     }
     return r;
   }

@@ -107,7 +107,11 @@ export type Scan =
 
 const parseLine = (text: string): StoredEvent | undefined => {
   let value: unknown;
-  try { value = JSON.parse(text); } catch { return undefined; }
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
   return envelopeError(value) === undefined ? toStoredEvent(value as Record<string, unknown>) : undefined;
 };
 
@@ -120,14 +124,23 @@ const parseLine = (text: string): StoredEvent | undefined => {
 export async function scanFor(path: string, deviceId: string): Promise<Either<{ kind: 'io'; message: string }, Scan>> {
   if (!scannable(deviceId)) return right({ kind: 'fallback', why: 'the id has characters the scan does not compare' });
   let fh: FileHandle;
-  try { fh = await open(path, 'r'); } catch (err) { return left({ kind: 'io', message: `log ${path}: cannot open: ${ioText(err)}` }); }
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    return left({ kind: 'io', message: `log ${path}: cannot open: ${ioText(err)}` });
+  }
   try {
     const size = (await fh.stat()).size;
     // Up to 1 GiB the file is read once into one buffer, and later passes search that.
     const whole = size <= KEEP_IN_MEMORY ? Buffer.allocUnsafe(size) : undefined;
     const kept: Chunk[] = [];
-    const again = async function* (): AsyncGenerator<Chunk> { if (whole) yield* kept; else yield* chunks(fh, size); };
-    const spellings = [...new Set([deviceId, deviceId.toLowerCase(), deviceId.toUpperCase()])].map((x) => Buffer.from(`"deviceId":${JSON.stringify(x)}`));
+    const again = async function* (): AsyncGenerator<Chunk> {
+      if (whole) yield* kept;
+      else yield* chunks(fh, size);
+    };
+    const spellings = [...new Set([deviceId, deviceId.toLowerCase(), deviceId.toUpperCase()])].map((x) =>
+      Buffer.from(`"deviceId":${JSON.stringify(x)}`),
+    );
     const deviceLines = new Map<number, string>();
     const policyLines = new Map<number, string>();
     let lastLines: string[] = [];
@@ -138,7 +151,10 @@ export async function scanFor(path: string, deviceId: string): Promise<Either<{ 
       linesWith(c, POLICY_NEEDLE, policyLines);
       const tailStart = c.buf.lastIndexOf(10, Math.max(0, c.length - 1));
       const prevStart = tailStart > 0 ? c.buf.lastIndexOf(10, tailStart - 1) : -1;
-      lastLines = [c.buf.toString('utf8', prevStart + 1, Math.max(prevStart + 1, tailStart)), c.buf.toString('utf8', tailStart + 1, c.length)].filter((x) => x !== '');
+      lastLines = [
+        c.buf.toString('utf8', prevStart + 1, Math.max(prevStart + 1, tailStart)),
+        c.buf.toString('utf8', tailStart + 1, c.length),
+      ].filter((x) => x !== '');
     }
     for (const spelling of spellings.slice(1)) {
       if (deviceLines.size > 0) break;
@@ -156,7 +172,10 @@ export async function scanFor(path: string, deviceId: string): Promise<Either<{ 
       }
     }
     let lastEvent: StoredEvent | undefined;
-    for (const text of lastLines.reverse()) { lastEvent = parseLine(text); if (lastEvent) break; }
+    for (const text of lastLines.reverse()) {
+      lastEvent = parseLine(text);
+      if (lastEvent) break;
+    }
     if (!lastEvent && size > 0 && lastLines.length > 0) return right({ kind: 'fallback', why: 'the last lines do not parse' });
 
     const streams = new Set<string>();
@@ -179,7 +198,11 @@ export async function scanFor(path: string, deviceId: string): Promise<Either<{ 
           if (q < 0 || q > c.length) continue;
           const raw = c.buf.toString('utf8', v, q);
           let id: string;
-          try { id = raw.includes('\\') ? JSON.parse(`"${raw}"`) as string : raw; } catch { continue; }
+          try {
+            id = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+          } catch {
+            continue;
+          }
           if (!known.has(id.toLowerCase())) known.set(id.toLowerCase(), id);
         }
       }

@@ -47,7 +47,11 @@ export async function withDuplicates(fh: FileHandle, fold: LogFold, suspects: re
  * the file store's `readLog` (envelope, position = line index, revisions 0.. per
  * stream, unique ids, torn last line).
  */
-export async function foldLogFile(path: string, onEvent: (e: StoredEvent, stream: StreamHead) => void, options: FoldLogOptions = {}): Promise<Either<StoreError, LogFold>> {
+export async function foldLogFile(
+  path: string,
+  onEvent: (e: StoredEvent, stream: StreamHead) => void,
+  options: FoldLogOptions = {},
+): Promise<Either<StoreError, LogFold>> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');

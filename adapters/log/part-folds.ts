@@ -31,7 +31,10 @@ export const PART_FOLDS = {
     return {
       push: (e, stream) => f.push(e, stream),
       part: () => f.scanned(),
-      finish: (input) => { const { policy, context } = input as WhatIfJudgement; return f.judge(policy, context); },
+      finish: (input) => {
+        const { policy, context } = input as WhatIfJudgement;
+        return f.judge(policy, context);
+      },
     };
   },
 } as const;

@@ -34,11 +34,20 @@ export interface PartRead extends LogFold {
 export type PartReply = { readonly fold: PartRead; readonly part: unknown } | { readonly notMine: true } | { readonly error: string };
 
 /** Reads `part` of the log at `path` into `fold`; `notMine` when the partition does not hold for this log. */
-export async function runPart(path: string, fold: PartFold, part: Part, options: Pick<StreamOptions, 'chunkBytes' | 'onProgress'>): Promise<PartReply> {
+export async function runPart(
+  path: string,
+  fold: PartFold,
+  part: Part,
+  options: Pick<StreamOptions, 'chunkBytes' | 'onProgress'>,
+): Promise<PartReply> {
   let fh: FileHandle | undefined;
   try {
     fh = await open(path, 'r');
-    const read = await streamLog(fh, (e, h) => fold.push(e, h), { ...options, filter: partFilter(part.index, part.count), limit: part.limit });
+    const read = await streamLog(fh, (e, h) => fold.push(e, h), {
+      ...options,
+      filter: partFilter(part.index, part.count),
+      limit: part.limit,
+    });
     return { fold: { ...foldOf(read), ids: read.ids.data(), suspects: read.suspects }, part: fold.part() };
   } catch (err) {
     return err instanceof StreamOutsideFilter ? { notMine: true } : { error: ioText(err) };

@@ -5,7 +5,8 @@ import { PART_FOLDS } from './part-folds.js';
 import { PART_WORKER_TAG, runPart, type PartJob } from './part-run.js';
 
 const job = workerData as PartJob | null;
-if (isMainThread || job?.tag !== PART_WORKER_TAG) throw new Error('part-worker.js is the script of a log part worker, started by foldInParts');
+if (isMainThread || job?.tag !== PART_WORKER_TAG)
+  throw new Error('part-worker.js is the script of a log part worker, started by foldInParts');
 const port = parentPort!;
 const fold = await PART_FOLDS[job.kind]();
 port.postMessage(await runPart(job.path, fold, job.part, job.chunkBytes !== undefined ? { chunkBytes: job.chunkBytes } : {}));

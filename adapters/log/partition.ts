@@ -25,7 +25,11 @@ function hashName(bytes: Uint8Array, from: number, to: number): number {
     if (b === 0x22 || b === 0x5c || b < 0x20) return -1;
     h = Math.imul(h ^ b, 0x01000193);
   }
-  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }
 

@@ -28,12 +28,18 @@ export function threadsFor(size: number, options: FoldLogOptions): number {
 function replies(w: Worker): () => Promise<PartReply & FinishReply> {
   const queue: unknown[] = [];
   let wake: (() => void) | undefined;
-  const push = (m: unknown) => { queue.push(m); wake?.(); };
+  const push = (m: unknown) => {
+    queue.push(m);
+    wake?.();
+  };
   w.on('message', push);
   w.once('error', (err) => push({ error: String(err) }));
   w.once('exit', () => push({ error: 'the worker exited' }));
   return async () => {
-    while (queue.length === 0) await new Promise<void>((r) => { wake = r; });
+    while (queue.length === 0)
+      await new Promise<void>((r) => {
+        wake = r;
+      });
     return queue.shift() as PartReply & FinishReply;
   };
 }
@@ -47,12 +53,23 @@ function replies(w: Worker): () => Promise<PartReply & FinishReply> {
  * thread, which also reports a read error as it should.
  */
 export async function foldInParts(
-  path: string, kind: PartKind, threads: number, size: number, options: FoldLogOptions, next?: (parts: unknown[]) => unknown,
+  path: string,
+  kind: PartKind,
+  threads: number,
+  size: number,
+  options: FoldLogOptions,
+  next?: (parts: unknown[]) => unknown,
 ): Promise<{ fold: LogFold; parts: unknown[]; results: unknown[] } | undefined> {
   const workers: Worker[] = [];
   const replyOf: Array<() => Promise<PartReply & FinishReply>> = [];
   for (let index = 1; index < threads; index++) {
-    const job: PartJob = { tag: PART_WORKER_TAG, kind, path, part: { index, count: threads, limit: size }, ...(options.chunkBytes !== undefined ? { chunkBytes: options.chunkBytes } : {}) };
+    const job: PartJob = {
+      tag: PART_WORKER_TAG,
+      kind,
+      path,
+      part: { index, count: threads, limit: size },
+      ...(options.chunkBytes !== undefined ? { chunkBytes: options.chunkBytes } : {}),
+    };
     const w = new Worker(new URL('./part-worker.js', import.meta.url), { workerData: job });
     workers.push(w);
     replyOf.push(replies(w));
@@ -83,7 +100,11 @@ export async function foldInParts(
     const ids = new IdSet(folds[0]!.ids);
     const cross = folds.slice(1).flatMap((f) => ids.merge(f.ids));
     let fh: FileHandle;
-    try { fh = await open(path, 'r'); } catch { return undefined; }
+    try {
+      fh = await open(path, 'r');
+    } catch {
+      return undefined;
+    }
     try {
       return { fold: await withDuplicates(fh, mergeFolds(folds), [...folds.flatMap((f) => f.suspects), ...cross]), parts, results };
     } catch {

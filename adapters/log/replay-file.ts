@@ -28,7 +28,12 @@ export async function replayFile(path: string, options: FoldLogOptions = {}): Pr
   let folded: Either<StoreError, LogFold>;
   let result: ReplayResult;
   const esdb = isEventStoreDbSpec(path);
-  const size = esdb ? 0 : await stat(path).then((s) => s.size, () => 0);
+  const size = esdb
+    ? 0
+    : await stat(path).then(
+        (s) => s.size,
+        () => 0,
+      );
   const threads = threadsFor(size, options);
   const inParts = threads > 1 ? await foldInParts(path, 'replay', threads, size, options) : undefined;
   if (inParts !== undefined) {
@@ -37,16 +42,26 @@ export async function replayFile(path: string, options: FoldLogOptions = {}): Pr
   } else {
     const r = createReplay();
     folded = esdb
-      ? await foldEventStoreDb(path, (e) => r.push(e)).then((x) => (x._tag === 'Left' ? x : right({ errors: x.right.errors, lines: x.right.events, events: x.right.events, bytes: 0 })))
+      ? await foldEventStoreDb(path, (e) => r.push(e)).then((x) =>
+          x._tag === 'Left' ? x : right({ errors: x.right.errors, lines: x.right.events, events: x.right.events, bytes: 0 }),
+        )
       : await foldLogFile(path, (e, head) => r.push(e, head), options);
     result = r.result();
   }
   if (folded._tag === 'Left') return folded;
-  return right({ replay: result, fold: folded.right, errors: lineErrors(folded.right, result.invalid), threads: inParts !== undefined ? threads : 1 });
+  return right({
+    replay: result,
+    fold: folded.right,
+    errors: lineErrors(folded.right, result.invalid),
+    threads: inParts !== undefined ? threads : 1,
+  });
 }
 
 /** A fold's invalid lines and the events that did not decode, by line, without the `line N: ` prefix. */
-export function lineErrors(fold: LogFold, invalid: ReadonlyArray<{ position: number; message: string }>): Array<{ line: number; message: string }> {
+export function lineErrors(
+  fold: LogFold,
+  invalid: ReadonlyArray<{ position: number; message: string }>,
+): Array<{ line: number; message: string }> {
   return [
     ...fold.errors.map((e) => ({ line: e.line, message: e.message.replace(/^line \d+: /, '') })),
     // A valid envelope's position is its line index.

@@ -4,7 +4,15 @@ import { stat } from 'node:fs/promises';
 import { isLeft, right, type Either } from 'fp-ts/lib/Either.js';
 import type { StoreError } from '../../src/ports.js';
 import type { Policy } from '../../src/policy.js';
-import { createWhatIf, mergeWhatIfParts, whatIfContext, type WhatIfContext, type WhatIfPart, type WhatIfResult, type WhatIfScan } from '../../projections/what-if.js';
+import {
+  createWhatIf,
+  mergeWhatIfParts,
+  whatIfContext,
+  type WhatIfContext,
+  type WhatIfPart,
+  type WhatIfResult,
+  type WhatIfScan,
+} from '../../projections/what-if.js';
 import { foldLogFile, type FoldLogOptions, type LogFold } from './fold.js';
 import { foldInParts, threadsFor } from './parts.js';
 import type { WhatIfJudgement } from './part-folds.js';
@@ -25,9 +33,16 @@ export interface WhatIfFileOptions extends FoldLogOptions {
 }
 
 /** `whatIf` over the log at `path` under `policy`. Left: the log cannot be opened or read. */
-export async function whatIfFile(path: string, policy: Policy, options: WhatIfFileOptions = {}): Promise<Either<StoreError, WhatIfFileResult>> {
+export async function whatIfFile(
+  path: string,
+  policy: Policy,
+  options: WhatIfFileOptions = {},
+): Promise<Either<StoreError, WhatIfFileResult>> {
   const at = options.at === undefined ? {} : { at: options.at };
-  const size = await stat(path).then((s) => s.size, () => 0);
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
   const threads = threadsFor(size, options);
   let folded: Either<StoreError, LogFold>;
   let result: WhatIfResult;
@@ -37,7 +52,7 @@ export async function whatIfFile(path: string, policy: Policy, options: WhatIfFi
   let invalidEvents: WhatIfScan['invalidEvents'] = [];
   const next = (parts: unknown[]): WhatIfJudgement => {
     invalidEvents = (parts as WhatIfScan[]).flatMap((p) => p.invalidEvents).sort((a, b) => a.position - b.position);
-    return { policy, context: context = whatIfContext(parts as WhatIfScan[], at) };
+    return { policy, context: (context = whatIfContext(parts as WhatIfScan[], at)) };
   };
   const inParts = threads > 1 ? await foldInParts(path, 'what-if', threads, size, options, next) : undefined;
   if (inParts !== undefined) {
@@ -51,5 +66,10 @@ export async function whatIfFile(path: string, policy: Policy, options: WhatIfFi
     result = fold.result(policy, at);
   }
   if (isLeft(folded)) return folded;
-  return right({ result, errors: lineErrors(folded.right, invalidEvents), tornTail: folded.right.tornTail ?? null, threads: inParts !== undefined ? threads : 1 });
+  return right({
+    result,
+    errors: lineErrors(folded.right, invalidEvents),
+    tornTail: folded.right.tornTail ?? null,
+    threads: inParts !== undefined ? threads : 1,
+  });
 }

@@ -49,7 +49,9 @@ export function powershellGatewayFromConfig(
     server: x.cas,
     scheme: x.https ? 'https' : 'http',
     authentication: x.authentication ?? 'Kerberos',
-    ...(x.usernameEnv !== undefined && x.passwordEnv !== undefined ? { credentials: envCredentials({ username: x.usernameEnv, password: x.passwordEnv }, env) } : {}),
+    ...(x.usernameEnv !== undefined && x.passwordEnv !== undefined
+      ? { credentials: envCredentials({ username: x.usernameEnv, password: x.passwordEnv }, env) }
+      : {}),
     ...(x.authentication === 'Basic' ? { allowRedirection: true } : {}),
     ...(x.pwsh !== undefined ? { pwshPath: x.pwsh } : {}),
     ...(x.connection !== undefined ? { connection: x.connection } : {}),

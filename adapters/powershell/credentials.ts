@@ -37,4 +37,7 @@ export function envCredentials(names: EnvCredentialNames = {}, env: NodeJS.Proce
 }
 
 /** A fixed credential (tests, or a caller that fetched it from a vault). */
-export const staticCredentials = (credentials: Credentials): CredentialProvider => async () => credentials;
+export const staticCredentials =
+  (credentials: Credentials): CredentialProvider =>
+  async () =>
+    credentials;

@@ -10,8 +10,16 @@ import type { DeviceAccessRule, ExchangeServer, OrgSettings } from '../../src/fa
 import type { ExchangeError } from '../../src/ports.js';
 import { show } from '../shared/input-errors.js';
 import {
-  AccessLevelC, CharacteristicC, PsMulti, PsNonEmptyString, PsOptionalBool, PsOptionalIdentity, PsOptionalString, PsString,
-  psCodec, psRecords,
+  AccessLevelC,
+  CharacteristicC,
+  PsMulti,
+  PsNonEmptyString,
+  PsOptionalBool,
+  PsOptionalIdentity,
+  PsOptionalString,
+  PsString,
+  psCodec,
+  psRecords,
 } from '../exports/powershell.js';
 
 export { decodeMobileDevice, decodeCasMailbox } from '../exports/powershell.js';
@@ -33,11 +41,13 @@ const OrgSettingsRecordC = t.type({
 export function decodeOrgSettings(record: unknown): Either<Issue[], OrgSettings> {
   const r = decodeWith(OrgSettingsRecordC, record);
   if (isLeft(r)) return r;
-  return right(compact<OrgSettings>({
-    defaultAccessLevel: r.right.DefaultAccessLevel,
-    userMailInsert: r.right.UserMailInsert,
-    adminMailRecipients: r.right.AdminMailRecipients,
-  }));
+  return right(
+    compact<OrgSettings>({
+      defaultAccessLevel: r.right.DefaultAccessLevel,
+      userMailInsert: r.right.UserMailInsert,
+      adminMailRecipients: r.right.AdminMailRecipients,
+    }),
+  );
 }
 
 // ------------------------------------------------------- Get-ActiveSyncDeviceAccessRule
@@ -53,12 +63,14 @@ export function decodeDeviceAccessRule(record: unknown): Either<Issue[], DeviceA
   const r = decodeWith(RuleRecordC, record);
   if (isLeft(r)) return r;
   const x = r.right;
-  return right(compact<DeviceAccessRule>({
-    name: x.Name ?? x.Identity,
-    characteristic: x.Characteristic,
-    queryString: x.QueryString,
-    accessLevel: x.AccessLevel,
-  }));
+  return right(
+    compact<DeviceAccessRule>({
+      name: x.Name ?? x.Identity,
+      characteristic: x.Characteristic,
+      queryString: x.QueryString,
+      accessLevel: x.AccessLevel,
+    }),
+  );
 }
 
 // ------------------------------------------------------------------ Get-ExchangeServer
@@ -67,8 +79,19 @@ const ServerRoleC = psCodec('ServerRole', (u): Either<string, string | undefined
   if (u === null || u === undefined) return right(undefined);
   if (typeof u === 'string') return right(u);
   if (typeof u === 'number' && Number.isInteger(u) && u >= 0) {
-    const names: [number, string][] = [[2, 'Mailbox'], [4, 'ClientAccess'], [16, 'UnifiedMessaging'], [32, 'HubTransport'], [64, 'Edge']];
-    return right(names.filter(([bit]) => (u & bit) !== 0).map(([, n]) => n).join(', ') || 'None');
+    const names: [number, string][] = [
+      [2, 'Mailbox'],
+      [4, 'ClientAccess'],
+      [16, 'UnifiedMessaging'],
+      [32, 'HubTransport'],
+      [64, 'Edge'],
+    ];
+    return right(
+      names
+        .filter(([bit]) => (u & bit) !== 0)
+        .map(([, n]) => n)
+        .join(', ') || 'None',
+    );
   }
   return left(`expected server roles, got ${show(u)}`);
 });
@@ -87,12 +110,14 @@ export function decodeExchangeServer(record: unknown): Either<Issue[], ExchangeS
   const x = r.right;
   const role = x.ServerRole ?? '';
   const cas = x.IsClientAccessServer === true || (/ClientAccess|Mailbox/i.test(role) && !/Edge/i.test(role));
-  return right(compact<ExchangeServer>({
-    name: x.Name,
-    fqdn: x.Fqdn && x.Fqdn.trim() !== '' ? x.Fqdn : x.Name,
-    isClientAccessServer: cas,
-    version: x.AdminDisplayVersion,
-  }));
+  return right(
+    compact<ExchangeServer>({
+      name: x.Name,
+      fqdn: x.Fqdn && x.Fqdn.trim() !== '' ? x.Fqdn : x.Name,
+      isClientAccessServer: cas,
+      version: x.AdminDisplayVersion,
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------- Get-User
@@ -114,12 +139,14 @@ export function decodeUser(record: unknown): Either<Issue[], UserRecord> {
   const r = decodeWith(UserRecordC, record);
   if (isLeft(r)) return r;
   const x = r.right;
-  return right(compact<UserRecord>({
-    identity: x.Identity,
-    distinguishedName: x.DistinguishedName,
-    guid: x.Guid,
-    userPrincipalName: x.UserPrincipalName === '' ? undefined : x.UserPrincipalName,
-  }));
+  return right(
+    compact<UserRecord>({
+      identity: x.Identity,
+      distinguishedName: x.DistinguishedName,
+      guid: x.Guid,
+      userPrincipalName: x.UserPrincipalName === '' ? undefined : x.UserPrincipalName,
+    }),
+  );
 }
 
 // ------------------------------------------------------------------------- all output
@@ -139,7 +166,11 @@ export function decodeOutput<A>(
     if (isLeft(recs)) return left({ kind: 'invalidOutput', message: `${op} output: ${recs.left}`, path: `${op}[${n}]` });
     for (const item of recs.right.items) {
       if (!isRecord(item)) {
-        return left({ kind: 'invalidOutput', message: `${op} output record ${n}: expected an object, got ${show(item)}`, path: `${op}[${n}]` });
+        return left({
+          kind: 'invalidOutput',
+          message: `${op} output record ${n}: expected an object, got ${show(item)}`,
+          path: `${op}[${n}]`,
+        });
       }
       const r = decodeOne(item);
       if (isLeft(r)) {

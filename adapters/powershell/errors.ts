@@ -34,30 +34,47 @@ export function mapPsError(info: PsErrorInfo, options: ErrorMappingOptions = {})
   if (quota && has(info.message, /quota|budget|throttl/i)) {
     return { kind: 'throttled', message, waitMs: Number(quota[1]) };
   }
-  if (has(info.message, /maximum number of\s+(\d+\s+)?concurrent shells|exceeded your budget to create runspace|MaxConcurrency|too many (concurrent )?(connections|requests)/i)) {
+  if (
+    has(
+      info.message,
+      /maximum number of\s+(\d+\s+)?concurrent shells|exceeded your budget to create runspace|MaxConcurrency|too many (concurrent )?(connections|requests)/i,
+    )
+  ) {
     return { kind: 'throttled', message, waitMs: options.shellQuotaWaitMs ?? DEFAULT_SHELL_QUOTA_WAIT_MS };
   }
   if (has(info.message, /\bis not recognized as (the name of )?a cmdlet/i) || info.reason === 'CommandNotFoundException') {
     return { kind: 'accessDenied', message: `${message} (is the cmdlet among the account's RBAC roles?)` };
   }
   if (
-    has(info.category, /^(PermissionDenied|SecurityError)$/i)
-    || has(all, /Access is denied|AccessDenied|UnauthorizedAccess|INSUFF_ACCESS_RIGHTS|insufficient access rights|not authorized|logon failure|user name or password is incorrect|credentials (were|are) rejected/i)
+    has(info.category, /^(PermissionDenied|SecurityError)$/i) ||
+    has(
+      all,
+      /Access is denied|AccessDenied|UnauthorizedAccess|INSUFF_ACCESS_RIGHTS|insufficient access rights|not authorized|logon failure|user name or password is incorrect|credentials (were|are) rejected/i,
+    )
   ) {
     return { kind: 'accessDenied', message };
   }
-  if (
-    has(all, /ManagementObjectNotFoundException|ObjectNotFound|couldn't be found|could not be found|was not found on/i)
-  ) {
+  if (has(all, /ManagementObjectNotFoundException|ObjectNotFound|couldn't be found|could not be found|was not found on/i)) {
     return { kind: 'notFound', message };
   }
-  if (has(all, /PSSessionStateBroken|session state is Broken|state of the current PowerShell instance is not valid|The session has been closed|runspace (is|was|has been) (closed|broken)/i)) {
+  if (
+    has(
+      all,
+      /PSSessionStateBroken|session state is Broken|state of the current PowerShell instance is not valid|The session has been closed|runspace (is|was|has been) (closed|broken)/i,
+    )
+  ) {
     return { kind: 'sessionBroken', message };
   }
   if (
-    has(all, /PSRemotingTransportException|PSSessionStateBroken|PSSessionOpenFailed|WinRM|WS-Management|JobFailure|RemoteException.*Broken/i)
-    || has(info.message, /remote server .* failed|connection (was )?(lost|closed|reset|aborted)|cannot connect|timed out|The I\/O operation has been aborted|session state is (Broken|Closed)|remote session .*(closed|broken)/i)
-    || has(info.category, /^(OpenError|ConnectionError|ResourceUnavailable)$/i)
+    has(
+      all,
+      /PSRemotingTransportException|PSSessionStateBroken|PSSessionOpenFailed|WinRM|WS-Management|JobFailure|RemoteException.*Broken/i,
+    ) ||
+    has(
+      info.message,
+      /remote server .* failed|connection (was )?(lost|closed|reset|aborted)|cannot connect|timed out|The I\/O operation has been aborted|session state is (Broken|Closed)|remote session .*(closed|broken)/i,
+    ) ||
+    has(info.category, /^(OpenError|ConnectionError|ResourceUnavailable)$/i)
   ) {
     return options.server === undefined ? { kind: 'connectionLost', message } : { kind: 'connectionLost', message, server: options.server };
   }

@@ -32,14 +32,20 @@ export function powershellGateway(options: PowerShellGatewayOptions): PowerShell
 
   const discovered = (records: readonly ExchangeServer[]) => {
     const known = pool.servers();
-    const fresh = records.filter((s) => s.isClientAccessServer && HOST.test(s.fqdn)
-      && !known.some((x) => lc(x) === lc(s.fqdn) || lc(x) === lc(s.name) || lc(x) === lc(s.fqdn).split('.')[0]));
+    const fresh = records.filter(
+      (s) =>
+        s.isClientAccessServer &&
+        HOST.test(s.fqdn) &&
+        !known.some((x) => lc(x) === lc(s.fqdn) || lc(x) === lc(s.name) || lc(x) === lc(s.fqdn).split('.')[0]),
+    );
     const added = pool.addServers(fresh.map((s) => s.fqdn));
-    if (added.length > 0) log({ level: 'info', event: 'serversDiscovered', message: `Client Access servers for failover: ${added.join(', ')}` });
+    if (added.length > 0)
+      log({ level: 'info', event: 'serversDiscovered', message: `Client Access servers for failover: ${added.join(', ')}` });
   };
 
   const pool = new SessionPool({
-    size: r.size, budget: r.budget,
+    size: r.size,
+    budget: r.budget,
     maxCommandsPerSession: r.maxCommandsPerSession,
     maxSessionAgeMs: r.maxSessionAgeMs,
     abandonedSessionTtlMs: r.abandonedSessionTtlMs,
@@ -49,18 +55,24 @@ export function powershellGateway(options: PowerShellGatewayOptions): PowerShell
     servers: r.servers,
     newSession,
     log,
-    ...(failover ? {
-      onFirstConnect: async (run) => {
-        const res = await run(request('Get-ExchangeServer'), commandTimeoutMs);
-        if (isLeft(res)) {
-          log({ level: 'warn', event: 'discoveryFailed', message: `cannot list the Client Access servers for failover: ${res.left.message}` });
-          return;
-        }
-        const d = decodeOutput('Get-ExchangeServer', res.right.chunks, decodeExchangeServer);
-        if (isLeft(d)) log({ level: 'warn', event: 'discoveryFailed', message: d.left.message });
-        else discovered(d.right);
-      },
-    } satisfies Partial<ConstructorParameters<typeof SessionPool>[0]> : {}),
+    ...(failover
+      ? ({
+          onFirstConnect: async (run) => {
+            const res = await run(request('Get-ExchangeServer'), commandTimeoutMs);
+            if (isLeft(res)) {
+              log({
+                level: 'warn',
+                event: 'discoveryFailed',
+                message: `cannot list the Client Access servers for failover: ${res.left.message}`,
+              });
+              return;
+            }
+            const d = decodeOutput('Get-ExchangeServer', res.right.chunks, decodeExchangeServer);
+            if (isLeft(d)) log({ level: 'warn', event: 'discoveryFailed', message: d.left.message });
+            else discovered(d.right);
+          },
+        } satisfies Partial<ConstructorParameters<typeof SessionPool>[0]>)
+      : {}),
   });
 
   async function execute(command: ExchangeCommand): Promise<Either<ExchangeError, void>> {
@@ -87,7 +99,8 @@ export function powershellGateway(options: PowerShellGatewayOptions): PowerShell
         const req = request(c.right.op, c.right.args);
         const res = await s.call(req.op, req.args, commandTimeoutMs);
         if (isLeft(res)) return res;
-        for (const w of res.right.warnings) log({ level: 'debug', event: 'cmdletWarning', message: `${c.right.op}: ${w}`, server: s.server, session: s.id });
+        for (const w of res.right.warnings)
+          log({ level: 'debug', event: 'cmdletWarning', message: `${c.right.op}: ${w}`, server: s.server, session: s.id });
         return right(undefined);
       },
       async close(): Promise<void> {

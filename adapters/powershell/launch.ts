@@ -21,7 +21,11 @@ export function sessionLauncher(o: PowerShellGatewayOptions, r: ResolvedOptions)
     const env: NodeJS.ProcessEnv = { ...process.env, ...(o.env ?? {}) };
     for (const k of Object.keys(env)) {
       const v = env[k];
-      if (scrubbed.has(k) || (creds && v !== undefined && (v === creds.password || (creds.password.length >= 4 && v.includes(creds.password))))) delete env[k];
+      if (
+        scrubbed.has(k) ||
+        (creds && v !== undefined && (v === creds.password || (creds.password.length >= 4 && v.includes(creds.password))))
+      )
+        delete env[k];
     }
     return env;
   };
@@ -32,7 +36,10 @@ export function sessionLauncher(o: PowerShellGatewayOptions, r: ResolvedOptions)
       try {
         creds = await o.credentials();
       } catch (e) {
-        return left({ kind: 'accessDenied', message: `the credential provider failed: ${redact(String((e as Error)?.message ?? e), secretList())}` });
+        return left({
+          kind: 'accessDenied',
+          message: `the credential provider failed: ${redact(String((e as Error)?.message ?? e), secretList())}`,
+        });
       }
       if (!creds || typeof creds.username !== 'string' || typeof creds.password !== 'string' || creds.username === '') {
         return left({ kind: 'accessDenied', message: 'the credential provider returned no username and password' });
@@ -41,21 +48,26 @@ export function sessionLauncher(o: PowerShellGatewayOptions, r: ResolvedOptions)
       // the account name too (long enough not to blank out ordinary words)
       if (creds.username.length >= 4) for (const f of secretForms(creds.username)) secrets.add(f);
     }
-    return right(new PwshSession({
-      id, server,
-      connectionUri: r.uriOf(server),
-      authentication: r.authentication,
-      ...(creds ? { credentials: creds } : {}),
-      allowRedirection: o.allowRedirection ?? false,
-      skipCertificateCheck: o.skipCertificateCheck ?? false,
-      ...(r.connection.kind === 'module' ? { module: r.connection.path } : {}),
-      pwshPath: r.pwshPath,
-      pwshArgsPrefix: o.pwshArgsPrefix ?? [],
-      env: childEnv(creds),
-      ...(o.spawn ? { spawn: o.spawn } : {}),
-      connectTimeoutMs: r.connectTimeoutMs, closeTimeoutMs: r.closeTimeoutMs, shellQuotaWaitMs: r.shellQuotaWaitMs,
-      secrets: secretList(),
-      log: r.log,
-    }));
+    return right(
+      new PwshSession({
+        id,
+        server,
+        connectionUri: r.uriOf(server),
+        authentication: r.authentication,
+        ...(creds ? { credentials: creds } : {}),
+        allowRedirection: o.allowRedirection ?? false,
+        skipCertificateCheck: o.skipCertificateCheck ?? false,
+        ...(r.connection.kind === 'module' ? { module: r.connection.path } : {}),
+        pwshPath: r.pwshPath,
+        pwshArgsPrefix: o.pwshArgsPrefix ?? [],
+        env: childEnv(creds),
+        ...(o.spawn ? { spawn: o.spawn } : {}),
+        connectTimeoutMs: r.connectTimeoutMs,
+        closeTimeoutMs: r.closeTimeoutMs,
+        shellQuotaWaitMs: r.shellQuotaWaitMs,
+        secrets: secretList(),
+        log: r.log,
+      }),
+    );
   };
 }

@@ -127,7 +127,8 @@ export function resolveOptions(o: PowerShellGatewayOptions): ResolvedOptions {
   }
   if (authentication === 'Basic' && !o.credentials) throw new TypeError('powershellGateway: Basic authentication needs credentials');
   const scheme = o.scheme ?? 'http';
-  if (scheme !== 'http' && scheme !== 'https') throw new TypeError(`powershellGateway: scheme must be http or https, got ${String(scheme)}`);
+  if (scheme !== 'http' && scheme !== 'https')
+    throw new TypeError(`powershellGateway: scheme must be http or https, got ${String(scheme)}`);
   const maxConcurrency = positiveInt('maxConcurrency', o.maxConcurrency, 18, 3);
   const budget = maxConcurrency - 2;
   const parallelism = positiveInt('parallelism', o.parallelism, 1);
@@ -145,14 +146,34 @@ export function resolveOptions(o: PowerShellGatewayOptions): ResolvedOptions {
   const pwshPath = o.pwshPath ?? 'pwsh';
   const connection = o.connection ?? { kind: 'remote' };
   if (connection.kind === 'module' ? typeof connection.path !== 'string' || connection.path.trim() === '' : connection.kind !== 'remote') {
-    throw new TypeError(`powershellGateway: connection must be { kind: 'remote' } or { kind: 'module', path }, got ${JSON.stringify(connection)}`);
+    throw new TypeError(
+      `powershellGateway: connection must be { kind: 'remote' } or { kind: 'module', path }, got ${JSON.stringify(connection)}`,
+    );
   }
   if (size < parallelism) {
-    log({ level: 'warn', event: 'parallelismCapped', message: `parallelism ${parallelism} capped at ${size} (PowerShellMaxConcurrency ${maxConcurrency} − 2)` });
+    log({
+      level: 'warn',
+      event: 'parallelismCapped',
+      message: `parallelism ${parallelism} capped at ${size} (PowerShellMaxConcurrency ${maxConcurrency} − 2)`,
+    });
   }
   return {
-    authentication, maxConcurrency, budget, size, commandTimeoutMs, connectTimeoutMs, closeTimeoutMs, readRetries,
-    maxReadThrottleWaitMs, shellQuotaWaitMs, failover, resolveUpns, uriOf, log, pwshPath, connection,
+    authentication,
+    maxConcurrency,
+    budget,
+    size,
+    commandTimeoutMs,
+    connectTimeoutMs,
+    closeTimeoutMs,
+    readRetries,
+    maxReadThrottleWaitMs,
+    shellQuotaWaitMs,
+    failover,
+    resolveUpns,
+    uriOf,
+    log,
+    pwshPath,
+    connection,
     maxCommandsPerSession: positiveInt('maxCommandsPerSession', o.maxCommandsPerSession, 999),
     maxSessionAgeMs: positiveInt('maxSessionAgeMs', o.maxSessionAgeMs, 14 * 60_000),
     abandonedSessionTtlMs: positiveInt('abandonedSessionTtlMs', o.abandonedSessionTtlMs, 15 * 60_000, 0),

@@ -105,19 +105,26 @@ export class SessionPool {
     this.serverList = [...cfg.servers];
   }
 
-  servers(): readonly string[] { return [...this.serverList]; }
+  servers(): readonly string[] {
+    return [...this.serverList];
+  }
 
   /** Adds servers (failover candidates) not yet known. */
   addServers(servers: readonly string[]): string[] {
     const added: string[] = [];
     for (const s of servers) {
-      if (!this.serverList.some((x) => same(x, s))) { this.serverList.push(s); added.push(s); }
+      if (!this.serverList.some((x) => same(x, s))) {
+        this.serverList.push(s);
+        added.push(s);
+      }
     }
     return added;
   }
 
   /** The server new sessions connect to. */
-  currentServer(): string | undefined { return this.serverList[this.current]; }
+  currentServer(): string | undefined {
+    return this.serverList[this.current];
+  }
 
   /** One request on a shared session. A session that broke under it is reported as connectionLost. */
   async run(spec: RequestSpec, timeoutMs: number): Promise<Either<ExchangeError, CallOutput | undefined>> {
@@ -157,20 +164,33 @@ export class SessionPool {
     const index = this.serverList.findIndex((x) => same(x, server));
     if (index !== this.current) {
       this.counters.switches++;
-      this.cfg.log({ level: 'info', event: 'serverSwitched', message: `new sessions now connect to ${server} (was ${this.currentServer()})`, server });
+      this.cfg.log({
+        level: 'info',
+        event: 'serverSwitched',
+        message: `new sessions now connect to ${server} (was ${this.currentServer()})`,
+        server,
+      });
       this.current = index;
     }
     this.held.delete(s);
     this.idle.push(s);
-    for (const x of [...this.idle]) if (this.due(x)) { this.idle.splice(this.idle.indexOf(x), 1); this.retire(x, 'recycle'); }
+    for (const x of [...this.idle])
+      if (this.due(x)) {
+        this.idle.splice(this.idle.indexOf(x), 1);
+        this.retire(x, 'recycle');
+      }
     this.wake();
     return right(undefined);
   }
 
   stats(): PoolStats {
     return {
-      live: this.live(), idle: this.idle.length, busy: this.busy.size, held: this.held.size,
-      starting: this.startingShared + this.startingExclusive, closing: this.closing.size,
+      live: this.live(),
+      idle: this.idle.length,
+      busy: this.busy.size,
+      held: this.held.size,
+      starting: this.startingShared + this.startingExclusive,
+      closing: this.closing.size,
       processes: this.processes.size,
       pids: [...this.processes].map((s) => s.pid).filter((p): p is number => p !== undefined),
       abandonedOpen: this.abandonedOpen(),
@@ -191,7 +211,9 @@ export class SessionPool {
     return this.startingShared + this.startingExclusive + this.busy.size + this.held.size + this.idle.length;
   }
 
-  private shared(): number { return this.startingShared + this.busy.size + this.idle.length; }
+  private shared(): number {
+    return this.startingShared + this.busy.size + this.idle.length;
+  }
 
   private abandonedOpen(): number {
     const cutoff = Date.now() - this.cfg.abandonedSessionTtlMs;
@@ -199,9 +221,13 @@ export class SessionPool {
     return this.abandonedAt.length;
   }
 
-  private inUse(): number { return this.live() + this.closing.size + this.abandonedOpen(); }
+  private inUse(): number {
+    return this.live() + this.closing.size + this.abandonedOpen();
+  }
 
-  private note(): void { this.maxInUse = Math.max(this.maxInUse, this.inUse()); }
+  private note(): void {
+    this.maxInUse = Math.max(this.maxInUse, this.inUse());
+  }
 
   private wake(): void {
     const w = this.waiters;
@@ -210,9 +236,11 @@ export class SessionPool {
   }
 
   private due(s: PwshSession): boolean {
-    return s.commands >= this.cfg.maxCommandsPerSession
-      || Date.now() - s.startedAt >= this.cfg.maxSessionAgeMs
-      || !same(s.server, this.currentServer());
+    return (
+      s.commands >= this.cfg.maxCommandsPerSession ||
+      Date.now() - s.startedAt >= this.cfg.maxSessionAgeMs ||
+      !same(s.server, this.currentServer())
+    );
   }
 
   private async acquire(mode: AcquireMode): Promise<Either<ExchangeError, PwshSession>> {
@@ -221,24 +249,38 @@ export class SessionPool {
       if (mode.server === undefined) {
         while (this.idle.length > 0) {
           const s = this.idle.pop()!;
-          if (s.state !== 'ready') { this.track(s); continue; }
-          if (this.due(s)) { this.retire(s, 'recycle'); continue; }
+          if (s.state !== 'ready') {
+            this.track(s);
+            continue;
+          }
+          if (this.due(s)) {
+            this.retire(s, 'recycle');
+            continue;
+          }
           (mode.exclusive ? this.held : this.busy).add(s);
           return right(s);
         }
       }
       const sizeOk = mode.exclusive || this.shared() < this.cfg.size;
       if (sizeOk && this.inUse() < this.cfg.budget) {
-        if (mode.exclusive) this.startingExclusive++; else this.startingShared++;
+        if (mode.exclusive) this.startingExclusive++;
+        else this.startingShared++;
         this.note();
         let r: Either<ExchangeError, PwshSession>;
         try {
           r = await this.startSession(mode.server);
         } finally {
-          if (mode.exclusive) this.startingExclusive--; else this.startingShared--;
+          if (mode.exclusive) this.startingExclusive--;
+          else this.startingShared--;
         }
-        if (isLeft(r)) { this.wake(); return r; }
-        if (this.closed) { this.retire(r.right, 'close'); return left(closedError); }
+        if (isLeft(r)) {
+          this.wake();
+          return r;
+        }
+        if (this.closed) {
+          this.retire(r.right, 'close');
+          return left(closedError);
+        }
         (mode.exclusive ? this.held : this.busy).add(r.right);
         return r;
       }
@@ -249,7 +291,8 @@ export class SessionPool {
         const oldest = Math.min(...this.abandonedAt);
         const waitMs = Math.max(1_000, oldest + this.cfg.abandonedSessionTtlMs - Date.now());
         return left({
-          kind: 'throttled', waitMs,
+          kind: 'throttled',
+          waitMs,
           message: `all ${this.cfg.budget} PowerShell sessions this gateway may use are held by sessions that were killed and not yet dropped by Exchange`,
         });
       }
@@ -271,7 +314,10 @@ export class SessionPool {
   /** A session that is no longer usable: it counts as closing until its process is gone. */
   private track(s: PwshSession): void {
     if (s.exited) return;
-    if (s.state === 'ready') { this.retire(s, 'close'); return; }
+    if (s.state === 'ready') {
+      this.retire(s, 'close');
+      return;
+    }
     this.closing.add(s);
     if (s.state !== 'closing' && s.state !== 'dead') void s.kill('unusable');
   }
@@ -279,7 +325,13 @@ export class SessionPool {
   private retire(s: PwshSession, why: 'recycle' | 'close'): void {
     if (why === 'recycle') {
       this.counters.recycled++;
-      this.cfg.log({ level: 'debug', event: 'sessionRecycled', message: `recycling the session after ${s.commands} commands`, server: s.server, session: s.id });
+      this.cfg.log({
+        level: 'debug',
+        event: 'sessionRecycled',
+        message: `recycling the session after ${s.commands} commands`,
+        server: s.server,
+        session: s.id,
+      });
     }
     if (s.exited) return;
     this.closing.add(s);
@@ -337,8 +389,12 @@ export class SessionPool {
           const from = this.currentServer();
           this.counters.switches++;
           this.cfg.log({
-            level: 'warn', event: index === 0 ? 'primaryRestored' : 'failover',
-            message: index === 0 ? `back on the primary Client Access server ${server}` : `Client Access server ${from} is not answering; switched to ${server}`,
+            level: 'warn',
+            event: index === 0 ? 'primaryRestored' : 'failover',
+            message:
+              index === 0
+                ? `back on the primary Client Access server ${server}`
+                : `Client Access server ${from} is not answering; switched to ${server}`,
             server,
           });
           this.current = index;
@@ -370,11 +426,17 @@ export class SessionPool {
     while (running() && Date.now() < deadline) {
       await new Promise<void>((res) => {
         const t = setTimeout(res, Math.max(1, deadline - Date.now()));
-        this.waiters.push(() => { clearTimeout(t); res(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          res();
+        });
       });
     }
     for (const s of [...this.busy, ...this.held]) {
-      if (s.state === 'ready') { this.retire(s, 'close'); continue; }
+      if (s.state === 'ready') {
+        this.retire(s, 'close');
+        continue;
+      }
       this.closing.add(s);
       void s.kill('gateway closed with the session in use');
     }

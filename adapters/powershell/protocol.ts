@@ -98,10 +98,23 @@ export interface PsErrorInfo {
 }
 
 export type OutFrame =
-  | { readonly t: 'hello'; readonly ok: true; readonly psVersion: string; readonly cmdlets: readonly string[]; readonly warnings: readonly string[] }
+  | {
+      readonly t: 'hello';
+      readonly ok: true;
+      readonly psVersion: string;
+      readonly cmdlets: readonly string[];
+      readonly warnings: readonly string[];
+    }
   | { readonly t: 'hello'; readonly ok: false; readonly error: PsErrorInfo }
   | { readonly t: 'chunk'; readonly id: number; readonly records: unknown }
-  | { readonly t: 'end'; readonly id: number; readonly ok: true; readonly open: boolean; readonly count: number; readonly warnings: readonly string[] }
+  | {
+      readonly t: 'end';
+      readonly id: number;
+      readonly ok: true;
+      readonly open: boolean;
+      readonly count: number;
+      readonly warnings: readonly string[];
+    }
   | { readonly t: 'end'; readonly id: number; readonly ok: false; readonly open: boolean; readonly error: PsErrorInfo }
   | { readonly t: 'bye' };
 
@@ -109,9 +122,7 @@ export type OutFrame =
 export const formatFrame = (nonce: string, json: string): string => `\n${FRAME_PREFIX}${nonce} ${json.length} ${json}\n`;
 
 export type ParsedLine =
-  | { readonly kind: 'frame'; readonly frame: OutFrame }
-  | { readonly kind: 'noise' }
-  | { readonly kind: 'corrupt'; readonly reason: string };
+  { readonly kind: 'frame'; readonly frame: OutFrame } | { readonly kind: 'noise' } | { readonly kind: 'corrupt'; readonly reason: string };
 
 const str = (u: unknown): u is string => typeof u === 'string';
 const strArray = (u: unknown): u is string[] => Array.isArray(u) && u.every(str);
@@ -138,8 +149,11 @@ export function toOutFrame(u: unknown): OutFrame | string {
       if (o['ok'] === true) {
         if (!strArray(o['cmdlets'])) return 'hello.cmdlets must be a list of names';
         return {
-          t: 'hello', ok: true, psVersion: str(o['psVersion']) ? o['psVersion'] : '',
-          cmdlets: o['cmdlets'], warnings: strArray(o['warnings']) ? o['warnings'] : [],
+          t: 'hello',
+          ok: true,
+          psVersion: str(o['psVersion']) ? o['psVersion'] : '',
+          cmdlets: o['cmdlets'],
+          warnings: strArray(o['warnings']) ? o['warnings'] : [],
         };
       }
       if (o['ok'] === false) {
@@ -154,7 +168,11 @@ export function toOutFrame(u: unknown): OutFrame | string {
       if (!isId(o['id'])) return 'end.id must be a request id';
       if (o['ok'] === true) {
         return {
-          t: 'end', id: o['id'], ok: true, open: o['open'] !== false, count: typeof o['count'] === 'number' ? o['count'] : 0,
+          t: 'end',
+          id: o['id'],
+          ok: true,
+          open: o['open'] !== false,
+          count: typeof o['count'] === 'number' ? o['count'] : 0,
           warnings: strArray(o['warnings']) ? o['warnings'] : typeof o['warnings'] === 'string' ? [o['warnings']] : [],
         };
       }

@@ -15,7 +15,8 @@ import type { ExchangeCommand, ListChange } from '../../src/commands.js';
  * overrides (U+202A-U+202E) and isolates (U+2066-U+2069), the other invisible operators
  * (U+2060-U+206F), the byte-order mark, interlinear annotation characters, and lone surrogates.
  */
-export const INVISIBLE = /[\u0000-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u2028-\u202E\u2060-\u206F\uFEFF\uFFF9-\uFFFB]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+export const INVISIBLE =
+  /[\u0000-\u001F\u007F-\u009F\u00AD\u061C\u180E\u200B-\u200F\u2028-\u202E\u2060-\u206F\uFEFF\uFFF9-\uFFFB]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 const literal = (text: string) => `'${text.replace(/['\u2018\u2019\u201A\u201B]/g, (q) => q + q)}'`;
 const charCode = (c: string) => `[char]0x${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
@@ -54,14 +55,20 @@ export function commandToPowerShell(c: ExchangeCommand): string {
     case 'setCasMailbox': {
       const a = hashtable(c.allowedDeviceIds);
       const b = hashtable(c.blockedDeviceIds);
-      return ['Set-CasMailbox', '-Identity', psQuote(c.mailbox),
-        ...(a ? ['-ActiveSyncAllowedDeviceIDs', a] : []), ...(b ? ['-ActiveSyncBlockedDeviceIDs', b] : [])].join(' ');
+      return [
+        'Set-CasMailbox',
+        '-Identity',
+        psQuote(c.mailbox),
+        ...(a ? ['-ActiveSyncAllowedDeviceIDs', a] : []),
+        ...(b ? ['-ActiveSyncBlockedDeviceIDs', b] : []),
+      ].join(' ');
     }
     case 'setOrgSettings': {
       const parts = ['Set-ActiveSyncOrganizationSettings'];
       if (c.defaultAccessLevel !== undefined) parts.push('-DefaultAccessLevel', psQuote(c.defaultAccessLevel));
       if (c.userMailInsert !== undefined) parts.push('-UserMailInsert', psQuote(c.userMailInsert));
-      if (c.adminMailRecipients !== undefined) parts.push('-AdminMailRecipients', c.adminMailRecipients.length ? list(c.adminMailRecipients) : '$null');
+      if (c.adminMailRecipients !== undefined)
+        parts.push('-AdminMailRecipients', c.adminMailRecipients.length ? list(c.adminMailRecipients) : '$null');
       return parts.join(' ');
     }
     case 'newDeviceAccessRule':

@@ -5,7 +5,13 @@ import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { CasMailbox, DeviceAccessRule, ExchangeServer, MobileDevice, OrgSettings } from '../../src/facts.js';
 import type { CasMailboxQuery, ExchangeError, ExchangeGateway, MobileDeviceQuery } from '../../src/ports.js';
 import {
-  decodeCasMailbox, decodeDeviceAccessRule, decodeExchangeServer, decodeMobileDevice, decodeOrgSettings, decodeOutput, decodeUser,
+  decodeCasMailbox,
+  decodeDeviceAccessRule,
+  decodeExchangeServer,
+  decodeMobileDevice,
+  decodeOrgSettings,
+  decodeOutput,
+  decodeUser,
   type UserRecord,
 } from './decode.js';
 import { lc, type ResolvedOptions } from './options.js';
@@ -13,7 +19,10 @@ import type { RequestSpec, SessionPool } from './pool.js';
 import { request, type Args } from './requests.js';
 import type { Hello } from './session.js';
 
-export type GatewayReads = Pick<ExchangeGateway, 'getMobileDevices' | 'getCasMailboxes' | 'getOrgSettings' | 'getDeviceAccessRules' | 'getExchangeServers'>;
+export type GatewayReads = Pick<
+  ExchangeGateway,
+  'getMobileDevices' | 'getCasMailboxes' | 'getOrgSettings' | 'getDeviceAccessRules' | 'getExchangeServers'
+>;
 
 /** `fn` over `items` with at most `limit` running at once; results in input order. */
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -48,7 +57,9 @@ function joinUpns(mailboxes: CasMailbox[], users: readonly UserRecord[]): CasMai
 
 /** The reads of one gateway over its pool; `discovered` hears of every Get-ExchangeServer answer (autoFailover). */
 export function gatewayReads(
-  pool: SessionPool, r: ResolvedOptions, discovered: (records: readonly ExchangeServer[]) => void,
+  pool: SessionPool,
+  r: ResolvedOptions,
+  discovered: (records: readonly ExchangeServer[]) => void,
 ): GatewayReads {
   const { size, commandTimeoutMs, readRetries, maxReadThrottleWaitMs, resolveUpns, failover, log } = r;
 
@@ -71,12 +82,16 @@ export function gatewayReads(
     let after: number | undefined;
     if (query?.firstSyncAfter !== undefined) {
       after = Date.parse(query.firstSyncAfter);
-      if (Number.isNaN(after)) return left({ kind: 'other', message: `firstSyncAfter is not a date: ${JSON.stringify(query.firstSyncAfter)}` });
+      if (Number.isNaN(after))
+        return left({ kind: 'other', message: `firstSyncAfter is not a date: ${JSON.stringify(query.firstSyncAfter)}` });
     }
     const args: Args = { ResultSize: 'Unlimited' };
     if (after !== undefined) args['FirstSyncAfter'] = new Date(after).toISOString();
     let op = 'Get-MobileDevice';
-    const r = await read((h) => { op = deviceCmdlet(h); return request(op, args); });
+    const r = await read((h) => {
+      op = deviceCmdlet(h);
+      return request(op, args);
+    });
     if (isLeft(r)) return r;
     const d = decodeOutput(op, r.right ?? [], decodeMobileDevice);
     if (isLeft(d) || after === undefined) return d;
@@ -85,7 +100,10 @@ export function gatewayReads(
     return right(d.right.filter((x) => x.firstSyncTime !== undefined && Date.parse(x.firstSyncTime) > cut));
   }
 
-  const userSpec = (args: Args): RequestSpec => (h) => (hasCmdlet(h, 'Get-User') ? request('Get-User', args) : undefined);
+  const userSpec =
+    (args: Args): RequestSpec =>
+    (h) =>
+      hasCmdlet(h, 'Get-User') ? request('Get-User', args) : undefined;
   let warnedNoGetUser = false;
 
   async function users(args: Args, notFoundIsEmpty: boolean): Promise<Either<ExchangeError, UserRecord[]>> {
@@ -94,7 +112,11 @@ export function gatewayReads(
     if (isLeft(r)) {
       if (notFoundIsEmpty && r.left.kind === 'notFound') return right([]);
       if (r.left.kind === 'accessDenied') {
-        log({ level: 'warn', event: 'noUserPrincipalNames', message: `Get-User refused (${r.left.message}); mailboxes are matched without their UPN` });
+        log({
+          level: 'warn',
+          event: 'noUserPrincipalNames',
+          message: `Get-User refused (${r.left.message}); mailboxes are matched without their UPN`,
+        });
         return right([]);
       }
       return r;
@@ -102,7 +124,11 @@ export function gatewayReads(
     if (r.right === undefined) {
       if (!warnedNoGetUser) {
         warnedNoGetUser = true;
-        log({ level: 'warn', event: 'noUserPrincipalNames', message: 'Get-User is not available to this account; mailboxes are matched without their UPN' });
+        log({
+          level: 'warn',
+          event: 'noUserPrincipalNames',
+          message: 'Get-User is not available to this account; mailboxes are matched without their UPN',
+        });
       }
       return right([]);
     }
@@ -126,7 +152,10 @@ export function gatewayReads(
         if (isLeft(r)) return r;
         for (const m of r.right) {
           const key = lc(m.guid ?? m.distinguishedName ?? m.identity);
-          if (!seen.has(key)) { seen.add(key); out.push(m); }
+          if (!seen.has(key)) {
+            seen.add(key);
+            out.push(m);
+          }
         }
       }
       return right(out);
@@ -146,7 +175,12 @@ export function gatewayReads(
     const d = decodeOutput('Get-ActiveSyncOrganizationSettings', r.right ?? [], decodeOrgSettings);
     if (isLeft(d)) return d;
     const first = d.right[0];
-    if (!first) return left({ kind: 'invalidOutput', message: 'Get-ActiveSyncOrganizationSettings returned nothing', path: 'Get-ActiveSyncOrganizationSettings' });
+    if (!first)
+      return left({
+        kind: 'invalidOutput',
+        message: 'Get-ActiveSyncOrganizationSettings returned nothing',
+        path: 'Get-ActiveSyncOrganizationSettings',
+      });
     return right(first);
   }
 

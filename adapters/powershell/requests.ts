@@ -35,7 +35,8 @@ export function commandRequest(c: ExchangeCommand): Either<ExchangeError, { op: 
       const args: Args = {};
       if (c.defaultAccessLevel !== undefined) args['DefaultAccessLevel'] = c.defaultAccessLevel;
       if (c.userMailInsert !== undefined) args['UserMailInsert'] = c.userMailInsert;
-      if (c.adminMailRecipients !== undefined) args['AdminMailRecipients'] = c.adminMailRecipients.length > 0 ? [...c.adminMailRecipients] : null;
+      if (c.adminMailRecipients !== undefined)
+        args['AdminMailRecipients'] = c.adminMailRecipients.length > 0 ? [...c.adminMailRecipients] : null;
       return right({ op: 'Set-ActiveSyncOrganizationSettings', args });
     }
     case 'newDeviceAccessRule':

@@ -17,13 +17,31 @@
  * these (OPERATIONS below, plus Set-ADServerSettings at start-up).
  */
 export const ALLOWED_CMDLETS: readonly string[] = [
-  'Get-ActiveSyncOrganizationSettings', 'Set-ActiveSyncOrganizationSettings',
-  'Get-CasMailbox', 'Set-CasMailbox',
-  'Get-ActiveSyncMailboxPolicy', 'Set-ActiveSyncMailboxPolicy', 'New-ActiveSyncMailboxPolicy', 'Remove-ActiveSyncMailboxPolicy',
-  'Get-ActiveSyncDeviceAccessRule', 'Set-ActiveSyncDeviceAccessRule', 'New-ActiveSyncDeviceAccessRule', 'Remove-ActiveSyncDeviceAccessRule',
-  'Get-ActiveSyncDeviceStatistics', 'Get-ActiveSyncDevice', 'Get-ExchangeServer', 'Get-ActiveSyncDeviceClass', 'Get-Recipient',
-  'Clear-ActiveSyncDevice', 'Remove-ActiveSyncDevice', 'Set-ADServerSettings', 'Get-Command',
-  'Get-MobileDevice', 'Get-MobileDeviceStatistics', 'Clear-MobileDevice', 'Remove-MobileDevice',
+  'Get-ActiveSyncOrganizationSettings',
+  'Set-ActiveSyncOrganizationSettings',
+  'Get-CasMailbox',
+  'Set-CasMailbox',
+  'Get-ActiveSyncMailboxPolicy',
+  'Set-ActiveSyncMailboxPolicy',
+  'New-ActiveSyncMailboxPolicy',
+  'Remove-ActiveSyncMailboxPolicy',
+  'Get-ActiveSyncDeviceAccessRule',
+  'Set-ActiveSyncDeviceAccessRule',
+  'New-ActiveSyncDeviceAccessRule',
+  'Remove-ActiveSyncDeviceAccessRule',
+  'Get-ActiveSyncDeviceStatistics',
+  'Get-ActiveSyncDevice',
+  'Get-ExchangeServer',
+  'Get-ActiveSyncDeviceClass',
+  'Get-Recipient',
+  'Clear-ActiveSyncDevice',
+  'Remove-ActiveSyncDevice',
+  'Set-ADServerSettings',
+  'Get-Command',
+  'Get-MobileDevice',
+  'Get-MobileDeviceStatistics',
+  'Clear-MobileDevice',
+  'Remove-MobileDevice',
   'Get-User',
 ];
 
@@ -61,8 +79,10 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
 
 /** Fields of each projection (`name` or `name:type`, type date | list | bool), as in the script. */
 export const PROJECTIONS: Readonly<Record<Projection, string>> = {
-  Device: 'Identity DistinguishedName Guid DeviceId DeviceType DeviceModel DeviceOS DeviceUserAgent FriendlyName FirstSyncTime:date UserDisplayName',
-  CasMailbox: 'Identity DistinguishedName Guid DisplayName Name PrimarySmtpAddress EmailAddresses:list ActiveSyncEnabled:bool ActiveSyncAllowedDeviceIDs:list ActiveSyncBlockedDeviceIDs:list',
+  Device:
+    'Identity DistinguishedName Guid DeviceId DeviceType DeviceModel DeviceOS DeviceUserAgent FriendlyName FirstSyncTime:date UserDisplayName',
+  CasMailbox:
+    'Identity DistinguishedName Guid DisplayName Name PrimarySmtpAddress EmailAddresses:list ActiveSyncEnabled:bool ActiveSyncAllowedDeviceIDs:list ActiveSyncBlockedDeviceIDs:list',
   User: 'Identity DistinguishedName Guid UserPrincipalName',
   OrgSettings: 'Identity DefaultAccessLevel UserMailInsert AdminMailRecipients:list',
   Rule: 'Identity Name Characteristic QueryString AccessLevel',

@@ -79,16 +79,30 @@ export type SessionState = 'new' | 'starting' | 'ready' | 'busy' | 'closing' | '
 type Waiter =
   | { readonly kind: 'hello'; readonly resolve: (r: Either<ExchangeError, Hello>) => void; timer?: NodeJS.Timeout }
   | {
-    readonly kind: 'call'; readonly id: number; readonly op: string; readonly timeoutMs: number;
-    readonly chunks: unknown[]; timer?: NodeJS.Timeout; readonly resolve: (r: Either<ExchangeError, CallOutput>) => void;
-  };
+      readonly kind: 'call';
+      readonly id: number;
+      readonly op: string;
+      readonly timeoutMs: number;
+      readonly chunks: unknown[];
+      timer?: NodeJS.Timeout;
+      readonly resolve: (r: Either<ExchangeError, CallOutput>) => void;
+    };
 
 /** SIGKILL to the child's process group (the launcher and PowerShell under it), else to the child. */
 function killTree(child: ChildProcess): void {
   if (process.platform !== 'win32' && child.pid !== undefined) {
-    try { process.kill(-child.pid, 'SIGKILL'); return; } catch { /* not a group leader (a custom spawn): the child alone */ }
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+      return;
+    } catch {
+      /* not a group leader (a custom spawn): the child alone */
+    }
   }
-  try { child.kill('SIGKILL'); } catch { /* already gone */ }
+  try {
+    child.kill('SIGKILL');
+  } catch {
+    /* already gone */
+  }
 }
 
 const MAX_PENDING_TEXT = 64 * 1024 * 1024;
@@ -128,8 +142,12 @@ export class PwshSession {
     this.whenExited = new Promise((res) => (this.markExited = res));
   }
 
-  get id(): number { return this.cfg.id; }
-  get server(): string { return this.cfg.server; }
+  get id(): number {
+    return this.cfg.id;
+  }
+  get server(): string {
+    return this.cfg.server;
+  }
 
   /** Spawns the child, sends the connect frame, waits for its hello. */
   start(): Promise<Either<ExchangeError, Hello>> {
@@ -141,7 +159,10 @@ export class PwshSession {
       // its own process group (POSIX), so that a kill reaches PowerShell itself: pwsh installed as
       // a .NET tool is a launcher whose child runs PowerShell and would outlive the launcher
       child = (this.cfg.spawn ?? nodeSpawn)(this.cfg.pwshPath, pwshArguments(this.cfg.pwshArgsPrefix), {
-        stdio: ['pipe', 'pipe', 'pipe'], env: this.cfg.env, windowsHide: true, detached: process.platform !== 'win32',
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: this.cfg.env,
+        windowsHide: true,
+        detached: process.platform !== 'win32',
       });
     } catch (e) {
       this.finish(undefined, undefined);
@@ -153,7 +174,9 @@ export class PwshSession {
     child.stdout!.on('data', (d: string) => this.onStdout(d));
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (d: string) => this.onStderr(d));
-    child.stdin!.on('error', () => { /* EPIPE: the exit that follows reports it */ });
+    child.stdin!.on('error', () => {
+      /* EPIPE: the exit that follows reports it */
+    });
     child.on('error', (e) => {
       if (this.pid === undefined && !this.exited) {
         this.fail(this.cannotStart(e));
@@ -168,7 +191,11 @@ export class PwshSession {
       const w: Waiter = { kind: 'hello', resolve };
       w.timer = setTimeout(() => {
         if (this.waiter !== w) return;
-        this.fail(this.lost(`no answer from ${this.server} within ${this.cfg.connectTimeoutMs} ms while connecting; the PowerShell process was killed`));
+        this.fail(
+          this.lost(
+            `no answer from ${this.server} within ${this.cfg.connectTimeoutMs} ms while connecting; the PowerShell process was killed`,
+          ),
+        );
         void this.kill('connect timeout');
       }, this.cfg.connectTimeoutMs);
       this.waiter = w;
@@ -190,7 +217,8 @@ export class PwshSession {
 
   /** One request; the session must be ready. `timeoutMs` bounds the silence between frames. */
   call(op: string, args: Readonly<Record<string, WireValue>>, timeoutMs: number): Promise<Either<ExchangeError, CallOutput>> {
-    if (this.state !== 'ready') return Promise.resolve(left(this.broken(`the PowerShell session is ${this.state === 'dead' ? 'gone' : this.state}`)));
+    if (this.state !== 'ready')
+      return Promise.resolve(left(this.broken(`the PowerShell session is ${this.state === 'dead' ? 'gone' : this.state}`)));
     this.state = 'busy';
     this.commands++;
     const id = ++this.seq;
@@ -312,7 +340,8 @@ export class PwshSession {
               void this.whenExited.then(() => clearTimeout(t));
             }
           }
-          if (e === undefined && f.ok) w.resolve(right({ chunks: w.chunks, count: f.count, warnings: f.warnings.map((x) => this.redact(x)) }));
+          if (e === undefined && f.ok)
+            w.resolve(right({ chunks: w.chunks, count: f.count, warnings: f.warnings.map((x) => this.redact(x)) }));
           else w.resolve(left(e!));
         }
         return;
@@ -371,8 +400,11 @@ export class PwshSession {
       const message = `the PowerShell process ${how} ${what}${tail}`;
       this.fail(this.waiter.kind === 'hello' ? this.lost(message) : this.broken(message));
     }
-    this.log(this.killReason || this.abandoned ? 'warn' : 'debug', 'sessionExited',
-      `PowerShell process ended (${signal ?? `code ${code ?? '?'}`})${this.abandoned ? '; its remote session was left open and counts against the quota until Exchange drops it' : ''}`);
+    this.log(
+      this.killReason || this.abandoned ? 'warn' : 'debug',
+      'sessionExited',
+      `PowerShell process ended (${signal ?? `code ${code ?? '?'}`})${this.abandoned ? '; its remote session was left open and counts against the quota until Exchange drops it' : ''}`,
+    );
     this.markExited();
     const cb = this.onExit;
     this.onExit = undefined;
@@ -381,8 +413,10 @@ export class PwshSession {
 
   private mapError(info: PsErrorInfo): ExchangeError {
     const safe: PsErrorInfo = {
-      category: this.redact(info.category), reason: this.redact(info.reason),
-      fullyQualifiedErrorId: this.redact(info.fullyQualifiedErrorId), message: this.redact(info.message),
+      category: this.redact(info.category),
+      reason: this.redact(info.reason),
+      fullyQualifiedErrorId: this.redact(info.fullyQualifiedErrorId),
+      message: this.redact(info.message),
     };
     return mapPsError(safe, { server: this.server, shellQuotaWaitMs: this.cfg.shellQuotaWaitMs });
   }
@@ -405,7 +439,9 @@ export class PwshSession {
     };
   }
 
-  private redact(s: string): string { return redact(s, this.cfg.secrets); }
+  private redact(s: string): string {
+    return redact(s, this.cfg.secrets);
+  }
 
   private log(level: LogEntry['level'], event: string, message: string): void {
     this.cfg.log({ level, event, message, server: this.server, session: this.id, ...(this.pid !== undefined ? { pid: this.pid } : {}) });

@@ -60,8 +60,16 @@ export function secretsOf(s: string): string[] {
   if (colon >= 0) {
     const password = info.slice(colon + 1);
     secrets.add(password);
-    try { secrets.add(decodeURIComponent(password)); } catch { /* not URL-encoded */ }
-    try { secrets.add(Buffer.from(decodeURIComponent(info)).toString('base64')); } catch { /* ignore */ }
+    try {
+      secrets.add(decodeURIComponent(password));
+    } catch {
+      /* not URL-encoded */
+    }
+    try {
+      secrets.add(Buffer.from(decodeURIComponent(info)).toString('base64'));
+    } catch {
+      /* ignore */
+    }
   }
   return [...secrets].filter((x) => x.length > 0).sort((a, b) => b.length - a.length);
 }

@@ -22,8 +22,7 @@ export function formatInputError(e: InputError): string {
   return `${e.file}${where}: ${path}${e.message}`;
 }
 
-export const formatInputErrors = (errors: readonly InputError[]): string =>
-  errors.map(formatInputError).join('\n');
+export const formatInputErrors = (errors: readonly InputError[]): string => errors.map(formatInputError).join('\n');
 
 /** `[3]` + `DeviceId` → `[3].DeviceId`; `[3]` + `(root)` → `[3]`. */
 export function joinPath(prefix: string, path: string): string {
@@ -47,6 +46,10 @@ export function capErrors(file: string, errors: readonly InputError[]): InputErr
 export function show(u: unknown): string {
   if (u === undefined) return 'nothing';
   let s: string;
-  try { s = JSON.stringify(u) ?? String(u); } catch { s = String(u); }
+  try {
+    s = JSON.stringify(u) ?? String(u);
+  } catch {
+    s = String(u);
+  }
   return s.length > 60 ? s.slice(0, 57) + '...' : s;
 }

@@ -21,8 +21,7 @@ export interface PreparedRequest {
   readonly events: readonly PreparedEvent[];
 }
 
-const isPlainObject = (u: unknown): u is Record<string, unknown> =>
-  typeof u === 'object' && u !== null && !Array.isArray(u);
+const isPlainObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
 
 /**
  * Checks and serializes every event before the append is queued. A malformed

@@ -102,7 +102,10 @@ export class IdSet {
 export async function confirmDuplicates(fh: FileHandle, suspects: readonly Suspect[]): Promise<Array<{ line: number; message: string }>> {
   if (suspects.length === 0) return [];
   const wanted = new Set<number>();
-  for (const s of suspects) { wanted.add(s.line); wanted.add(s.first); }
+  for (const s of suspects) {
+    wanted.add(s.line);
+    wanted.add(s.first);
+  }
   const ids = new Map<number, string>();
   const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
   let carry = Buffer.alloc(0);
@@ -120,7 +123,9 @@ export async function confirmDuplicates(fh: FileHandle, suspects: readonly Suspe
         try {
           const id = (JSON.parse(chunk.toString('utf8', start, nl)) as { id?: unknown }).id;
           if (typeof id === 'string') ids.set(lineNo, id);
-        } catch { /* reported as invalid by the reader already */ }
+        } catch {
+          /* reported as invalid by the reader already */
+        }
       }
     }
     carry = Buffer.from(chunk.subarray(start));
@@ -129,7 +134,8 @@ export async function confirmDuplicates(fh: FileHandle, suspects: readonly Suspe
   const out: Array<{ line: number; message: string }> = [];
   for (const s of suspects) {
     const a = ids.get(s.line);
-    if (a !== undefined && a === ids.get(s.first)) out.push({ line: s.line, message: `line ${s.line}: event id ${JSON.stringify(a)} repeats the id of line ${s.first}` });
+    if (a !== undefined && a === ids.get(s.first))
+      out.push({ line: s.line, message: `line ${s.line}: event id ${JSON.stringify(a)} repeats the id of line ${s.first}` });
   }
   return out.sort((x, y) => x.line - y.line);
 }

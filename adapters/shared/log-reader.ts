@@ -121,15 +121,23 @@ interface Mode {
  */
 export async function scanLog(fh: FileHandle, stopAtFirstError: boolean): Promise<ScanResult> {
   const kept: StoredEvent[] = [];
-  const read = await readLines(fh, {
-    onEvent: (e) => { kept.push(e); },
-    // Valid events are kept in line order (position = line - 1): the earlier one is found by position.
-    onRepeat: (line, first, event) => {
-      const earlier = atPosition(kept, first - 1);
-      return earlier !== undefined && earlier.id === event.id ? `line ${line}: event id ${JSON.stringify(event.id)} repeats the id of line ${first}` : undefined;
+  const read = await readLines(
+    fh,
+    {
+      onEvent: (e) => {
+        kept.push(e);
+      },
+      // Valid events are kept in line order (position = line - 1): the earlier one is found by position.
+      onRepeat: (line, first, event) => {
+        const earlier = atPosition(kept, first - 1);
+        return earlier !== undefined && earlier.id === event.id
+          ? `line ${line}: event id ${JSON.stringify(event.id)} repeats the id of line ${first}`
+          : undefined;
+      },
+      stopAtFirstError,
     },
-    stopAtFirstError,
-  }, {});
+    {},
+  );
   return { ...read, kept };
 }
 
@@ -139,13 +147,24 @@ export async function scanLog(fh: FileHandle, stopAtFirstError: boolean): Promis
  * except that repeated ids are left as suspects for `confirmDuplicates`.
  * Throws StreamOutsideFilter when `options.filter` does not hold, I/O errors as they come.
  */
-export async function streamLog(fh: FileHandle, onEvent: (e: StoredEvent, stream: StreamHead) => void, options: StreamOptions = {}): Promise<StreamRead> {
+export async function streamLog(
+  fh: FileHandle,
+  onEvent: (e: StoredEvent, stream: StreamHead) => void,
+  options: StreamOptions = {},
+): Promise<StreamRead> {
   const suspects: Suspect[] = [];
-  const read = await readLines(fh, {
-    onEvent,
-    onRepeat: (line, first) => { suspects.push({ line, first }); return undefined; },
-    stopAtFirstError: false,
-  }, options);
+  const read = await readLines(
+    fh,
+    {
+      onEvent,
+      onRepeat: (line, first) => {
+        suspects.push({ line, first });
+        return undefined;
+      },
+      stopAtFirstError: false,
+    },
+    options,
+  );
   return { ...read, suspects };
 }
 
@@ -156,7 +175,8 @@ function atPosition(events: readonly StoredEvent[], position: number): StoredEve
     const mid = (lo + hi) >>> 1;
     const p = events[mid]!.position;
     if (p === position) return events[mid];
-    if (p < position) lo = mid + 1; else hi = mid - 1;
+    if (p < position) lo = mid + 1;
+    else hi = mid - 1;
   }
   return undefined;
 }
@@ -190,12 +210,15 @@ async function readLines(fh: FileHandle, mode: Mode, options: StreamOptions): Pr
     const prev = h?.revision;
     if (h === undefined) {
       if (filter !== undefined && !filter.owns(name)) throw new StreamOutsideFilter(name);
-      heads.set(name, head = { name, revision: event.revision, state: undefined });
+      heads.set(name, (head = { name, revision: event.revision, state: undefined }));
     } else {
-      h.revision = event.revision; event.stream = h.name; head = h;
+      h.revision = event.revision;
+      event.stream = h.name;
+      head = h;
     }
     // Events of one batch share their instant: keep one string for it.
-    if (event.at === lastAt) event.at = lastAt; else lastAt = event.at;
+    if (event.at === lastAt) event.at = lastAt;
+    else lastAt = event.at;
     // Position is the line's index: a corrupt line earlier does not shift the rest.
     if (event.position !== no - 1) {
       return new Invalid(`line ${no}: position ${event.position} does not continue the log (expected ${no - 1})`);
@@ -240,7 +263,10 @@ async function readLines(fh: FileHandle, mode: Mode, options: StreamOptions): Pr
     if (bytesRead === 0) break;
     const end = carry + bytesRead;
     const lastNl = buf.lastIndexOf(10, end - 1);
-    if (lastNl < 0) { carry = end; continue; }
+    if (lastNl < 0) {
+      carry = end;
+      continue;
+    }
     for (let s = 0, nl = buf.indexOf(10, 0); nl >= 0 && nl <= lastNl; s = nl + 1, nl = buf.indexOf(10, s)) {
       lineNo += 1;
       if (keeps(buf, s, nl) && !take(check(buf.toString('utf8', s, nl), lineNo), lineNo)) return stopped();
@@ -260,7 +286,8 @@ async function readLines(fh: FileHandle, mode: Mode, options: StreamOptions): Pr
     if (!keeps(buf, 0, carry)) return done({ lines: no, validBytes: base + carry });
     if (isTornFragment(buf.subarray(0, carry))) return done({ lines: no, validBytes: base, tornTail: { line: no, bytes: carry } });
     const tail = check(buf.toString('utf8', 0, carry), no);
-    const message = tail instanceof Invalid ? tail.error : `line ${no}: the last line has no newline and is not the start of an event of this log`;
+    const message =
+      tail instanceof Invalid ? tail.error : `line ${no}: the last line has no newline and is not the start of an event of this log`;
     if (!take(new Invalid(message), no)) return stopped();
     return done({ lines: no, validBytes: base + carry });
   }

@@ -8,8 +8,15 @@
 
 // Every line the writer produces starts with these fields, in this order.
 const HEAD: readonly Token[] = [
-  { lit: '{"stream":' }, { str: true }, { lit: ',"revision":' }, { int: true },
-  { lit: ',"position":' }, { int: true }, { lit: ',"id":' }, { str: true }, { lit: ',"type":' },
+  { lit: '{"stream":' },
+  { str: true },
+  { lit: ',"revision":' },
+  { int: true },
+  { lit: ',"position":' },
+  { int: true },
+  { lit: ',"id":' },
+  { str: true },
+  { lit: ',"type":' },
 ];
 type Token = { readonly lit: string } | { readonly str: true } | { readonly int: true };
 
@@ -57,8 +64,10 @@ export function matchesHeadPrefix(text: string): boolean {
         if (i >= text.length) return true;
         const c = text[i];
         if (c === '\\') i += 2;
-        else if (c === '"') { i++; break; }
-        else i++;
+        else if (c === '"') {
+          i++;
+          break;
+        } else i++;
       }
     }
   }

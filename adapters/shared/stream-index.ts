@@ -58,8 +58,7 @@ export class StreamIndex {
     for (const r of requests) {
       const head = heads.has(r.stream) ? heads.get(r.stream) : this.head(r.stream);
       const ok =
-        r.expected === 'any' ||
-        (r.expected === 'noStream' ? head === undefined : head !== undefined && head.revision === r.expected);
+        r.expected === 'any' || (r.expected === 'noStream' ? head === undefined : head !== undefined && head.revision === r.expected);
       if (!ok) {
         return left({ kind: 'conflict', stream: r.stream, expected: r.expected, actual: head === undefined ? 'noStream' : head.revision });
       }
@@ -73,7 +72,12 @@ export class StreamIndex {
         const held = this.ids.find(idHash(e.id));
         if ((held !== 0 && this.all[held - 1]!.id === e.id) || batchIds.has(e.id)) {
           const position = held !== 0 && this.all[held - 1]!.id === e.id ? held - 1 : next;
-          return left({ kind: 'duplicateId', id: e.id, position, message: `event id ${JSON.stringify(e.id)} is already in the log${position < this.all.length ? ` (position ${position})` : ' (twice in this append)'}; ids are unique` });
+          return left({
+            kind: 'duplicateId',
+            id: e.id,
+            position,
+            message: `event id ${JSON.stringify(e.id)} is already in the log${position < this.all.length ? ` (position ${position})` : ' (twice in this append)'}; ids are unique`,
+          });
         }
         batchIds.add(e.id);
         revision += 1;

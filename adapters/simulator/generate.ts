@@ -2,17 +2,11 @@
 // Categories are allotted by exact counts and then shuffled (not drawn one by
 // one), so the mix is stable across seeds and every category is present from
 // 200 devices on; only which partnership gets which category depends on the seed.
-import type {
-  ComplianceState, DeviceAccessRule, ManagedDevice, MobileDevice, OrgSettings,
-} from '../../src/facts.js';
+import type { ComplianceState, DeviceAccessRule, ManagedDevice, MobileDevice, OrgSettings } from '../../src/facts.js';
 import { ruleName } from '../../src/commands.js';
 import { Random } from './random.js';
-import {
-  ADMIN_RULE, BLACKBERRY, EVERYDAY, FIRST_NAMES, GALAXY_J3, LAPTOPS, LAST_NAMES, type Platform,
-} from './catalog.js';
-import {
-  addressPart, flat, deviceDn, deviceIdentity, domainOf, mailboxDn, mailboxIdentity,
-} from './identities.js';
+import { ADMIN_RULE, BLACKBERRY, EVERYDAY, FIRST_NAMES, GALAXY_J3, LAPTOPS, LAST_NAMES, type Platform } from './catalog.js';
+import { addressPart, flat, deviceDn, deviceIdentity, domainOf, mailboxDn, mailboxIdentity } from './identities.js';
 
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -34,13 +28,27 @@ export type DeviceRecord = Mutable<MobileDevice> & { firstSyncTime: string };
 
 /** What the generator made each partnership (for diagnostics; tests recount from the data). */
 export type Category =
-  | 'compliant' | 'noncompliant' | 'graceActive' | 'graceExpired' | 'otherState'
-  | 'notEnrolled' | 'notEnrolledEasRecord' | 'exceptionFamily' | 'exceptionModel' | 'mappingConflict';
+  | 'compliant'
+  | 'noncompliant'
+  | 'graceActive'
+  | 'graceExpired'
+  | 'otherState'
+  | 'notEnrolled'
+  | 'notEnrolledEasRecord'
+  | 'exceptionFamily'
+  | 'exceptionModel'
+  | 'mappingConflict';
 
 /** Shares of partnerships; `compliant` takes the rest (~57.5%). */
 const SHARES: readonly (readonly [Exclude<Category, 'compliant'>, number])[] = [
-  ['noncompliant', 0.10], ['graceActive', 0.05], ['graceExpired', 0.03], ['otherState', 0.01],
-  ['notEnrolled', 0.14], ['notEnrolledEasRecord', 0.06], ['exceptionFamily', 0.02], ['exceptionModel', 0.01],
+  ['noncompliant', 0.1],
+  ['graceActive', 0.05],
+  ['graceExpired', 0.03],
+  ['otherState', 0.01],
+  ['notEnrolled', 0.14],
+  ['notEnrolledEasRecord', 0.06],
+  ['exceptionFamily', 0.02],
+  ['exceptionModel', 0.01],
   ['mappingConflict', 0.005],
 ];
 
@@ -111,7 +119,9 @@ function sample<T>(r: Random, xs: readonly T[], k: number): T[] {
   const m = Math.min(k, a.length);
   for (let i = 0; i < m; i++) {
     const j = i + r.int(a.length - i);
-    const t = a[i]!; a[i] = a[j]!; a[j] = t;
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
   }
   return a.slice(0, m);
 }
@@ -131,7 +141,14 @@ export function generateOrganization(o: GenerateOptions): GeneratedOrganization 
   // ---- users and how many partnerships each has (70% one, 25% two, 5% three)
   const perUser: number[] = [];
   for (let left = N; left > 0;) {
-    const k = Math.min(left, r.weighted([[1, 70], [2, 25], [3, 5]] as const));
+    const k = Math.min(
+      left,
+      r.weighted([
+        [1, 70],
+        [2, 25],
+        [3, 5],
+      ] as const),
+    );
     perUser.push(k);
     left -= k;
   }
@@ -194,7 +211,14 @@ export function generateOrganization(o: GenerateOptions): GeneratedOrganization 
     if (r.chance(0.15)) emailAddresses.push(flat('smtp:', uniqueAddress(part(first)[0] + part(last), domain)));
     emailAddresses.push(flat('SIP:', primary));
     if (r.chance(0.1)) {
-      emailAddresses.push(flat('X500:/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=', r.hex(32).toLowerCase(), '-', primary.split('@')[0]!));
+      emailAddresses.push(
+        flat(
+          'X500:/o=ExchangeLabs/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=',
+          r.hex(32).toLowerCase(),
+          '-',
+          primary.split('@')[0]!,
+        ),
+      );
     }
     mailboxes[u] = {
       identity: mailboxIdentity(domain, display),
@@ -259,7 +283,7 @@ export function generateOrganization(o: GenerateOptions): GeneratedOrganization 
   const nDisabled = Math.min(U - nExcluded - nUntargeted, share(U, 0.005, big));
   const excludedUsers = perm.slice(0, nExcluded);
   // two thirds of excluded users are also in the included group: exclusion must win
-  const nExcludedAlsoIncluded = nExcluded >= 2 ? Math.max(1, Math.round(nExcluded * 2 / 3)) : 0;
+  const nExcludedAlsoIncluded = nExcluded >= 2 ? Math.max(1, Math.round((nExcluded * 2) / 3)) : 0;
   const notInAllUsers = new Set<number>([...perm.slice(nExcludedAlsoIncluded, nExcluded + nUntargeted)]);
   for (const u of perm.slice(nExcluded + nUntargeted, nExcluded + nUntargeted + nDisabled)) mailboxes[u]!.activeSyncEnabled = false;
 
@@ -291,9 +315,14 @@ export function generateOrganization(o: GenerateOptions): GeneratedOrganization 
   // ---- Intune
   const managed: Mutable<ManagedDevice>[] = [];
   const recent = () => iso(now - r.int(14 * DAY));
-  const caseVariant = (id: string) =>
-    r.chance(0.1) ? (id === id.toLowerCase() ? id.toUpperCase() : id.toLowerCase()) : id;
-  const enrollment = (u: number, easDeviceId: string | undefined, p: Platform | undefined, state: ComplianceState, agent: string): Mutable<ManagedDevice> => {
+  const caseVariant = (id: string) => (r.chance(0.1) ? (id === id.toLowerCase() ? id.toUpperCase() : id.toLowerCase()) : id);
+  const enrollment = (
+    u: number,
+    easDeviceId: string | undefined,
+    p: Platform | undefined,
+    state: ComplianceState,
+    agent: string,
+  ): Mutable<ManagedDevice> => {
     const mb = mailboxes[u]!;
     const md: Mutable<ManagedDevice> = {
       id: r.uuid(),
@@ -354,13 +383,18 @@ export function generateOrganization(o: GenerateOptions): GeneratedOrganization 
           managed.push(enrollment(u, dev.deviceId, p, r.pick(['unknown', 'compliant', 'noncompliant'] as const), 'eas'));
           break;
         case 'mappingConflict': {
-          if (U < 2) { categoryOf[d] = 'notEnrolled'; break; }
+          if (U < 2) {
+            categoryOf[d] = 'notEnrolled';
+            break;
+          }
           let other = r.int(U - 1);
           if (other >= u) other++;
           managed.push(enrollment(other, dev.deviceId, p, 'compliant', 'mdm'));
           break;
         }
-        case 'notEnrolled': case 'exceptionFamily': case 'exceptionModel':
+        case 'notEnrolled':
+        case 'exceptionFamily':
+        case 'exceptionModel':
           break;
       }
     }
@@ -387,9 +421,10 @@ export function generateOrganization(o: GenerateOptions): GeneratedOrganization 
     pilot: { id: r.uuid(), members: pilotMembers },
   };
 
-  const partnerships = Object.fromEntries(
-    (['compliant', ...SHARES.map(([c]) => c)] as Category[]).map((c) => [c, 0]),
-  ) as Record<Category, number>;
+  const partnerships = Object.fromEntries((['compliant', ...SHARES.map(([c]) => c)] as Category[]).map((c) => [c, 0])) as Record<
+    Category,
+    number
+  >;
   for (const c of categoryOf) partnerships[c]++;
 
   return {

@@ -9,13 +9,19 @@ export function escapeDnValue(value: string): string {
 }
 
 /** `contoso` -> `contoso.com`; a name with a dot is already a domain. */
-export const domainOf = (organization: string): string =>
-  (organization.includes('.') ? organization : `${organization}.com`).toLowerCase();
+export const domainOf = (organization: string): string => (organization.includes('.') ? organization : `${organization}.com`).toLowerCase();
 
 const dcCache = new Map<string, string>();
 export const dcComponents = (domain: string): string => {
   let dc = dcCache.get(domain);
-  if (dc === undefined) dcCache.set(domain, (dc = domain.split('.').map((p) => `DC=${escapeDnValue(p)}`).join(',')));
+  if (dc === undefined)
+    dcCache.set(
+      domain,
+      (dc = domain
+        .split('.')
+        .map((p) => `DC=${escapeDnValue(p)}`)
+        .join(',')),
+    );
   return dc;
 };
 
@@ -36,4 +42,9 @@ export const deviceDn = (mailboxDnValue: string, deviceType: string, deviceId: s
 
 /** Lower-case ASCII letters and digits only: `José O'Brien` -> `jose`, `obrien`. */
 export const addressPart = (s: string): string =>
-  s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/ø/g, 'o').replace(/[^a-z0-9]/g, '');
+  s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/ø/g, 'o')
+    .replace(/[^a-z0-9]/g, '');

@@ -11,7 +11,15 @@ import { RARE_MODEL } from './catalog.js';
 
 export { SimulatedExchange, CMDLETS, copyCommand } from './exchange/index.js';
 export type {
-  Cmdlet, ExchangeCounters, ExchangeState, Evaluation, FailureOptions, NewPartnership, NewMailbox, DeviceChanges, RuleSpec,
+  Cmdlet,
+  ExchangeCounters,
+  ExchangeState,
+  Evaluation,
+  FailureOptions,
+  NewPartnership,
+  NewMailbox,
+  DeviceChanges,
+  RuleSpec,
 } from './exchange/index.js';
 export { SimulatedIntune } from './intune.js';
 export type { Enrollment } from './intune.js';

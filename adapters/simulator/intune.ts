@@ -57,7 +57,8 @@ export class SimulatedIntune implements IntuneGateway {
       const url = '/deviceManagement/managedDevices';
       if (query?.changedSince === undefined) return right([...this.managed.values()].map(copy));
       const since = Date.parse(query.changedSince);
-      if (Number.isNaN(since)) return left({ kind: 'other', message: `Invalid filter clause: '${query.changedSince}' is not a date.`, url });
+      if (Number.isNaN(since))
+        return left({ kind: 'other', message: `Invalid filter clause: '${query.changedSince}' is not a date.`, url });
       const out: ManagedDevice[] = [];
       for (const d of this.managed.values()) {
         if (d.lastSyncDateTime !== undefined && Date.parse(d.lastSyncDateTime) > since) out.push(copy(d));
@@ -79,7 +80,9 @@ export class SimulatedIntune implements IntuneGateway {
   }
 
   // ------------------------------------------------------------ test controls
-  devices(): ManagedDevice[] { return [...this.managed.values()].map(copy); }
+  devices(): ManagedDevice[] {
+    return [...this.managed.values()].map(copy);
+  }
 
   device(id: string): ManagedDevice | undefined {
     const d = this.managed.get(id);
@@ -121,10 +124,14 @@ export class SimulatedIntune implements IntuneGateway {
     return copy(d);
   }
 
-  unenroll(managedDeviceId: string): boolean { return this.managed.delete(managedDeviceId); }
+  unenroll(managedDeviceId: string): boolean {
+    return this.managed.delete(managedDeviceId);
+  }
 
   /** Replaces a group's members (creates the group when unknown). */
-  setGroupMembers(groupId: string, upns: readonly string[]): void { this.groups.set(groupId, [...upns]); }
+  setGroupMembers(groupId: string, upns: readonly string[]): void {
+    this.groups.set(groupId, [...upns]);
+  }
 
   /** The next `n` Graph calls fail with `error`. */
   failNext(n: number, error: IntuneError): void {

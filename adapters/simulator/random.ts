@@ -20,7 +20,10 @@ export class Random {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.a = split(); this.b = split(); this.c = split(); this.d = split();
+    this.a = split();
+    this.b = split();
+    this.c = split();
+    this.d = split();
     for (let i = 0; i < 12; i++) this.u32(); // warm up past correlated first outputs
   }
 
@@ -36,15 +39,23 @@ export class Random {
   }
 
   /** Uniform in [0, 1). */
-  next(): number { return this.u32() / 4294967296; }
+  next(): number {
+    return this.u32() / 4294967296;
+  }
 
   /** Uniform integer in [0, n). */
-  int(n: number): number { return Math.floor(this.next() * n); }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
 
   /** Uniform integer in [lo, hi]. */
-  between(lo: number, hi: number): number { return lo + this.int(hi - lo + 1); }
+  between(lo: number, hi: number): number {
+    return lo + this.int(hi - lo + 1);
+  }
 
-  chance(p: number): boolean { return this.next() < p; }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
 
   pick<T>(xs: readonly T[]): T {
     if (xs.length === 0) throw new Error('Random.pick: empty list');
@@ -56,7 +67,9 @@ export class Random {
     let total = 0;
     for (const [, w] of xs) total += w;
     let r = this.next() * total;
-    for (const [x, w] of xs) { if ((r -= w) < 0) return x; }
+    for (const [x, w] of xs) {
+      if ((r -= w) < 0) return x;
+    }
     return xs[xs.length - 1]![0];
   }
 
@@ -64,14 +77,22 @@ export class Random {
   shuffle<T>(xs: T[]): T[] {
     for (let i = xs.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
-      const t = xs[i]!; xs[i] = xs[j]!; xs[j] = t;
+      const t = xs[i]!;
+      xs[i] = xs[j]!;
+      xs[j] = t;
     }
     return xs;
   }
 
-  hex(n: number): string { return this.chars(HEX, n); }
-  alnum(n: number): string { return this.chars(ALNUM, n); }
-  digits(n: number): string { return this.chars('0123456789', n); }
+  hex(n: number): string {
+    return this.chars(HEX, n);
+  }
+  alnum(n: number): string {
+    return this.chars(ALNUM, n);
+  }
+  digits(n: number): string {
+    return this.chars('0123456789', n);
+  }
 
   // Built from char codes in one go: concatenating char by char leaves
   // cons-string trees of ~20 bytes a character, which at 100k ids is real memory.
@@ -90,7 +111,8 @@ export class Random {
       for (let j = 0; j < 8; j++, x >>>= 4) {
         if (k === 8 || k === 13 || k === 18 || k === 23) codes[k++] = 45; // '-'
         let nibble = x & 15;
-        if (k === 14) nibble = 4; // version
+        if (k === 14)
+          nibble = 4; // version
         else if (k === 19) nibble = 8 | (nibble & 3); // variant
         codes[k++] = LOWER_HEX.charCodeAt(nibble);
       }

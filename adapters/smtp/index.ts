@@ -68,13 +68,15 @@ function decodeEntities(s: string): string {
 export function htmlToText(html: string): string {
   let s = html.replace(/\r\n?/g, '\n');
   s = s.replace(/<(script|style|head)\b[\s\S]*?<\/\1\s*>/gi, '');
-  s = s.replace(/<a\b[^>]*?\bhref\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>([\s\S]*?)<\/a\s*>/gi,
+  s = s.replace(
+    /<a\b[^>]*?\bhref\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>([\s\S]*?)<\/a\s*>/gi,
     (_m, _q, dq: string | undefined, sq: string | undefined, bare: string | undefined, inner: string) => {
       // still entity-encoded: the final pass decodes everything once
       const href = (dq ?? sq ?? bare ?? '').trim();
       const text = inner.replace(/<[^>]*>/g, '').trim();
       return href === '' || decodeEntities(text) === decodeEntities(href) ? text : `${text} (${href})`;
-    });
+    },
+  );
   s = s.replace(/\s*\n\s*/g, ' ');
   s = s.replace(/<br\s*\/?>/gi, '\n');
   s = s.replace(/<li\b[^>]*>/gi, '\n- ');
@@ -82,7 +84,12 @@ export function htmlToText(html: string): string {
   s = s.replace(/<(p|div|h[1-6]|ul|ol|table|tr|blockquote)\b[^>]*>/gi, '\n\n');
   s = s.replace(/<[^>]*>/g, '');
   s = decodeEntities(s);
-  return s.split('\n').map((l) => l.replace(/[ \t]+/g, ' ').trim()).join('\n').replace(/\n{3,}/g, '\n\n').trim();
+  return s
+    .split('\n')
+    .map((l) => l.replace(/[ \t]+/g, ' ').trim())
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
 
 /** One plain address: no display name, no list, nothing a header or an SMTP command could be split on. */
@@ -92,7 +99,8 @@ const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ');
 
 export function smtpNotifier(o: SmtpNotifierOptions): SmtpNotifier {
   if (typeof o.host !== 'string' || o.host === '') throw new TypeError('smtpNotifier: host is required');
-  if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535) throw new TypeError(`smtpNotifier: port must be 1-65535, got ${String(o.port)}`);
+  if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65535)
+    throw new TypeError(`smtpNotifier: port must be 1-65535, got ${String(o.port)}`);
   if (typeof o.from !== 'string' || o.from.trim() === '') throw new TypeError('smtpNotifier: from is required');
   const timeout = o.timeoutMs ?? 30_000;
   const transporter = createTransport({
@@ -122,7 +130,12 @@ export function smtpNotifier(o: SmtpNotifierOptions): SmtpNotifier {
   const secrets: string[] = [];
   if (o.auth?.pass) {
     const { user, pass } = o.auth;
-    secrets.push(pass, Buffer.from(pass).toString('base64'), Buffer.from(`\u0000${user}\u0000${pass}`).toString('base64'), encodeURIComponent(pass));
+    secrets.push(
+      pass,
+      Buffer.from(pass).toString('base64'),
+      Buffer.from(`\u0000${user}\u0000${pass}`).toString('base64'),
+      encodeURIComponent(pass),
+    );
   }
   const redact = (s: string) => secrets.filter((x) => x.length >= 3).reduce((acc, x) => acc.split(x).join('[redacted]'), s);
   const describe = (err: unknown): string => {
@@ -138,7 +151,8 @@ export function smtpNotifier(o: SmtpNotifierOptions): SmtpNotifier {
   const kindOf = (err: unknown): NotifyError['kind'] => {
     const code = (err as { code?: unknown } | null)?.code;
     if (code === 'EAUTH' || code === 'ENOAUTH') return 'authFailed';
-    if (code === 'ECONNECTION' || code === 'ETIMEDOUT' || code === 'ESOCKET' || code === 'EDNS' || code === 'ETLS' || code === 'EPROTOCOL') return 'unavailable';
+    if (code === 'ECONNECTION' || code === 'ETIMEDOUT' || code === 'ESOCKET' || code === 'EDNS' || code === 'ETLS' || code === 'EPROTOCOL')
+      return 'unavailable';
     return 'sendFailed';
   };
   const now = o.now ?? Date.now;
@@ -158,9 +172,13 @@ export function smtpNotifier(o: SmtpNotifierOptions): SmtpNotifier {
     return { kind, message };
   };
   /** While backing off: the refusal, without contacting the server. */
-  const backingOff = (): NotifyError | undefined => (refused !== undefined && now() < refused.until
-    ? { kind: 'authFailed', message: `not tried: the server refused the credentials at ${new Date(refused.at).toISOString()} (${refused.message}); next login attempt after ${new Date(refused.until).toISOString()}` }
-    : undefined);
+  const backingOff = (): NotifyError | undefined =>
+    refused !== undefined && now() < refused.until
+      ? {
+          kind: 'authFailed',
+          message: `not tried: the server refused the credentials at ${new Date(refused.at).toISOString()} (${refused.message}); next login attempt after ${new Date(refused.until).toISOString()}`,
+        }
+      : undefined;
 
   return {
     async send(n: Notification): Promise<Either<NotifyError, void>> {
@@ -171,7 +189,10 @@ export function smtpNotifier(o: SmtpNotifierOptions): SmtpNotifier {
       const waiting = backingOff();
       if (waiting !== undefined) return left(waiting);
       let done!: () => void;
-      if (!proven) probe = new Promise<void>((res) => { done = res; });
+      if (!proven)
+        probe = new Promise<void>((res) => {
+          done = res;
+        });
       try {
         await transporter.sendMail({
           from: o.from,
@@ -188,7 +209,10 @@ export function smtpNotifier(o: SmtpNotifierOptions): SmtpNotifier {
       } catch (err) {
         return left(failure(err));
       } finally {
-        if (done !== undefined) { probe = undefined; done(); }
+        if (done !== undefined) {
+          probe = undefined;
+          done();
+        }
       }
     },
     async verify(): Promise<Either<NotifyError, void>> {

@@ -44,7 +44,10 @@ export function closestIds(wanted: string, known: Iterable<string>, limit = 5): 
   let worst = Math.max(3, Math.ceil(w.length / 2));
   for (const id of known) {
     const k = id.toLowerCase();
-    if (w.length > 0 && (k.startsWith(w) || w.startsWith(k))) { scored.push({ id, score: -1 / (1 + Math.abs(k.length - w.length)) }); continue; }
+    if (w.length > 0 && (k.startsWith(w) || w.startsWith(k))) {
+      scored.push({ id, score: -1 / (1 + Math.abs(k.length - w.length)) });
+      continue;
+    }
     const d = distance(w, k, worst);
     if (d > worst) continue;
     scored.push({ id, score: d });

@@ -17,10 +17,20 @@ export const idOf = (data: unknown): string | undefined => {
   return typeof id === 'string' ? id : undefined;
 };
 
-export interface Decoded { readonly raw: StoredEvent; readonly e: DomainEvent; readonly ms: number }
+export interface Decoded {
+  readonly raw: StoredEvent;
+  readonly e: DomainEvent;
+  readonly ms: number;
+}
 
 /** A PolicyChanged of an organization's stream. */
-export interface PolicyEntry { readonly revision: number; readonly policy: PolicyDocument; readonly at: string; readonly ms: number; readonly position: number }
+export interface PolicyEntry {
+  readonly revision: number;
+  readonly policy: PolicyDocument;
+  readonly at: string;
+  readonly ms: number;
+  readonly position: number;
+}
 
 /** The mailbox streams that hold a partnership with device key `k` (cheap: no decoding). */
 export function streamsOf(events: readonly StoredEvent[], k: string): Set<string> {
@@ -54,7 +64,11 @@ export function decodeDeviceEvents(events: readonly StoredEvent[], streams: Read
     if (!policyEvent && !streams.has(raw.stream)) continue;
     const d = decodeEvent(raw.type, raw.data);
     if (isLeft(d)) {
-      return left({ kind: 'invalidEvent', position: raw.position, message: `event at position ${raw.position} (${raw.stream} #${raw.revision}, ${raw.type}): ${formatIssues(d.left)}` });
+      return left({
+        kind: 'invalidEvent',
+        position: raw.position,
+        message: `event at position ${raw.position} (${raw.stream} #${raw.revision}, ${raw.type}): ${formatIssues(d.left)}`,
+      });
     }
     const dec: Decoded = { raw, e: d.right, ms: Date.parse(raw.at) };
     if (d.right.type === 'PolicyChanged') {
@@ -64,7 +78,8 @@ export function decodeDeviceEvents(events: readonly StoredEvent[], streams: Read
       policies.set(org, l);
     } else {
       const l = byStream.get(raw.stream);
-      if (l) l.push(dec); else byStream.set(raw.stream, [dec]);
+      if (l) l.push(dec);
+      else byStream.set(raw.stream, [dec]);
     }
   }
   return right({ policies, byStream, lastAt });

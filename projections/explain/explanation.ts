@@ -38,8 +38,11 @@ function enforcingCommand(v: StreamView, k: string): EnforcingCommand | null {
   const c = v.commands.get(v.lastCommand)!;
   const o = c.outcome?.e;
   return {
-    commandId: c.data.commandId, syncId: c.data.syncId, intendedAt: c.intended.raw.at,
-    command: c.data.command as SetCasMailbox, effect: effectOn(c.data.command as SetCasMailbox, k)!,
+    commandId: c.data.commandId,
+    syncId: c.data.syncId,
+    intendedAt: c.intended.raw.at,
+    command: c.data.command as SetCasMailbox,
+    effect: effectOn(c.data.command as SetCasMailbox, k)!,
     outcome: o === undefined ? 'pending' : o.type === 'CommandSucceeded' ? 'succeeded' : 'failed',
     ...(c.outcome ? { completedAt: c.outcome.raw.at } : {}),
     ...(o?.type === 'CommandFailed' ? { error: o.data.error } : {}),
@@ -55,7 +58,7 @@ export function explanationOf({ deviceId, k, at, atMs, v, org, orgPolicies, bySt
   const lastDecision = decision ?? lastDecisionOf(byStream.get(v.stream)!, k, atMs);
   const partnership = device ?? lastPartnershipOf(byStream.get(v.stream)!, k, atMs);
   const info = v.state.info;
-  const policyOf = (rev: number | undefined) => rev === undefined ? undefined : orgPolicies.find((p) => p.revision === rev);
+  const policyOf = (rev: number | undefined) => (rev === undefined ? undefined : orgPolicies.find((p) => p.revision === rev));
   const inForce = orgPolicies[orgPolicies.length - 1];
   const decidedUnder = policyOf(lastDecision?.policyRevision);
 
@@ -69,39 +72,64 @@ export function explanationOf({ deviceId, k, at, atMs, v, org, orgPolicies, bySt
     explanation.push(...sentences(lastDecision, mailboxName, decidedUnder?.policy ?? null));
     if (lastDecision.governed) {
       if (lastDecision.access === 'quarantine') {
-        explanation.push('Enforced by keeping the device out of both lists: Exchange\'s default access level, which the engine keeps at Quarantine, or a Quarantine device access rule, applies.');
+        explanation.push(
+          "Enforced by keeping the device out of both lists: Exchange's default access level, which the engine keeps at Quarantine, or a Quarantine device access rule, applies.",
+        );
       } else if (command) {
-        explanation.push(`Enforced by ${command.commandId} (${effectText(command.effect)}): ${command.outcome}${command.completedAt ? ` at ${command.completedAt}` : ''}.`);
+        explanation.push(
+          `Enforced by ${command.commandId} (${effectText(command.effect)}): ${command.outcome}${command.completedAt ? ` at ${command.completedAt}` : ''}.`,
+        );
       }
       const want = { allowed: lastDecision.access === 'allow', blocked: lastDecision.access === 'block' };
       const needsList = lastDecision.access !== 'quarantine' || lists.allowed || lists.blocked;
       if (device && needsList && (want.allowed !== lists.allowed || want.blocked !== lists.blocked)) {
-        notes.push(`The mailbox's lists as the engine knew them (${lists.allowed ? 'allowed' : lists.blocked ? 'blocked' : 'in neither list'}) do not carry this decision yet${command?.outcome === 'failed' ? ': the command that should enforce it failed' : command?.outcome === 'pending' ? ': its command has no outcome yet' : ''}; Exchange may still apply the previous access.`);
+        notes.push(
+          `The mailbox's lists as the engine knew them (${lists.allowed ? 'allowed' : lists.blocked ? 'blocked' : 'in neither list'}) do not carry this decision yet${command?.outcome === 'failed' ? ': the command that should enforce it failed' : command?.outcome === 'pending' ? ': its command has no outcome yet' : ''}; Exchange may still apply the previous access.`,
+        );
       }
     }
     if (device?.grandfathered && !lastDecision.governed) {
-      explanation.push('It was grandfathered: before the organization\'s default access level became stricter, the engine put it in the mailbox\'s allowed list so that this not-governed user keeps access.');
+      explanation.push(
+        "It was grandfathered: before the organization's default access level became stricter, the engine put it in the mailbox's allowed list so that this not-governed user keeps access.",
+      );
     }
   } else {
     explanation.push('The partnership was discovered but no access decision was recorded for it yet.');
   }
-  if (command?.outcome === 'pending') notes.push(`Command ${command.commandId} was intended but has no outcome: the sync was interrupted; the next full sync reconciles it by reading the mailbox back.`);
-  if (command?.outcome === 'failed') notes.push(`Command ${command.commandId} failed (${command.error?.message ?? 'unknown error'}); the next sync retries.`);
+  if (command?.outcome === 'pending')
+    notes.push(
+      `Command ${command.commandId} was intended but has no outcome: the sync was interrupted; the next full sync reconciles it by reading the mailbox back.`,
+    );
+  if (command?.outcome === 'failed')
+    notes.push(`Command ${command.commandId} failed (${command.error?.message ?? 'unknown error'}); the next sync retries.`);
   if (v.removedAt !== null) notes.push(`The partnership was removed from Exchange at ${v.removedAt}; this was its last decision.`);
   if (lastDecision && inForce && inForce.revision !== lastDecision.policyRevision) {
-    notes.push(`Policy revision ${inForce.revision} (changed at ${inForce.at}) is in force, but the device was decided under revision ${lastDecision.policyRevision}: the next sync decides it again.`);
+    notes.push(
+      `Policy revision ${inForce.revision} (changed at ${inForce.at}) is in force, but the device was decided under revision ${lastDecision.policyRevision}: the next sync decides it again.`,
+    );
   }
   const grace = lastDecision?.facts.intune;
   if (lastDecision?.access === 'allow' && grace?.complianceState === 'inGracePeriod' && grace.graceDeadline !== undefined) {
     const deadline = Date.parse(grace.graceDeadline);
     const moment = atMs === Infinity ? Date.parse(at) : atMs;
-    if (deadline <= moment) notes.push(`The grace deadline ${grace.graceDeadline} has passed since this decision: the next sync blocks the device unless it became compliant.`);
+    if (deadline <= moment)
+      notes.push(
+        `The grace deadline ${grace.graceDeadline} has passed since this decision: the next sync blocks the device unless it became compliant.`,
+      );
   }
 
-  const others = views.filter((o) => o !== v && o.firstSeen !== '' && Date.parse(o.firstSeen) <= atMs).map((o) => {
-    const od = decisionIn(o, k) ?? lastDecisionOf(byStream.get(o.stream)!, k, atMs);
-    return { mailbox: o.state.info?.identity ?? o.stream, stream: o.stream, present: deviceIn(o, k) !== undefined, access: od?.access ?? null, reason: od?.reason ?? null };
-  });
+  const others = views
+    .filter((o) => o !== v && o.firstSeen !== '' && Date.parse(o.firstSeen) <= atMs)
+    .map((o) => {
+      const od = decisionIn(o, k) ?? lastDecisionOf(byStream.get(o.stream)!, k, atMs);
+      return {
+        mailbox: o.state.info?.identity ?? o.stream,
+        stream: o.stream,
+        present: deviceIn(o, k) !== undefined,
+        access: od?.access ?? null,
+        reason: od?.reason ?? null,
+      };
+    });
 
   return {
     deviceId: partnership?.deviceId ?? deviceId,
@@ -120,7 +148,9 @@ export function explanationOf({ deviceId, k, at, atMs, v, org, orgPolicies, bySt
     policyRevision: lastDecision?.policyRevision ?? null,
     facts: lastDecision?.facts ?? null,
     device: {
-      identity: partnership?.identity ?? '', deviceType: partnership?.deviceType ?? '', deviceModel: partnership?.deviceModel ?? '',
+      identity: partnership?.identity ?? '',
+      deviceType: partnership?.deviceType ?? '',
+      deviceModel: partnership?.deviceModel ?? '',
       ...(partnership?.deviceOS !== undefined ? { deviceOS: partnership.deviceOS } : {}),
       ...(partnership?.deviceUserAgent !== undefined ? { deviceUserAgent: partnership.deviceUserAgent } : {}),
       ...(partnership?.friendlyName !== undefined ? { friendlyName: partnership.friendlyName } : {}),

@@ -25,8 +25,14 @@ export interface StreamView {
  */
 export function viewOf(stream: string, list: readonly Decoded[], k: string, atMs: number, policies: readonly PolicyEntry[]): StreamView {
   const v: StreamView = {
-    stream, state: initialMailboxState, firstSeen: '', removedAt: null, decidedPosition: -1,
-    commands: new Map(), lastCommand: null, timeline: [],
+    stream,
+    state: initialMailboxState,
+    firstSeen: '',
+    removedAt: null,
+    decidedPosition: -1,
+    commands: new Map(),
+    lastCommand: null,
+    timeline: [],
   };
   let firstPosition = -1;
   for (const d of list) {
@@ -40,11 +46,17 @@ export function viewOf(stream: string, list: readonly Decoded[], k: string, atMs
     switch (e.type) {
       case 'MailboxDiscovered':
       case 'MailboxUpdated': {
-        const inLists = e.type === 'MailboxDiscovered'
-          ? [hasId(e.data.allowedDeviceIds, k) ? 'in its allowed list' : '', hasId(e.data.blockedDeviceIds, k) ? 'in its blocked list' : ''].filter(Boolean)
-          : [];
+        const inLists =
+          e.type === 'MailboxDiscovered'
+            ? [
+                hasId(e.data.allowedDeviceIds, k) ? 'in its allowed list' : '',
+                hasId(e.data.blockedDeviceIds, k) ? 'in its blocked list' : '',
+              ].filter(Boolean)
+            : [];
         if (e.type === 'MailboxDiscovered' || firstPosition >= 0) {
-          push(`mailbox ${e.data.identity}: ActiveSync ${e.data.activeSyncEnabled ? 'enabled' : 'disabled'}${inLists.length ? `; the device is ${inLists.join(' and ')}` : ''}`);
+          push(
+            `mailbox ${e.data.identity}: ActiveSync ${e.data.activeSyncEnabled ? 'enabled' : 'disabled'}${inLists.length ? `; the device is ${inLists.join(' and ')}` : ''}`,
+          );
         }
         break;
       }
@@ -56,12 +68,17 @@ export function viewOf(stream: string, list: readonly Decoded[], k: string, atMs
         }
         break;
       case 'PartnershipRemoved':
-        if (mine) { v.removedAt = raw.at; push('partnership removed from Exchange'); }
+        if (mine) {
+          v.removedAt = raw.at;
+          push('partnership removed from Exchange');
+        }
         break;
       case 'AccessDecided':
         if (mine) {
           v.decidedPosition = raw.position;
-          push(`${e.data.access} — ${e.data.reason}${e.data.governed ? '' : ' (not governed)'}; policy revision ${e.data.policyRevision}, ${e.data.syncId}`);
+          push(
+            `${e.data.access} — ${e.data.reason}${e.data.governed ? '' : ' (not governed)'}; policy revision ${e.data.policyRevision}, ${e.data.syncId}`,
+          );
         }
         break;
       case 'ListsDriftDetected': {
@@ -86,9 +103,11 @@ export function viewOf(stream: string, list: readonly Decoded[], k: string, atMs
         const c = v.commands.get(e.data.commandId);
         if (!c) break;
         c.outcome = d;
-        push(e.type === 'CommandSucceeded'
-          ? `${e.data.commandId} succeeded${e.data.reconciled ? ' (reconciled after a crash)' : ''}`
-          : `${e.data.commandId} failed: ${e.data.error.message}${e.data.reconciled ? ' (reconciled after a crash)' : ''}`);
+        push(
+          e.type === 'CommandSucceeded'
+            ? `${e.data.commandId} succeeded${e.data.reconciled ? ' (reconciled after a crash)' : ''}`
+            : `${e.data.commandId} failed: ${e.data.error.message}${e.data.reconciled ? ' (reconciled after a crash)' : ''}`,
+        );
         break;
       }
       case 'DeviceGrandfathered':
@@ -107,8 +126,11 @@ export function viewOf(stream: string, list: readonly Decoded[], k: string, atMs
   if (firstPosition >= 0) {
     const changes = policies.filter((p) => p.ms <= atMs);
     let from = 0;
-    changes.forEach((p, i) => { if (p.position < firstPosition) from = i; });
-    for (const p of changes.slice(from)) v.timeline.push({ at: p.at, type: 'PolicyChanged', position: p.position, summary: `policy revision ${p.revision}` });
+    changes.forEach((p, i) => {
+      if (p.position < firstPosition) from = i;
+    });
+    for (const p of changes.slice(from))
+      v.timeline.push({ at: p.at, type: 'PolicyChanged', position: p.position, summary: `policy revision ${p.revision}` });
     v.timeline.sort((a, b) => a.position - b.position);
   }
   return v;

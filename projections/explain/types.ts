@@ -57,12 +57,20 @@ export interface Explanation {
   /** The facts the decision was made from, as recorded with it. */
   readonly facts: DecisionFacts | null;
   readonly device: {
-    readonly deviceType: string; readonly deviceModel: string; readonly deviceOS?: string;
-    readonly deviceUserAgent?: string; readonly friendlyName?: string; readonly firstSyncTime?: string; readonly identity: string;
+    readonly deviceType: string;
+    readonly deviceModel: string;
+    readonly deviceOS?: string;
+    readonly deviceUserAgent?: string;
+    readonly friendlyName?: string;
+    readonly firstSyncTime?: string;
+    readonly identity: string;
   };
   readonly user: {
-    readonly primarySmtpAddress?: string; readonly userPrincipalName?: string; readonly displayName?: string;
-    readonly addresses: readonly string[]; readonly activeSyncEnabled?: boolean;
+    readonly primarySmtpAddress?: string;
+    readonly userPrincipalName?: string;
+    readonly displayName?: string;
+    readonly addresses: readonly string[];
+    readonly activeSyncEnabled?: boolean;
   };
   /** The device's entries in its mailbox's lists, as the engine knew them at that moment. */
   readonly lists: { readonly allowed: boolean; readonly blocked: boolean };
@@ -78,5 +86,11 @@ export interface Explanation {
   readonly notes: readonly string[];
   readonly timeline: readonly TimelineEntry[];
   /** The same DeviceId in other mailboxes (a device can sync several mailboxes). */
-  readonly otherPartnerships: ReadonlyArray<{ readonly mailbox: string; readonly stream: string; readonly present: boolean; readonly access: AccessLevel | null; readonly reason: Reason | null }>;
+  readonly otherPartnerships: ReadonlyArray<{
+    readonly mailbox: string;
+    readonly stream: string;
+    readonly present: boolean;
+    readonly access: AccessLevel | null;
+    readonly reason: Reason | null;
+  }>;
 }

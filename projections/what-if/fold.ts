@@ -35,7 +35,8 @@ export function createWhatIf(): WhatIfFold {
       else {
         const d = decodeEvent(raw.type, raw.data);
         if (isLeft(d)) {
-          if (++invalid <= INVALID_SHOWN) invalidEvents.push({ position: raw.position, message: `${raw.stream} #${raw.revision} ${raw.type}: ${formatIssues(d.left)}` });
+          if (++invalid <= INVALID_SHOWN)
+            invalidEvents.push({ position: raw.position, message: `${raw.stream} #${raw.revision} ${raw.type}: ${formatIssues(d.left)}` });
           return;
         }
         e = d.right;
@@ -49,7 +50,7 @@ export function createWhatIf(): WhatIfFold {
         orgs.set(org, p);
         return;
       }
-      let f = slot?.state as Folded | undefined ?? mailboxes.get(raw.stream);
+      let f = (slot?.state as Folded | undefined) ?? mailboxes.get(raw.stream);
       if (f === undefined) {
         f = { position: raw.position, lean: emptyLeanMailbox(), exact: undefined };
         mailboxes.set(raw.stream, f);
@@ -57,7 +58,9 @@ export function createWhatIf(): WhatIfFold {
       if (slot !== undefined) slot.state = f;
       foldMailbox(f, e, raw.at);
     },
-    get count() { return count; },
+    get count() {
+      return count;
+    },
     result(policy, options = {}) {
       const context = whatIfContext([fold.scanned()], options);
       return mergeWhatIfParts([fold.judge(policy, context)], context, policy);

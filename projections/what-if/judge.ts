@@ -6,8 +6,16 @@ import type { ListChange } from '../../src/commands.js';
 import type { Policy } from '../../src/policy.js';
 import { decideAccess, type Decision, type DeviceContext } from '../../src/access.js';
 import {
-  changeOf, decideMailbox, deviceKey, enforce, hasListChanges, needsNotification, noListChanges,
-  type DecisionState, type DeviceState, type MailboxState,
+  changeOf,
+  decideMailbox,
+  deviceKey,
+  enforce,
+  hasListChanges,
+  needsNotification,
+  noListChanges,
+  type DecisionState,
+  type DeviceState,
+  type MailboxState,
 } from '../../src/mailbox.js';
 import { accepted } from '../../src/decider.js';
 import { organizationOfStream } from '../device-access.js';
@@ -16,7 +24,10 @@ import type { OrgPolicies, WhatIfChange, WhatIfCommand, WhatIfPart } from './typ
 
 function managedOf(deviceId: string, f: NonNullable<DecisionState['facts']['intune']>): ManagedDevice {
   const m: { -readonly [K in keyof ManagedDevice]: ManagedDevice[K] } = {
-    id: f.id, easDeviceId: deviceId, complianceState: f.complianceState as ManagedDevice['complianceState'], managementAgent: f.managementAgent,
+    id: f.id,
+    easDeviceId: deviceId,
+    complianceState: f.complianceState as ManagedDevice['complianceState'],
+    managementAgent: f.managementAgent,
   };
   if (f.userPrincipalName !== undefined) m.userPrincipalName = f.userPrincipalName;
   if (f.emailAddress !== undefined) m.emailAddress = f.emailAddress;
@@ -42,7 +53,10 @@ export interface Judged {
 function judgedOf(f: Folded): readonly Judged[] {
   if (f.lean === undefined) {
     const devices = f.exact!.devices;
-    return Object.keys(devices).map((key) => { const d = devices[key]!; return { key, partnership: d, decision: d.decision, notified: d.notified }; });
+    return Object.keys(devices).map((key) => {
+      const d = devices[key]!;
+      return { key, partnership: d, decision: d.decision, notified: d.notified };
+    });
   }
   const list = f.lean.devices;
   if (!list.some((d) => d.key.charCodeAt(0) <= 0x39)) return list;
@@ -65,8 +79,12 @@ const sameStrings = (a: readonly string[], b: readonly string[]): boolean => a.l
  * @internal (exported for the tests, which compare it with the decider)
  */
 export function governedPlan(
-  devices: readonly Judged[], activeSyncEnabled: boolean, lists: MailboxState['lists'],
-  contexts: ReadonlyMap<string, Omit<DeviceContext, 'device' | 'activeSyncEnabled'>>, policy: Policy, atMs: number,
+  devices: readonly Judged[],
+  activeSyncEnabled: boolean,
+  lists: MailboxState['lists'],
+  contexts: ReadonlyMap<string, Omit<DeviceContext, 'device' | 'activeSyncEnabled'>>,
+  policy: Policy,
+  atMs: number,
 ): { decisions: Decision[]; change?: { allowedDeviceIds: ListChange; blockedDeviceIds: ListChange } } | undefined {
   if (contexts.size !== devices.length) return undefined;
   const decisions: Decision[] = [];
@@ -79,14 +97,22 @@ export function governedPlan(
   }
   const changes = noListChanges();
   for (let i = 0; i < devices.length; i++) {
-    const { key, partnership: { deviceId } } = devices[i]!;
+    const {
+      key,
+      partnership: { deviceId },
+    } = devices[i]!;
     enforce(lists, deviceId, key, decisions[i]!.access, changes);
   }
   return hasListChanges(changes) ? { decisions, change: changeOf(changes) } : { decisions };
 }
 
-const conflictOf = (deviceId: string, c: { id: string; user: string }): ManagedDevice =>
-  ({ id: c.id, userPrincipalName: c.user, complianceState: 'unknown', managementAgent: 'mdm', easDeviceId: deviceId });
+const conflictOf = (deviceId: string, c: { id: string; user: string }): ManagedDevice => ({
+  id: c.id,
+  userPrincipalName: c.user,
+  complianceState: 'unknown',
+  managementAgent: 'mdm',
+  easDeviceId: deviceId,
+});
 
 type Context = Omit<DeviceContext, 'device' | 'activeSyncEnabled'>;
 
@@ -112,11 +138,14 @@ export function judge(orgs: Map<string, OrgPolicies>, mailboxes: ReadonlyMap<str
   const namedCache = new Map<OrgPolicies | undefined, Map<number, { named: Set<string>; unknown: string[] } | undefined>>();
   const namedBy = (org: OrgPolicies | undefined, revision: number) => {
     let byRev = namedCache.get(org);
-    if (!byRev) namedCache.set(org, byRev = new Map());
+    if (!byRev) namedCache.set(org, (byRev = new Map()));
     if (!byRev.has(revision)) {
       const then = org?.byRevision.get(revision);
       const named = then ? new Set([...then.includedGroups, ...then.excludedGroups]) : undefined;
-      byRev.set(revision, named ? { named, unknown: [...policy.includedGroups, ...policy.excludedGroups].filter((g) => !named.has(g)) } : undefined);
+      byRev.set(
+        revision,
+        named ? { named, unknown: [...policy.includedGroups, ...policy.excludedGroups].filter((g) => !named.has(g)) } : undefined,
+      );
     }
     return byRev.get(revision);
   };
@@ -124,7 +153,7 @@ export function judge(orgs: Map<string, OrgPolicies>, mailboxes: ReadonlyMap<str
   const groupsCache = new Map<Policy, Array<{ readonly of: DecisionState['facts']['groups']; readonly under: Context['groups'] }>>();
   const groupsUnder = (p: Policy, g: DecisionState['facts']['groups']): Context['groups'] => {
     let known = groupsCache.get(p);
-    if (!known) groupsCache.set(p, known = []);
+    if (!known) groupsCache.set(p, (known = []));
     for (const x of known) if (sameStrings(x.of.included, g.included) && sameStrings(x.of.excluded, g.excluded)) return x.under;
     const member = (id: string) => g.included.includes(id) || g.excluded.includes(id);
     const under = { included: p.includedGroups.filter(member), excluded: p.excludedGroups.filter(member) };
@@ -142,14 +171,22 @@ export function judge(orgs: Map<string, OrgPolicies>, mailboxes: ReadonlyMap<str
     const current = org?.latest;
     const newContexts = new Map<string, Context>();
     for (const { key, partnership: d, decision: dec } of judged) {
-      if (!dec) { undecided++; continue; }
+      if (!dec) {
+        undecided++;
+        continue;
+      }
       const f = dec.facts;
       const named = namedBy(org, dec.policyRevision);
       // Without the revision's policy, the groups the facts list are all that is known.
-      const unknown = named ? named.unknown : [...policy.includedGroups, ...policy.excludedGroups].filter((g) => !f.groups.included.includes(g) && !f.groups.excluded.includes(g));
+      const unknown = named
+        ? named.unknown
+        : [...policy.includedGroups, ...policy.excludedGroups].filter(
+            (g) => !f.groups.included.includes(g) && !f.groups.excluded.includes(g),
+          );
       for (const g of unknown) {
         const u = unknownGroups.get(g);
-        if (u) u[1]++; else unknownGroups.set(g, [g, 1, position]);
+        if (u) u[1]++;
+        else unknownGroups.set(g, [g, 1, position]);
       }
       const conflicts = f.conflicts.length === 0 ? NO_CONFLICTS : f.conflicts.map((c) => conflictOf(d.deviceId, c));
       const mapping: Context['mapping'] = f.intune ? { mapped: managedOf(d.deviceId, f.intune), conflicts } : { conflicts };
@@ -162,14 +199,29 @@ export function judge(orgs: Map<string, OrgPolicies>, mailboxes: ReadonlyMap<str
     let state: MailboxState | undefined;
     const reconcile = (p: Policy, revision: number, contexts: Map<string, Context>) => {
       state ??= folded.lean !== undefined ? materialize(folded.lean) : folded.exact!;
-      return accepted(decideMailbox({
-        type: 'ReconcileMailbox', syncId: 'what-if', commandId: `what-if/${n++}`, atMs, policy: p, policyRevision: revision,
-        partnerships: judged.map(({ key }) => state!.devices[key]!), complete: true, contexts,
-      }, state));
+      return accepted(
+        decideMailbox(
+          {
+            type: 'ReconcileMailbox',
+            syncId: 'what-if',
+            commandId: `what-if/${n++}`,
+            atMs,
+            policy: p,
+            policyRevision: revision,
+            partnerships: judged.map(({ key }) => state!.devices[key]!),
+            complete: true,
+            contexts,
+          },
+          state,
+        ),
+      );
     };
     const lean = governedPlan(judged, info.activeSyncEnabled, lists, newContexts, policy, atMs);
     if (lean !== undefined) {
-      decisions = lean.decisions.map((decision, i) => ({ device: { deviceId: judged[i]!.partnership.deviceId, decision: judged[i]!.decision, notified: judged[i]!.notified }, decision }));
+      decisions = lean.decisions.map((decision, i) => ({
+        device: { deviceId: judged[i]!.partnership.deviceId, decision: judged[i]!.decision, notified: judged[i]!.notified },
+        decision,
+      }));
       if (lean.change) command = { mailbox: info.identity, ...lean.change };
     } else {
       const plan = reconcile(policy, (current?.revision ?? 0) + 1, newContexts);
@@ -183,11 +235,16 @@ export function judge(orgs: Map<string, OrgPolicies>, mailboxes: ReadonlyMap<str
       if (!current) return undefined;
       if (!baseAccess) {
         const old = new Map<string, Context>();
-        for (const { key, decision } of judged) if (decision) old.set(key, { groups: groupsUnder(current.policy, decision.facts.groups), mapping: newContexts.get(key)!.mapping });
+        for (const { key, decision } of judged)
+          if (decision)
+            old.set(key, { groups: groupsUnder(current.policy, decision.facts.groups), mapping: newContexts.get(key)!.mapping });
         const base = governedPlan(judged, info.activeSyncEnabled, lists, old, current.policy, atMs);
-        baseAccess = base !== undefined
-          ? new Map(judged.map(({ key }, i) => [key, base.decisions[i]!.access]))
-          : new Map(reconcile(current.policy, current.revision, old).decisions.map((x) => [deviceKey(x.device.deviceId), x.decision.access]));
+        baseAccess =
+          base !== undefined
+            ? new Map(judged.map(({ key }, i) => [key, base.decisions[i]!.access]))
+            : new Map(
+                reconcile(current.policy, current.revision, old).decisions.map((x) => [deviceKey(x.device.deviceId), x.decision.access]),
+              );
       }
       return baseAccess.get(deviceKey(id));
     };
@@ -203,18 +260,35 @@ export function judge(orgs: Map<string, OrgPolicies>, mailboxes: ReadonlyMap<str
         continue;
       }
       const base = baseline(device.deviceId);
-      changes.push({ mailbox: position, change: {
-        deviceId: device.deviceId, mailbox, from: rec.access, to: decision.access, reason: decision.reason, fromReason: rec.reason,
-        governed: decision.governed, cause: base !== undefined && base === decision.access ? 'elapsed' : 'policy',
-      } });
+      changes.push({
+        mailbox: position,
+        change: {
+          deviceId: device.deviceId,
+          mailbox,
+          from: rec.access,
+          to: decision.access,
+          reason: decision.reason,
+          fromReason: rec.reason,
+          governed: decision.governed,
+          cause: base !== undefined && base === decision.access ? 'elapsed' : 'policy',
+        },
+      });
       const key = `${rec.access}->${decision.access}`;
       const t = transitions.get(key);
-      if (t) t[1]++; else transitions.set(key, [key, 1, position]);
+      if (t) t[1]++;
+      else transitions.set(key, [key, 1, position]);
     }
     if (command) commands.push({ mailbox: position, command });
   }
   return {
-    devices, unchanged, reasonChanges, notifications, undecided, changes,
-    transitions: [...transitions.values()], commands, unknownGroups: [...unknownGroups.values()],
+    devices,
+    unchanged,
+    reasonChanges,
+    notifications,
+    undecided,
+    changes,
+    transitions: [...transitions.values()],
+    commands,
+    unknownGroups: [...unknownGroups.values()],
   };
 }

@@ -2,8 +2,21 @@
 import type { SetCasMailbox } from '../../src/commands.js';
 import type { DomainEvent, EventData } from '../../src/events.js';
 import {
-  decisionOf, deviceKey, evolveMailbox, indexOfDevice, listsAfter, mailboxIntent, notifiedAfter, recordOwnership, withIntent, withoutIntent,
-  type DecisionState, type DeviceState, type MailboxInfo, type MailboxState, type Owned,
+  decisionOf,
+  deviceKey,
+  evolveMailbox,
+  indexOfDevice,
+  listsAfter,
+  mailboxIntent,
+  notifiedAfter,
+  recordOwnership,
+  withIntent,
+  withoutIntent,
+  type DecisionState,
+  type DeviceState,
+  type MailboxInfo,
+  type MailboxState,
+  type Owned,
 } from '../../src/mailbox.js';
 
 // The mailbox states are folded here with mutable per-stream records rather
@@ -48,10 +61,18 @@ export function materialize(m: LeanMailbox): MailboxState {
   for (const d of m.devices) {
     const p = d.partnership;
     const s: { -readonly [K in keyof DeviceState]: DeviceState[K] } = {
-      deviceId: p.deviceId, identity: p.identity, deviceType: p.deviceType, deviceModel: p.deviceModel,
-      deviceOS: p.deviceOS, deviceUserAgent: p.deviceUserAgent, friendlyName: p.friendlyName,
-      firstSyncTime: p.firstSyncTime, distinguishedName: p.distinguishedName,
-      decision: d.decision, owned: d.owned, notified: d.notified,
+      deviceId: p.deviceId,
+      identity: p.identity,
+      deviceType: p.deviceType,
+      deviceModel: p.deviceModel,
+      deviceOS: p.deviceOS,
+      deviceUserAgent: p.deviceUserAgent,
+      friendlyName: p.friendlyName,
+      firstSyncTime: p.firstSyncTime,
+      distinguishedName: p.distinguishedName,
+      decision: d.decision,
+      owned: d.owned,
+      notified: d.notified,
     };
     if (d.grandfathered) s.grandfathered = true;
     devices[d.key] = s;
@@ -73,16 +94,35 @@ export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
       m.lists = { allowedDeviceIds, blockedDeviceIds };
       return true;
     }
-    case 'MailboxUpdated': m.info = e.data; return true;
-    case 'ListsDriftDetected': m.lists = e.data.actual; return true;
+    case 'MailboxUpdated':
+      m.info = e.data;
+      return true;
+    case 'ListsDriftDetected':
+      m.lists = e.data.actual;
+      return true;
     case 'PartnershipDiscovered':
     case 'PartnershipUpdated': {
       const d = deviceOf(m, e.data.deviceId);
       if (d) d.partnership = e.data;
-      else m.devices = [...m.devices, { key: deviceKey(e.data.deviceId), partnership: e.data, decision: undefined, owned: undefined, notified: false, grandfathered: false }];
+      else
+        m.devices = [
+          ...m.devices,
+          {
+            key: deviceKey(e.data.deviceId),
+            partnership: e.data,
+            decision: undefined,
+            owned: undefined,
+            notified: false,
+            grandfathered: false,
+          },
+        ];
       return true;
     }
-    case 'PartnershipRemoved': { const i = indexOf(m, e.data.deviceId); if (i >= 0) m.devices = without(m.devices, i); return true; }
+    case 'PartnershipRemoved': {
+      const i = indexOf(m, e.data.deviceId);
+      if (i >= 0) m.devices = without(m.devices, i);
+      return true;
+    }
     case 'AccessDecided': {
       const d = deviceOf(m, e.data.deviceId);
       if (!d) return true;
@@ -101,21 +141,41 @@ export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
       m.pending = withoutIntent(m.pending, e.data.commandId, idOfIntent);
       recordOwnership(c, {
         grandfathered: (id) => deviceOf(m, id)?.grandfathered === true,
-        own: (id: string, owned: Owned) => { const d = deviceOf(m, id); if (d) d.owned = owned; },
+        own: (id: string, owned: Owned) => {
+          const d = deviceOf(m, id);
+          if (d) d.owned = owned;
+        },
       });
       m.lists = listsAfter(m.lists, c);
       return true;
     }
-    case 'CommandFailed': m.pending = withoutIntent(m.pending, e.data.commandId, idOfIntent); return true;
-    case 'NotificationSent': { const d = deviceOf(m, e.data.deviceId); if (d) d.notified = true; return true; }
-    case 'NotificationFailed': return true;
-    case 'DeviceGrandfathered': { const d = deviceOf(m, e.data.deviceId); if (d) d.grandfathered = true; return true; }
-    default: return false;
+    case 'CommandFailed':
+      m.pending = withoutIntent(m.pending, e.data.commandId, idOfIntent);
+      return true;
+    case 'NotificationSent': {
+      const d = deviceOf(m, e.data.deviceId);
+      if (d) d.notified = true;
+      return true;
+    }
+    case 'NotificationFailed':
+      return true;
+    case 'DeviceGrandfathered': {
+      const d = deviceOf(m, e.data.deviceId);
+      if (d) d.grandfathered = true;
+      return true;
+    }
+    default:
+      return false;
   }
 }
 
 /** @internal */
-export const emptyLeanMailbox = (): LeanMailbox => ({ info: undefined, lists: { allowedDeviceIds: [], blockedDeviceIds: [] }, devices: [], pending: [] });
+export const emptyLeanMailbox = (): LeanMailbox => ({
+  info: undefined,
+  lists: { allowedDeviceIds: [], blockedDeviceIds: [] },
+  devices: [],
+  pending: [],
+});
 
 /** A mailbox stream as folded: leanly until an event the lean fold does not know. */
 export interface Folded {

@@ -79,7 +79,10 @@ export interface WhatIfFold {
 }
 
 /** The policies an organization's stream recorded. Plain data. */
-export interface OrgPolicies { readonly byRevision: Map<number, Policy>; latest?: { revision: number; policy: Policy } }
+export interface OrgPolicies {
+  readonly byRevision: Map<number, Policy>;
+  latest?: { revision: number; policy: Policy };
+}
 
 /**
  * A log can be judged in parts, each part over its own mailbox streams (see

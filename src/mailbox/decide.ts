@@ -41,21 +41,39 @@ export function decideMailbox(command: MailboxCommand, state: MailboxState): Eit
         return left({ kind: 'unknownCommand', message: `no pending intent ${command.commandId}` });
       }
       const extra = command.reconciled ? { reconciled: true } : {};
-      return right(only(command.error
-        ? event('CommandFailed', { commandId: command.commandId, error: { kind: command.error.kind, message: command.error.message }, ...extra })
-        : event('CommandSucceeded', { commandId: command.commandId, ...extra })));
+      return right(
+        only(
+          command.error
+            ? event('CommandFailed', {
+                commandId: command.commandId,
+                error: { kind: command.error.kind, message: command.error.message },
+                ...extra,
+              })
+            : event('CommandSucceeded', { commandId: command.commandId, ...extra }),
+        ),
+      );
     }
     case 'RecordNotification': {
       if (!state.devices[deviceKey(command.deviceId)]) {
         return left({ kind: 'unknownDevice', message: `no partnership ${command.deviceId}` });
       }
-      return right(only(command.error
-        ? event('NotificationFailed', { deviceId: command.deviceId, to: command.to, error: { kind: command.error.kind, message: command.error.message } })
-        : event('NotificationSent', { deviceId: command.deviceId, to: command.to, reason: command.reason })));
+      return right(
+        only(
+          command.error
+            ? event('NotificationFailed', {
+                deviceId: command.deviceId,
+                to: command.to,
+                error: { kind: command.error.kind, message: command.error.message },
+              })
+            : event('NotificationSent', { deviceId: command.deviceId, to: command.to, reason: command.reason }),
+        ),
+      );
     }
   }
 }
 
 export const mailboxDecider: Decider<MailboxCommand, MailboxState, MailboxDecisionError, MailboxDecided> = {
-  initialState: initialMailboxState, decide: decideMailbox, evolve: evolveMailbox,
+  initialState: initialMailboxState,
+  decide: decideMailbox,
+  evolve: evolveMailbox,
 };

@@ -10,15 +10,35 @@ import type { MobileDevice } from '../facts.js';
 import type { SetCasMailbox } from '../commands.js';
 import type { DomainEvent } from '../events.js';
 import {
-  decisionOf, deviceKey, hasIntent, listsAfter, mailboxIntent, notifiedAfter, recordOwnership, withIntentIn, withoutIntentIn,
-  type DecisionState, type MailboxLists, type Owned,
+  decisionOf,
+  deviceKey,
+  hasIntent,
+  listsAfter,
+  mailboxIntent,
+  notifiedAfter,
+  recordOwnership,
+  withIntentIn,
+  withoutIntentIn,
+  type DecisionState,
+  type MailboxLists,
+  type Owned,
 } from './rules.js';
 
 export type { DecisionState } from './rules.js';
 
 /** The partnership fields a mailbox keeps (what PartnershipDiscovered records). */
-export type PartnershipFields = Pick<MobileDevice,
-  'deviceId' | 'identity' | 'deviceType' | 'deviceModel' | 'deviceOS' | 'deviceUserAgent' | 'friendlyName' | 'firstSyncTime' | 'distinguishedName'>;
+export type PartnershipFields = Pick<
+  MobileDevice,
+  | 'deviceId'
+  | 'identity'
+  | 'deviceType'
+  | 'deviceModel'
+  | 'deviceOS'
+  | 'deviceUserAgent'
+  | 'friendlyName'
+  | 'firstSyncTime'
+  | 'distinguishedName'
+>;
 
 export interface DeviceState extends PartnershipFields {
   readonly decision?: DecisionState;
@@ -74,7 +94,13 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
       // An update keeps what is known of the device; a removal (below) forgets it.
       const k = deviceKey(e.data.deviceId);
       const prev = state.devices[k];
-      return withDevice(state, k, { ...e.data, decision: prev?.decision, owned: prev?.owned, notified: prev?.notified ?? false, ...(prev?.grandfathered ? { grandfathered: true } : {}) });
+      return withDevice(state, k, {
+        ...e.data,
+        decision: prev?.decision,
+        owned: prev?.owned,
+        notified: prev?.notified ?? false,
+        ...(prev?.grandfathered ? { grandfathered: true } : {}),
+      });
     }
     case 'PartnershipRemoved': {
       const k = deviceKey(e.data.deviceId);
@@ -100,7 +126,11 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
       const devices = { ...state.devices };
       recordOwnership(c, {
         grandfathered: (id) => devices[deviceKey(id)]?.grandfathered === true,
-        own: (id: string, owned: Owned) => { const k = deviceKey(id); const d = devices[k]; if (d) devices[k] = { ...d, owned }; },
+        own: (id: string, owned: Owned) => {
+          const k = deviceKey(id);
+          const d = devices[k];
+          if (d) devices[k] = { ...d, owned };
+        },
       });
       return { ...state, pending: withoutIntentIn(state.pending, e.data.commandId), devices, lists: listsAfter(state.lists, c) };
     }

@@ -11,9 +11,7 @@ import { event, type DomainEvent, type EventData } from '../events.js';
 import { userAddresses } from '../identity.js';
 import type { Decided } from '../decider.js';
 import type { DecisionState, DeviceState, MailboxInfo, MailboxState } from './evolve.js';
-import {
-  changeOf, deviceKey, enforce, entriesOf, hasListChanges, listsAfter, noListChanges, sameDeviceSet,
-} from './rules.js';
+import { changeOf, deviceKey, enforce, entriesOf, hasListChanges, listsAfter, noListChanges, sameDeviceSet } from './rules.js';
 
 export interface ReconcileMailbox {
   readonly type: 'ReconcileMailbox';
@@ -58,15 +56,23 @@ const infoOf = (m: CasMailbox): MailboxInfo => {
 };
 
 const sameInfo = (a: MailboxInfo, b: MailboxInfo) =>
-  a.identity === b.identity && a.primarySmtpAddress === b.primarySmtpAddress && a.activeSyncEnabled === b.activeSyncEnabled
-  && a.displayName === b.displayName && a.distinguishedName === b.distinguishedName
-  && a.userPrincipalName === b.userPrincipalName && a.guid === b.guid
-  && a.addresses.length === b.addresses.length && a.addresses.every((x, i) => x === b.addresses[i]);
+  a.identity === b.identity &&
+  a.primarySmtpAddress === b.primarySmtpAddress &&
+  a.activeSyncEnabled === b.activeSyncEnabled &&
+  a.displayName === b.displayName &&
+  a.distinguishedName === b.distinguishedName &&
+  a.userPrincipalName === b.userPrincipalName &&
+  a.guid === b.guid &&
+  a.addresses.length === b.addresses.length &&
+  a.addresses.every((x, i) => x === b.addresses[i]);
 
 type Partnership = EventData<'PartnershipDiscovered'>;
 function partnershipOf(d: MobileDevice): Partnership {
   const p: { -readonly [K in keyof Partnership]: Partnership[K] } = {
-    deviceId: d.deviceId, identity: d.identity, deviceType: d.deviceType, deviceModel: d.deviceModel,
+    deviceId: d.deviceId,
+    identity: d.identity,
+    deviceType: d.deviceType,
+    deviceModel: d.deviceModel,
   };
   if (d.deviceOS !== undefined) p.deviceOS = d.deviceOS;
   if (d.deviceUserAgent !== undefined) p.deviceUserAgent = d.deviceUserAgent;
@@ -76,14 +82,23 @@ function partnershipOf(d: MobileDevice): Partnership {
   return p;
 }
 const samePartnership = (a: DeviceState, b: Partnership) =>
-  a.identity === b.identity && a.deviceType === b.deviceType && a.deviceModel === b.deviceModel
-  && a.deviceOS === b.deviceOS && a.deviceUserAgent === b.deviceUserAgent && a.friendlyName === b.friendlyName
-  && a.firstSyncTime === b.firstSyncTime && a.distinguishedName === b.distinguishedName;
+  a.identity === b.identity &&
+  a.deviceType === b.deviceType &&
+  a.deviceModel === b.deviceModel &&
+  a.deviceOS === b.deviceOS &&
+  a.deviceUserAgent === b.deviceUserAgent &&
+  a.friendlyName === b.friendlyName &&
+  a.firstSyncTime === b.firstSyncTime &&
+  a.distinguishedName === b.distinguishedName;
 
 /** Decisions are events only when something that matters changed (not on every sync). */
 export const sameDecision = (prev: DecisionState | undefined, d: Decision, policyRevision: number) =>
-  prev !== undefined && prev.access === d.access && prev.reason === d.reason && prev.governed === d.governed
-  && prev.policyRevision === policyRevision && JSON.stringify(prev.facts) === JSON.stringify(d.facts);
+  prev !== undefined &&
+  prev.access === d.access &&
+  prev.reason === d.reason &&
+  prev.governed === d.governed &&
+  prev.policyRevision === policyRevision &&
+  JSON.stringify(prev.facts) === JSON.stringify(d.facts);
 
 export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): MailboxDecided {
   const events: DomainEvent[] = [];
@@ -92,16 +107,25 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
   if (m) {
     const info = infoOf(m);
     if (!state.info) {
-      events.push(event('MailboxDiscovered', { ...info, addresses: [...info.addresses], allowedDeviceIds: [...m.allowedDeviceIds], blockedDeviceIds: [...m.blockedDeviceIds] }));
+      events.push(
+        event('MailboxDiscovered', {
+          ...info,
+          addresses: [...info.addresses],
+          allowedDeviceIds: [...m.allowedDeviceIds],
+          blockedDeviceIds: [...m.blockedDeviceIds],
+        }),
+      );
       lists = { allowedDeviceIds: m.allowedDeviceIds, blockedDeviceIds: m.blockedDeviceIds };
     } else {
       if (!sameInfo(state.info, info)) events.push(event('MailboxUpdated', { ...info, addresses: [...info.addresses] }));
       if (!sameDeviceSet(lists.allowedDeviceIds, m.allowedDeviceIds) || !sameDeviceSet(lists.blockedDeviceIds, m.blockedDeviceIds)) {
-        events.push(event('ListsDriftDetected', {
-          syncId: c.syncId,
-          expected: { allowedDeviceIds: [...lists.allowedDeviceIds], blockedDeviceIds: [...lists.blockedDeviceIds] },
-          actual: { allowedDeviceIds: [...m.allowedDeviceIds], blockedDeviceIds: [...m.blockedDeviceIds] },
-        }));
+        events.push(
+          event('ListsDriftDetected', {
+            syncId: c.syncId,
+            expected: { allowedDeviceIds: [...lists.allowedDeviceIds], blockedDeviceIds: [...lists.blockedDeviceIds] },
+            actual: { allowedDeviceIds: [...m.allowedDeviceIds], blockedDeviceIds: [...m.blockedDeviceIds] },
+          }),
+        );
         lists = { allowedDeviceIds: m.allowedDeviceIds, blockedDeviceIds: m.blockedDeviceIds };
       }
     }
@@ -148,7 +172,10 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
   for (const d of present.values()) {
     const dec = decideOne(d, lists);
     if (!dec) continue;
-    if (!dec.governed) { ungoverned.push(d); continue; }
+    if (!dec.governed) {
+      ungoverned.push(d);
+      continue;
+    }
     decisions.push({ device: d, decision: dec });
     enforce(lists, d.deviceId, deviceKey(d.deviceId), dec.access, changes);
   }
@@ -178,10 +205,17 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
 
   for (const { device, decision } of decisions) {
     if (sameDecision(device.decision, decision, c.policyRevision)) continue;
-    events.push(event('AccessDecided', {
-      syncId: c.syncId, deviceId: device.deviceId, access: decision.access, reason: decision.reason,
-      governed: decision.governed, policyRevision: c.policyRevision, facts: decision.facts,
-    }));
+    events.push(
+      event('AccessDecided', {
+        syncId: c.syncId,
+        deviceId: device.deviceId,
+        access: decision.access,
+        reason: decision.reason,
+        governed: decision.governed,
+        policyRevision: c.policyRevision,
+        facts: decision.facts,
+      }),
+    );
   }
 
   const commands: Array<{ commandId: string; command: SetCasMailbox }> = [];

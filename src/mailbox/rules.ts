@@ -26,7 +26,7 @@ const NO_ENTRIES: readonly string[] = Object.freeze([]);
 
 /** The entries of `list` for the device whose key is `key`, as spelled in the list (most lists are short or empty). */
 export const entriesOf = (list: readonly string[], key: string): readonly string[] =>
-  (list.length === 0 ? NO_ENTRIES : list.filter((x) => x.toLowerCase() === key));
+  list.length === 0 ? NO_ENTRIES : list.filter((x) => x.toLowerCase() === key);
 
 /**
  * The index of the item of `items` for DeviceId `deviceId`, or -1. The same
@@ -132,8 +132,15 @@ export interface DecisionState {
 }
 
 /** The decision an AccessDecided records. Fields spelled out: spreading objects fresh from JSON.parse is many times slower. */
-export const decisionOf = (x: EventData<'AccessDecided'>, at: string): DecisionState =>
-  ({ syncId: x.syncId, access: x.access, reason: x.reason, governed: x.governed, policyRevision: x.policyRevision, facts: x.facts, at });
+export const decisionOf = (x: EventData<'AccessDecided'>, at: string): DecisionState => ({
+  syncId: x.syncId,
+  access: x.access,
+  reason: x.reason,
+  governed: x.governed,
+  policyRevision: x.policyRevision,
+  facts: x.facts,
+  at,
+});
 
 /**
  * A restricted episode ends when the device is allowed or no longer governed:
@@ -144,9 +151,16 @@ export const notifiedAfter = (notified: boolean, d: { readonly access: AccessLev
   d.access === 'allow' || !d.governed ? false : notified;
 
 /** Devices whose user should now be told how to regain access (once per episode). */
-export function needsNotification(d: { readonly notified: boolean }, decision: { readonly access: AccessLevel; readonly reason: Reason; readonly governed: boolean }): boolean {
-  return decision.governed && decision.access !== 'allow' && !d.notified
-    && (decision.reason === 'notEnrolled' || decision.reason === 'notCompliant');
+export function needsNotification(
+  d: { readonly notified: boolean },
+  decision: { readonly access: AccessLevel; readonly reason: Reason; readonly governed: boolean },
+): boolean {
+  return (
+    decision.governed &&
+    decision.access !== 'allow' &&
+    !d.notified &&
+    (decision.reason === 'notEnrolled' || decision.reason === 'notCompliant')
+  );
 }
 
 // ------------------------------------------------------------------ pending intents
@@ -171,9 +185,12 @@ export function withoutIntent<T>(pending: readonly T[], commandId: string, idOf:
 }
 
 /** The same two rules over intents kept by id in a dictionary (the decider's state). */
-export const hasIntent = (pending: Readonly<Record<string, unknown>>, commandId: string): boolean => Object.prototype.hasOwnProperty.call(pending, commandId);
-export const withIntentIn = <T>(pending: Readonly<Record<string, T>>, commandId: string, item: T): Readonly<Record<string, T>> =>
-  ({ ...pending, [commandId]: item });
+export const hasIntent = (pending: Readonly<Record<string, unknown>>, commandId: string): boolean =>
+  Object.prototype.hasOwnProperty.call(pending, commandId);
+export const withIntentIn = <T>(pending: Readonly<Record<string, T>>, commandId: string, item: T): Readonly<Record<string, T>> => ({
+  ...pending,
+  [commandId]: item,
+});
 export function withoutIntentIn<T>(pending: Readonly<Record<string, T>>, commandId: string): Readonly<Record<string, T>> {
   if (!hasIntent(pending, commandId)) return pending;
   const { [commandId]: _done, ...rest } = pending;

@@ -23,9 +23,13 @@ export interface Discovered {
   readonly servers?: ExchangeServer[];
 }
 
-function firstError(results: ReadonlyArray<Either<ExchangeError, unknown>>, intune: ReadonlyArray<Either<IntuneError, unknown>>): Fail | undefined {
+function firstError(
+  results: ReadonlyArray<Either<ExchangeError, unknown>>,
+  intune: ReadonlyArray<Either<IntuneError, unknown>>,
+): Fail | undefined {
   for (const r of results) if (isLeft(r)) return { kind: `exchange.${r.left.kind}`, message: `Exchange: ${r.left.message}` };
-  for (const r of intune) if (isLeft(r)) return { kind: `intune.${r.left.kind}`, message: `Intune: ${r.left.message}${r.left.url ? ` (${r.left.url})` : ''}` };
+  for (const r of intune)
+    if (isLeft(r)) return { kind: `intune.${r.left.kind}`, message: `Intune: ${r.left.message}${r.left.url ? ` (${r.left.url})` : ''}` };
   return undefined;
 }
 const get = <A>(e: Either<unknown, A>) => (e as { right: A }).right;
@@ -46,9 +50,13 @@ export async function discover(run: SyncRun): Promise<Fail | Discovered> {
   const intuneLookedAt = ctx.now();
   if (run.kind === 'full') {
     const [d, m, st, r, sv, md, g] = await Promise.all([
-      x.read(() => ctx.exchange.getMobileDevices()), x.read(() => ctx.exchange.getCasMailboxes()), x.read(() => ctx.exchange.getOrgSettings()),
-      x.read(() => ctx.exchange.getDeviceAccessRules()), x.read(() => ctx.exchange.getExchangeServers()),
-      ctx.intune.getManagedDevices(), ctx.intune.getGroupMembers(groupIds),
+      x.read(() => ctx.exchange.getMobileDevices()),
+      x.read(() => ctx.exchange.getCasMailboxes()),
+      x.read(() => ctx.exchange.getOrgSettings()),
+      x.read(() => ctx.exchange.getDeviceAccessRules()),
+      x.read(() => ctx.exchange.getExchangeServers()),
+      ctx.intune.getManagedDevices(),
+      ctx.intune.getGroupMembers(groupIds),
     ]);
     const e = firstError([d, m, st, r, sv], [md, g]);
     if (e) return e;
@@ -62,7 +70,10 @@ export async function discover(run: SyncRun): Promise<Fail | Discovered> {
     found = quick;
   }
   ctx.caches.intuneCheckedAt = intuneLookedAt;
-  progress(run, 'discover', 1, 1, { final: true, found: { partnerships: found.devices.length, mailboxes: found.mailboxes.length, managedDevices: ctx.caches.managed?.size ?? 0 } });
+  progress(run, 'discover', 1, 1, {
+    final: true,
+    found: { partnerships: found.devices.length, mailboxes: found.mailboxes.length, managedDevices: ctx.caches.managed?.size ?? 0 },
+  });
   return found;
 }
 
@@ -89,14 +100,21 @@ async function discoverQuick(run: SyncRun, groupIds: readonly string[]): Promise
   if (!ctx.caches.managed || !intuneSince) ctx.caches.managed = new Map();
   const cache = ctx.caches.managed;
   // Only a change that can alter a decision makes a device affected (check-ins alone do not).
-  const really = changed.filter((m) => { const prev = cache.get(m.id); return !prev || !sameManaged(prev, m); });
+  const really = changed.filter((m) => {
+    const prev = cache.get(m.id);
+    return !prev || !sameManaged(prev, m);
+  });
   for (const m of changed) cache.set(m.id, m);
 
   // Which known partnerships are affected, by stream.
   const streamOfDevice = new Map<string, string>();
   for (const [stream, ms] of st.mailboxes) for (const k of Object.keys(ms.devices)) streamOfDevice.set(k, stream);
   const affected = new Map<string, Set<string>>();
-  const mark = (stream: string, k: string) => { const set = affected.get(stream); if (set) set.add(k); else affected.set(stream, new Set([k])); };
+  const mark = (stream: string, k: string) => {
+    const set = affected.get(stream);
+    if (set) set.add(k);
+    else affected.set(stream, new Set([k]));
+  };
   const fresh: MobileDevice[] = [];
   for (const dev of get(d)) if (!streamOfDevice.has(deviceKey(dev.deviceId))) fresh.push(dev);
   for (const m of really) {
@@ -109,19 +127,42 @@ async function discoverQuick(run: SyncRun, groupIds: readonly string[]): Promise
     const now = groupsOf(addresses, groups, ctx.policy);
     for (const [k, dev] of Object.entries(ms.devices)) {
       const dec = dev.decision;
-      if (!dec) { mark(stream, k); continue; }
+      if (!dec) {
+        mark(stream, k);
+        continue;
+      }
       const f = dec.facts;
       // Group membership changed for this user.
-      if (now.included.length !== f.groups.included.length || now.excluded.length !== f.groups.excluded.length
-        || now.included.some((x) => !f.groups.included.includes(x)) || now.excluded.some((x) => !f.groups.excluded.includes(x))) { mark(stream, k); continue; }
+      if (
+        now.included.length !== f.groups.included.length ||
+        now.excluded.length !== f.groups.excluded.length ||
+        now.included.some((x) => !f.groups.included.includes(x)) ||
+        now.excluded.some((x) => !f.groups.excluded.includes(x))
+      ) {
+        mark(stream, k);
+        continue;
+      }
       // A grace period that has run out since the decision.
-      if (dec.governed && dec.access === 'allow' && f.intune?.complianceState === 'inGracePeriod' && f.intune.graceDeadline !== undefined && Date.parse(f.intune.graceDeadline) <= startedMs) mark(stream, k);
+      if (
+        dec.governed &&
+        dec.access === 'allow' &&
+        f.intune?.complianceState === 'inGracePeriod' &&
+        f.intune.graceDeadline !== undefined &&
+        Date.parse(f.intune.graceDeadline) <= startedMs
+      )
+        mark(stream, k);
     }
     if (Object.keys(ms.pending).length > 0 && !affected.has(stream)) affected.set(stream, new Set());
   }
   const identities = new Set<string>();
-  for (const stream of affected.keys()) { const id = st.mailboxes.get(stream)?.info?.identity; if (id) identities.add(id); }
-  for (const dev of fresh) { const id = mailboxIdentityOfDevice(dev.identity); if (id) identities.add(id); }
+  for (const stream of affected.keys()) {
+    const id = st.mailboxes.get(stream)?.info?.identity;
+    if (id) identities.add(id);
+  }
+  for (const dev of fresh) {
+    const id = mailboxIdentityOfDevice(dev.identity);
+    if (id) identities.add(id);
+  }
   let mailboxes: CasMailbox[] = [];
   if (identities.size > 0) {
     const m = await x.read(() => ctx.exchange.getCasMailboxes({ identities: [...identities] }));
@@ -131,18 +172,27 @@ async function discoverQuick(run: SyncRun, groupIds: readonly string[]): Promise
   const devices: MobileDevice[] = [...fresh];
   for (const [stream, keys] of affected) {
     const ms = st.mailboxes.get(stream)!;
-    for (const k of keys) { const dev = ms.devices[k]; if (dev) devices.push(asMobileDevice(dev)); }
+    for (const k of keys) {
+      const dev = ms.devices[k];
+      if (dev) devices.push(asMobileDevice(dev));
+    }
   }
   let settings: OrgSettings | undefined;
   let rules: DeviceAccessRule[] | undefined;
   if (Object.keys(st.connector.pending).length > 0) {
     const [s1, r1] = await Promise.all([x.read(() => ctx.exchange.getOrgSettings()), x.read(() => ctx.exchange.getDeviceAccessRules())]);
-    if (!isLeft(s1) && !isLeft(r1)) { settings = s1.right; rules = r1.right; }
+    if (!isLeft(s1) && !isLeft(r1)) {
+      settings = s1.right;
+      rules = r1.right;
+    }
   }
   return { devices, mailboxes, groups, ...(settings ? { settings } : {}), ...(rules ? { rules } : {}) };
 }
 
 const sameManaged = (a: ManagedDevice, b: ManagedDevice) =>
-  a.easDeviceId === b.easDeviceId && a.userPrincipalName === b.userPrincipalName && a.emailAddress === b.emailAddress
-  && a.complianceState === b.complianceState && a.managementAgent === b.managementAgent
-  && a.complianceGracePeriodExpirationDateTime === b.complianceGracePeriodExpirationDateTime;
+  a.easDeviceId === b.easDeviceId &&
+  a.userPrincipalName === b.userPrincipalName &&
+  a.emailAddress === b.emailAddress &&
+  a.complianceState === b.complianceState &&
+  a.managementAgent === b.managementAgent &&
+  a.complianceGracePeriodExpirationDateTime === b.complianceGracePeriodExpirationDateTime;

@@ -43,11 +43,15 @@ interface OrgPlan {
 function planOrg(run: SyncRun, settings: OrgSettings, rules: DeviceAccessRule[], servers: NonNullable<Discovered['servers']>): OrgPlan {
   const { ctx, syncId, org } = run;
   const batch: Batch = new Map();
-  const orgPlan = accepted(decideConnector({ type: 'ReconcileOrg', syncId, policy: ctx.policy, settings, rules, servers }, ctx.state().connector));
+  const orgPlan = accepted(
+    decideConnector({ type: 'ReconcileOrg', syncId, policy: ctx.policy, settings, rules, servers }, ctx.state().connector),
+  );
   pushTo(batch, org, orgPlan.events);
   const drift = orgPlan.events.filter((e) => e.type === 'OrgDriftDetected').length;
   const orgWork = orgPlan.commands.map((c) => ({ commandId: c.commandId, command: c.command }));
-  const restricts = orgPlan.commands.some((c) => c.command.kind === 'setOrgSettings' && c.command.defaultAccessLevel !== undefined && c.command.defaultAccessLevel !== 'Allow');
+  const restricts = orgPlan.commands.some(
+    (c) => c.command.kind === 'setOrgSettings' && c.command.defaultAccessLevel !== undefined && c.command.defaultAccessLevel !== 'Allow',
+  );
   // Exchange still allows by default and this sync makes it restrictive: keep what it allows.
   // Judged on Exchange's settings, not on a flag, so a crash before the change retries it.
   const grandfather = ctx.grandfathering && restricts && settings.defaultAccessLevel === 'Allow' ? { org: settings, rules } : undefined;
@@ -55,15 +59,24 @@ function planOrg(run: SyncRun, settings: OrgSettings, rules: DeviceAccessRule[],
 }
 
 /** Decides the sync's devices and runs the commands that enforce the decisions, recording intents and outcomes. */
-export async function decideAndExecute(run: SyncRun, { devices, mailboxes, groups, settings, rules, servers }: Discovered): Promise<Executed> {
+export async function decideAndExecute(
+  run: SyncRun,
+  { devices, mailboxes, groups, settings, rules, servers }: Discovered,
+): Promise<Executed> {
   const { ctx, syncId, org, startedMs, policyRevision } = run;
   const orgPlan: OrgPlan = run.kind === 'full' ? planOrg(run, settings!, rules!, servers!) : { batch: new Map(), orgWork: [], drift: 0 };
   const { batch, orgWork, grandfather } = orgPlan;
   let drift = orgPlan.drift;
   const planner = createMailboxPlanner({
-    organization: ctx.organization, syncId, atMs: startedMs, policy: ctx.policy, policyRevision,
+    organization: ctx.organization,
+    syncId,
+    atMs: startedMs,
+    policy: ctx.policy,
+    policyRevision,
     observations: { devices, mailboxes, managed: [...(ctx.caches.managed?.values() ?? [])], groups },
-    state: ctx.state().mailboxes, complete: run.kind === 'full', ...(grandfather ? { grandfather } : {}),
+    state: ctx.state().mailboxes,
+    complete: run.kind === 'full',
+    ...(grandfather ? { grandfather } : {}),
     onProgress: (d, t) => progress(run, 'decide', d, t),
   });
   let decisionsChanged = 0;
@@ -80,8 +93,12 @@ export async function decideAndExecute(run: SyncRun, { devices, mailboxes, group
   let commandsKnown = orgWork.length;
   let decidedAll = false;
   const executor = createExecutor({
-    exchange: ctx.exchange, scheduler: ctx.scheduler, now: ctx.now, failover: ctx.failover,
-    parallelism: ctx.parallelism, maxConcurrency: ctx.maxConcurrency,
+    exchange: ctx.exchange,
+    scheduler: ctx.scheduler,
+    now: ctx.now,
+    failover: ctx.failover,
+    parallelism: ctx.parallelism,
+    maxConcurrency: ctx.maxConcurrency,
     ...(ctx.onCommandTime ? { onCommandTime: ctx.onCommandTime } : {}),
     ...(ctx.onStep ? { onStep: (step: 'beforeCommand' | 'afterCommand', id: string) => ctx.onStep!(step, id) } : {}),
   });
@@ -92,11 +109,19 @@ export async function decideAndExecute(run: SyncRun, { devices, mailboxes, group
       failed++;
       failedStreams.add(stream);
       const mailbox = w.command.kind === 'setCasMailbox' ? w.command.mailbox : undefined;
-      run.errors.push({ kind: `command.${error.kind}`, message: `${w.command.kind}${mailbox ? ` ${mailbox}` : ''}: ${error.message}`, ...(mailbox ? { mailbox } : {}) });
+      run.errors.push({
+        kind: `command.${error.kind}`,
+        message: `${w.command.kind}${mailbox ? ` ${mailbox}` : ''}: ${error.message}`,
+        ...(mailbox ? { mailbox } : {}),
+      });
     } else succeeded++;
-    const evs: Either<{ kind: string; message: string }, { events: DomainEvent[] }> = stream === org
-      ? decideConnector({ type: 'RecordOrgCommandOutcome', commandId: w.commandId, ...(error ? { error } : {}) }, ctx.state().connector)
-      : decideMailbox({ type: 'RecordCommandOutcome', commandId: w.commandId, ...(error ? { error } : {}) }, ctx.state().mailboxes.get(stream) ?? initialMailboxState);
+    const evs: Either<{ kind: string; message: string }, { events: DomainEvent[] }> =
+      stream === org
+        ? decideConnector({ type: 'RecordOrgCommandOutcome', commandId: w.commandId, ...(error ? { error } : {}) }, ctx.state().connector)
+        : decideMailbox(
+            { type: 'RecordCommandOutcome', commandId: w.commandId, ...(error ? { error } : {}) },
+            ctx.state().mailboxes.get(stream) ?? initialMailboxState,
+          );
     if (isLeft(evs)) throw refused(stream === org ? 'RecordOrgCommandOutcome' : 'RecordCommandOutcome', evs.left);
     flushSwitches(run);
     run.committer.add(stream, evs.right.events);
@@ -137,7 +162,10 @@ export async function decideAndExecute(run: SyncRun, { devices, mailboxes, group
   decidedAll = true;
   progress(run, 'execute', done, commandsKnown, { final: true, failed, throttleWaits: executor.counters.throttleWaits });
   if (grandfather) {
-    run.eventsAppended += await ctx.appender.append(new Map([[org, [event('GrandfatheringApplied', { syncId, devices: grandfathered })]]]), nowIso(run));
+    run.eventsAppended += await ctx.appender.append(
+      new Map([[org, [event('GrandfatheringApplied', { syncId, devices: grandfathered })]]]),
+      nowIso(run),
+    );
   }
   queue.close();
   let outcome = await running;
@@ -145,7 +173,12 @@ export async function decideAndExecute(run: SyncRun, { devices, mailboxes, group
   if (!outcome.disconnected) {
     // Org commands in order, on one lane.
     outcome = await createExecutor({
-      exchange: ctx.exchange, scheduler: ctx.scheduler, now: ctx.now, failover: ctx.failover, parallelism: 1, maxConcurrency: ctx.maxConcurrency,
+      exchange: ctx.exchange,
+      scheduler: ctx.scheduler,
+      now: ctx.now,
+      failover: ctx.failover,
+      parallelism: 1,
+      maxConcurrency: ctx.maxConcurrency,
       ...(ctx.onCommandTime ? { onCommandTime: ctx.onCommandTime } : {}),
     }).run(orgWork, onResult);
   } else {
@@ -155,7 +188,16 @@ export async function decideAndExecute(run: SyncRun, { devices, mailboxes, group
   run.eventsAppended += await run.committer.drain();
   const counters = executor.counters;
   return {
-    planned, failedStreams, mailboxes: planner.mailboxes, issued, succeeded, failed, counters, drift, decisionsChanged, grandfathered,
+    planned,
+    failedStreams,
+    mailboxes: planner.mailboxes,
+    issued,
+    succeeded,
+    failed,
+    counters,
+    drift,
+    decisionsChanged,
+    grandfathered,
     ...(outcome.disconnected ? { disconnected: outcome.disconnected } : {}),
   };
 }

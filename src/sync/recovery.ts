@@ -17,7 +17,17 @@ export async function reconcileInterrupted(run: SyncRun, { mailboxes, settings, 
   const first: Batch = new Map();
   if (settings && rules) {
     for (const [commandId, command] of Object.entries(ctx.state().connector.pending)) {
-      const r = decideConnector({ type: 'RecordOrgCommandOutcome', commandId, reconciled: true, ...(commandApplied(command, undefined, settings, rules) ? {} : { error: { kind: 'interrupted', message: 'not applied before the connector stopped' } }) }, ctx.state().connector);
+      const r = decideConnector(
+        {
+          type: 'RecordOrgCommandOutcome',
+          commandId,
+          reconciled: true,
+          ...(commandApplied(command, undefined, settings, rules)
+            ? {}
+            : { error: { kind: 'interrupted', message: 'not applied before the connector stopped' } }),
+        },
+        ctx.state().connector,
+      );
       if (!isLeft(r)) pushTo(first, org, r.right.events);
     }
   }
@@ -25,7 +35,17 @@ export async function reconcileInterrupted(run: SyncRun, { mailboxes, settings, 
     for (const [commandId, command] of Object.entries(ms.pending)) {
       const observed = observedMailboxes.get(stream);
       if (!observed && run.kind === 'quick') continue; // looked at by the next full sync
-      const r = decideMailbox({ type: 'RecordCommandOutcome', commandId, reconciled: true, ...(commandApplied(command, observed, settings ?? { defaultAccessLevel: 'Allow', adminMailRecipients: [] }, rules ?? []) ? {} : { error: { kind: 'interrupted', message: 'not applied before the connector stopped' } }) }, ms);
+      const r = decideMailbox(
+        {
+          type: 'RecordCommandOutcome',
+          commandId,
+          reconciled: true,
+          ...(commandApplied(command, observed, settings ?? { defaultAccessLevel: 'Allow', adminMailRecipients: [] }, rules ?? [])
+            ? {}
+            : { error: { kind: 'interrupted', message: 'not applied before the connector stopped' } }),
+        },
+        ms,
+      );
       if (!isLeft(r)) pushTo(first, stream, r.right.events);
     }
   }

@@ -65,16 +65,40 @@ export interface SyncCounts {
   readonly grandfathered: number;
 }
 
-function report(run: SyncRun, success: boolean, base: { devices: number; mailboxes: number; access: Access }, more?: SyncCounts): SyncReport {
+function report(
+  run: SyncRun,
+  success: boolean,
+  base: { devices: number; mailboxes: number; access: Access },
+  more?: SyncCounts,
+): SyncReport {
   const { syncId, kind, startedAt, seenSwitches, eventsAppended, warnings, errors } = run;
   return {
-    syncId, kind, success, startedAt, completedAt: nowIso(run), ...base,
-    commands: { issued: more?.issued ?? 0, succeeded: more?.succeeded ?? 0, failed: more?.failed ?? 0, throttleWaits: more?.counters.throttleWaits ?? 0, throttleWaitMs: more?.counters.throttleWaitMs ?? 0 },
-    sessions: { opened: more?.counters.sessionsOpened ?? 0, recycled: more?.counters.sessionsRecycled ?? 0, replaced: more?.counters.sessionsReplaced ?? 0 },
+    syncId,
+    kind,
+    success,
+    startedAt,
+    completedAt: nowIso(run),
+    ...base,
+    commands: {
+      issued: more?.issued ?? 0,
+      succeeded: more?.succeeded ?? 0,
+      failed: more?.failed ?? 0,
+      throttleWaits: more?.counters.throttleWaits ?? 0,
+      throttleWaitMs: more?.counters.throttleWaitMs ?? 0,
+    },
+    sessions: {
+      opened: more?.counters.sessionsOpened ?? 0,
+      recycled: more?.counters.sessionsRecycled ?? 0,
+      replaced: more?.counters.sessionsReplaced ?? 0,
+    },
     notifications: more?.notifications ?? { sent: 0, failed: 0 },
-    drift: more?.drift ?? 0, decisionsChanged: more?.decisionsChanged ?? 0, grandfathered: more?.grandfathered ?? 0,
+    drift: more?.drift ?? 0,
+    decisionsChanged: more?.decisionsChanged ?? 0,
+    grandfathered: more?.grandfathered ?? 0,
     casSwitches: seenSwitches,
-    eventsAppended, warnings, errors,
+    eventsAppended,
+    warnings,
+    errors,
   };
 }
 
@@ -92,17 +116,34 @@ export async function failSync(run: SyncRun, f: Fail): Promise<SyncReport> {
 }
 
 /** Ends the sync that ran to its end: CompleteSync with the next watermark, then the report. */
-export async function completeSync(run: SyncRun, decided: ReadonlyArray<{ readonly decision: { readonly access: keyof Access } }>, mailboxes: number, counts: SyncCounts): Promise<SyncReport> {
+export async function completeSync(
+  run: SyncRun,
+  decided: ReadonlyArray<{ readonly decision: { readonly access: keyof Access } }>,
+  mailboxes: number,
+  counts: SyncCounts,
+): Promise<SyncReport> {
   const { ctx, org, syncId, kind, warnings } = run;
   const { succeeded, failed } = counts;
   const access = { allow: 0, block: 0, quarantine: 0 };
   for (const d of decided) access[d.decision.access]++;
   const success = failed === 0;
   const watermark = maxFirstSync(ctx.state());
-  const completed = decideConnector({ type: 'CompleteSync', data: {
-    syncId, kind, success, devices: decided.length, commands: { succeeded, failed }, access, warnings: warnings.length,
-    ...(watermark ? { watermark } : {}),
-  } }, ctx.state().connector);
+  const completed = decideConnector(
+    {
+      type: 'CompleteSync',
+      data: {
+        syncId,
+        kind,
+        success,
+        devices: decided.length,
+        commands: { succeeded, failed },
+        access,
+        warnings: warnings.length,
+        ...(watermark ? { watermark } : {}),
+      },
+    },
+    ctx.state().connector,
+  );
   if (isLeft(completed)) throw refused('CompleteSync', completed.left);
   run.eventsAppended += await ctx.appender.append(new Map([[org, completed.right.events]]), nowIso(run));
   ctx.emitStatus();

@@ -93,17 +93,34 @@ export async function startSync(ctx: SyncContext, requested: SyncKind): Promise<
   const startedMs = ctx.now();
   const startedAt = iso(startedMs);
   // A quick sync needs a full one before it (its watermark and Intune cache).
-  const kind: SyncKind = requested === 'quick' && s.connector.watermark === undefined && s.connector.lastSuccessful.full === undefined ? 'full' : requested;
+  const kind: SyncKind =
+    requested === 'quick' && s.connector.watermark === undefined && s.connector.lastSuccessful.full === undefined ? 'full' : requested;
   const syncId = nextSyncId(s.connector);
   const warnings: SyncIssue[] = [];
-  if (kind !== requested) warnings.push({ kind: 'quickBecameFull', message: 'no full sync has completed yet: this quick sync ran as a full sync' });
+  if (kind !== requested)
+    warnings.push({ kind: 'quickBecameFull', message: 'no full sync has completed yet: this quick sync ran as a full sync' });
 
-  const start = accepted(decideConnector({ type: 'StartSync', syncId, kind, connectorId: ctx.connectorId, organization: ctx.organization, policy: ctx.policy }, s.connector));
+  const start = accepted(
+    decideConnector(
+      { type: 'StartSync', syncId, kind, connectorId: ctx.connectorId, organization: ctx.organization, policy: ctx.policy },
+      s.connector,
+    ),
+  );
   const eventsAppended = await ctx.appender.append(new Map([[org, start.events]]), startedAt);
   ctx.emitStatus();
   const policyRevision = ctx.state().connector.policy!.revision;
   const run: SyncRun = {
-    ctx, kind, syncId, org, startedMs, startedAt, policyRevision, warnings, errors: [], seenSwitches: [], eventsAppended,
+    ctx,
+    kind,
+    syncId,
+    org,
+    startedMs,
+    startedAt,
+    policyRevision,
+    warnings,
+    errors: [],
+    seenSwitches: [],
+    eventsAppended,
     committer: groupCommitter(ctx.appender, () => nowIso(run)),
   };
   return run;

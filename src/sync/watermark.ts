@@ -10,7 +10,8 @@ const WATERMARK_OVERLAP_MS = 5 * 60_000;
 export function quickWindows(s: OrgState, caches: SyncCaches): { since: string | undefined; intuneSince: string | undefined } {
   const watermark = s.connector.watermark;
   const since = watermark ? iso(Date.parse(watermark) - WATERMARK_OVERLAP_MS) : undefined;
-  const intuneSince = caches.managed && caches.intuneCheckedAt !== undefined ? iso(caches.intuneCheckedAt - WATERMARK_OVERLAP_MS) : undefined;
+  const intuneSince =
+    caches.managed && caches.intuneCheckedAt !== undefined ? iso(caches.intuneCheckedAt - WATERMARK_OVERLAP_MS) : undefined;
   return { since, intuneSince };
 }
 
@@ -22,7 +23,10 @@ export function maxFirstSync(s: OrgState): string | undefined {
     for (const d of Object.values(ms.devices)) {
       if (!d.firstSyncTime) continue;
       const t = Date.parse(d.firstSyncTime);
-      if (t > bestMs) { bestMs = t; best = d.firstSyncTime; }
+      if (t > bestMs) {
+        bestMs = t;
+        best = d.firstSyncTime;
+      }
     }
   }
   return best;

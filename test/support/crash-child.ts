@@ -13,10 +13,17 @@ type Reply = { id: number; result: unknown };
 let nextId = 0;
 const waiting = new Map<number, (r: unknown) => void>();
 process.on('message', (m: Reply & { go?: number }) => {
-  if (typeof m.id === 'number') { waiting.get(m.id)?.(m.result); waiting.delete(m.id); }
+  if (typeof m.id === 'number') {
+    waiting.get(m.id)?.(m.result);
+    waiting.delete(m.id);
+  }
 });
 const call = <A>(target: string, method: string, ...args: unknown[]): Promise<A> =>
-  new Promise((resolve) => { const id = nextId++; waiting.set(id, resolve as (r: unknown) => void); process.send!({ id, target, method, args }); });
+  new Promise((resolve) => {
+    const id = nextId++;
+    waiting.set(id, resolve as (r: unknown) => void);
+    process.send!({ id, target, method, args });
+  });
 
 const exchange: ExchangeGateway = {
   getMobileDevices: (q) => call('exchange', 'getMobileDevices', q),
@@ -30,7 +37,7 @@ const intune: IntuneGateway = {
   getManagedDevices: (q) => call('intune', 'getManagedDevices', q),
   getGroupMembers: async (ids) => {
     const r = await call<{ _tag: string; right?: Array<[string, string[]]>; left?: unknown }>('intune', 'getGroupMembers', ids);
-    return r._tag === 'Right' ? { _tag: 'Right', right: new Map(r.right!.map(([k, v]) => [k, new Set(v)])) } : r as never;
+    return r._tag === 'Right' ? { _tag: 'Right', right: new Map(r.right!.map(([k, v]) => [k, new Set(v)])) } : (r as never);
   },
 };
 const notifier: Notifier = { send: (n) => call('notifier', 'send', n) };
@@ -38,10 +45,19 @@ const notifier: Notifier = { send: (n) => call('notifier', 'send', n) };
 const [logPath, policyJson, nowMs] = [process.argv[2]!, process.argv[3]!, Number(process.argv[4])];
 const policy = JSON.parse(policyJson) as Policy;
 const opened = await openFileStore(logPath);
-if (isLeft(opened)) { process.send!({ fatal: opened.left }); process.exit(3); }
+if (isLeft(opened)) {
+  process.send!({ fatal: opened.left });
+  process.exit(3);
+}
 let step = 0;
 const engine = createEngine({
-  organization: 'contoso', exchange, intune, notifier, store: opened.right, policy, parallelism: 1,
+  organization: 'contoso',
+  exchange,
+  intune,
+  notifier,
+  store: opened.right,
+  policy,
+  parallelism: 1,
   clock: { now: () => nowMs },
   onStep: (kind) => call('step', kind, ++step),
 });

@@ -50,7 +50,9 @@ const statusPb = clientRequire('../generated/status_pb.js') as StatusPb;
 const featuresPb = clientRequire('../generated/serverfeatures_pb.js') as FeaturesPb;
 const streamsGrpc = clientRequire('../generated/streams_grpc_pb.js') as StreamsGrpc;
 const featuresGrpc = clientRequire('../generated/serverfeatures_grpc_pb.js') as FeaturesGrpc;
-const emptyPb = clientRequire('google-protobuf/google/protobuf/empty_pb.js') as typeof import('google-protobuf/google/protobuf/empty_pb.js');
+const emptyPb = clientRequire(
+  'google-protobuf/google/protobuf/empty_pb.js',
+) as typeof import('google-protobuf/google/protobuf/empty_pb.js');
 const anyPb = clientRequire('google-protobuf/google/protobuf/any_pb.js') as typeof import('google-protobuf/google/protobuf/any_pb.js');
 
 const { ReadResp: ReadRespC, AppendResp: AppendRespC, BatchAppendResp: BatchAppendRespC } = streamsPb;
@@ -124,8 +126,9 @@ const uuidString = (u: UUIDMsg | undefined): string => {
   if (u === undefined) return randomUUID();
   if (u.hasStructured()) {
     const s = u.getStructured()!;
-    const hex = (BigInt.asUintN(64, BigInt(s.getMostSignificantBits())).toString(16).padStart(16, '0')
-      + BigInt.asUintN(64, BigInt(s.getLeastSignificantBits())).toString(16).padStart(16, '0'));
+    const hex =
+      BigInt.asUintN(64, BigInt(s.getMostSignificantBits())).toString(16).padStart(16, '0') +
+      BigInt.asUintN(64, BigInt(s.getLeastSignificantBits())).toString(16).padStart(16, '0');
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
   // .NET's Guid.ToString(): lower case.
@@ -133,7 +136,7 @@ const uuidString = (u: UUIDMsg | undefined): string => {
 };
 
 const nameOf = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
-const cmp = (c1: number, p1: number, c2: number, p2: number): number => (c1 - c2) || (p1 - p2);
+const cmp = (c1: number, p1: number, c2: number, p2: number): number => c1 - c2 || p1 - p2;
 
 export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<EsdbServer> {
   const batchAppend = options.batchAppend ?? true;
@@ -150,7 +153,9 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
       fn();
     }
   };
-  const count = (name: string) => { calls[name] = (calls[name] ?? 0) + 1; };
+  const count = (name: string) => {
+    calls[name] = (calls[name] ?? 0) + 1;
+  };
   let nextPosition = 1_024; // a real log starts after its epoch records
   let stopped: Promise<void> | undefined;
 
@@ -173,7 +178,18 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
     for (const p of proposed) {
       const prepare = nextPosition;
       nextPosition += 96 + Buffer.byteLength(stream) + p.type.length + p.data.length + p.metadata.length;
-      const e: RecordedEvent = { stream, revision: list.length, id: p.id, type: p.type, contentType: p.contentType, data: p.data, metadata: p.metadata, created, commit, prepare };
+      const e: RecordedEvent = {
+        stream,
+        revision: list.length,
+        id: p.id,
+        type: p.type,
+        contentType: p.contentType,
+        data: p.data,
+        metadata: p.metadata,
+        created,
+        commit,
+        prepare,
+      };
       list.push(e);
       log.push(e);
       written.push(e);
@@ -189,7 +205,15 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
   }
 
   if (options.systemEvents ?? true) {
-    write('$settings', { kind: 'any' }, [{ id: randomUUID(), type: '$settings', contentType: 'application/json', data: Buffer.from('{"$userStreamAcl":{},"$systemStreamAcl":{}}'), metadata: new Uint8Array() }]);
+    write('$settings', { kind: 'any' }, [
+      {
+        id: randomUUID(),
+        type: '$settings',
+        contentType: 'application/json',
+        data: Buffer.from('{"$userStreamAcl":{},"$systemStreamAcl":{}}'),
+        metadata: new Uint8Array(),
+      },
+    ]);
     appendSystemEvent('$ProjectionsInitialized', '$projections-$all');
     appendSystemEvent();
   }
@@ -201,7 +225,8 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const e = log[mid]!;
-      if (cmp(e.commit, e.prepare, c, p) < 0) lo = mid + 1; else hi = mid;
+      if (cmp(e.commit, e.prepare, c, p) < 0) lo = mid + 1;
+      else hi = mid;
     }
     return lo;
   }
@@ -237,12 +262,21 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
   }
 
   function setExpectedOnWev(w: InstanceType<SharedPb['WrongExpectedVersion']>, expected: Expected, current: number | undefined) {
-    if (current === undefined) w.setCurrentNoStream(new emptyPb.Empty()); else w.setCurrentStreamRevision(String(current));
+    if (current === undefined) w.setCurrentNoStream(new emptyPb.Empty());
+    else w.setCurrentStreamRevision(String(current));
     switch (expected.kind) {
-      case 'any': w.setExpectedAny(new emptyPb.Empty()); break;
-      case 'noStream': w.setExpectedNoStream(new emptyPb.Empty()); break;
-      case 'exists': w.setExpectedStreamExists(new emptyPb.Empty()); break;
-      case 'revision': w.setExpectedStreamPosition(String(expected.revision)); break;
+      case 'any':
+        w.setExpectedAny(new emptyPb.Empty());
+        break;
+      case 'noStream':
+        w.setExpectedNoStream(new emptyPb.Empty());
+        break;
+      case 'exists':
+        w.setExpectedStreamExists(new emptyPb.Empty());
+        break;
+      case 'revision':
+        w.setExpectedStreamPosition(String(expected.revision));
+        break;
     }
   }
 
@@ -258,16 +292,26 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
         stream = nameOf(o.getStreamIdentifier()!.getStreamName_asU8());
         const C = streamsPb.AppendReq.Options.ExpectedStreamRevisionCase;
         switch (o.getExpectedStreamRevisionCase()) {
-          case C.REVISION: expected = { kind: 'revision', revision: Number(o.getRevision()) }; break;
-          case C.NO_STREAM: expected = { kind: 'noStream' }; break;
-          case C.STREAM_EXISTS: expected = { kind: 'exists' }; break;
-          default: expected = { kind: 'any' };
+          case C.REVISION:
+            expected = { kind: 'revision', revision: Number(o.getRevision()) };
+            break;
+          case C.NO_STREAM:
+            expected = { kind: 'noStream' };
+            break;
+          case C.STREAM_EXISTS:
+            expected = { kind: 'exists' };
+            break;
+          default:
+            expected = { kind: 'any' };
         }
       } else if (req.hasProposedMessage()) {
         const m = req.getProposedMessage()!;
         proposed.push({
-          id: uuidString(m.getId()), type: m.getMetadataMap().get('type') ?? '', contentType: m.getMetadataMap().get('content-type') ?? 'application/octet-stream',
-          data: m.getData_asU8(), metadata: m.getCustomMetadata_asU8(),
+          id: uuidString(m.getId()),
+          type: m.getMetadataMap().get('type') ?? '',
+          contentType: m.getMetadataMap().get('content-type') ?? 'application/octet-stream',
+          data: m.getData_asU8(),
+          metadata: m.getCustomMetadata_asU8(),
         });
       }
     });
@@ -281,7 +325,8 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
       const resp = new AppendRespC();
       if (r.ok) {
         const s = new AppendRespC.Success();
-        if (r.revision === undefined) s.setNoStream(new sharedPb.Empty()); else s.setCurrentRevision(String(r.revision));
+        if (r.revision === undefined) s.setNoStream(new sharedPb.Empty());
+        else s.setCurrentRevision(String(r.revision));
         const pos = new AppendRespC.Position();
         pos.setCommitPosition(String(r.commit));
         pos.setPreparePosition(String(r.prepare));
@@ -297,10 +342,21 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
           w.setCurrentRevision2060(r.current);
         }
         switch (r.expected.kind) {
-          case 'any': w.setExpectedAny(new sharedPb.Empty()); w.setAny2060(new sharedPb.Empty()); break;
-          case 'noStream': w.setExpectedNoStream(new sharedPb.Empty()); break;
-          case 'exists': w.setExpectedStreamExists(new sharedPb.Empty()); w.setStreamExists2060(new sharedPb.Empty()); break;
-          case 'revision': w.setExpectedRevision(String(r.expected.revision)); w.setExpectedRevision2060(r.expected.revision); break;
+          case 'any':
+            w.setExpectedAny(new sharedPb.Empty());
+            w.setAny2060(new sharedPb.Empty());
+            break;
+          case 'noStream':
+            w.setExpectedNoStream(new sharedPb.Empty());
+            break;
+          case 'exists':
+            w.setExpectedStreamExists(new sharedPb.Empty());
+            w.setStreamExists2060(new sharedPb.Empty());
+            break;
+          case 'revision':
+            w.setExpectedRevision(String(r.expected.revision));
+            w.setExpectedRevision2060(r.expected.revision);
+            break;
         }
         resp.setWrongExpectedVersion(w);
       }
@@ -323,18 +379,28 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
         const C = streamsPb.BatchAppendReq.Options.ExpectedStreamPositionCase;
         let expected: Expected;
         switch (o.getExpectedStreamPositionCase()) {
-          case C.STREAM_POSITION: expected = { kind: 'revision', revision: Number(o.getStreamPosition()) }; break;
-          case C.NO_STREAM: expected = { kind: 'noStream' }; break;
-          case C.STREAM_EXISTS: expected = { kind: 'exists' }; break;
-          default: expected = { kind: 'any' };
+          case C.STREAM_POSITION:
+            expected = { kind: 'revision', revision: Number(o.getStreamPosition()) };
+            break;
+          case C.NO_STREAM:
+            expected = { kind: 'noStream' };
+            break;
+          case C.STREAM_EXISTS:
+            expected = { kind: 'exists' };
+            break;
+          default:
+            expected = { kind: 'any' };
         }
         p = { stream: nameOf(o.getStreamIdentifier()!.getStreamName_asU8()), expected, proposed: [] };
         pending.set(key, p);
       }
       for (const m of req.getProposedMessagesList()) {
         p.proposed.push({
-          id: uuidString(m.getId()), type: m.getMetadataMap().get('type') ?? '', contentType: m.getMetadataMap().get('content-type') ?? 'application/octet-stream',
-          data: m.getData_asU8(), metadata: m.getCustomMetadata_asU8(),
+          id: uuidString(m.getId()),
+          type: m.getMetadataMap().get('type') ?? '',
+          contentType: m.getMetadataMap().get('content-type') ?? 'application/octet-stream',
+          data: m.getData_asU8(),
+          metadata: m.getCustomMetadata_asU8(),
         });
       }
       if (!req.getIsFinal()) return;
@@ -349,14 +415,22 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
       sid.setStreamName(Buffer.from(p.stream, 'utf8'));
       resp.setStreamIdentifier(sid);
       switch (p.expected.kind) {
-        case 'revision': resp.setStreamPosition(String(p.expected.revision)); break;
-        case 'noStream': resp.setNoStream(new emptyPb.Empty()); break;
-        case 'exists': resp.setStreamExists(new emptyPb.Empty()); break;
-        default: resp.setAny(new emptyPb.Empty());
+        case 'revision':
+          resp.setStreamPosition(String(p.expected.revision));
+          break;
+        case 'noStream':
+          resp.setNoStream(new emptyPb.Empty());
+          break;
+        case 'exists':
+          resp.setStreamExists(new emptyPb.Empty());
+          break;
+        default:
+          resp.setAny(new emptyPb.Empty());
       }
       if (r.ok) {
         const s = new BatchAppendRespC.Success();
-        if (r.revision === undefined) s.setNoStream(new emptyPb.Empty()); else s.setCurrentRevision(String(r.revision));
+        if (r.revision === undefined) s.setNoStream(new emptyPb.Empty());
+        else s.setCurrentRevision(String(r.revision));
         const pos = new sharedPb.AllStreamPosition();
         pos.setCommitPosition(String(r.commit));
         pos.setPreparePosition(String(r.prepare));
@@ -375,9 +449,16 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
       }
       call.write(resp);
     });
-    call.on('end', () => { openCalls.delete(call); call.end(); });
-    call.on('cancelled', () => { openCalls.delete(call); });
-    call.on('error', () => { openCalls.delete(call); });
+    call.on('end', () => {
+      openCalls.delete(call);
+      call.end();
+    });
+    call.on('cancelled', () => {
+      openCalls.delete(call);
+    });
+    call.on('error', () => {
+      openCalls.delete(call);
+    });
   };
 
   // ------------------------------------------------------------------ Read
@@ -392,7 +473,9 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
     const subscription = o.hasSubscription();
     const limit = o.hasCount() ? Number(o.getCount()) : Number.MAX_SAFE_INTEGER;
     const filter = o.hasFilter() ? filterOf(o.getFilter()!) : undefined;
-    const send = (e: RecordedEvent) => { call.write(eventResp(e)); };
+    const send = (e: RecordedEvent) => {
+      call.write(eventResp(e));
+    };
 
     // What a subscription or read covers, and the catch-up part as a list.
     let matches: (e: RecordedEvent) => boolean;
@@ -436,9 +519,16 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
       matches = filter ?? (() => true);
       if (subscription) {
         // Catch-up subscriptions to $all start after the given position.
-        const start = ao.getAllOptionCase() === AC.END ? log.length
-          : pos === undefined ? 0
-          : (() => { let i = lowerBound(c, p); while (i < log.length && cmp(log[i]!.commit, log[i]!.prepare, c, p) <= 0) i++; return i; })();
+        const start =
+          ao.getAllOptionCase() === AC.END
+            ? log.length
+            : pos === undefined
+              ? 0
+              : (() => {
+                  let i = lowerBound(c, p);
+                  while (i < log.length && cmp(log[i]!.commit, log[i]!.prepare, c, p) <= 0) i++;
+                  return i;
+                })();
         catchUp = log.slice(start).filter(matches);
       } else if (backwards) {
         const end = ao.getAllOptionCase() === AC.START ? 0 : pos === undefined ? log.length : lowerBound(c, p);
@@ -473,16 +563,28 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
     const caughtUp = new ReadRespC();
     caughtUp.setCaughtUp(new ReadRespC.CaughtUp());
     call.write(caughtUp);
-    const sub: Subscriber = { matches, send, end: () => { subscribers.delete(sub); call.end(); } };
+    const sub: Subscriber = {
+      matches,
+      send,
+      end: () => {
+        subscribers.delete(sub);
+        call.end();
+      },
+    };
     subscribers.add(sub);
-    const drop = () => { subscribers.delete(sub); };
+    const drop = () => {
+      subscribers.delete(sub);
+    };
     call.on('cancelled', drop);
     call.on('close', drop);
     call.on('error', drop);
   };
 
   // ------------------------------------------------------------------ ServerFeatures
-  const getSupportedMethods: grpc.handleUnaryCall<InstanceType<SharedPb['Empty']>, InstanceType<FeaturesPb['SupportedMethods']>> = (_call, callback) => {
+  const getSupportedMethods: grpc.handleUnaryCall<InstanceType<SharedPb['Empty']>, InstanceType<FeaturesPb['SupportedMethods']>> = (
+    _call,
+    callback,
+  ) => {
     count('GetSupportedMethods');
     const methods = new featuresPb.SupportedMethods();
     methods.setEventStoreServerVersion('23.10.0-in-process');
@@ -503,7 +605,9 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
   const server = new grpc.Server();
   // Methods left out (Delete, Tombstone, BatchAppend when disabled) answer UNIMPLEMENTED.
   server.addService(streamsGrpc.StreamsService, {
-    read, append, ...(batchAppend ? { batchAppend: batchAppendHandler } : {}),
+    read,
+    append,
+    ...(batchAppend ? { batchAppend: batchAppendHandler } : {}),
   });
   if (options.serverFeatures ?? true) {
     server.addService(featuresGrpc.ServerFeaturesService, { getSupportedMethods });
@@ -520,18 +624,28 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
     events: () => log.slice(),
     appendSystemEvent,
     appendRaw(stream, type, data, metadata) {
-      write(stream, { kind: 'any' }, [{
-        id: randomUUID(), type, contentType: 'application/json', data: Buffer.from(JSON.stringify(data) ?? 'null'),
-        metadata: metadata === undefined ? new Uint8Array() : Buffer.from(JSON.stringify(metadata)),
-      }]);
+      write(stream, { kind: 'any' }, [
+        {
+          id: randomUUID(),
+          type,
+          contentType: 'application/json',
+          data: Buffer.from(JSON.stringify(data) ?? 'null'),
+          metadata: metadata === undefined ? new Uint8Array() : Buffer.from(JSON.stringify(metadata)),
+        },
+      ]);
     },
-    beforeNextWrite(stream, fn) { hooks.set(stream, fn); },
+    beforeNextWrite(stream, fn) {
+      hooks.set(stream, fn);
+    },
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         for (const s of [...subscribers]) s.end();
         for (const c of [...openCalls]) c.end();
         const timer = setTimeout(() => server.forceShutdown(), 500);
-        server.tryShutdown(() => { clearTimeout(timer); resolve(); });
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
       return stopped;
     },

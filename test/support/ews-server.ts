@@ -45,7 +45,13 @@ const SOAP = 'http://schemas.xmlsoap.org/soap/envelope/';
 const T = 'http://schemas.microsoft.com/exchange/services/2006/types';
 const M = 'http://schemas.microsoft.com/exchange/services/2006/messages';
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', removeNSPrefix: false, parseTagValue: false, trimValues: false });
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  removeNSPrefix: false,
+  parseTagValue: false,
+  trimValues: false,
+});
 
 export class EwsServer {
   readonly sent: SentMessage[] = [];
@@ -66,12 +72,22 @@ export class EwsServer {
     if (o.cert) this.certDer = new X509Certificate(o.cert.cert).raw;
   }
 
-  get origin(): string { return `${this.o.cert ? 'https' : 'http'}://127.0.0.1:${(this.server!.address() as AddressInfo).port}`; }
-  get url(): string { return `${this.origin}/EWS/Exchange.asmx`; }
-  get autodiscoverUrl(): string { return `${this.origin}/autodiscover/autodiscover.xml`; }
+  get origin(): string {
+    return `${this.o.cert ? 'https' : 'http'}://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
+  get url(): string {
+    return `${this.origin}/EWS/Exchange.asmx`;
+  }
+  get autodiscoverUrl(): string {
+    return `${this.origin}/autodiscover/autodiscover.xml`;
+  }
 
   async start(): Promise<this> {
-    const handler = (req: IncomingMessage, res: ServerResponse) => { this.handle(req, res).catch(() => { res.destroy(); }); };
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      this.handle(req, res).catch(() => {
+        res.destroy();
+      });
+    };
     this.server = this.o.cert ? createHttps({ key: this.o.cert.key, cert: this.o.cert.cert }, handler) : createHttp(handler);
     await new Promise<void>((res) => this.server!.listen(0, '127.0.0.1', res));
     return this;
@@ -101,13 +117,27 @@ export class EwsServer {
     if (user === undefined) return;
     const path = new URL(req.url ?? '/', this.origin).pathname.toLowerCase();
     if (path === '/autodiscover/autodiscover.xml') return this.autodiscover(body, res);
-    if (path !== '/ews/exchange.asmx' || req.method !== 'POST') { res.writeHead(404).end(); return; }
+    if (path !== '/ews/exchange.asmx' || req.method !== 'POST') {
+      res.writeHead(404).end();
+      return;
+    }
     const fault = this.faults.shift();
-    if (fault?.kind === 'status') { if (fault.status === 401) { this.auth.refused++; this.unauthorized(res); } else res.writeHead(fault.status).end(); return; }
+    if (fault?.kind === 'status') {
+      if (fault.status === 401) {
+        this.auth.refused++;
+        this.unauthorized(res);
+      } else res.writeHead(fault.status).end();
+      return;
+    }
     const msg = this.validate(body, user);
-    if (typeof msg === 'string') { this.invalid.push(msg); res.writeHead(400, { 'content-type': 'text/plain' }).end(msg); return; }
+    if (typeof msg === 'string') {
+      this.invalid.push(msg);
+      res.writeHead(400, { 'content-type': 'text/plain' }).end(msg);
+      return;
+    }
     if (fault?.kind === 'serverBusy') return this.soap(res, 500, busyFault(fault.backOffMs));
-    if (fault?.kind === 'recipientNotFound' || this.o.unknownRecipients?.includes(msg.to)) return this.soap(res, 200, responseMessage('Error', 'ErrorMailRecipientNotFound', 'The recipient could not be found.'));
+    if (fault?.kind === 'recipientNotFound' || this.o.unknownRecipients?.includes(msg.to))
+      return this.soap(res, 200, responseMessage('Error', 'ErrorMailRecipientNotFound', 'The recipient could not be found.'));
     this.sent.push(msg);
     this.soap(res, 200, responseMessage('Success', 'NoError'));
   }
@@ -173,14 +203,15 @@ export class EwsServer {
   private autodiscover(body: string, res: ServerResponse): void {
     const email = /<EMailAddress>([^<]*)<\/EMailAddress>/.exec(body)?.[1] ?? '';
     this.autodiscoverRequests.push(email);
-    const xml = '<?xml version="1.0" encoding="utf-8"?>'
-      + '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">'
-      + '<Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">'
-      + `<User><DisplayName>Notifications</DisplayName><AutoDiscoverSMTPAddress>${email}</AutoDiscoverSMTPAddress></User>`
-      + '<Account><AccountType>email</AccountType><Action>settings</Action>'
-      + `<Protocol><Type>EXPR</Type><EwsUrl>https://mail.contoso.example/EWS/Exchange.asmx</EwsUrl></Protocol>`
-      + `<Protocol><Type>EXCH</Type><Server>ex01.contoso.local</Server><EwsUrl>${this.url}</EwsUrl></Protocol>`
-      + '</Account></Response></Autodiscover>';
+    const xml =
+      '<?xml version="1.0" encoding="utf-8"?>' +
+      '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">' +
+      '<Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">' +
+      `<User><DisplayName>Notifications</DisplayName><AutoDiscoverSMTPAddress>${email}</AutoDiscoverSMTPAddress></User>` +
+      '<Account><AccountType>email</AccountType><Action>settings</Action>' +
+      `<Protocol><Type>EXPR</Type><EwsUrl>https://mail.contoso.example/EWS/Exchange.asmx</EwsUrl></Protocol>` +
+      `<Protocol><Type>EXCH</Type><Server>ex01.contoso.local</Server><EwsUrl>${this.url}</EwsUrl></Protocol>` +
+      '</Account></Response></Autodiscover>';
     res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(xml);
   }
 
@@ -195,7 +226,8 @@ export class EwsServer {
     if (ok !== true) return `not well-formed XML: ${ok.err.msg} (line ${ok.err.line})`;
     const doc = parser.parse(body) as Record<string, any>;
     const env = doc['soap:Envelope'];
-    if (!env || env['@_xmlns:soap'] !== SOAP || env['@_xmlns:t'] !== T || env['@_xmlns:m'] !== M) return 'not a SOAP envelope with the EWS namespaces';
+    if (!env || env['@_xmlns:soap'] !== SOAP || env['@_xmlns:t'] !== T || env['@_xmlns:m'] !== M)
+      return 'not a SOAP envelope with the EWS namespaces';
     if (!env['soap:Header']?.['t:RequestServerVersion']?.['@_Version']) return 'no RequestServerVersion';
     const create = env['soap:Body']?.['m:CreateItem'];
     if (!create) return 'no CreateItem';
@@ -208,13 +240,15 @@ export class EwsServer {
     const order = Object.keys(message).filter((k) => !k.startsWith('@_'));
     const expectedOrder = ['t:Subject', 't:Body', 't:ExtendedProperty', 't:ToRecipients', 't:From'];
     if (order.join() !== expectedOrder.join()) return `Message elements ${order.join()} (schema order is ${expectedOrder.join()})`;
-    const text = (n: unknown): string => (typeof n === 'string' ? n : typeof n === 'object' && n !== null ? String((n as Record<string, unknown>)['#text'] ?? '') : '');
+    const text = (n: unknown): string =>
+      typeof n === 'string' ? n : typeof n === 'object' && n !== null ? String((n as Record<string, unknown>)['#text'] ?? '') : '';
     if (message['t:Body']?.['@_BodyType'] !== 'HTML') return 'the body is not HTML';
     const to = message['t:ToRecipients']?.['t:Mailbox'];
     if (!to || Array.isArray(to)) return 'not exactly one recipient';
     const prop = message['t:ExtendedProperty'];
     const uri = prop?.['t:ExtendedFieldURI'];
-    if (uri?.['@_DistinguishedPropertySetId'] !== 'InternetHeaders' || uri?.['@_PropertyName'] !== 'X-EAS-Access-Sync-Device') return 'no device header';
+    if (uri?.['@_DistinguishedPropertySetId'] !== 'InternetHeaders' || uri?.['@_PropertyName'] !== 'X-EAS-Access-Sync-Device')
+      return 'no device header';
     return {
       user,
       from: text(message['t:From']?.['t:Mailbox']?.['t:EmailAddress']),
@@ -232,27 +266,32 @@ function challengeMessage(challenge: Buffer): string {
   const ts = Buffer.alloc(8);
   ts.writeBigUInt64LE((BigInt(Date.now()) + 11_644_473_600_000n) * 10_000n);
   const info = writeAvPairs([
-    { id: AV.NB_DOMAIN, value: name }, { id: AV.NB_COMPUTER, value: Buffer.from('EX01', 'utf16le') },
-    { id: AV.DNS_DOMAIN, value: Buffer.from('contoso.local', 'utf16le') }, { id: AV.TIMESTAMP, value: ts },
+    { id: AV.NB_DOMAIN, value: name },
+    { id: AV.NB_COMPUTER, value: Buffer.from('EX01', 'utf16le') },
+    { id: AV.DNS_DOMAIN, value: Buffer.from('contoso.local', 'utf16le') },
+    { id: AV.TIMESTAMP, value: ts },
   ]);
   const head = Buffer.alloc(48);
   head.write('NTLMSSP\0', 0, 'latin1');
   head.writeUInt32LE(2, 8);
-  head.writeUInt16LE(name.length, 12); head.writeUInt16LE(name.length, 14); head.writeUInt32LE(48, 16);
+  head.writeUInt16LE(name.length, 12);
+  head.writeUInt16LE(name.length, 14);
+  head.writeUInt32LE(48, 16);
   head.writeUInt32LE(0xe28a8215, 20);
   challenge.copy(head, 24);
-  head.writeUInt16LE(info.length, 40); head.writeUInt16LE(info.length, 42); head.writeUInt32LE(48 + name.length, 44);
+  head.writeUInt16LE(info.length, 40);
+  head.writeUInt16LE(info.length, 42);
+  head.writeUInt32LE(48 + name.length, 44);
   return Buffer.concat([head, name, info]).toString('base64');
 }
 
 const responseMessage = (cls: string, code: string, text?: string) =>
-  `<m:CreateItemResponse xmlns:m="${M}" xmlns:t="${T}"><m:ResponseMessages><m:CreateItemResponseMessage ResponseClass="${cls}">`
-  + `${text ? `<m:MessageText>${text}</m:MessageText>` : ''}<m:ResponseCode>${code}</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey><m:Items/>`
-  + '</m:CreateItemResponseMessage></m:ResponseMessages></m:CreateItemResponse>';
+  `<m:CreateItemResponse xmlns:m="${M}" xmlns:t="${T}"><m:ResponseMessages><m:CreateItemResponseMessage ResponseClass="${cls}">` +
+  `${text ? `<m:MessageText>${text}</m:MessageText>` : ''}<m:ResponseCode>${code}</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey><m:Items/>` +
+  '</m:CreateItemResponseMessage></m:ResponseMessages></m:CreateItemResponse>';
 
 const busyFault = (ms: number) =>
-  '<s:Fault><faultcode xmlns:a="http://schemas.microsoft.com/exchange/services/2006/types">a:ErrorServerBusy</faultcode>'
-  + '<faultstring xml:lang="en-US">The server cannot service this request right now. Try again later.</faultstring>'
-  + `<detail><e:ResponseCode xmlns:e="${M}">ErrorServerBusy</e:ResponseCode><e:Message xmlns:e="${M}">The server cannot service this request right now. Try again later.</e:Message>`
-  + `<t:MessageXml xmlns:t="${T}"><t:Value Name="BackOffMilliseconds">${ms}</t:Value></t:MessageXml></detail></s:Fault>`;
-
+  '<s:Fault><faultcode xmlns:a="http://schemas.microsoft.com/exchange/services/2006/types">a:ErrorServerBusy</faultcode>' +
+  '<faultstring xml:lang="en-US">The server cannot service this request right now. Try again later.</faultstring>' +
+  `<detail><e:ResponseCode xmlns:e="${M}">ErrorServerBusy</e:ResponseCode><e:Message xmlns:e="${M}">The server cannot service this request right now. Try again later.</e:Message>` +
+  `<t:MessageXml xmlns:t="${T}"><t:Value Name="BackOffMilliseconds">${ms}</t:Value></t:MessageXml></detail></s:Fault>`;

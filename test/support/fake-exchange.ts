@@ -17,8 +17,7 @@ import type { PsErrorInfo, PsValue } from '../../adapters/powershell/protocol.js
 
 export type PsRecord = Record<string, unknown>;
 export type CmdletResult =
-  | { readonly ok: true; readonly records: PsRecord[]; readonly warnings?: string[] }
-  | { readonly ok: false; readonly error: PsErrorInfo };
+  { readonly ok: true; readonly records: PsRecord[]; readonly warnings?: string[] } | { readonly ok: false; readonly error: PsErrorInfo };
 
 export type FaultKind =
   /** never answer this request */
@@ -36,7 +35,10 @@ export type FaultKind =
   /** the remote session breaks: error, then Remove-PSSession and exit, as the script does */
   | 'brokenSession';
 
-export interface Fault { readonly kind: FaultKind; readonly delayMs?: number }
+export interface Fault {
+  readonly kind: FaultKind;
+  readonly delayMs?: number;
+}
 export interface FaultSpec extends Fault {
   /** Only requests of this cmdlet (default any). */
   readonly op?: string;
@@ -81,19 +83,34 @@ export interface FakeExchangeOptions {
 }
 
 const CMDLETS_2019 = [
-  'Get-MobileDevice', 'Get-ActiveSyncDevice', 'Get-CasMailbox', 'Get-User', 'Get-ActiveSyncOrganizationSettings',
-  'Get-ActiveSyncDeviceAccessRule', 'Get-ExchangeServer', 'Set-CasMailbox', 'Set-ActiveSyncOrganizationSettings',
-  'New-ActiveSyncDeviceAccessRule', 'Set-ActiveSyncDeviceAccessRule', 'Remove-ActiveSyncDeviceAccessRule', 'Set-ADServerSettings',
+  'Get-MobileDevice',
+  'Get-ActiveSyncDevice',
+  'Get-CasMailbox',
+  'Get-User',
+  'Get-ActiveSyncOrganizationSettings',
+  'Get-ActiveSyncDeviceAccessRule',
+  'Get-ExchangeServer',
+  'Set-CasMailbox',
+  'Set-ActiveSyncOrganizationSettings',
+  'New-ActiveSyncDeviceAccessRule',
+  'Set-ActiveSyncDeviceAccessRule',
+  'Remove-ActiveSyncDeviceAccessRule',
+  'Set-ADServerSettings',
 ];
 
 const TASK: Record<string, string> = {
-  'Set-CasMailbox': 'SetCASMailbox', 'Get-CasMailbox': 'GetCASMailbox', 'Get-User': 'GetUser',
-  'Set-ActiveSyncDeviceAccessRule': 'SetActiveSyncDeviceAccessRule', 'Remove-ActiveSyncDeviceAccessRule': 'RemoveActiveSyncDeviceAccessRule',
+  'Set-CasMailbox': 'SetCASMailbox',
+  'Get-CasMailbox': 'GetCASMailbox',
+  'Get-User': 'GetUser',
+  'Set-ActiveSyncDeviceAccessRule': 'SetActiveSyncDeviceAccessRule',
+  'Remove-ActiveSyncDeviceAccessRule': 'RemoveActiveSyncDeviceAccessRule',
   'New-ActiveSyncDeviceAccessRule': 'NewActiveSyncDeviceAccessRule',
 };
 
 const notRecognized = (op: string): PsErrorInfo => ({
-  category: 'ObjectNotFound', reason: 'CommandNotFoundException', fullyQualifiedErrorId: 'CommandNotFoundException',
+  category: 'ObjectNotFound',
+  reason: 'CommandNotFoundException',
+  fullyQualifiedErrorId: 'CommandNotFoundException',
   message: `The term '${op}' is not recognized as the name of a cmdlet, function, script file, or operable program.`,
 });
 
@@ -104,35 +121,46 @@ export function psErrorOf(e: ExchangeError, op: string, server: string): PsError
   switch (e.kind) {
     case 'notFound':
       return {
-        category: 'NotSpecified', reason: 'ManagementObjectNotFoundException',
-        fullyQualifiedErrorId: `${stamp} [FailureCategory=Cmdlet-ManagementObjectNotFoundException] 8A9E2C1B,${task}`, message: e.message,
+        category: 'NotSpecified',
+        reason: 'ManagementObjectNotFoundException',
+        fullyQualifiedErrorId: `${stamp} [FailureCategory=Cmdlet-ManagementObjectNotFoundException] 8A9E2C1B,${task}`,
+        message: e.message,
       };
     case 'throttled':
       if (/concurrent shells/.test(e.message)) {
         return {
-          category: 'OpenError', reason: 'PSRemotingTransportException', fullyQualifiedErrorId: '-2144108060,PSSessionOpenFailed',
+          category: 'OpenError',
+          reason: 'PSRemotingTransportException',
+          fullyQualifiedErrorId: '-2144108060,PSSessionOpenFailed',
           message: `Connecting to remote server ${server} failed with the following error message : ${e.message} For more information, see the about_Remote_Troubleshooting Help topic.`,
         };
       }
       return {
-        category: 'OperationStopped', reason: 'PSRemotingTransportException', fullyQualifiedErrorId: 'JobFailure',
+        category: 'OperationStopped',
+        reason: 'PSRemotingTransportException',
+        fullyQualifiedErrorId: 'JobFailure',
         message: `Processing data from remote server ${server} failed with the following error message: ${e.message} For more information, see the about_Remote_Troubleshooting Help topic.`,
       };
     case 'connectionLost':
       return {
-        category: 'OperationStopped', reason: 'PSRemotingTransportException', fullyQualifiedErrorId: 'JobFailure',
+        category: 'OperationStopped',
+        reason: 'PSRemotingTransportException',
+        fullyQualifiedErrorId: 'JobFailure',
         message: `Processing data from remote server ${server} failed with the following error message: The WinRM client cannot complete the operation within the time specified. Check if the machine name is valid and is reachable over the network and firewall exception for Windows Remote Management service is enabled. For more information, see the about_Remote_Troubleshooting Help topic.`,
       };
     case 'accessDenied':
       return {
-        category: 'NotSpecified', reason: 'ADOperationException',
+        category: 'NotSpecified',
+        reason: 'ADOperationException',
         fullyQualifiedErrorId: `${stamp} [FailureCategory=Cmdlet-ADOperationException] 9C8BC2D3,${task}`,
         message: `Active Directory operation failed on dc01.contoso.com. This error is not retriable. Additional information: Insufficient access rights to perform the operation. (${e.message})`,
       };
     default:
       return {
-        category: 'NotSpecified', reason: 'TaskException',
-        fullyQualifiedErrorId: `${stamp} [FailureCategory=Cmdlet-TaskException] 2F3D4E5A,${task}`, message: e.message,
+        category: 'NotSpecified',
+        reason: 'TaskException',
+        fullyQualifiedErrorId: `${stamp} [FailureCategory=Cmdlet-TaskException] 2F3D4E5A,${task}`,
+        message: e.message,
       };
   }
 }
@@ -155,7 +183,10 @@ export class FakeExchange {
   private readonly live = new Map<number, string>();
   private nextSession = 0;
 
-  constructor(readonly exchange: SimulatedExchange, readonly options: FakeExchangeOptions = {}) {
+  constructor(
+    readonly exchange: SimulatedExchange,
+    readonly options: FakeExchangeOptions = {},
+  ) {
     this.down = new Set((options.down ?? []).map((s) => s.toLowerCase()));
     this.servers = new Set((options.servers ?? [`cas01.${exchange.domain}`, `cas02.${exchange.domain}`]).map((s) => s.toLowerCase()));
   }
@@ -176,28 +207,44 @@ export class FakeExchange {
     };
     if (!this.servers.has(server.toLowerCase())) {
       return fail({
-        category: 'OpenError', reason: 'PSRemotingTransportException', fullyQualifiedErrorId: 'CannotConnect,PSSessionOpenFailed',
+        category: 'OpenError',
+        reason: 'PSRemotingTransportException',
+        fullyQualifiedErrorId: 'CannotConnect,PSSessionOpenFailed',
         message: `Connecting to remote server ${server} failed with the following error message : The WinRM client cannot process the request because the server name cannot be resolved. For more information, see the about_Remote_Troubleshooting Help topic.`,
       });
     }
     if (this.down.has(server.toLowerCase())) {
       return fail({
-        category: 'OpenError', reason: 'PSRemotingTransportException', fullyQualifiedErrorId: 'CannotConnect,PSSessionOpenFailed',
+        category: 'OpenError',
+        reason: 'PSRemotingTransportException',
+        fullyQualifiedErrorId: 'CannotConnect,PSSessionOpenFailed',
         message: `Connecting to remote server ${server} failed with the following error message : WinRM cannot complete the operation. Verify that the specified computer name is valid, that the computer is accessible over the network, and that a firewall exception for the WinRM service is enabled and allows access from this computer. For more information, see the about_Remote_Troubleshooting Help topic.`,
       });
     }
-    if ((o.expectUsername !== undefined && req.username !== o.expectUsername) || (o.expectPassword !== undefined && req.password !== o.expectPassword)) {
+    if (
+      (o.expectUsername !== undefined && req.username !== o.expectUsername) ||
+      (o.expectPassword !== undefined && req.password !== o.expectPassword)
+    ) {
       const echo = o.echoSecrets ? ` (user ${req.username ?? '-'}, password ${req.password ?? '-'})` : '';
       return fail({
-        category: 'OpenError', reason: 'PSRemotingTransportException', fullyQualifiedErrorId: 'AccessDenied,PSSessionOpenFailed',
+        category: 'OpenError',
+        reason: 'PSRemotingTransportException',
+        fullyQualifiedErrorId: 'AccessDenied,PSSessionOpenFailed',
         message: `Connecting to remote server ${server} failed with the following error message : Access is denied.${echo} For more information, see the about_Remote_Troubleshooting Help topic.`,
       });
     }
     if (o.maxShells !== undefined && this.sessions.open >= o.maxShells) {
-      return fail(psErrorOf({
-        kind: 'throttled', waitMs: 0,
-        message: `The WS-Management service cannot process the request. This user is allowed a maximum number of ${o.maxShells} concurrent shells, which has been exceeded. Close existing shells or raise the quota for this user.`,
-      }, 'New-PSSession', server));
+      return fail(
+        psErrorOf(
+          {
+            kind: 'throttled',
+            waitMs: 0,
+            message: `The WS-Management service cannot process the request. This user is allowed a maximum number of ${o.maxShells} concurrent shells, which has been exceeded. Close existing shells or raise the quota for this user.`,
+          },
+          'New-PSSession',
+          server,
+        ),
+      );
     }
     this.connects.push({ ...kept, session, ok: true });
     this.live.set(session, server);
@@ -250,10 +297,27 @@ export class FakeExchange {
     const unlimited = () => {
       if (splat['ResultSize'] !== 'Unlimited') this.violations.push(`${op} without -ResultSize Unlimited`);
     };
-    const mailboxRecord = (m: { identity: string; distinguishedName?: string; guid?: string; displayName?: string; primarySmtpAddress: string; emailAddresses: readonly string[]; activeSyncEnabled: boolean; allowedDeviceIds: readonly string[]; blockedDeviceIds: readonly string[] }): PsRecord => ({
-      Identity: m.identity, DistinguishedName: m.distinguishedName ?? null, Guid: m.guid ?? null, DisplayName: m.displayName ?? null,
-      Name: m.displayName ?? null, PrimarySmtpAddress: m.primarySmtpAddress, EmailAddresses: [...m.emailAddresses],
-      ActiveSyncEnabled: m.activeSyncEnabled, ActiveSyncAllowedDeviceIDs: [...m.allowedDeviceIds], ActiveSyncBlockedDeviceIDs: [...m.blockedDeviceIds],
+    const mailboxRecord = (m: {
+      identity: string;
+      distinguishedName?: string;
+      guid?: string;
+      displayName?: string;
+      primarySmtpAddress: string;
+      emailAddresses: readonly string[];
+      activeSyncEnabled: boolean;
+      allowedDeviceIds: readonly string[];
+      blockedDeviceIds: readonly string[];
+    }): PsRecord => ({
+      Identity: m.identity,
+      DistinguishedName: m.distinguishedName ?? null,
+      Guid: m.guid ?? null,
+      DisplayName: m.displayName ?? null,
+      Name: m.displayName ?? null,
+      PrimarySmtpAddress: m.primarySmtpAddress,
+      EmailAddresses: [...m.emailAddresses],
+      ActiveSyncEnabled: m.activeSyncEnabled,
+      ActiveSyncAllowedDeviceIDs: [...m.allowedDeviceIds],
+      ActiveSyncBlockedDeviceIDs: [...m.blockedDeviceIds],
       ActiveSyncMailboxPolicy: 'Default',
     });
     switch (op) {
@@ -267,7 +331,10 @@ export class FakeExchange {
           const m = FIRST_SYNC_FILTER.exec(filter);
           if (!m) {
             this.violations.push(`${op} with an unexpected filter ${JSON.stringify(filter)}`);
-            return fail({ kind: 'other', message: `Cannot bind parameter 'Filter' to the target. Exception setting "Filter": "Invalid filter syntax."` });
+            return fail({
+              kind: 'other',
+              message: `Cannot bind parameter 'Filter' to the target. Exception setting "Filter": "Invalid filter syntax."`,
+            });
           }
           firstSyncAfter = `${m[1]}Z`;
         }
@@ -276,10 +343,19 @@ export class FakeExchange {
         return {
           ok: true,
           records: r.right.map((d) => ({
-            Identity: d.identity, DistinguishedName: d.distinguishedName ?? null, Guid: d.guid ?? null, DeviceId: d.deviceId,
-            DeviceType: d.deviceType, DeviceModel: d.deviceModel, DeviceOS: d.deviceOS ?? null, DeviceUserAgent: d.deviceUserAgent ?? null,
-            FriendlyName: d.friendlyName ?? null, FirstSyncTime: d.firstSyncTime ?? null, UserDisplayName: d.userDisplayName ?? null,
-            DeviceAccessState: 'Allowed', ClientType: 'EAS',
+            Identity: d.identity,
+            DistinguishedName: d.distinguishedName ?? null,
+            Guid: d.guid ?? null,
+            DeviceId: d.deviceId,
+            DeviceType: d.deviceType,
+            DeviceModel: d.deviceModel,
+            DeviceOS: d.deviceOS ?? null,
+            DeviceUserAgent: d.deviceUserAgent ?? null,
+            FriendlyName: d.friendlyName ?? null,
+            FirstSyncTime: d.firstSyncTime ?? null,
+            UserDisplayName: d.userDisplayName ?? null,
+            DeviceAccessState: 'Allowed',
+            ClientType: 'EAS',
           })),
         };
       }
@@ -289,12 +365,16 @@ export class FakeExchange {
           const r = await sim.getCasMailboxes({ identities: [identity] });
           if (isLeft(r)) return fail(r.left);
           if (r.right.length === 0) {
-            return fail({ kind: 'notFound', message: `The operation couldn't be performed because object '${identity}' couldn't be found on 'dc01.${sim.domain}'.` });
+            return fail({
+              kind: 'notFound',
+              message: `The operation couldn't be performed because object '${identity}' couldn't be found on 'dc01.${sim.domain}'.`,
+            });
           }
           return { ok: true, records: r.right.map(mailboxRecord) };
         }
         unlimited();
-        if (splat['Filter'] !== 'HasActiveSyncDevicePartnership -eq $true') this.violations.push(`Get-CasMailbox with filter ${JSON.stringify(splat['Filter'])}`);
+        if (splat['Filter'] !== 'HasActiveSyncDevicePartnership -eq $true')
+          this.violations.push(`Get-CasMailbox with filter ${JSON.stringify(splat['Filter'])}`);
         const r = await sim.getCasMailboxes();
         if (isLeft(r)) return fail(r.left);
         return { ok: true, records: r.right.map(mailboxRecord) };
@@ -302,13 +382,20 @@ export class FakeExchange {
       case 'Get-User': {
         if (this.options.noGetUser) return { ok: false, error: notRecognized(op) };
         const user = (m: { identity: string; distinguishedName?: string; guid?: string; userPrincipalName?: string }): PsRecord => ({
-          Identity: m.identity, DistinguishedName: m.distinguishedName ?? null, Guid: m.guid ?? null, UserPrincipalName: m.userPrincipalName ?? null,
+          Identity: m.identity,
+          DistinguishedName: m.distinguishedName ?? null,
+          Guid: m.guid ?? null,
+          UserPrincipalName: m.userPrincipalName ?? null,
           RecipientType: 'UserMailbox',
         });
         const identity = str(splat['Identity']);
         if (identity !== undefined) {
           const m = sim.mailbox(identity);
-          if (!m) return fail({ kind: 'notFound', message: `The operation couldn't be performed because object '${identity}' couldn't be found on 'dc01.${sim.domain}'.` });
+          if (!m)
+            return fail({
+              kind: 'notFound',
+              message: `The operation couldn't be performed because object '${identity}' couldn't be found on 'dc01.${sim.domain}'.`,
+            });
           return { ok: true, records: [user(m)] };
         }
         unlimited();
@@ -319,10 +406,15 @@ export class FakeExchange {
         if (isLeft(r)) return fail(r.left);
         return {
           ok: true,
-          records: [{
-            Identity: 'Mobile Mailbox Settings', Name: 'Mobile Mailbox Settings', DefaultAccessLevel: r.right.defaultAccessLevel,
-            UserMailInsert: r.right.userMailInsert ?? null, AdminMailRecipients: [...r.right.adminMailRecipients],
-          }],
+          records: [
+            {
+              Identity: 'Mobile Mailbox Settings',
+              Name: 'Mobile Mailbox Settings',
+              DefaultAccessLevel: r.right.defaultAccessLevel,
+              UserMailInsert: r.right.userMailInsert ?? null,
+              AdminMailRecipients: [...r.right.adminMailRecipients],
+            },
+          ],
         };
       }
       case 'Get-ActiveSyncDeviceAccessRule': {
@@ -331,7 +423,11 @@ export class FakeExchange {
         return {
           ok: true,
           records: r.right.map((x) => ({
-            Identity: x.name ?? null, Name: x.name ?? null, Characteristic: x.characteristic, QueryString: x.queryString, AccessLevel: x.accessLevel,
+            Identity: x.name ?? null,
+            Name: x.name ?? null,
+            Characteristic: x.characteristic,
+            QueryString: x.queryString,
+            AccessLevel: x.accessLevel,
           })),
         };
       }
@@ -341,8 +437,12 @@ export class FakeExchange {
         return {
           ok: true,
           records: r.right.map((s) => ({
-            Name: s.name, Fqdn: s.fqdn, ServerRole: s.isClientAccessServer ? 'Mailbox, ClientAccess' : 'Edge',
-            IsClientAccessServer: s.isClientAccessServer, AdminDisplayVersion: s.version ?? null, Site: 'contoso.com/Configuration/Sites/Default-First-Site-Name',
+            Name: s.name,
+            Fqdn: s.fqdn,
+            ServerRole: s.isClientAccessServer ? 'Mailbox, ClientAccess' : 'Edge',
+            IsClientAccessServer: s.isClientAccessServer,
+            AdminDisplayVersion: s.version ?? null,
+            Site: 'contoso.com/Configuration/Sites/Default-First-Site-Name',
           })),
         };
       }
@@ -384,12 +484,18 @@ export class FakeExchange {
       }
       case 'New-ActiveSyncDeviceAccessRule':
         command = {
-          kind: 'newDeviceAccessRule', characteristic: (str(splat['Characteristic']) ?? '') as 'DeviceType',
-          queryString: str(splat['QueryString']) ?? '', accessLevel: (str(splat['AccessLevel']) ?? '') as 'Allow',
+          kind: 'newDeviceAccessRule',
+          characteristic: (str(splat['Characteristic']) ?? '') as 'DeviceType',
+          queryString: str(splat['QueryString']) ?? '',
+          accessLevel: (str(splat['AccessLevel']) ?? '') as 'Allow',
         };
         break;
       case 'Set-ActiveSyncDeviceAccessRule':
-        command = { kind: 'setDeviceAccessRule', name: str(splat['Identity']) ?? '', accessLevel: (str(splat['AccessLevel']) ?? '') as 'Allow' };
+        command = {
+          kind: 'setDeviceAccessRule',
+          name: str(splat['Identity']) ?? '',
+          accessLevel: (str(splat['AccessLevel']) ?? '') as 'Allow',
+        };
         break;
       case 'Set-ADServerSettings':
         if (splat['ViewEntireForest'] !== true) this.violations.push(`Set-ADServerSettings with ${JSON.stringify(splat)}`);
@@ -406,7 +512,9 @@ export class FakeExchange {
           return {
             ok: false,
             error: {
-              category: 'InvalidOperation', reason: 'PSInvalidOperationException', fullyQualifiedErrorId: 'HostFunctionNotImplemented',
+              category: 'InvalidOperation',
+              reason: 'PSInvalidOperationException',
+              fullyQualifiedErrorId: 'HostFunctionNotImplemented',
               message: 'PowerShell is in NonInteractive mode. Read and Prompt functionality is not available.',
             },
           };
@@ -439,7 +547,8 @@ export interface FakeExchangeHost {
 /** Serves `fake` on a Unix socket (a named pipe on Windows). */
 export async function startFakeExchangeHost(fake: FakeExchange): Promise<FakeExchangeHost> {
   const dir = mkdtempSync(join(tmpdir(), 'eas-fake-exchange-'));
-  const socketPath = process.platform === 'win32' ? `\\\\.\\pipe\\eas-fake-exchange-${process.pid}-${Date.now()}` : join(dir, 'exchange.sock');
+  const socketPath =
+    process.platform === 'win32' ? `\\\\.\\pipe\\eas-fake-exchange-${process.pid}-${Date.now()}` : join(dir, 'exchange.sock');
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -447,7 +556,9 @@ export async function startFakeExchangeHost(fake: FakeExchange): Promise<FakeExc
     let session: number | undefined;
     let removed = false;
     let buf = '';
-    const reply = (o: object) => { if (!socket.destroyed) socket.write(JSON.stringify(o) + '\n'); };
+    const reply = (o: object) => {
+      if (!socket.destroyed) socket.write(JSON.stringify(o) + '\n');
+    };
     socket.on('data', (d: string) => {
       buf += d;
       let nl: number;
@@ -475,16 +586,24 @@ export async function startFakeExchangeHost(fake: FakeExchange): Promise<FakeExc
       if (session !== undefined && !removed) fake.drop(session);
     });
   });
-  await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(socketPath, () => res()); });
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(socketPath, () => res());
+  });
   return {
     socketPath,
     fake,
-    close: () => new Promise<void>((res) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => {
-        try { rmSync(dir, { recursive: true, force: true }); } catch { /* ignore */ }
-        res();
-      });
-    }),
+    close: () =>
+      new Promise<void>((res) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => {
+          try {
+            rmSync(dir, { recursive: true, force: true });
+          } catch {
+            /* ignore */
+          }
+          res();
+        });
+      }),
   };
 }

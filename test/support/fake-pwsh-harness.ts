@@ -11,7 +11,7 @@ import { FakeExchange, startFakeExchangeHost, type FakeExchangeHost, type FakeEx
 
 export const FAKE_PWSH = fileURLToPath(new URL('./fake-pwsh.js', import.meta.url));
 export const TEST_USER = 'CONTOSO\\svc-eas';
-export const TEST_PASSWORD = "Pa$$w0rd'`\"; Remove-Mailbox -Identity * -Confirm:$false #§";
+export const TEST_PASSWORD = 'Pa$$w0rd\'`"; Remove-Mailbox -Identity * -Confirm:$false #§';
 
 export interface Spawned {
   readonly command: string;
@@ -75,7 +75,12 @@ export async function fakeSetup(o: FakeSetupOptions = {}): Promise<FakeSetup> {
     env: { FAKE_PWSH_HOST: host.socketPath, ...o.env, ...o.gateway?.env },
   });
   return {
-    gateway, sim, fake, host, spawned, logs,
+    gateway,
+    sim,
+    fake,
+    host,
+    spawned,
+    logs,
     close: async () => {
       await gateway.close();
       await host.close();

@@ -38,7 +38,7 @@ const enc = argv.indexOf('-EncodedCommand');
 if (enc < 0 || enc !== argv.length - 2) die(64, '-EncodedCommand <script> must be the last argument');
 const encoded = argv[enc + 1]!;
 const script = Buffer.from(encoded, 'base64').toString('utf16le');
-if (encoded !== ENCODED_SCRIPT || script !== SCRIPT) die(64, 'the script is not the gateway\'s constant SCRIPT');
+if (encoded !== ENCODED_SCRIPT || script !== SCRIPT) die(64, "the script is not the gateway's constant SCRIPT");
 if (argv.slice(0, enc).join('\u0000') !== PWSH_ARGS.join('\u0000')) die(64, `unexpected arguments ${JSON.stringify(argv.slice(0, enc))}`);
 if (env['FAKE_PWSH_DIE_AT_START'] === '1') die(1, 'dying at start, as told');
 
@@ -66,16 +66,22 @@ function socketBackend(path: string): Backend {
     }
   });
   socket.on('error', (e) => die(5, `lost the fake Exchange host: ${e.message}`));
-  socket.on('close', () => { if (waiting.size > 0) die(5, 'the fake Exchange host went away'); });
-  const ask = <A>(m: object): Promise<A> => new Promise((res) => {
-    const id = ++next;
-    waiting.set(id, res as (v: unknown) => void);
-    socket.write(JSON.stringify({ ...m, id }) + '\n');
+  socket.on('close', () => {
+    if (waiting.size > 0) die(5, 'the fake Exchange host went away');
   });
+  const ask = <A>(m: object): Promise<A> =>
+    new Promise((res) => {
+      const id = ++next;
+      waiting.set(id, res as (v: unknown) => void);
+      socket.write(JSON.stringify({ ...m, id }) + '\n');
+    });
   return {
     connect: (req) => ask({ t: 'connect', req }),
     call: (_session, op, splat) => ask({ t: 'call', op, splat }),
-    remove: async () => { await ask({ t: 'remove' }); socket.end(); },
+    remove: async () => {
+      await ask({ t: 'remove' });
+      socket.end();
+    },
   };
 }
 
@@ -108,8 +114,8 @@ let chunkNo = 0;
 const ascii = (json: string) => json.replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 
 const NOISE = [
-  'WARNING: The command completed successfully but no settings of \'contoso.com/Users/Kim Akers\' have been modified.\n',
-  '\u001b[33;1mWARNING: Proxy creation has been skipped for the following command: \'Get-Help\'\u001b[0m\n',
+  "WARNING: The command completed successfully but no settings of 'contoso.com/Users/Kim Akers' have been modified.\n",
+  "\u001b[33;1mWARNING: Proxy creation has been skipped for the following command: 'Get-Help'\u001b[0m\n",
   'Processing data for a remote command failed… retrying ',
   `${FRAME_PREFIX}0123456789abcdef0123456789abcdef 2 {}\n`,
   `${FRAME_PREFIX}\n`,
@@ -132,18 +138,25 @@ function frame(json: string, withNoise = false): void {
   noise(withNoise);
 }
 
-const errorJson = (e: PsErrorInfo) => JSON.stringify({
-  category: e.category, reason: e.reason, fullyQualifiedErrorId: e.fullyQualifiedErrorId, message: e.message,
-});
+const errorJson = (e: PsErrorInfo) =>
+  JSON.stringify({
+    category: e.category,
+    reason: e.reason,
+    fullyQualifiedErrorId: e.fullyQualifiedErrorId,
+    message: e.message,
+  });
 
 // A record as the script projects it: the projection's fields, in order.
 type Field = { name: string; type: 'date' | 'list' | 'bool' | undefined };
-const fieldsOf = (p: Projection): Field[] => PROJECTIONS[p].split(' ').map((f) => {
-  const [name, type] = f.split(':');
-  return { name: name!, type: type as Field['type'] };
-});
+const fieldsOf = (p: Projection): Field[] =>
+  PROJECTIONS[p].split(' ').map((f) => {
+    const [name, type] = f.split(':');
+    return { name: name!, type: type as Field['type'] };
+  });
 const ENUMS: Record<string, readonly string[]> = {
-  DefaultAccessLevel: ACCESS_LEVELS, AccessLevel: ACCESS_LEVELS, Characteristic: CHARACTERISTICS,
+  DefaultAccessLevel: ACCESS_LEVELS,
+  AccessLevel: ACCESS_LEVELS,
+  Characteristic: CHARACTERISTICS,
 };
 
 const FAKE_CHUNK = 7;
@@ -176,7 +189,9 @@ function value(field: Field, v: unknown, style: Style): string {
 }
 
 function recordJson(p: Projection, r: PsRecord, style: Style): string {
-  return `{${fieldsOf(p).map((f) => `${JSON.stringify(f.name)}:${value(f, r[f.name], style)}`).join(',')}}`;
+  return `{${fieldsOf(p)
+    .map((f) => `${JSON.stringify(f.name)}:${value(f, r[f.name], style)}`)
+    .join(',')}}`;
 }
 
 function writeChunks(id: number, p: Projection, records: PsRecord[], withNoise: boolean, afterFirst?: () => void): void {
@@ -188,7 +203,10 @@ function writeChunks(id: number, p: Projection, records: PsRecord[], withNoise: 
     if (variant === 0) {
       frame(`{"t":"chunk","id":${id},"records":[${batch.map((r) => recordJson(p, r, 'ps7')).join(',')}]}`, withNoise);
     } else if (variant === 1) {
-      frame(`{"t":"chunk","id":${id},"records":[${batch.map((r, k) => recordJson(p, r, k % 2 ? 'ps51numbers' : 'ps51names')).join(',')}]}`, withNoise);
+      frame(
+        `{"t":"chunk","id":${id},"records":[${batch.map((r, k) => recordJson(p, r, k % 2 ? 'ps51numbers' : 'ps51names')).join(',')}]}`,
+        withNoise,
+      );
     } else if (variant === 2) {
       // one result per chunk: ConvertTo-Json writes a lone object
       for (const r of batch) frame(`{"t":"chunk","id":${id},"records":${recordJson(p, r, 'ps51names')}}`, withNoise);
@@ -196,13 +214,18 @@ function writeChunks(id: number, p: Projection, records: PsRecord[], withNoise: 
       const items = batch.map((r) => recordJson(p, r, 'ps51names'));
       frame(`{"t":"chunk","id":${id},"records":{"value":[${items.join(',')}],"Count":${batch.length}}}`, withNoise);
     }
-    if (afterFirst) { afterFirst(); return; }
+    if (afterFirst) {
+      afterFirst();
+      return;
+    }
   }
 }
 
 // ------------------------------------------------------------------ the script's request handling
 class Refused extends Error {
-  constructor(readonly info: PsErrorInfo) { super(info.message); }
+  constructor(readonly info: PsErrorInfo) {
+    super(info.message);
+  }
 }
 
 /** What the script does to a request before calling the cmdlet. */
@@ -210,23 +233,47 @@ function toSplat(req: Record<string, unknown>): { op: string; splat: Record<stri
   const op = typeof req['op'] === 'string' ? req['op'] : '';
   const spec = Object.entries(OPERATIONS).find(([name]) => name.toLowerCase() === op.toLowerCase());
   if (req['t'] !== 'call' || !spec) {
-    throw new Refused({ category: 'PermissionDenied', reason: '', fullyQualifiedErrorId: 'EasSync.OperationNotAllowed', message: 'This operation is not in the allowlist.' });
+    throw new Refused({
+      category: 'PermissionDenied',
+      reason: '',
+      fullyQualifiedErrorId: 'EasSync.OperationNotAllowed',
+      message: 'This operation is not in the allowlist.',
+    });
   }
   const [name, operation] = spec;
   const splat: Record<string, PsValue> = {};
   const args = (req['args'] ?? {}) as Record<string, unknown>;
   for (const [k, w] of Object.entries(args)) {
     const param = operation.params.find((p) => p.toLowerCase() === k.toLowerCase());
-    if (!param) throw new Refused({ category: 'InvalidArgument', reason: '', fullyQualifiedErrorId: 'EasSync.ParameterNotAllowed', message: 'A parameter is not in the allowlist of this operation.' });
+    if (!param)
+      throw new Refused({
+        category: 'InvalidArgument',
+        reason: '',
+        fullyQualifiedErrorId: 'EasSync.ParameterNotAllowed',
+        message: 'A parameter is not in the allowlist of this operation.',
+      });
     const v = fromWire(w);
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      for (const key of Object.keys(v)) if (key !== 'Add' && key !== 'Remove') throw new Refused({ category: 'NotSpecified', reason: 'RuntimeException', fullyQualifiedErrorId: 'only Add and Remove may be nested in a request', message: 'only Add and Remove may be nested in a request' });
+      for (const key of Object.keys(v))
+        if (key !== 'Add' && key !== 'Remove')
+          throw new Refused({
+            category: 'NotSpecified',
+            reason: 'RuntimeException',
+            fullyQualifiedErrorId: 'only Add and Remove may be nested in a request',
+            message: 'only Add and Remove may be nested in a request',
+          });
     }
     splat[param] = v;
   }
   if ('FirstSyncAfter' in splat) {
     const ms = Date.parse(String(splat['FirstSyncAfter']));
-    if (Number.isNaN(ms)) throw new Refused({ category: 'NotSpecified', reason: 'FormatException', fullyQualifiedErrorId: 'FormatException', message: 'String was not recognized as a valid DateTime.' });
+    if (Number.isNaN(ms))
+      throw new Refused({
+        category: 'NotSpecified',
+        reason: 'FormatException',
+        fullyQualifiedErrorId: 'FormatException',
+        message: 'String was not recognized as a valid DateTime.',
+      });
     delete splat['FirstSyncAfter'];
     const margin = new Date(ms - FILTER_MARGIN_DAYS * 86_400_000).toISOString().slice(0, 19);
     splat['Filter'] = `FirstSyncTime -gt '${margin}'`;
@@ -247,7 +294,11 @@ async function main(): Promise<void> {
 
   const first = await lines.next();
   let connect: Record<string, unknown> | undefined;
-  try { connect = first.done ? undefined : JSON.parse(first.value) as Record<string, unknown>; } catch { connect = undefined; }
+  try {
+    connect = first.done ? undefined : (JSON.parse(first.value) as Record<string, unknown>);
+  } catch {
+    connect = undefined;
+  }
   if (!connect || connect['t'] !== 'connect' || typeof connect['nonce'] !== 'string' || !/^[A-Za-z0-9]{16,64}$/.test(connect['nonce'])) {
     die(3, 'eas-sync host: the first frame must be a connect frame');
   }
@@ -262,12 +313,30 @@ async function main(): Promise<void> {
     frame(`{"t":"hello","ok":false,"error":${errorJson(e)}}`);
     process.exit(2);
   };
-  if (!m) helloError({ category: 'NotSpecified', reason: 'RuntimeException', fullyQualifiedErrorId: 'The connection URI must be http(s)://<server>/PowerShell/.', message: 'The connection URI must be http(s)://<server>/PowerShell/.' });
-  if (!['Kerberos', 'Basic', 'Negotiate', 'Default'].includes(auth)) helloError({ category: 'NotSpecified', reason: 'RuntimeException', fullyQualifiedErrorId: 'Unsupported authentication.', message: 'Unsupported authentication.' });
+  if (!m)
+    helloError({
+      category: 'NotSpecified',
+      reason: 'RuntimeException',
+      fullyQualifiedErrorId: 'The connection URI must be http(s)://<server>/PowerShell/.',
+      message: 'The connection URI must be http(s)://<server>/PowerShell/.',
+    });
+  if (!['Kerberos', 'Basic', 'Negotiate', 'Default'].includes(auth))
+    helloError({
+      category: 'NotSpecified',
+      reason: 'RuntimeException',
+      fullyQualifiedErrorId: 'Unsupported authentication.',
+      message: 'Unsupported authentication.',
+    });
   const envHasPassword = password !== undefined && Object.values(process.env).some((v) => v !== undefined && v.includes(password));
   const { session, result } = await backend.connect({
-    server: m![1]!, authentication: auth, ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}),
-    script, argv: process.argv.slice(2), pid: process.pid, envHasPassword,
+    server: m![1]!,
+    authentication: auth,
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+    script,
+    argv: process.argv.slice(2),
+    pid: process.pid,
+    envHasPassword,
   });
   if (!result.ok) return helloError(result.error);
   frame(JSON.stringify({ t: 'hello', ok: true, psVersion: result.psVersion, cmdlets: result.cmdlets, warnings: result.warnings }));
@@ -287,7 +356,9 @@ async function main(): Promise<void> {
     try {
       req = JSON.parse(line) as Record<string, unknown>;
     } catch {
-      frame(`{"t":"end","id":0,"ok":false,"error":${errorJson({ category: 'ParserError', reason: '', fullyQualifiedErrorId: 'EasSync.BadFrame', message: 'A request frame is not valid JSON.' })}}`);
+      frame(
+        `{"t":"end","id":0,"ok":false,"error":${errorJson({ category: 'ParserError', reason: '', fullyQualifiedErrorId: 'EasSync.BadFrame', message: 'A request frame is not valid JSON.' })}}`,
+      );
       continue;
     }
     if (req['t'] === 'close') return bye();
@@ -296,7 +367,15 @@ async function main(): Promise<void> {
     try {
       call = toSplat(req);
     } catch (e) {
-      const info = e instanceof Refused ? e.info : { category: 'NotSpecified', reason: 'RuntimeException', fullyQualifiedErrorId: 'RuntimeException', message: String((e as Error).message) };
+      const info =
+        e instanceof Refused
+          ? e.info
+          : {
+              category: 'NotSpecified',
+              reason: 'RuntimeException',
+              fullyQualifiedErrorId: 'RuntimeException',
+              message: String((e as Error).message),
+            };
       frame(`{"t":"end","id":${id},"ok":false,"open":true,"error":${errorJson(info)}}`);
       continue;
     }
@@ -313,10 +392,15 @@ async function main(): Promise<void> {
       continue;
     }
     if (kind === 'brokenSession') {
-      frame(`{"t":"end","id":${id},"ok":false,"open":false,"error":${errorJson({
-        category: 'OperationStopped', reason: 'PSRemotingTransportException', fullyQualifiedErrorId: 'JobFailure',
-        message: 'Processing data from remote server cas01.contoso.com failed with the following error message: The session state is Broken. For more information, see the about_Remote_Troubleshooting Help topic.',
-      })}}`);
+      frame(
+        `{"t":"end","id":${id},"ok":false,"open":false,"error":${errorJson({
+          category: 'OperationStopped',
+          reason: 'PSRemotingTransportException',
+          fullyQualifiedErrorId: 'JobFailure',
+          message:
+            'Processing data from remote server cas01.contoso.com failed with the following error message: The session state is Broken. For more information, see the about_Remote_Troubleshooting Help topic.',
+        })}}`,
+      );
       return bye();
     }
     const withNoise = kind === 'noise';
@@ -329,7 +413,10 @@ async function main(): Promise<void> {
       writeChunks(id, select, r.records, withNoise, kind === 'dieAfterChunk' ? () => process.exit(137) : undefined);
     }
     if (kind === 'dieAfterChunk') process.exit(137);
-    frame(`{"t":"end","id":${id},"ok":true,"open":true,"count":${r.records.length},"warnings":${JSON.stringify(r.warnings ?? [])}}`, withNoise);
+    frame(
+      `{"t":"end","id":${id},"ok":true,"open":true,"count":${r.records.length},"warnings":${JSON.stringify(r.warnings ?? [])}}`,
+      withNoise,
+    );
   }
 }
 

@@ -24,7 +24,14 @@ export interface RecordedRequest {
 }
 
 export type Fault =
-  | { readonly kind: 'status'; readonly status: number; readonly retryAfter?: string; readonly body?: string; readonly contentType?: string; readonly headers?: Record<string, string> }
+  | {
+      readonly kind: 'status';
+      readonly status: number;
+      readonly retryAfter?: string;
+      readonly body?: string;
+      readonly contentType?: string;
+      readonly headers?: Record<string, string>;
+    }
   /** 200 text/html: a sign-in or proxy page instead of JSON. */
   | { readonly kind: 'html' }
   /** 200 application/json whose body ends half-way (the response itself is complete). */
@@ -57,7 +64,9 @@ export interface GraphServerOptions {
 }
 
 const graphError = (code: string, message: string) =>
-  JSON.stringify({ error: { code, message, innerError: { date: '2026-11-26T08:00:00', 'request-id': randomUUID(), 'client-request-id': randomUUID() } } });
+  JSON.stringify({
+    error: { code, message, innerError: { date: '2026-11-26T08:00:00', 'request-id': randomUUID(), 'client-request-id': randomUUID() } },
+  });
 
 const DEFAULT_ERRORS: Record<number, [string, string]> = {
   400: ['BadRequest', 'Bad request'],
@@ -87,8 +96,12 @@ export class GraphServer {
   }
 
   /** e.g. http://127.0.0.1:41234/v1.0 */
-  get url(): string { return `${this.base}/v1.0`; }
-  get origin(): string { return this.base; }
+  get url(): string {
+    return `${this.base}/v1.0`;
+  }
+  get origin(): string {
+    return this.base;
+  }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => this.handle(req, res));
@@ -110,9 +123,13 @@ export class GraphServer {
     this.faults.push({ fault, remaining: options.times ?? 1, ...(options.match ? { match: options.match } : {}) });
   }
 
-  clearFaults(): void { this.faults.length = 0; }
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
 
-  count(resource: RecordedRequest['resource']): number { return this.requests.filter((r) => r.resource === resource).length; }
+  count(resource: RecordedRequest['resource']): number {
+    return this.requests.filter((r) => r.resource === resource).length;
+  }
 
   // ------------------------------------------------------------ internals
   private takeFault(r: RecordedRequest): Fault | undefined {
@@ -126,12 +143,20 @@ export class GraphServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', this.base);
     const path = decodeURIComponent(url.pathname);
-    const resource: RecordedRequest['resource'] = path === '/v1.0/deviceManagement/managedDevices' ? 'managedDevices'
-      : /^\/v1\.0\/groups\/[^/]+\/transitiveMembers\/microsoft\.graph\.user$/.test(path) ? 'groupMembers' : 'other';
+    const resource: RecordedRequest['resource'] =
+      path === '/v1.0/deviceManagement/managedDevices'
+        ? 'managedDevices'
+        : /^\/v1\.0\/groups\/[^/]+\/transitiveMembers\/microsoft\.graph\.user$/.test(path)
+          ? 'groupMembers'
+          : 'other';
     const auth = req.headers.authorization;
     const cl = req.headers['consistencylevel'];
     const r: RecordedRequest = {
-      method: req.method ?? 'GET', url: url.href, path, query: url.searchParams, resource,
+      method: req.method ?? 'GET',
+      url: url.href,
+      path,
+      query: url.searchParams,
+      resource,
       ...(auth !== undefined ? { authorization: auth } : {}),
       ...(typeof cl === 'string' ? { consistencyLevel: cl } : {}),
     };
@@ -146,14 +171,16 @@ export class GraphServer {
       return;
     }
     if (fault?.kind === 'html') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
         .end('<!DOCTYPE html><html><head><title>Sign in to your account</title></head><body><form>…</form></body></html>');
       return;
     }
 
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
     if (token === undefined || !this.tokens.has(token)) {
-      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="", error="invalid_token"' })
+      res
+        .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="", error="invalid_token"' })
         .end(graphError('InvalidAuthenticationToken', 'Access token has expired or is not yet valid.'));
       return;
     }
@@ -162,39 +189,62 @@ export class GraphServer {
     let page: GraphRecord;
     if (resource === 'managedDevices') {
       const r2 = this.devicePage(url);
-      if ('error' in r2) { status = 400; page = r2; } else page = r2;
+      if ('error' in r2) {
+        status = 400;
+        page = r2;
+      } else page = r2;
     } else if (resource === 'groupMembers') {
       const id = path.split('/')[3]!;
       const members = this.groups.get(id);
       if (!members) {
-        res.writeHead(404, { 'content-type': 'application/json' })
-          .end(graphError('Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`));
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(
+            graphError(
+              'Request_ResourceNotFound',
+              `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+            ),
+          );
         return;
       }
       page = this.memberPage(url, members);
     } else {
-      res.writeHead(400, { 'content-type': 'application/json' }).end(graphError('BadRequest', `Resource not found for the segment '${path.split('/').pop() ?? ''}'.`));
+      res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(graphError('BadRequest', `Resource not found for the segment '${path.split('/').pop() ?? ''}'.`));
       return;
     }
 
-    if (status !== 200) { res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(page)); return; }
+    if (status !== 200) {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(page));
+      return;
+    }
     let out: unknown = page;
     if (fault?.kind === 'shape') out = fault.mutate(page);
     if (fault?.kind === 'nextLink') out = { ...page, '@odata.nextLink': fault.nextLink };
     const body = JSON.stringify(out);
     const json = { 'content-type': 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8' };
-    if (fault?.kind === 'truncated') { res.writeHead(200, json).end(body.slice(0, Math.floor(body.length / 2))); return; }
+    if (fault?.kind === 'truncated') {
+      res.writeHead(200, json).end(body.slice(0, Math.floor(body.length / 2)));
+      return;
+    }
     if (fault?.kind === 'cut') {
       const bytes = Buffer.from(body);
       res.writeHead(200, { ...json, 'content-length': String(bytes.length) });
-      res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => { res.socket?.destroy(); });
+      res.write(bytes.subarray(0, Math.floor(bytes.length / 2)), () => {
+        res.socket?.destroy();
+      });
       return;
     }
     res.writeHead(200, json).end(body);
   }
 
   private devicePage(url: URL): GraphRecord {
-    const select = url.searchParams.get('$select')?.split(',').map((s) => s.trim()).filter(Boolean);
+    const select = url.searchParams
+      .get('$select')
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const filter = url.searchParams.get('$filter');
     let list = this.devices;
     if (filter !== null) {
@@ -205,7 +255,9 @@ export class GraphServer {
     }
     const offset = skip(url);
     const size = this.o.pageSize ?? 100;
-    const value = list.slice(offset, offset + size).map((d) => (select ? project(d, select) : { '@odata.type': '#microsoft.graph.managedDevice', ...d }));
+    const value = list
+      .slice(offset, offset + size)
+      .map((d) => (select ? project(d, select) : { '@odata.type': '#microsoft.graph.managedDevice', ...d }));
     const page: GraphRecord = {
       '@odata.context': `${this.url}/$metadata#deviceManagement/managedDevices${select ? `(${select.join(',')})` : ''}`,
       value,
@@ -217,7 +269,9 @@ export class GraphServer {
   private memberPage(url: URL, members: readonly string[]): GraphRecord {
     const top = Math.min(Number(url.searchParams.get('$top') ?? 100) || 100, 999, this.o.memberPageSize ?? 999);
     const offset = skip(url);
-    const value = members.slice(offset, offset + top).map((upn, i) => ({ '@odata.type': '#microsoft.graph.user', id: `u-${offset + i}`, userPrincipalName: upn }));
+    const value = members
+      .slice(offset, offset + top)
+      .map((upn, i) => ({ '@odata.type': '#microsoft.graph.user', id: `u-${offset + i}`, userPrincipalName: upn }));
     const page: GraphRecord = { '@odata.context': `${this.url}/$metadata#users(userPrincipalName)`, value };
     if (url.searchParams.get('$count') === 'true') page['@odata.count'] = members.length;
     if (offset + top < members.length) page['@odata.nextLink'] = nextLink(url, offset + top);

@@ -23,21 +23,37 @@ import { TEST_PASSWORD, TEST_USER, type Spawned } from './fake-pwsh-harness.js';
 export const STAND_IN_MODULE = fileURLToPath(new URL('../../../test/support/ExchangeStandIn.psm1', import.meta.url));
 const REPO_PWSH = fileURLToPath(new URL('../../../.tools/pwsh/pwsh', import.meta.url));
 
-export type PwshProbe = { readonly ok: true; readonly path: string; readonly version: string } | { readonly ok: false; readonly reason: string };
+export type PwshProbe =
+  { readonly ok: true; readonly path: string; readonly version: string } | { readonly ok: false; readonly reason: string };
 
 /** Finds pwsh and checks that it starts (a version of 7 or later). */
 export function probePwsh(env: NodeJS.ProcessEnv = process.env): PwshProbe {
   const candidates = [env['EAS_PWSH_PATH'], existsSync(REPO_PWSH) ? REPO_PWSH : undefined, 'pwsh'].filter((x): x is string => !!x);
   const why: string[] = [];
   for (const path of candidates) {
-    const r = spawnSync(path, ['-NoLogo', '-NoProfile', '-NonInteractive', '-Command', '$PSVersionTable.PSVersion.ToString()'], { encoding: 'utf8', timeout: 60_000 });
-    if (r.error) { why.push(`${path}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`); continue; }
+    const r = spawnSync(path, ['-NoLogo', '-NoProfile', '-NonInteractive', '-Command', '$PSVersionTable.PSVersion.ToString()'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (r.error) {
+      why.push(`${path}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`);
+      continue;
+    }
     const version = r.stdout.trim();
-    if (r.status !== 0 || !/^\d+\.\d+/.test(version)) { why.push(`${path}: exited ${r.status} ${r.stderr.trim().slice(0, 200)}`); continue; }
-    if (Number(version.split('.')[0]) < 7) { why.push(`${path}: PowerShell ${version} is older than 7`); continue; }
+    if (r.status !== 0 || !/^\d+\.\d+/.test(version)) {
+      why.push(`${path}: exited ${r.status} ${r.stderr.trim().slice(0, 200)}`);
+      continue;
+    }
+    if (Number(version.split('.')[0]) < 7) {
+      why.push(`${path}: PowerShell ${version} is older than 7`);
+      continue;
+    }
     return { ok: true, path, version };
   }
-  return { ok: false, reason: `no PowerShell 7 starts here (${why.join('; ')}); install it with .ci/run (dotnet tool install --tool-path .tools/pwsh PowerShell --version 7.6.10)` };
+  return {
+    ok: false,
+    reason: `no PowerShell 7 starts here (${why.join('; ')}); install it with .ci/run (dotnet tool install --tool-path .tools/pwsh PowerShell --version 7.6.10)`,
+  };
 }
 
 let probed: PwshProbe | undefined;
@@ -122,10 +138,22 @@ export async function realSetup(o: RealSetupOptions = {}): Promise<RealSetup> {
     spawn: recordingSpawn,
     logger: (e) => logs.push(e),
     ...o.gateway,
-    env: { ...HOSTILE_LOCALE, POWERSHELL_TELEMETRY_OPTOUT: '1', POWERSHELL_UPDATECHECK: 'Off', ...o.env, ...o.gateway?.env, EAS_STANDIN_PORT: String(host.port) },
+    env: {
+      ...HOSTILE_LOCALE,
+      POWERSHELL_TELEMETRY_OPTOUT: '1',
+      POWERSHELL_UPDATECHECK: 'Off',
+      ...o.env,
+      ...o.gateway?.env,
+      EAS_STANDIN_PORT: String(host.port),
+    },
   });
   return {
-    gateway, sim, fake, host, spawned, logs,
+    gateway,
+    sim,
+    fake,
+    host,
+    spawned,
+    logs,
     close: async () => {
       await gateway.close();
       await host.close();
@@ -139,12 +167,19 @@ export function processTree(pid: number): number[] {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     let stat: string;
-    try { stat = readFileSync(`/proc/${name}/stat`, 'utf8'); } catch { continue; }
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
   }
   const out: number[] = [];
-  const walk = (p: number) => { out.push(p); for (const c of children.get(p) ?? []) walk(c); };
+  const walk = (p: number) => {
+    out.push(p);
+    for (const c of children.get(p) ?? []) walk(c);
+  };
   walk(pid);
   return out;
 }

@@ -67,17 +67,22 @@ export async function startStandInHost(fake: FakeExchange): Promise<StandInHost>
     let buf = '';
     // requests are answered in order (the stand-in waits for each answer)
     let chain = Promise.resolve();
-    const reply = (o: object) => { if (!socket.destroyed) socket.write(JSON.stringify(o) + '\n'); };
+    const reply = (o: object) => {
+      if (!socket.destroyed) socket.write(JSON.stringify(o) + '\n');
+    };
     const handle = async (line: string) => {
       const m = JSON.parse(line) as { t: string; op?: string; splat?: unknown; req?: Record<string, unknown> };
       if (m.t === 'connect') {
         const r = decodeStrings(m.req) as unknown as Record<string, unknown>;
         const req: ConnectRequest = {
-          server: String(r['server']), authentication: String(r['authentication']),
+          server: String(r['server']),
+          authentication: String(r['authentication']),
           ...(typeof r['username'] === 'string' ? { username: r['username'] } : {}),
           ...(typeof r['password'] === 'string' ? { password: r['password'] } : {}),
-          script: String(r['script'] ?? ''), argv: (r['argv'] as string[] | null) ?? [],
-          pid: Number(r['pid']), envHasPassword: r['envHasPassword'] === true,
+          script: String(r['script'] ?? ''),
+          argv: (r['argv'] as string[] | null) ?? [],
+          pid: Number(r['pid']),
+          envHasPassword: r['envHasPassword'] === true,
         };
         const c = fake.connect(req);
         if (c.result.ok) {
@@ -113,13 +118,19 @@ export async function startStandInHost(fake: FakeExchange): Promise<StandInHost>
       if (session !== undefined && !removed) fake.drop(session);
     });
   });
-  await new Promise<void>((res, rej) => { server.once('error', rej); server.listen(0, '127.0.0.1', () => res()); });
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(0, '127.0.0.1', () => res());
+  });
   const port = (server.address() as net.AddressInfo).port;
   return {
-    port, fake, pids,
-    close: () => new Promise<void>((res) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => res());
-    }),
+    port,
+    fake,
+    pids,
+    close: () =>
+      new Promise<void>((res) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => res());
+      }),
   };
 }

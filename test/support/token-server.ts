@@ -19,31 +19,46 @@ export class TokenServer {
   readonly requests: Array<{ method: string; path: string; body: string }> = [];
   private server?: Server;
   constructor(private readonly o: TokenServerOptions) {}
-  get port(): number { return (this.server!.address() as AddressInfo).port; }
-  get tokenRequests(): number { return this.requests.filter((r) => r.path.endsWith('/oauth2/v2.0/token')).length; }
+  get port(): number {
+    return (this.server!.address() as AddressInfo).port;
+  }
+  get tokenRequests(): number {
+    return this.requests.filter((r) => r.path.endsWith('/oauth2/v2.0/token')).length;
+  }
 
   async start(): Promise<this> {
     const { host, tenant } = this.o;
     const base = `https://${host}/${tenant}`;
     this.server = createServer({ key: this.o.cert.key, cert: this.o.cert.cert }, (req, res) => {
       let body = '';
-      req.on('data', (d) => { body += d; });
+      req.on('data', (d) => {
+        body += d;
+      });
       req.on('end', () => {
         const url = new URL(req.url ?? '/', `https://${host}`);
         this.requests.push({ method: req.method ?? '', path: url.pathname, body });
-        const json = (status: number, v: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(v)); };
+        const json = (status: number, v: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(v));
+        };
         if (url.pathname.endsWith('/discovery/instance')) {
           return json(200, {
-            tenant_discovery_endpoint: `${base}/v2.0/.well-known/openid-configuration`, 'api-version': '1.1',
+            tenant_discovery_endpoint: `${base}/v2.0/.well-known/openid-configuration`,
+            'api-version': '1.1',
             metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
           });
         }
         if (url.pathname === `/${tenant}/v2.0/.well-known/openid-configuration`) {
           return json(200, {
-            token_endpoint: `${base}/oauth2/v2.0/token`, authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
-            end_session_endpoint: `${base}/oauth2/v2.0/logout`, issuer: `https://${host}/${tenant}/v2.0`,
-            jwks_uri: `${base}/discovery/v2.0/keys`, response_types_supported: ['code'], subject_types_supported: ['pairwise'],
-            id_token_signing_alg_values_supported: ['RS256'], scopes_supported: ['openid'],
+            token_endpoint: `${base}/oauth2/v2.0/token`,
+            authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+            end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+            issuer: `https://${host}/${tenant}/v2.0`,
+            jwks_uri: `${base}/discovery/v2.0/keys`,
+            response_types_supported: ['code'],
+            subject_types_supported: ['pairwise'],
+            id_token_signing_alg_values_supported: ['RS256'],
+            scopes_supported: ['openid'],
           });
         }
         if (url.pathname === `/${tenant}/oauth2/v2.0/token` && req.method === 'POST') {

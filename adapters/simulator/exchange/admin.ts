@@ -92,7 +92,9 @@ export function updatePartnership(dir: Directory, deviceId: string, changes: Dev
 
 /** An admin edits a mailbox's lists by hand (drift): the given lists replace the current ones. */
 export function setMailboxLists(
-  dir: Directory, identity: string, lists: { readonly allowed?: readonly string[]; readonly blocked?: readonly string[] },
+  dir: Directory,
+  identity: string,
+  lists: { readonly allowed?: readonly string[]; readonly blocked?: readonly string[] },
 ): void {
   const m = dir.resolve(identity);
   if (!m) throw new Error(`no mailbox ${identity}`);
@@ -118,7 +120,9 @@ export function setOrgSettings(dir: Directory, s: Partial<OrgSettings>): void {
 export function setRules(dir: Directory, rules: readonly RuleSpec[]): void {
   dir.rules = rules.map((r) => ({
     name: r.name ?? ruleName(r.characteristic, r.queryString),
-    characteristic: r.characteristic, queryString: r.queryString, accessLevel: r.accessLevel,
+    characteristic: r.characteristic,
+    queryString: r.queryString,
+    accessLevel: r.accessLevel,
   }));
   refreshSticky(dir);
 }

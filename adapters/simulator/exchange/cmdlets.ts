@@ -4,8 +4,14 @@ import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { CasMailbox, DeviceAccessRule, MobileDevice, OrgSettings } from '../../../src/facts.js';
 import type { CasMailboxQuery, ExchangeError, MobileDeviceQuery } from '../../../src/ports.js';
 import {
-  ruleName, type ExchangeCommand, type ListChange, type NewDeviceAccessRule, type RemoveDeviceAccessRule,
-  type SetCasMailbox, type SetDeviceAccessRule, type SetOrgSettings,
+  ruleName,
+  type ExchangeCommand,
+  type ListChange,
+  type NewDeviceAccessRule,
+  type RemoveDeviceAccessRule,
+  type SetCasMailbox,
+  type SetDeviceAccessRule,
+  type SetOrgSettings,
 } from '../../../src/commands.js';
 import { copyDevice, copyMailbox, copyOrg, copyRule, lc, type Directory, type MailboxEntry } from './directory.js';
 import { refreshSticky, touchMailbox } from './evaluation.js';
@@ -33,7 +39,8 @@ export function getMobileDevices(dir: Directory, query?: MobileDeviceQuery): Eit
   let after = -Infinity;
   if (query?.firstSyncAfter !== undefined) {
     after = Date.parse(query.firstSyncAfter);
-    if (Number.isNaN(after)) return left({ kind: 'other', message: `Cannot bind parameter 'Filter': invalid date '${query.firstSyncAfter}'.` });
+    if (Number.isNaN(after))
+      return left({ kind: 'other', message: `Cannot bind parameter 'Filter': invalid date '${query.firstSyncAfter}'.` });
   }
   const out: MobileDevice[] = [];
   for (const d of dir.devices.values()) if (d.firstSyncMs > after) out.push(copyDevice(d.rec));
@@ -46,7 +53,10 @@ export function getCasMailboxes(dir: Directory, query?: CasMailboxQuery): Either
     const out: CasMailbox[] = [];
     for (const id of query.identities) {
       const m = dir.resolve(id);
-      if (m && !seen.has(m)) { seen.add(m); out.push(copyMailbox(m.rec)); }
+      if (m && !seen.has(m)) {
+        seen.add(m);
+        out.push(copyMailbox(m.rec));
+      }
     }
     return right(out);
   }
@@ -62,11 +72,16 @@ export const getDeviceAccessRules = (dir: Directory): Either<ExchangeError, Devi
 // ------------------------------------------------------------ writes
 export function apply(dir: Directory, c: ExchangeCommand): Either<ExchangeError, void> {
   switch (c.kind) {
-    case 'setCasMailbox': return setCasMailbox(dir, c);
-    case 'setOrgSettings': return applyOrgSettings(dir, c);
-    case 'newDeviceAccessRule': return newRule(dir, c);
-    case 'setDeviceAccessRule': return setRule(dir, c);
-    case 'removeDeviceAccessRule': return removeRule(dir, c);
+    case 'setCasMailbox':
+      return setCasMailbox(dir, c);
+    case 'setOrgSettings':
+      return applyOrgSettings(dir, c);
+    case 'newDeviceAccessRule':
+      return newRule(dir, c);
+    case 'setDeviceAccessRule':
+      return setRule(dir, c);
+    case 'removeDeviceAccessRule':
+      return removeRule(dir, c);
     default: {
       const k = (c as { kind?: unknown }).kind;
       return left({ kind: 'other', message: `The term '${String(k)}' is not recognized as the name of a cmdlet.` });
@@ -80,7 +95,10 @@ function applyListChange(list: readonly string[], change: ListChange): string[] 
   const out = list.filter((x) => !removed.has(lc(x)));
   const present = new Set(out.map(lc));
   for (const id of change.add) {
-    if (!present.has(lc(id))) { out.push(id); present.add(lc(id)); }
+    if (!present.has(lc(id))) {
+      out.push(id);
+      present.add(lc(id));
+    }
   }
   return out;
 }
@@ -91,7 +109,10 @@ function setCasMailbox(dir: Directory, c: SetCasMailbox): Either<ExchangeError, 
   for (const l of [c.allowedDeviceIds, c.blockedDeviceIds]) {
     for (const id of [...l.add, ...l.remove]) {
       if (typeof id !== 'string' || id.trim() === '') {
-        return left({ kind: 'other', message: `Cannot validate argument on parameter 'ActiveSyncAllowedDeviceIDs'. The argument is null or empty.` });
+        return left({
+          kind: 'other',
+          message: `Cannot validate argument on parameter 'ActiveSyncAllowedDeviceIDs'. The argument is null or empty.`,
+        });
       }
     }
   }
@@ -119,9 +140,12 @@ export function applyOrgSettings(dir: Directory, c: Omit<SetOrgSettings, 'kind'>
 }
 
 function newRule(dir: Directory, c: NewDeviceAccessRule): Either<ExchangeError, void> {
-  if (!CHARACTERISTICS.has(c.characteristic)) return left({ kind: 'other', message: `Cannot bind parameter 'Characteristic'. Invalid value '${c.characteristic}'.` });
-  if (!LEVELS.has(c.accessLevel)) return left({ kind: 'other', message: `Cannot bind parameter 'AccessLevel'. Invalid value '${c.accessLevel}'.` });
-  if (c.queryString.trim() === '') return left({ kind: 'other', message: `Cannot validate argument on parameter 'QueryString'. The argument is null or empty.` });
+  if (!CHARACTERISTICS.has(c.characteristic))
+    return left({ kind: 'other', message: `Cannot bind parameter 'Characteristic'. Invalid value '${c.characteristic}'.` });
+  if (!LEVELS.has(c.accessLevel))
+    return left({ kind: 'other', message: `Cannot bind parameter 'AccessLevel'. Invalid value '${c.accessLevel}'.` });
+  if (c.queryString.trim() === '')
+    return left({ kind: 'other', message: `Cannot validate argument on parameter 'QueryString'. The argument is null or empty.` });
   const name = ruleName(c.characteristic, c.queryString);
   if (dir.findRule(name) >= 0) return left({ kind: 'other', message: `The ActiveSyncDeviceAccessRule "${name}" already exists.` });
   dir.rules.push({ name, characteristic: c.characteristic, queryString: c.queryString, accessLevel: c.accessLevel });
@@ -130,7 +154,8 @@ function newRule(dir: Directory, c: NewDeviceAccessRule): Either<ExchangeError, 
 }
 
 function setRule(dir: Directory, c: SetDeviceAccessRule): Either<ExchangeError, void> {
-  if (!LEVELS.has(c.accessLevel)) return left({ kind: 'other', message: `Cannot bind parameter 'AccessLevel'. Invalid value '${c.accessLevel}'.` });
+  if (!LEVELS.has(c.accessLevel))
+    return left({ kind: 'other', message: `Cannot bind parameter 'AccessLevel'. Invalid value '${c.accessLevel}'.` });
   const i = dir.findRule(c.name);
   if (i < 0) return left(dir.notFound(c.name));
   dir.rules[i] = { ...dir.rules[i]!, accessLevel: c.accessLevel };

@@ -4,8 +4,15 @@ import type { CasMailbox, DeviceAccessRule, MobileDevice, OrgSettings } from '..
 import type { ExchangeError } from '../../../src/ports.js';
 import type { DeviceRecord, MailboxRecord, Mutable } from '../generate.js';
 
-export interface MailboxEntry { rec: MailboxRecord; devices: Set<string> }
-export interface DeviceEntry { rec: DeviceRecord; mailbox: MailboxEntry; firstSyncMs: number }
+export interface MailboxEntry {
+  rec: MailboxRecord;
+  devices: Set<string>;
+}
+export interface DeviceEntry {
+  rec: DeviceRecord;
+  mailbox: MailboxEntry;
+  firstSyncMs: number;
+}
 
 export const lc = (s: string) => s.toLowerCase();
 const idKey = (identity: string) => lc(identity.replace(/\\/g, '/'));
@@ -38,7 +45,11 @@ export class Directory {
   /** deviceId (lower-cased) -> the Block rule that keeps it blocked. */
   readonly sticky = new Map<string, string>();
 
-  constructor(readonly domain: string, orgSettings: Mutable<OrgSettings>, rules: readonly DeviceAccessRule[]) {
+  constructor(
+    readonly domain: string,
+    orgSettings: Mutable<OrgSettings>,
+    rules: readonly DeviceAccessRule[],
+  ) {
     this.org = { ...orgSettings, adminMailRecipients: [...orgSettings.adminMailRecipients] };
     this.rules = rules.map(copyRule);
   }
@@ -82,7 +93,10 @@ export class Directory {
   }
 
   notFound(identity: string): ExchangeError {
-    return { kind: 'notFound', message: `The operation couldn't be performed because object '${identity}' couldn't be found on 'dc01.${this.domain}'.` };
+    return {
+      kind: 'notFound',
+      message: `The operation couldn't be performed because object '${identity}' couldn't be found on 'dc01.${this.domain}'.`,
+    };
   }
 
   private addAliases(m: MailboxEntry): void {

@@ -25,7 +25,10 @@ export function refreshSticky(dir: Directory): void {
   for (const [key, d] of dir.devices) {
     for (const t of tests) {
       const v = characteristicValue(d.rec, t.c);
-      if (v !== undefined && v.length === t.q.length && lc(v) === t.q) { touch(dir, key, d); break; }
+      if (v !== undefined && v.length === t.q.length && lc(v) === t.q) {
+        touch(dir, key, d);
+        break;
+      }
     }
   }
 }

@@ -2,7 +2,12 @@
 import type { ExchangeError } from '../../../src/ports.js';
 import type { Cmdlet, FailureOptions } from './types.js';
 
-export interface Failure { remaining: number; error: ExchangeError; cmdlet?: Cmdlet; applied: boolean }
+export interface Failure {
+  remaining: number;
+  error: ExchangeError;
+  cmdlet?: Cmdlet;
+  applied: boolean;
+}
 
 export class Faults {
   private readonly failures: Failure[] = [];

@@ -16,13 +16,29 @@ import { evaluate, evaluateAll, refreshSticky } from './evaluation.js';
 import { Faults } from './faults.js';
 import { Shells } from './sessions.js';
 import type {
-  Cmdlet, DeviceChanges, Evaluation, ExchangeCounters, ExchangeState, FailureOptions, NewMailbox, NewPartnership, RuleSpec,
+  Cmdlet,
+  DeviceChanges,
+  Evaluation,
+  ExchangeCounters,
+  ExchangeState,
+  FailureOptions,
+  NewMailbox,
+  NewPartnership,
+  RuleSpec,
   SimulatedExchangeInit,
 } from './types.js';
 
 export { CMDLETS } from './types.js';
 export type {
-  Cmdlet, DeviceChanges, Evaluation, ExchangeCounters, ExchangeState, FailureOptions, NewMailbox, NewPartnership, RuleSpec,
+  Cmdlet,
+  DeviceChanges,
+  Evaluation,
+  ExchangeCounters,
+  ExchangeState,
+  FailureOptions,
+  NewMailbox,
+  NewPartnership,
+  RuleSpec,
   SimulatedExchangeInit,
 } from './types.js';
 export { copyCommand } from './cmdlets.js';
@@ -77,22 +93,32 @@ export class SimulatedExchange implements ExchangeGateway {
   }
 
   // ------------------------------------------------------------ gateway: servers and sessions
-  currentServer(): string { return this.shells.currentServer(); }
+  currentServer(): string {
+    return this.shells.currentServer();
+  }
 
   /** Points new calls and sessions at another CAS; refused while that server is down. */
-  switchServer(fqdn: string): Promise<Either<ExchangeError, void>> { return this.shells.switchServer(fqdn); }
+  switchServer(fqdn: string): Promise<Either<ExchangeError, void>> {
+    return this.shells.switchServer(fqdn);
+  }
 
   /** Test control: a CAS stops answering (every call and session on it fails) or answers again. */
-  setServerUp(fqdn: string, up: boolean): void { this.shells.setServerUp(fqdn, up); }
+  setServerUp(fqdn: string, up: boolean): void {
+    this.shells.setServerUp(fqdn, up);
+  }
 
   /** Opens a remote session on the current server; each counts against the concurrent-shell limit. */
   openSession(): Promise<Either<ExchangeError, ExchangeSession>> {
     return this.shells.openSession((command) => this.runCommand(command, true));
   }
 
-  get sessionsOpen(): number { return this.shells.sessionsOpen; }
+  get sessionsOpen(): number {
+    return this.shells.sessionsOpen;
+  }
 
-  async close(): Promise<void> { /* nothing to release */ }
+  async close(): Promise<void> {
+    /* nothing to release */
+  }
 
   // ------------------------------------------------------------ gateway: commands
   execute(command: ExchangeCommand): Promise<Either<ExchangeError, void>> {
@@ -100,19 +126,28 @@ export class SimulatedExchange implements ExchangeGateway {
   }
 
   private runCommand(command: ExchangeCommand, inSession: boolean): Promise<Either<ExchangeError, void>> {
-    return this.shells.call(cmdletOf(command) as Cmdlet, true, () => {
-      const r = cmdlets.apply(this.dir, command);
-      if (!isLeft(r)) this.commandLog.push(copyCommand(command));
-      return r;
-    }, inSession);
+    return this.shells.call(
+      cmdletOf(command) as Cmdlet,
+      true,
+      () => {
+        const r = cmdlets.apply(this.dir, command);
+        if (!isLeft(r)) this.commandLog.push(copyCommand(command));
+        return r;
+      },
+      inSession,
+    );
   }
 
   // ------------------------------------------------------------ Exchange's evaluation
   /** Exchange's own evaluation of every partnership: deviceId (lower-cased) -> access, reason, mailbox identity. */
-  evaluateAll(): Map<string, Evaluation> { return evaluateAll(this.dir); }
+  evaluateAll(): Map<string, Evaluation> {
+    return evaluateAll(this.dir);
+  }
 
   /** Exchange's evaluation of one partnership, or undefined when it does not exist. */
-  evaluate(deviceId: string): (Evaluation & { readonly rule?: string }) | undefined { return evaluate(this.dir, deviceId); }
+  evaluate(deviceId: string): (Evaluation & { readonly rule?: string }) | undefined {
+    return evaluate(this.dir, deviceId);
+  }
 
   // ------------------------------------------------------------ test controls
   state(): ExchangeState {
@@ -138,32 +173,50 @@ export class SimulatedExchange implements ExchangeGateway {
   }
 
   /** Calls in flight right now. */
-  get inFlight(): number { return this.shells.inFlight; }
+  get inFlight(): number {
+    return this.shells.inFlight;
+  }
 
-  addMailbox(m: NewMailbox): CasMailbox { return admin.addMailbox(this.dir, this.random, m); }
+  addMailbox(m: NewMailbox): CasMailbox {
+    return admin.addMailbox(this.dir, this.random, m);
+  }
 
   /** A new partnership (a phone that synced for the first time); FirstSyncTime defaults to the clock. */
-  addPartnership(p: NewPartnership): MobileDevice { return admin.addPartnership(this.dir, this.random, this.clock, p); }
+  addPartnership(p: NewPartnership): MobileDevice {
+    return admin.addPartnership(this.dir, this.random, this.clock, p);
+  }
 
   /** Remove-MobileDevice: the partnership goes (and its sticky block); list entries stay, as in Exchange. */
-  removePartnership(deviceId: string): boolean { return admin.removePartnership(this.dir, deviceId); }
+  removePartnership(deviceId: string): boolean {
+    return admin.removePartnership(this.dir, deviceId);
+  }
 
   /** The device reports new characteristics (an OS update…). A Block-rule block stays. */
-  updatePartnership(deviceId: string, changes: DeviceChanges): MobileDevice { return admin.updatePartnership(this.dir, deviceId, changes); }
+  updatePartnership(deviceId: string, changes: DeviceChanges): MobileDevice {
+    return admin.updatePartnership(this.dir, deviceId, changes);
+  }
 
   /** An admin edits a mailbox's lists by hand (drift): the given lists replace the current ones. */
   setMailboxLists(identity: string, lists: { readonly allowed?: readonly string[]; readonly blocked?: readonly string[] }): void {
     admin.setMailboxLists(this.dir, identity, lists);
   }
 
-  setActiveSyncEnabled(identity: string, enabled: boolean): void { admin.setActiveSyncEnabled(this.dir, identity, enabled); }
+  setActiveSyncEnabled(identity: string, enabled: boolean): void {
+    admin.setActiveSyncEnabled(this.dir, identity, enabled);
+  }
 
   /** An admin changes org settings by hand (drift). Same validation as the cmdlet. */
-  setOrgSettings(s: Partial<OrgSettings>): void { admin.setOrgSettings(this.dir, s); }
+  setOrgSettings(s: Partial<OrgSettings>): void {
+    admin.setOrgSettings(this.dir, s);
+  }
 
   /** An admin replaces the device access rules by hand; names default to Exchange's. */
-  setRules(rules: readonly RuleSpec[]): void { admin.setRules(this.dir, rules); }
+  setRules(rules: readonly RuleSpec[]): void {
+    admin.setRules(this.dir, rules);
+  }
 
   /** The next `n` calls (of `options.cmdlet`, when given) fail with `error`. */
-  failNext(n: number, error: ExchangeError, options: FailureOptions = {}): void { this.faults.failNext(n, error, options); }
+  failNext(n: number, error: ExchangeError, options: FailureOptions = {}): void {
+    this.faults.failNext(n, error, options);
+  }
 }

@@ -24,10 +24,14 @@ export class Shells {
   private readonly quotaWindow: number[] = [];
   private readonly commandsPerShell: number;
 
-  constructor(init: ShellsInit, private readonly faults: Faults) {
+  constructor(
+    init: ShellsInit,
+    private readonly faults: Faults,
+  ) {
     this.domain = init.domain;
     this.runspaces = init.runspaces ?? 18;
-    if (!Number.isInteger(this.runspaces) || this.runspaces < 1) throw new Error(`runspaces must be a positive integer, got ${init.runspaces}`);
+    if (!Number.isInteger(this.runspaces) || this.runspaces < 1)
+      throw new Error(`runspaces must be a positive integer, got ${init.runspaces}`);
     const l = init.latencyMs ?? 0;
     this.latency = typeof l === 'number' ? () => l : (c) => l[c] ?? 0;
     this.clock = init.clock;
@@ -36,22 +40,40 @@ export class Shells {
     for (const n of ['cas01', 'cas02']) this.servers.set(`${n}.${init.domain}`, { name: n.toUpperCase(), up: true });
     this.current = `cas01.${init.domain}`;
     this.counters = {
-      commands: 0, reads: 0, maxConcurrent: 0, throttled: 0, failed: 0,
-      sessionsOpened: 0, sessionsBroken: 0, maxOpenSessions: 0, quotaRefusals: 0,
+      commands: 0,
+      reads: 0,
+      maxConcurrent: 0,
+      throttled: 0,
+      failed: 0,
+      sessionsOpened: 0,
+      sessionsBroken: 0,
+      maxOpenSessions: 0,
+      quotaRefusals: 0,
       byCmdlet: Object.fromEntries(CMDLETS.map((c) => [c, 0])),
     };
   }
 
-  get sessionsOpen(): number { return this.openSessions; }
+  get sessionsOpen(): number {
+    return this.openSessions;
+  }
 
-  get inFlight(): number { return this.inFlightCalls; }
+  get inFlight(): number {
+    return this.inFlightCalls;
+  }
 
-  currentServer(): string { return this.current; }
+  currentServer(): string {
+    return this.current;
+  }
 
   /** Get-ExchangeServer: the CAS (up or down) and an Edge server. */
   exchangeServers(): ExchangeServer[] {
     return [
-      ...[...this.servers].map(([fqdn, sv]) => ({ name: sv.name, fqdn, isClientAccessServer: true, version: 'Version 15.2 (Build 1544.4)' })),
+      ...[...this.servers].map(([fqdn, sv]) => ({
+        name: sv.name,
+        fqdn,
+        isClientAccessServer: true,
+        version: 'Version 15.2 (Build 1544.4)',
+      })),
       { name: 'EDGE01', fqdn: `edge01.${this.domain}`, isClientAccessServer: false, version: 'Version 15.2 (Build 1544.4)' },
     ];
   }
@@ -59,7 +81,10 @@ export class Shells {
   /** Points new calls and sessions at another CAS; refused while that server is down. */
   switchServer(fqdn: string): Promise<Either<ExchangeError, void>> {
     const sv = this.servers.get(fqdn.toLowerCase());
-    if (!sv) return Promise.resolve(left({ kind: 'connectionLost', message: `Connecting to remote server ${fqdn} failed: the server name cannot be resolved.` }));
+    if (!sv)
+      return Promise.resolve(
+        left({ kind: 'connectionLost', message: `Connecting to remote server ${fqdn} failed: the server name cannot be resolved.` }),
+      );
     if (!sv.up) return Promise.resolve(left(this.downError(fqdn)));
     this.current = fqdn.toLowerCase();
     return Promise.resolve(right(undefined));
@@ -73,7 +98,9 @@ export class Shells {
   }
 
   /** Opens a remote session on the current server; each counts against the concurrent-shell limit. */
-  openSession(runInSession: (command: ExchangeCommand) => Promise<Either<ExchangeError, void>>): Promise<Either<ExchangeError, ExchangeSession>> {
+  openSession(
+    runInSession: (command: ExchangeCommand) => Promise<Either<ExchangeError, void>>,
+  ): Promise<Either<ExchangeError, ExchangeSession>> {
     const server = this.current;
     if (!this.servers.get(server)!.up) return Promise.resolve(left(this.downError(server)));
     if (this.openSessions + this.inFlightCalls >= this.runspaces) {
@@ -92,12 +119,20 @@ export class Shells {
         if (!this.servers.get(server)!.up) return Promise.resolve(left(this.downError(server)));
         if (++commands > this.commandsPerShell) {
           this.counters.sessionsBroken++;
-          return Promise.resolve(left({ kind: 'sessionBroken', message: `The state of the current PowerShell instance is not valid for this operation: the session is Broken after ${this.commandsPerShell} commands.` }));
+          return Promise.resolve(
+            left({
+              kind: 'sessionBroken',
+              message: `The state of the current PowerShell instance is not valid for this operation: the session is Broken after ${this.commandsPerShell} commands.`,
+            }),
+          );
         }
         return runInSession(command);
       },
       close: () => {
-        if (!closed) { closed = true; this.openSessions--; }
+        if (!closed) {
+          closed = true;
+          this.openSessions--;
+        }
         return Promise.resolve();
       },
     };
@@ -121,14 +156,18 @@ export class Shells {
       if (w.length >= this.quota.requests) {
         c.quotaRefusals++;
         const waitMs = Math.max(1, w[0]! + this.quota.perMs - now);
-        return Promise.resolve(left({
-          kind: 'throttled', waitMs,
-          message: `The user load quota of ${this.quota.requests} requests per ${this.quota.perMs / 1000} seconds has been exceeded. Send future requests at a slower rate or raise the quota for this user. The next request from this user will not be approved for at least ${waitMs} milliseconds.`,
-        }));
+        return Promise.resolve(
+          left({
+            kind: 'throttled',
+            waitMs,
+            message: `The user load quota of ${this.quota.requests} requests per ${this.quota.perMs / 1000} seconds has been exceeded. Send future requests at a slower rate or raise the quota for this user. The next request from this user will not be approved for at least ${waitMs} milliseconds.`,
+          }),
+        );
       }
       w.push(now);
     }
-    if (isCommand) c.commands++; else c.reads++;
+    if (isCommand) c.commands++;
+    else c.reads++;
     const failure = this.faults.take(cmdlet);
     this.inFlightCalls++;
     if (this.inFlightCalls > c.maxConcurrent) c.maxConcurrent = this.inFlightCalls;
@@ -148,15 +187,29 @@ export class Shells {
     const ms = this.latency(cmdlet);
     if (ms <= 0) {
       // no timer at all: 100k commands must stay cheap
-      try { return Promise.resolve(finish()); } catch (e) { return Promise.reject(e); }
+      try {
+        return Promise.resolve(finish());
+      } catch (e) {
+        return Promise.reject(e);
+      }
     }
     return new Promise((resolve, reject) => {
-      setTimeout(() => { try { resolve(finish()); } catch (e) { reject(e); } }, ms);
+      setTimeout(() => {
+        try {
+          resolve(finish());
+        } catch (e) {
+          reject(e);
+        }
+      }, ms);
     });
   }
 
   private downError(fqdn: string): ExchangeError {
-    return { kind: 'connectionLost', message: `Connecting to remote server ${fqdn} failed with the following error message: WinRM cannot complete the operation. Verify that the specified computer name is valid.`, server: fqdn };
+    return {
+      kind: 'connectionLost',
+      message: `Connecting to remote server ${fqdn} failed with the following error message: WinRM cannot complete the operation. Verify that the specified computer name is valid.`,
+      server: fqdn,
+    };
   }
 
   private shellLimitError(): ExchangeError {

@@ -1,16 +1,29 @@
 // The simulated Exchange's public shapes: its cmdlets, counters, snapshots and the
 // inputs of its admin operations.
 import type {
-  AccessLevel, CasMailbox, Characteristic, DeviceAccessRule, ExchangeAccessLevel, MobileDevice, OrgSettings,
+  AccessLevel,
+  CasMailbox,
+  Characteristic,
+  DeviceAccessRule,
+  ExchangeAccessLevel,
+  MobileDevice,
+  OrgSettings,
 } from '../../../src/facts.js';
 import type { ExchangeReason } from '../../../src/exchange-evaluation.js';
 import type { DeviceRecord, MailboxRecord, Mutable } from '../generate.js';
 import type { Random } from '../random.js';
 
 export const CMDLETS = [
-  'Get-MobileDevice', 'Get-CasMailbox', 'Get-ActiveSyncOrganizationSettings', 'Get-ActiveSyncDeviceAccessRule',
-  'Get-ExchangeServer', 'Set-CasMailbox', 'Set-ActiveSyncOrganizationSettings', 'New-ActiveSyncDeviceAccessRule',
-  'Set-ActiveSyncDeviceAccessRule', 'Remove-ActiveSyncDeviceAccessRule',
+  'Get-MobileDevice',
+  'Get-CasMailbox',
+  'Get-ActiveSyncOrganizationSettings',
+  'Get-ActiveSyncDeviceAccessRule',
+  'Get-ExchangeServer',
+  'Set-CasMailbox',
+  'Set-ActiveSyncOrganizationSettings',
+  'New-ActiveSyncDeviceAccessRule',
+  'Set-ActiveSyncDeviceAccessRule',
+  'Remove-ActiveSyncDeviceAccessRule',
 ] as const;
 export type Cmdlet = (typeof CMDLETS)[number];
 
