@@ -109,11 +109,14 @@ export function groupCommitter(appender: Appender, now: () => string) {
       pushTo(buffer, stream, events);
       void flush();
     },
+    /** Waits for every added event to be durable; the number written since the last drain. */
     async drain(): Promise<number> {
       await flush();
       await flushing;
       if (failure) throw failure;
-      return written;
+      const since = written;
+      written = 0;
+      return since;
     },
   };
 }

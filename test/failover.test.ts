@@ -93,6 +93,9 @@ test('with casFailover off, a lost CAS fails the sync cleanly: disconnected, eve
   );
   assert.is(events.at(-1)!.type, 'SyncFailed');
   assert.is(engine.status().pendingIntents, 0);
+  // The report counts each event of this sync once, from its SyncStarted to its SyncFailed.
+  const started = events.map((e) => e.type).lastIndexOf('SyncStarted');
+  assert.is(r.eventsAppended, events.length - started);
 });
 
 test.run();
