@@ -2,44 +2,15 @@
 // Categories are allotted by exact counts and then shuffled (not drawn one by
 // one), so the mix is stable across seeds and every category is present from
 // 200 devices on; only which partnership gets which category depends on the seed.
-import type { ComplianceState, DeviceAccessRule, ManagedDevice, MobileDevice, OrgSettings } from '../../src/facts.js';
+import type { ComplianceState, ManagedDevice } from '../../src/facts.js';
 import { ruleName } from '../../src/commands.js';
 import { Random } from './random.js';
 import { ADMIN_RULE, BLACKBERRY, EVERYDAY, FIRST_NAMES, GALAXY_J3, LAPTOPS, LAST_NAMES, type Platform } from './catalog.js';
 import { addressPart, flat, deviceDn, deviceIdentity, domainOf, mailboxDn, mailboxIdentity } from './identities.js';
 
-export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+export type { Category, DeviceRecord, GeneratedOrganization, GenerateOptions, MailboxRecord, MixSummary, Mutable } from './generated.js';
+import type { Category, DeviceRecord, GeneratedOrganization, GenerateOptions, MailboxRecord, Mutable } from './generated.js';
 
-/** The simulator's own mailbox record (a CasMailbox with mutable lists). */
-export interface MailboxRecord {
-  identity: string;
-  distinguishedName: string;
-  guid: string;
-  displayName: string;
-  primarySmtpAddress: string;
-  emailAddresses: string[];
-  userPrincipalName: string;
-  activeSyncEnabled: boolean;
-  allowedDeviceIds: string[];
-  blockedDeviceIds: string[];
-}
-
-export type DeviceRecord = Mutable<MobileDevice> & { firstSyncTime: string };
-
-/** What the generator made each partnership (for diagnostics; tests recount from the data). */
-export type Category =
-  | 'compliant'
-  | 'noncompliant'
-  | 'graceActive'
-  | 'graceExpired'
-  | 'otherState'
-  | 'notEnrolled'
-  | 'notEnrolledEasRecord'
-  | 'exceptionFamily'
-  | 'exceptionModel'
-  | 'mappingConflict';
-
-/** Shares of partnerships; `compliant` takes the rest (~57.5%). */
 const SHARES: readonly (readonly [Exclude<Category, 'compliant'>, number])[] = [
   ['noncompliant', 0.1],
   ['graceActive', 0.05],
@@ -53,45 +24,6 @@ const SHARES: readonly (readonly [Exclude<Category, 'compliant'>, number])[] = [
 ];
 
 const ENROLLED: ReadonlySet<Category> = new Set(['compliant', 'noncompliant', 'graceActive', 'graceExpired', 'otherState']);
-
-export interface MixSummary {
-  readonly partnerships: Readonly<Record<Category, number>>;
-  readonly users: number;
-  readonly excluded: number;
-  readonly excludedAlsoIncluded: number;
-  readonly untargeted: number;
-  readonly activeSyncDisabled: number;
-  readonly upnDiffers: number;
-  readonly preexistingEntries: number;
-  readonly managedDevices: number;
-  readonly laptops: number;
-}
-
-export interface GeneratedOrganization {
-  readonly domain: string;
-  readonly mailboxes: MailboxRecord[];
-  /** Partnerships with the index of their mailbox in `mailboxes`. */
-  readonly devices: { device: DeviceRecord; mailbox: number }[];
-  readonly managedDevices: Mutable<ManagedDevice>[];
-  readonly groups: {
-    readonly allUsers: { id: string; members: string[] };
-    readonly excluded: { id: string; members: string[] };
-    readonly pilot: { id: string; members: string[] };
-  };
-  readonly orgSettings: Mutable<OrgSettings>;
-  readonly rules: DeviceAccessRule[];
-  /** The category of each partnership, parallel to `devices`. */
-  readonly categoryOf: Category[];
-  readonly mix: MixSummary;
-  readonly random: Random;
-}
-
-export interface GenerateOptions {
-  readonly devices: number;
-  readonly seed: number;
-  readonly organization: string;
-  readonly now: number;
-}
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
