@@ -13,6 +13,7 @@ import { createEngine } from '../src/engine.js';
 import { simulateOrganization } from '../adapters/simulator/index.js';
 import { openFileStore } from '../adapters/file-store/index.js';
 import { visible } from '../adapters/cli/io.js';
+import { SAMPLE_PLAN } from './support/sample-plan.js';
 
 const test = suite('text output');
 const MAIN = fileURLToPath(new URL('../adapters/cli/main.js', import.meta.url));
@@ -53,21 +54,7 @@ test('plan (text) shows a hostile DeviceId with escapes, and --format powershell
   devices[0]!.DeviceId = HOSTILE_ID;
   devices[0]!.DeviceModel = HOSTILE_MODEL;
   writeFileSync(path, JSON.stringify(devices));
-  const args = [
-    'plan',
-    '--exchange',
-    'get-mobiledevice.json',
-    '--mailboxes',
-    'get-casmailbox.json',
-    '--intune',
-    'managed-devices.json',
-    '--policy',
-    'policy.json',
-    '--groups',
-    'groups.json',
-    '--at',
-    '2026-11-26T08:00:00Z',
-  ];
+  const args = [...SAMPLE_PLAN];
   const r = run(args, x);
   assert.is(r.code, 0, r.stderr);
   noRaw(r.stdout, 'plan');

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync, appendFileSync, exist
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SAMPLE_PLAN } from './support/sample-plan.js';
 
 const test = suite('eas-sync CLI');
 const MAIN = fileURLToPath(new URL('../adapters/cli/main.js', import.meta.url));
@@ -142,25 +143,7 @@ test('an event whose data is not valid (envelope intact) is exit 2 for sync and 
 });
 
 test("plan on the shipped sample exports prints every device's access and reason and the commands", () => {
-  const r = run(
-    [
-      'plan',
-      '--exchange',
-      'get-mobiledevice.json',
-      '--mailboxes',
-      'get-casmailbox.json',
-      '--intune',
-      'managed-devices.json',
-      '--policy',
-      'policy.json',
-      '--groups',
-      'groups.json',
-      '--at',
-      '2026-11-26T08:00:00Z',
-      '--json',
-    ],
-    EXPORTS,
-  );
+  const r = run([...SAMPLE_PLAN, '--json'], EXPORTS);
   assert.is(r.code, 0, r.stderr);
   const out = json(r.stdout);
   assert.is(out.devices.length, 12);
@@ -177,49 +160,13 @@ test("plan on the shipped sample exports prints every device's access and reason
     ),
   );
   assert.ok(out.warnings.some((w: any) => w.kind === 'mappingConflict'));
-  const text = run(
-    [
-      'plan',
-      '--exchange',
-      'get-mobiledevice.json',
-      '--mailboxes',
-      'get-casmailbox.json',
-      '--intune',
-      'managed-devices.json',
-      '--policy',
-      'policy.json',
-      '--groups',
-      'groups.json',
-      '--at',
-      '2026-11-26T08:00:00Z',
-    ],
-    EXPORTS,
-  );
+  const text = run([...SAMPLE_PLAN], EXPORTS);
   assert.match(text.stdout, /notCompliant\s+androidc1597534862/);
   assert.match(text.stdout, /Set-CasMailbox -Identity 'contoso.com\/Users\/Sean O''Brien'/);
 });
 
 test('plan --format powershell prints every value as a single-quoted literal', () => {
-  const r = run(
-    [
-      'plan',
-      '--exchange',
-      'get-mobiledevice.json',
-      '--mailboxes',
-      'get-casmailbox.json',
-      '--intune',
-      'managed-devices.json',
-      '--policy',
-      'policy.json',
-      '--groups',
-      'groups.json',
-      '--at',
-      '2026-11-26T08:00:00Z',
-      '--format',
-      'powershell',
-    ],
-    EXPORTS,
-  );
+  const r = run([...SAMPLE_PLAN, '--format', 'powershell'], EXPORTS);
   assert.is(r.code, 0);
   const commands = r.stdout.split('\n').filter((l) => l.startsWith('Set-CasMailbox'));
   assert.is(commands.length, 4);

@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { psQuote, commandToPowerShell, INVISIBLE } from '../adapters/powershell/quote.js';
 import type { ExchangeCommand } from '../src/commands.js';
+import { SAMPLE_PLAN } from './support/sample-plan.js';
 
 const SINGLE_QUOTES = new Set(["'", '\u2018', '\u2019', '\u201A', '\u201B']);
 
@@ -389,21 +390,7 @@ test('a plan line for a hostile mailbox and device ids', () => {
 test('eas-sync plan: the PowerShell script says the same values as --json', () => {
   const main = fileURLToPath(new URL('../adapters/cli/main.js', import.meta.url));
   const exports = fileURLToPath(new URL('../../examples/exports/', import.meta.url));
-  const args = [
-    'plan',
-    '--exchange',
-    'get-mobiledevice.json',
-    '--mailboxes',
-    'get-casmailbox.json',
-    '--intune',
-    'managed-devices.json',
-    '--policy',
-    'policy.json',
-    '--groups',
-    'groups.json',
-    '--at',
-    '2026-11-26T08:00:00Z',
-  ];
+  const args = [...SAMPLE_PLAN];
   const run = (extra: string[]) => spawnSync(process.execPath, [main, ...args, ...extra], { cwd: exports, encoding: 'utf8' });
   const asJson = run(['--json']);
   const asScript = run(['--format', 'powershell']);

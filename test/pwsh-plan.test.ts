@@ -117,21 +117,7 @@ if (real.available) {
       writeFileSync(join(dir, 'get-casmailbox.json'), toUtf16LeWithBom(toPs51Json(mailboxes)));
       writeFileSync(join(dir, 'managed-devices.json'), JSON.stringify(replaceIds(readDoc('managed-devices.json'), map)));
       for (const f of ['policy.json', 'groups.json']) writeFileSync(join(dir, f), readFileSync(join(EXPORTS, f)));
-      const args = [
-        'plan',
-        '--exchange',
-        'get-mobiledevice.json',
-        '--mailboxes',
-        'get-casmailbox.json',
-        '--intune',
-        'managed-devices.json',
-        '--policy',
-        'policy.json',
-        '--groups',
-        'groups.json',
-        '--at',
-        '2026-11-26T08:00:00Z',
-      ];
+      const args = [...SAMPLE_PLAN];
       const run = (extra: string[]) => spawnSync(process.execPath, [MAIN, ...args, ...extra], { cwd: dir, encoding: 'utf8' });
       const asJson = run(['--json']);
       const asScript = run(['--format', 'powershell']);
@@ -268,4 +254,5 @@ if (real.available) {
 }
 
 import { test } from 'uvu';
+import { SAMPLE_PLAN } from './support/sample-plan.js';
 test.run();
