@@ -21,15 +21,13 @@ export interface ConnectionInfo {
 
 export { isEventStoreDbSpec, redactConnectionString, scrub };
 
-const split = splitConnectionString;
-
 /**
  * Parses a connection string exactly as @eventstore/db-client 6.x will (its own
  * parser), after mapping the KurrentDB schemes onto `esdb`. Left: a message that
  * names the problem and never contains the credentials.
  */
 export function parseConnection(connectionString: string): Either<string, ConnectionInfo> {
-  const parts = split(connectionString);
+  const parts = splitConnectionString(connectionString);
   if (parts === undefined) {
     return left(
       `"${redactConnectionString(connectionString)}" is not an EventStoreDB connection string (esdb://host:2113, esdb+discover://…, kurrentdb://…)`,

@@ -50,7 +50,7 @@ export function withCredentials(s: string, username: string, password: string): 
 }
 
 /** Every form in which a connection string's secrets could appear in a message. */
-export function secretsOf(s: string): string[] {
+function secretsOf(s: string): string[] {
   const m = SCHEME.exec(s.trim());
   if (m === null) return [];
   const info = /^([^@/?#]*)@/.exec(s.trim().slice(m[0].length))?.[1];

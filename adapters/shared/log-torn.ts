@@ -44,7 +44,7 @@ export function isTornFragment(bytes: Uint8Array): boolean {
 }
 
 /** Whether `text` is a prefix of HEAD's shape, or HEAD's shape followed by anything. */
-export function matchesHeadPrefix(text: string): boolean {
+function matchesHeadPrefix(text: string): boolean {
   let i = 0;
   for (const tok of HEAD) {
     if (i === text.length) return true;
@@ -72,9 +72,4 @@ export function matchesHeadPrefix(text: string): boolean {
     }
   }
   return true;
-}
-
-/** Kept for callers that hold text rather than bytes (zero bytes decode to U+0000). */
-export function isTornText(text: string): boolean {
-  return isTornFragment(Buffer.from(text, 'utf8'));
 }
