@@ -132,9 +132,16 @@ const configWith = <X extends t.Mixed, I extends t.Mixed, N extends t.Mixed>(exc
       schedule: strict({}, { quickMinutes: int(1, 24 * 60), fullDailyAt: hhmm }, 'schedule'),
       status: strict(
         {},
-        { listen, tokenEnv: envName, allowedHosts: t.array(hostName), healthMaxFullSyncAgeMinutes: int(1, 366 * 24 * 60) },
+        {
+          listen,
+          tokenEnv: envName,
+          allowedHosts: t.array(hostName),
+          healthMaxFullSyncAgeMinutes: int(1, 366 * 24 * 60),
+          tls: strict({ certFile: t.string, keyFile: t.string }, {}, 'status.tls'),
+        },
         'status',
       ),
+      console: strict({}, { tokenEnv: envName }, 'console'),
       notifier,
       log: Log,
       connectorId: t.string,
@@ -230,7 +237,7 @@ export async function readConfig(path: string): Promise<ConnectorConfig> {
   if (c.intune.kind === 'graph' && !c.intune.tokenEnv && !(c.intune.tenantId && c.intune.clientId && c.intune.clientSecretEnv)) {
     throw new InputFailure(`${path}: intune: give tokenEnv, or tenantId, clientId and clientSecretEnv`);
   }
-  checkStatus(path, c.status);
+  checkStatus(path, c);
   const x = c.exchange;
   const exchange =
     x.kind === 'powershell' && x.connection?.kind === 'module'
@@ -256,15 +263,29 @@ export function storeSpecOf(c: ConnectorConfig): string {
   );
 }
 
-/** A listener other machines can reach has no safe unauthenticated mode. */
-function checkStatus(path: string, status: ConnectorConfig['status']): void {
+/** A listener other machines can reach has no safe unauthenticated or plain-HTTP mode. */
+function checkStatus(path: string, c: ConnectorConfig): void {
+  const status = c.status;
   const a = statusListen(status);
-  if (!isLoopback(a.host) && !status?.tokenEnv) {
+  if (status?.tokenEnv && c.console?.tokenEnv && status.tokenEnv !== c.console.tokenEnv) {
     throw new InputFailure(
-      `${path}: status.listen: "${status!.listen}" is reachable from other machines; set status.tokenEnv (the environment variable holding the token every request must carry), or listen on 127.0.0.1`,
+      `${path}: console.tokenEnv and status.tokenEnv name different variables (${c.console.tokenEnv}, ${status.tokenEnv}); the console and the status endpoint share one listener and one token: keep console.tokenEnv`,
+    );
+  }
+  if (!isLoopback(a.host) && !tokenEnvOf(c)) {
+    throw new InputFailure(
+      `${path}: status.listen: "${status!.listen}" is reachable from other machines; set console.tokenEnv (the environment variable holding the token every request must carry), or listen on 127.0.0.1`,
+    );
+  }
+  if (!isLoopback(a.host) && !status?.tls) {
+    throw new InputFailure(
+      `${path}: status.listen: "${status!.listen}" is reachable from other machines; set status.tls (certFile, keyFile) so the token never crosses the network in the clear, or listen on 127.0.0.1`,
     );
   }
 }
+
+/** The variable holding the console's and status endpoint's token: console.tokenEnv, or its older name status.tokenEnv. */
+export const tokenEnvOf = (c: ConnectorConfig): string | undefined => c.console?.tokenEnv ?? c.status?.tokenEnv;
 
 /** The status listener's address (default 127.0.0.1:8089). */
 export function statusListen(status: ConnectorConfig['status']): ListenAddress {

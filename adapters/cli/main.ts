@@ -44,6 +44,10 @@ const commands: Record<string, () => Promise<Command>> = {
     const m = await import('./intune-export.js');
     return { run: m.intuneExport, help: m.INTUNE_EXPORT_HELP };
   },
+  console: async () => {
+    const m = await import('./console.js');
+    return { run: m.consoleCommand, help: m.CONSOLE_HELP };
+  },
   copy: async () => {
     const m = await import('./copy.js');
     return { run: m.copy, help: m.COPY_HELP };
@@ -59,7 +63,8 @@ Commands:
   explain  why a device has its access level: decision, reason, facts, command, timeline
   what-if  which devices another policy would treat differently, and the commands it would cause
   sync     one sync with the configured gateways and store
-  run      the long-running connector: schedules and a status endpoint
+  run      the long-running connector: schedules, the admin console and a status endpoint
+  console  the admin console (read-only) over a log, in a browser
   intune-export  every managed device from Graph as one JSON array, for plan
   copy     copy a log between stores (file path or esdb://…), keeping order, ids and revisions
 

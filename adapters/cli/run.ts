@@ -5,12 +5,14 @@
 // SIGTERM or SIGINT: stop taking work, let a running sync finish, close every
 // connection after a short grace, exit 0.
 import { parse } from './args.js';
-import { readConfig, secretFromEnv, statusListen } from './config.js';
+import { readFile } from 'node:fs/promises';
+import { readConfig, secretFromEnv, statusListen, storeSpecOf, tokenEnvOf } from './config.js';
 import { buildConnector, type Connector } from './connector.js';
 import { printRaw, InputFailure, UsageError } from './io.js';
 import { listenStatus } from './status-server.js';
 import { DEFAULT_MAX_FULL_SYNC_AGE_MINUTES } from './health.js';
 import { diagnosticsFromConfig } from './diagnostics.js';
+import { consoleServing } from './console.js';
 
 export const RUN_HELP = `Usage: eas-sync run --config FILE
 
@@ -39,13 +41,19 @@ export async function run(argv: string[]): Promise<number> {
   const path = values.config as string;
   const config = await readConfig(path);
   const status = config.status;
-  const token = status?.tokenEnv ? secretFromEnv(status.tokenEnv, `${path}: status.tokenEnv`) : undefined;
+  const tokenEnv = tokenEnvOf(config);
+  const tokenKey = config.console?.tokenEnv ? 'console.tokenEnv' : 'status.tokenEnv';
+  const token = tokenEnv ? secretFromEnv(tokenEnv, `${path}: ${tokenKey}`) : undefined;
   if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
-    throw new InputFailure(`${path}: status.tokenEnv: the token in ${status!.tokenEnv} is shorter than ${MIN_TOKEN_LENGTH} characters`);
+    throw new InputFailure(`${path}: ${tokenKey}: the token in ${tokenEnv!} is shorter than ${MIN_TOKEN_LENGTH} characters`);
   }
+  const tls = status?.tls ? await readTls(path, status.tls) : undefined;
+  const served = consoleServing(storeSpecOf(config), () => Date.now());
   const bound = await listenStatus({
     listen: statusListen(status),
     ...(token !== undefined ? { token } : {}),
+    ...(tls ? { tls } : {}),
+    console: served,
     allowedHosts: status?.allowedHosts ?? [],
     healthMaxFullSyncAgeMinutes: status?.healthMaxFullSyncAgeMinutes ?? DEFAULT_MAX_FULL_SYNC_AGE_MINUTES,
     log,
@@ -62,7 +70,8 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
   server.attach(c.engine);
-  log(`connector for ${config.organization} running; status on ${server.url}/status`);
+  served.attach(c.engine);
+  log(`connector for ${config.organization} running; console on ${server.url}/ and status on ${server.url}/status`);
   c.engine.start();
   // A first full sync at start, as the original connector did after connecting.
   c.engine.requestSync('full').catch(() => {
@@ -80,4 +89,13 @@ export async function run(argv: string[]): Promise<number> {
   await c.close();
   await diag.close();
   return 0;
+}
+
+/** The certificate and key of status.tls; an unreadable file is bad input naming the key. */
+async function readTls(path: string, tls: { certFile: string; keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = (file: string, key: string) =>
+    readFile(file).catch((err: NodeJS.ErrnoException) => {
+      throw new InputFailure(`${path}: status.tls.${key}: cannot read ${file} (${err.code ?? err.message})`);
+    });
+  return { cert: await read(tls.certFile, 'certFile'), key: await read(tls.keyFile, 'keyFile') };
 }

@@ -37,12 +37,13 @@ export function hostAllowed(header: string | undefined, names: ReadonlySet<strin
   return isIP(h) !== 0 || h === 'localhost' || names.has(h);
 }
 
-/** A POST's Origin, when a browser sent one, must be this server's own (`http://` + the Host header). */
-export function originAllowed(origin: string | undefined, hostHeader: string | undefined): boolean {
+/** A POST's Origin, when a browser sent one, must be this server's own (scheme + the Host header). */
+export function originAllowed(origin: string | undefined, hostHeader: string | undefined, scheme: 'http' | 'https' = 'http'): boolean {
   if (origin === undefined) return true;
   if (!hostHeader) return false;
-  const own = `http://${hostHeader.trim().toLowerCase().replace(/:80$/, '')}`;
-  return origin.trim().toLowerCase().replace(/:80$/, '') === own;
+  const port = scheme === 'https' ? /:443$/ : /:80$/;
+  const own = `${scheme}://${hostHeader.trim().toLowerCase().replace(port, '')}`;
+  return origin.trim().toLowerCase().replace(port, '') === own;
 }
 
 /** A simple content type (form or text) is one a cross-site page may POST without a CORS preflight. */

@@ -8,6 +8,7 @@
 // The listener is bound before anything else is opened, so a bad address
 // creates nothing; shutdown is bounded (drain, then close every connection).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { Socket } from 'node:net';
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
@@ -17,6 +18,8 @@ import { renderMetrics } from './metrics.js';
 import { healthOf } from './health.js';
 import { isLoopback, type ListenAddress } from './listen.js';
 import { callerOf, hostAllowed, isJsonContentType, originAllowed, tokenMatches } from './status-auth.js';
+import type { ConsoleApi } from '../console/api.js';
+import { readBody, SECURITY_HEADERS, SHELL_PATHS, writeAnswer, type Asset } from '../console/http.js';
 
 /** What the endpoint serves; the engine, or a stand-in in tests. */
 export interface StatusTarget {
@@ -27,7 +30,7 @@ export interface StatusTarget {
 
 export interface StatusServerOptions {
   readonly listen: ListenAddress;
-  /** Required on POST /sync, and on every request when the listener is not loopback. */
+  /** Required on POST /sync and every /api/ request, and on every request when the listener is not loopback (the console's static shell excepted). */
   readonly token?: string;
   /** Host header names served besides `localhost`, IP literals and the listen host. */
   readonly allowedHosts?: readonly string[];
@@ -35,6 +38,12 @@ export interface StatusServerOptions {
   readonly now?: () => number;
   /** One line per forced sync and per unexpected error (never a token). */
   readonly log?: (line: string) => void;
+  /** The admin console (its shell and /api/…), when served. */
+  readonly console?: { readonly api: ConsoleApi; readonly assets: ReadonlyMap<string, Asset> };
+  /** `console`: the read-only console over a log (`eas-sync console`): no /status, /healthz, /metrics or /sync. */
+  readonly mode?: 'run' | 'console';
+  /** Serve HTTPS with this certificate and key (PEM). */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   /** Name resolution of the listen host (tests inject failures). */
   readonly lookup?: (host: string) => Promise<{ address: string; family: number }>;
 }
@@ -80,8 +89,13 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
   const tokenForAll = !(isLoopback(o.listen.host) && isLoopback(address));
   if (tokenForAll && o.token === undefined) {
     // config.ts refuses non-loopback names without a token; this also catches `localhost` resolving elsewhere.
-    return left(`"${o.listen.host}" (${address}) is reachable from other machines; set status.tokenEnv or listen on 127.0.0.1`);
+    return left(`"${o.listen.host}" (${address}) is reachable from other machines; set console.tokenEnv or listen on 127.0.0.1`);
   }
+  if (tokenForAll && o.tls === undefined) {
+    // The token would cross the network in the clear.
+    return left(`"${o.listen.host}" (${address}) is reachable from other machines; configure status.tls (certFile, keyFile) or listen on 127.0.0.1`);
+  }
+  const scheme = o.tls ? 'https' : 'http';
   const now = o.now ?? (() => Date.now());
   const log = o.log ?? (() => {});
   const names = new Set([o.listen.host.toLowerCase(), ...(o.allowedHosts ?? []).map((h) => h.toLowerCase().replace(/\.$/, ''))]);
@@ -95,7 +109,7 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
         'content-type': 'application/json',
         'content-length': String(Buffer.byteLength(body)),
         'cache-control': 'no-store',
-        'x-content-type-options': 'nosniff',
+        ...SECURITY_HEADERS,
         ...(draining ? { connection: 'close' } : {}),
         ...headers,
       });
@@ -107,10 +121,48 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
     if (!t) return fail(400, 'bad request target');
     if (!hostAllowed(req.headers.host, names))
       return fail(403, 'Host header not allowed (add the name clients use to status.allowedHosts)');
-    const authenticated = o.token !== undefined && tokenMatches(o.token, req.headers.authorization);
-    if (tokenForAll && !authenticated) return fail(401, 'token required: Authorization: Bearer <token>', { 'www-authenticate': 'Bearer' });
-    if (!target) return fail(503, 'starting', { 'retry-after': '5' });
     const get = req.method === 'GET' || req.method === 'HEAD';
+    const shell = o.console ? SHELL_PATHS[t.path] : undefined;
+    if (shell !== undefined) {
+      // The shell carries no organization data, and a browser cannot put a header on a navigation: it is served
+      // without the token and asks for it; every /api/ request then carries it.
+      if (!get) return fail(405, 'use GET', { allow: 'GET' });
+      const a = o.console!.assets.get(shell)!;
+      return send(200, a.body.toString('utf8'), { 'content-type': a.type, 'cache-control': 'no-cache' });
+    }
+    const authenticated = o.token !== undefined && tokenMatches(o.token, req.headers.authorization);
+    const unauthorized = () => fail(401, 'token required: Authorization: Bearer <token>', { 'www-authenticate': 'Bearer' });
+    if (tokenForAll && !authenticated) return unauthorized();
+    if (o.console && (t.path === '/api' || t.path.startsWith('/api/'))) {
+      if (o.token !== undefined && !authenticated) return unauthorized();
+      if (req.method === 'POST') {
+        if (!originAllowed(req.headers.origin, req.headers.host, scheme)) return fail(403, 'cross-origin requests are refused');
+        if (o.token === undefined && !isJsonContentType(req.headers['content-type'])) return fail(415, 'send Content-Type: application/json');
+        if (draining) return fail(503, 'stopping: no new work is taken');
+      }
+      const api = o.console.api;
+      const caller = callerOf(req.headers['x-eas-sync-caller']);
+      const who = `${authenticated ? 'console token' : 'console (loopback, no token)'}${caller ? ` caller ${JSON.stringify(caller)}` : ''} from ${req.socket.remoteAddress ?? '?'}`;
+      const base = { 'cache-control': 'no-store', ...SECURITY_HEADERS, ...(draining ? { connection: 'close' } : {}) };
+      const body = req.method === 'POST' ? readBody(req) : Promise.resolve(undefined);
+      void body
+        .then(async (text) => {
+          if (text === 'tooLarge') {
+            writeAnswer(res, { status: 413, json: { error: 'request body too large' }, headers: { connection: 'close' } }, base, false);
+            return;
+          }
+          if (req.method === 'POST' && t.path === '/api/syncs') log(`POST /api/syncs requested by ${who}`);
+          const a = await api.handle({ method: req.method === 'HEAD' ? 'GET' : (req.method ?? ''), path: t.path, query: t.query, ...(text !== undefined ? { body: text } : {}), caller: who });
+          writeAnswer(res, a, base, req.method === 'HEAD');
+        })
+        .catch((err: unknown) => {
+          log(`internal error answering ${req.method ?? '?'} ${t.path}: ${err instanceof Error ? err.message : String(err)}`);
+          writeAnswer(res, { status: 500, json: { error: 'internal error; see the log' } }, base, false);
+        });
+      return;
+    }
+    if (o.mode === 'console') return send(404, json({ error: 'not found: this read-only console serves / and /api/…' }));
+    if (!target) return fail(503, 'starting', { 'retry-after': '5' });
 
     if (t.path === '/status' && get) return send(200, json(target.status()));
     if (t.path === '/healthz' && get) {
@@ -121,7 +173,7 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
       return send(200, renderMetrics(target.status(), target.metrics()), { 'content-type': 'text/plain; version=0.0.4' });
     if (t.path === '/sync') {
       if (req.method !== 'POST') return fail(405, 'use POST', { allow: 'POST' });
-      if (!originAllowed(req.headers.origin, req.headers.host)) return fail(403, 'cross-origin requests are refused');
+      if (!originAllowed(req.headers.origin, req.headers.host, scheme)) return fail(403, 'cross-origin requests are refused');
       if (o.token !== undefined && !authenticated)
         return fail(401, 'token required: Authorization: Bearer <token>', { 'www-authenticate': 'Bearer' });
       // Without a token, a JSON content type: a cross-site form or simple request cannot send one without a CORS preflight, which is never granted.
@@ -152,10 +204,10 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
       });
       return send(202, json({ queued: type, requestedBy }));
     }
-    send(404, json({ error: 'not found', endpoints: ENDPOINTS }));
+    send(404, json({ error: 'not found', endpoints: o.console ? [...ENDPOINTS, 'GET / (console)', 'GET|POST /api/…'] : ENDPOINTS }));
   };
 
-  const server: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     // A client that goes away mid-request must not become an unhandled 'error'.
     req.on('error', () => {});
     res.on('error', () => {});
@@ -172,7 +224,8 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
         }
       } else res.destroy();
     }
-  });
+  };
+  const server: Server = o.tls ? createTlsServer({ cert: o.tls.cert, key: o.tls.key }, onRequest) : createServer(onRequest);
   // Every socket, including one that never sent a byte: shutdown ends them all.
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
@@ -195,7 +248,7 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
   server.on('error', (err) => log(`status listener: ${err.message}`));
 
   const a = server.address();
-  const url = typeof a === 'object' && a ? `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : `http://${where}`;
+  const url = typeof a === 'object' && a ? `${scheme}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : `http://${where}`;
 
   let closed: Promise<void> | undefined;
   const drain = () => {

@@ -1,0 +1,32 @@
+// Building the page without HTML strings: every value becomes a text node or
+// an attribute set through the DOM, so a device field can never become markup.
+// (No innerHTML anywhere in the console; a test checks the bundle.)
+export type Child = Node | string | number | null | undefined | false;
+type Attr = string | number | boolean | undefined | ((e: Event) => void);
+
+export function h(tag: string, attrs: Record<string, Attr> = {}, ...children: Child[]): HTMLElement {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    if (typeof v === 'function') el.addEventListener(k.slice(2).toLowerCase(), v);
+    else if (k === 'value' && (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement))
+      el.value = String(v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, ...children);
+  return el;
+}
+
+export function append(el: Node, ...children: Child[]): void {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+  }
+}
+
+export function clear(el: Element): void {
+  while (el.firstChild) el.removeChild(el.firstChild);
+}
+
+/** A date-time as the page shows it (UTC, to the second), or a dash. */
+export const when = (iso: string | null | undefined): string => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—');
