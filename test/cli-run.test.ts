@@ -244,10 +244,22 @@ test('status.listen on a port in use is exit 2 naming status.listen, and creates
   }
 });
 
-test('a listener other machines can reach is refused without status.tokenEnv, and the token must be set and long enough', () => {
+test('a listener other machines can reach is refused without a token or without TLS, and the token must be set and long enough', () => {
   const open = run(['run', '--config', config({ store: './open.ndjson', status: { listen: '0.0.0.0:8089' } })]);
   assert.is(open.status, 2, open.stderr);
-  assert.match(open.stderr, /status\.listen: "0\.0\.0\.0:8089" is reachable from other machines; set status\.tokenEnv/);
+  assert.match(open.stderr, /status\.listen: "0\.0\.0\.0:8089" is reachable from other machines; set console\.tokenEnv/);
+  const plain = run(['run', '--config', config({ store: './open.ndjson', status: { listen: '0.0.0.0:8089' }, console: { tokenEnv: 'EAS_TEST_TOKEN' } })], {
+    EAS_TEST_TOKEN: 'a-long-enough-token-0123456789',
+  });
+  assert.is(plain.status, 2, plain.stderr);
+  assert.match(plain.stderr, /set status\.tls \(certFile, keyFile\)/);
+  const both = run([
+    'run',
+    '--config',
+    config({ store: './open.ndjson', status: { listen: '127.0.0.1:0', tokenEnv: 'A_TOKEN' }, console: { tokenEnv: 'B_TOKEN' } }),
+  ]);
+  assert.is(both.status, 2, both.stderr);
+  assert.match(both.stderr, /console\.tokenEnv and status\.tokenEnv name different variables/);
   assert.not.ok(existsSync(join(dir, 'open.ndjson')));
   const named = run(['run', '--config', config({ store: './open.ndjson', status: { listen: 'status.contoso.com:8089' } })]);
   assert.is(named.status, 2, named.stderr);
@@ -267,7 +279,7 @@ test('a listener other machines can reach is refused without status.tokenEnv, an
   assert.not.ok(existsSync(join(dir, 'open.ndjson')));
 });
 
-test('with status.tokenEnv, POST /sync needs the token, says who asked in the log, and never prints the token', async () => {
+test('with status.tokenEnv, POST /sync and reads need the token, says who asked in the log, and never prints the token', async () => {
   const token = 'run-test-token-0123456789';
   const p = await startRun(config({ store: './token.ndjson', status: { listen: '127.0.0.1:0', tokenEnv: 'EAS_TEST_TOKEN' } }), {
     EAS_TEST_TOKEN: token,
@@ -282,7 +294,8 @@ test('with status.tokenEnv, POST /sync needs the token, says who asked in the lo
     headers: { authorization: `Bearer ${token}`, 'x-eas-sync-caller': 'ops-bot' },
   });
   assert.is(ok.status, 202);
-  assert.is((await fetch(`${p.url}/status`)).status, 200);
+  assert.is((await fetch(`${p.url}/status`)).status, 401);
+  assert.is((await fetch(`${p.url}/status`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
   p.child.kill('SIGTERM');
   assert.is(await exitWithin(p, 30_000), 0, p.out.stderr);
   assert.match(p.out.stderr, /POST \/sync type=quick requested by status-api token caller "ops-bot" from 127\.0\.0\.1/);

@@ -4,6 +4,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, createServer as createTcpServer } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { selfSignedCert } from './support/tls.js';
 import { isRight } from 'fp-ts/lib/Either.js';
 import {
   listenStatus,
@@ -99,9 +101,11 @@ async function serve(
 }
 
 /** One raw HTTP/1.1 exchange: what a client may send, unfiltered by fetch. Resolves with the status line and body. */
-function raw(port: number, text: string): Promise<{ status: number; body: string; headers: string }> {
+function raw(port: number, text: string, secure = false): Promise<{ status: number; body: string; headers: string }> {
   return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1', () => s.write(text));
+    const s = secure
+      ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => s.write(text))
+      : connect(port, '127.0.0.1', () => s.write(text));
     let data = '';
     s.setTimeout(5000, () => {
       s.destroy();
@@ -117,12 +121,13 @@ function raw(port: number, text: string): Promise<{ status: number; body: string
     });
   });
 }
-const request = (port: number, method: string, target: string, headers: Record<string, string> = {}) =>
+const request = (port: number, method: string, target: string, headers: Record<string, string> = {}, secure = false) =>
   raw(
     port,
     `${method} ${target} HTTP/1.1\r\n${Object.entries({ host: `127.0.0.1:${port}`, connection: 'close', ...headers })
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join('')}\r\n`,
+    secure,
   );
 
 test('request targets that URL cannot parse are a 400 and the server keeps serving', async () => {
@@ -203,7 +208,7 @@ test('refuses a Host header it does not know (DNS rebinding), and serves loopbac
   await server.close(0);
 });
 
-test('with a token, POST /sync needs it; reads on loopback do not; the token is never logged or echoed', async () => {
+test('with a token, POST /sync and every read need it, a loopback /healthz probe does not; the token is never logged or echoed', async () => {
   const target = standIn();
   const { server, port, logs } = await serve({ token: TOKEN }, target);
   const json = { 'content-type': 'application/json', 'content-length': '0' };
@@ -224,7 +229,10 @@ test('with a token, POST /sync needs it; reads on loopback do not; the token is 
   assert.equal(target.requests, ['full']);
   // Authenticated: the whole report, addresses included.
   assert.match(ok.body, /alice@contoso\.com/);
-  assert.is((await request(port, 'GET', '/status')).status, 200);
+  assert.is((await request(port, 'GET', '/status')).status, 401);
+  assert.is((await request(port, 'GET', '/metrics')).status, 401);
+  assert.is((await request(port, 'GET', '/status', { authorization: `Bearer ${TOKEN}` })).status, 200);
+  assert.is((await request(port, 'GET', '/healthz')).status, 200);
   assert.ok(
     logs.some((l) => /requested by status-api token caller "ops-bot" from 127\.0\.0\.1/.test(l)),
     logs.join('\n'),
@@ -244,23 +252,34 @@ test('without a token, the ?wait=true report carries no addresses', async () => 
   await server.close(0);
 });
 
-test('a listener named as reachable from other machines needs the token on every request', async () => {
+test('a listener named as reachable from other machines needs TLS and the token on every request', async () => {
   // The name is not loopback (so it is treated as reachable); the injected lookup keeps the test on 127.0.0.1.
+  const cert = selfSignedCert(['status.contoso.com']);
+  if (!cert) throw new Error('openssl is needed for this test');
   const { server, port } = await serve({
     listen: { host: 'status.contoso.com', port: 0 },
     token: TOKEN,
+    tls: cert,
     lookup: async () => ({ address: '127.0.0.1', family: 4 }),
   });
   const host = { host: 'status.contoso.com' };
-  for (const path of ['/status', '/metrics', '/healthz', '/nothing']) assert.is((await request(port, 'GET', path, host)).status, 401, path);
-  assert.is((await request(port, 'GET', '/status', { ...host, authorization: `Bearer ${TOKEN}` })).status, 200);
+  for (const path of ['/status', '/metrics', '/healthz', '/nothing'])
+    assert.is((await request(port, 'GET', path, host, true)).status, 401, path);
+  assert.is((await request(port, 'GET', '/status', { ...host, authorization: `Bearer ${TOKEN}` }, true)).status, 200);
   await server.close(0);
   const refused = await listenStatus({
     listen: { host: 'status.contoso.com', port: 0 },
     healthMaxFullSyncAgeMinutes: 60,
     lookup: async () => ({ address: '127.0.0.1', family: 4 }),
   });
-  assert.ok(refused._tag === 'Left' && /reachable from other machines; set status\.tokenEnv/.test(refused.left));
+  assert.ok(refused._tag === 'Left' && /reachable from other machines; set console\.tokenEnv/.test(refused.left));
+  const plain = await listenStatus({
+    listen: { host: 'status.contoso.com', port: 0 },
+    token: TOKEN,
+    healthMaxFullSyncAgeMinutes: 60,
+    lookup: async () => ({ address: '127.0.0.1', family: 4 }),
+  });
+  assert.ok(plain._tag === 'Left' && /configure status\.tls/.test(plain.left));
 });
 
 test('/healthz is 200 while connected with a recent full sync, else 503 with the reason', async () => {

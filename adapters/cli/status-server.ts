@@ -132,9 +132,11 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
     }
     const authenticated = o.token !== undefined && tokenMatches(o.token, req.headers.authorization);
     const unauthorized = () => fail(401, 'token required: Authorization: Bearer <token>', { 'www-authenticate': 'Bearer' });
-    if (tokenForAll && !authenticated) return unauthorized();
+    // With a token configured, every request carries it — but the shell (above) and /healthz on loopback: a local
+    // probe (systemd, a load balancer's agent) reads health without a secret, and health names no device or user.
+    const probe = t.path === '/healthz' && !tokenForAll;
+    if (o.token !== undefined && !authenticated && !probe) return unauthorized();
     if (o.console && (t.path === '/api' || t.path.startsWith('/api/'))) {
-      if (o.token !== undefined && !authenticated) return unauthorized();
       if (req.method === 'POST') {
         if (!originAllowed(req.headers.origin, req.headers.host, scheme)) return fail(403, 'cross-origin requests are refused');
         if (o.token === undefined && !isJsonContentType(req.headers['content-type'])) return fail(415, 'send Content-Type: application/json');
@@ -174,8 +176,6 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
     if (t.path === '/sync') {
       if (req.method !== 'POST') return fail(405, 'use POST', { allow: 'POST' });
       if (!originAllowed(req.headers.origin, req.headers.host, scheme)) return fail(403, 'cross-origin requests are refused');
-      if (o.token !== undefined && !authenticated)
-        return fail(401, 'token required: Authorization: Bearer <token>', { 'www-authenticate': 'Bearer' });
       // Without a token, a JSON content type: a cross-site form or simple request cannot send one without a CORS preflight, which is never granted.
       if (o.token === undefined && !isJsonContentType(req.headers['content-type'])) return fail(415, 'send Content-Type: application/json');
       if (draining) return fail(503, 'stopping: no new syncs are taken');
