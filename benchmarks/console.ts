@@ -26,7 +26,13 @@ async function writeLog(): Promise<number> {
   const sim = simulateOrganization({ devices, seed: 1, clock: () => Date.now() });
   const opened = await openFileStore(log);
   if (isLeft(opened)) throw new Error(opened.left.kind);
-  const engine = createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store: opened.right, policy: sim.policy });
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store: opened.right,
+    policy: sim.policy,
+  });
   const r = await engine.fullSync();
   await opened.right.close();
   if (!r.success) throw new Error(JSON.stringify(r.errors.slice(0, 3)));
@@ -35,7 +41,12 @@ async function writeLog(): Promise<number> {
 
 const writeMs = existsSync(log) ? null : await writeLog();
 const served = consoleServing(log, () => Date.now(), 'read-only');
-const req = (path: string, query: Record<string, string> = {}): ApiRequest => ({ method: 'GET', path, query: new URLSearchParams(query), caller: 'bench' });
+const req = (path: string, query: Record<string, string> = {}): ApiRequest => ({
+  method: 'GET',
+  path,
+  query: new URLSearchParams(query),
+  caller: 'bench',
+});
 const time = async (path: string, query: Record<string, string> = {}) => {
   const t0 = performance.now();
   const a = await served.api.handle(req(path, query));
@@ -53,7 +64,12 @@ const deep = await time('/api/devices', { sort: 'decidedAt', page: '1000', pageS
 const csv = await time('/api/devices.csv', { access: 'block' });
 
 // The same first page through the listener, as a browser gets it.
-const bound = await listenStatus({ listen: { host: '127.0.0.1', port: 0 }, console: served, mode: 'console', healthMaxFullSyncAgeMinutes: 0 });
+const bound = await listenStatus({
+  listen: { host: '127.0.0.1', port: 0 },
+  console: served,
+  mode: 'console',
+  healthMaxFullSyncAgeMinutes: 0,
+});
 if (isLeft(bound)) throw new Error(bound.left);
 const t0 = performance.now();
 const res = await fetch(`${bound.right.url}/api/devices?sort=model&order=desc`.replace('model', 'deviceModel'));

@@ -248,9 +248,12 @@ test('a listener other machines can reach is refused without a token or without 
   const open = run(['run', '--config', config({ store: './open.ndjson', status: { listen: '0.0.0.0:8089' } })]);
   assert.is(open.status, 2, open.stderr);
   assert.match(open.stderr, /status\.listen: "0\.0\.0\.0:8089" is reachable from other machines; set console\.tokenEnv/);
-  const plain = run(['run', '--config', config({ store: './open.ndjson', status: { listen: '0.0.0.0:8089' }, console: { tokenEnv: 'EAS_TEST_TOKEN' } })], {
-    EAS_TEST_TOKEN: 'a-long-enough-token-0123456789',
-  });
+  const plain = run(
+    ['run', '--config', config({ store: './open.ndjson', status: { listen: '0.0.0.0:8089' }, console: { tokenEnv: 'EAS_TEST_TOKEN' } })],
+    {
+      EAS_TEST_TOKEN: 'a-long-enough-token-0123456789',
+    },
+  );
   assert.is(plain.status, 2, plain.stderr);
   assert.match(plain.stderr, /set status\.tls \(certFile, keyFile\)/);
   const both = run([

@@ -43,7 +43,11 @@ let browser: Browser | undefined;
 const children: ChildProcess[] = [];
 
 /** Starts the CLI and resolves with the URL it prints (stdout for console, stderr for run). */
-function start(args: string[], env: Record<string, string> = {}, pattern = /on (https?:\/\/[^\s]+?)\/? /): Promise<{ url: string; child: ChildProcess }> {
+function start(
+  args: string[],
+  env: Record<string, string> = {},
+  pattern = /on (https?:\/\/[^\s]+?)\/? /,
+): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [MAIN, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children.push(child);
   let out = '';
@@ -53,8 +57,8 @@ function start(args: string[], env: Record<string, string> = {}, pattern = /on (
       const m = pattern.exec(out);
       if (m) resolve({ url: m[1]!.replace(/\/$/, ''), child });
     };
-    child.stdout!.on('data', look);
-    child.stderr!.on('data', look);
+    child.stdout.on('data', look);
+    child.stderr.on('data', look);
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
   });
 }
@@ -193,14 +197,19 @@ test('under eas-sync run, a request without the token is refused, and Full sync 
   await page.fill('[data-testid=token]', TOKEN);
   await page.keyboard.press('Enter');
   await page.waitForSelector('[data-testid=full-sync]');
-  const before = await page.evaluate(async (t) => ((await (await fetch('/api/syncs', { headers: { authorization: `Bearer ${t}` } })).json()) as { syncs: unknown[] }).syncs.length, TOKEN);
+  const before = await page.evaluate(
+    async (t) =>
+      ((await (await fetch('/api/syncs', { headers: { authorization: `Bearer ${t}` } })).json()) as { syncs: unknown[] }).syncs.length,
+    TOKEN,
+  );
   await page.click('[data-testid=full-sync]');
   await page.waitForSelector('[data-testid=job][data-state=finished]', { timeout: 60_000 });
   await page.screenshot({ path: join(SHOTS, 'overview-run.png') });
   assert.match((await page.locator('[data-testid=job]').textContent()) ?? '', /^full sync sync-\d+ finished at .*: 200 devices decided$/);
   // The finished sync is in the log the page reads.
   await page.waitForFunction(
-    async ([t, n]) => ((await (await fetch('/api/syncs', { headers: { authorization: `Bearer ${t}` } })).json()) as { syncs: unknown[] }).syncs.length > n,
+    async ([t, n]) =>
+      ((await (await fetch('/api/syncs', { headers: { authorization: `Bearer ${t}` } })).json()) as { syncs: unknown[] }).syncs.length > n,
     [TOKEN, before] as const,
     { timeout: 30_000, polling: 500 },
   );
@@ -218,9 +227,15 @@ test('hostile device values stay text on every page: no element, attribute or sc
   });
   const structure = () =>
     page.evaluate(() => ({
-      elements: [...document.querySelectorAll('script, img, svg, iframe, object, embed, b, style, link[rel=import]')].map((e: any) => e.outerHTML.slice(0, 80)),
-      handlers: [...document.querySelectorAll('*')].flatMap((e: any) => [...e.attributes].filter((a: any) => /^on/i.test(a.name)).map((a: any) => `${e.tagName} ${a.name}`)),
-      jsLinks: [...document.querySelectorAll('a[href]')].map((a: any) => a.getAttribute('href') as string).filter((h: string) => /^\s*javascript:/i.test(h)),
+      elements: [...document.querySelectorAll('script, img, svg, iframe, object, embed, b, style, link[rel=import]')].map((e: any) =>
+        e.outerHTML.slice(0, 80),
+      ),
+      handlers: [...document.querySelectorAll('*')].flatMap((e: any) =>
+        [...e.attributes].filter((a: any) => /^on/i.test(a.name)).map((a: any) => `${e.tagName} ${a.name}`),
+      ),
+      jsLinks: [...document.querySelectorAll('a[href]')]
+        .map((a: any) => a.getAttribute('href') as string)
+        .filter((h: string) => /^\s*javascript:/i.test(h)),
       pwned: (window as unknown as { __pwned?: number }).__pwned ?? null,
       text: document.body.innerText,
     }));
@@ -254,7 +269,10 @@ test('hostile device values stay text on every page: no element, attribute or sc
   await check('syncs');
   await page.goto(`${url}/#/what-if`);
   await settled(page);
-  await page.fill('[data-testid=policy-text]', JSON.stringify({ ...policyDocument(simulateOrganization({ devices: 40, seed: 5 }).policy), defaultAccessLevel: 'block' }));
+  await page.fill(
+    '[data-testid=policy-text]',
+    JSON.stringify({ ...policyDocument(simulateOrganization({ devices: 40, seed: 5 }).policy), defaultAccessLevel: 'block' }),
+  );
   await page.click('[data-testid=what-if-run]');
   await page.waitForSelector('[data-testid=what-if-summary]');
   await check('what-if');

@@ -2,7 +2,16 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { csvCell, devicePage, devicesCsv, matching, reasonCounts, SORT_KEYS, type DeviceIndex, type DeviceRow } from '../adapters/console/devices.js';
+import {
+  csvCell,
+  devicePage,
+  devicesCsv,
+  matching,
+  reasonCounts,
+  SORT_KEYS,
+  type DeviceIndex,
+  type DeviceRow,
+} from '../adapters/console/devices.js';
 import { hostile } from './support/hostile.js';
 
 const test = suite('console devices');
@@ -23,7 +32,11 @@ const row = (i: number, over: Partial<DeviceRow> = {}): DeviceRow => ({
   decidedAt: `2026-11-${String(1 + (i % 28)).padStart(2, '0')}T00:00:00.000Z`,
   ...over,
 });
-const index = (rows: DeviceRow[]): DeviceIndex => ({ rows, text: rows.map((r) => `${r.deviceId}\n${r.user}\n${r.mailbox}\n${r.deviceModel}`.toLowerCase()), sorted: new Map() });
+const index = (rows: DeviceRow[]): DeviceIndex => ({
+  rows,
+  text: rows.map((r) => `${r.deviceId}\n${r.user}\n${r.mailbox}\n${r.deviceModel}`.toLowerCase()),
+  sorted: new Map(),
+});
 
 test('filtering to quarantine lists exactly the quarantined devices, in device id order', () => {
   const rows = Array.from({ length: 100 }, (_, i) => row(i));
@@ -102,12 +115,12 @@ test('every hostile device id reads back from the CSV export exactly, apart from
     for (let i = 0; i < csv.length; i++) {
       const c = csv[i]!;
       if (quoted) {
-        if (c === '"' && csv[i + 1] === '"') (cell += '"'), i++;
+        if (c === '"' && csv[i + 1] === '"') ((cell += '"'), i++);
         else if (c === '"') quoted = false;
         else cell += c;
       } else if (c === '"') quoted = true;
-      else if (c === ',') rowCells.push(cell), (cell = '');
-      else if (c === '\r' && csv[i + 1] === '\n') rowCells.push(cell), out.push(rowCells), (rowCells = []), (cell = ''), i++;
+      else if (c === ',') (rowCells.push(cell), (cell = ''));
+      else if (c === '\r' && csv[i + 1] === '\n') (rowCells.push(cell), out.push(rowCells), (rowCells = []), (cell = ''), i++);
       else cell += c;
     }
     return out;
@@ -120,8 +133,20 @@ test('every hostile device id reads back from the CSV export exactly, apart from
       assert.is(parsed.length, rows.length + 1);
       // The one change: a leading apostrophe where a spreadsheet would see a formula (OWASP's CSV injection advice).
       const expected = ids.map((id) => (/^[=+\-@\t\r]/.test(id) ? `'${id}` : id));
-      assert.equal(parsed.slice(1).map((cells) => cells[0]!).sort(), expected.sort());
-      assert.equal(parsed.slice(1).map((cells) => cells[2]!).sort(), expected.sort());
+      assert.equal(
+        parsed
+          .slice(1)
+          .map((cells) => cells[0]!)
+          .sort(),
+        expected.sort(),
+      );
+      assert.equal(
+        parsed
+          .slice(1)
+          .map((cells) => cells[2]!)
+          .sort(),
+        expected.sort(),
+      );
     }),
     { numRuns: 200 },
   );

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,7 +81,9 @@ test('the what-if API gives the counts of eas-sync what-if --json; a policy with
   const policy = policyDocument(simulateOrganization({ devices: 200, seed: 5 }).policy);
   const strict = { ...policy, defaultAccessLevel: 'block' };
   writeFileSync(join(dir, 'strict.json'), JSON.stringify(strict));
-  const w = (await (await fetch(`${url}/api/what-if`, { method: 'POST', body: JSON.stringify(strict), headers: { 'content-type': 'application/json' } })).json()) as any;
+  const w = (await (
+    await fetch(`${url}/api/what-if`, { method: 'POST', body: JSON.stringify(strict), headers: { 'content-type': 'application/json' } })
+  ).json()) as any;
   const c = JSON.parse(cli(['what-if', LOG, '--policy', join(dir, 'strict.json'), '--json']).stdout);
   assert.equal(w.summary, c.summary);
   assert.is(w.changes.length, c.changes.length);
@@ -88,7 +91,11 @@ test('the what-if API gives the counts of eas-sync what-if --json; a policy with
   assert.is(w.notifications, c.notifications);
   assert.ok(w.changes.length > 0);
   assert.is(w.script.split('\n').filter((l: string) => l.startsWith('Set-CasMailbox')).length, c.commands.length);
-  const typo = await fetch(`${url}/api/what-if`, { method: 'POST', body: JSON.stringify({ ...policy, defaultAccesLevel: 'block' }), headers: { 'content-type': 'application/json' } });
+  const typo = await fetch(`${url}/api/what-if`, {
+    method: 'POST',
+    body: JSON.stringify({ ...policy, defaultAccesLevel: 'block' }),
+    headers: { 'content-type': 'application/json' },
+  });
   assert.is(typo.status, 400);
   assert.match(((await typo.json()) as any).error, /defaultAccesLevel/);
 });
@@ -101,7 +108,10 @@ test('with a token, every API request without it is 401, the shell is served and
     assert.is(r.headers.get('www-authenticate'), 'Bearer');
     assert.is((await fetch(`${url}${path}`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status, 401, path);
   }
-  assert.is((await fetch(`${url}/api/what-if`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status, 401);
+  assert.is(
+    (await fetch(`${url}/api/what-if`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status,
+    401,
+  );
   assert.is((await fetch(`${url}/api/overview`, { headers: auth })).status, 200);
   const shell = await fetch(`${url}/`);
   assert.is(shell.status, 200);
@@ -143,13 +153,11 @@ test('a foreign Host is 403, a POST from another origin is 403, a form post is 4
   const port = Number(/:(\d+)$/.exec(url)![1]);
   const raw = (head: string) =>
     new Promise<string>((resolve) => {
-      import('node:net').then(({ connect }) => {
-        const s = connect(port, '127.0.0.1', () => s.write(head));
-        let out = '';
-        s.on('data', (d) => (out += d));
-        s.on('end', () => resolve(out));
-        s.on('error', () => resolve(out));
-      });
+      const s = connect(port, '127.0.0.1', () => s.write(head));
+      let out = '';
+      s.on('data', (d) => (out += d));
+      s.on('end', () => resolve(out));
+      s.on('error', () => resolve(out));
     });
   assert.match(await raw('GET /api/overview HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 403/);
   const post = (headers: Record<string, string>, body = '{}') => fetch(`${url}/api/what-if`, { method: 'POST', body, headers });
@@ -186,10 +194,13 @@ test('off loopback the listener needs a token and TLS; with both it serves HTTPS
   const port = Number(/:(\d+)$/.exec(url)![1]);
   const get = (headers: Record<string, string>) =>
     new Promise<number>((resolve, reject) => {
-      const req = httpsRequest({ host: '127.0.0.1', port, path: '/api/overview', headers, ca: cert.cert, servername: 'localhost' }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpsRequest(
+        { host: '127.0.0.1', port, path: '/api/overview', headers, ca: cert.cert, servername: 'localhost' },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end();
     });

@@ -32,6 +32,16 @@ test('why-blocked: explains a notCompliant block with its managed device, comman
   assert.match(r.out, /PartnershipDiscovered[\s\S]*AccessDecided[\s\S]*CommandSucceeded/);
 });
 
+test('console-api: the console answers the counts, the blocked devices and a CSV export', () => {
+  const r = run('console-api');
+  assert.is(r.code, 0, r.err);
+  const m = /connector connected: 200 devices — (\d+) allow, (\d+) block, (\d+) quarantine/.exec(r.out);
+  assert.ok(m, r.out);
+  assert.is(Number(m[1]) + Number(m[2]) + Number(m[3]), 200);
+  assert.match(r.out, new RegExp(`${m[2]} blocked; the first \\d+ by user:`));
+  assert.match(r.out, new RegExp(`CSV export of the quarantined devices: ${m[3]} rows`));
+});
+
 test('why-blocked: an unknown device id exits 2 naming the closest ids', () => {
   const r = run('why-blocked', ['NoSuchDevice']);
   assert.is(r.code, 2);

@@ -6,7 +6,6 @@ import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { StoredEvent } from '../../src/ports.js';
 import { parsePolicy } from '../../src/policy.js';
 import { explain as explainEvents, whatIf as whatIfEvents } from '../../projections/index.js';
-import type { StreamSlot } from '../../projections/replay.js';
 import { explainFile, foldEventStoreDb, foldLogFile, whatIfFile, type ExplainFileError } from '../log/index.js';
 import { decodeText, parseJsonText } from '../exports/text.js';
 import { formatInputError, issuesToInputErrors } from '../shared/input-errors.js';
@@ -25,7 +24,16 @@ function explainFailure(e: ExplainFileError): ReadFailure {
     case 'invalidTime':
       return { kind: 'badInput', message: e.message };
     case 'invalidLog':
-      return logFailure(`${e.message}${e.errors.length ? `: ${e.errors.slice(0, 5).map((x) => `line ${x.line}: ${x.message}`).join('; ')}` : ''}`);
+      return logFailure(
+        `${e.message}${
+          e.errors.length
+            ? `: ${e.errors
+                .slice(0, 5)
+                .map((x) => `line ${x.line}: ${x.message}`)
+                .join('; ')}`
+            : ''
+        }`,
+      );
     default:
       return logFailure(e.message);
   }
@@ -54,10 +62,14 @@ export function consoleLog(spec: string): ConsoleLog {
     async fold(onEvent) {
       if (esdb) {
         const r = await foldEventStoreDb(spec, (e) => onEvent(e));
-        return isLeft(r) ? left(logFailure(describeStoreError(r.left))) : right({ events: r.right.events, invalidLines: r.right.errors.length });
+        return isLeft(r)
+          ? left(logFailure(describeStoreError(r.left)))
+          : right({ events: r.right.events, invalidLines: r.right.errors.length });
       }
-      const r = await foldLogFile(spec, (e, head) => onEvent(e, head as StreamSlot));
-      return isLeft(r) ? left(logFailure(describeStoreError(r.left))) : right({ events: r.right.events, invalidLines: r.right.errors.length });
+      const r = await foldLogFile(spec, (e, head) => onEvent(e, head));
+      return isLeft(r)
+        ? left(logFailure(describeStoreError(r.left)))
+        : right({ events: r.right.events, invalidLines: r.right.errors.length });
     },
     async explain(deviceId, at) {
       const options = at === undefined ? {} : { at };

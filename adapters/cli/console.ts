@@ -90,7 +90,10 @@ export async function consoleCommand(argv: string[]): Promise<number> {
     healthMaxFullSyncAgeMinutes: 0,
     log,
   });
-  if (bound._tag === 'Left') throw new InputFailure(`--listen: ${bound.left}`);
+  if (bound._tag === 'Left')
+    throw new InputFailure(
+      `--listen: ${bound.left.replace('set console.tokenEnv', 'give --token-env').replace('configure status.tls (certFile, keyFile)', 'give --tls-cert and --tls-key')}`,
+    );
   const server = bound.right;
   // Fold once now, so the first page does not wait for it.
   const first = await served.api.handle({ method: 'GET', path: '/api/overview', query: new URLSearchParams(), caller: 'start' });

@@ -93,7 +93,9 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
   }
   if (tokenForAll && o.tls === undefined) {
     // The token would cross the network in the clear.
-    return left(`"${o.listen.host}" (${address}) is reachable from other machines; configure status.tls (certFile, keyFile) or listen on 127.0.0.1`);
+    return left(
+      `"${o.listen.host}" (${address}) is reachable from other machines; configure status.tls (certFile, keyFile) or listen on 127.0.0.1`,
+    );
   }
   const scheme = o.tls ? 'https' : 'http';
   const now = o.now ?? (() => Date.now());
@@ -139,7 +141,8 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
     if (o.console && (t.path === '/api' || t.path.startsWith('/api/'))) {
       if (req.method === 'POST') {
         if (!originAllowed(req.headers.origin, req.headers.host, scheme)) return fail(403, 'cross-origin requests are refused');
-        if (o.token === undefined && !isJsonContentType(req.headers['content-type'])) return fail(415, 'send Content-Type: application/json');
+        if (o.token === undefined && !isJsonContentType(req.headers['content-type']))
+          return fail(415, 'send Content-Type: application/json');
         if (draining) return fail(503, 'stopping: no new work is taken');
       }
       const api = o.console.api;
@@ -154,7 +157,13 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
             return;
           }
           if (req.method === 'POST' && t.path === '/api/syncs') log(`POST /api/syncs requested by ${who}`);
-          const a = await api.handle({ method: req.method === 'HEAD' ? 'GET' : (req.method ?? ''), path: t.path, query: t.query, ...(text !== undefined ? { body: text } : {}), caller: who });
+          const a = await api.handle({
+            method: req.method === 'HEAD' ? 'GET' : (req.method ?? ''),
+            path: t.path,
+            query: t.query,
+            ...(text !== undefined ? { body: text } : {}),
+            caller: who,
+          });
           writeAnswer(res, a, base, req.method === 'HEAD');
         })
         .catch((err: unknown) => {
@@ -248,7 +257,8 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
   server.on('error', (err) => log(`status listener: ${err.message}`));
 
   const a = server.address();
-  const url = typeof a === 'object' && a ? `${scheme}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : `http://${where}`;
+  const url =
+    typeof a === 'object' && a ? `${scheme}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : `http://${where}`;
 
   let closed: Promise<void> | undefined;
   const drain = () => {

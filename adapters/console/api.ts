@@ -134,18 +134,20 @@ export function consoleApi(o: ConsoleApiOptions) {
     const job: Job = { id: `job-${++jobCounter}`, kind, requestedAt: iso(o.now()), caller, state: 'queued' };
     jobs.set(job.id, job);
     if (jobs.size > JOBS_KEPT) jobs.delete(jobs.keys().next().value!);
-    o.engine!()!.requestSync(kind).then(
-      (r) => {
-        job.report = r;
-        job.state = r.success ? 'finished' : 'failed';
-        reports.set(r.syncId, r);
-        if (reports.size > JOBS_KEPT) reports.delete(reports.keys().next().value!);
-      },
-      (e: unknown) => {
-        job.state = 'failed';
-        job.error = e instanceof Error ? e.message : String(e);
-      },
-    );
+    o.engine!()!
+      .requestSync(kind)
+      .then(
+        (r) => {
+          job.report = r;
+          job.state = r.success ? 'finished' : 'failed';
+          reports.set(r.syncId, r);
+          if (reports.size > JOBS_KEPT) reports.delete(reports.keys().next().value!);
+        },
+        (e: unknown) => {
+          job.state = 'failed';
+          job.error = e instanceof Error ? e.message : String(e);
+        },
+      );
     return job;
   };
 
@@ -178,7 +180,8 @@ export function consoleApi(o: ConsoleApiOptions) {
     async handle(req: ApiRequest): Promise<ApiAnswer> {
       const methods = API_ROUTES[req.path];
       if (!methods) return { status: 404, json: { error: 'not found', routes: Object.keys(API_ROUTES) } };
-      if (!methods.includes(req.method)) return { status: 405, json: { error: `use ${methods.join(' or ')}` }, headers: { allow: methods.join(', ') } };
+      if (!methods.includes(req.method))
+        return { status: 405, json: { error: `use ${methods.join(' or ')}` }, headers: { allow: methods.join(', ') } };
 
       const engine = o.engine?.();
       if (req.path === '/api/session') return { status: 200, json: { mode: o.mode, log: o.log.display } };
@@ -202,7 +205,8 @@ export function consoleApi(o: ConsoleApiOptions) {
       }
 
       if (req.path === '/api/syncs' && req.method === 'POST') {
-        if (o.mode !== 'run') return { status: 405, json: { error: 'read-only console: syncs run only under eas-sync run' }, headers: { allow: 'GET' } };
+        if (o.mode !== 'run')
+          return { status: 405, json: { error: 'read-only console: syncs run only under eas-sync run' }, headers: { allow: 'GET' } };
         if (!engine) return { status: 503, json: { error: 'starting' }, headers: { 'retry-after': '5' } };
         let kind: unknown;
         try {
@@ -271,7 +275,9 @@ export function consoleApi(o: ConsoleApiOptions) {
                   syncing: null,
                 },
             drift: r.drift,
-            driftBySync: syncs.filter((s) => s.kind === 'full' && s.drift > 0).map((s) => ({ syncId: s.syncId, at: s.startedAt, drift: s.drift })),
+            driftBySync: syncs
+              .filter((s) => s.kind === 'full' && s.drift > 0)
+              .map((s) => ({ syncId: s.syncId, at: s.startedAt, drift: s.drift })),
             policyRevision: r.policyRevision,
             chart: syncs
               .filter((s) => s.access !== undefined && s.completedAt !== undefined)

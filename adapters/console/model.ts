@@ -30,7 +30,14 @@ export async function buildModel(log: ConsoleLog, now: () => number): Promise<Ei
   const r = replay.result();
   const devices = deviceIndex(r.state.deviceAccess, history.history.users);
   const done = now();
-  return right({ replay: r, history: history.history, devices, invalidLines: folded.right.invalidLines, foldedAt: done, foldMs: done - started });
+  return right({
+    replay: r,
+    history: history.history,
+    devices,
+    invalidLines: folded.right.invalidLines,
+    foldedAt: done,
+    foldMs: done - started,
+  });
 }
 
 export interface ModelCache {

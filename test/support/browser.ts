@@ -8,7 +8,8 @@ export const CHROMIUM = process.env.EAS_CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export async function launchChromium(): Promise<Browser | undefined> {
   if (!existsSync(CHROMIUM)) {
-    if (process.env.EAS_REQUIRE_CHROMIUM === '1') throw new Error(`Chromium is required (EAS_REQUIRE_CHROMIUM=1) but ${CHROMIUM} is missing`);
+    if (process.env.EAS_REQUIRE_CHROMIUM === '1')
+      throw new Error(`Chromium is required (EAS_REQUIRE_CHROMIUM=1) but ${CHROMIUM} is missing`);
     console.log(`  browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
     return undefined;
   }

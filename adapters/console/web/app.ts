@@ -49,14 +49,33 @@ async function render(): Promise<void> {
 
 function tokenForm(): HTMLElement {
   const input = h('input', { type: 'password', name: 'token', autocomplete: 'off', size: 40, 'data-testid': 'token' }) as HTMLInputElement;
-  return h('form', { class: 'card token', onsubmit: (e) => { e.preventDefault(); token.set(input.value.trim()); void render(); } },
+  return h(
+    'form',
+    {
+      class: 'card token',
+      onsubmit: (e) => {
+        e.preventDefault();
+        token.set(input.value.trim());
+        void render();
+      },
+    },
     h('h1', {}, 'Token required'),
-    h('p', {}, token.get() ? 'The token was refused. ' : '', 'This console asks for the token named by console.tokenEnv. It is kept in this tab only and sent as an Authorization header.'),
-    input, ' ', h('button', { type: 'submit' }, 'Continue'));
+    h(
+      'p',
+      {},
+      token.get() ? 'The token was refused. ' : '',
+      'This console asks for the token named by console.tokenEnv. It is kept in this tab only and sent as an Authorization header.',
+    ),
+    input,
+    ' ',
+    h('button', { type: 'submit' }, 'Continue'),
+  );
 }
 
 async function start(): Promise<void> {
-  const header = h('header', {},
+  const header = h(
+    'header',
+    {},
     h('strong', { class: 'brand' }, 'eas-sync'),
     h('nav', { class: 'top' }, ...PAGES.map(([p, l]) => h('a', { href: `#${p}` }, l))),
     h('span', { class: 'mode', 'data-testid': 'mode' }),

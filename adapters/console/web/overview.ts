@@ -11,25 +11,51 @@ const ACCESS: Access[] = ['allow', 'block', 'quarantine'];
 export async function overviewPage(root: HTMLElement, refresh: () => void): Promise<void> {
   const o = await get<Overview>('/api/overview');
   const c = o.connector;
-  const status = h('section', { class: 'card', 'data-testid': 'connector' },
+  const status = h(
+    'section',
+    { class: 'card', 'data-testid': 'connector' },
     h('h2', {}, 'Connector'),
-    h('dl', {},
-      h('dt', {}, 'Organization'), h('dd', {}, c.organization ?? '—'),
-      h('dt', {}, 'State'), h('dd', { 'data-testid': 'connector-state', class: `state-${c.status}` }, c.status + (c.fenced ? ' (fenced: another connector took over)' : '')),
-      h('dt', {}, 'Last full sync'), h('dd', { 'data-testid': 'last-full' }, when(c.lastSuccessfulSync.full)),
-      h('dt', {}, 'Last quick sync'), h('dd', { 'data-testid': 'last-quick' }, when(c.lastSuccessfulSync.quick)),
-      h('dt', {}, 'Client Access server'), h('dd', {}, c.cas ?? '—'),
-      h('dt', {}, 'Pending intents'), h('dd', { 'data-testid': 'pending' }, c.pendingIntents),
-      h('dt', {}, 'Last error'), h('dd', {}, c.lastError ? `${when(c.lastError.at)} — ${c.lastError.message}` : 'none'),
-      h('dt', {}, 'Log'), h('dd', {}, `${o.log} (${o.events} events${o.invalidLines ? `, ${o.invalidLines} invalid lines` : ''})`),
+    h(
+      'dl',
+      {},
+      h('dt', {}, 'Organization'),
+      h('dd', {}, c.organization ?? '—'),
+      h('dt', {}, 'State'),
+      h(
+        'dd',
+        { 'data-testid': 'connector-state', class: `state-${c.status}` },
+        c.status + (c.fenced ? ' (fenced: another connector took over)' : ''),
+      ),
+      h('dt', {}, 'Last full sync'),
+      h('dd', { 'data-testid': 'last-full' }, when(c.lastSuccessfulSync.full)),
+      h('dt', {}, 'Last quick sync'),
+      h('dd', { 'data-testid': 'last-quick' }, when(c.lastSuccessfulSync.quick)),
+      h('dt', {}, 'Client Access server'),
+      h('dd', {}, c.cas ?? '—'),
+      h('dt', {}, 'Pending intents'),
+      h('dd', { 'data-testid': 'pending' }, c.pendingIntents),
+      h('dt', {}, 'Last error'),
+      h('dd', {}, c.lastError ? `${when(c.lastError.at)} — ${c.lastError.message}` : 'none'),
+      h('dt', {}, 'Log'),
+      h('dd', {}, `${o.log} (${o.events} events${o.invalidLines ? `, ${o.invalidLines} invalid lines` : ''})`),
     ),
   );
-  const counts = h('section', { class: 'counts' },
+  const counts = h(
+    'section',
+    { class: 'counts' },
     ...ACCESS.map((a) =>
-      h('a', { class: `count ${a}`, href: `#/devices?access=${a}`, 'data-testid': `count-${a}` },
+      h(
+        'a',
+        { class: `count ${a}`, href: `#/devices?access=${a}`, 'data-testid': `count-${a}` },
         h('span', { class: 'n' }, o.access[a]),
         h('span', { class: 'label' }, a),
-        h('ul', { class: 'reasons' }, ...Object.entries(o.reasons[a] ?? {}).sort((x, y) => y[1] - x[1]).map(([r, n]) => h('li', {}, `${r}: ${n}`))),
+        h(
+          'ul',
+          { class: 'reasons' },
+          ...Object.entries(o.reasons[a] ?? {})
+            .sort((x, y) => y[1] - x[1])
+            .map(([r, n]) => h('li', {}, `${r}: ${n}`)),
+        ),
       ),
     ),
   );
@@ -39,11 +65,23 @@ export async function overviewPage(root: HTMLElement, refresh: () => void): Prom
     { label: 'block', stroke: '#c62828', values: o.chart.map((p) => p.block) },
     { label: 'quarantine', stroke: '#ef6c00', values: o.chart.map((p) => p.quarantine) },
   ]);
-  const drift = h('section', { class: 'card' }, h('h2', {}, `Drift found by full syncs (${o.drift})`),
-    o.driftBySync.length === 0 ? h('p', { class: 'muted' }, 'None: Exchange matched what the engine had enforced.') :
-      h('ul', {}, ...o.driftBySync.slice(-10).reverse().map((d) => h('li', {}, `${when(d.at)} ${d.syncId}: ${d.drift} difference(s) corrected`))),
+  const drift = h(
+    'section',
+    { class: 'card' },
+    h('h2', {}, `Drift found by full syncs (${o.drift})`),
+    o.driftBySync.length === 0
+      ? h('p', { class: 'muted' }, 'None: Exchange matched what the engine had enforced.')
+      : h(
+          'ul',
+          {},
+          ...o.driftBySync
+            .slice(-10)
+            .reverse()
+            .map((d) => h('li', {}, `${when(d.at)} ${d.syncId}: ${d.drift} difference(s) corrected`)),
+        ),
   );
-  const actions = o.mode === 'run' ? syncButtons(refresh) : h('p', { class: 'muted' }, 'Read-only console: syncs are started by eas-sync run.');
+  const actions =
+    o.mode === 'run' ? syncButtons(refresh) : h('p', { class: 'muted' }, 'Read-only console: syncs are started by eas-sync run.');
   clear(root);
   root.append(h('h1', {}, 'Overview'), actions, h('div', { class: 'grid' }, status, counts), chart, drift);
 }
@@ -63,7 +101,9 @@ function syncButtons(refresh: () => void): HTMLElement {
       line.textContent = `could not queue: ${(e as Error).message}`;
     }
   };
-  return h('div', { class: 'actions' },
+  return h(
+    'div',
+    { class: 'actions' },
     h('button', { type: 'button', 'data-testid': 'quick-sync', onclick: () => void start('quick') }, 'Quick sync'),
     h('button', { type: 'button', 'data-testid': 'full-sync', onclick: () => void start('full') }, 'Full sync'),
     line,

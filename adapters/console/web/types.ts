@@ -66,17 +66,39 @@ export interface Explanation {
   policyRevision: number | null;
   facts: {
     groups: { included: string[]; excluded: string[] };
-    intune: { id: string; complianceState: string; managementAgent: string; userPrincipalName?: string; emailAddress?: string; graceDeadline?: string } | null;
+    intune: {
+      id: string;
+      complianceState: string;
+      managementAgent: string;
+      userPrincipalName?: string;
+      emailAddress?: string;
+      graceDeadline?: string;
+    } | null;
     conflicts: Array<{ id: string; user: string }>;
     exception?: { type: string; name: string; access: string };
     exchange?: { access: string; reason: string; rule?: string };
     overriddenBy?: string;
     graceExpired?: boolean;
   } | null;
-  device: { deviceType: string; deviceModel: string; deviceOS?: string; deviceUserAgent?: string; friendlyName?: string; firstSyncTime?: string; identity: string };
+  device: {
+    deviceType: string;
+    deviceModel: string;
+    deviceOS?: string;
+    deviceUserAgent?: string;
+    friendlyName?: string;
+    firstSyncTime?: string;
+    identity: string;
+  };
   user: { primarySmtpAddress?: string; userPrincipalName?: string; displayName?: string };
   lists: { allowed: boolean; blocked: boolean };
-  command: { commandId: string; syncId: string; intendedAt: string; outcome: string; completedAt?: string; error?: { message: string } } | null;
+  command: {
+    commandId: string;
+    syncId: string;
+    intendedAt: string;
+    outcome: string;
+    completedAt?: string;
+    error?: { message: string };
+  } | null;
   explanation: string[];
   notes: string[];
   timeline: Array<{ at: string; type: string; summary: string }>;
@@ -88,7 +110,16 @@ export interface WhatIf {
   at: string;
   policyRevision: number | null;
   devices: number;
-  changes: Array<{ deviceId: string; mailbox: string; from: Access; to: Access; reason: string; fromReason: string; governed: boolean; cause: string }>;
+  changes: Array<{
+    deviceId: string;
+    mailbox: string;
+    from: Access;
+    to: Access;
+    reason: string;
+    fromReason: string;
+    governed: boolean;
+    cause: string;
+  }>;
   summary: Record<string, number>;
   unchanged: number;
   reasonChanges: number;
