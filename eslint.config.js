@@ -29,7 +29,20 @@ const NODE_BUILTINS = [
   'worker_threads',
   'zlib',
 ];
-const ADAPTERS = ['cli', 'console', 'eventstoredb', 'ews', 'exports', 'file-store', 'graph', 'log', 'memory-store', 'powershell', 'simulator', 'smtp'];
+const ADAPTERS = [
+  'cli',
+  'console',
+  'eventstoredb',
+  'ews',
+  'exports',
+  'file-store',
+  'graph',
+  'log',
+  'memory-store',
+  'powershell',
+  'simulator',
+  'smtp',
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'eslint.config.js'] },
