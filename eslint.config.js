@@ -103,6 +103,25 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The console's browser code builds the page from device values chosen by whoever holds the phone:
+    // text nodes only, never HTML from strings.
+    files: ['adapters/console/web/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'MemberExpression[property.name=/^(innerHTML|outerHTML|insertAdjacentHTML|srcdoc)$/]',
+          message: 'device values are text: build elements with dom.ts (h, text nodes), never HTML',
+        },
+        {
+          selector: "CallExpression[callee.object.name='document'][callee.property.name=/^(write|writeln)$/]",
+          message: 'device values are text: build elements with dom.ts (h, text nodes), never HTML',
+        },
+        { selector: "CallExpression[callee.name='eval'], NewExpression[callee.name='Function']", message: 'no code from strings' },
+      ],
+    },
+  },
   ...ADAPTERS.filter((a) => a !== 'cli').map((a) => ({
     // An adapter uses the core, the projections and adapters/shared/, never the CLI or another adapter's insides.
     files: [`adapters/${a}/**/*.ts`],

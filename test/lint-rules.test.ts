@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const PROBES = ['src/__probe__.ts', 'projections/__probe__.ts', 'adapters/graph/__probe__.ts'];
+const PROBES = ['src/__probe__.ts', 'projections/__probe__.ts', 'adapters/graph/__probe__.ts', 'adapters/console/web/__probe__.ts'];
 const eslint = new ESLint({
   cwd: root,
   overrideConfig: { languageOptions: { parserOptions: { projectService: { allowDefaultProject: PROBES } } } },
@@ -58,6 +58,22 @@ test('an adapter may not import the CLI or another adapter, only the shared modu
     ].join('\n'),
   );
   assert.equal(got, ['1:no-restricted-imports', '2:no-restricted-imports']);
+});
+
+test('the console browser code may not build HTML from strings or run strings as code', async () => {
+  const got = await problems(
+    'adapters/console/web/__probe__.ts',
+    [
+      'export function show(el: HTMLElement, id: string): void {',
+      '  el.innerHTML = id;',
+      "  el.insertAdjacentHTML('beforeend', id);",
+      '  document.write(id);',
+      '  el.textContent = id;',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  assert.equal(got, ['2:no-restricted-syntax', '3:no-restricted-syntax', '4:no-restricted-syntax']);
 });
 
 test.run();

@@ -1,6 +1,6 @@
 // Building the page without HTML strings: every value becomes a text node or
 // an attribute set through the DOM, so a device field can never become markup.
-// (No innerHTML anywhere in the console; a test checks the bundle.)
+// (ESLint refuses innerHTML, insertAdjacentHTML and document.write in this folder.)
 export type Child = Node | string | number | null | undefined | false;
 type Attr = string | number | boolean | undefined | ((e: Event) => void);
 
