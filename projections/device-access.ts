@@ -27,6 +27,8 @@ export interface DeviceRecord {
   readonly intuneDeviceId?: string;
   readonly policyRevision?: number;
   readonly decidedAt?: string;
+  /** The end of the administrator's override that decided (reason adminOverride). */
+  readonly overrideUntil?: string;
   readonly notified: boolean;
   readonly removed: boolean;
 }
@@ -231,6 +233,7 @@ export function foldDeviceAccess(
       d.intuneDeviceId = intune ? same(d.intuneDeviceId, intune.id) : undefined;
       d.policyRevision = e.data.policyRevision;
       d.decidedAt = same(d.decidedAt, at);
+      d.overrideUntil = e.data.facts.override?.until;
       d.notified = notifiedAfter(d.notified, e.data);
       return m;
     }

@@ -27,6 +27,8 @@ export interface ReplayDeviceState {
   readonly mailbox: string;
   readonly access: string;
   readonly reason: string;
+  /** With reason adminOverride: when the override ends. */
+  readonly overrideUntil?: string;
 }
 
 export interface ReplayResult {
@@ -122,7 +124,12 @@ export function createReplay(): ReplayFold {
       const before = devices.length;
       for (let j = 0; j < list.length; j++) {
         const d = list[j]!;
-        if (!d.removed && d.access) devices.push({ deviceId: d.deviceId, mailbox: d.mailbox, access: d.access, reason: d.reason! });
+        if (!d.removed && d.access)
+          devices.push(
+            d.overrideUntil !== undefined
+              ? { deviceId: d.deviceId, mailbox: d.mailbox, access: d.access, reason: d.reason!, overrideUntil: d.overrideUntil }
+              : { deviceId: d.deviceId, mailbox: d.mailbox, access: d.access, reason: d.reason! },
+          );
       }
       if (devices.length > before) {
         mailboxes.push(position);

@@ -13,15 +13,31 @@ export interface DeviceContext {
   /** The policy's groups that the user is a member of. */
   readonly groups: { readonly included: readonly string[]; readonly excluded: readonly string[] };
   readonly mapping: Mapping;
+  /** An administrator's override of this partnership, if one was granted (valid or not: `atMs` decides). */
+  readonly override?: AdminOverride;
 }
+
+/** What an administrator granted (OverrideGranted). */
+export interface AdminOverride {
+  readonly overrideId: string;
+  readonly access: 'allow' | 'block';
+  readonly until: string;
+  readonly reason: string;
+  readonly by: string;
+  readonly notify?: boolean;
+}
+
+/** Whether an override is in force at `atMs` (it ends at `until`, exclusive). */
+export const overrideInForce = (o: AdminOverride | undefined, atMs: number): o is AdminOverride =>
+  o !== undefined && atMs < Date.parse(o.until);
 
 export interface Decision {
   readonly access: AccessLevel;
   readonly reason: Reason;
   /** Whether the engine enforces this decision (writes the mailbox's lists). */
   readonly governed: boolean;
-  /** The rule (docs/domain.md) that decided (0 = ActiveSync disabled on the mailbox). */
-  readonly rule: 0 | 1 | 2 | 3 | 5 | 6 | 7 | 8;
+  /** The rule (docs/domain.md) that decided (0 = ActiveSync disabled on the mailbox; 9 = an administrator's override, evaluated second). */
+  readonly rule: 0 | 1 | 2 | 3 | 5 | 6 | 7 | 8 | 9;
   readonly facts: DecisionFacts;
 }
 
@@ -99,6 +115,12 @@ export function decideAccess(
   };
 
   if (!ctx.activeSyncEnabled) return notGoverned('activeSyncDisabled', 0);
+  // Rule 9, evaluated right after rule 0: numbered 9 so that rules 1–8 keep the original connector's numbers.
+  if (overrideInForce(ctx.override, atMs)) {
+    const o = ctx.override;
+    const override = { overrideId: o.overrideId, access: o.access, until: o.until, reason: o.reason, by: o.by, ...(o.notify ? { notify: true } : {}) };
+    return { access: o.access, reason: 'adminOverride', governed: true, rule: 9, facts: { ...baseFacts, override } };
+  }
   if (!policy.enabled) return notGoverned('policyDisabled', 1);
   if (ctx.groups.excluded.length > 0) return notGoverned('excludedGroup', 2);
   if (ctx.groups.included.length === 0) return notGoverned('notTargeted', 3);

@@ -3,13 +3,22 @@
 // requested during a quick one runs right after it), the rxjs schedules, CAS
 // failover, and fencing (a connector whose append loses to another stops).
 import { BehaviorSubject, Subscription, asyncScheduler, interval, timer, type SchedulerLike } from 'rxjs';
-import { isLeft } from 'fp-ts/lib/Either.js';
+import { isLeft, left, type Either } from 'fp-ts/lib/Either.js';
 import type { Clock, EventStore, ExchangeGateway, IntuneGateway, Notifier } from './ports.js';
 import type { AccessLevel } from './facts.js';
 import type { Policy } from './policy.js';
 import type { ConnectorState, SyncKind } from './connector.js';
 import { loadOrgState, type OrgState } from './state.js';
-import { createAppender, EngineFailure, type EngineError } from './append.js';
+import { createAppender, EngineFailure, type Batch, type EngineError } from './append.js';
+import {
+  decideOverride,
+  decideRevoke,
+  DEFAULT_MAX_OVERRIDE_DAYS,
+  type ActionDecided,
+  type ActionRefusal,
+  type OverrideRequest,
+  type RevokeRequest,
+} from './actions.js';
 import { CasFailover, type CasSwitch } from './failover.js';
 import { histogram, observe, SYNC_DURATION_BOUNDS, COMMAND_LATENCY_BOUNDS, type Histogram } from './histogram.js';
 import { runSync, type SyncCaches, type SyncProgress, type SyncReport } from './sync.js';
@@ -17,6 +26,10 @@ import { runSync, type SyncCaches, type SyncProgress, type SyncReport } from './
 export type { SyncReport, SyncProgress, SyncIssue } from './sync.js';
 export { EngineFailure, type EngineError } from './append.js';
 export type { Histogram } from './histogram.js';
+export type { ActionDecided, ActionRefusal, OverrideRequest, RevokeRequest } from './actions.js';
+
+/** Why an administrator action was not recorded: refused by the rules, or the log could not be read or written. */
+export type ActionFailure = ActionRefusal | { readonly kind: 'fenced' | 'store' | 'invalidLog'; readonly message: string };
 
 export interface ScheduleOptions {
   /** Quick sync period in minutes (default 15). */
@@ -27,6 +40,8 @@ export interface ScheduleOptions {
 
 export interface EngineOptions {
   readonly organization: string;
+  /** The longest administrator override allowed (default 30 days). */
+  readonly maxOverrideDays?: number;
   readonly exchange: ExchangeGateway;
   readonly intune: IntuneGateway;
   readonly store: EventStore;
@@ -97,6 +112,14 @@ export interface Engine {
   start(): void;
   /** Stops the schedules and waits for a running sync to finish. */
   stop(): Promise<void>;
+  /**
+   * An administrator's override of one partnership (rule 9), recorded between
+   * syncs (queued like one); the next sync enforces it (run a quick sync to
+   * enforce it now). Granting the same override again changes nothing.
+   */
+  grantOverride(r: OverrideRequest): Promise<Either<ActionFailure, ActionDecided>>;
+  /** Ends the override in force early; the next sync decides the device by the policy again. */
+  revokeOverride(r: RevokeRequest): Promise<Either<ActionFailure, ActionDecided>>;
   /** Every partnership's current decision, from the engine's state. */
   devices(): DeviceAccessView[];
   status(): ConnectorStatusView;
@@ -280,11 +303,22 @@ export function createEngine(o: EngineOptions): Engine {
   }
   let running = false;
   let pending: { full: Waiter[]; quick: Waiter[] } = { full: [], quick: [] };
+  // Administrator actions go first: they are one append each and must never interleave with a sync's writes.
+  const actions: Array<() => Promise<void>> = [];
   let idle: Promise<void> = Promise.resolve();
   let markIdle: () => void = () => {};
 
   function pump(): void {
     if (running) return;
+    const action = actions.shift();
+    if (action) {
+      running = true;
+      void action().finally(() => {
+        running = false;
+        pump();
+      });
+      return;
+    }
     const kind: SyncKind | undefined = pending.full.length > 0 ? 'full' : pending.quick.length > 0 ? 'quick' : undefined;
     if (!kind) {
       markIdle();
@@ -320,6 +354,35 @@ export function createEngine(o: EngineOptions): Engine {
       pump();
     });
   }
+
+  function act(decide: (s: OrgState, atMs: number) => Either<ActionRefusal, ActionDecided>): Promise<Either<ActionFailure, ActionDecided>> {
+    return new Promise((resolve) => {
+      if (!running && actions.length + pending.full.length + pending.quick.length === 0)
+        idle = new Promise<void>((r) => {
+          markIdle = r;
+        });
+      actions.push(async () => {
+        if (fenced) return resolve(left({ kind: 'fenced', message: fenced.message }));
+        try {
+          const s = await load();
+          const atMs = clock.now();
+          const d = decide(s, atMs);
+          if (isLeft(d) || d.right.events.length === 0) return resolve(d);
+          const batch: Batch = new Map([[d.right.stream, [...d.right.events]]]);
+          await appender.append(batch, iso(atMs));
+          emitStatus();
+          resolve(d);
+        } catch (err) {
+          if (!(err instanceof EngineFailure)) throw err;
+          if (err.error.kind === 'store' && err.error.error.kind === 'conflict') fenced = { kind: 'fenced', message: err.message };
+          state = undefined;
+          resolve(left({ kind: err.error.kind === 'store' ? 'store' : 'invalidLog', message: err.message }));
+        }
+      });
+      pump();
+    });
+  }
+  const maxOverrideDays = o.maxOverrideDays ?? DEFAULT_MAX_OVERRIDE_DAYS;
 
   // ---------------------------------------------------------------- schedules
   let subscription: Subscription | undefined;
@@ -360,6 +423,8 @@ export function createEngine(o: EngineOptions): Engine {
     fullSync: () => requestSync('full'),
     quickSync: () => requestSync('quick'),
     requestSync,
+    grantOverride: (r) => act((s, atMs) => decideOverride(s, r, atMs, maxOverrideDays)),
+    revokeOverride: (r) => act((s, atMs) => decideRevoke(s, r, atMs)),
     start,
     stop,
     devices() {

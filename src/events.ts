@@ -43,6 +43,7 @@ export const ReasonC = t.keyof({
   notTargeted: null,
   policyDisabled: null,
   activeSyncDisabled: null,
+  adminOverride: null,
 });
 export type Reason = t.TypeOf<typeof ReasonC>;
 
@@ -68,6 +69,11 @@ export const DecisionFactsC = t.intersection([
     overriddenBy: str,
     /** Set when the decision is judged at a moment: the grace deadline had passed. */
     graceExpired: t.boolean,
+    /** Set when an administrator's override decided (rule 9). */
+    override: t.intersection([
+      t.type({ overrideId: str, access: t.keyof({ allow: null, block: null }), until: str, reason: str, by: str }),
+      opt({ notify: t.boolean }),
+    ]),
   }),
 ]);
 export type DecisionFacts = t.TypeOf<typeof DecisionFactsC>;
@@ -133,6 +139,20 @@ export const eventCodecs = {
     facts: DecisionFactsC,
   }),
   NotificationSent: t.type({ deviceId: str, to: str, reason: ReasonC }),
+  // --- administrator actions (mailbox stream): who, why, until when; text, never markup
+  OverrideGranted: t.intersection([
+    t.type({
+      overrideId: str,
+      deviceId: str,
+      access: t.keyof({ allow: null, block: null }),
+      from: str,
+      until: str,
+      reason: str,
+      by: str,
+    }),
+    opt({ notify: t.boolean }),
+  ]),
+  OverrideRevoked: t.type({ overrideId: str, deviceId: str, reason: str, by: str }),
   NotificationFailed: t.type({ deviceId: str, to: str, error: ErrorInfo }),
   // --- both: commands to Exchange, intent before action
   CommandIntended: t.type({ syncId: str, commandId: str, command: CommandC }),
@@ -239,6 +259,20 @@ const isFacts: Check = (u) => {
   if (x !== undefined && !(isRec(x) && (x.type === 'family' || x.type === 'model') && isStr(x.name) && isAccess(x.access))) return false;
   const ex = u.exchange;
   if (ex !== undefined && !(isRec(ex) && isAccess(ex.access) && isStr(ex.reason) && optStr(ex.rule))) return false;
+  const o = u.override;
+  if (
+    o !== undefined &&
+    !(
+      isRec(o) &&
+      isStr(o.overrideId) &&
+      (o.access === 'allow' || o.access === 'block') &&
+      isStr(o.until) &&
+      isStr(o.reason) &&
+      isStr(o.by) &&
+      (o.notify === undefined || isBool(o.notify))
+    )
+  )
+    return false;
   return optStr(u.overriddenBy) && (u.graceExpired === undefined || isBool(u.graceExpired));
 };
 
@@ -307,6 +341,17 @@ const fastChecks: { readonly [K in EventType]?: Check } = {
     isFacts(u.facts),
   NotificationSent: (u) => isRec(u) && isStr(u.deviceId) && isStr(u.to) && isReason(u.reason),
   NotificationFailed: (u) => isRec(u) && isStr(u.deviceId) && isStr(u.to) && isError(u.error),
+  OverrideGranted: (u) =>
+    isRec(u) &&
+    isStr(u.overrideId) &&
+    isStr(u.deviceId) &&
+    (u.access === 'allow' || u.access === 'block') &&
+    isStr(u.from) &&
+    isStr(u.until) &&
+    isStr(u.reason) &&
+    isStr(u.by) &&
+    (u.notify === undefined || isBool(u.notify)),
+  OverrideRevoked: (u) => isRec(u) && isStr(u.overrideId) && isStr(u.deviceId) && isStr(u.reason) && isStr(u.by),
   CommandIntended: (u) => isRec(u) && isStr(u.syncId) && isStr(u.commandId) && isCommand(u.command),
   CommandSucceeded: (u) => isRec(u) && isStr(u.commandId) && (u.reconciled === undefined || isBool(u.reconciled)),
   CommandFailed: (u) => isRec(u) && isStr(u.commandId) && isError(u.error) && (u.reconciled === undefined || isBool(u.reconciled)),

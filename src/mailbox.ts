@@ -45,4 +45,6 @@ export {
   type MailboxDecisionError,
   type RecordCommandOutcome,
   type RecordNotification,
+  type GrantOverride,
+  type RevokeOverride,
 } from './mailbox/decide.js';

@@ -9,6 +9,7 @@ export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ES
 const REASON_TEXT: Partial<Record<Reason, string>> = {
   notEnrolled: 'the device is not enrolled in Intune',
   notCompliant: "the device does not meet your organization's compliance policy",
+  adminOverride: 'an administrator has blocked it for now',
 };
 
 export interface NotificationValues {

@@ -69,7 +69,10 @@ export async function replay(argv: string[]): Promise<number> {
       );
     for (const e of errors) print(`error: line ${e.line}: ${e.message}`);
     if (values.devices)
-      for (const d of r.deviceStates) print(`${d.access.padEnd(10)} ${d.reason.padEnd(20)} ${d.deviceId.padEnd(28)} ${d.mailbox}`);
+      for (const d of r.deviceStates)
+        print(
+          `${d.access.padEnd(10)} ${d.reason.padEnd(20)} ${d.deviceId.padEnd(28)} ${d.mailbox}${d.overrideUntil !== undefined ? `  (override until ${d.overrideUntil})` : ''}`,
+        );
   }
   return errors.length > 0 ? 2 : 0;
 }

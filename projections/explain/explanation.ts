@@ -118,6 +118,21 @@ export function explanationOf({ deviceId, k, at, atMs, v, org, orgPolicies, bySt
       );
   }
 
+  const o = device?.override;
+  const moment = atMs === Infinity ? Date.parse(at) : atMs;
+  const override = o ? { ...o, notify: o.notify === true, inForce: Date.parse(o.until) > moment } : null;
+  if (override && lastDecision) {
+    const decidedBy = lastDecision.reason === 'adminOverride' ? lastDecision.facts.override?.overrideId : undefined;
+    if (override.inForce && decidedBy !== override.overrideId)
+      notes.push(
+        `Override ${override.overrideId} (${override.access} until ${override.until}, by ${override.by}) was granted after this decision: the next sync enforces it.`,
+      );
+    if (!override.inForce && decidedBy !== undefined)
+      notes.push(`The override ended at ${override.until}: the next sync decides the device by the policy again.`);
+  }
+  if (!o && lastDecision?.reason === 'adminOverride')
+    notes.push('The override that decided this was revoked: the next sync decides the device by the policy again.');
+
   const others = views
     .filter((o) => o !== v && o.firstSeen !== '' && Date.parse(o.firstSeen) <= atMs)
     .map((o) => {
@@ -169,6 +184,7 @@ export function explanationOf({ deviceId, k, at, atMs, v, org, orgPolicies, bySt
     explanation,
     notes,
     timeline: v.timeline,
+    override,
     otherPartnerships: others,
   };
 }

@@ -14,6 +14,7 @@ export const RULE: Record<Reason, number | null> = {
   notCompliant: 6,
   exchangeDeviceRule: 7,
   notEnrolled: 8,
+  adminOverride: 9,
   exchangeGlobalRule: null,
   exchangeIndividualRule: null,
 };
@@ -50,6 +51,15 @@ export function sentences(
     ? ` Managed device(s) ${f.conflicts.map((c) => `${c.id} (${c.user || 'unknown user'})`).join(', ')} carry this EAS device id but belong to another user: they do not count.`
     : '';
   switch (d.reason) {
+    case 'adminOverride': {
+      const o = f.override;
+      out.push(
+        o
+          ? `An administrator's override (rule 9, evaluated before the policy's rules): ${o.access} until ${o.until}, granted by ${o.by} because "${o.reason}" (${o.overrideId})${o.notify ? '; the user is told of the block' : ''}. When it ends, the next sync decides the device by the policy again.`
+          : "An administrator's override (rule 9) decided.",
+      );
+      break;
+    }
     case 'activeSyncDisabled':
       out.push(`ActiveSync is disabled on mailbox ${mailbox}: Exchange blocks every device of it, and the engine does not govern it.`);
       break;

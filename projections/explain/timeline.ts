@@ -119,6 +119,15 @@ export function viewOf(stream: string, list: readonly Decoded[], k: string, atMs
       case 'NotificationFailed':
         if (mine) push(`notification to ${e.data.to} failed: ${e.data.error.message}`);
         break;
+      case 'OverrideGranted':
+        if (mine)
+          push(
+            `override by ${e.data.by}: ${e.data.access} until ${e.data.until} ("${e.data.reason}", ${e.data.overrideId})${e.data.notify ? ', the user told of a block' : ''}`,
+          );
+        break;
+      case 'OverrideRevoked':
+        if (mine) push(`override ${e.data.overrideId} revoked by ${e.data.by} ("${e.data.reason}")`);
+        break;
       default:
     }
   }

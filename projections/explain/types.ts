@@ -85,6 +85,16 @@ export interface Explanation {
   /** What a reader should know: a newer policy not applied yet, an expired grace period, a pending command… */
   readonly notes: readonly string[];
   readonly timeline: readonly TimelineEntry[];
+  /** The administrator's latest override of this partnership at that moment (in force or ended), or null. */
+  readonly override: {
+    readonly overrideId: string;
+    readonly access: 'allow' | 'block';
+    readonly until: string;
+    readonly reason: string;
+    readonly by: string;
+    readonly notify: boolean;
+    readonly inForce: boolean;
+  } | null;
   /** The same DeviceId in other mailboxes (a device can sync several mailboxes). */
   readonly otherPartnerships: ReadonlyArray<{
     readonly mailbox: string;

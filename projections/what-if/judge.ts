@@ -4,7 +4,7 @@
 import type { AccessLevel, ManagedDevice } from '../../src/facts.js';
 import type { ListChange } from '../../src/commands.js';
 import type { Policy } from '../../src/policy.js';
-import { decideAccess, type Decision, type DeviceContext } from '../../src/access.js';
+import { decideAccess, type AdminOverride, type Decision, type DeviceContext } from '../../src/access.js';
 import {
   changeOf,
   decideMailbox,
@@ -43,6 +43,8 @@ export interface Judged {
   /** The recorded decision. */
   readonly decision: DecisionState | undefined;
   readonly notified: boolean;
+  /** An administrator's override (only streams folded exactly carry one: the lean fold hands a stream with one to evolveMailbox). */
+  readonly override?: AdminOverride;
 }
 
 /**
@@ -55,7 +57,7 @@ function judgedOf(f: Folded): readonly Judged[] {
     const devices = f.exact!.devices;
     return Object.keys(devices).map((key) => {
       const d = devices[key]!;
-      return { key, partnership: d, decision: d.decision, notified: d.notified };
+      return { key, partnership: d, decision: d.decision, notified: d.notified, ...(d.override ? { override: d.override } : {}) };
     });
   }
   const list = f.lean.devices;
@@ -88,10 +90,15 @@ export function governedPlan(
 ): { decisions: Decision[]; change?: { allowedDeviceIds: ListChange; blockedDeviceIds: ListChange } } | undefined {
   if (contexts.size !== devices.length) return undefined;
   const decisions: Decision[] = [];
-  for (const { key, partnership: device } of devices) {
+  for (const { key, partnership: device, override } of devices) {
     const ctx = contexts.get(key);
     if (ctx === undefined) return undefined;
-    const decision = decideAccess({ groups: ctx.groups, mapping: ctx.mapping, device, activeSyncEnabled }, policy, atMs, lists);
+    const decision = decideAccess(
+      { groups: ctx.groups, mapping: ctx.mapping, device, activeSyncEnabled, ...(override ? { override } : {}) },
+      policy,
+      atMs,
+      lists,
+    );
     if (!decision.governed) return undefined;
     decisions.push(decision);
   }

@@ -7,6 +7,17 @@ import type { Decider } from '../decider.js';
 import { evolveMailbox, initialMailboxState, type MailboxState } from './evolve.js';
 import { reconcileMailbox, type MailboxDecided, type ReconcileMailbox } from './reconcile.js';
 import { deviceKey, hasIntent } from './rules.js';
+import { overrideInForce } from '../access.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+// Who and why are shown by explain and the console as text; control characters would hide or fake lines.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+function checkText(what: 'by' | 'reason', v: string, max: number): MailboxDecisionError | undefined {
+  if (v.trim() === '') return { kind: 'badText', message: `--${what} must not be empty` };
+  if (v.length > max) return { kind: 'badText', message: `--${what} is longer than ${max} characters` };
+  if (CONTROL.test(v)) return { kind: 'badText', message: `--${what} holds a control or formatting character` };
+  return undefined;
+}
 
 export interface RecordCommandOutcome {
   readonly type: 'RecordCommandOutcome';
@@ -23,9 +34,35 @@ export interface RecordNotification {
   readonly error?: { readonly kind: string; readonly message: string };
 }
 
-export type MailboxCommand = ReconcileMailbox | RecordCommandOutcome | RecordNotification;
+/** An administrator's override of one partnership (rule 9): validated here, enforced by the next sync. */
+export interface GrantOverride {
+  readonly type: 'GrantOverride';
+  readonly overrideId: string;
+  readonly deviceId: string;
+  readonly access: 'allow' | 'block';
+  readonly atMs: number;
+  readonly untilMs: number;
+  /** The longest override allowed (ms). */
+  readonly maxMs: number;
+  readonly reason: string;
+  readonly by: string;
+  readonly notify?: boolean;
+}
 
-export type MailboxDecisionError = { readonly kind: 'unknownCommand' | 'unknownDevice'; readonly message: string };
+export interface RevokeOverride {
+  readonly type: 'RevokeOverride';
+  readonly deviceId: string;
+  readonly atMs: number;
+  readonly reason: string;
+  readonly by: string;
+}
+
+export type MailboxCommand = ReconcileMailbox | RecordCommandOutcome | RecordNotification | GrantOverride | RevokeOverride;
+
+export type MailboxDecisionError = {
+  readonly kind: 'unknownCommand' | 'unknownDevice' | 'notGoverned' | 'badUntil' | 'noOverride' | 'badText';
+  readonly message: string;
+};
 
 const only = (e: MailboxDecided['events'][number]): MailboxDecided => ({ events: [e], commands: [], decisions: [] });
 
@@ -52,6 +89,47 @@ export function decideMailbox(command: MailboxCommand, state: MailboxState): Eit
             : event('CommandSucceeded', { commandId: command.commandId, ...extra }),
         ),
       );
+    }
+    case 'GrantOverride': {
+      const d = state.devices[deviceKey(command.deviceId)];
+      if (!d) return left({ kind: 'unknownDevice', message: `no partnership ${command.deviceId}` });
+      const bad = checkText('by', command.by, 200) ?? checkText('reason', command.reason, 500);
+      if (bad) return left(bad);
+      const dec = d.decision;
+      if (!dec) return left({ kind: 'notGoverned', message: `${d.deviceId} has no decision yet: run a sync first` });
+      if (!dec.governed)
+        return left({
+          kind: 'notGoverned',
+          message: `the policy does not govern ${d.deviceId} (reason ${dec.reason}): an override applies only to devices the engine enforces`,
+        });
+      if (!(command.untilMs > command.atMs)) return left({ kind: 'badUntil', message: `--until ${iso(command.untilMs)} is not in the future` });
+      if (command.untilMs - command.atMs > command.maxMs)
+        return left({
+          kind: 'badUntil',
+          message: `--until ${iso(command.untilMs)} is beyond the longest override allowed (${Math.round(command.maxMs / 86_400_000)} days)`,
+        });
+      return right(
+        only(
+          event('OverrideGranted', {
+            overrideId: command.overrideId,
+            deviceId: d.deviceId,
+            access: command.access,
+            from: iso(command.atMs),
+            until: iso(command.untilMs),
+            reason: command.reason,
+            by: command.by,
+            ...(command.notify ? { notify: true } : {}),
+          }),
+        ),
+      );
+    }
+    case 'RevokeOverride': {
+      const d = state.devices[deviceKey(command.deviceId)];
+      if (!d) return left({ kind: 'unknownDevice', message: `no partnership ${command.deviceId}` });
+      const bad = checkText('by', command.by, 200) ?? checkText('reason', command.reason, 500);
+      if (bad) return left(bad);
+      if (!overrideInForce(d.override, command.atMs)) return left({ kind: 'noOverride', message: `${d.deviceId} has no override in force` });
+      return right(only(event('OverrideRevoked', { overrideId: d.override.overrideId, deviceId: d.deviceId, reason: command.reason, by: command.by })));
     }
     case 'RecordNotification': {
       if (!state.devices[deviceKey(command.deviceId)]) {

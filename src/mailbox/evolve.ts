@@ -9,6 +9,7 @@
 import type { MobileDevice } from '../facts.js';
 import type { SetCasMailbox } from '../commands.js';
 import type { DomainEvent } from '../events.js';
+import type { AdminOverride } from '../access.js';
 import {
   decisionOf,
   deviceKey,
@@ -48,6 +49,8 @@ export interface DeviceState extends PartnershipFields {
   readonly notified: boolean;
   /** Kept allowed before the org default first became restrictive: the entry is the user's, not the engine's. */
   readonly grandfathered?: boolean;
+  /** The administrator's latest override (kept after it ends until revoked or replaced; `until` decides whether it is in force). */
+  readonly override?: AdminOverride;
 }
 
 export interface MailboxInfo {
@@ -100,6 +103,7 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
         owned: prev?.owned,
         notified: prev?.notified ?? false,
         ...(prev?.grandfathered ? { grandfathered: true } : {}),
+        ...(prev?.override ? { override: prev.override } : {}),
       });
     }
     case 'PartnershipRemoved': {
@@ -142,6 +146,20 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
       const k = deviceKey(e.data.deviceId);
       const d = state.devices[k];
       return d ? withDevice(state, k, { ...d, grandfathered: true }) : state;
+    }
+    case 'OverrideGranted': {
+      const k = deviceKey(e.data.deviceId);
+      const d = state.devices[k];
+      if (!d) return state;
+      const { deviceId: _id, from: _from, ...o } = e.data;
+      return withDevice(state, k, { ...d, override: o });
+    }
+    case 'OverrideRevoked': {
+      const k = deviceKey(e.data.deviceId);
+      const d = state.devices[k];
+      if (!d || d.override?.overrideId !== e.data.overrideId) return state;
+      const { override: _o, ...rest } = d;
+      return withDevice(state, k, rest);
     }
     case 'NotificationSent': {
       const k = deviceKey(e.data.deviceId);

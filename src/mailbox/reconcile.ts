@@ -140,7 +140,13 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
     const prev = state.devices[k];
     if (!prev) events.push(event('PartnershipDiscovered', p));
     else if (!samePartnership(prev, p)) events.push(event('PartnershipUpdated', p));
-    present.set(k, { ...p, decision: prev?.decision, owned: prev?.owned, notified: prev?.notified ?? false });
+    present.set(k, {
+      ...p,
+      decision: prev?.decision,
+      owned: prev?.owned,
+      notified: prev?.notified ?? false,
+      ...(prev?.override ? { override: prev.override } : {}),
+    });
   }
   const released: string[] = [];
   if (c.complete) {
@@ -164,7 +170,7 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
       // No fresh facts for this device (quick sync): keep the last decision.
       return { access: prev!.access, reason: prev!.reason, governed: prev!.governed, rule: 8, facts: prev!.facts };
     }
-    return decideAccess({ ...ctx, device: d, activeSyncEnabled }, c.policy, c.atMs, finalLists);
+    return decideAccess({ ...ctx, device: d, activeSyncEnabled, ...(d.override ? { override: d.override } : {}) }, c.policy, c.atMs, finalLists);
   };
 
   // Governed decisions first: they fix the lists; ungoverned ones are then

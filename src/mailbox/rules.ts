@@ -153,13 +153,21 @@ export const notifiedAfter = (notified: boolean, d: { readonly access: AccessLev
 /** Devices whose user should now be told how to regain access (once per episode). */
 export function needsNotification(
   d: { readonly notified: boolean },
-  decision: { readonly access: AccessLevel; readonly reason: Reason; readonly governed: boolean },
+  decision: {
+    readonly access: AccessLevel;
+    readonly reason: Reason;
+    readonly governed: boolean;
+    readonly facts?: { readonly override?: { readonly notify?: boolean } };
+  },
 ): boolean {
   return (
     decision.governed &&
     decision.access !== 'allow' &&
     !d.notified &&
-    (decision.reason === 'notEnrolled' || decision.reason === 'notCompliant')
+    (decision.reason === 'notEnrolled' ||
+      decision.reason === 'notCompliant' ||
+      // An administrator's block tells the user only when the administrator asked for it.
+      (decision.reason === 'adminOverride' && decision.facts?.override?.notify === true))
   );
 }
 

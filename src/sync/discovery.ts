@@ -35,7 +35,7 @@ function firstError(
 const get = <A>(e: Either<unknown, A>) => (e as { right: A }).right;
 
 function asMobileDevice(d: DeviceState): MobileDevice {
-  const { decision: _d, owned: _o, notified: _n, grandfathered: _g, ...rest } = d;
+  const { decision: _d, owned: _o, notified: _n, grandfathered: _g, override: _ov, ...rest } = d;
   return rest;
 }
 
@@ -139,6 +139,13 @@ async function discoverQuick(run: SyncRun, groupIds: readonly string[]): Promise
         now.included.some((x) => !f.groups.included.includes(x)) ||
         now.excluded.some((x) => !f.groups.excluded.includes(x))
       ) {
+        mark(stream, k);
+        continue;
+      }
+      // An override granted, revoked or ended since the decision (its end is a change no other read shows).
+      const o = dev.override;
+      const inForce = o !== undefined && Date.parse(o.until) > startedMs;
+      if (inForce ? f.override?.overrideId !== o.overrideId : dec.reason === 'adminOverride') {
         mark(stream, k);
         continue;
       }
