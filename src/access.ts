@@ -118,7 +118,14 @@ export function decideAccess(
   // Rule 9, evaluated right after rule 0: numbered 9 so that rules 1–8 keep the original connector's numbers.
   if (overrideInForce(ctx.override, atMs)) {
     const o = ctx.override;
-    const override = { overrideId: o.overrideId, access: o.access, until: o.until, reason: o.reason, by: o.by, ...(o.notify ? { notify: true } : {}) };
+    const override = {
+      overrideId: o.overrideId,
+      access: o.access,
+      until: o.until,
+      reason: o.reason,
+      by: o.by,
+      ...(o.notify ? { notify: true } : {}),
+    };
     return { access: o.access, reason: 'adminOverride', governed: true, rule: 9, facts: { ...baseFacts, override } };
   }
   if (!policy.enabled) return notGoverned('policyDisabled', 1);

@@ -121,5 +121,11 @@ export function decideRevoke(state: OrgState, r: RevokeRequest, atMs: number): E
   const { stream, ms, deviceId } = at.right;
   const d = decideMailbox({ type: 'RevokeOverride', deviceId, atMs, reason: r.reason, by: r.by }, ms);
   if (isLeft(d)) return left(d.left);
-  return right({ stream, mailbox: ms.info?.identity ?? stream, deviceId, events: d.right.events, overrideId: ms.devices[deviceKey(deviceId)]!.override!.overrideId });
+  return right({
+    stream,
+    mailbox: ms.info?.identity ?? stream,
+    deviceId,
+    events: d.right.events,
+    overrideId: ms.devices[deviceKey(deviceId)]!.override!.overrideId,
+  });
 }

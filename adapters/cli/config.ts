@@ -142,6 +142,7 @@ const configWith = <X extends t.Mixed, I extends t.Mixed, N extends t.Mixed>(exc
         'status',
       ),
       console: strict({}, { tokenEnv: envName }, 'console'),
+      overrides: strict({}, { maxDays: int(1, 365) }, 'overrides'),
       notifier,
       log: Log,
       connectorId: t.string,

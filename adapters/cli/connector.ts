@@ -183,6 +183,7 @@ export async function buildConnector(
     casFailover: x.casFailover ?? true,
     ...(c.grandfathering !== undefined ? { grandfathering: c.grandfathering } : {}),
     ...(c.connectorId !== undefined ? { connectorId: c.connectorId } : {}),
+    ...(c.overrides?.maxDays !== undefined ? { maxOverrideDays: c.overrides.maxDays } : {}),
     schedule: { quickMinutes: c.schedule?.quickMinutes ?? 15, fullDailyAt: c.schedule?.fullDailyAt ?? '02:00' },
     ...extra,
   });

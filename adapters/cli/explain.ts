@@ -62,6 +62,10 @@ function render(x: Explanation): string[] {
       `  policy           revision ${x.policyRevision}${x.policy ? `: ${x.policy.enabled ? 'enabled' : 'disabled'}, default ${x.policy.defaultAccessLevel ?? 'quarantine'}, ${(x.policy.platformExceptions ?? []).length} platform exception(s)` : ''}`,
     );
   }
+  if (x.override)
+    out.push(
+      `  override         ${x.override.overrideId}: ${x.override.access} until ${x.override.until} (${x.override.inForce ? 'in force' : 'ended'}), by ${x.override.by}: "${x.override.reason}"${x.override.notify ? ', user told of a block' : ''}`,
+    );
   out.push(
     `  lists            ${x.lists.allowed ? 'in the allowed list' : x.lists.blocked ? 'in the blocked list' : 'in neither list'} (as the engine knew them)`,
   );

@@ -48,6 +48,10 @@ const commands: Record<string, () => Promise<Command>> = {
     const m = await import('./console.js');
     return { run: m.consoleCommand, help: m.CONSOLE_HELP };
   },
+  override: async () => {
+    const m = await import('./override.js');
+    return { run: m.override, help: m.OVERRIDE_HELP };
+  },
   copy: async () => {
     const m = await import('./copy.js');
     return { run: m.copy, help: m.COPY_HELP };
@@ -65,6 +69,7 @@ Commands:
   sync     one sync with the configured gateways and store
   run      the long-running connector: schedules, the admin console and a status endpoint
   console  the admin console (read-only) over a log, in a browser
+  override an administrator's time-boxed allow or block of one device, or its early end
   intune-export  every managed device from Graph as one JSON array, for plan
   copy     copy a log between stores (file path or esdb://…), keeping order, ids and revisions
 

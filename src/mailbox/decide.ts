@@ -102,7 +102,8 @@ export function decideMailbox(command: MailboxCommand, state: MailboxState): Eit
           kind: 'notGoverned',
           message: `the policy does not govern ${d.deviceId} (reason ${dec.reason}): an override applies only to devices the engine enforces`,
         });
-      if (!(command.untilMs > command.atMs)) return left({ kind: 'badUntil', message: `--until ${iso(command.untilMs)} is not in the future` });
+      if (!(command.untilMs > command.atMs))
+        return left({ kind: 'badUntil', message: `--until ${iso(command.untilMs)} is not in the future` });
       if (command.untilMs - command.atMs > command.maxMs)
         return left({
           kind: 'badUntil',
@@ -128,8 +129,11 @@ export function decideMailbox(command: MailboxCommand, state: MailboxState): Eit
       if (!d) return left({ kind: 'unknownDevice', message: `no partnership ${command.deviceId}` });
       const bad = checkText('by', command.by, 200) ?? checkText('reason', command.reason, 500);
       if (bad) return left(bad);
-      if (!overrideInForce(d.override, command.atMs)) return left({ kind: 'noOverride', message: `${d.deviceId} has no override in force` });
-      return right(only(event('OverrideRevoked', { overrideId: d.override.overrideId, deviceId: d.deviceId, reason: command.reason, by: command.by })));
+      if (!overrideInForce(d.override, command.atMs))
+        return left({ kind: 'noOverride', message: `${d.deviceId} has no override in force` });
+      return right(
+        only(event('OverrideRevoked', { overrideId: d.override.overrideId, deviceId: d.deviceId, reason: command.reason, by: command.by })),
+      );
     }
     case 'RecordNotification': {
       if (!state.devices[deviceKey(command.deviceId)]) {

@@ -170,7 +170,12 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
       // No fresh facts for this device (quick sync): keep the last decision.
       return { access: prev!.access, reason: prev!.reason, governed: prev!.governed, rule: 8, facts: prev!.facts };
     }
-    return decideAccess({ ...ctx, device: d, activeSyncEnabled, ...(d.override ? { override: d.override } : {}) }, c.policy, c.atMs, finalLists);
+    return decideAccess(
+      { ...ctx, device: d, activeSyncEnabled, ...(d.override ? { override: d.override } : {}) },
+      c.policy,
+      c.atMs,
+      finalLists,
+    );
   };
 
   // Governed decisions first: they fix the lists; ungoverned ones are then
