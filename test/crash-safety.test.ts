@@ -29,9 +29,11 @@ interface RunResult {
 }
 
 /** Runs the child on `log` against `sim`; kills it when it announces step `killAt`. */
-function runChild(sim: Simulation, log: string, killAt: number): Promise<RunResult> {
+function runChild(sim: Simulation, log: string, killAt: number, action: string[] = []): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [log, JSON.stringify(sim.policy), String(DEFAULT_NOW)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(CHILD, [log, JSON.stringify(sim.policy), String(DEFAULT_NOW), ...action], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     let killed = false;
     let steps = 0;
     child.on('message', async (m: any) => {
@@ -135,6 +137,50 @@ test('killed at every step of a sync, a restart leaves Exchange equal to the dec
   // The loop ended with a run shorter than the next kill point: each of its steps was a kill point before.
   assert.ok(exercised > 20, `${exercised} kill points`);
 });
+
+for (const action of ['grant', 'revoke'] as const) {
+  test(`killed at every step of an override ${action === 'grant' ? 'grant' : 'revoke'} and its quick sync, a retry records it once and Exchange ends as decided`, async () => {
+    // The organization and log before the action: a full sync (and, to revoke, a granted and enforced override).
+    const prepare = async (name: string) => {
+      const sim = simulateOrganization({ devices: DEVICES, seed: SEED });
+      const log = join(dir, `${action}-${name}.ndjson`);
+      assert.ok((await runChild(sim, log, -1)).success);
+      const scan = await readLog(log);
+      if (!isRight(scan)) throw new Error('read');
+      const target = replay(scan.right.events).deviceStates.find((d) => d.access === 'quarantine')!.deviceId;
+      if (action === 'revoke') assert.ok((await runChild(sim, log, -1, ['grant', target])).success);
+      return { sim, log, target, commandsBefore: sim.exchange.commandLog.length };
+    };
+    const ref = await prepare('ref');
+    const refRun = await runChild(ref.sim, ref.log, -1, [action, ref.target]);
+    assert.ok(refRun.success);
+    const refCommands = ref.sim.exchange.commandLog.slice(ref.commandsBefore).map(key).sort();
+    assert.is(refCommands.length, 1, 'the action changes one mailbox');
+    let exercised = 0;
+    for (let k = 1; ; k++) {
+      const p = await prepare(`kill-${k}`);
+      const first = await runChild(p.sim, p.log, k, [action, p.target]);
+      if (!first.killed) break;
+      assert.ok((await runChild(p.sim, p.log, -1, [action, p.target])).success, `restart after a kill at step ${k}`);
+      exercised++;
+      const scan = await readLog(p.log);
+      if (!isRight(scan)) throw new Error('read');
+      assert.equal(scan.right.errors, []);
+      const type = action === 'grant' ? 'OverrideGranted' : 'OverrideRevoked';
+      assert.is(scan.right.events.filter((e) => e.type === type).length, 1, `one ${type} after a kill at step ${k}`);
+      const r = replay(scan.right.events);
+      const d = r.deviceStates.find((x) => x.deviceId === p.target)!;
+      assert.is(d.reason, action === 'grant' ? 'adminOverride' : 'notEnrolled', `decision after a kill at step ${k}`);
+      const ex = p.sim.evaluateAll();
+      for (const x of r.deviceStates)
+        assert.is(x.access, ex.get(x.deviceId.toLowerCase())?.access, `device ${x.deviceId} after a kill at step ${k}`);
+      assert.is(r.pendingIntents, 0);
+      assert.equal(p.sim.exchange.commandLog.slice(p.commandsBefore).map(key).sort(), refCommands, `commands after a kill at step ${k}`);
+    }
+    console.log(`crash safety: override ${action}: ${exercised} kill points exercised`);
+    assert.ok(exercised >= 3, `${exercised} kill points`);
+  });
+}
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

@@ -61,6 +61,23 @@ const engine = createEngine({
   clock: { now: () => nowMs },
   onStep: (kind) => call('step', kind, ++step),
 });
-const report = await engine.fullSync();
+// argv[5]: what to do — a full sync (default), or an administrator action on
+// device argv[6] followed by the quick sync that enforces it. A restarted run
+// sends the same request again: the engine must record it once.
+const mode = process.argv[5] ?? 'full';
+const deviceId = process.argv[6] ?? '';
+let report;
+if (mode === 'grant' || mode === 'revoke') {
+  const r =
+    mode === 'grant'
+      ? await engine.grantOverride({ deviceId, access: 'allow', untilMs: nowMs + 8 * 3_600_000, reason: 'crash test', by: 'tester' })
+      : await engine.revokeOverride({ deviceId, reason: 'crash test', by: 'tester' });
+  // After a kill that came after the revoke was written, the retried revoke finds none in force: that is done, not failed.
+  if (isLeft(r) && !(mode === 'revoke' && r.left.kind === 'noOverride')) {
+    process.send!({ fatal: r.left });
+    process.exit(3);
+  }
+  report = await engine.quickSync();
+} else report = await engine.fullSync();
 await opened.right.close();
 process.send!({ done: true, success: report.success, errors: report.errors, steps: step }, () => process.exit(0));
