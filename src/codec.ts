@@ -144,3 +144,23 @@ export function decodeWith<A>(codec: t.Decoder<unknown, A>, u: unknown): Either<
 }
 
 export const formatIssues = (issues: readonly Issue[]): string => issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/**
+ * A duration: ISO-8601 (`PT8H`, `P2D`, `P1DT12H`, `PT90M`; weeks `P1W`) or a
+ * short form (`30m`, `8h`, `2d`, `1w`). Months and years are refused: their
+ * length depends on the calendar.
+ */
+export function parseDuration(text: string): number | undefined {
+  const short = /^(\d{1,6})([mhdw])$/i.exec(text.trim());
+  if (short) {
+    const ms = Number(short[1]) * UNIT_MS[short[2]!.toLowerCase()]!;
+    return ms > 0 ? ms : undefined;
+  }
+  const iso = /^P(?:(\d{1,6})W)?(?:(\d{1,6})D)?(?:T(?:(\d{1,6})H)?(?:(\d{1,6})M)?(?:(\d{1,6})S)?)?$/i.exec(text.trim());
+  if (!iso || text.trim().toUpperCase() === 'P' || /T$/i.test(text.trim())) return undefined;
+  const [, w, d, h, m, s] = iso.map((x) => (x === undefined ? 0 : Number(x)));
+  const ms = w! * UNIT_MS.w! + d! * UNIT_MS.d! + h! * UNIT_MS.h! + m! * UNIT_MS.m! + s! * 1000;
+  return ms > 0 ? ms : undefined;
+}

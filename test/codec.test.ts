@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { IsoInstant, decodeWith, parseInstant, strict } from '../src/codec.js';
+import { IsoInstant, decodeWith, parseDuration, parseInstant, strict } from '../src/codec.js';
 
 test('reads every instant that toISOString writes back to the same millisecond', () => {
   fc.assert(
@@ -61,6 +61,20 @@ test('an error about a value too deep to print is still a message, not a RangeEr
   const r = decodeWith(strict({ name: t.string }, {}, 'thing'), { name: deep });
   assert.ok(isLeft(r));
   assert.match(r.left[0]!.message, /expected string, got an array/);
+});
+
+test('a duration is ISO-8601 or a short form; months, years, zero and words are refused', () => {
+  const H = 3_600_000;
+  assert.is(parseDuration('8h'), 8 * H);
+  assert.is(parseDuration('30m'), 30 * 60_000);
+  assert.is(parseDuration('2d'), 48 * H);
+  assert.is(parseDuration('1w'), 168 * H);
+  assert.is(parseDuration('PT8H'), 8 * H);
+  assert.is(parseDuration('P1DT12H'), 36 * H);
+  assert.is(parseDuration('PT90M'), 90 * 60_000);
+  assert.is(parseDuration('P1W'), 168 * H);
+  for (const bad of ['', 'P', 'PT', 'P1M', 'P1Y', '0h', 'PT0H', '8 hours', '-1h', '1.5h', 'P1DT', 'h8'])
+    assert.is(parseDuration(bad), undefined, bad);
 });
 
 test.run();

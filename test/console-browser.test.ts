@@ -213,6 +213,42 @@ test('under eas-sync run, a request without the token is refused, and Full sync 
     [TOKEN, before] as const,
     { timeout: 30_000, polling: 500 },
   );
+  // The device page grants an override; the quick sync it queues enforces it (rule 9).
+  const quarantined = await page.evaluate(
+    async (t) =>
+      (
+        (await (
+          await fetch('/api/devices?access=quarantine&governed=true&pageSize=1', { headers: { authorization: `Bearer ${t}` } })
+        ).json()) as { rows: Array<{ deviceId: string }> }
+      ).rows[0]!.deviceId,
+    TOKEN,
+  );
+  await page.goto(`${url}/#/device?${new URLSearchParams({ id: quarantined }).toString()}`);
+  await page.waitForSelector('[data-testid=override-grant]');
+  await page.fill('[data-testid=override-by]', 'alice (helpdesk)');
+  await page.fill('[data-testid=override-reason]', 'CEO travelling; enrolls tomorrow');
+  await page.click('[data-testid=override-grant]');
+  await page.waitForSelector('text=/override override-\\S+ recorded/');
+  await page
+    .waitForFunction(() => document.querySelector('[data-testid=decision-reason]')?.textContent === 'adminOverride', undefined, {
+      timeout: 30_000,
+      polling: 500,
+    })
+    .catch(async () => {
+      // The page reloads once after recording; later decisions need a reload.
+      await page.reload();
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid=decision-reason]')?.textContent === 'adminOverride',
+        undefined,
+        { timeout: 30_000 },
+      );
+    });
+  assert.match((await page.locator('[data-testid=decision-rule]').textContent()) ?? '', /^Rule 9:/);
+  assert.match(
+    (await page.locator('[data-testid=override-status]').textContent()) ?? '',
+    /allow until .* \(in force\), by alice \(helpdesk\)/,
+  );
+  await page.screenshot({ path: join(SHOTS, 'device-override.png'), fullPage: true });
   await page.close();
 });
 

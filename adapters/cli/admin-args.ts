@@ -4,6 +4,7 @@
 // the decider; here the shapes.
 import { UsageError } from './io.js';
 import { instantOption } from './args.js';
+import { parseDuration } from '../../src/codec.js';
 
 export interface Attribution {
   readonly by: string;
@@ -18,23 +19,6 @@ export function attributionOf(values: Record<string, unknown>): Attribution {
   if (!reason) throw new UsageError('--reason TEXT is required: every action records why');
   const mailbox = values.mailbox as string | undefined;
   return { by, reason, ...(mailbox !== undefined ? { mailbox } : {}) };
-}
-
-const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
-
-/**
- * A duration: ISO-8601 (`PT8H`, `P2D`, `P1DT12H`, `PT90M`; weeks `P1W`) or a
- * short form (`30m`, `8h`, `2d`, `1w`). Months and years are refused: their
- * length depends on the calendar.
- */
-export function parseDuration(text: string): number | undefined {
-  const short = /^(\d{1,6})([mhdw])$/i.exec(text.trim());
-  if (short) return Number(short[1]) * UNIT_MS[short[2]!.toLowerCase()]!;
-  const iso = /^P(?:(\d{1,6})W)?(?:(\d{1,6})D)?(?:T(?:(\d{1,6})H)?(?:(\d{1,6})M)?(?:(\d{1,6})S)?)?$/i.exec(text.trim());
-  if (!iso || text.trim().toUpperCase() === 'P' || /T$/i.test(text.trim())) return undefined;
-  const [, w, d, h, m, s] = iso.map((x) => (x === undefined ? 0 : Number(x)));
-  const ms = w! * UNIT_MS.w! + d! * UNIT_MS.d! + h! * UNIT_MS.h! + m! * UNIT_MS.m! + s! * 1000;
-  return ms > 0 ? ms : undefined;
 }
 
 /** The end of an override from --until or --for (exactly one). */

@@ -1,5 +1,5 @@
 // Device: what `eas-sync explain` says, laid out for a person, as of a moment.
-import { ApiError, get } from './client.js';
+import { ApiError, get, post } from './client.js';
 import { append, clear, h, when } from './dom.js';
 import type { Explanation } from './types.js';
 
@@ -12,12 +12,99 @@ const RULES: Record<number, string> = {
   6: 'the mapped Intune device is not compliant',
   7: 'no Intune device is mapped and a platform exception matches',
   8: 'no Intune device is mapped (the default access level applies)',
+  9: "an administrator's override (evaluated before the policy's rules)",
 };
+
+/** The override in force (if any) and, under eas-sync run, the form to grant or revoke one. */
+function overrideCard(x: Explanation, mode: string, reload: () => void): HTMLElement {
+  const o = x.override;
+  const status = h(
+    'p',
+    { 'data-testid': 'override-status' },
+    o
+      ? `${o.overrideId}: ${o.access} until ${when(o.until)} (${o.inForce ? 'in force' : 'ended'}), by ${o.by}: “${o.reason}”${o.notify ? '; the user is told of the block' : ''}`
+      : 'No override.',
+  );
+  const card = h('section', { class: 'card', 'data-testid': 'override' }, h('h2', {}, 'Administrator override'), status);
+  if (mode !== 'run') {
+    card.append(h('p', { class: 'muted' }, 'Read-only console: overrides are granted under eas-sync run or with eas-sync override.'));
+    return card;
+  }
+  const line = h('p', { 'data-testid': 'override-result', role: 'status' });
+  const by = h('input', { type: 'text', name: 'by', size: 18, required: true, 'data-testid': 'override-by' }) as HTMLInputElement;
+  const reason = h('input', {
+    type: 'text',
+    name: 'reason',
+    size: 40,
+    required: true,
+    'data-testid': 'override-reason',
+  }) as HTMLInputElement;
+  const span = h('input', { type: 'text', name: 'for', size: 6, value: '8h', 'data-testid': 'override-for' }) as HTMLInputElement;
+  const access = h(
+    'select',
+    { name: 'access', 'data-testid': 'override-access' },
+    h('option', { value: 'allow' }, 'allow'),
+    h('option', { value: 'block' }, 'block'),
+  ) as HTMLSelectElement;
+  const notify = h('input', { type: 'checkbox', name: 'notify' }) as HTMLInputElement;
+  const send = async (action: string) => {
+    line.textContent = 'recording…';
+    try {
+      const body = {
+        action,
+        deviceId: x.deviceId,
+        mailbox: x.mailbox,
+        by: by.value,
+        reason: reason.value,
+        ...(action === 'revoke' ? {} : { for: span.value, notify: notify.checked }),
+      };
+      const r = await post<{ overrideId?: string; job: string }>('/api/overrides', JSON.stringify(body));
+      line.textContent = `${action === 'revoke' ? 'revoked' : `override ${r.overrideId ?? ''} recorded`}; a quick sync enforces it (${r.job})`;
+      setTimeout(reload, 1500);
+    } catch (e) {
+      line.textContent = `refused: ${(e as Error).message}`;
+    }
+  };
+  card.append(
+    h(
+      'form',
+      {
+        class: 'filters',
+        onsubmit: (e) => {
+          e.preventDefault();
+          void send(access.value);
+        },
+      },
+      h('label', {}, 'Access ', access),
+      h('label', {}, 'For ', span),
+      h('label', {}, 'By ', by),
+      h('label', {}, 'Reason ', reason),
+      h('label', {}, notify, ' tell the user of a block'),
+      h('button', { type: 'submit', 'data-testid': 'override-grant' }, 'Grant override'),
+      o?.inForce
+        ? h(
+            'button',
+            {
+              type: 'button',
+              'data-testid': 'override-revoke',
+              onclick: () => {
+                if (by.reportValidity() && reason.reportValidity()) void send('revoke');
+              },
+            },
+            'Revoke',
+          )
+        : null,
+    ),
+    line,
+  );
+  return card;
+}
 
 export async function devicePage(root: HTMLElement, params: URLSearchParams, go: (p: URLSearchParams) => void): Promise<void> {
   const id = params.get('id') ?? '';
   const at = params.get('at') ?? '';
   let x: Explanation;
+  const session = await get<{ mode: string }>('/api/session');
   try {
     x = await get<Explanation>('/api/device', { id, at });
   } catch (e) {
@@ -178,6 +265,11 @@ export async function devicePage(root: HTMLElement, params: URLSearchParams, go:
     d.deviceUserAgent ? h('p', { class: 'muted' }, `User agent: ${d.deviceUserAgent}`) : null,
     picker,
     decision,
+    overrideCard(x, session.mode, () => {
+      const p = new URLSearchParams(params);
+      p.set('r', String(Date.now()));
+      go(p);
+    }),
     facts,
     command,
     h(

@@ -103,6 +103,15 @@ export interface Explanation {
   notes: string[];
   timeline: Array<{ at: string; type: string; summary: string }>;
   otherPartnerships: Array<{ mailbox: string; access: string | null; reason: string | null; present: boolean }>;
+  override: {
+    overrideId: string;
+    access: 'allow' | 'block';
+    until: string;
+    reason: string;
+    by: string;
+    notify: boolean;
+    inForce: boolean;
+  } | null;
   powershell: string | null;
 }
 
