@@ -42,6 +42,15 @@ test('console-api: the console answers the counts, the blocked devices and a CSV
   assert.match(r.out, new RegExp(`CSV export of the quarantined devices: ${m[3]} rows`));
 });
 
+test('override: a quarantined phone is allowed by an override, then given back to the policy when it ends', () => {
+  const r = run('override');
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /: quarantine \(notEnrolled\)\n/);
+  assert.match(r.out, /override override-\S+ granted in /);
+  assert.match(r.out, /after quick sync sync-2: allow \(adminOverride\), 1 command/);
+  assert.match(r.out, /after the override ended, quick sync sync-3: quarantine \(notEnrolled\)/);
+});
+
 test('why-blocked: an unknown device id exits 2 naming the closest ids', () => {
   const r = run('why-blocked', ['NoSuchDevice']);
   assert.is(r.code, 2);

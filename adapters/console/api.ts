@@ -231,7 +231,7 @@ export function consoleApi(o: ConsoleApiOptions) {
         } catch {
           return bad('send a JSON object');
         }
-        const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
+        const str = (k: string) => (typeof body[k] === 'string' ? body[k] : undefined);
         const deviceId = str('deviceId');
         const by = str('by');
         const reason = str('reason');
