@@ -61,7 +61,7 @@ function checkFolds(log: readonly StoredEvent[]): void {
   }
   const replayed = replay(log);
   const byStream = pendingByStream(status);
-  const expectedStates: Array<{ deviceId: string; mailbox: string; access: string; reason: string }> = [];
+  const expectedStates: Array<{ deviceId: string; mailbox: string; access: string; reason: string; overrideUntil?: string }> = [];
   let pendingTotal = 0;
 
   for (const [stream, s] of states) {
@@ -110,7 +110,14 @@ function checkFolds(log: readonly StoredEvent[]): void {
         },
         `device ${d.deviceId} of ${stream}`,
       );
-      if (dec) expectedStates.push({ deviceId: d.deviceId, mailbox: mailboxName, access: dec.access, reason: dec.reason });
+      if (dec)
+        expectedStates.push({
+          deviceId: d.deviceId,
+          mailbox: mailboxName,
+          access: dec.access,
+          reason: dec.reason,
+          ...(dec.facts.override ? { overrideUntil: dec.facts.override.until } : {}),
+        });
 
       // explain, at the end of the log.
       const x = explain(log, d.deviceId);
@@ -192,6 +199,17 @@ const step = fc.oneof(
   },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('outcome' as const), pick: fc.nat(), fail: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('notify' as const), pick: fc.nat(), fail: fc.constantFrom(false, false, true) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('override' as const),
+      pick: fc.nat(),
+      access: fc.constantFrom('allow' as const, 'block' as const),
+      hours: fc.integer({ min: 1, max: 40 }),
+      notify: fc.boolean(),
+      revoke: fc.constantFrom(false, false, true),
+    }),
+  },
 );
 
 /** Drives the mailbox decider through `steps`, as syncs would: every event it answers is appended and folded. */
@@ -258,6 +276,29 @@ function historyOf(steps: ReadonlyArray<typeof step extends fc.Arbitrary<infer T
         ...(s.grandfather ? { grandfather: { org: { defaultAccessLevel: 'Allow' as const }, rules: [] } } : {}),
       };
       append(accepted(decideMailbox(command, state)).events);
+    } else if (s.kind === 'override') {
+      // An administrator's action between syncs; refusals (not governed, none in force) write nothing.
+      const ids = Object.values(state.devices).map((d) => d.deviceId);
+      if (ids.length === 0) continue;
+      const deviceId = ids[s.pick % ids.length]!;
+      const r = decideMailbox(
+        s.revoke
+          ? { type: 'RevokeOverride', deviceId, atMs: now, reason: 'done', by: 'admin' }
+          : {
+              type: 'GrantOverride',
+              overrideId: `o${log.length}`,
+              deviceId,
+              access: s.access,
+              atMs: now,
+              untilMs: now + s.hours * 3_600_000,
+              maxMs: 30 * 86_400_000,
+              reason: 'why',
+              by: 'admin',
+              ...(s.notify ? { notify: true } : {}),
+            },
+        state,
+      );
+      if (isRight(r)) append(r.right.events);
     } else if (s.kind === 'outcome') {
       const ids = Object.keys(state.pending);
       if (ids.length === 0) continue;

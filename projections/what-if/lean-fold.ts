@@ -1,4 +1,5 @@
 // The lean fold of a mailbox stream: the mailbox rules over mutable records.
+import type { AdminOverride } from '../../src/access.js';
 import type { SetCasMailbox } from '../../src/commands.js';
 import type { DomainEvent, EventData } from '../../src/events.js';
 import {
@@ -36,6 +37,7 @@ export interface LeanDevice {
   owned: DeviceState['owned'];
   notified: boolean;
   grandfathered: boolean;
+  override?: AdminOverride;
 }
 /** A mailbox's state while folding: a few partnerships and intents, in arrays (maps cost more than they save at that size). */
 export interface LeanMailbox {
@@ -75,6 +77,7 @@ export function materialize(m: LeanMailbox): MailboxState {
       notified: d.notified,
     };
     if (d.grandfathered) s.grandfathered = true;
+    if (d.override) s.override = d.override;
     devices[d.key] = s;
   }
   const pending = Object.create(null) as Record<string, SetCasMailbox>;
@@ -162,6 +165,19 @@ export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
     case 'DeviceGrandfathered': {
       const d = deviceOf(m, e.data.deviceId);
       if (d) d.grandfathered = true;
+      return true;
+    }
+    case 'OverrideGranted': {
+      const d = deviceOf(m, e.data.deviceId);
+      if (d) {
+        const { deviceId: _id, from: _from, ...o } = e.data;
+        d.override = o;
+      }
+      return true;
+    }
+    case 'OverrideRevoked': {
+      const d = deviceOf(m, e.data.deviceId);
+      if (d && d.override?.overrideId === e.data.overrideId) delete d.override;
       return true;
     }
     default:
