@@ -22,6 +22,10 @@ import {
 import { CasFailover, type CasSwitch } from './failover.js';
 import { histogram, observe, SYNC_DURATION_BOUNDS, COMMAND_LATENCY_BOUNDS, type Histogram } from './histogram.js';
 import { runSync, type SyncCaches, type SyncProgress, type SyncReport } from './sync.js';
+import { connectorStatusView, failedSyncReport } from './engine-views.js';
+import { msUntilDaily, type ScheduleOptions } from './schedule.js';
+
+export { msUntilDaily, type ScheduleOptions } from './schedule.js';
 
 export type { SyncReport, SyncProgress, SyncIssue } from './sync.js';
 export { EngineFailure, type EngineError } from './append.js';
@@ -30,13 +34,6 @@ export type { ActionDecided, ActionRefusal, OverrideRequest, RevokeRequest } fro
 
 /** Why an administrator action was not recorded: refused by the rules, or the log could not be read or written. */
 export type ActionFailure = ActionRefusal | { readonly kind: 'fenced' | 'store' | 'invalidLog'; readonly message: string };
-
-export interface ScheduleOptions {
-  /** Quick sync period in minutes (default 15). */
-  readonly quickMinutes?: number;
-  /** Daily full sync at this UTC time, `HH:MM` (default `02:00`). */
-  readonly fullDailyAt?: string;
-}
 
 export interface EngineOptions {
   readonly organization: string;
@@ -129,16 +126,6 @@ export interface Engine {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Milliseconds from `nowMs` to the next `HH:MM` UTC. */
-export function msUntilDaily(nowMs: number, hhmm: string): number {
-  const m = /^(\d{1,2}):(\d{2})$/.exec(hhmm);
-  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) throw new Error(`fullDailyAt must be HH:MM, got "${hhmm}"`);
-  const d = new Date(nowMs);
-  let next = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), Number(m[1]), Number(m[2]));
-  if (next <= nowMs) next += 86_400_000;
-  return next - nowMs;
-}
-
 export function createEngine(o: EngineOptions): Engine {
   const scheduler = o.scheduler ?? asyncScheduler;
   const clock: Clock = o.clock ?? { now: () => scheduler.now() };
@@ -172,28 +159,8 @@ export function createEngine(o: EngineOptions): Engine {
     commandLatencySeconds: histogram(COMMAND_LATENCY_BOUNDS),
   };
 
-  const statusView = (): ConnectorStatusView => {
-    const c = state?.connector;
-    const access = { allow: 0, block: 0, quarantine: 0 };
-    let pendingIntents = Object.keys(c?.pending ?? {}).length;
-    for (const ms of state?.mailboxes.values() ?? []) {
-      pendingIntents += Object.keys(ms.pending).length;
-      for (const d of Object.values(ms.devices)) if (d.decision) access[d.decision.access]++;
-    }
-    const cas = o.exchange.currentServer?.() ?? c?.cas;
-    return {
-      organization: o.organization,
-      status: fenced ? 'disconnected' : (c?.status ?? 'none'),
-      fenced: fenced !== undefined,
-      lastSuccessfulSync: c?.lastSuccessful ?? {},
-      ...(fenced ? { lastError: { message: fenced.message, at: iso(clock.now()) } } : c?.lastError ? { lastError: c.lastError } : {}),
-      ...(c?.current ? { syncing: c.current.kind } : {}),
-      ...(cas ? { cas } : {}),
-      servers: c?.servers ?? [],
-      access,
-      pendingIntents,
-    };
-  };
+  const statusView = (): ConnectorStatusView =>
+    connectorStatusView(o.organization, state, fenced, o.exchange.currentServer?.(), iso(clock.now()));
   const status$ = new BehaviorSubject<ConnectorStatusView>(statusView());
   const emitStatus = () => status$.next(statusView());
 
@@ -212,29 +179,8 @@ export function createEngine(o: EngineOptions): Engine {
     return state;
   }
 
-  const failedReport = (kind: SyncKind, errorKind: string, message: string, eventsAppended = 0): SyncReport => {
-    const at = iso(clock.now());
-    return {
-      syncId: '',
-      kind,
-      success: false,
-      startedAt: at,
-      completedAt: at,
-      devices: 0,
-      mailboxes: 0,
-      access: { allow: 0, block: 0, quarantine: 0 },
-      commands: { issued: 0, succeeded: 0, failed: 0, throttleWaits: 0, throttleWaitMs: 0 },
-      sessions: { opened: 0, recycled: 0, replaced: 0 },
-      notifications: { sent: 0, failed: 0 },
-      drift: 0,
-      decisionsChanged: 0,
-      grandfathered: 0,
-      casSwitches: [],
-      eventsAppended,
-      warnings: [],
-      errors: [{ kind: errorKind, message }],
-    };
-  };
+  const failedReport = (kind: SyncKind, errorKind: string, message: string, eventsAppended = 0): SyncReport =>
+    failedSyncReport(kind, errorKind, message, eventsAppended, iso(clock.now()));
 
   async function runOne(kind: SyncKind): Promise<SyncReport> {
     if (fenced) return failedReport(kind, 'fenced', fenced.message);

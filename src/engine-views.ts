@@ -1,0 +1,59 @@
+// What the engine shows of itself, pure: the connector status view folded from
+// its state, and the report of a sync that could not run.
+import type { OrgState } from './state.js';
+import type { SyncKind } from './connector.js';
+import type { SyncReport } from './sync.js';
+import type { ConnectorStatusView } from './engine.js';
+
+export function connectorStatusView(
+  organization: string,
+  state: OrgState | undefined,
+  fenced: { readonly message: string } | undefined,
+  currentServer: string | undefined,
+  nowIso: string,
+): ConnectorStatusView {
+  const c = state?.connector;
+  const access = { allow: 0, block: 0, quarantine: 0 };
+  let pendingIntents = Object.keys(c?.pending ?? {}).length;
+  for (const ms of state?.mailboxes.values() ?? []) {
+    pendingIntents += Object.keys(ms.pending).length;
+    for (const d of Object.values(ms.devices)) if (d.decision) access[d.decision.access]++;
+  }
+  const cas = currentServer ?? c?.cas;
+  return {
+    organization,
+    status: fenced ? 'disconnected' : (c?.status ?? 'none'),
+    fenced: fenced !== undefined,
+    lastSuccessfulSync: c?.lastSuccessful ?? {},
+    ...(fenced ? { lastError: { message: fenced.message, at: nowIso } } : c?.lastError ? { lastError: c.lastError } : {}),
+    ...(c?.current ? { syncing: c.current.kind } : {}),
+    ...(cas ? { cas } : {}),
+    servers: c?.servers ?? [],
+    access,
+    pendingIntents,
+  };
+}
+
+/** The report of a sync that did not run to its end (fenced, stopped, the log unreadable). */
+export function failedSyncReport(kind: SyncKind, errorKind: string, message: string, eventsAppended: number, at: string): SyncReport {
+  return {
+    syncId: '',
+    kind,
+    success: false,
+    startedAt: at,
+    completedAt: at,
+    devices: 0,
+    mailboxes: 0,
+    access: { allow: 0, block: 0, quarantine: 0 },
+    commands: { issued: 0, succeeded: 0, failed: 0, throttleWaits: 0, throttleWaitMs: 0 },
+    sessions: { opened: 0, recycled: 0, replaced: 0 },
+    notifications: { sent: 0, failed: 0 },
+    drift: 0,
+    decisionsChanged: 0,
+    grandfathered: 0,
+    casSwitches: [],
+    eventsAppended,
+    warnings: [],
+    errors: [{ kind: errorKind, message }],
+  };
+}
