@@ -60,6 +60,8 @@ export interface EngineOptions {
   readonly connectorId?: string;
   readonly schedule?: ScheduleOptions;
   readonly onProgress?: (p: SyncProgress) => void;
+  /** Every sync's report as it finishes, scheduled or requested (the console shows what the log does not record). */
+  readonly onReport?: (r: SyncReport) => void;
   /** Crash-test hook: called after each append and before/after each command; may delay. */
   readonly onStep?: (step: 'append' | 'beforeCommand' | 'afterCommand', id?: string) => Promise<void> | void;
 }
@@ -279,6 +281,7 @@ export function createEngine(o: EngineOptions): Engine {
     runOne(kind).then(
       (r) => {
         running = false;
+        o.onReport?.(r);
         for (const w of waiters) w.resolve(r);
         pump();
       },

@@ -72,6 +72,24 @@ test("after a full sync, Exchange's own evaluation of every device equals the en
   assert.is(sim.exchange.state().orgSettings.defaultAccessLevel, 'Quarantine');
 });
 
+test('every finished sync, requested or scheduled, is handed to onReport before its callers hear back', async () => {
+  const sim = simulateOrganization({ devices: 60, seed: 7, clock: () => NOW });
+  const seen: string[] = [];
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store: memoryStore(),
+    policy: sim.policy,
+    clock: { now: () => NOW },
+    onReport: (r) => seen.push(`${r.kind}:${r.syncId}:${r.success}`),
+  });
+  const full = await engine.fullSync();
+  assert.equal(seen, [`full:${full.syncId}:true`]);
+  const quick = await engine.quickSync();
+  assert.equal(seen, [`full:${full.syncId}:true`, `quick:${quick.syncId}:true`]);
+});
+
 test('a second full sync right after the first issues zero commands and appends only its start and completion', async () => {
   const { sim, store, engine } = setup();
   await engine.fullSync();

@@ -63,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   const diag = diagnosticsFromConfig(config);
   let c: Connector;
   try {
-    c = await buildConnector(config, {}, diag.observe);
+    c = await buildConnector(config, { onReport: (r) => served.api.recordReport(r) }, diag.observe);
   } catch (err) {
     await server.close(0);
     await diag.close();

@@ -49,7 +49,11 @@ export async function syncsPage(root: HTMLElement): Promise<void> {
   root.append(
     h('h1', {}, 'Syncs'),
     chart,
-    h('p', { class: 'muted' }, 'Throttling waits are known for syncs run by this process only (the log does not record them).'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Throttling waits are known for the syncs eas-sync run ran since it started (the log does not record them).',
+    ),
     h(
       'table',
       { class: 'syncs', 'data-testid': 'sync-rows' },
