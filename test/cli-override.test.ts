@@ -12,7 +12,7 @@ import { isLeft } from 'fp-ts/lib/Either.js';
 import { openFileStore } from '../adapters/file-store/index.js';
 import { policyDocument } from '../src/policy.js';
 import { simulateOrganization } from '../adapters/simulator/index.js';
-import { writeDemoLog } from './support/console-log.js';
+import { writeDemoLog } from './support/demo-log.js';
 
 const test = suite('eas-sync override');
 const MAIN = fileURLToPath(new URL('../adapters/cli/main.js', import.meta.url));

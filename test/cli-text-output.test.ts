@@ -8,12 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isLeft } from 'fp-ts/lib/Either.js';
-import { createEngine } from '../src/engine.js';
-import { simulateOrganization } from '../adapters/simulator/index.js';
-import { openFileStore } from '../adapters/file-store/index.js';
 import { visible } from '../adapters/cli/io.js';
 import { SAMPLE_PLAN } from './support/sample-plan.js';
+import { writeDemoLog } from './support/demo-log.js';
 
 const test = suite('text output');
 const MAIN = fileURLToPath(new URL('../adapters/cli/main.js', import.meta.url));
@@ -68,22 +65,7 @@ test('plan (text) shows a hostile DeviceId with escapes, and --format powershell
 
 test('explain and replay (text) of a log holding hostile device values show them escaped; errors too', async () => {
   const log = join(dir, 'hostile.ndjson');
-  const sim = simulateOrganization({ devices: 40, seed: 5, clock: () => Date.parse('2026-11-26T08:00:00Z') });
-  const mailbox = sim.exchange.state().mailboxes[0]!.identity;
-  sim.exchange.addPartnership({ mailbox, deviceId: HOSTILE_ARG, deviceType: 'Phone\u001b[31m', deviceModel: HOSTILE_MODEL });
-  const opened = await openFileStore(log);
-  if (isLeft(opened)) throw new Error(JSON.stringify(opened.left));
-  const engine = createEngine({
-    organization: sim.organization,
-    exchange: sim.exchange,
-    intune: sim.intune,
-    store: opened.right,
-    policy: sim.policy,
-    notifier: sim.notifier,
-  });
-  const report = await engine.fullSync();
-  await opened.right.close();
-  assert.ok(report.success, JSON.stringify(report.errors));
+  await writeDemoLog(log, 40, [{ deviceId: HOSTILE_ARG, deviceType: 'Phone\u001b[31m', deviceModel: HOSTILE_MODEL }]);
 
   const e = run(['explain', log, HOSTILE_ARG]);
   assert.is(e.code, 0, e.stderr);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/browser.js';
-import { writeDemoLog } from './support/console-log.js';
+import { writeDemoLog } from './support/demo-log.js';
 import { policyDocument } from '../src/policy.js';
 import { simulateOrganization } from '../adapters/simulator/index.js';
 

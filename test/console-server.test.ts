@@ -14,7 +14,7 @@ import { listenStatus, type StatusServer } from '../adapters/cli/status-server.j
 import { consoleServing } from '../adapters/cli/console.js';
 import { policyDocument } from '../src/policy.js';
 import { simulateOrganization } from '../adapters/simulator/index.js';
-import { writeDemoLog } from './support/console-log.js';
+import { writeDemoLog } from './support/demo-log.js';
 import { selfSignedCert } from './support/tls.js';
 
 const test = suite('console server');

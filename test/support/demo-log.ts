@@ -1,4 +1,4 @@
-// A log for console tests: a simulated organization after one full sync (and
+// A log for tests: a simulated organization after one full sync (and
 // optionally hostile device values), written by the real engine to a file log.
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { createEngine } from '../../src/engine.js';
