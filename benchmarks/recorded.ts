@@ -50,7 +50,7 @@ export function recordedGateways(r: Recording): { exchange: ExchangeGateway; int
   const commands: ExchangeCommand[] = [];
   const byIdentity = new Map(r.mailboxes.map((m) => [m.identity.toLowerCase(), m]));
   const exchange: ExchangeGateway = {
-    getMobileDevices: async () => right(r.devices) as Either<ExchangeError, MobileDevice[]>,
+    getMobileDevices: async () => right<ExchangeError, MobileDevice[]>(r.devices),
     getCasMailboxes: async (q) =>
       right(
         q?.identities
@@ -66,7 +66,7 @@ export function recordedGateways(r: Recording): { exchange: ExchangeGateway; int
     },
   };
   const intune: IntuneGateway = {
-    getManagedDevices: async () => right(r.managed) as Either<IntuneError, ManagedDevice[]>,
+    getManagedDevices: async () => right<IntuneError, ManagedDevice[]>(r.managed),
     getGroupMembers: async () => right(r.groups),
   };
   return { exchange, intune, commands };
