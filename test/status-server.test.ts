@@ -362,4 +362,19 @@ test('an address in use or a name that does not resolve is an error naming it, n
   assert.match(unresolved.left, /cannot resolve "no-such-host\.invalid" \(ENOTFOUND\)/);
 });
 
+test('a client that never finishes its headers is answered 408 and disconnected once headersTimeoutMs passes, over HTTP and HTTPS', async () => {
+  // Node enforces the bounds only on its connection check (every 30 s unless told): a
+  // 200 ms bound must be answered long before raw()'s own 5 s bound.
+  const cert = selfSignedCert(['localhost']);
+  for (const tls of cert ? [undefined, cert] : [undefined]) {
+    const { server, port } = await serve({ headersTimeoutMs: 200, requestTimeoutMs: 400, ...(tls ? { tls } : {}) });
+    try {
+      const r = await raw(port, 'GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n', tls !== undefined);
+      assert.is(r.status, 408, tls ? 'https' : 'http');
+    } finally {
+      await server.close(0);
+    }
+  }
+});
+
 test.run();

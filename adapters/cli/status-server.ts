@@ -44,6 +44,9 @@ export interface StatusServerOptions {
   readonly mode?: 'run' | 'console';
   /** Serve HTTPS with this certificate and key (PEM). */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /** Slow clients: how long the headers (default 15 s) and the whole request (default 30 s) may take to arrive. */
+  readonly headersTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
   /** Name resolution of the listen host (tests inject failures). */
   readonly lookup?: (host: string) => Promise<{ address: string; family: number }>;
 }
@@ -234,7 +237,13 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
       } else res.destroy();
     }
   };
-  const server: Server = o.tls ? createTlsServer({ cert: o.tls.cert, key: o.tls.key }, onRequest) : createServer(onRequest);
+  const headersTimeout = o.headersTimeoutMs ?? 15_000;
+  // Node enforces the two timeouts below only when it checks its connections, every 30 s
+  // by default: a 15 s bound would really be up to 45 s. Check at least every second.
+  const checking = { connectionsCheckingInterval: Math.min(1_000, headersTimeout) };
+  const server: Server = o.tls
+    ? createTlsServer({ ...checking, cert: o.tls.cert, key: o.tls.key }, onRequest)
+    : createServer(checking, onRequest);
   // Every socket, including one that never sent a byte: shutdown ends them all.
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
@@ -242,8 +251,8 @@ export async function listenStatus(o: StatusServerOptions): Promise<Either<strin
     s.once('close', () => sockets.delete(s));
   });
   // Slow clients: bound how long a request may take to arrive.
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 30_000;
+  server.headersTimeout = headersTimeout;
+  server.requestTimeout = o.requestTimeoutMs ?? 30_000;
   // Accept errors after listening (EMFILE, …) must not end the process.
   const bound = await new Promise<Either<string, true>>((res) => {
     const onError = (err: NodeJS.ErrnoException) => res(left(`cannot listen on ${where} (${err.code ?? err.message})`));
