@@ -206,6 +206,36 @@ test('off loopback the listener needs a token and TLS; with both it serves HTTPS
     });
   assert.is(await get({}), 401);
   assert.is(await get(auth), 200);
+  // Under TLS the page's own origin is https://…: its POSTs pass the Origin check, an http:// one does not.
+  const post = (origin: string) =>
+    new Promise<number>((resolve, reject) => {
+      const body = '{}';
+      const req = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/api/what-if',
+          headers: {
+            ...auth,
+            origin,
+            host: `127.0.0.1:${port}`,
+            'content-type': 'application/json',
+            'content-length': String(body.length),
+          },
+          ca: cert.cert,
+          servername: 'localhost',
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  assert.is(await post(`http://127.0.0.1:${port}`), 403);
+  assert.not.equal(await post(`https://127.0.0.1:${port}`), 403);
 });
 
 test('eas-sync console refuses another address without a token, names the flag, and opens nothing', () => {
