@@ -9,11 +9,12 @@ import { jsonCopy, NOT_PLAIN } from '../adapters/shared/json-copy.js';
 const test = suite('jsonCopy');
 const parsed = (v: unknown): unknown => JSON.parse(JSON.stringify(v) ?? 'null');
 
-test('copies JSON values to what parsing their text gives, key order included', () => {
+test('copies JSON values (but those with a __proto__ key) to what parsing their text gives, key order included', () => {
   fc.assert(
     fc.property(fc.jsonValue(), (v) => {
       const c = jsonCopy(v);
-      assert.is.not(c, NOT_PLAIN);
+      // The one JSON value it declines: an object with an own "__proto__" key (parsed instead).
+      if (c === NOT_PLAIN) return assert.ok(JSON.stringify(v).includes('"__proto__":'));
       assert.equal(c, parsed(v));
       assert.is(JSON.stringify(c), JSON.stringify(v));
     }),
