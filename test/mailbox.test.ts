@@ -6,6 +6,8 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import {
   applyListChange,
+  deviceKey,
+  sameDeviceSet,
   decideMailbox,
   initialMailboxState,
   mailboxDecider,
@@ -489,6 +491,22 @@ test('property: for any facts and policy, Exchange evaluating the written lists 
       },
     ),
     { numRuns: 2000 },
+  );
+});
+
+test('sameDeviceSet agrees with comparing the sets of device keys (its in-order shortcut included)', () => {
+  const bySets = (a: readonly string[], b: readonly string[]) => {
+    if (a.length !== b.length) return false;
+    const s = new Set(a.map(deviceKey));
+    return b.every((x) => s.has(deviceKey(x)));
+  };
+  const id = fc.constantFrom('a', 'A', 'b', 'B', 'c', 'dev1', 'DEV1');
+  fc.assert(
+    fc.property(fc.array(id, { maxLength: 5 }), fc.array(id, { maxLength: 5 }), (a, b) => {
+      assert.is(sameDeviceSet(a, b), bySets(a, b));
+      assert.is(sameDeviceSet(a, [...a]), true);
+    }),
+    { numRuns: 1000 },
   );
 });
 

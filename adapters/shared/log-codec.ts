@@ -2,6 +2,7 @@
 // file store writes and reads these lines, the memory store holds exactly what a
 // reopened log would give back, EventStoreDB stores the same checked events.
 import { randomUUID } from 'node:crypto';
+import { jsonCopy, NOT_PLAIN } from './json-copy.js';
 import type { AppendRequest, ExpectedRevision, NewEvent, StoredEvent } from '../../src/ports.js';
 
 /** A new event already checked and serialized, waiting for its revision and position. */
@@ -52,8 +53,17 @@ export function prepareRequests(requests: readonly AppendRequest[]): PreparedReq
       if (metaJson === undefined || metaJson[0] !== '{') throw new TypeError(`${where(ei)}: meta must encode to a JSON object`);
       const id = e.id ?? randomUUID();
       const tail = `"id":${JSON.stringify(id)},"type":${JSON.stringify(e.type)},"at":${JSON.stringify(e.at)},"data":${dataJson},"meta":${metaJson}`;
-      // Parsed copies: what is held in memory equals what a reader of the file gets.
-      return { id, type: e.type, at: e.at, data: JSON.parse(dataJson), meta: JSON.parse(metaJson), tail };
+      // Copies equal to the parsed line: what is held in memory equals what a reader of the file gets.
+      const data = jsonCopy(e.data);
+      const meta = e.meta === undefined ? {} : jsonCopy(e.meta);
+      return {
+        id,
+        type: e.type,
+        at: e.at,
+        data: data === NOT_PLAIN || e.data === undefined ? JSON.parse(dataJson) : data,
+        meta: (meta === NOT_PLAIN ? JSON.parse(metaJson) : meta) as Record<string, unknown>,
+        tail,
+      };
     });
     return { stream: r.stream, expected: r.expected, events };
   });

@@ -11,6 +11,7 @@ import { event, type DomainEvent, type EventData } from '../events.js';
 import { userAddresses } from '../identity.js';
 import type { Decided } from '../decider.js';
 import type { DecisionState, DeviceState, MailboxInfo, MailboxState } from './evolve.js';
+import { sameJson } from './same-json.js';
 import { changeOf, deviceKey, enforce, entriesOf, hasListChanges, listsAfter, noListChanges, sameDeviceSet } from './rules.js';
 
 export interface ReconcileMailbox {
@@ -98,7 +99,7 @@ export const sameDecision = (prev: DecisionState | undefined, d: Decision, polic
   prev.reason === d.reason &&
   prev.governed === d.governed &&
   prev.policyRevision === policyRevision &&
-  JSON.stringify(prev.facts) === JSON.stringify(d.facts);
+  sameJson(prev.facts, d.facts);
 
 export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): MailboxDecided {
   const events: DomainEvent[] = [];

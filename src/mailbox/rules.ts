@@ -42,6 +42,10 @@ export function indexOfDevice<T>(items: readonly T[], deviceId: string, idOf: (i
 /** Whether two lists hold the same devices (order and spelling aside). */
 export function sameDeviceSet(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
+  // Usual case: the same entries in the same order, spelled alike (no Set, no lower-casing).
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  if (i === a.length) return true;
   const s = new Set(a.map(deviceKey));
   return b.every((x) => s.has(deviceKey(x)));
 }
