@@ -179,6 +179,27 @@ test('the devices API validates its parameters and the CSV export is the filtere
   assert.is(page.total, replay.deviceStates.filter((d: any) => d.access === 'quarantine').length);
 });
 
+test('a device id holding a lone surrogate is found through its JSON form (a plain query value turns it into U+FFFD)', async () => {
+  const log = join(dir, 'lone.ndjson');
+  const id = 'Lone\ud800Id';
+  await writeDemoLog(log, 20, [{ deviceId: id }]);
+  const served = consoleServing(log, () => Date.now(), 'read-only');
+  const r = await listenStatus({
+    listen: { host: '127.0.0.1', port: 0 },
+    console: served,
+    mode: 'console',
+    healthMaxFullSyncAgeMinutes: 0,
+  });
+  if (r._tag === 'Left') throw new Error(r.left);
+  servers.push(r.right);
+  const url = r.right.url;
+  const byJson = await fetch(`${url}/api/device?${new URLSearchParams({ device: JSON.stringify(id) }).toString()}`);
+  assert.is(byJson.status, 200);
+  assert.is(((await byJson.json()) as any).deviceId, id);
+  assert.is((await fetch(`${url}/api/device?${new URLSearchParams({ id }).toString()}`)).status, 404);
+  assert.is((await fetch(`${url}/api/device?device=${encodeURIComponent('{"not":"a string"}')}`)).status, 400);
+});
+
 test('off loopback the listener needs a token and TLS; with both it serves HTTPS', async () => {
   const noToken = await listenStatus({ listen: { host: '0.0.0.0', port: 0 }, mode: 'console', healthMaxFullSyncAgeMinutes: 0 });
   assert.ok(noToken._tag === 'Left' && /console\.tokenEnv/.test(noToken.left));

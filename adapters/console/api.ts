@@ -273,8 +273,20 @@ export function consoleApi(o: ConsoleApiOptions) {
       }
 
       if (req.path === '/api/device') {
-        const id = req.query.get('id');
-        if (!id) return bad('id is required');
+        // `device` carries the id as a JSON string (any UTF-16 text survives); `id` is the plain form for people and scripts.
+        const asJson = req.query.get('device');
+        let id = req.query.get('id');
+        if (asJson !== null) {
+          let v: unknown;
+          try {
+            v = JSON.parse(asJson);
+          } catch {
+            v = undefined;
+          }
+          if (typeof v !== 'string') return bad('device must be a JSON string');
+          id = v;
+        }
+        if (!id) return bad('id (or device, as a JSON string) is required');
         const at = atParam(req.query);
         if (typeof at === 'object') return bad(at.error);
         const x = await o.log.explain(id, at);

@@ -1,6 +1,6 @@
 // Device: what `eas-sync explain` says, laid out for a person, as of a moment.
 import { ApiError, get, post } from './client.js';
-import { append, clear, h, when } from './dom.js';
+import { append, clear, h, when, deviceHref, deviceIdOf } from './dom.js';
 import type { Explanation } from './types.js';
 
 const RULES: Record<number, string> = {
@@ -101,12 +101,12 @@ function overrideCard(x: Explanation, mode: string, reload: () => void): HTMLEle
 }
 
 export async function devicePage(root: HTMLElement, params: URLSearchParams, go: (p: URLSearchParams) => void): Promise<void> {
-  const id = params.get('id') ?? '';
+  const id = deviceIdOf(params);
   const at = params.get('at') ?? '';
   let x: Explanation;
   const session = await get<{ mode: string }>('/api/session');
   try {
-    x = await get<Explanation>('/api/device', { id, at });
+    x = await get<Explanation>('/api/device', { device: JSON.stringify(id), at });
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) {
       const closest = (e.body.closest as string[] | undefined) ?? [];
@@ -116,12 +116,7 @@ export async function devicePage(root: HTMLElement, params: URLSearchParams, go:
         h('h1', {}, 'Device not found'),
         h('p', {}, e.message),
         closest.length
-          ? h(
-              'p',
-              {},
-              'Closest known ids: ',
-              ...closest.flatMap((c, i) => [i ? ', ' : '', h('a', { href: `#/device?${new URLSearchParams({ id: c }).toString()}` }, c)]),
-            )
+          ? h('p', {}, 'Closest known ids: ', ...closest.flatMap((c, i) => [i ? ', ' : '', h('a', { href: deviceHref(c) }, c)]))
           : null,
       );
       return;

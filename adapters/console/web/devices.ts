@@ -2,7 +2,7 @@
 // a CSV export of the filtered rows. The filters live in the URL (#/devices?…),
 // so a view can be bookmarked and the overview's counts link into it.
 import { download, get } from './client.js';
-import { clear, h, when } from './dom.js';
+import { clear, h, when, deviceHref } from './dom.js';
 import type { DevicePage } from './types.js';
 
 const COLUMNS: Array<[key: string, label: string]> = [
@@ -125,15 +125,7 @@ export async function devicesPage(root: HTMLElement, params: URLSearchParams, go
       h(
         'tr',
         { class: r.access },
-        h(
-          'td',
-          {},
-          h(
-            'a',
-            { href: `#/device?${new URLSearchParams({ id: r.deviceId, mailbox: r.mailbox }).toString()}`, class: 'device-id' },
-            r.deviceId,
-          ),
-        ),
+        h('td', {}, h('a', { href: deviceHref(r.deviceId, r.mailbox), class: 'device-id' }, r.deviceId)),
         h('td', {}, r.deviceType),
         h('td', {}, r.deviceModel),
         h('td', {}, r.user),

@@ -30,3 +30,24 @@ export function clear(el: Element): void {
 
 /** A date-time as the page shows it (UTC, to the second), or a dash. */
 export const when = (iso: string | null | undefined): string => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—');
+
+/**
+ * The device page's address. The id travels as a JSON string: a DeviceId is any
+ * UTF-16 text, and a lone surrogate would turn into U+FFFD in a plain query value.
+ */
+export const deviceHref = (deviceId: string, mailbox?: string): string =>
+  `#/device?${new URLSearchParams({ device: JSON.stringify(deviceId), ...(mailbox ? { mailbox } : {}) }).toString()}`;
+
+/** The id a device page was opened for (`device` as JSON, or a plain `id` typed by a person). */
+export function deviceIdOf(params: URLSearchParams): string {
+  const json = params.get('device');
+  if (json !== null) {
+    try {
+      const v: unknown = JSON.parse(json);
+      if (typeof v === 'string') return v;
+    } catch {
+      /* a hand-edited address: fall back to id */
+    }
+  }
+  return params.get('id') ?? '';
+}

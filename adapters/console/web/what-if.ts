@@ -1,6 +1,6 @@
 // What-if: a policy document pasted or uploaded, judged against the log. Nothing is enforced from here.
 import { post, saveBlob } from './client.js';
-import { clear, h } from './dom.js';
+import { clear, h, deviceHref } from './dom.js';
 import type { WhatIf } from './types.js';
 
 const SHOWN = 500;
@@ -104,7 +104,7 @@ function render(out: HTMLElement, r: WhatIf): void {
             h(
               'tr',
               {},
-              h('td', {}, h('a', { href: `#/device?${new URLSearchParams({ id: c.deviceId }).toString()}` }, c.deviceId)),
+              h('td', {}, h('a', { href: deviceHref(c.deviceId) }, c.deviceId)),
               h('td', {}, c.mailbox),
               h('td', {}, c.from),
               h('td', { class: c.to }, c.to),
