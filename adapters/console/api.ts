@@ -131,6 +131,11 @@ export function consoleApi(o: ConsoleApiOptions) {
     blockedDeviceIds: { add: [...c.blockedDeviceIds.add], remove: [...c.blockedDeviceIds.remove] },
   });
 
+  const remember = (r: SyncReport) => {
+    reports.set(r.syncId, r);
+    if (reports.size > JOBS_KEPT) reports.delete(reports.keys().next().value!);
+  };
+
   const track = (kind: SyncKind, caller: string): Job => {
     const job: Job = { id: `job-${++jobCounter}`, kind, requestedAt: iso(o.now()), caller, state: 'queued' };
     jobs.set(job.id, job);
@@ -141,8 +146,7 @@ export function consoleApi(o: ConsoleApiOptions) {
         (r) => {
           job.report = r;
           job.state = r.success ? 'finished' : 'failed';
-          reports.set(r.syncId, r);
-          if (reports.size > JOBS_KEPT) reports.delete(reports.keys().next().value!);
+          remember(r);
         },
         (e: unknown) => {
           job.state = 'failed';
@@ -156,6 +160,7 @@ export function consoleApi(o: ConsoleApiOptions) {
     id: j.id,
     kind: j.kind,
     requestedAt: j.requestedAt,
+    requestedBy: j.caller,
     state: j.state,
     ...(j.report
       ? {
@@ -173,10 +178,7 @@ export function consoleApi(o: ConsoleApiOptions) {
 
   return {
     /** Remembers a report of this process's engine (scheduled syncs too): the log has no throttling waits. */
-    recordReport(r: SyncReport) {
-      reports.set(r.syncId, r);
-      if (reports.size > JOBS_KEPT) reports.delete(reports.keys().next().value!);
-    },
+    recordReport: remember,
 
     async handle(req: ApiRequest): Promise<ApiAnswer> {
       const methods = API_ROUTES[req.path];
