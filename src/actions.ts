@@ -47,7 +47,7 @@ export interface ActionDecided {
 export const DEFAULT_MAX_OVERRIDE_DAYS = 30;
 
 /** The one partnership with this id (narrowed by mailbox when given). */
-export function locatePartnership(
+function locatePartnership(
   state: OrgState,
   deviceId: string,
   mailbox?: string,

@@ -33,7 +33,7 @@ export interface History {
   readonly users: Map<string, string>;
 }
 
-export const emptyHistory = (): History => ({ syncs: [], users: new Map() });
+const emptyHistory = (): History => ({ syncs: [], users: new Map() });
 
 const orgOf = (stream: string) => (stream.startsWith('eas-org-') ? stream.slice('eas-org-'.length) : '');
 

@@ -57,7 +57,7 @@ export function loadAssets(dir: URL = new URL('./web/', import.meta.url)): Map<s
 }
 
 /** Largest request body the API reads (a policy document is a few KB). */
-export const MAX_BODY_BYTES = 256 * 1024;
+const MAX_BODY_BYTES = 256 * 1024;
 
 /** The body as text, or `tooLarge` once it passes `limit` (the rest is not read). */
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string | 'tooLarge'> {

@@ -18,7 +18,7 @@ export interface ConsoleModel {
   readonly foldMs: number;
 }
 
-export async function buildModel(log: ConsoleLog, now: () => number): Promise<Either<ReadFailure, ConsoleModel>> {
+async function buildModel(log: ConsoleLog, now: () => number): Promise<Either<ReadFailure, ConsoleModel>> {
   const started = now();
   const replay = createReplay();
   const history = createHistoryFold();
