@@ -6,12 +6,21 @@
 // the records as read-only; no map is ever copied.
 //
 // Every change is one of the mailbox rules (src/mailbox/rules.ts), as in the
-// decider's evolveMailbox; only the data shape differs. One difference is
-// kept on purpose: a removed partnership keeps its record (marked `removed`),
-// where the decider forgets it; discovered again, it starts afresh in both.
+// decider's evolveMailbox; only the data shape differs. A removed partnership's
+// record goes, as the decider forgets it: with phones reset and re-enrolled
+// under new ids for years, nothing here grows with the removed ones.
 import type { AccessLevel } from '../src/facts.js';
 import { ReasonC, type DomainEvent } from '../src/events.js';
-import { deviceKey, indexOfDevice, mailboxIntent, notifiedAfter, withIntent, withoutIntent } from '../src/mailbox.js';
+import {
+  deviceKey,
+  indexOfDevice,
+  mailboxIntent,
+  notifiedAfter,
+  wipeFailureIsFinal,
+  withIntent,
+  withoutIntent,
+  type WipeStage,
+} from '../src/mailbox.js';
 
 export interface DeviceRecord {
   readonly deviceId: string;
@@ -30,7 +39,9 @@ export interface DeviceRecord {
   /** The end of the administrator's override that decided (reason adminOverride). */
   readonly overrideUntil?: string;
   readonly notified: boolean;
-  readonly removed: boolean;
+  /** The latest remote wipe: its id and where it stands. */
+  readonly wipeId?: string;
+  readonly wipe?: WipeStage;
 }
 
 /** The partnerships of one mailbox stream. */
@@ -39,10 +50,12 @@ export interface MailboxDevices {
   mailbox: string;
   readonly organization: string;
   readonly stream: string;
-  /** Its partnerships, removed ones included (a mailbox has a few; see `find`). */
+  /** Its present partnerships (a mailbox has a few; see `find`). */
   readonly devices: readonly DeviceRecord[];
-  /** Ids of its Set-CasMailbox intents without an outcome yet. */
+  /** Ids of its intents (Set-CasMailbox, wipes, removals) without an outcome yet. */
   readonly pending: readonly string[];
+  /** Its pending wipe intents: command id and the wipe's id (rare: a list only while one is in flight). */
+  readonly wipes: ReadonlyArray<{ readonly commandId: string; readonly deviceId: string; readonly wipeId: string }>;
   /** Lower-cased DeviceId -> index, once a mailbox has many partnerships. */
   index?: Map<string, number>;
 }
@@ -91,6 +104,7 @@ function mailboxOf(p: DeviceAccessProjection, stream: string, known?: MailboxDev
       stream,
       devices: NONE,
       pending: NONE,
+      wipes: NONE,
       index: undefined,
     };
     p.streams.set(stream, m);
@@ -110,11 +124,9 @@ function find(m: MailboxDevices, deviceId: string): number {
   return indexOfDevice(m.devices, deviceId, idOf);
 }
 
-/** The index of a present (not removed) partnership, or -1. */
+/** The index of a partnership of a mailbox that may have no record yet, or -1. */
 function findPresent(m: MailboxDevices | undefined, deviceId: string): number {
-  if (m === undefined) return -1;
-  const i = find(m, deviceId);
-  return i >= 0 && !m.devices[i]!.removed ? i : -1;
+  return m === undefined ? -1 : find(m, deviceId);
 }
 
 type MutableMailbox = { -readonly [K in keyof MailboxDevices]: MailboxDevices[K] };
@@ -126,6 +138,12 @@ function add(m: MailboxDevices, r: DeviceRecord): void {
   (m as MutableMailbox).devices = m.devices.length === 0 ? [r] : [...m.devices, r];
   if (m.index !== undefined) m.index.set(deviceKey(r.deviceId), m.devices.length - 1);
   else if (m.devices.length > INDEX_FROM) m.index = new Map(m.devices.map((d, i) => [deviceKey(d.deviceId), i]));
+}
+
+function removeAt(m: MailboxDevices, i: number): void {
+  (m as MutableMailbox).devices = m.devices.length === 1 ? NONE : m.devices.filter((_, j) => j !== i);
+  if (m.index !== undefined)
+    m.index = m.devices.length > INDEX_FROM ? new Map(m.devices.map((d, j) => [deviceKey(d.deviceId), j])) : undefined;
 }
 
 const ACCESS = { allow: 'allow', block: 'block', quarantine: 'quarantine' } as const;
@@ -179,18 +197,6 @@ export function foldDeviceAccess(
         d.mailbox = m.mailbox;
         d.deviceType = same(d.deviceType, e.data.deviceType);
         d.deviceModel = same(d.deviceModel, e.data.deviceModel);
-        if (d.removed) {
-          // Discovered again: a new partnership, nothing known of it yet.
-          d.removed = false;
-          d.access = undefined;
-          d.reason = undefined;
-          d.governed = undefined;
-          d.complianceState = undefined;
-          d.intuneDeviceId = undefined;
-          d.policyRevision = undefined;
-          d.decidedAt = undefined;
-          d.notified = false;
-        }
       } else {
         // Every field present, in one order: all records share one hidden class.
         add(m, {
@@ -207,8 +213,10 @@ export function foldDeviceAccess(
           intuneDeviceId: undefined,
           policyRevision: undefined,
           decidedAt: undefined,
+          overrideUntil: undefined,
           notified: false,
-          removed: false,
+          wipeId: undefined,
+          wipe: undefined,
         });
       }
       return m;
@@ -216,7 +224,23 @@ export function foldDeviceAccess(
     case 'PartnershipRemoved': {
       const m = lookup(p, stream, known);
       const i = findPresent(m, e.data.deviceId);
-      if (i >= 0) (m!.devices[i] as Mutable).removed = true;
+      if (i >= 0) removeAt(m!, i);
+      return m;
+    }
+    case 'WipeRequested': {
+      const m = lookup(p, stream, known);
+      const i = findPresent(m, e.data.deviceId);
+      if (i >= 0) {
+        const d = m!.devices[i] as Mutable;
+        d.wipeId = e.data.wipeId;
+        d.wipe = 'requested';
+      }
+      return m;
+    }
+    case 'WipeAcknowledged': {
+      const m = lookup(p, stream, known);
+      const i = findPresent(m, e.data.deviceId);
+      if (i >= 0 && m!.devices[i]!.wipeId === e.data.wipeId) (m!.devices[i] as Mutable).wipe = 'acknowledged';
       return m;
     }
     case 'AccessDecided': {
@@ -239,7 +263,15 @@ export function foldDeviceAccess(
     }
     case 'CommandIntended': {
       const m = mailboxOf(p, stream, known);
-      if (mailboxIntent(e.data.command)) (m as MutableMailbox).pending = withIntent(m.pending, e.data.commandId, e.data.commandId, itself);
+      const c = mailboxIntent(e.data.command);
+      if (c) (m as MutableMailbox).pending = withIntent(m.pending, e.data.commandId, e.data.commandId, itself);
+      if (c?.kind === 'clearMobileDevice')
+        (m as MutableMailbox).wipes = withIntent(
+          m.wipes,
+          e.data.commandId,
+          { commandId: e.data.commandId, deviceId: c.deviceId, wipeId: c.wipeId },
+          (w) => w.commandId,
+        );
       return m;
     }
     case 'CommandSucceeded':
@@ -248,6 +280,15 @@ export function foldDeviceAccess(
       if (m !== undefined && m.pending.length > 0) {
         const pending = withoutIntent(m.pending, e.data.commandId, itself);
         if (pending !== m.pending) (m as MutableMailbox).pending = pending.length === 0 ? NONE : pending;
+      }
+      const w = m?.wipes.find((x) => x.commandId === e.data.commandId);
+      if (m !== undefined && w !== undefined) {
+        const rest = withoutIntent(m.wipes, e.data.commandId, (x) => x.commandId);
+        (m as MutableMailbox).wipes = rest.length === 0 ? NONE : rest;
+        const i = findPresent(m, w.deviceId);
+        const d = i >= 0 ? (m.devices[i] as Mutable) : undefined;
+        if (d !== undefined && d.wipeId === w.wipeId)
+          d.wipe = e.type === 'CommandSucceeded' ? 'sent' : wipeFailureIsFinal(e.data.error.kind) ? 'failed' : 'requested';
       }
       return m;
     }
@@ -270,19 +311,19 @@ export function pendingMailboxIntents(p: DeviceAccessProjection): number {
   return n;
 }
 
-/** Every partnership record, removed ones included. */
+/** Every partnership record. */
 export function* allDeviceRecords(p: DeviceAccessProjection): IterableIterator<DeviceRecord> {
   for (const m of p.streams.values()) yield* m.devices;
 }
 
-/** Current (not removed) devices with a decision. */
+/** Current devices with a decision. */
 export function currentDevices(p: DeviceAccessProjection): DeviceRecord[] {
   const out: DeviceRecord[] = [];
   for (const m of p.streams.values()) {
     const list = m.devices;
     for (let i = 0; i < list.length; i++) {
       const d = list[i]!;
-      if (!d.removed && d.access) out.push(d);
+      if (d.access) out.push(d);
     }
   }
   return out;

@@ -124,7 +124,7 @@ export function createReplay(): ReplayFold {
       const before = devices.length;
       for (let j = 0; j < list.length; j++) {
         const d = list[j]!;
-        if (!d.removed && d.access)
+        if (d.access)
           devices.push(
             d.overrideUntil !== undefined
               ? { deviceId: d.deviceId, mailbox: d.mailbox, access: d.access, reason: d.reason!, overrideUntil: d.overrideUntil }

@@ -1,4 +1,5 @@
-// Administrator actions on one partnership (overrides; docs/domain.md, rule 9):
+// Administrator actions on one partnership (overrides, docs/domain.md rule 9;
+// remote wipes, "Device lifecycle"):
 // finding the partnership among the organization's mailboxes and deciding the
 // events, pure. The engine appends them between syncs; `eas-sync override LOG`
 // appends them to a log no engine holds.
@@ -27,8 +28,18 @@ export interface RevokeRequest {
   readonly by: string;
 }
 
+export interface WipeRequest {
+  readonly deviceId: string;
+  readonly mailbox?: string;
+  /** Clear-MobileDevice -AccountOnly: only the mailbox's data (Exchange 2016 and later). */
+  readonly accountOnly?: boolean;
+  readonly reason: string;
+  readonly by: string;
+}
+
 export interface ActionRefusal {
-  readonly kind: 'unknownDevice' | 'ambiguousDevice' | 'notGoverned' | 'badUntil' | 'noOverride' | 'badText' | 'unknownCommand';
+  readonly kind:
+    'unknownDevice' | 'ambiguousDevice' | 'notGoverned' | 'badUntil' | 'noOverride' | 'badText' | 'unknownCommand' | 'wipeInProgress';
   readonly message: string;
   /** ambiguousDevice: the mailboxes that hold the id. */
   readonly mailboxes?: readonly string[];
@@ -41,6 +52,7 @@ export interface ActionDecided {
   /** Nothing when the same override is already in force (a retried request). */
   readonly events: readonly DomainEvent[];
   readonly overrideId?: string;
+  readonly wipeId?: string;
 }
 
 /** Longest override unless configured: 30 days. */
@@ -128,4 +140,24 @@ export function decideRevoke(state: OrgState, r: RevokeRequest, atMs: number): E
     events: d.right.events,
     overrideId: ms.devices[deviceKey(deviceId)]!.override!.overrideId,
   });
+}
+
+/**
+ * The events of requesting a remote wipe (sent by the next sync). The same
+ * request again while it is outstanding records nothing (a retried request);
+ * another one is refused until the first is acknowledged or has failed.
+ */
+export function decideWipe(state: OrgState, r: WipeRequest, atMs: number): Either<ActionRefusal, ActionDecided> {
+  const at = locatePartnership(state, r.deviceId, r.mailbox);
+  if (isLeft(at)) return at;
+  const { stream, ms, deviceId } = at.right;
+  const mailbox = ms.info?.identity ?? stream;
+  const w = ms.devices[deviceKey(deviceId)]!.wipe;
+  const outstanding = w !== undefined && (w.stage === 'requested' || w.stage === 'sent');
+  if (outstanding && w.accountOnly === (r.accountOnly === true) && w.reason === r.reason && w.by === r.by)
+    return right({ stream, mailbox, deviceId, events: [], wipeId: w.wipeId });
+  const wipeId = `wipe-${(state.revisions.get(stream) ?? -1) + 1}-${atMs.toString(36)}`;
+  const d = decideMailbox({ type: 'RequestWipe', wipeId, deviceId, accountOnly: r.accountOnly === true, reason: r.reason, by: r.by }, ms);
+  if (isLeft(d)) return left(d.left);
+  return right({ stream, mailbox, deviceId, events: d.right.events, wipeId });
 }

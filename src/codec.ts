@@ -52,6 +52,20 @@ export const maxString = (max: number) =>
     t.identity,
   );
 
+/** An integer in [min, max]. */
+export const intBetween = (min: number, max: number) =>
+  new t.Type<number, number, unknown>(
+    `integer(${min}..${max})`,
+    (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= min && u <= max,
+    (u, c) =>
+      typeof u !== 'number' || !Number.isInteger(u)
+        ? t.failure(u, c, 'expected a whole number')
+        : u < min || u > max
+          ? t.failure(u, c, `must be between ${min} and ${max} (${u})`)
+          : t.success(u),
+    t.identity,
+  );
+
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|z|[+-](\d{2}):?(\d{2}))$/;
 const daysIn = (y: number, m: number): number =>
   m === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31;

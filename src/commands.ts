@@ -42,7 +42,39 @@ export interface RemoveDeviceAccessRule {
   readonly name: string;
 }
 
-export type ExchangeCommand = SetCasMailbox | SetOrgSettings | NewDeviceAccessRule | SetDeviceAccessRule | RemoveDeviceAccessRule;
+/**
+ * Clear-MobileDevice -Identity <partnership> [-AccountOnly] -Confirm:$false: a
+ * remote wipe, delivered at the phone's next contact. `wipeId` ties the command
+ * to the administrator's request (the engine's bookkeeping; not sent).
+ */
+export interface ClearMobileDevice {
+  readonly kind: 'clearMobileDevice';
+  readonly identity: string;
+  readonly deviceId: string;
+  readonly mailbox: string;
+  readonly accountOnly: boolean;
+  readonly wipeId: string;
+}
+
+/** Remove-MobileDevice -Identity <partnership> -Confirm:$false: the partnership goes (stale clean-up). */
+export interface RemoveMobileDevice {
+  readonly kind: 'removeMobileDevice';
+  readonly identity: string;
+  readonly deviceId: string;
+  readonly mailbox: string;
+}
+
+/** The commands that belong to one mailbox (its stream records their intents and outcomes). */
+export type MailboxCommandOf = SetCasMailbox | ClearMobileDevice | RemoveMobileDevice;
+
+export type ExchangeCommand =
+  | SetCasMailbox
+  | SetOrgSettings
+  | NewDeviceAccessRule
+  | SetDeviceAccessRule
+  | RemoveDeviceAccessRule
+  | ClearMobileDevice
+  | RemoveMobileDevice;
 
 /** Exchange's own rule name: `<QueryString> (<Characteristic>)`. */
 export const ruleName = (characteristic: Characteristic, queryString: string): string => `${queryString} (${characteristic})`;
@@ -60,5 +92,9 @@ export const cmdletOf = (c: ExchangeCommand): string => {
       return 'Set-ActiveSyncDeviceAccessRule';
     case 'removeDeviceAccessRule':
       return 'Remove-ActiveSyncDeviceAccessRule';
+    case 'clearMobileDevice':
+      return 'Clear-MobileDevice';
+    case 'removeMobileDevice':
+      return 'Remove-MobileDevice';
   }
 };

@@ -12,11 +12,13 @@ import { loadOrgState, type OrgState } from './state.js';
 import { createAppender, EngineFailure, type Batch, type EngineError } from './append.js';
 import {
   decideOverride,
+  decideWipe,
   decideRevoke,
   DEFAULT_MAX_OVERRIDE_DAYS,
   type ActionDecided,
   type ActionRefusal,
   type OverrideRequest,
+  type WipeRequest,
   type RevokeRequest,
 } from './actions.js';
 import { CasFailover, type CasSwitch } from './failover.js';
@@ -30,7 +32,7 @@ export { msUntilDaily, type ScheduleOptions } from './schedule.js';
 export type { SyncReport, SyncProgress, SyncIssue } from './sync.js';
 export { EngineFailure, type EngineError } from './append.js';
 export type { Histogram } from './histogram.js';
-export type { ActionDecided, ActionRefusal, OverrideRequest, RevokeRequest } from './actions.js';
+export type { ActionDecided, ActionRefusal, OverrideRequest, RevokeRequest, WipeRequest } from './actions.js';
 
 /** Why an administrator action was not recorded: refused by the rules, or the log could not be read or written. */
 export type ActionFailure = ActionRefusal | { readonly kind: 'fenced' | 'store' | 'invalidLog'; readonly message: string };
@@ -72,6 +74,8 @@ export interface DeviceAccessView {
   readonly access: AccessLevel;
   readonly reason: string;
   readonly governed: boolean;
+  /** The latest remote wipe and where it stands (requested, sent, acknowledged, failed). */
+  readonly wipe?: { readonly wipeId: string; readonly stage: string; readonly error?: string };
 }
 
 export interface ConnectorStatusView {
@@ -119,6 +123,12 @@ export interface Engine {
   grantOverride(r: OverrideRequest): Promise<Either<ActionFailure, ActionDecided>>;
   /** Ends the override in force early; the next sync decides the device by the policy again. */
   revokeOverride(r: RevokeRequest): Promise<Either<ActionFailure, ActionDecided>>;
+  /**
+   * An administrator's remote wipe of one partnership, recorded between syncs;
+   * the next sync sends it (Clear-MobileDevice) and later syncs record the
+   * phone's acknowledgement. The same request again changes nothing.
+   */
+  requestWipe(r: WipeRequest): Promise<Either<ActionFailure, ActionDecided>>;
   /** Every partnership's current decision, from the engine's state. */
   devices(): DeviceAccessView[];
   status(): ConnectorStatusView;
@@ -374,6 +384,7 @@ export function createEngine(o: EngineOptions): Engine {
     requestSync,
     grantOverride: (r) => act((s, atMs) => decideOverride(s, r, atMs, maxOverrideDays)),
     revokeOverride: (r) => act((s, atMs) => decideRevoke(s, r, atMs)),
+    requestWipe: (r) => act((s, atMs) => decideWipe(s, r, atMs)),
     start,
     stop,
     devices() {
@@ -387,6 +398,9 @@ export function createEngine(o: EngineOptions): Engine {
               access: d.decision.access,
               reason: d.decision.reason,
               governed: d.decision.governed,
+              ...(d.wipe
+                ? { wipe: { wipeId: d.wipe.wipeId, stage: d.wipe.stage, ...(d.wipe.error ? { error: d.wipe.error.message } : {}) } }
+                : {}),
             });
         }
       }

@@ -28,6 +28,15 @@ export const CommandC = t.union([
   t.type({ kind: t.literal('newDeviceAccessRule'), characteristic: Characteristic, queryString: str, accessLevel: ExchangeLevel }),
   t.type({ kind: t.literal('setDeviceAccessRule'), name: str, accessLevel: ExchangeLevel }),
   t.type({ kind: t.literal('removeDeviceAccessRule'), name: str }),
+  t.type({
+    kind: t.literal('clearMobileDevice'),
+    identity: str,
+    deviceId: str,
+    mailbox: str,
+    accountOnly: t.boolean,
+    wipeId: str,
+  }),
+  t.type({ kind: t.literal('removeMobileDevice'), identity: str, deviceId: str, mailbox: str }),
 ]);
 
 const ErrorInfo = t.type({ kind: str, message: str });
@@ -127,7 +136,10 @@ export const eventCodecs = {
   }),
   PartnershipDiscovered: PartnershipFields,
   PartnershipUpdated: PartnershipFields,
-  PartnershipRemoved: t.type({ deviceId: str }),
+  /** `commandId`: removed by the engine's own Remove-MobileDevice (stale clean-up); absent: gone from Get-MobileDevice. */
+  PartnershipRemoved: t.intersection([t.type({ deviceId: str }), opt({ commandId: str })]),
+  /** A full sync chose this partnership for removal: no successful sync for `afterDays` days (or never, since FirstSyncTime). */
+  PartnershipStale: t.intersection([t.type({ syncId: str, deviceId: str, afterDays: t.number }), opt({ lastSuccessSync: str })]),
   DeviceGrandfathered: t.type({ syncId: str, deviceId: str }),
   AccessDecided: t.type({
     syncId: str,
@@ -153,6 +165,10 @@ export const eventCodecs = {
     opt({ notify: t.boolean }),
   ]),
   OverrideRevoked: t.type({ overrideId: str, deviceId: str, reason: str, by: str }),
+  /** An administrator asked for a remote wipe; the engine sends it (Clear-MobileDevice) at its next sync. */
+  WipeRequested: t.type({ wipeId: str, deviceId: str, accountOnly: t.boolean, reason: str, by: str }),
+  /** Get-MobileDeviceStatistics shows the phone acknowledged the wipe. */
+  WipeAcknowledged: t.intersection([t.type({ wipeId: str, deviceId: str, ackTime: str }), opt({ status: str })]),
   NotificationFailed: t.type({ deviceId: str, to: str, error: ErrorInfo }),
   // --- both: commands to Exchange, intent before action
   CommandIntended: t.type({ syncId: str, commandId: str, command: CommandC }),
@@ -225,6 +241,10 @@ const isCommand: Check = (u) => {
       return isStr(u.name) && isLevel(u.accessLevel);
     case 'removeDeviceAccessRule':
       return isStr(u.name);
+    case 'clearMobileDevice':
+      return isStr(u.identity) && isStr(u.deviceId) && isStr(u.mailbox) && isBool(u.accountOnly) && isStr(u.wipeId);
+    case 'removeMobileDevice':
+      return isStr(u.identity) && isStr(u.deviceId) && isStr(u.mailbox);
     default:
       return false;
   }
@@ -328,7 +348,10 @@ const fastChecks: { readonly [K in EventType]?: Check } = {
   ListsDriftDetected: (u) => isRec(u) && isStr(u.syncId) && isLists(u.expected) && isLists(u.actual),
   PartnershipDiscovered: isPartnership,
   PartnershipUpdated: isPartnership,
-  PartnershipRemoved: (u) => isRec(u) && isStr(u.deviceId),
+  PartnershipRemoved: (u) => isRec(u) && isStr(u.deviceId) && optStr(u.commandId),
+  PartnershipStale: (u) => isRec(u) && isStr(u.syncId) && isStr(u.deviceId) && isNum(u.afterDays) && optStr(u.lastSuccessSync),
+  WipeRequested: (u) => isRec(u) && isStr(u.wipeId) && isStr(u.deviceId) && isBool(u.accountOnly) && isStr(u.reason) && isStr(u.by),
+  WipeAcknowledged: (u) => isRec(u) && isStr(u.wipeId) && isStr(u.deviceId) && isStr(u.ackTime) && optStr(u.status),
   DeviceGrandfathered: (u) => isRec(u) && isStr(u.syncId) && isStr(u.deviceId),
   AccessDecided: (u) =>
     isRec(u) &&
@@ -375,7 +398,7 @@ export function decodeEventWithCodecs(type: string, data: unknown): Either<Issue
   if (!isEventType(type)) return left([{ path: 'type', message: `unknown event type "${type}"` }]);
   const r = (eventCodecs[type] as t.Mixed).decode(data);
   if (isLeft(r)) return left(issuesOf(r.left).map((i) => ({ path: i.path === '(root)' ? 'data' : `data.${i.path}`, message: i.message })));
-  return right({ type, data: r.right });
+  return right({ type, data: r.right } as DomainEvent);
 }
 
 /** Decodes the `type` and `data` of an event read from a store. */

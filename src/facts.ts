@@ -22,6 +22,22 @@ export interface MobileDevice {
   readonly userDisplayName?: string;
 }
 
+/**
+ * Get-MobileDeviceStatistics for one partnership: when it last synced and the
+ * state of its remote wipe (Exchange stamps the request, the time it was sent
+ * to the phone, and the phone's acknowledgement).
+ */
+export interface MobileDeviceStatistics {
+  readonly identity: string;
+  readonly deviceId: string;
+  readonly lastSuccessSync?: string;
+  /** Exchange's Status / DeviceWipeStatus text, e.g. DeviceOk, DeviceWipePending, DeviceWipeSucceeded. */
+  readonly status?: string;
+  readonly deviceWipeRequestTime?: string;
+  readonly deviceWipeSentTime?: string;
+  readonly deviceWipeAckTime?: string;
+}
+
 /** One CAS mailbox (Get-CasMailbox): the consistency boundary of enforcement. */
 export interface CasMailbox {
   /** What Set-CasMailbox -Identity takes, e.g. `contoso.com/Users/Kim Akers`. */

@@ -16,6 +16,12 @@ export type {
   SyncIssue,
   SyncProgress,
   SyncReport,
+  ActionDecided,
+  ActionFailure,
+  ActionRefusal,
+  OverrideRequest,
+  RevokeRequest,
+  WipeRequest,
 } from './engine.js';
 export type { ConnectorState, ConnectorStatus, SyncKind } from './connector.js';
 // The shape every decider here has (decide → Either<Failure, { events, commands }>).
@@ -35,6 +41,7 @@ export type {
   IntuneError,
   IntuneGateway,
   MobileDeviceQuery,
+  MobileDeviceStatisticsQuery,
   NewEvent,
   Notification,
   Notifier,
@@ -56,11 +63,14 @@ export type {
   GroupMembership,
   ManagedDevice,
   MobileDevice,
+  MobileDeviceStatistics,
   OrgSettings,
 } from './facts.js';
 export type {
+  ClearMobileDevice,
   ExchangeCommand,
   ListChange,
+  RemoveMobileDevice,
   NewDeviceAccessRule,
   RemoveDeviceAccessRule,
   SetCasMailbox,
@@ -81,3 +91,7 @@ export type { DecisionFacts, DomainEvent, EventData, EventOf, EventType, Reason,
 export { planMailboxes } from './plan.js';
 export type { MailboxObservations, MailboxesPlan, PlanArgs, PlanIssue, PlannedDevice } from './plan.js';
 export type { Decision } from './access.js';
+
+// Stale partnership clean-up: which partnerships a full sync removes (also the dry run of plan).
+export { selectStale, DEFAULT_MAX_REMOVALS_PER_SYNC } from './cleanup.js';
+export type { StaleArgs, StaleRemoval, StaleSelection } from './cleanup.js';

@@ -1,7 +1,7 @@
 // The sync planner: observations + current state -> per-mailbox events and
 // commands. Shared by the engine's sync and the offline `eas-sync plan`.
 import type { CasMailbox, GroupMembership, ManagedDevice, MobileDevice } from './facts.js';
-import type { SetCasMailbox } from './commands.js';
+import type { MailboxCommandOf } from './commands.js';
 import type { Policy } from './policy.js';
 import type { DeviceContext, Decision } from './access.js';
 import { mailboxStream, type DomainEvent } from './events.js';
@@ -44,7 +44,7 @@ export interface PlannedDevice {
 
 export interface MailboxesPlan {
   readonly events: Map<string, DomainEvent[]>;
-  readonly commands: Array<{ readonly stream: string; readonly commandId: string; readonly command: SetCasMailbox }>;
+  readonly commands: Array<{ readonly stream: string; readonly commandId: string; readonly command: MailboxCommandOf }>;
   readonly devices: PlannedDevice[];
   readonly warnings: PlanIssue[];
   readonly mailboxes: number;
@@ -76,6 +76,8 @@ export interface PlanArgs {
    */
   readonly complete?: boolean;
   readonly grandfather?: ReconcileMailbox['grandfather'];
+  /** Stale partnerships to remove, by stream and device key (full syncs with clean-up; see cleanup.ts). */
+  readonly removals?: ReadonlyMap<string, NonNullable<ReconcileMailbox['removals']>>;
   /** Partnerships decided so far of those observed (reported every 250 mailboxes and at the end of each `next`). */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -170,6 +172,12 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
             complete,
             contexts,
             ...(args.grandfather ? { grandfather: args.grandfather } : {}),
+            ...(args.removals?.has(stream)
+              ? {
+                  removals: args.removals.get(stream)!,
+                  ...(policy.removeStaleAfterDays ? { staleAfterDays: policy.removeStaleAfterDays } : {}),
+                }
+              : {}),
           },
           ms ?? initialMailboxState,
         ),

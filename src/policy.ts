@@ -2,7 +2,7 @@
 // unknown keys and bad values are errors with their path.
 import * as t from 'io-ts';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
-import { strict, maxString, decodeWith, type Issue } from './codec.js';
+import { strict, maxString, intBetween, decodeWith, type Issue } from './codec.js';
 import type { AccessLevel } from './facts.js';
 
 export const AccessLevelC = t.keyof({ allow: null, block: null, quarantine: null }, 'allow | block | quarantine');
@@ -38,6 +38,9 @@ export const PolicyDocumentC = strict(
     defaultAccessLevel: AccessLevelC,
     platformExceptions: t.array(PlatformExceptionC),
     notification: NotificationSettingsC,
+    // Stale partnership clean-up (off unless set). At least a week: a phone on holiday is not stale.
+    removeStaleAfterDays: intBetween(7, 3650),
+    maxRemovalsPerSync: intBetween(0, 1_000_000),
   },
   'Policy',
 );
@@ -67,6 +70,10 @@ export interface Policy {
   readonly defaultAccessLevel: AccessLevel;
   readonly platformExceptions: readonly PlatformException[];
   readonly notification: NotificationSettings;
+  /** Full syncs remove partnerships idle this many days (Remove-MobileDevice); absent: never. */
+  readonly removeStaleAfterDays?: number;
+  /** At most this many removals per full sync (default 500). */
+  readonly maxRemovalsPerSync?: number;
 }
 
 export const DEFAULT_NOTIFICATION: NotificationSettings = {
@@ -88,6 +95,8 @@ export function withDefaults(doc: PolicyDocument): Policy {
     defaultAccessLevel: doc.defaultAccessLevel ?? 'quarantine',
     platformExceptions: doc.platformExceptions ?? [],
     notification: { ...DEFAULT_NOTIFICATION, ...(doc.notification ?? {}) },
+    ...(doc.removeStaleAfterDays !== undefined ? { removeStaleAfterDays: doc.removeStaleAfterDays } : {}),
+    ...(doc.maxRemovalsPerSync !== undefined ? { maxRemovalsPerSync: doc.maxRemovalsPerSync } : {}),
   };
 }
 
@@ -129,6 +138,9 @@ export function policyDocument(p: Policy): PolicyDocument {
     defaultAccessLevel: p.defaultAccessLevel,
     platformExceptions: p.platformExceptions.map((e) => ({ ...e })),
     notification: { ...p.notification, adminRecipients: [...p.notification.adminRecipients] },
+    // Only when set: a log written before these options existed keeps the same policy document.
+    ...(p.removeStaleAfterDays !== undefined ? { removeStaleAfterDays: p.removeStaleAfterDays } : {}),
+    ...(p.maxRemovalsPerSync !== undefined ? { maxRemovalsPerSync: p.maxRemovalsPerSync } : {}),
   };
 }
 

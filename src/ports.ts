@@ -2,7 +2,16 @@
 // Every call returns Promise<Either<Error, A>>: failures are values, never throws
 // (a throw from an adapter is a programmer error and propagates).
 import type { Either } from 'fp-ts/lib/Either.js';
-import type { CasMailbox, DeviceAccessRule, ExchangeServer, GroupMembership, ManagedDevice, MobileDevice, OrgSettings } from './facts.js';
+import type {
+  CasMailbox,
+  DeviceAccessRule,
+  ExchangeServer,
+  GroupMembership,
+  ManagedDevice,
+  MobileDevice,
+  MobileDeviceStatistics,
+  OrgSettings,
+} from './facts.js';
 import type { ExchangeCommand } from './commands.js';
 
 // ---------------------------------------------------------------- Exchange
@@ -26,6 +35,9 @@ export interface CasMailboxQuery {
   readonly identities?: readonly string[];
 }
 
+/** Get-MobileDeviceStatistics takes one mailbox (all its partnerships) or one partnership; it has no org-wide form. */
+export type MobileDeviceStatisticsQuery = { readonly mailbox: string } | { readonly identity: string };
+
 export interface ExchangeGateway {
   /** Get-MobileDevice -ResultSize Unlimited (Get-ActiveSyncDevice on 2010). */
   getMobileDevices(query?: MobileDeviceQuery): Promise<Either<ExchangeError, MobileDevice[]>>;
@@ -34,6 +46,12 @@ export interface ExchangeGateway {
   getOrgSettings(): Promise<Either<ExchangeError, OrgSettings>>;
   getDeviceAccessRules(): Promise<Either<ExchangeError, DeviceAccessRule[]>>;
   getExchangeServers(): Promise<Either<ExchangeError, ExchangeServer[]>>;
+  /**
+   * Get-MobileDeviceStatistics (Get-ActiveSyncDeviceStatistics on 2010): needed
+   * for wipe acknowledgements and stale clean-up only, so optional; an unknown
+   * partnership is `notFound`.
+   */
+  getMobileDeviceStatistics?(query: MobileDeviceStatisticsQuery): Promise<Either<ExchangeError, MobileDeviceStatistics[]>>;
   execute(command: ExchangeCommand): Promise<Either<ExchangeError, void>>;
   /**
    * Opens a remote PowerShell session on the current server (each counts against

@@ -12,6 +12,7 @@
 import type { SyncKind } from './connector.js';
 import { discover } from './sync/discovery.js';
 import { reconcileInterrupted } from './sync/recovery.js';
+import { readStatistics, recordWipeAcks } from './sync/lifecycle.js';
 import { decideAndExecute } from './sync/pipeline.js';
 import { notifyUsers } from './sync/notify.js';
 import { completeSync, failSync, type SyncReport } from './sync/report.js';
@@ -24,11 +25,17 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
   const run = await startSync(ctx, requested);
   const found = await discover(run);
   if ('kind' in found) return failSync(run, found);
-  await reconcileInterrupted(run, found);
-  const executed = await decideAndExecute(run, found);
+  const statistics = await readStatistics(run, found);
+  await reconcileInterrupted(run, found, statistics);
+  const wipesAcknowledged = await recordWipeAcks(run, statistics);
+  const executed = await decideAndExecute(run, found, statistics);
   const e = executed.disconnected;
   if (e) return failSync(run, { kind: `exchange.${e.kind}`, message: `Exchange: ${e.message}` });
   const decided = executed.planned.filter((d) => d.fresh);
   const notifications = await notifyUsers(run, decided, executed.failedStreams);
-  return completeSync(run, decided, executed.mailboxes, { ...executed, notifications });
+  return completeSync(run, decided, executed.mailboxes, {
+    ...executed,
+    notifications,
+    lifecycle: { ...executed.lifecycle, wipesAcknowledged },
+  });
 }

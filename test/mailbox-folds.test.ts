@@ -74,7 +74,7 @@ function checkFolds(log: readonly StoredEvent[]): void {
     assert.equal(m.pending, Object.keys(s.pending), `pending intents of ${stream} (device access)`);
     assert.equal(byStream.get(stream) ?? [], Object.keys(s.pending), `pending intents of ${stream} (connector status)`);
     pendingTotal += Object.keys(s.pending).length;
-    const present = m.devices.filter((r) => !r.removed);
+    const present = m.devices;
     assert.equal(present.map((r) => deviceKey(r.deviceId)).sort(), Object.keys(s.devices).sort(), `partnerships of ${stream}`);
     for (const r of present) {
       const d = s.devices[deviceKey(r.deviceId)]!;

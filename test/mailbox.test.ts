@@ -462,12 +462,13 @@ test('property: for any facts and policy, Exchange evaluating the written lists 
           ),
         );
         const command = plan.commands[0]?.command;
-        const lists = command
-          ? {
-              allowedDeviceIds: applyListChange(allowed, command.allowedDeviceIds),
-              blockedDeviceIds: applyListChange(blocked, command.blockedDeviceIds),
-            }
-          : { allowedDeviceIds: allowed, blockedDeviceIds: blocked };
+        const lists =
+          command?.kind === 'setCasMailbox'
+            ? {
+                allowedDeviceIds: applyListChange(allowed, command.allowedDeviceIds),
+                blockedDeviceIds: applyListChange(blocked, command.blockedDeviceIds),
+              }
+            : { allowedDeviceIds: allowed, blockedDeviceIds: blocked };
         for (const { device: d, decision } of plan.decisions) {
           const ev = evaluateExchange(
             d,
@@ -478,7 +479,7 @@ test('property: for any facts and policy, Exchange evaluating the written lists 
           if (ev.access !== decision.access) return false;
         }
         // Entries for ids the engine does not know are never touched.
-        if (command) {
+        if (command?.kind === 'setCasMailbox') {
           const touched = [
             ...command.allowedDeviceIds.add,
             ...command.allowedDeviceIds.remove,

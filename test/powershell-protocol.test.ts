@@ -59,10 +59,18 @@ test("the script's operation and field tables are exactly OPERATIONS and PROJECT
   assert.ok(ALLOWED_CMDLETS.includes('Set-ADServerSettings'));
   for (const name of ['Get-MobileDevice', 'Get-MobileDeviceStatistics', 'Clear-MobileDevice', 'Remove-MobileDevice'])
     assert.ok(ALLOWED_CMDLETS.includes(name));
-  assert.not.ok(
-    Object.keys(OPERATIONS).some((op) => /^(Clear|Remove)-(Mobile|ActiveSync)Device$/.test(op)),
-    'no wipe or partnership removal is reachable',
-  );
+  // Wipes and removals are reachable (administrator actions, stale clean-up), each with -Confirm:$false and no other switch than -AccountOnly.
+  const destructive = Object.entries(OPERATIONS).filter(([op]) => /^(Clear|Remove)-(Mobile|ActiveSync)Device$/.test(op));
+  assert.equal(destructive.map(([op]) => op).sort(), [
+    'Clear-ActiveSyncDevice',
+    'Clear-MobileDevice',
+    'Remove-ActiveSyncDevice',
+    'Remove-MobileDevice',
+  ]);
+  for (const [op, spec] of destructive) {
+    assert.ok(spec.confirm, `${op} runs with -Confirm:$false`);
+    assert.equal(spec.params, op === 'Clear-MobileDevice' ? ['Identity', 'AccountOnly'] : ['Identity'], `${op} parameters`);
+  }
 });
 
 test("the command line stays within Windows' 32,767 characters", () => {

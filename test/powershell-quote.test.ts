@@ -107,6 +107,9 @@ const WORDS = new Set([
   'New-ActiveSyncDeviceAccessRule',
   'Set-ActiveSyncDeviceAccessRule',
   'Remove-ActiveSyncDeviceAccessRule',
+  'Clear-MobileDevice',
+  'Remove-MobileDevice',
+  '-AccountOnly',
   '-Identity',
   '-ActiveSyncAllowedDeviceIDs',
   '-ActiveSyncBlockedDeviceIDs',
@@ -149,8 +152,8 @@ function parseCommand(line: string): { cmdlet: string; params: Record<string, Pa
   while (k < tokens.length) {
     const p = next()!;
     if (p.t !== 'word' || !p.v.startsWith('-')) throw new Error(`expected a parameter, got ${JSON.stringify(p)}`);
-    if (p.v === '-Confirm:$false') {
-      params['Confirm'] = true;
+    if (p.v === '-Confirm:$false' || p.v === '-AccountOnly') {
+      params[p.v === '-AccountOnly' ? 'AccountOnly' : 'Confirm'] = true;
       continue;
     }
     const name = p.v.slice(1);
@@ -328,6 +331,15 @@ const command: fc.Arbitrary<ExchangeCommand> = fc.oneof(
   }),
   fc.record({ kind: fc.constant('setDeviceAccessRule' as const), name: hostile, accessLevel: level }),
   fc.record({ kind: fc.constant('removeDeviceAccessRule' as const), name: hostile }),
+  fc.record({
+    kind: fc.constant('clearMobileDevice' as const),
+    identity: hostile,
+    deviceId: hostile,
+    mailbox: hostile,
+    accountOnly: fc.boolean(),
+    wipeId: hostile,
+  }),
+  fc.record({ kind: fc.constant('removeMobileDevice' as const), identity: hostile, deviceId: hostile, mailbox: hostile }),
 );
 
 /** What the line must say for `c`: the same values as the command (and as `plan --json`). */
@@ -360,6 +372,13 @@ function expected(c: ExchangeCommand): { cmdlet: string; params: Record<string, 
       return { cmdlet: 'Set-ActiveSyncDeviceAccessRule', params: { Identity: [c.name], AccessLevel: [c.accessLevel] } };
     case 'removeDeviceAccessRule':
       return { cmdlet: 'Remove-ActiveSyncDeviceAccessRule', params: { Identity: [c.name], Confirm: true } };
+    case 'clearMobileDevice':
+      return {
+        cmdlet: 'Clear-MobileDevice',
+        params: { Identity: [c.identity], ...(c.accountOnly ? { AccountOnly: true } : {}), Confirm: true },
+      };
+    case 'removeMobileDevice':
+      return { cmdlet: 'Remove-MobileDevice', params: { Identity: [c.identity], Confirm: true } };
   }
 }
 

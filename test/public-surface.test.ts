@@ -15,8 +15,9 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
 };
 const namesOf = async (specifier: string) => Object.keys(await import(specifier)).sort();
 
-test('the package root gives the engine, the policy, events and plan, and no projection or internal helper', async () => {
+test('the package root gives the engine, the policy, events, plan and the clean-up choice, and no projection or internal helper', async () => {
   assert.equal(await namesOf('eas-access-sync'), [
+    'DEFAULT_MAX_REMOVALS_PER_SYNC',
     'EngineFailure',
     'SCHEMA_VERSION',
     'createEngine',
@@ -28,6 +29,7 @@ test('the package root gives the engine, the policy, events and plan, and no pro
     'parsePolicy',
     'planMailboxes',
     'policyDocument',
+    'selectStale',
   ]);
 });
 

@@ -76,7 +76,7 @@ if (real.available) {
     }
   });
 
-  own('RBAC granting the wipe and delete cmdlets: the script still imports only its allowlist', async () => {
+  own('RBAC granting the wipe, delete and statistics cmdlets: the script imports those of its allowlist, not Get-Recipient', async () => {
     const s = await realSetup({
       exchange: { extraCmdlets: ['Clear-MobileDevice', 'Remove-MobileDevice', 'Get-MobileDeviceStatistics', 'Get-Recipient'] },
     });
@@ -84,12 +84,108 @@ if (real.available) {
       ok(await s.gateway.getOrgSettings());
       const hello = s.logs.find((l) => l.event === 'sessionStarted');
       assert.ok(hello, 'connected');
-      assert.match(hello.message, /13 cmdlets/, 'the 12 operations and Set-ADServerSettings, nothing more');
+      assert.match(hello.message, /16 cmdlets/, 'the 12 operations granted by default, the three granted here, Set-ADServerSettings');
       assert.equal(s.fake.violations, []);
     } finally {
       await s.close();
     }
   });
+
+  own('statistics, a wipe (with -AccountOnly), a removal and their refusals through real pwsh, as the simulator answers them', async () => {
+    const s = await realSetup({
+      devices: 12,
+      seed: 5,
+      exchange: { extraCmdlets: ['Clear-MobileDevice', 'Remove-MobileDevice', 'Get-MobileDeviceStatistics'] },
+    });
+    try {
+      const sim = s.sim.exchange;
+      const [a, b] = ok(await sim.getMobileDevices());
+      const mailbox = ok(await sim.getCasMailboxes())[0]!.identity;
+      assert.equal(
+        ok(await s.gateway.getMobileDeviceStatistics!({ mailbox })),
+        ok(await sim.getMobileDeviceStatistics({ mailbox })),
+        'a mailbox: LastSuccessSync, Status and wipe times as dates and enums',
+      );
+      ok(
+        await s.gateway.execute({
+          kind: 'clearMobileDevice',
+          identity: a!.identity,
+          deviceId: a!.deviceId,
+          mailbox: '',
+          accountOnly: true,
+          wipeId: 'w1',
+        }),
+      );
+      const st = ok(await s.gateway.getMobileDeviceStatistics!({ identity: a!.identity }));
+      assert.equal(st, ok(await sim.getMobileDeviceStatistics({ identity: a!.identity })));
+      assert.ok(st[0]!.deviceWipeRequestTime !== undefined, 'Exchange stamped the request');
+      assert.ok(
+        s.fake.calls.some((c) => c.op === 'Clear-MobileDevice' && c.splat['AccountOnly'] === true && c.splat['Confirm'] === false),
+        '-AccountOnly and -Confirm:$false reached the cmdlet',
+      );
+      ok(await s.gateway.execute({ kind: 'removeMobileDevice', identity: b!.identity, deviceId: b!.deviceId, mailbox: '' }));
+      assert.is(sim.device(b!.deviceId), undefined, 'the partnership is gone');
+      const gone = await s.gateway.getMobileDeviceStatistics!({ identity: b!.identity });
+      assert.is(isLeft(gone) && gone.left.kind, 'notFound', 'statistics of a removed partnership: notFound');
+      const again = await s.gateway.execute({ kind: 'removeMobileDevice', identity: b!.identity, deviceId: b!.deviceId, mailbox: '' });
+      assert.is(isLeft(again) && again.left.kind, 'notFound', 'removing it again: notFound');
+      assert.equal(s.fake.violations, []);
+    } finally {
+      await s.close();
+    }
+  });
+
+  own(
+    'an account without the wipe cmdlets gets a clear error, and Exchange 2010 refuses -AccountOnly before calling anything',
+    async () => {
+      const s = await realSetup({ devices: 6, seed: 3 });
+      try {
+        const [a] = ok(await s.sim.exchange.getMobileDevices());
+        const r = await s.gateway.execute({
+          kind: 'clearMobileDevice',
+          identity: a!.identity,
+          deviceId: a!.deviceId,
+          mailbox: '',
+          accountOnly: false,
+          wipeId: 'w',
+        });
+        assert.ok(isLeft(r), 'refused');
+        assert.is(s.sim.exchange.statistics(a!.deviceId)?.deviceWipeRequestTime, undefined, 'no wipe recorded');
+      } finally {
+        await s.close();
+      }
+      const old = await realSetup({ devices: 6, seed: 3, exchange: { version: 2010, extraCmdlets: ['Clear-ActiveSyncDevice'] } });
+      try {
+        const [a] = ok(await old.sim.exchange.getMobileDevices());
+        const r = await old.gateway.execute({
+          kind: 'clearMobileDevice',
+          identity: a!.identity,
+          deviceId: a!.deviceId,
+          mailbox: '',
+          accountOnly: true,
+          wipeId: 'w',
+        });
+        assert.ok(isLeft(r) && /2016 or later/.test(r.left.message), 'named what is missing');
+        ok(
+          await old.gateway.execute({
+            kind: 'clearMobileDevice',
+            identity: a!.identity,
+            deviceId: a!.deviceId,
+            mailbox: '',
+            accountOnly: false,
+            wipeId: 'w',
+          }),
+          'a full wipe through Clear-ActiveSyncDevice',
+        );
+        assert.ok(
+          old.fake.calls.some((c) => c.op === 'Clear-ActiveSyncDevice'),
+          'the 2010 name was used',
+        );
+      } finally {
+        await old.close();
+      }
+    },
+  );
 
   own.run();
 }

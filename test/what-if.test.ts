@@ -334,7 +334,9 @@ test("the governed plan is the decider's plan wherever it holds (and it holds fo
       );
       assert.equal(
         lean.change,
-        command ? { allowedDeviceIds: command.allowedDeviceIds, blockedDeviceIds: command.blockedDeviceIds } : undefined,
+        command?.kind === 'setCasMailbox'
+          ? { allowedDeviceIds: command.allowedDeviceIds, blockedDeviceIds: command.blockedDeviceIds }
+          : undefined,
       );
     }
   }

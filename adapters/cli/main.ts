@@ -52,6 +52,10 @@ const commands: Record<string, () => Promise<Command>> = {
     const m = await import('./override.js');
     return { run: m.override, help: m.OVERRIDE_HELP };
   },
+  wipe: async () => {
+    const m = await import('./wipe.js');
+    return { run: m.wipe, help: m.WIPE_HELP };
+  },
   copy: async () => {
     const m = await import('./copy.js');
     return { run: m.copy, help: m.COPY_HELP };
@@ -70,6 +74,7 @@ Commands:
   run      the long-running connector: schedules, the admin console and a status endpoint
   console  the admin console (read-only) over a log, in a browser
   override an administrator's time-boxed allow or block of one device, or its early end
+  wipe     an administrator's remote wipe of one device (Clear-MobileDevice), followed to its acknowledgement
   intune-export  every managed device from Graph as one JSON array, for plan
   copy     copy a log between stores (file path or esdb://…), keeping order, ids and revisions
 

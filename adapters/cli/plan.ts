@@ -1,6 +1,8 @@
 // eas-sync plan: an offline dry run from real exports. Touches nothing.
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { planMailboxes } from '../../src/plan.js';
+import { identityKey, removalsByStream, selectStale } from '../../src/cleanup.js';
+import { decodeStatisticsExport } from '../exports/statistics.js';
 import type { Policy } from '../../src/policy.js';
 import type { GroupMembership } from '../../src/facts.js';
 import { readExportFile } from '../exports/read.js';
@@ -14,7 +16,7 @@ import { parse, instantOption } from './args.js';
 import { phaseProgress } from './progress.js';
 import { print, printRaw, printJson, InputFailure, UsageError } from './io.js';
 
-export const PLAN_HELP = `Usage: eas-sync plan --exchange FILE --mailboxes FILE --intune FILE --policy FILE [--groups FILE] [--at ISO-8601] [--format json|powershell] [--json]
+export const PLAN_HELP = `Usage: eas-sync plan --exchange FILE --mailboxes FILE --intune FILE --policy FILE [--groups FILE] [--statistics FILE] [--at ISO-8601] [--format json|powershell] [--json]
 
 Offline dry run from real exports: every device's access and reason, and the
 Set-CasMailbox commands that would be issued, judged at --at (default now).
@@ -23,6 +25,8 @@ Set-CasMailbox commands that would be issued, judged at --at (default now).
   --intune     Graph /deviceManagement/managedDevices page(s) or a bare array
   --groups     { "<group id>": ["<upn>", ...] } (required when the policy names groups)
   --policy     the access policy (see README)
+  --statistics Get-MobileDeviceStatistics -Mailbox … | ConvertTo-Json -Depth 4 (every mailbox's, in one array):
+               with removeStaleAfterDays in the policy, lists the partnerships a full sync would remove
   --format powershell prints the commands as a script an Exchange admin can review.`;
 
 const fail = (errors: readonly InputError[]) => new InputFailure(errors.slice(0, 20).map(formatInputError).join('\n'));
@@ -47,6 +51,7 @@ export async function plan(argv: string[]): Promise<number> {
     intune: { type: 'string' },
     policy: { type: 'string' },
     groups: { type: 'string' },
+    statistics: { type: 'string' },
     at: { type: 'string' },
     format: { type: 'string' },
   });
@@ -80,6 +85,22 @@ export async function plan(argv: string[]): Promise<number> {
       `${values.groups as string}: no members listed for group(s) ${unknown.join(', ')} named by ${values.policy as string}`,
     );
 
+  if (policy.removeStaleAfterDays !== undefined && !values.statistics)
+    throw new UsageError(
+      `${values.policy as string}: the policy removes stale partnerships (removeStaleAfterDays); pass --statistics FILE to see which`,
+    );
+  const statistics = values.statistics ? await must(readExportFile(values.statistics as string, decodeStatisticsExport)) : [];
+  const stale = selectStale({
+    organization: 'plan',
+    policy,
+    atMs,
+    devices,
+    mailboxes,
+    groups,
+    statistics: new Map(statistics.map((x) => [identityKey(x.identity), x])),
+    state: new Map(),
+  });
+
   // Shown once the exports are read and checked, so an input error is never printed on a progress line.
   const bar = phaseProgress();
   bar.update({
@@ -96,6 +117,7 @@ export async function plan(argv: string[]): Promise<number> {
     policy,
     policyRevision: 0,
     observations: { devices, mailboxes, managed, groups },
+    removals: removalsByStream(stale.chosen),
     onProgress: (done, total) => bar.update({ phase: 'decide', done, total, final: true }),
   });
   bar.end();
@@ -111,11 +133,24 @@ export async function plan(argv: string[]): Promise<number> {
       deviceType: d.device.deviceType,
       deviceModel: d.device.deviceModel,
     })),
-    commands: result.commands.map((c) => ({
-      mailbox: c.command.mailbox,
-      allowedDeviceIds: c.command.allowedDeviceIds,
-      blockedDeviceIds: c.command.blockedDeviceIds,
-    })),
+    commands: result.commands.flatMap((c) =>
+      c.command.kind === 'setCasMailbox'
+        ? [{ mailbox: c.command.mailbox, allowedDeviceIds: c.command.allowedDeviceIds, blockedDeviceIds: c.command.blockedDeviceIds }]
+        : [],
+    ),
+    // The clean-up's dry run: what a full sync would remove (present only when the policy asks for it).
+    ...(policy.removeStaleAfterDays !== undefined
+      ? {
+          removals: stale.chosen.map((r) => ({
+            deviceId: r.deviceId,
+            mailbox: r.mailbox,
+            identity: r.identity,
+            lastSuccessSync: r.lastSuccessSync ?? null,
+            idleDays: r.idleDays,
+          })),
+          cleanup: { afterDays: policy.removeStaleAfterDays, deferred: stale.deferred, kept: stale.kept, withoutStatistics: stale.unknown },
+        }
+      : {}),
     summary: { allow: 0, block: 0, quarantine: 0 },
     warnings: result.warnings,
   };
@@ -126,7 +161,10 @@ export async function plan(argv: string[]): Promise<number> {
     return 0;
   }
   if (format === 'powershell') {
-    print(`# eas-sync plan, judged at ${out.at}: ${out.commands.length} Set-CasMailbox command(s).`);
+    const removals = result.commands.length - out.commands.length;
+    print(
+      `# eas-sync plan, judged at ${out.at}: ${out.commands.length} Set-CasMailbox command(s)${removals ? `, ${removals} Remove-MobileDevice` : ''}.`,
+    );
     print(
       '# Review, then run in an Exchange Management Shell. Every value is a single-quoted literal; invisible and control characters are [char] codes.',
     );
@@ -140,7 +178,11 @@ export async function plan(argv: string[]): Promise<number> {
   print('');
   for (const d of out.devices) print(`${d.access.padEnd(10)} ${d.reason.padEnd(20)} ${d.deviceId.padEnd(28)} ${d.mailbox}`);
   print('');
-  print(`${out.commands.length} command(s):`);
+  if (out.removals)
+    print(
+      `clean-up: ${out.removals.length} stale partnership(s) would be removed (no sync for ${policy.removeStaleAfterDays} days or more); ${stale.deferred} more wait for later full syncs`,
+    );
+  print(`${result.commands.length} command(s):`);
   for (const c of result.commands) print(`  ${commandToPowerShell(c.command)}`);
   for (const w of out.warnings) print(`warning: ${w.message}`);
   return 0;

@@ -51,7 +51,7 @@ export function deviceIndex(p: DeviceAccessProjection, users: ReadonlyMap<string
   for (const m of p.streams.values()) {
     const user = users.get(m.stream) ?? '';
     for (const d of m.devices) {
-      if (d.removed || !d.access) continue;
+      if (!d.access) continue;
       rows.push({
         deviceId: d.deviceId,
         deviceType: d.deviceType,

@@ -12,7 +12,7 @@ import { sessionLauncher } from './launch.js';
 import { HOST, lc, resolveOptions, type PowerShellGatewayOptions } from './options.js';
 import { SessionPool, type PoolStats } from './pool.js';
 import { gatewayReads } from './reads.js';
-import { commandRequest, request } from './requests.js';
+import { commandRequest, opForSession, request } from './requests.js';
 
 export interface PowerShellGateway extends ExchangeGateway {
   openSession(): Promise<Either<ExchangeError, ExchangeSession>>;
@@ -78,7 +78,13 @@ export function powershellGateway(options: PowerShellGatewayOptions): PowerShell
   async function execute(command: ExchangeCommand): Promise<Either<ExchangeError, void>> {
     const c = commandRequest(command);
     if (isLeft(c)) return c;
-    const res = await pool.run(request(c.right.op, c.right.args), commandTimeoutMs);
+    let refused: ExchangeError | undefined;
+    const res = await pool.run((h) => {
+      const op = opForSession(c.right.op, c.right.args, h.cmdlets);
+      if (isLeft(op)) refused = op.left;
+      return isLeft(op) ? undefined : request(op.right, c.right.args);
+    }, commandTimeoutMs);
+    if (refused) return left(refused);
     if (isLeft(res)) return res;
     for (const w of res.right?.warnings ?? []) log({ level: 'debug', event: 'cmdletWarning', message: `${c.right.op}: ${w}` });
     return right(undefined);
@@ -96,7 +102,9 @@ export function powershellGateway(options: PowerShellGatewayOptions): PowerShell
         if (closed) return left({ kind: 'sessionBroken', message: 'the session was closed' });
         const c = commandRequest(command);
         if (isLeft(c)) return c;
-        const req = request(c.right.op, c.right.args);
+        const op = opForSession(c.right.op, c.right.args, s.hello?.cmdlets ?? []);
+        if (isLeft(op)) return op;
+        const req = request(op.right, c.right.args);
         const res = await s.call(req.op, req.args, commandTimeoutMs);
         if (isLeft(res)) return res;
         for (const w of res.right.warnings)

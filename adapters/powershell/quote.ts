@@ -77,5 +77,9 @@ export function commandToPowerShell(c: ExchangeCommand): string {
       return `Set-ActiveSyncDeviceAccessRule -Identity ${psQuote(c.name)} -AccessLevel ${psQuote(c.accessLevel)}`;
     case 'removeDeviceAccessRule':
       return `Remove-ActiveSyncDeviceAccessRule -Identity ${psQuote(c.name)} -Confirm:$false`;
+    case 'clearMobileDevice':
+      return `Clear-MobileDevice -Identity ${psQuote(c.identity)}${c.accountOnly ? ' -AccountOnly' : ''} -Confirm:$false`;
+    case 'removeMobileDevice':
+      return `Remove-MobileDevice -Identity ${psQuote(c.identity)} -Confirm:$false`;
   }
 }

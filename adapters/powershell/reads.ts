@@ -2,8 +2,8 @@
 // or after the server's named wait (throttled); decoded into facts, mailboxes
 // joined with their UserPrincipalName from Get-User when the account may read it.
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
-import type { CasMailbox, DeviceAccessRule, ExchangeServer, MobileDevice, OrgSettings } from '../../src/facts.js';
-import type { CasMailboxQuery, ExchangeError, ExchangeGateway, MobileDeviceQuery } from '../../src/ports.js';
+import type { CasMailbox, DeviceAccessRule, ExchangeServer, MobileDevice, MobileDeviceStatistics, OrgSettings } from '../../src/facts.js';
+import type { CasMailboxQuery, ExchangeError, ExchangeGateway, MobileDeviceQuery, MobileDeviceStatisticsQuery } from '../../src/ports.js';
 import {
   decodeCasMailbox,
   decodeDeviceAccessRule,
@@ -11,6 +11,7 @@ import {
   decodeMobileDevice,
   decodeOrgSettings,
   decodeOutput,
+  decodeStatistics,
   decodeUser,
   type UserRecord,
 } from './decode.js';
@@ -21,7 +22,7 @@ import type { Hello } from './session.js';
 
 export type GatewayReads = Pick<
   ExchangeGateway,
-  'getMobileDevices' | 'getCasMailboxes' | 'getOrgSettings' | 'getDeviceAccessRules' | 'getExchangeServers'
+  'getMobileDevices' | 'getCasMailboxes' | 'getOrgSettings' | 'getDeviceAccessRules' | 'getExchangeServers' | 'getMobileDeviceStatistics'
 >;
 
 /** `fn` over `items` with at most `limit` running at once; results in input order. */
@@ -198,5 +199,16 @@ export function gatewayReads(
     return d;
   }
 
-  return { getMobileDevices, getCasMailboxes, getOrgSettings, getDeviceAccessRules, getExchangeServers };
+  async function getMobileDeviceStatistics(query: MobileDeviceStatisticsQuery): Promise<Either<ExchangeError, MobileDeviceStatistics[]>> {
+    const args: Args = 'identity' in query ? { Identity: query.identity } : { Mailbox: query.mailbox };
+    let op = 'Get-MobileDeviceStatistics';
+    const r = await read((h) => {
+      op = hasCmdlet(h, 'Get-MobileDeviceStatistics') ? 'Get-MobileDeviceStatistics' : 'Get-ActiveSyncDeviceStatistics';
+      return request(op, args);
+    });
+    if (isLeft(r)) return r;
+    return decodeOutput(op, r.right ?? [], decodeStatistics);
+  }
+
+  return { getMobileDevices, getCasMailboxes, getOrgSettings, getDeviceAccessRules, getExchangeServers, getMobileDeviceStatistics };
 }

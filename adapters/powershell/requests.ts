@@ -48,9 +48,41 @@ export function commandRequest(c: ExchangeCommand): Either<ExchangeError, { op: 
       return right({ op: 'Set-ActiveSyncDeviceAccessRule', args: { Identity: c.name, AccessLevel: c.accessLevel } });
     case 'removeDeviceAccessRule':
       return right({ op: 'Remove-ActiveSyncDeviceAccessRule', args: { Identity: c.name } });
+    case 'clearMobileDevice': // A switch is passed as $true by splatting; absent when not asked (2013 and earlier do not know it).
+    {
+      const args: Args = { Identity: c.identity };
+      if (c.accountOnly) args['AccountOnly'] = true;
+      return right({ op: 'Clear-MobileDevice', args });
+    }
+    case 'removeMobileDevice':
+      return right({ op: 'Remove-MobileDevice', args: { Identity: c.identity } });
     default: {
       const k = (c as { kind?: unknown }).kind;
       return left({ kind: 'other', message: `unknown command kind ${JSON.stringify(k)}` });
     }
   }
+}
+
+// Exchange 2010 has the ActiveSync names only; the 2013+ names are preferred where both exist.
+const LEGACY: Readonly<Record<string, string>> = {
+  'Clear-MobileDevice': 'Clear-ActiveSyncDevice',
+  'Remove-MobileDevice': 'Remove-ActiveSyncDevice',
+  'Get-MobileDeviceStatistics': 'Get-ActiveSyncDeviceStatistics',
+};
+
+/**
+ * The cmdlet to run for `op` on a session whose hello listed `cmdlets`: the
+ * 2010 name when only that one was imported. Left when the command needs what
+ * 2010 lacks (-AccountOnly).
+ */
+export function opForSession(op: string, args: Args, cmdlets: readonly string[]): Either<ExchangeError, string> {
+  const legacy = LEGACY[op];
+  if (legacy === undefined || cmdlets.some((c) => c.toLowerCase() === op.toLowerCase())) return right(op);
+  if (!cmdlets.some((c) => c.toLowerCase() === legacy.toLowerCase())) return right(op);
+  if (args['AccountOnly'] !== undefined)
+    return left({
+      kind: 'other',
+      message: `${legacy} (Exchange 2010) has no -AccountOnly: an account-only wipe needs Exchange 2016 or later`,
+    });
+  return right(legacy);
 }

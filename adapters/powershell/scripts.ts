@@ -46,7 +46,7 @@ export const ALLOWED_CMDLETS: readonly string[] = [
 ];
 
 /** What the output records of a read operation are projected to (the `$Fields` table of the script). */
-export type Projection = 'Device' | 'CasMailbox' | 'User' | 'OrgSettings' | 'Rule' | 'Server';
+export type Projection = 'Device' | 'CasMailbox' | 'User' | 'OrgSettings' | 'Rule' | 'Server' | 'Statistics';
 
 export interface Operation {
   /** Parameters a request may carry; anything else is refused by the script. */
@@ -75,6 +75,12 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   'New-ActiveSyncDeviceAccessRule': { params: ['Characteristic', 'QueryString', 'AccessLevel'] },
   'Set-ActiveSyncDeviceAccessRule': { params: ['Identity', 'AccessLevel'] },
   'Remove-ActiveSyncDeviceAccessRule': { params: ['Identity'], confirm: true },
+  'Get-MobileDeviceStatistics': { params: ['Identity', 'Mailbox'], select: 'Statistics' },
+  'Get-ActiveSyncDeviceStatistics': { params: ['Identity', 'Mailbox'], select: 'Statistics' },
+  'Clear-MobileDevice': { params: ['Identity', 'AccountOnly'], confirm: true },
+  'Clear-ActiveSyncDevice': { params: ['Identity'], confirm: true },
+  'Remove-MobileDevice': { params: ['Identity'], confirm: true },
+  'Remove-ActiveSyncDevice': { params: ['Identity'], confirm: true },
 };
 
 /** Fields of each projection (`name` or `name:type`, type date | list | bool), as in the script. */
@@ -87,6 +93,7 @@ export const PROJECTIONS: Readonly<Record<Projection, string>> = {
   OrgSettings: 'Identity DefaultAccessLevel UserMailInsert AdminMailRecipients:list',
   Rule: 'Identity Name Characteristic QueryString AccessLevel',
   Server: 'Name Fqdn ServerRole IsClientAccessServer:bool AdminDisplayVersion',
+  Statistics: 'Identity DeviceId LastSuccessSync:date Status DeviceWipeRequestTime:date DeviceWipeSentTime:date DeviceWipeAckTime:date',
 };
 
 /** How many records the script puts in one chunk frame. */
@@ -101,7 +108,10 @@ export const FILTER_MARGIN_DAYS = 1;
  * warnings, banners) can never be mistaken for a frame. End frames say whether
  * the remote session is still open ("open"); when it is not, the script removes
  * it and exits after the frame. Exit codes: 0 after Remove-PSSession, 2 connection failed (after a hello frame saying why), 3 bad
- * first frame.
+ * first frame. (Kept short: it travels base64-encoded on the command line, which
+ * Windows caps at 32,767 characters. So its one explanation is here: connection
+ * "module" imports a stand-in for Exchange (tests, labs) whose New-PSSession,
+ * Import-PSSession and Remove-PSSession take the place of PowerShell's.)
  */
 export const SCRIPT = String.raw`# eas-access-sync Exchange host, protocol EASF1. Constant text: every value arrives as data on stdin.
 $ErrorActionPreference = 'Stop'
@@ -126,6 +136,12 @@ $Ops = @{
   'New-ActiveSyncDeviceAccessRule' = @{ Params = @('Characteristic', 'QueryString', 'AccessLevel') }
   'Set-ActiveSyncDeviceAccessRule' = @{ Params = @('Identity', 'AccessLevel') }
   'Remove-ActiveSyncDeviceAccessRule' = @{ Params = @('Identity'); Confirm = $true }
+  'Get-MobileDeviceStatistics' = @{ Params = @('Identity', 'Mailbox'); Select = 'Statistics' }
+  'Get-ActiveSyncDeviceStatistics' = @{ Params = @('Identity', 'Mailbox'); Select = 'Statistics' }
+  'Clear-MobileDevice' = @{ Params = @('Identity', 'AccountOnly'); Confirm = $true }
+  'Clear-ActiveSyncDevice' = @{ Params = @('Identity'); Confirm = $true }
+  'Remove-MobileDevice' = @{ Params = @('Identity'); Confirm = $true }
+  'Remove-ActiveSyncDevice' = @{ Params = @('Identity'); Confirm = $true }
 }
 $Fields = @{
   Device = 'Identity DistinguishedName Guid DeviceId DeviceType DeviceModel DeviceOS DeviceUserAgent FriendlyName FirstSyncTime:date UserDisplayName'
@@ -134,6 +150,7 @@ $Fields = @{
   OrgSettings = 'Identity DefaultAccessLevel UserMailInsert AdminMailRecipients:list'
   Rule = 'Identity Name Characteristic QueryString AccessLevel'
   Server = 'Name Fqdn ServerRole IsClientAccessServer:bool AdminDisplayVersion'
+  Statistics = 'Identity DeviceId LastSuccessSync:date Status DeviceWipeRequestTime:date DeviceWipeSentTime:date DeviceWipeAckTime:date'
 }
 
 function Send-Line([string]$Json) {
@@ -279,7 +296,6 @@ try {
   if ($uri -notmatch '^https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?/PowerShell/?$') { throw 'The connection URI must be http(s)://<server>/PowerShell/.' }
   if (@('Kerberos', 'Basic', 'Negotiate', 'Default') -notcontains $auth) { throw 'Unsupported authentication.' }
   if ($null -ne $connect.module) {
-    # connection "module": a stand-in for Exchange (tests, labs) whose New-PSSession, Import-PSSession and Remove-PSSession take the place of PowerShell's
     Import-Module -Name (ConvertFrom-Wire $connect.module) -DisableNameChecking -ErrorAction Stop
   }
   $sessionArgs = @{ ConfigurationName = 'Microsoft.Exchange'; ConnectionUri = $uri; Authentication = $auth; ErrorAction = 'Stop' }

@@ -133,6 +133,14 @@ export function explanationOf({ deviceId, k, at, atMs, v, org, orgPolicies, bySt
   if (!o && lastDecision?.reason === 'adminOverride')
     notes.push('The override that decided this was revoked: the next sync decides the device by the policy again.');
 
+  const w = device?.wipe;
+  if (w?.stage === 'requested') notes.push(`Wipe ${w.wipeId} was requested by ${w.by} at ${w.requestedAt}: the next sync sends it.`);
+  if (w?.stage === 'sent')
+    notes.push(
+      `Wipe ${w.wipeId} was sent at ${w.sentAt ?? '?'}: the phone is wiped at its next contact with Exchange, which later syncs record.`,
+    );
+  if (w?.stage === 'failed') notes.push(`Wipe ${w.wipeId} failed: ${w.error?.message ?? 'refused by Exchange'}.`);
+
   const others = views
     .filter((o) => o !== v && o.firstSeen !== '' && Date.parse(o.firstSeen) <= atMs)
     .map((o) => {
@@ -185,6 +193,7 @@ export function explanationOf({ deviceId, k, at, atMs, v, org, orgPolicies, bySt
     notes,
     timeline: v.timeline,
     override,
+    wipe: w ? { ...w } : null,
     otherPartnerships: others,
   };
 }

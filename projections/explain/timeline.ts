@@ -16,6 +16,8 @@ export interface StreamView {
   decidedPosition: number;
   readonly commands: Map<string, { intended: Decoded; data: EventData<'CommandIntended'>; outcome?: Decoded }>;
   lastCommand: string | null;
+  /** The device's own Clear-/Remove-MobileDevice intents (their outcomes are told by command id). */
+  readonly deviceCommands: Map<string, string>;
   readonly timeline: TimelineEntry[];
 }
 
@@ -32,6 +34,7 @@ export function viewOf(stream: string, list: readonly Decoded[], k: string, atMs
     decidedPosition: -1,
     commands: new Map(),
     lastCommand: null,
+    deviceCommands: new Map(),
     timeline: [],
   };
   let firstPosition = -1;
@@ -70,8 +73,27 @@ export function viewOf(stream: string, list: readonly Decoded[], k: string, atMs
       case 'PartnershipRemoved':
         if (mine) {
           v.removedAt = raw.at;
-          push('partnership removed from Exchange');
+          push(
+            e.data.commandId !== undefined
+              ? `partnership removed by the engine's Remove-MobileDevice (${e.data.commandId})`
+              : 'partnership removed from Exchange',
+          );
         }
+        break;
+      case 'PartnershipStale':
+        if (mine)
+          push(
+            `stale: ${e.data.lastSuccessSync !== undefined ? `no successful sync since ${e.data.lastSuccessSync}` : 'never synced successfully'} (removed after ${e.data.afterDays} days); chosen for removal by ${e.data.syncId}`,
+          );
+        break;
+      case 'WipeRequested':
+        if (mine)
+          push(
+            `remote wipe${e.data.accountOnly ? ' (account only)' : ''} requested by ${e.data.by} ("${e.data.reason}", ${e.data.wipeId})`,
+          );
+        break;
+      case 'WipeAcknowledged':
+        if (mine) push(`the phone acknowledged wipe ${e.data.wipeId} at ${e.data.ackTime}${e.data.status ? ` (${e.data.status})` : ''}`);
         break;
       case 'AccessDecided':
         if (mine) {
@@ -90,8 +112,16 @@ export function viewOf(stream: string, list: readonly Decoded[], k: string, atMs
         break;
       }
       case 'CommandIntended': {
-        if (e.data.command.kind !== 'setCasMailbox') break;
-        const ef = effectOn(e.data.command, k);
+        const c = e.data.command;
+        if ((c.kind === 'clearMobileDevice' || c.kind === 'removeMobileDevice') && deviceKey(c.deviceId) === k) {
+          const cmdlet =
+            c.kind === 'clearMobileDevice' ? `Clear-MobileDevice${c.accountOnly ? ' -AccountOnly' : ''}` : 'Remove-MobileDevice';
+          v.deviceCommands.set(e.data.commandId, cmdlet);
+          push(`${cmdlet} intended (${e.data.commandId})`);
+          break;
+        }
+        if (c.kind !== 'setCasMailbox') break;
+        const ef = effectOn(c, k);
         if (!ef) break;
         v.commands.set(e.data.commandId, { intended: d, data: e.data });
         v.lastCommand = e.data.commandId;
@@ -101,7 +131,16 @@ export function viewOf(stream: string, list: readonly Decoded[], k: string, atMs
       case 'CommandSucceeded':
       case 'CommandFailed': {
         const c = v.commands.get(e.data.commandId);
-        if (!c) break;
+        if (!c) {
+          const cmdlet = v.deviceCommands.get(e.data.commandId);
+          if (cmdlet !== undefined)
+            push(
+              e.type === 'CommandSucceeded'
+                ? `${cmdlet} ${e.data.commandId} accepted by Exchange${e.data.reconciled ? ' (reconciled after a crash)' : ''}`
+                : `${cmdlet} ${e.data.commandId} failed: ${e.data.error.message}${e.data.reconciled ? ' (reconciled after a crash)' : ''}`,
+            );
+          break;
+        }
         c.outcome = d;
         push(
           e.type === 'CommandSucceeded'

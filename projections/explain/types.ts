@@ -95,6 +95,18 @@ export interface Explanation {
     readonly notify: boolean;
     readonly inForce: boolean;
   } | null;
+  /** The latest remote wipe of this partnership at that moment: requested → sent → acknowledged (or failed), or null. */
+  readonly wipe: {
+    readonly wipeId: string;
+    readonly stage: 'requested' | 'sent' | 'acknowledged' | 'failed';
+    readonly accountOnly: boolean;
+    readonly reason: string;
+    readonly by: string;
+    readonly requestedAt: string;
+    readonly sentAt?: string;
+    readonly ackTime?: string;
+    readonly error?: { readonly kind: string; readonly message: string };
+  } | null;
   /** The same DeviceId in other mailboxes (a device can sync several mailboxes). */
   readonly otherPartnerships: ReadonlyArray<{
     readonly mailbox: string;

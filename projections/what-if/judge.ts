@@ -233,8 +233,9 @@ export function judge(orgs: Map<string, OrgPolicies>, mailboxes: ReadonlyMap<str
     } else {
       const plan = reconcile(policy, (current?.revision ?? 0) + 1, newContexts);
       decisions = plan.decisions;
-      const c = plan.commands[0]?.command;
-      if (c) command = { mailbox: c.mailbox, allowedDeviceIds: c.allowedDeviceIds, blockedDeviceIds: c.blockedDeviceIds };
+      const c = plan.commands.find((x) => x.command.kind === 'setCasMailbox')?.command;
+      if (c?.kind === 'setCasMailbox')
+        command = { mailbox: c.mailbox, allowedDeviceIds: c.allowedDeviceIds, blockedDeviceIds: c.blockedDeviceIds };
     }
     // The current policy at the same moment, only where something changes (to tell policy from time).
     let baseAccess: Map<string, AccessLevel> | undefined;

@@ -1,13 +1,13 @@
 // The lean fold of a mailbox stream: the mailbox rules over mutable records.
 import type { AdminOverride } from '../../src/access.js';
-import type { SetCasMailbox } from '../../src/commands.js';
+import type { MailboxCommandOf } from '../../src/commands.js';
 import type { DomainEvent, EventData } from '../../src/events.js';
 import {
   decisionOf,
   deviceKey,
   evolveMailbox,
   indexOfDevice,
-  listsAfter,
+  listsAfterIntent,
   mailboxIntent,
   notifiedAfter,
   recordOwnership,
@@ -46,7 +46,7 @@ export interface LeanMailbox {
   // Replaced rather than pushed to: a push gives a list of one or two a backing
   // store of 17 slots, which at 40,000 mailboxes the collector copies for nothing.
   devices: readonly LeanDevice[];
-  pending: ReadonlyArray<{ readonly commandId: string; readonly command: SetCasMailbox }>;
+  pending: ReadonlyArray<{ readonly commandId: string; readonly command: MailboxCommandOf }>;
 }
 
 const idOfDevice = (d: LeanDevice): string => d.partnership.deviceId;
@@ -80,7 +80,7 @@ export function materialize(m: LeanMailbox): MailboxState {
     if (d.override) s.override = d.override;
     devices[d.key] = s;
   }
-  const pending = Object.create(null) as Record<string, SetCasMailbox>;
+  const pending = Object.create(null) as Record<string, MailboxCommandOf>;
   for (const { commandId, command } of m.pending) pending[commandId] = command;
   return { ...(m.info !== undefined ? { info: m.info } : {}), lists: m.lists, devices, pending };
 }
@@ -149,7 +149,7 @@ export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
           if (d) d.owned = owned;
         },
       });
-      m.lists = listsAfter(m.lists, c);
+      m.lists = listsAfterIntent(m.lists, c);
       return true;
     }
     case 'CommandFailed':

@@ -6,7 +6,7 @@ import { event, type Reason } from '../events.js';
 import type { Decider } from '../decider.js';
 import { evolveMailbox, initialMailboxState, type MailboxState } from './evolve.js';
 import { reconcileMailbox, type MailboxDecided, type ReconcileMailbox } from './reconcile.js';
-import { deviceKey, hasIntent } from './rules.js';
+import { deviceKey, hasIntent, wipeOutstanding } from './rules.js';
 import { overrideInForce } from '../access.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -57,10 +57,30 @@ export interface RevokeOverride {
   readonly by: string;
 }
 
-export type MailboxCommand = ReconcileMailbox | RecordCommandOutcome | RecordNotification | GrantOverride | RevokeOverride;
+/** An administrator's remote wipe of one partnership: recorded here, sent (Clear-MobileDevice) by the next sync. */
+export interface RequestWipe {
+  readonly type: 'RequestWipe';
+  readonly wipeId: string;
+  readonly deviceId: string;
+  readonly accountOnly: boolean;
+  readonly reason: string;
+  readonly by: string;
+}
+
+/** What Get-MobileDeviceStatistics shows of a wipe that was sent. */
+export interface RecordWipeStatus {
+  readonly type: 'RecordWipeStatus';
+  readonly deviceId: string;
+  readonly wipeId: string;
+  readonly ackTime?: string;
+  readonly status?: string;
+}
+
+export type MailboxCommand =
+  ReconcileMailbox | RecordCommandOutcome | RecordNotification | GrantOverride | RevokeOverride | RequestWipe | RecordWipeStatus;
 
 export type MailboxDecisionError = {
-  readonly kind: 'unknownCommand' | 'unknownDevice' | 'notGoverned' | 'badUntil' | 'noOverride' | 'badText';
+  readonly kind: 'unknownCommand' | 'unknownDevice' | 'notGoverned' | 'badUntil' | 'noOverride' | 'badText' | 'wipeInProgress';
   readonly message: string;
 };
 
@@ -78,15 +98,64 @@ export function decideMailbox(command: MailboxCommand, state: MailboxState): Eit
         return left({ kind: 'unknownCommand', message: `no pending intent ${command.commandId}` });
       }
       const extra = command.reconciled ? { reconciled: true } : {};
+      if (command.error)
+        return right(
+          only(
+            event('CommandFailed', {
+              commandId: command.commandId,
+              error: { kind: command.error.kind, message: command.error.message },
+              ...extra,
+            }),
+          ),
+        );
+      const done = event('CommandSucceeded', { commandId: command.commandId, ...extra });
+      const c = state.pending[command.commandId]!;
+      // A removed partnership is gone from the mailbox: every fold forgets it through the one event they all know.
+      if (c.kind === 'removeMobileDevice' && state.devices[deviceKey(c.deviceId)])
+        return right({
+          events: [done, event('PartnershipRemoved', { deviceId: c.deviceId, commandId: command.commandId })],
+          commands: [],
+          decisions: [],
+        });
+      return right(only(done));
+    }
+    case 'RequestWipe': {
+      const d = state.devices[deviceKey(command.deviceId)];
+      if (!d) return left({ kind: 'unknownDevice', message: `no partnership ${command.deviceId}` });
+      const bad = checkText('by', command.by, 200) ?? checkText('reason', command.reason, 500);
+      if (bad) return left(bad);
+      if (wipeOutstanding(d.wipe)) {
+        const w = d.wipe!;
+        return left({
+          kind: 'wipeInProgress',
+          message: `a wipe of ${d.deviceId} requested by ${JSON.stringify(w.by)} at ${w.requestedAt} is already ${w.stage}: wait for its acknowledgement`,
+        });
+      }
       return right(
         only(
-          command.error
-            ? event('CommandFailed', {
-                commandId: command.commandId,
-                error: { kind: command.error.kind, message: command.error.message },
-                ...extra,
-              })
-            : event('CommandSucceeded', { commandId: command.commandId, ...extra }),
+          event('WipeRequested', {
+            wipeId: command.wipeId,
+            deviceId: d.deviceId,
+            accountOnly: command.accountOnly,
+            reason: command.reason,
+            by: command.by,
+          }),
+        ),
+      );
+    }
+    case 'RecordWipeStatus': {
+      const d = state.devices[deviceKey(command.deviceId)];
+      if (!d) return left({ kind: 'unknownDevice', message: `no partnership ${command.deviceId}` });
+      if (d.wipe?.wipeId !== command.wipeId || d.wipe.stage !== 'sent' || command.ackTime === undefined)
+        return right({ events: [], commands: [], decisions: [] });
+      return right(
+        only(
+          event('WipeAcknowledged', {
+            wipeId: command.wipeId,
+            deviceId: d.deviceId,
+            ackTime: command.ackTime,
+            ...(command.status !== undefined ? { status: command.status } : {}),
+          }),
         ),
       );
     }

@@ -7,25 +7,27 @@
 // device, and at 50,000 devices anything heavier than a spread costs more than
 // the rest of the fold.
 import type { MobileDevice } from '../facts.js';
-import type { SetCasMailbox } from '../commands.js';
 import type { DomainEvent } from '../events.js';
 import type { AdminOverride } from '../access.js';
 import {
   decisionOf,
   deviceKey,
   hasIntent,
-  listsAfter,
+  listsAfterIntent,
   mailboxIntent,
   notifiedAfter,
   recordOwnership,
+  wipeAfterFailure,
   withIntentIn,
   withoutIntentIn,
   type DecisionState,
+  type MailboxIntent,
   type MailboxLists,
   type Owned,
+  type WipeState,
 } from './rules.js';
 
-export type { DecisionState } from './rules.js';
+export type { DecisionState, WipeState } from './rules.js';
 
 /** The partnership fields a mailbox keeps (what PartnershipDiscovered records). */
 export type PartnershipFields = Pick<
@@ -51,6 +53,8 @@ export interface DeviceState extends PartnershipFields {
   readonly grandfathered?: boolean;
   /** The administrator's latest override (kept after it ends until revoked or replaced; `until` decides whether it is in force). */
   readonly override?: AdminOverride;
+  /** The latest remote wipe an administrator asked for, and where it stands. */
+  readonly wipe?: WipeState;
 }
 
 export interface MailboxInfo {
@@ -71,7 +75,7 @@ export interface MailboxState {
   /** Keyed by `deviceKey` (the lower-cased DeviceId). */
   readonly devices: Readonly<Record<string, DeviceState>>;
   /** Intents without an outcome yet. */
-  readonly pending: Readonly<Record<string, SetCasMailbox>>;
+  readonly pending: Readonly<Record<string, MailboxIntent>>;
 }
 
 export const initialMailboxState: MailboxState = {
@@ -104,6 +108,7 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
         notified: prev?.notified ?? false,
         ...(prev?.grandfathered ? { grandfathered: true } : {}),
         ...(prev?.override ? { override: prev.override } : {}),
+        ...(prev?.wipe ? { wipe: prev.wipe } : {}),
       });
     }
     case 'PartnershipRemoved': {
@@ -136,11 +141,38 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
           if (d) devices[k] = { ...d, owned };
         },
       });
-      return { ...state, pending: withoutIntentIn(state.pending, e.data.commandId), devices, lists: listsAfter(state.lists, c) };
+      if (c.kind === 'clearMobileDevice') {
+        const k = deviceKey(c.deviceId);
+        const d = devices[k];
+        if (d?.wipe?.wipeId === c.wipeId)
+          devices[k] = { ...d, wipe: { ...d.wipe, stage: 'sent', sentAt: (e as { at?: string }).at ?? '' } };
+      }
+      return { ...state, pending: withoutIntentIn(state.pending, e.data.commandId), devices, lists: listsAfterIntent(state.lists, c) };
     }
     case 'CommandFailed': {
+      const c = state.pending[e.data.commandId];
       const pending = withoutIntentIn(state.pending, e.data.commandId);
-      return pending === state.pending ? state : { ...state, pending };
+      if (pending === state.pending) return state;
+      if (c?.kind === 'clearMobileDevice') {
+        const k = deviceKey(c.deviceId);
+        const d = state.devices[k];
+        if (d?.wipe?.wipeId === c.wipeId)
+          return { ...withDevice(state, k, { ...d, wipe: wipeAfterFailure(d.wipe, e.data.error) }), pending };
+      }
+      return { ...state, pending };
+    }
+    case 'WipeRequested': {
+      const k = deviceKey(e.data.deviceId);
+      const d = state.devices[k];
+      if (!d) return state;
+      const { deviceId: _id, ...w } = e.data;
+      return withDevice(state, k, { ...d, wipe: { ...w, requestedAt: (e as { at?: string }).at ?? '', stage: 'requested' } });
+    }
+    case 'WipeAcknowledged': {
+      const k = deviceKey(e.data.deviceId);
+      const d = state.devices[k];
+      if (!d?.wipe || d.wipe.wipeId !== e.data.wipeId) return state;
+      return withDevice(state, k, { ...d, wipe: { ...d.wipe, stage: 'acknowledged', ackTime: e.data.ackTime } });
     }
     case 'DeviceGrandfathered': {
       const k = deviceKey(e.data.deviceId);

@@ -3,16 +3,27 @@
 // The result is the events that record what changed, every device's decision,
 // and at most one Set-CasMailbox that makes the lists carry the decisions.
 import type { CasMailbox, DeviceAccessRule, MobileDevice, OrgSettings } from '../facts.js';
-import type { SetCasMailbox } from '../commands.js';
+import type { ClearMobileDevice, RemoveMobileDevice, SetCasMailbox } from '../commands.js';
 import type { Policy } from '../policy.js';
-import { decideAccess, type Decision, type DeviceContext } from '../access.js';
+import { decideAccess, overrideInForce, type Decision, type DeviceContext } from '../access.js';
 import { evaluateExchange } from '../exchange-evaluation.js';
 import { event, type DomainEvent, type EventData } from '../events.js';
 import { userAddresses } from '../identity.js';
 import type { Decided } from '../decider.js';
 import type { DecisionState, DeviceState, MailboxInfo, MailboxState } from './evolve.js';
 import { sameJson } from './same-json.js';
-import { changeOf, deviceKey, enforce, entriesOf, hasListChanges, listsAfter, noListChanges, sameDeviceSet } from './rules.js';
+import {
+  changeOf,
+  deviceKey,
+  enforce,
+  entriesOf,
+  hasListChanges,
+  listsAfter,
+  noListChanges,
+  sameDeviceSet,
+  wipeOutstanding,
+  type MailboxIntent,
+} from './rules.js';
 
 export interface ReconcileMailbox {
   readonly type: 'ReconcileMailbox';
@@ -35,10 +46,19 @@ export interface ReconcileMailbox {
    * allow, and the policy's settings would not, are added to the allowed list.
    */
   readonly grandfather?: { readonly org: Pick<OrgSettings, 'defaultAccessLevel'>; readonly rules: readonly DeviceAccessRule[] };
+  /**
+   * Stale partnerships chosen for removal (full syncs with clean-up), by device
+   * key: removed with Remove-MobileDevice, their engine-written list entries
+   * released in this mailbox's Set-CasMailbox. Refused here again for a device
+   * under an override in force, of an excluded user, or with a wipe outstanding.
+   */
+  readonly removals?: ReadonlyMap<string, { readonly lastSuccessSync?: string; readonly idleDays: number }>;
+  /** The policy's removeStaleAfterDays (recorded with each removal). */
+  readonly staleAfterDays?: number;
 }
 
 /** What the mailbox decider accepted: its events and intent, and every present partnership with its decision (changed or not). */
-export interface MailboxDecided extends Decided<SetCasMailbox> {
+export interface MailboxDecided extends Decided<MailboxIntent> {
   readonly decisions: ReadonlyArray<{ readonly device: DeviceState; readonly decision: Decision }>;
 }
 
@@ -147,6 +167,7 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
       owned: prev?.owned,
       notified: prev?.notified ?? false,
       ...(prev?.override ? { override: prev.override } : {}),
+      ...(prev?.wipe ? { wipe: prev.wipe } : {}),
     });
   }
   const released: string[] = [];
@@ -154,6 +175,18 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
     for (const [k, d] of Object.entries(state.devices)) {
       if (present.has(k)) continue;
       events.push(event('PartnershipRemoved', { deviceId: d.deviceId }));
+      if (d.owned) released.push(d.deviceId);
+    }
+  }
+
+  // Stale partnerships to remove: not decided again; their entries released below.
+  const removing = new Map<string, DeviceState>();
+  if (c.removals) {
+    for (const k of c.removals.keys()) {
+      const d = present.get(k);
+      if (!d || overrideInForce(d.override, c.atMs) || wipeOutstanding(d.wipe)) continue;
+      if ((c.contexts.get(k)?.groups.excluded.length ?? 0) > 0) continue;
+      removing.set(k, d);
       if (d.owned) released.push(d.deviceId);
     }
   }
@@ -181,7 +214,8 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
 
   // Governed decisions first: they fix the lists; ungoverned ones are then
   // Exchange's evaluation of the lists as they will be.
-  for (const d of present.values()) {
+  for (const [k, d] of present) {
+    if (removing.has(k)) continue;
     const dec = decideOne(d, lists);
     if (!dec) continue;
     if (!dec.governed) {
@@ -230,13 +264,47 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
     );
   }
 
-  const commands: Array<{ commandId: string; command: SetCasMailbox }> = [];
-  if (hasChange) {
-    const identity = m?.identity ?? state.info?.identity;
-    if (identity !== undefined) {
-      const command: SetCasMailbox = { kind: 'setCasMailbox', mailbox: identity, ...change };
-      commands.push({ commandId: c.commandId, command });
-      events.push(event('CommandIntended', { syncId: c.syncId, commandId: c.commandId, command }));
+  const commands: Array<{ commandId: string; command: MailboxIntent }> = [];
+  const identity = m?.identity ?? state.info?.identity;
+  const intend = (commandId: string, command: MailboxIntent) => {
+    commands.push({ commandId, command });
+    events.push(event('CommandIntended', { syncId: c.syncId, commandId, command }));
+  };
+  if (hasChange && identity !== undefined) {
+    const command: SetCasMailbox = { kind: 'setCasMailbox', mailbox: identity, ...change };
+    intend(c.commandId, command);
+  }
+  if (identity !== undefined) {
+    let n = 0;
+    for (const [k, d] of removing) {
+      const r = c.removals!.get(k)!;
+      events.push(
+        event('PartnershipStale', {
+          syncId: c.syncId,
+          deviceId: d.deviceId,
+          afterDays: c.staleAfterDays ?? r.idleDays,
+          ...(r.lastSuccessSync !== undefined ? { lastSuccessSync: r.lastSuccessSync } : {}),
+        }),
+      );
+      const command: RemoveMobileDevice = { kind: 'removeMobileDevice', identity: d.identity, deviceId: d.deviceId, mailbox: identity };
+      intend(`${c.commandId}/remove-${n++}`, command);
+    }
+    // A requested wipe is sent once: not while its intent pends (a crash is judged first, by Exchange's statistics).
+    const sending = new Set<string>();
+    for (const p of Object.values(state.pending)) if (p.kind === 'clearMobileDevice') sending.add(p.wipeId);
+    n = 0;
+    for (const [k, d] of present) {
+      const w = d.wipe;
+      if (w?.stage !== 'requested' || sending.has(w.wipeId) || removing.has(k)) continue;
+      const command: ClearMobileDevice = {
+        kind: 'clearMobileDevice',
+        identity: d.identity,
+        deviceId: d.deviceId,
+        mailbox: identity,
+        accountOnly: w.accountOnly,
+        wipeId: w.wipeId,
+      };
+      intend(`${c.commandId}/wipe-${n++}`, command);
     }
   }
   return { events, commands, decisions };

@@ -6,7 +6,7 @@
 // fold keeps its own data shape (some are tuned for speed) and asks these what
 // the new value is.
 import type { AccessLevel } from '../facts.js';
-import type { ExchangeCommand, ListChange, SetCasMailbox } from '../commands.js';
+import type { ExchangeCommand, ListChange, MailboxCommandOf, SetCasMailbox } from '../commands.js';
 import type { EventData, Reason } from '../events.js';
 
 // ------------------------------------------------------------------ DeviceIds
@@ -70,6 +70,10 @@ export const listsAfter = (lists: MailboxLists, c: Pick<SetCasMailbox, 'allowedD
   blockedDeviceIds: applyListChange(lists.blockedDeviceIds, c.blockedDeviceIds),
 });
 
+/** The lists once a mailbox command succeeded: only a Set-CasMailbox changes them (a wipe or a removal leaves the entries). */
+export const listsAfterIntent = (lists: MailboxLists, c: MailboxIntent): MailboxLists =>
+  c.kind === 'setCasMailbox' ? listsAfter(lists, c) : lists;
+
 /** The changes one Set-CasMailbox is built from, gathered device by device. */
 export interface ListChanges {
   readonly allowed: { readonly add: string[]; readonly remove: string[] };
@@ -116,7 +120,8 @@ export interface OwnershipTarget {
  * engine's; an added blocked entry is; an added allowed entry is, unless the
  * device was grandfathered. Removals first, then additions, as Exchange applies them.
  */
-export function recordOwnership(c: SetCasMailbox, t: OwnershipTarget): void {
+export function recordOwnership(c: MailboxIntent, t: OwnershipTarget): void {
+  if (c.kind !== 'setCasMailbox') return;
   for (const id of c.allowedDeviceIds.remove) t.own(id, undefined);
   for (const id of c.blockedDeviceIds.remove) t.own(id, undefined);
   for (const id of c.allowedDeviceIds.add) if (!t.grandfathered(id)) t.own(id, 'allowed');
@@ -176,13 +181,18 @@ export function needsNotification(
 }
 
 // ------------------------------------------------------------------ pending intents
-// A mailbox's pending intents are its Set-CasMailbox intents without an outcome
-// yet (the organization's stream keeps the other commands' the same way). An
-// intent with the id of a pending one replaces it; an outcome ends the intent
-// of its id (an outcome for no pending intent changes nothing).
+// A mailbox's pending intents are its Set-CasMailbox, Clear-MobileDevice and
+// Remove-MobileDevice intents without an outcome yet (the organization's stream
+// keeps the other commands' the same way). An intent with the id of a pending
+// one replaces it; an outcome ends the intent of its id (an outcome for no
+// pending intent changes nothing).
 
-/** The Set-CasMailbox an intent pends on its mailbox, or undefined (org commands are the connector's). */
-export const mailboxIntent = (c: ExchangeCommand): SetCasMailbox | undefined => (c.kind === 'setCasMailbox' ? c : undefined);
+/** A command whose intent pends on a mailbox stream. */
+export type MailboxIntent = MailboxCommandOf;
+
+/** The mailbox command an intent pends on its mailbox, or undefined (org commands are the connector's). */
+export const mailboxIntent = (c: ExchangeCommand): MailboxIntent | undefined =>
+  c.kind === 'setCasMailbox' || c.kind === 'clearMobileDevice' || c.kind === 'removeMobileDevice' ? c : undefined;
 
 /** `pending` with the intent `item` of `commandId` (replacing one of that id). Never mutates. */
 export function withIntent<T>(pending: readonly T[], commandId: string, item: T, idOf: (item: T) => string): readonly T[] {
@@ -208,3 +218,41 @@ export function withoutIntentIn<T>(pending: Readonly<Record<string, T>>, command
   const { [commandId]: _done, ...rest } = pending;
   return rest;
 }
+
+// ------------------------------------------------------------------ remote wipes
+/**
+ * Where an administrator's wipe stands: `requested` (recorded, Clear-MobileDevice
+ * not yet run, or to be run again because Exchange showed it was not applied),
+ * `sent` (Exchange accepted it; the phone gets it at its next contact),
+ * `acknowledged` (the phone confirmed), `failed` (Exchange refused it).
+ */
+export type WipeStage = 'requested' | 'sent' | 'acknowledged' | 'failed';
+
+export interface WipeState {
+  readonly wipeId: string;
+  readonly accountOnly: boolean;
+  readonly reason: string;
+  readonly by: string;
+  readonly requestedAt: string;
+  readonly stage: WipeStage;
+  readonly sentAt?: string;
+  readonly ackTime?: string;
+  readonly error?: { readonly kind: string; readonly message: string };
+}
+
+// Failures that say nothing about the wipe itself: it was not applied, so it may be sent again.
+const RETRYABLE: ReadonlySet<string> = new Set(['interrupted', 'connectionLost', 'throttled', 'sessionBroken']);
+
+/**
+ * A wipe after its Clear-MobileDevice failed: still `requested` when the failure
+ * was the connection's or a crash's (Exchange did not apply it: sending it again
+ * is not a second wipe), otherwise `failed` for good (not found, refused).
+ */
+export const wipeAfterFailure = (w: WipeState, error: { readonly kind: string; readonly message: string }): WipeState =>
+  wipeFailureIsFinal(error.kind) ? { ...w, stage: 'failed', error: { kind: error.kind, message: error.message } } : w;
+
+/** Whether a Clear-MobileDevice failure of this kind ends the wipe (Exchange refused it) rather than leaving it to be sent again. */
+export const wipeFailureIsFinal = (kind: string): boolean => !RETRYABLE.has(kind);
+
+/** Whether a wipe is still to be acted on (sent, or watched for its acknowledgement). */
+export const wipeOutstanding = (w: WipeState | undefined): boolean => w !== undefined && (w.stage === 'requested' || w.stage === 'sent');

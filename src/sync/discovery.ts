@@ -35,7 +35,7 @@ function firstError(
 const get = <A>(e: Either<unknown, A>) => (e as { right: A }).right;
 
 function asMobileDevice(d: DeviceState): MobileDevice {
-  const { decision: _d, owned: _o, notified: _n, grandfathered: _g, override: _ov, ...rest } = d;
+  const { decision: _d, owned: _o, notified: _n, grandfathered: _g, override: _ov, wipe: _w, ...rest } = d;
   return rest;
 }
 
@@ -159,7 +159,9 @@ async function discoverQuick(run: SyncRun, groupIds: readonly string[]): Promise
       )
         mark(stream, k);
     }
-    if (Object.keys(ms.pending).length > 0 && !affected.has(stream)) affected.set(stream, new Set());
+    // Intents to judge, or a wipe to send: the mailbox is reconciled even when none of its devices changed.
+    const wipeToSend = Object.values(ms.devices).some((d) => d.wipe?.stage === 'requested');
+    if ((Object.keys(ms.pending).length > 0 || wipeToSend) && !affected.has(stream)) affected.set(stream, new Set());
   }
   const identities = new Set<string>();
   for (const stream of affected.keys()) {

@@ -12,6 +12,8 @@ import { createMailboxPlanner, type PlannedDevice } from '../plan.js';
 import { type Batch, pushTo } from '../append.js';
 import { createExecutor, WorkQueue, type ExecutionCounters, type WorkItem } from '../executor.js';
 import type { Discovered } from './discovery.js';
+import type { Statistics } from './lifecycle.js';
+import { removalsByStream, selectStale } from '../cleanup.js';
 import { errInfo, flushSwitches, nowIso, progress, refused, type SyncRun } from './run.js';
 
 /** What the pipeline did. */
@@ -30,6 +32,20 @@ export interface Executed {
   readonly grandfathered: number;
   /** Exchange's connection was lost: the commands not run failed with it. */
   readonly disconnected?: ExchangeError;
+  readonly lifecycle: LifecycleCounts;
+}
+
+/** What a sync did to the device lifecycle (remote wipes, stale partnership clean-up). */
+export interface LifecycleCounts {
+  /** Clear-MobileDevice commands Exchange accepted. */
+  readonly wipesSent: number;
+  /** Wipes whose acknowledgement was recorded. */
+  readonly wipesAcknowledged: number;
+  /** Stale partnerships chosen for removal, and removed (Remove-MobileDevice succeeded). */
+  readonly stale: number;
+  readonly removed: number;
+  /** Stale partnerships over maxRemovalsPerSync, left for the next full sync. */
+  readonly deferred: number;
 }
 
 interface OrgPlan {
@@ -62,8 +78,33 @@ function planOrg(run: SyncRun, settings: OrgSettings, rules: DeviceAccessRule[],
 export async function decideAndExecute(
   run: SyncRun,
   { devices, mailboxes, groups, settings, rules, servers }: Discovered,
+  statistics: Statistics = new Map(),
 ): Promise<Executed> {
   const { ctx, syncId, org, startedMs, policyRevision } = run;
+  // Stale partnerships: chosen across the whole organization (oldest first, capped) before any mailbox is decided.
+  const stale =
+    run.kind === 'full'
+      ? selectStale({
+          organization: ctx.organization,
+          policy: ctx.policy,
+          atMs: startedMs,
+          devices,
+          mailboxes,
+          groups,
+          statistics,
+          state: ctx.state().mailboxes,
+        })
+      : undefined;
+  if (stale && stale.deferred > 0)
+    run.warnings.push({
+      kind: 'removalsDeferred',
+      message: `${stale.deferred} more stale partnership(s) than maxRemovalsPerSync (${stale.chosen.length} removed now): they are removed by the next full syncs`,
+    });
+  if (stale && stale.unknown > 0 && ctx.exchange.getMobileDeviceStatistics)
+    run.warnings.push({
+      kind: 'staleUnjudged',
+      message: `${stale.unknown} partnership(s) old enough to be stale had no statistics: not judged in this sync`,
+    });
   const orgPlan: OrgPlan = run.kind === 'full' ? planOrg(run, settings!, rules!, servers!) : { batch: new Map(), orgWork: [], drift: 0 };
   const { batch, orgWork, grandfather } = orgPlan;
   let drift = orgPlan.drift;
@@ -77,8 +118,11 @@ export async function decideAndExecute(
     state: ctx.state().mailboxes,
     complete: run.kind === 'full',
     ...(grandfather ? { grandfather } : {}),
+    ...(stale && stale.chosen.length > 0 ? { removals: removalsByStream(stale.chosen) } : {}),
     onProgress: (d, t) => progress(run, 'decide', d, t),
   });
+  let wipesSent = 0;
+  let removed = 0;
   let decisionsChanged = 0;
   let grandfathered = 0;
   const planned: PlannedDevice[] = [];
@@ -105,16 +149,25 @@ export async function decideAndExecute(
   const onResult = (w: WorkItem, r: Either<ExchangeError, void>) => {
     const stream = streamOf.get(w.commandId)!;
     const error = isLeft(r) ? errInfo(r.left) : undefined;
+    const c = w.command;
     if (error) {
       failed++;
-      failedStreams.add(stream);
-      const mailbox = w.command.kind === 'setCasMailbox' ? w.command.mailbox : undefined;
+      // Users are not told while their mailbox's lists may be wrong; a failed wipe or removal leaves the lists as they were.
+      if (c.kind === 'setCasMailbox') failedStreams.add(stream);
+      const mailbox =
+        c.kind === 'setCasMailbox' || c.kind === 'clearMobileDevice' || c.kind === 'removeMobileDevice' ? c.mailbox : undefined;
+      const deviceId = c.kind === 'clearMobileDevice' || c.kind === 'removeMobileDevice' ? c.deviceId : undefined;
       run.errors.push({
         kind: `command.${error.kind}`,
-        message: `${w.command.kind}${mailbox ? ` ${mailbox}` : ''}: ${error.message}`,
+        message: `${c.kind}${mailbox ? ` ${mailbox}` : ''}${deviceId !== undefined ? ` ${JSON.stringify(deviceId)}` : ''}: ${error.message}`,
         ...(mailbox ? { mailbox } : {}),
+        ...(deviceId !== undefined ? { deviceId } : {}),
       });
-    } else succeeded++;
+    } else {
+      succeeded++;
+      if (c.kind === 'clearMobileDevice') wipesSent++;
+      else if (c.kind === 'removeMobileDevice') removed++;
+    }
     const evs: Either<{ kind: string; message: string }, { events: DomainEvent[] }> =
       stream === org
         ? decideConnector({ type: 'RecordOrgCommandOutcome', commandId: w.commandId, ...(error ? { error } : {}) }, ctx.state().connector)
@@ -199,5 +252,6 @@ export async function decideAndExecute(
     decisionsChanged,
     grandfathered,
     ...(outcome.disconnected ? { disconnected: outcome.disconnected } : {}),
+    lifecycle: { wipesSent, wipesAcknowledged: 0, stale: stale?.chosen.length ?? 0, removed, deferred: stale?.deferred ?? 0 },
   };
 }

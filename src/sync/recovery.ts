@@ -4,14 +4,20 @@
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { mailboxStream } from '../events.js';
 import { decideConnector } from '../connector.js';
-import { decideMailbox } from '../mailbox.js';
-import { commandApplied } from '../reconcile.js';
+import { decideMailbox, deviceKey } from '../mailbox.js';
+import { commandApplied, partnershipCommandApplied } from '../reconcile.js';
+import { identityKey } from '../cleanup.js';
+import type { Statistics } from './lifecycle.js';
 import { type Batch, pushTo } from '../append.js';
 import type { Discovered } from './discovery.js';
 import { nowIso, type SyncRun } from './run.js';
 
 /** Records an outcome for every pending intent (org intents only when the org settings and rules were read). */
-export async function reconcileInterrupted(run: SyncRun, { mailboxes, settings, rules }: Discovered): Promise<void> {
+export async function reconcileInterrupted(
+  run: SyncRun,
+  { mailboxes, settings, rules }: Discovered,
+  statistics: Statistics,
+): Promise<void> {
   const { ctx, org } = run;
   const observedMailboxes = new Map(mailboxes.map((m) => [mailboxStream(ctx.organization, m.identity), m]));
   const first: Batch = new Map();
@@ -33,16 +39,25 @@ export async function reconcileInterrupted(run: SyncRun, { mailboxes, settings, 
   }
   for (const [stream, ms] of ctx.state().mailboxes) {
     for (const [commandId, command] of Object.entries(ms.pending)) {
-      const observed = observedMailboxes.get(stream);
-      if (!observed && run.kind === 'quick') continue; // looked at by the next full sync
+      let applied: boolean;
+      if (command.kind === 'setCasMailbox') {
+        const observed = observedMailboxes.get(stream);
+        if (!observed && run.kind === 'quick') continue; // looked at by the next full sync
+        applied = commandApplied(command, observed, settings ?? { defaultAccessLevel: 'Allow', adminMailRecipients: [] }, rules ?? []);
+      } else {
+        // A wipe or a removal is judged on the partnership's statistics; unread: judged at a later sync, never sent again blindly.
+        const s = statistics.get(identityKey(command.identity));
+        if (s === undefined) continue;
+        const w = command.kind === 'clearMobileDevice' ? ms.devices[deviceKey(command.deviceId)]?.wipe : undefined;
+        const requestedAtMs = w?.wipeId === (command.kind === 'clearMobileDevice' ? command.wipeId : '') ? Date.parse(w!.requestedAt) : 0;
+        applied = partnershipCommandApplied(command, s, Number.isNaN(requestedAtMs) ? 0 : requestedAtMs);
+      }
       const r = decideMailbox(
         {
           type: 'RecordCommandOutcome',
           commandId,
           reconciled: true,
-          ...(commandApplied(command, observed, settings ?? { defaultAccessLevel: 'Allow', adminMailRecipients: [] }, rules ?? [])
-            ? {}
-            : { error: { kind: 'interrupted', message: 'not applied before the connector stopped' } }),
+          ...(applied ? {} : { error: { kind: 'interrupted', message: 'not applied before the connector stopped' } }),
         },
         ms,
       );

@@ -4,6 +4,7 @@ import { isLeft } from 'fp-ts/lib/Either.js';
 import { decideConnector, type SyncKind } from '../connector.js';
 import type { CasSwitch } from '../failover.js';
 import type { ExecutionCounters } from '../executor.js';
+import type { LifecycleCounts } from './pipeline.js';
 import { flushSwitches, nowIso, progress, refused, type Fail, type SyncRun } from './run.js';
 import { maxFirstSync } from './watermark.js';
 
@@ -45,6 +46,8 @@ export interface SyncReport {
   readonly drift: number;
   readonly decisionsChanged: number;
   readonly grandfathered: number;
+  /** Remote wipes and stale partnership clean-up in this sync. */
+  readonly lifecycle: LifecycleCounts;
   readonly casSwitches: readonly CasSwitch[];
   readonly eventsAppended: number;
   readonly warnings: readonly SyncIssue[];
@@ -63,6 +66,7 @@ export interface SyncCounts {
   readonly drift: number;
   readonly notifications: { sent: number; failed: number };
   readonly grandfathered: number;
+  readonly lifecycle?: LifecycleCounts;
 }
 
 function report(
@@ -95,6 +99,7 @@ function report(
     drift: more?.drift ?? 0,
     decisionsChanged: more?.decisionsChanged ?? 0,
     grandfathered: more?.grandfathered ?? 0,
+    lifecycle: more?.lifecycle ?? { wipesSent: 0, wipesAcknowledged: 0, stale: 0, removed: 0, deferred: 0 },
     casSwitches: seenSwitches,
     eventsAppended,
     warnings,

@@ -160,6 +160,18 @@ function ConvertTo-ExchangeObject([string]$Kind, $r, [int]$Index) {
       $o.PSObject.TypeNames.Insert(0, 'Deserialized.Microsoft.Exchange.Data.Directory.Management.MobileDevice')
       return $o
     }
+    'Stats' {
+      $o = [pscustomobject][ordered]@{
+        FirstSyncTime = $null; LastPolicyUpdateTime = $null; LastSyncAttemptTime = (New-Date $r.LastSuccessSync $Index)
+        LastSuccessSync = (New-Date $r.LastSuccessSync $Index); DeviceType = $null; DeviceId = $r.DeviceId; DeviceUserAgent = $null
+        DeviceWipeSentTime = (New-Date $r.DeviceWipeSentTime $Index); DeviceWipeRequestTime = (New-Date $r.DeviceWipeRequestTime $Index)
+        DeviceWipeAckTime = (New-Date $r.DeviceWipeAckTime $Index); LastPingHeartbeat = $null; RecoveryPassword = '********'
+        Status = (New-Enum 'Microsoft.Exchange.Data.Directory.SystemConfiguration.DeviceRemoteWipeStatus' $r.Status @('DeviceOk', 'DeviceBlocked', 'DeviceWipePending', 'DeviceWipeSucceeded', 'DeviceDiscovery'))
+        Identity = (New-Id $r.Identity $null $null); IsValid = $true; ObjectState = 'Unchanged'
+      }
+      $o.PSObject.TypeNames.Insert(0, 'Deserialized.Microsoft.Exchange.Data.Mapi.MobileDeviceConfiguration')
+      return $o
+    }
     'CasMailbox' {
       $o = [pscustomobject][ordered]@{
         EmailAddresses = (New-Multi $r.EmailAddresses { param($x) Add-Text ([pscustomobject]@{ Prefix = ($x -split ':')[0]; AddressString = ($x -split ':', 2)[-1]; IsPrimaryAddress = $x.StartsWith('SMTP:') }) 'Microsoft.Exchange.Data.SmtpProxyAddress' $x })
@@ -321,6 +333,16 @@ function Get-MobileDeviceStatistics {
   Invoke-ExchangeCmdlet 'Get-MobileDeviceStatistics' $PSBoundParameters $PSCmdlet 'Stats'
 }
 
+function Get-ActiveSyncDeviceStatistics {
+  [CmdletBinding(DefaultParameterSetName = 'Identity')]
+  param(
+    [Parameter(ParameterSetName = 'Identity', Mandatory = $true, Position = 0, ValueFromPipeline = $true)] [object]$Identity,
+    [Parameter(ParameterSetName = 'Mailbox', Mandatory = $true)] [object]$Mailbox,
+    [string]$DomainController, [switch]$GetMailboxLog, [object[]]$NotificationEmailAddresses, [switch]$ShowRecoveryPassword
+  )
+  Invoke-ExchangeCmdlet 'Get-ActiveSyncDeviceStatistics' $PSBoundParameters $PSCmdlet 'Stats'
+}
+
 function Get-CASMailbox {
   [CmdletBinding(DefaultParameterSetName = 'Identity')]
   param(
@@ -474,11 +496,25 @@ function Remove-MobileDevice {
   if ($PSCmdlet.ShouldProcess([string]$Identity, 'Remove mobile device')) { Invoke-ExchangeCmdlet 'Remove-MobileDevice' $PSBoundParameters $PSCmdlet '' }
 }
 
+function Clear-ActiveSyncDevice {
+  [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
+  param([Parameter(Mandatory = $true, Position = 0, ValueFromPipeline = $true)] [object]$Identity, [switch]$Cancel,
+    [object[]]$NotificationEmailAddresses, [string]$DomainController)
+  if ($PSCmdlet.ShouldProcess([string]$Identity, 'Wipe mobile device')) { Invoke-ExchangeCmdlet 'Clear-ActiveSyncDevice' $PSBoundParameters $PSCmdlet '' }
+}
+
+function Remove-ActiveSyncDevice {
+  [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
+  param([Parameter(Mandatory = $true, Position = 0, ValueFromPipeline = $true)] [object]$Identity, [string]$DomainController)
+  if ($PSCmdlet.ShouldProcess([string]$Identity, 'Remove mobile device')) { Invoke-ExchangeCmdlet 'Remove-ActiveSyncDevice' $PSBoundParameters $PSCmdlet '' }
+}
+
 # Exchange's own spelling of each cmdlet (RBAC answers with the names it knows, in any case).
 $script:Cmdlets = @{}
 foreach ($name in @('Get-MobileDevice', 'Get-ActiveSyncDevice', 'Get-MobileDeviceStatistics', 'Get-CASMailbox', 'Set-CASMailbox', 'Get-User', 'Get-Recipient',
     'Get-ActiveSyncOrganizationSettings', 'Set-ActiveSyncOrganizationSettings', 'Get-ActiveSyncDeviceAccessRule', 'New-ActiveSyncDeviceAccessRule',
-    'Set-ActiveSyncDeviceAccessRule', 'Remove-ActiveSyncDeviceAccessRule', 'Get-ExchangeServer', 'Set-ADServerSettings', 'Clear-MobileDevice', 'Remove-MobileDevice')) {
+    'Set-ActiveSyncDeviceAccessRule', 'Remove-ActiveSyncDeviceAccessRule', 'Get-ExchangeServer', 'Set-ADServerSettings', 'Clear-MobileDevice', 'Remove-MobileDevice',
+    'Get-ActiveSyncDeviceStatistics', 'Clear-ActiveSyncDevice', 'Remove-ActiveSyncDevice')) {
   $script:Cmdlets[$name] = (Get-Item -Path ('function:' + $name)).ScriptBlock
 }
 

@@ -359,6 +359,26 @@ export class FakeExchange {
           })),
         };
       }
+      case 'Get-MobileDeviceStatistics':
+      case 'Get-ActiveSyncDeviceStatistics': {
+        if (op === 'Get-MobileDeviceStatistics' && this.options.version === 2010) return { ok: false, error: notRecognized(op) };
+        const identity = str(splat['Identity']);
+        const mailbox = str(splat['Mailbox']);
+        const r = await sim.getMobileDeviceStatistics(identity !== undefined ? { identity } : { mailbox: mailbox ?? '' });
+        if (isLeft(r)) return fail(r.left);
+        return {
+          ok: true,
+          records: r.right.map((x) => ({
+            Identity: x.identity,
+            DeviceId: x.deviceId,
+            LastSuccessSync: x.lastSuccessSync ?? null,
+            Status: x.status ?? null,
+            DeviceWipeRequestTime: x.deviceWipeRequestTime ?? null,
+            DeviceWipeSentTime: x.deviceWipeSentTime ?? null,
+            DeviceWipeAckTime: x.deviceWipeAckTime ?? null,
+          })),
+        };
+      }
       case 'Get-CasMailbox': {
         const identity = str(splat['Identity']);
         if (identity !== undefined) {
@@ -501,23 +521,28 @@ export class FakeExchange {
         if (splat['ViewEntireForest'] !== true) this.violations.push(`Set-ADServerSettings with ${JSON.stringify(splat)}`);
         return { ok: true, records: [] };
       case 'Clear-MobileDevice':
-      case 'Remove-MobileDevice':
       case 'Clear-ActiveSyncDevice':
-      case 'Remove-ActiveSyncDevice':
-        this.violations.push(`${op} was reached`);
-        return { ok: false, error: notRecognized(op) };
+      case 'Remove-MobileDevice':
+      case 'Remove-ActiveSyncDevice': {
+        if (op.endsWith('MobileDevice') && this.options.version === 2010) return { ok: false, error: notRecognized(op) };
+        if (splat['Confirm'] !== false) {
+          this.violations.push(`${op} without -Confirm:$false`);
+          return { ok: false, error: noPrompt };
+        }
+        if ('AccountOnly' in splat && op !== 'Clear-MobileDevice')
+          return fail({ kind: 'other', message: `A parameter cannot be found that matches parameter name 'AccountOnly'.` });
+        const identity = str(splat['Identity']) ?? '';
+        const device = this.exchange.state().devices.find((d) => d.identity.toLowerCase() === identity.toLowerCase());
+        const target = { identity, deviceId: device?.deviceId ?? identity, mailbox: '' };
+        command = op.startsWith('Clear')
+          ? { kind: 'clearMobileDevice', ...target, accountOnly: splat['AccountOnly'] === true, wipeId: '' }
+          : { kind: 'removeMobileDevice', ...target };
+        break;
+      }
       case 'Remove-ActiveSyncDeviceAccessRule':
         if (splat['Confirm'] !== false) {
           this.violations.push('Remove-ActiveSyncDeviceAccessRule without -Confirm:$false');
-          return {
-            ok: false,
-            error: {
-              category: 'InvalidOperation',
-              reason: 'PSInvalidOperationException',
-              fullyQualifiedErrorId: 'HostFunctionNotImplemented',
-              message: 'PowerShell is in NonInteractive mode. Read and Prompt functionality is not available.',
-            },
-          };
+          return { ok: false, error: noPrompt };
         }
         command = { kind: 'removeDeviceAccessRule', name: str(splat['Identity']) ?? '' };
         break;
@@ -529,6 +554,14 @@ export class FakeExchange {
     return { ok: true, records: [] };
   }
 }
+
+// A destructive cmdlet without -Confirm:$false prompts, which a non-interactive host cannot.
+const noPrompt = {
+  category: 'InvalidOperation',
+  reason: 'PSInvalidOperationException',
+  fullyQualifiedErrorId: 'HostFunctionNotImplemented',
+  message: 'PowerShell is in NonInteractive mode. Read and Prompt functionality is not available.',
+};
 
 // ------------------------------------------------------------------ the socket host
 

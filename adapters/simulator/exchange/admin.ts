@@ -61,6 +61,7 @@ export function addPartnership(dir: Directory, random: Random, clock: () => numb
     userDisplayName: m.rec.displayName,
   };
   const d = dir.indexDevice(rec, m);
+  d.lastSuccessMs = d.firstSyncMs;
   touch(dir, lc(deviceId), d);
   return copyDevice(rec);
 }

@@ -15,6 +15,7 @@ import {
 } from '../../../src/commands.js';
 import { copyDevice, copyMailbox, copyOrg, copyRule, lc, type Directory, type MailboxEntry } from './directory.js';
 import { refreshSticky, touchMailbox } from './evaluation.js';
+import { clearMobileDevice, removeMobileDevice } from './statistics.js';
 
 const LEVELS: ReadonlySet<string> = new Set(['Allow', 'Block', 'Quarantine']);
 const CHARACTERISTICS: ReadonlySet<string> = new Set(['DeviceType', 'DeviceModel', 'DeviceOS', 'UserAgent', 'XMSWLHeader']);
@@ -70,8 +71,12 @@ export const getOrgSettings = (dir: Directory): Either<ExchangeError, OrgSetting
 export const getDeviceAccessRules = (dir: Directory): Either<ExchangeError, DeviceAccessRule[]> => right(dir.rules.map(copyRule));
 
 // ------------------------------------------------------------ writes
-export function apply(dir: Directory, c: ExchangeCommand): Either<ExchangeError, void> {
+export function apply(dir: Directory, c: ExchangeCommand, now: number): Either<ExchangeError, void> {
   switch (c.kind) {
+    case 'clearMobileDevice':
+      return clearMobileDevice(dir, c, now);
+    case 'removeMobileDevice':
+      return removeMobileDevice(dir, c);
     case 'setCasMailbox':
       return setCasMailbox(dir, c);
     case 'setOrgSettings':

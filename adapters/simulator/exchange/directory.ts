@@ -12,6 +12,12 @@ export interface DeviceEntry {
   rec: DeviceRecord;
   mailbox: MailboxEntry;
   firstSyncMs: number;
+  /** LastSuccessSync (Get-MobileDeviceStatistics); undefined: never synced successfully. */
+  lastSuccessMs?: number;
+  /** The phone no longer contacts Exchange (a pending wipe is never picked up). */
+  offline?: boolean;
+  /** The latest remote wipe Exchange holds for the partnership. */
+  wipe?: { requestMs: number; accountOnly: boolean; sentMs?: number; ackMs?: number };
 }
 
 export const lc = (s: string) => s.toLowerCase();
@@ -44,6 +50,8 @@ export class Directory {
   rules: DeviceAccessRule[];
   /** deviceId (lower-cased) -> the Block rule that keeps it blocked. */
   readonly sticky = new Map<string, string>();
+  /** Clear-MobileDevice -AccountOnly exists (Exchange 2016 and later). */
+  supportsAccountOnly = true;
 
   constructor(
     readonly domain: string,

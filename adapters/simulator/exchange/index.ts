@@ -4,12 +4,27 @@
 // (faults.ts), Exchange's own evaluation (evaluation.ts) and the admin's and
 // phones' changes outside the gateway (admin.ts).
 import { isLeft, right, type Either } from 'fp-ts/lib/Either.js';
-import type { CasMailbox, DeviceAccessRule, ExchangeServer, MobileDevice, OrgSettings } from '../../../src/facts.js';
-import type { CasMailboxQuery, ExchangeError, ExchangeGateway, ExchangeSession, MobileDeviceQuery } from '../../../src/ports.js';
+import type {
+  CasMailbox,
+  DeviceAccessRule,
+  ExchangeServer,
+  MobileDevice,
+  MobileDeviceStatistics,
+  OrgSettings,
+} from '../../../src/facts.js';
+import type {
+  CasMailboxQuery,
+  ExchangeError,
+  ExchangeGateway,
+  ExchangeSession,
+  MobileDeviceQuery,
+  MobileDeviceStatisticsQuery,
+} from '../../../src/ports.js';
 import { cmdletOf, type ExchangeCommand } from '../../../src/commands.js';
 import type { Random } from '../random.js';
 import * as admin from './admin.js';
 import * as cmdlets from './cmdlets.js';
+import * as statistics from './statistics.js';
 import { copyCommand } from './cmdlets.js';
 import { copyDevice, copyMailbox, copyOrg, copyRule, Directory, lc } from './directory.js';
 import { evaluate, evaluateAll, refreshSticky } from './evaluation.js';
@@ -54,6 +69,7 @@ export class SimulatedExchange implements ExchangeGateway {
   private readonly shells: Shells;
   private readonly clock: () => number;
   private readonly random: Random;
+  private readonly wipeAckDelayMs: number;
 
   constructor(init: SimulatedExchangeInit) {
     this.domain = init.domain;
@@ -69,6 +85,9 @@ export class SimulatedExchange implements ExchangeGateway {
       this.dir.indexDevice(device, m);
     }
     refreshSticky(this.dir);
+    this.wipeAckDelayMs = init.wipeAckDelayMs ?? 15 * 60_000;
+    this.dir.supportsAccountOnly = init.accountOnlyWipe ?? true;
+    seedActivity(this.dir, init.clock(), init.idleShare ?? 0.03);
   }
 
   // ------------------------------------------------------------ gateway: reads
@@ -90,6 +109,12 @@ export class SimulatedExchange implements ExchangeGateway {
 
   getExchangeServers(): Promise<Either<ExchangeError, ExchangeServer[]>> {
     return this.shells.call('Get-ExchangeServer', false, () => right(this.shells.exchangeServers()));
+  }
+
+  getMobileDeviceStatistics(query: MobileDeviceStatisticsQuery): Promise<Either<ExchangeError, MobileDeviceStatistics[]>> {
+    return this.shells.call('Get-MobileDeviceStatistics', false, () =>
+      statistics.getMobileDeviceStatistics(this.dir, query, this.clock(), this.wipeAckDelayMs),
+    );
   }
 
   // ------------------------------------------------------------ gateway: servers and sessions
@@ -130,7 +155,7 @@ export class SimulatedExchange implements ExchangeGateway {
       cmdletOf(command) as Cmdlet,
       true,
       () => {
-        const r = cmdlets.apply(this.dir, command);
+        const r = cmdlets.apply(this.dir, command, this.clock());
         if (!isLeft(r)) this.commandLog.push(copyCommand(command));
         return r;
       },
@@ -191,6 +216,37 @@ export class SimulatedExchange implements ExchangeGateway {
     return admin.removePartnership(this.dir, deviceId);
   }
 
+  /** The phone synced successfully now (LastSuccessSync), and picks up a pending wipe as it would. */
+  deviceSynced(deviceId: string, atMs: number = this.clock()): void {
+    const d = this.dir.devices.get(lc(deviceId));
+    if (!d) throw new Error(`no partnership ${deviceId}`);
+    d.lastSuccessMs = atMs;
+    d.offline = false;
+  }
+
+  /** The phone stops (or resumes) contacting Exchange: a wipe waits for it. */
+  setDeviceOffline(deviceId: string, offline: boolean): void {
+    const d = this.dir.devices.get(lc(deviceId));
+    if (!d) throw new Error(`no partnership ${deviceId}`);
+    d.offline = offline;
+  }
+
+  /** Sets LastSuccessSync (undefined: never synced) — an idle phone for clean-up tests. */
+  setLastSuccessSync(deviceId: string, atMs: number | undefined): void {
+    const d = this.dir.devices.get(lc(deviceId));
+    if (!d) throw new Error(`no partnership ${deviceId}`);
+    if (atMs === undefined) delete d.lastSuccessMs;
+    else d.lastSuccessMs = atMs;
+  }
+
+  /** Get-MobileDeviceStatistics of one partnership as Exchange holds it now (test control; no call counted). */
+  statistics(deviceId: string): MobileDeviceStatistics | undefined {
+    const d = this.dir.devices.get(lc(deviceId));
+    if (!d) return undefined;
+    const r = statistics.getMobileDeviceStatistics(this.dir, { identity: d.rec.identity }, this.clock(), this.wipeAckDelayMs);
+    return isLeft(r) ? undefined : r.right[0];
+  }
+
   /** The device reports new characteristics (an OS update…). A Block-rule block stays. */
   updatePartnership(deviceId: string, changes: DeviceChanges): MobileDevice {
     return admin.updatePartnership(this.dir, deviceId, changes);
@@ -218,5 +274,24 @@ export class SimulatedExchange implements ExchangeGateway {
   /** The next `n` calls (of `options.cmdlet`, when given) fail with `error`. */
   failNext(n: number, error: ExchangeError, options: FailureOptions = {}): void {
     this.faults.failNext(n, error, options);
+  }
+}
+
+// A stable hash of a DeviceId: the activity of generated partnerships is a
+// function of the id, so the generator's random sequence (and every org built
+// from a seed) stays as it was.
+function idHash(id: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/** LastSuccessSync of the generated partnerships: most synced within the last day, `idleShare` of them 60–420 days ago. */
+function seedActivity(dir: Directory, now: number, idleShare: number): void {
+  for (const d of dir.devices.values()) {
+    const h = idHash(d.rec.deviceId);
+    const idle = (h % 10_000) / 10_000 < idleShare;
+    const ago = idle ? (60 + (h % 361)) * 86_400_000 : (h % 86_400) * 1000;
+    d.lastSuccessMs = Math.max(d.firstSyncMs, now - ago);
   }
 }

@@ -24,6 +24,9 @@ export const CMDLETS = [
   'New-ActiveSyncDeviceAccessRule',
   'Set-ActiveSyncDeviceAccessRule',
   'Remove-ActiveSyncDeviceAccessRule',
+  'Get-MobileDeviceStatistics',
+  'Clear-MobileDevice',
+  'Remove-MobileDevice',
 ] as const;
 export type Cmdlet = (typeof CMDLETS)[number];
 
@@ -109,4 +112,10 @@ export interface SimulatedExchangeInit {
   readonly commandsPerShell?: number;
   readonly clock: () => number;
   readonly random: Random;
+  /** How long after Clear-MobileDevice the phone acknowledges the wipe (its next contact). Default 15 minutes. */
+  readonly wipeAckDelayMs?: number;
+  /** Share of partnerships whose phone stopped syncing 60–420 days ago (stale). Default 0.03. */
+  readonly idleShare?: number;
+  /** Exchange 2013 and earlier: Clear-MobileDevice has no -AccountOnly. */
+  readonly accountOnlyWipe?: boolean;
 }

@@ -1,0 +1,117 @@
+// The device lifecycle's reads and records in a sync: Get-MobileDeviceStatistics
+// for the partnerships a sync must judge (a wipe waiting for its
+// acknowledgement, a wipe or removal intent a crash left) and, in a full sync
+// with clean-up, for every mailbox with a partnership old enough to be stale;
+// then the acknowledgements recorded (WipeAcknowledged).
+import { isLeft } from 'fp-ts/lib/Either.js';
+import type { MobileDeviceStatistics } from '../facts.js';
+import { decideMailbox, type MailboxState } from '../mailbox.js';
+import { identityKey, mayBeStale } from '../cleanup.js';
+import { mailboxIdentityOfDevice } from '../identity.js';
+import { type Batch, pushTo } from '../append.js';
+import type { Discovered } from './discovery.js';
+import { nowIso, type SyncRun } from './run.js';
+
+/** What a sync read of the partnerships' statistics: by identity key, `null` when Exchange no longer knows one. */
+export type Statistics = Map<string, MobileDeviceStatistics | null>;
+
+/** `fn` over `items`, at most `limit` at once. */
+async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+/** Partnerships whose statistics this sync needs one by one: wipes sent and not acknowledged, and wipe/removal intents pending. */
+function watched(states: ReadonlyMap<string, MailboxState>): string[] {
+  const out = new Set<string>();
+  for (const ms of states.values()) {
+    for (const d of Object.values(ms.devices)) if (d.wipe?.stage === 'sent') out.add(d.identity);
+    for (const p of Object.values(ms.pending)) if (p.kind !== 'setCasMailbox') out.add(p.identity);
+  }
+  return [...out];
+}
+
+/**
+ * Reads the statistics this sync needs. Never fails the sync: a read that
+ * fails leaves those partnerships unjudged (a warning says so); wipes, removals
+ * and the clean-up only act on what was read.
+ */
+export async function readStatistics(run: SyncRun, found: Discovered): Promise<Statistics> {
+  const { ctx } = run;
+  const out: Statistics = new Map();
+  const partnerships = watched(ctx.state().mailboxes);
+  const afterDays = ctx.policy.removeStaleAfterDays;
+  const mailboxes = new Set<string>();
+  if (run.kind === 'full' && afterDays !== undefined) {
+    for (const d of found.devices) {
+      if (!mayBeStale(d, afterDays, run.startedMs)) continue;
+      const m = mailboxIdentityOfDevice(d.identity);
+      if (m !== undefined) mailboxes.add(m);
+    }
+  }
+  if (partnerships.length + mailboxes.size === 0) return out;
+  const get = ctx.exchange.getMobileDeviceStatistics?.bind(ctx.exchange);
+  if (!get) {
+    run.warnings.push({
+      kind: 'noStatistics',
+      message:
+        'this Exchange gateway cannot read Get-MobileDeviceStatistics: wipes are not followed and stale partnerships are not removed',
+    });
+    return out;
+  }
+  let failures = 0;
+  let firstFailure = '';
+  const failed = (what: string, message: string) => {
+    if (failures++ === 0) firstFailure = `${what}: ${message}`;
+  };
+  await eachLimit(partnerships, ctx.parallelism, async (identity) => {
+    const r = await ctx.failover.read(() => get({ identity }));
+    if (!isLeft(r)) for (const s of r.right) out.set(identityKey(s.identity), s);
+    else if (r.left.kind === 'notFound') out.set(identityKey(identity), null);
+    else failed(identity, r.left.message);
+  });
+  await eachLimit([...mailboxes], ctx.parallelism, async (mailbox) => {
+    const r = await ctx.failover.read(() => get({ mailbox }));
+    if (!isLeft(r)) for (const s of r.right) out.set(identityKey(s.identity), s);
+    else if (r.left.kind !== 'notFound') failed(mailbox, r.left.message);
+  });
+  if (failures > 0)
+    run.warnings.push({
+      kind: 'statisticsUnread',
+      message: `Get-MobileDeviceStatistics failed ${failures} time(s) (first: ${firstFailure}); those partnerships are judged at a later sync`,
+    });
+  return out;
+}
+
+/** Records the acknowledgements the statistics show for wipes that were sent. */
+export async function recordWipeAcks(run: SyncRun, statistics: Statistics): Promise<number> {
+  const { ctx } = run;
+  const batch: Batch = new Map();
+  let acknowledged = 0;
+  for (const [stream, ms] of ctx.state().mailboxes) {
+    for (const d of Object.values(ms.devices)) {
+      const w = d.wipe;
+      if (w?.stage !== 'sent') continue;
+      const s = statistics.get(identityKey(d.identity));
+      if (!s || s.deviceWipeAckTime === undefined) continue;
+      const r = decideMailbox(
+        {
+          type: 'RecordWipeStatus',
+          deviceId: d.deviceId,
+          wipeId: w.wipeId,
+          ackTime: s.deviceWipeAckTime,
+          ...(s.status ? { status: s.status } : {}),
+        },
+        ms,
+      );
+      if (isLeft(r) || r.right.events.length === 0) continue;
+      pushTo(batch, stream, r.right.events);
+      acknowledged++;
+    }
+  }
+  if (batch.size > 0) run.eventsAppended += await ctx.appender.append(batch, nowIso(run));
+  return acknowledged;
+}
