@@ -29,6 +29,8 @@ export interface ReplayDeviceState {
   readonly reason: string;
   /** With reason adminOverride: when the override ends. */
   readonly overrideUntil?: string;
+  /** The latest remote wipe's stage (requested, sent, acknowledged, failed), when there is one. */
+  readonly wipe?: string;
 }
 
 export interface ReplayResult {
@@ -124,12 +126,16 @@ export function createReplay(): ReplayFold {
       const before = devices.length;
       for (let j = 0; j < list.length; j++) {
         const d = list[j]!;
-        if (d.access)
-          devices.push(
-            d.overrideUntil !== undefined
-              ? { deviceId: d.deviceId, mailbox: d.mailbox, access: d.access, reason: d.reason!, overrideUntil: d.overrideUntil }
-              : { deviceId: d.deviceId, mailbox: d.mailbox, access: d.access, reason: d.reason! },
-          );
+        if (!d.access) continue;
+        const x: { -readonly [K in keyof ReplayDeviceState]: ReplayDeviceState[K] } = {
+          deviceId: d.deviceId,
+          mailbox: d.mailbox,
+          access: d.access,
+          reason: d.reason!,
+        };
+        if (d.overrideUntil !== undefined) x.overrideUntil = d.overrideUntil;
+        if (d.wipe !== undefined) x.wipe = d.wipe;
+        devices.push(x);
       }
       if (devices.length > before) {
         mailboxes.push(position);

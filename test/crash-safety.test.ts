@@ -15,6 +15,7 @@ import { simulateOrganization, DEFAULT_NOW, type Simulation } from '../adapters/
 import { readLog } from '../adapters/file-store/index.js';
 import { replay } from '../projections/replay.js';
 import type { ExchangeCommand } from '../src/commands.js';
+import type { Policy } from '../src/policy.js';
 
 const test = suite('crash safety');
 const CHILD = fileURLToPath(new URL('./support/crash-child.js', import.meta.url));
@@ -29,9 +30,9 @@ interface RunResult {
 }
 
 /** Runs the child on `log` against `sim`; kills it when it announces step `killAt`. */
-function runChild(sim: Simulation, log: string, killAt: number, action: string[] = []): Promise<RunResult> {
+function runChild(sim: Simulation, log: string, killAt: number, action: string[] = [], policy: Policy = sim.policy): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [log, JSON.stringify(sim.policy), String(DEFAULT_NOW), ...action], {
+    const child = fork(CHILD, [log, JSON.stringify(policy), String(DEFAULT_NOW), ...action], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     let killed = false;
@@ -181,6 +182,104 @@ for (const action of ['grant', 'revoke'] as const) {
     assert.ok(exercised >= 3, `${exercised} kill points`);
   });
 }
+
+test('killed at every step of a wipe request and the quick sync that sends it, a retry sends Clear-MobileDevice once', async () => {
+  const prepare = async (name: string) => {
+    const sim = simulateOrganization({ devices: DEVICES, seed: SEED });
+    const log = join(dir, `wipe-${name}.ndjson`);
+    assert.ok((await runChild(sim, log, -1)).success);
+    const scan = await readLog(log);
+    if (!isRight(scan)) throw new Error('read');
+    const target = replay(scan.right.events).deviceStates[3]!.deviceId;
+    return { sim, log, target, commandsBefore: sim.exchange.commandLog.length };
+  };
+  const ref = await prepare('ref');
+  assert.ok((await runChild(ref.sim, ref.log, -1, ['wipe', ref.target])).success);
+  const refCommands = ref.sim.exchange.commandLog.slice(ref.commandsBefore).map(key);
+  assert.equal(
+    refCommands.map((c) => JSON.parse(c).kind),
+    ['clearMobileDevice'],
+    'the wipe is the only command',
+  );
+  let exercised = 0;
+  for (let k = 1; ; k++) {
+    const p = await prepare(`kill-${k}`);
+    const first = await runChild(p.sim, p.log, k, ['wipe', p.target]);
+    if (!first.killed) break;
+    assert.ok((await runChild(p.sim, p.log, -1, ['wipe', p.target])).success, `restart after a kill at step ${k}`);
+    exercised++;
+    const scan = await readLog(p.log);
+    if (!isRight(scan)) throw new Error('read');
+    assert.equal(scan.right.errors, []);
+    assert.is(scan.right.events.filter((e) => e.type === 'WipeRequested').length, 1, `one WipeRequested after a kill at step ${k}`);
+    // Exchange saw exactly one wipe: a crash after it was applied is judged applied, never sent again.
+    assert.equal(p.sim.exchange.commandLog.slice(p.commandsBefore).map(key), refCommands, `commands after a kill at step ${k}`);
+    assert.ok(p.sim.exchange.statistics(p.target)?.deviceWipeRequestTime !== undefined);
+    const r = replay(scan.right.events);
+    assert.is(r.pendingIntents, 0);
+    assert.is(r.deviceStates.find((d) => d.deviceId === p.target)?.wipe, 'sent', `wipe stage after a kill at step ${k}`);
+  }
+  console.log(`crash safety: wipe: ${exercised} kill points exercised`);
+  assert.ok(exercised >= 3, `${exercised} kill points`);
+});
+
+test('killed at every step of a full sync that removes stale partnerships, a restart removes each once and records each removal once', async () => {
+  const STALE = 3;
+  const prepare = async (name: string) => {
+    const sim = simulateOrganization({ devices: DEVICES, seed: SEED });
+    const log = join(dir, `cleanup-${name}.ndjson`);
+    assert.ok((await runChild(sim, log, -1)).success);
+    // Every phone recent, then three idle for 200 days: two are removed now (the cap), one waits.
+    const ids = sim.exchange.state().devices.map((d) => d.deviceId);
+    for (const id of ids) sim.exchange.setLastSuccessSync(id, DEFAULT_NOW - 3_600_000);
+    const stale = ids.slice(0, STALE);
+    for (const id of stale) sim.exchange.setLastSuccessSync(id, DEFAULT_NOW - 200 * 86_400_000);
+    return { sim, log, stale, commandsBefore: sim.exchange.commandLog.length };
+  };
+  const cleanupPolicy = (sim: Simulation): Policy => ({ ...sim.policy, removeStaleAfterDays: 90, maxRemovalsPerSync: 2 });
+  const ref = await prepare('ref');
+  assert.ok((await runChild(ref.sim, ref.log, -1, [], cleanupPolicy(ref.sim))).success);
+  const refCommands = ref.sim.exchange.commandLog.slice(ref.commandsBefore).map(key).sort();
+  const refRemovals = refCommands.filter((c) => JSON.parse(c).kind === 'removeMobileDevice');
+  assert.is(refRemovals.length, 2, 'at most maxRemovalsPerSync removals');
+  let exercised = 0;
+  for (let k = 1; ; k++) {
+    const p = await prepare(`kill-${k}`);
+    const first = await runChild(p.sim, p.log, k, [], cleanupPolicy(p.sim));
+    if (!first.killed) break;
+    assert.ok((await runChild(p.sim, p.log, -1, [], cleanupPolicy(p.sim))).success, `restart after a kill at step ${k}`);
+    exercised++;
+    const scan = await readLog(p.log);
+    if (!isRight(scan)) throw new Error('read');
+    assert.equal(scan.right.errors, []);
+    const removals = p.sim.exchange.commandLog.slice(p.commandsBefore).filter((c) => c.kind === 'removeMobileDevice');
+    // Each partnership removed once; a kill after a removal was applied is judged by Exchange, so a restart may pick
+    // the third stale phone once the first two are gone, but never removes one twice.
+    const removedIds = removals.map((c) => (c as { deviceId: string }).deviceId);
+    assert.is(new Set(removedIds).size, removedIds.length, `no partnership removed twice after a kill at step ${k}`);
+    assert.ok(
+      removedIds.every((id) => p.stale.includes(id)),
+      'only stale ones',
+    );
+    const stale = scan.right.events.filter((e) => e.type === 'PartnershipStale').map((e) => (e.data as { deviceId: string }).deviceId);
+    const gone = scan.right.events
+      .filter((e) => e.type === 'PartnershipRemoved' && (e.data as { commandId?: string }).commandId !== undefined)
+      .map((e) => (e.data as { deviceId: string }).deviceId);
+    assert.equal([...gone].sort(), [...removedIds].sort(), `one PartnershipRemoved per removal after a kill at step ${k}`);
+    assert.ok(
+      removedIds.every((id) => stale.includes(id)),
+      'each removal has its PartnershipStale',
+    );
+    const r = replay(scan.right.events);
+    assert.is(r.pendingIntents, 0);
+    const ex = p.sim.evaluateAll();
+    for (const x of r.deviceStates)
+      assert.is(x.access, ex.get(x.deviceId.toLowerCase())?.access, `device ${x.deviceId} after a kill at step ${k}`);
+    assert.is(r.deviceStates.length, DEVICES - removedIds.length);
+  }
+  console.log(`crash safety: stale clean-up: ${exercised} kill points exercised`);
+  assert.ok(exercised >= 5, `${exercised} kill points`);
+});
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 test.run();

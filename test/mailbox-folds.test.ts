@@ -61,7 +61,14 @@ function checkFolds(log: readonly StoredEvent[]): void {
   }
   const replayed = replay(log);
   const byStream = pendingByStream(status);
-  const expectedStates: Array<{ deviceId: string; mailbox: string; access: string; reason: string; overrideUntil?: string }> = [];
+  const expectedStates: Array<{
+    deviceId: string;
+    mailbox: string;
+    access: string;
+    reason: string;
+    overrideUntil?: string;
+    wipe?: string;
+  }> = [];
   let pendingTotal = 0;
 
   for (const [stream, s] of states) {
@@ -93,6 +100,7 @@ function checkFolds(log: readonly StoredEvent[]): void {
           notified: r.notified,
           complianceState: r.complianceState,
           intuneDeviceId: r.intuneDeviceId,
+          wipe: r.wipe,
         },
         {
           deviceId: d.deviceId,
@@ -107,6 +115,7 @@ function checkFolds(log: readonly StoredEvent[]): void {
           notified: d.notified,
           complianceState: dec?.facts.intune?.complianceState,
           intuneDeviceId: dec?.facts.intune?.id,
+          wipe: d.wipe?.stage,
         },
         `device ${d.deviceId} of ${stream}`,
       );
@@ -117,6 +126,7 @@ function checkFolds(log: readonly StoredEvent[]): void {
           access: dec.access,
           reason: dec.reason,
           ...(dec.facts.override ? { overrideUntil: dec.facts.override.until } : {}),
+          ...(d.wipe ? { wipe: d.wipe.stage } : {}),
         });
 
       // explain, at the end of the log.
@@ -132,6 +142,7 @@ function checkFolds(log: readonly StoredEvent[]): void {
           governed: x.right.governed,
           decidedAt: x.right.decidedAt,
           lists: x.right.lists,
+          wipe: x.right.wipe?.stage ?? null,
         },
         {
           present: true,
@@ -140,6 +151,7 @@ function checkFolds(log: readonly StoredEvent[]): void {
           governed: dec?.governed ?? null,
           decidedAt: dec?.at ?? null,
           lists: { allowed: hasDeviceKey(s.lists.allowedDeviceIds, k), blocked: hasDeviceKey(s.lists.blockedDeviceIds, k) },
+          wipe: d.wipe?.stage ?? null,
         },
         `explain ${d.deviceId}`,
       );
@@ -195,9 +207,29 @@ const step = fc.oneof(
       grandfather: fc.boolean(),
       revision: fc.integer({ min: 1, max: 3 }),
       hours: fc.integer({ min: 0, max: 30 }),
+      // Stale partnerships chosen for removal (the decider refuses some again: override, excluded, wipe).
+      remove: fc.constantFrom([], [], [], ...IDS.map((x) => [x])),
     }),
   },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('outcome' as const), pick: fc.nat(), fail: fc.boolean() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('outcome' as const),
+      pick: fc.nat(),
+      fail: fc.boolean(),
+      // A failure the wipe may be sent again after (a crash, the connection) or one that ends it.
+      error: fc.constantFrom('other', 'notFound', 'interrupted', 'connectionLost'),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('wipe' as const),
+      pick: fc.nat(),
+      accountOnly: fc.boolean(),
+      ack: fc.constantFrom(false, true),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('notify' as const), pick: fc.nat(), fail: fc.constantFrom(false, false, true) }) },
   {
     weight: 2,
@@ -274,8 +306,31 @@ function historyOf(steps: ReadonlyArray<typeof step extends fc.Arbitrary<infer T
         complete: s.complete,
         contexts,
         ...(s.grandfather ? { grandfather: { org: { defaultAccessLevel: 'Allow' as const }, rules: [] } } : {}),
+        ...(s.remove.length > 0 ? { removals: new Map(s.remove.map((id) => [deviceKey(id), { idleDays: 200 }])), staleAfterDays: 90 } : {}),
       };
       append(accepted(decideMailbox(command, state)).events);
+    } else if (s.kind === 'wipe') {
+      // An administrator's wipe, or (ack) the statistics of a sent one; refusals write nothing.
+      const ids = Object.values(state.devices).map((d) => d.deviceId);
+      if (ids.length === 0) continue;
+      const d = state.devices[deviceKey(ids[s.pick % ids.length]!)]!;
+      const r = s.ack
+        ? decideMailbox(
+            { type: 'RecordWipeStatus', deviceId: d.deviceId, wipeId: d.wipe?.wipeId ?? '', ackTime: new Date(now).toISOString() },
+            state,
+          )
+        : decideMailbox(
+            {
+              type: 'RequestWipe',
+              wipeId: `w${log.length}`,
+              deviceId: d.deviceId,
+              accountOnly: s.accountOnly,
+              reason: 'lost',
+              by: 'admin',
+            },
+            state,
+          );
+      if (isRight(r)) append(r.right.events);
     } else if (s.kind === 'override') {
       // An administrator's action between syncs; refusals (not governed, none in force) write nothing.
       const ids = Object.values(state.devices).map((d) => d.deviceId);
@@ -306,7 +361,7 @@ function historyOf(steps: ReadonlyArray<typeof step extends fc.Arbitrary<infer T
         {
           type: 'RecordCommandOutcome',
           commandId: ids[s.pick % ids.length]!,
-          ...(s.fail ? { error: { kind: 'other', message: 'boom' } } : {}),
+          ...(s.fail ? { error: { kind: s.error, message: 'boom' } } : {}),
         },
         state,
       );

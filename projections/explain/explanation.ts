@@ -55,7 +55,8 @@ export function explanationOf({ deviceId, k, at, atMs, v, org, orgPolicies, bySt
   const device = deviceIn(v, k);
   const decision = decisionIn(v, k);
   // A removed partnership: explain its last state (the fold dropped it; rebuild from the timeline).
-  const lastDecision = decision ?? lastDecisionOf(byStream.get(v.stream)!, k, atMs);
+  // A present one without a decision is new (discovered again after a removal): an older partnership's decision is not its own.
+  const lastDecision = decision ?? (device ? undefined : lastDecisionOf(byStream.get(v.stream)!, k, atMs));
   const partnership = device ?? lastPartnershipOf(byStream.get(v.stream)!, k, atMs);
   const info = v.state.info;
   const policyOf = (rev: number | undefined) => (rev === undefined ? undefined : orgPolicies.find((p) => p.revision === rev));

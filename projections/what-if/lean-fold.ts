@@ -11,6 +11,7 @@ import {
   mailboxIntent,
   notifiedAfter,
   recordOwnership,
+  wipeAfterFailure,
   withIntent,
   withoutIntent,
   type DecisionState,
@@ -18,6 +19,7 @@ import {
   type MailboxInfo,
   type MailboxState,
   type Owned,
+  type WipeState,
 } from '../../src/mailbox.js';
 
 // The mailbox states are folded here with mutable per-stream records rather
@@ -38,6 +40,7 @@ export interface LeanDevice {
   notified: boolean;
   grandfathered: boolean;
   override?: AdminOverride;
+  wipe?: WipeState;
 }
 /** A mailbox's state while folding: a few partnerships and intents, in arrays (maps cost more than they save at that size). */
 export interface LeanMailbox {
@@ -78,6 +81,7 @@ export function materialize(m: LeanMailbox): MailboxState {
     };
     if (d.grandfathered) s.grandfathered = true;
     if (d.override) s.override = d.override;
+    if (d.wipe) s.wipe = d.wipe;
     devices[d.key] = s;
   }
   const pending = Object.create(null) as Record<string, MailboxCommandOf>;
@@ -150,10 +154,36 @@ export function foldLean(m: LeanMailbox, e: DomainEvent, at: string): boolean {
         },
       });
       m.lists = listsAfterIntent(m.lists, c);
+      if (c.kind === 'clearMobileDevice') {
+        const d = deviceOf(m, c.deviceId);
+        if (d?.wipe?.wipeId === c.wipeId) d.wipe = { ...d.wipe, stage: 'sent', sentAt: at };
+      }
       return true;
     }
-    case 'CommandFailed':
+    case 'CommandFailed': {
+      const c = m.pending.find((p) => p.commandId === e.data.commandId)?.command;
       m.pending = withoutIntent(m.pending, e.data.commandId, idOfIntent);
+      if (c?.kind === 'clearMobileDevice') {
+        const d = deviceOf(m, c.deviceId);
+        if (d?.wipe?.wipeId === c.wipeId) d.wipe = wipeAfterFailure(d.wipe, e.data.error);
+      }
+      return true;
+    }
+    case 'WipeRequested': {
+      const d = deviceOf(m, e.data.deviceId);
+      if (d) {
+        const { deviceId: _id, ...w } = e.data;
+        d.wipe = { ...w, requestedAt: at, stage: 'requested' };
+      }
+      return true;
+    }
+    case 'WipeAcknowledged': {
+      const d = deviceOf(m, e.data.deviceId);
+      if (d?.wipe?.wipeId === e.data.wipeId) d.wipe = { ...d.wipe, stage: 'acknowledged', ackTime: e.data.ackTime };
+      return true;
+    }
+    case 'PartnershipStale':
+      // The choice to remove is recorded; the partnership goes with its removal's outcome.
       return true;
     case 'NotificationSent': {
       const d = deviceOf(m, e.data.deviceId);

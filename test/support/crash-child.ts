@@ -31,6 +31,7 @@ const exchange: ExchangeGateway = {
   getOrgSettings: () => call('exchange', 'getOrgSettings'),
   getDeviceAccessRules: () => call('exchange', 'getDeviceAccessRules'),
   getExchangeServers: () => call('exchange', 'getExchangeServers'),
+  getMobileDeviceStatistics: (q) => call('exchange', 'getMobileDeviceStatistics', q),
   execute: (c) => call('exchange', 'execute', c),
 };
 const intune: IntuneGateway = {
@@ -62,16 +63,19 @@ const engine = createEngine({
   onStep: (kind) => call('step', kind, ++step),
 });
 // argv[5]: what to do — a full sync (default), or an administrator action on
-// device argv[6] followed by the quick sync that enforces it. A restarted run
-// sends the same request again: the engine must record it once.
+// device argv[6] (grant, revoke, wipe) followed by the quick sync that enforces
+// or sends it. A restarted run sends the same request again: the engine must
+// record it once.
 const mode = process.argv[5] ?? 'full';
 const deviceId = process.argv[6] ?? '';
 let report;
-if (mode === 'grant' || mode === 'revoke') {
+if (mode === 'grant' || mode === 'revoke' || mode === 'wipe') {
   const r =
     mode === 'grant'
       ? await engine.grantOverride({ deviceId, access: 'allow', untilMs: nowMs + 8 * 3_600_000, reason: 'crash test', by: 'tester' })
-      : await engine.revokeOverride({ deviceId, reason: 'crash test', by: 'tester' });
+      : mode === 'wipe'
+        ? await engine.requestWipe({ deviceId, reason: 'crash test: phone lost', by: 'tester' })
+        : await engine.revokeOverride({ deviceId, reason: 'crash test', by: 'tester' });
   // After a kill that came after the revoke was written, the retried revoke finds none in force: that is done, not failed.
   if (isLeft(r) && !(mode === 'revoke' && r.left.kind === 'noOverride')) {
     process.send!({ fatal: r.left });
