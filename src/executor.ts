@@ -115,6 +115,9 @@ export function createExecutor(o: ExecutorOptions) {
     if (s) await s.close();
   }
 
+  /** Whether running a command twice does no more than running it once (every command but a wipe or a removal). */
+  const retrySafe = (c: ExchangeCommand): boolean => c.kind !== 'clearMobileDevice' && c.kind !== 'removeMobileDevice';
+
   /** One command on a lane (or on the gateway when it has no sessions), with every retry. */
   async function runOne(lane: Lane | undefined, item: WorkItem): Promise<Either<ExchangeError, void>> {
     let waits = 0;
@@ -148,17 +151,23 @@ export function createExecutor(o: ExecutorOptions) {
         await wait(e.waitMs);
         continue;
       }
+      // A broken session or a lost connection says nothing of whether the command ran: only a
+      // command that may run twice is sent again (a wipe is not; the caller judges it on Exchange's statistics).
+      const again = retrySafe(item.command);
       if (e.kind === 'sessionBroken' && lane) {
         counters.sessionsReplaced++;
         await closeLane(lane);
-        continue;
+        if (again) continue;
+        return r;
       }
       if (e.kind === 'connectionLost' && failovers < 3) {
         const failed = lane?.session?.server ?? e.server ?? o.failover.current;
         if (lane) await closeLane(lane);
         if (await o.failover.recover(failed, e.message)) {
           failovers++;
-          continue;
+          if (again) continue;
+          // Moved to a working server: the failure is this command's alone, not the connection's.
+          return left({ kind: 'sessionBroken', message: e.message });
         }
       }
       return r;

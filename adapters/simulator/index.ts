@@ -47,6 +47,12 @@ export interface SimulationOptions {
   organization?: string;
   /** "Now" in ms since the epoch; default fixed 2026-11-26T08:00:00Z. Grace deadlines are relative to it. */
   clock?: () => number;
+  /** How long after Clear-MobileDevice a phone in contact acknowledges the wipe; default 15 minutes. */
+  wipeAckDelayMs?: number;
+  /** Share of partnerships whose phone stopped syncing 60–420 days ago; default 0.03. */
+  idleShare?: number;
+  /** false: Exchange 2013 or earlier, whose Clear-MobileDevice has no -AccountOnly. */
+  accountOnlyWipe?: boolean;
 }
 
 export interface Simulation {
@@ -83,6 +89,9 @@ export function simulateOrganization(o: SimulationOptions): Simulation {
     commandsPerShell: o.commandsPerShell,
     clock,
     random: g.random,
+    ...(o.wipeAckDelayMs !== undefined ? { wipeAckDelayMs: o.wipeAckDelayMs } : {}),
+    ...(o.idleShare !== undefined ? { idleShare: o.idleShare } : {}),
+    ...(o.accountOnlyWipe !== undefined ? { accountOnlyWipe: o.accountOnlyWipe } : {}),
   });
   const intune = new SimulatedIntune({
     managedDevices: g.managedDevices,

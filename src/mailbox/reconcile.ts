@@ -187,7 +187,8 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
       if (!d || overrideInForce(d.override, c.atMs) || wipeOutstanding(d.wipe)) continue;
       if ((c.contexts.get(k)?.groups.excluded.length ?? 0) > 0) continue;
       removing.set(k, d);
-      if (d.owned) released.push(d.deviceId);
+      // Its entries go with it, a grandfathered allowed entry too: the engine wrote it, and the phone it kept allowed is gone.
+      if (d.owned || state.devices[k]?.grandfathered) released.push(d.deviceId);
     }
   }
 
@@ -241,7 +242,8 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
   for (const id of released) {
     const k = deviceKey(id);
     const owned = (present.get(k) ?? state.devices[k])?.owned;
-    if (owned === 'allowed') changes.allowed.remove.push(...entriesOf(lists.allowedDeviceIds, k));
+    if (owned === 'allowed' || (removing.has(k) && state.devices[k]?.grandfathered))
+      changes.allowed.remove.push(...entriesOf(lists.allowedDeviceIds, k));
     if (owned === 'blocked') changes.blocked.remove.push(...entriesOf(lists.blockedDeviceIds, k));
   }
   const change = changeOf(changes);

@@ -5,7 +5,9 @@
 // then the acknowledgements recorded (WipeAcknowledged).
 import { isLeft } from 'fp-ts/lib/Either.js';
 import type { MobileDeviceStatistics } from '../facts.js';
-import { decideMailbox, type MailboxState } from '../mailbox.js';
+import { decideMailbox, deviceKey, initialMailboxState, type MailboxState } from '../mailbox.js';
+import type { ClearMobileDevice, RemoveMobileDevice } from '../commands.js';
+import { partnershipCommandApplied } from '../reconcile.js';
 import { identityKey, mayBeStale } from '../cleanup.js';
 import { mailboxIdentityOfDevice } from '../identity.js';
 import { type Batch, pushTo } from '../append.js';
@@ -114,4 +116,61 @@ export async function recordWipeAcks(run: SyncRun, statistics: Statistics): Prom
   }
   if (batch.size > 0) run.eventsAppended += await ctx.appender.append(batch, nowIso(run));
   return acknowledged;
+}
+
+/** A wipe or removal whose outcome a broken session or lost connection left unknown. */
+export interface Unsure {
+  readonly stream: string;
+  readonly commandId: string;
+  readonly command: ClearMobileDevice | RemoveMobileDevice;
+  readonly error: { readonly kind: string; readonly message: string };
+}
+
+/**
+ * Judges each unsure wipe or removal on the partnership's statistics now, as a
+ * crash would be judged: applied is a success, not applied a failure that lets
+ * the wipe be sent again. Unreadable: left pending, judged by the next sync.
+ * Returns how many were applied (by kind) and how many not.
+ */
+export async function judgeUnsure(
+  run: SyncRun,
+  unsure: readonly Unsure[],
+): Promise<{ readonly wipesSent: number; readonly removed: number; readonly failed: number; readonly pending: number }> {
+  const { ctx } = run;
+  const out = { wipesSent: 0, removed: 0, failed: 0, pending: 0 };
+  const get = ctx.exchange.getMobileDeviceStatistics?.bind(ctx.exchange);
+  for (const u of unsure) {
+    const r = get ? await ctx.failover.read(() => get({ identity: u.command.identity })) : undefined;
+    const stats = r === undefined || (isLeft(r) && r.left.kind !== 'notFound') ? undefined : isLeft(r) ? null : (r.right[0] ?? null);
+    if (stats === undefined) {
+      out.pending++;
+      run.warnings.push({
+        kind: 'outcomeUnknown',
+        message: `${u.command.kind} ${JSON.stringify(u.command.deviceId)}: ${u.error.message}; whether Exchange applied it is judged at the next sync`,
+        deviceId: u.command.deviceId,
+        mailbox: u.command.mailbox,
+      });
+      continue;
+    }
+    const ms = ctx.state().mailboxes.get(u.stream) ?? initialMailboxState;
+    const w = u.command.kind === 'clearMobileDevice' ? ms.devices[deviceKey(u.command.deviceId)]?.wipe : undefined;
+    const requestedAtMs =
+      w !== undefined && u.command.kind === 'clearMobileDevice' && w.wipeId === u.command.wipeId ? Date.parse(w.requestedAt) : 0;
+    const applied = partnershipCommandApplied(u.command, stats, Number.isNaN(requestedAtMs) ? 0 : requestedAtMs);
+    const d = decideMailbox(
+      {
+        type: 'RecordCommandOutcome',
+        commandId: u.commandId,
+        reconciled: true,
+        ...(applied ? {} : { error: { kind: 'interrupted', message: `not applied (${u.error.message})` } }),
+      },
+      ms,
+    );
+    if (isLeft(d)) continue;
+    run.committer.add(u.stream, d.right.events);
+    if (!applied) out.failed++;
+    else if (u.command.kind === 'clearMobileDevice') out.wipesSent++;
+    else out.removed++;
+  }
+  return out;
 }

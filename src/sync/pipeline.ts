@@ -12,9 +12,12 @@ import { createMailboxPlanner, type PlannedDevice } from '../plan.js';
 import { type Batch, pushTo } from '../append.js';
 import { createExecutor, WorkQueue, type ExecutionCounters, type WorkItem } from '../executor.js';
 import type { Discovered } from './discovery.js';
-import type { Statistics } from './lifecycle.js';
+import { judgeUnsure, type Statistics, type Unsure } from './lifecycle.js';
 import { removalsByStream, selectStale } from '../cleanup.js';
 import { errInfo, flushSwitches, nowIso, progress, refused, type SyncRun } from './run.js';
+
+// Failures after which a command may or may not have run.
+const AMBIGUOUS: ReadonlySet<string> = new Set(['connectionLost', 'sessionBroken']);
 
 /** What the pipeline did. */
 export interface Executed {
@@ -123,6 +126,7 @@ export async function decideAndExecute(
   });
   let wipesSent = 0;
   let removed = 0;
+  const unsure: Unsure[] = [];
   let decisionsChanged = 0;
   let grandfathered = 0;
   const planned: PlannedDevice[] = [];
@@ -150,6 +154,12 @@ export async function decideAndExecute(
     const stream = streamOf.get(w.commandId)!;
     const error = isLeft(r) ? errInfo(r.left) : undefined;
     const c = w.command;
+    if (error && (c.kind === 'clearMobileDevice' || c.kind === 'removeMobileDevice') && AMBIGUOUS.has(error.kind)) {
+      // Maybe applied, maybe not: judged on Exchange's statistics once the commands are done, never sent again blindly.
+      unsure.push({ stream, commandId: w.commandId, command: c, error });
+      progress(run, 'execute', ++done, commandsKnown, { final: decidedAll, failed, throttleWaits: executor.counters.throttleWaits });
+      return;
+    }
     if (error) {
       failed++;
       // Users are not told while their mailbox's lists may be wrong; a failed wipe or removal leaves the lists as they were.
@@ -236,6 +246,13 @@ export async function decideAndExecute(
     }).run(orgWork, onResult);
   } else {
     for (const w of orgWork) onResult(w, { _tag: 'Left', left: outcome.disconnected });
+  }
+  if (unsure.length > 0) {
+    const judged = await judgeUnsure(run, unsure);
+    wipesSent += judged.wipesSent;
+    removed += judged.removed;
+    succeeded += judged.wipesSent + judged.removed;
+    failed += judged.failed + judged.pending;
   }
   flushSwitches(run);
   run.eventsAppended += await run.committer.drain();
