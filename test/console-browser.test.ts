@@ -249,6 +249,40 @@ test('under eas-sync run, a request without the token is refused, and Full sync 
     /allow until .* \(in force\), by alice \(helpdesk\)/,
   );
   await page.screenshot({ path: join(SHOTS, 'device-override.png'), fullPage: true });
+  // The same page requests a remote wipe: refused without the confirmation, then sent by the quick sync it queues.
+  assert.is(
+    await page.evaluate(
+      async ([t, id]) =>
+        (
+          await fetch('/api/wipes', {
+            method: 'POST',
+            headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ deviceId: id, by: 'alice', reason: 'lost' }),
+          })
+        ).status,
+      [TOKEN, quarantined] as const,
+    ),
+    400,
+    'no wipe without confirm: true',
+  );
+  await page.fill('[data-testid=wipe-by]', 'alice (helpdesk)');
+  await page.fill('[data-testid=wipe-reason]', 'phone stolen');
+  await page.check('[data-testid=wipe-confirm]');
+  await page.click('[data-testid=wipe-request]');
+  await page.waitForSelector('text=/wipe wipe-\\S+ requested/');
+  await page
+    .waitForFunction(() => /: sent/.test(document.querySelector('[data-testid=wipe-status]')?.textContent ?? ''), undefined, {
+      timeout: 30_000,
+      polling: 500,
+    })
+    .catch(async () => {
+      await page.reload();
+      await page.waitForFunction(() => /: sent/.test(document.querySelector('[data-testid=wipe-status]')?.textContent ?? ''), undefined, {
+        timeout: 30_000,
+      });
+    });
+  assert.match((await page.locator('[data-testid=wipe-status]').textContent()) ?? '', /: sent — “phone stolen”/);
+  await page.screenshot({ path: join(SHOTS, 'device-wipe.png'), fullPage: true });
   await page.close();
 });
 

@@ -66,6 +66,13 @@ function render(x: Explanation): string[] {
     out.push(
       `  override         ${x.override.overrideId}: ${x.override.access} until ${x.override.until} (${x.override.inForce ? 'in force' : 'ended'}), by ${x.override.by}: "${x.override.reason}"${x.override.notify ? ', user told of a block' : ''}`,
     );
+  if (x.wipe) {
+    const w = x.wipe;
+    const when = w.stage === 'acknowledged' ? `, acknowledged ${w.ackTime}` : w.stage === 'sent' ? `, sent ${w.sentAt}` : '';
+    out.push(
+      `  remote wipe      ${w.wipeId}${w.accountOnly ? ' (account only)' : ''}: ${w.stage}${when}; requested ${w.requestedAt} by ${w.by}: "${w.reason}"${w.error ? `; ${w.error.message}` : ''}`,
+    );
+  }
   out.push(
     `  lists            ${x.lists.allowed ? 'in the allowed list' : x.lists.blocked ? 'in the blocked list' : 'in neither list'} (as the engine knew them)`,
   );

@@ -6,7 +6,8 @@ import type { ExchangeCommand } from '../../src/commands.js';
 import type { WhatIfCommand } from '../../projections/index.js';
 import type { SyncKind } from '../../src/connector.js';
 import type { SyncReport } from '../../src/engine.js';
-import { parseDuration, parseInstant } from '../../src/codec.js';
+import { parseInstant } from '../../src/codec.js';
+import { overrideAction, wipeAction } from './actions.js';
 import { devicePage, devicesCsv, MAX_PAGE_SIZE, reasonCounts, SORT_KEYS, type DeviceQuery, type SortKey } from './devices.js';
 import { durationSeconds, type SyncRow } from './history.js';
 import type { ModelCache } from './model.js';
@@ -50,6 +51,7 @@ export const API_ROUTES: Readonly<Record<string, readonly string[]>> = {
   '/api/syncs': ['GET', 'POST'],
   '/api/jobs': ['GET'],
   '/api/overrides': ['POST'],
+  '/api/wipes': ['POST'],
 };
 
 const bad = (message: string): ApiAnswer => ({ status: 400, json: { error: message } });
@@ -221,50 +223,19 @@ export function consoleApi(o: ConsoleApiOptions) {
         return { status: 202, json: jobView(track(kind, req.caller)) };
       }
 
-      if (req.path === '/api/overrides') {
+      if (req.path === '/api/overrides' || req.path === '/api/wipes') {
+        const wipe = req.path === '/api/wipes';
         if (o.mode !== 'run')
-          return { status: 405, json: { error: 'read-only console: overrides are recorded under eas-sync run or with eas-sync override' } };
+          return {
+            status: 405,
+            json: {
+              error: `read-only console: ${wipe ? 'wipes are requested' : 'overrides are recorded'} under eas-sync run or with eas-sync ${wipe ? 'wipe' : 'override'}`,
+            },
+          };
         if (!engine) return { status: 503, json: { error: 'starting' }, headers: { 'retry-after': '5' } };
-        let body: Record<string, unknown>;
-        try {
-          const parsed = JSON.parse(req.body ?? '') as unknown;
-          if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return bad('send a JSON object');
-          body = parsed as Record<string, unknown>;
-        } catch {
-          return bad('send a JSON object');
-        }
-        const str = (k: string) => (typeof body[k] === 'string' ? body[k] : undefined);
-        const deviceId = str('deviceId');
-        const by = str('by');
-        const reason = str('reason');
-        const mailbox = str('mailbox');
-        if (!deviceId) return bad('deviceId is required');
-        if (!by || !reason) return bad('by and reason are required: every action records who took it and why');
-        const who = { deviceId, by, reason, ...(mailbox ? { mailbox } : {}) };
-        let r;
-        if (body.action === 'revoke') r = await engine.revokeOverride(who);
-        else if (body.action === 'allow' || body.action === 'block') {
-          const untilText = str('until');
-          const forText = str('for');
-          let untilMs: number;
-          if (untilText !== undefined) {
-            const u = parseInstant(untilText);
-            if (isLeft(u)) return bad(`until: ${u.left}`);
-            untilMs = u.right;
-          } else {
-            const ms = forText === undefined ? undefined : parseDuration(forText);
-            if (ms === undefined || ms <= 0) return bad('give until (ISO-8601 with a zone) or for (e.g. 8h, 2d)');
-            untilMs = o.now() + ms;
-          }
-          r = await engine.grantOverride({ ...who, access: body.action, untilMs, ...(body.notify === true ? { notify: true } : {}) });
-        } else return bad('action must be allow, block or revoke');
-        if (isLeft(r)) {
-          const f = r.left;
-          const status =
-            f.kind === 'unknownDevice' ? 404 : f.kind === 'store' || f.kind === 'fenced' || f.kind === 'invalidLog' ? 503 : 400;
-          return { status, json: { error: f.message, kind: f.kind } };
-        }
-        // Enforced now: the quick sync that follows re-decides the device.
+        const r = wipe ? await wipeAction(engine, req.body) : await overrideAction(engine, req.body, o.now());
+        if (isLeft(r)) return r.left;
+        // Enforced (or sent) now: the quick sync that follows acts on it.
         const job = track('quick', req.caller);
         return { status: 200, json: { ...r.right, events: r.right.events.map((e) => e.type), job: job.id } };
       }

@@ -7,7 +7,15 @@ import type { Policy } from '../../src/policy.js';
 import type { ExchangeCommand } from '../../src/commands.js';
 import type { StreamSlot } from '../../projections/replay.js';
 import type { Explanation, WhatIfResult } from '../../projections/index.js';
-import type { ActionDecided, ActionFailure, ConnectorStatusView, OverrideRequest, RevokeRequest, SyncReport } from '../../src/engine.js';
+import type {
+  ActionDecided,
+  ActionFailure,
+  ConnectorStatusView,
+  OverrideRequest,
+  RevokeRequest,
+  SyncReport,
+  WipeRequest,
+} from '../../src/engine.js';
 import type { SyncKind } from '../../src/connector.js';
 
 export interface ReadFailure {
@@ -38,4 +46,5 @@ export interface ConsoleEngine {
   requestSync(kind: SyncKind): Promise<SyncReport>;
   grantOverride(r: OverrideRequest): Promise<Either<ActionFailure, ActionDecided>>;
   revokeOverride(r: RevokeRequest): Promise<Either<ActionFailure, ActionDecided>>;
+  requestWipe(r: WipeRequest): Promise<Either<ActionFailure, ActionDecided>>;
 }

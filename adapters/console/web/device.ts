@@ -2,6 +2,7 @@
 import { ApiError, get, post } from './client.js';
 import { append, clear, h, when, deviceHref, deviceIdOf } from './dom.js';
 import type { Explanation } from './types.js';
+import { wipeCard } from './wipe.js';
 
 const RULES: Record<number, string> = {
   0: 'ActiveSync is disabled on the mailbox',
@@ -261,6 +262,11 @@ export async function devicePage(root: HTMLElement, params: URLSearchParams, go:
     picker,
     decision,
     overrideCard(x, session.mode, () => {
+      const p = new URLSearchParams(params);
+      p.set('r', String(Date.now()));
+      go(p);
+    }),
+    wipeCard(x, session.mode, () => {
       const p = new URLSearchParams(params);
       p.set('r', String(Date.now()));
       go(p);

@@ -112,6 +112,17 @@ export interface Explanation {
     notify: boolean;
     inForce: boolean;
   } | null;
+  wipe: {
+    wipeId: string;
+    stage: 'requested' | 'sent' | 'acknowledged' | 'failed';
+    accountOnly: boolean;
+    reason: string;
+    by: string;
+    requestedAt: string;
+    sentAt?: string;
+    ackTime?: string;
+    error?: { kind: string; message: string };
+  } | null;
   powershell: string | null;
 }
 
