@@ -55,7 +55,7 @@ test('never removes a device under an override, of an excluded user, or with a w
             {
               identity: d.identity,
               deviceId: d.deviceId,
-              ...(cands[i]!.idleDays !== undefined ? { lastSuccessSync: new Date(AT - cands[i]!.idleDays! * DAY).toISOString() } : {}),
+              ...(cands[i]!.idleDays !== undefined ? { lastSuccessSync: new Date(AT - cands[i]!.idleDays * DAY).toISOString() } : {}),
             },
           ]),
         );

@@ -51,6 +51,18 @@ test('override: a quarantined phone is allowed by an override, then given back t
   assert.match(r.out, /after the override ended, quick sync sync-3: quarantine \(notEnrolled\)/);
 });
 
+test('lifecycle: a wipe goes requested → sent → acknowledged, and full syncs remove stale partnerships ten at a time', () => {
+  const r = run('lifecycle');
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /wipe wipe-\S+ of \S+: requested\n/);
+  assert.match(r.out, /quick sync sync-2: 1 wipe sent, stage sent\n/);
+  assert.match(r.out, /quick sync sync-3: 1 acknowledged, stage acknowledged\n/);
+  const m = /full sync sync-4: (\d+) stale partnership\(s\) chosen, (\d+) removed, (\d+) left for later full syncs/.exec(r.out);
+  assert.ok(m, r.out);
+  assert.is(m[1], '10');
+  assert.is(m[2], '10');
+});
+
 test('why-blocked: an unknown device id exits 2 naming the closest ids', () => {
   const r = run('why-blocked', ['NoSuchDevice']);
   assert.is(r.code, 2);

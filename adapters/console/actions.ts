@@ -26,7 +26,7 @@ function objectOf(body: string | undefined): Either<Refused, Record<string, unkn
 
 /** Who acts on which partnership, and why: required of every action. */
 function attribution(body: Record<string, unknown>): Either<Refused, { deviceId: string; by: string; reason: string; mailbox?: string }> {
-  const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
+  const str = (k: string) => (typeof body[k] === 'string' ? body[k] : undefined);
   const deviceId = str('deviceId');
   const by = str('by');
   const reason = str('reason');

@@ -279,7 +279,7 @@ export const MobileDeviceRecordC = t.type({
 });
 
 /** Optional fields are left out rather than set to undefined (facts stay plain JSON). */
-function compact<T extends object>(o: T): T {
+export function compact<T extends object>(o: T): T {
   for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
   return o;
 }

@@ -6,7 +6,7 @@
 import * as t from 'io-ts';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import { decodeWith, type Issue } from '../../src/codec.js';
-import type { DeviceAccessRule, ExchangeServer, MobileDeviceStatistics, OrgSettings } from '../../src/facts.js';
+import type { DeviceAccessRule, ExchangeServer, OrgSettings } from '../../src/facts.js';
 import type { ExchangeError } from '../../src/ports.js';
 import { show } from '../shared/input-errors.js';
 import {
@@ -15,7 +15,6 @@ import {
   PsMulti,
   PsNonEmptyString,
   PsOptionalBool,
-  PsOptionalDate,
   PsOptionalIdentity,
   PsOptionalString,
   PsString,
@@ -24,6 +23,7 @@ import {
 } from '../exports/powershell.js';
 
 export { decodeMobileDevice, decodeCasMailbox } from '../exports/powershell.js';
+export { decodeStatistics } from '../exports/statistics.js';
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
 
@@ -117,43 +117,6 @@ export function decodeExchangeServer(record: unknown): Either<Issue[], ExchangeS
       fqdn: x.Fqdn && x.Fqdn.trim() !== '' ? x.Fqdn : x.Name,
       isClientAccessServer: cas,
       version: x.AdminDisplayVersion,
-    }),
-  );
-}
-
-// ------------------------------------------------------------ Get-MobileDeviceStatistics
-/** Status is an enum: its name, or its number when the remote session serialized it as one (kept as text). */
-const PsEnumText = psCodec('enum name | number | null', (u): Either<string, string | undefined> => {
-  if (u === null || u === undefined) return right(undefined);
-  if (typeof u === 'string') return right(u);
-  if (typeof u === 'number' && Number.isInteger(u)) return right(String(u));
-  return left(`expected an enum value, got ${show(u)}`);
-});
-
-const StatisticsRecordC = t.type({
-  Identity: PsOptionalIdentity,
-  DeviceId: PsNonEmptyString,
-  LastSuccessSync: PsOptionalDate,
-  Status: PsEnumText,
-  DeviceWipeRequestTime: PsOptionalDate,
-  DeviceWipeSentTime: PsOptionalDate,
-  DeviceWipeAckTime: PsOptionalDate,
-});
-
-export function decodeStatistics(record: unknown): Either<Issue[], MobileDeviceStatistics> {
-  const r = decodeWith(StatisticsRecordC, record);
-  if (isLeft(r)) return r;
-  const x = r.right;
-  if (x.Identity === undefined) return left([{ path: 'Identity', message: 'expected the partnership identity, got null' }]);
-  return right(
-    compact<MobileDeviceStatistics>({
-      identity: x.Identity,
-      deviceId: x.DeviceId,
-      lastSuccessSync: x.LastSuccessSync,
-      status: x.Status,
-      deviceWipeRequestTime: x.DeviceWipeRequestTime,
-      deviceWipeSentTime: x.DeviceWipeSentTime,
-      deviceWipeAckTime: x.DeviceWipeAckTime,
     }),
   );
 }

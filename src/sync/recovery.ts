@@ -49,7 +49,7 @@ export async function reconcileInterrupted(
         const s = statistics.get(identityKey(command.identity));
         if (s === undefined) continue;
         const w = command.kind === 'clearMobileDevice' ? ms.devices[deviceKey(command.deviceId)]?.wipe : undefined;
-        const requestedAtMs = w?.wipeId === (command.kind === 'clearMobileDevice' ? command.wipeId : '') ? Date.parse(w!.requestedAt) : 0;
+        const requestedAtMs = w?.wipeId === (command.kind === 'clearMobileDevice' ? command.wipeId : '') ? Date.parse(w.requestedAt) : 0;
         applied = partnershipCommandApplied(command, s, Number.isNaN(requestedAtMs) ? 0 : requestedAtMs);
       }
       const r = decideMailbox(
