@@ -48,7 +48,8 @@ export function commandRequest(c: ExchangeCommand): Either<ExchangeError, { op: 
       return right({ op: 'Set-ActiveSyncDeviceAccessRule', args: { Identity: c.name, AccessLevel: c.accessLevel } });
     case 'removeDeviceAccessRule':
       return right({ op: 'Remove-ActiveSyncDeviceAccessRule', args: { Identity: c.name } });
-    case 'clearMobileDevice': { // A switch is passed as $true by splatting; absent when not asked (2013 and earlier do not know it).
+    case 'clearMobileDevice': {
+      // A switch is passed as $true by splatting; absent when not asked (2013 and earlier do not know it).
       const args: Args = { Identity: c.identity };
       if (c.accountOnly) args['AccountOnly'] = true;
       return right({ op: 'Clear-MobileDevice', args });
