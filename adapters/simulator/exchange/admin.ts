@@ -7,7 +7,7 @@ import type { DeviceRecord, MailboxRecord } from '../generate.js';
 import { IPHONE, type Platform } from '../catalog.js';
 import { deviceDn, deviceIdentity, mailboxDn, mailboxIdentity, addressPart } from '../identities.js';
 import type { Random } from '../random.js';
-import { copyDevice, copyMailbox, lc, type Directory } from './directory.js';
+import { copyDevice, copyMailbox, idKey, lc, type Directory } from './directory.js';
 import { refreshSticky, touch, touchMailbox } from './evaluation.js';
 import { applyOrgSettings } from './cmdlets.js';
 import type { DeviceChanges, NewMailbox, NewPartnership, RuleSpec } from './types.js';
@@ -72,6 +72,7 @@ export function removePartnership(dir: Directory, deviceId: string): boolean {
   const d = dir.devices.get(key);
   if (!d) return false;
   dir.devices.delete(key);
+  dir.devicesByIdentity.delete(idKey(d.rec.identity));
   d.mailbox.devices.delete(key);
   dir.sticky.delete(key);
   return true;

@@ -21,7 +21,7 @@ export interface DeviceEntry {
 }
 
 export const lc = (s: string) => s.toLowerCase();
-const idKey = (identity: string) => lc(identity.replace(/\\/g, '/'));
+export const idKey = (identity: string) => lc(identity.replace(/\\/g, '/'));
 
 export const copyMailbox = (m: MailboxRecord): CasMailbox => ({
   identity: m.identity,
@@ -46,6 +46,8 @@ export class Directory {
   readonly mailboxList: MailboxEntry[] = [];
   /** deviceId (lower-cased) -> partnership. */
   readonly devices = new Map<string, DeviceEntry>();
+  /** A partnership's Identity (either slash, lower-cased) -> partnership (Get-MobileDeviceStatistics, Clear-, Remove-MobileDevice). */
+  readonly devicesByIdentity = new Map<string, DeviceEntry>();
   readonly org: Mutable<OrgSettings>;
   rules: DeviceAccessRule[];
   /** deviceId (lower-cased) -> the Block rule that keeps it blocked. */
@@ -79,6 +81,7 @@ export class Directory {
     if (this.devices.has(key)) throw new Error(`duplicate DeviceId ${rec.deviceId}`);
     const d: DeviceEntry = { rec, mailbox: m, firstSyncMs: Date.parse(rec.firstSyncTime) };
     this.devices.set(key, d);
+    this.devicesByIdentity.set(idKey(rec.identity), d);
     m.devices.add(key);
     return d;
   }

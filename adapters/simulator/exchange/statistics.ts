@@ -5,19 +5,13 @@ import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { MobileDeviceStatistics } from '../../../src/facts.js';
 import type { ClearMobileDevice, RemoveMobileDevice } from '../../../src/commands.js';
 import type { ExchangeError, MobileDeviceStatisticsQuery } from '../../../src/ports.js';
-import { lc, type DeviceEntry, type Directory } from './directory.js';
+import { idKey, type DeviceEntry, type Directory } from './directory.js';
 import { removePartnership } from './admin.js';
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 // A partnership's identity, as -Identity finds it (either slash, any case).
-const identityKey = (identity: string) => lc(identity.replace(/\\/g, '/'));
-
-function findByIdentity(dir: Directory, identity: string): DeviceEntry | undefined {
-  const k = identityKey(identity);
-  for (const d of dir.devices.values()) if (identityKey(d.rec.identity) === k) return d;
-  return undefined;
-}
+const findByIdentity = (dir: Directory, identity: string): DeviceEntry | undefined => dir.devicesByIdentity.get(idKey(identity));
 
 /**
  * The phone's view of a pending wipe at `now`: a phone in contact picks the wipe
