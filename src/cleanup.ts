@@ -12,6 +12,9 @@ import { MailboxIndex, userAddresses } from './identity.js';
 /** Removals per full sync unless the policy says otherwise: a wrong clock or setting cannot empty the directory in one night. */
 export const DEFAULT_MAX_REMOVALS_PER_SYNC = 500;
 
+/** Mailboxes whose statistics one full sync reads at most (see mailboxesToRead). */
+export const DEFAULT_CLEANUP_MAILBOXES_PER_SYNC = 10_000;
+
 const DAY_MS = 86_400_000;
 
 /** The key of a partnership's Identity (either slash, any case), as Exchange's -Identity matches it. */
@@ -32,6 +35,29 @@ export function lastActivityMs(device: Pick<MobileDevice, 'firstSyncTime'>, s: M
 export function mayBeStale(device: Pick<MobileDevice, 'firstSyncTime'>, afterDays: number, atMs: number): boolean {
   const first = device.firstSyncTime === undefined ? NaN : Date.parse(device.firstSyncTime);
   return Number.isNaN(first) || first <= atMs - afterDays * DAY_MS;
+}
+
+// FNV-1a: a stable spread of identities over the days.
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/**
+ * The mailboxes whose statistics a full sync at `atMs` reads, at most
+ * `perSync` of them: all when they fit, otherwise one of ceil(n / perSync)
+ * shares, a different one each day (by the date, so a restart changes
+ * nothing), every mailbox once in that many days. Get-MobileDeviceStatistics
+ * has no organization-wide form: at 100,000 partnerships a full read is some
+ * 70,000 calls, which no nightly sync should pay.
+ */
+export function mailboxesToRead(mailboxes: readonly string[], perSync: number, atMs: number): string[] {
+  if (mailboxes.length <= perSync) return [...mailboxes];
+  const order = [...mailboxes].sort((a, b) => hash(a) - hash(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const shares = Math.ceil(order.length / perSync);
+  const share = Math.floor(atMs / DAY_MS) % shares;
+  return order.slice(share * perSync, (share + 1) * perSync);
 }
 
 export interface StaleRemoval {

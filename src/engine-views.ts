@@ -51,7 +51,7 @@ export function failedSyncReport(kind: SyncKind, errorKind: string, message: str
     drift: 0,
     decisionsChanged: 0,
     grandfathered: 0,
-    lifecycle: { wipesSent: 0, wipesAcknowledged: 0, stale: 0, removed: 0, deferred: 0 },
+    lifecycle: { wipesSent: 0, wipesAcknowledged: 0, stale: 0, removed: 0, deferred: 0, unjudged: 0 },
     casSwitches: [],
     eventsAppended,
     warnings: [],

@@ -58,6 +58,12 @@ export interface EngineOptions {
   readonly casFailover?: boolean;
   /** Keep not-governed devices allowed when the org default first becomes restrictive (default true). */
   readonly grandfathering?: boolean;
+  /**
+   * Stale clean-up: at most this many mailboxes' Get-MobileDeviceStatistics per
+   * full sync (default 10,000); larger organizations are covered over several
+   * days, a different share each day.
+   */
+  readonly cleanupMailboxesPerSync?: number;
   /** Identifies this connector in the log. Default `<organization>-connector`. */
   readonly connectorId?: string;
   readonly schedule?: ScheduleOptions;
@@ -213,6 +219,7 @@ export function createEngine(o: EngineOptions): Engine {
           parallelism: Math.max(1, o.parallelism ?? 1),
           maxConcurrency: o.maxConcurrency ?? 18,
           grandfathering: o.grandfathering ?? true,
+          ...(o.cleanupMailboxesPerSync !== undefined ? { cleanupMailboxesPerSync: o.cleanupMailboxesPerSync } : {}),
           failover,
           appender,
           state: () => state!,

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isLeft, isRight } from 'fp-ts/lib/Either.js';
-import { selectStale, identityKey } from '../src/cleanup.js';
+import { selectStale, identityKey, mailboxesToRead } from '../src/cleanup.js';
 import { createEngine } from '../src/engine.js';
 import { evolveMailbox, initialMailboxState, type MailboxState } from '../src/mailbox.js';
 import { event, mailboxStream } from '../src/events.js';
@@ -132,6 +132,35 @@ test('removes nothing unless the policy asks, and judges nothing without statist
   );
   const sel = selectStale({ ...args, policy: { ...testPolicy(), removeStaleAfterDays: 30 }, statistics: new Map() });
   assert.equal({ chosen: sel.chosen.length, unknown: sel.unknown }, { chosen: 0, unknown: 1 });
+});
+
+test("a full sync reads at most its share of the mailboxes' statistics: a different share each day, every mailbox within ceil(n / share) days (property)", () => {
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { maxLength: 300 }),
+      fc.integer({ min: 1, max: 120 }),
+      fc.nat({ max: 5000 }),
+      (names, perSync, day) => {
+        const shares = Math.max(1, Math.ceil(names.length / perSync));
+        const seen = new Set<string>();
+        for (let d = day; d < day + shares; d++) {
+          const today = mailboxesToRead(names, perSync, d * DAY + 3_600_000);
+          assert.ok(today.length <= perSync);
+          assert.equal(
+            mailboxesToRead([...names].reverse(), perSync, d * DAY + 7_200_000).sort(),
+            [...today].sort(),
+            'the same share all day, whatever the order given',
+          );
+          for (const n of today) {
+            assert.not.ok(seen.has(n), 'each mailbox once per round');
+            seen.add(n);
+          }
+        }
+        assert.is(seen.size, names.length);
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
 
 // ------------------------------------------------------------------ end to end

@@ -40,7 +40,7 @@ function standIn(over: Partial<ConnectorStatusView> = {}) {
     drift: 0,
     decisionsChanged: 0,
     grandfathered: 0,
-    lifecycle: { wipesSent: 0, wipesAcknowledged: 0, stale: 0, removed: 0, deferred: 0 },
+    lifecycle: { wipesSent: 0, wipesAcknowledged: 0, stale: 0, removed: 0, deferred: 0, unjudged: 0 },
     casSwitches: [],
     eventsAppended: 3,
     warnings: [],

@@ -8,7 +8,7 @@ import type { MobileDeviceStatistics } from '../facts.js';
 import { decideMailbox, deviceKey, initialMailboxState, type MailboxState } from '../mailbox.js';
 import type { ClearMobileDevice, RemoveMobileDevice } from '../commands.js';
 import { partnershipCommandApplied } from '../reconcile.js';
-import { identityKey, mayBeStale } from '../cleanup.js';
+import { DEFAULT_CLEANUP_MAILBOXES_PER_SYNC, identityKey, mailboxesToRead, mayBeStale } from '../cleanup.js';
 import { mailboxIdentityOfDevice } from '../identity.js';
 import { type Batch, pushTo } from '../append.js';
 import type { Discovered } from './discovery.js';
@@ -46,15 +46,16 @@ export async function readStatistics(run: SyncRun, found: Discovered): Promise<S
   const out: Statistics = new Map();
   const partnerships = watched(ctx.state().mailboxes);
   const afterDays = ctx.policy.removeStaleAfterDays;
-  const mailboxes = new Set<string>();
+  const candidates = new Set<string>();
   if (run.kind === 'full' && afterDays !== undefined) {
     for (const d of found.devices) {
       if (!mayBeStale(d, afterDays, run.startedMs)) continue;
       const m = mailboxIdentityOfDevice(d.identity);
-      if (m !== undefined) mailboxes.add(m);
+      if (m !== undefined) candidates.add(m);
     }
   }
-  if (partnerships.length + mailboxes.size === 0) return out;
+  const mailboxes = mailboxesToRead([...candidates], ctx.cleanupMailboxesPerSync ?? DEFAULT_CLEANUP_MAILBOXES_PER_SYNC, run.startedMs);
+  if (partnerships.length + mailboxes.length === 0) return out;
   const get = ctx.exchange.getMobileDeviceStatistics?.bind(ctx.exchange);
   if (!get) {
     run.warnings.push({
@@ -75,7 +76,7 @@ export async function readStatistics(run: SyncRun, found: Discovered): Promise<S
     else if (r.left.kind === 'notFound') out.set(identityKey(identity), null);
     else failed(identity, r.left.message);
   });
-  await eachLimit([...mailboxes], ctx.parallelism, async (mailbox) => {
+  await eachLimit(mailboxes, ctx.parallelism, async (mailbox) => {
     const r = await ctx.failover.read(() => get({ mailbox }));
     if (!isLeft(r)) for (const s of r.right) out.set(identityKey(s.identity), s);
     else if (r.left.kind !== 'notFound') failed(mailbox, r.left.message);

@@ -49,6 +49,8 @@ export interface LifecycleCounts {
   readonly removed: number;
   /** Stale partnerships over maxRemovalsPerSync, left for the next full sync. */
   readonly deferred: number;
+  /** Partnerships old enough to be stale whose statistics this sync did not read (another day's share, or a failed read). */
+  readonly unjudged: number;
 }
 
 interface OrgPlan {
@@ -103,11 +105,7 @@ export async function decideAndExecute(
       kind: 'removalsDeferred',
       message: `${stale.deferred} more stale partnership(s) than maxRemovalsPerSync (${stale.chosen.length} removed now): they are removed by the next full syncs`,
     });
-  if (stale && stale.unknown > 0 && ctx.exchange.getMobileDeviceStatistics)
-    run.warnings.push({
-      kind: 'staleUnjudged',
-      message: `${stale.unknown} partnership(s) old enough to be stale had no statistics: not judged in this sync`,
-    });
+
   const orgPlan: OrgPlan = run.kind === 'full' ? planOrg(run, settings!, rules!, servers!) : { batch: new Map(), orgWork: [], drift: 0 };
   const { batch, orgWork, grandfather } = orgPlan;
   let drift = orgPlan.drift;
@@ -269,6 +267,13 @@ export async function decideAndExecute(
     decisionsChanged,
     grandfathered,
     ...(outcome.disconnected ? { disconnected: outcome.disconnected } : {}),
-    lifecycle: { wipesSent, wipesAcknowledged: 0, stale: stale?.chosen.length ?? 0, removed, deferred: stale?.deferred ?? 0 },
+    lifecycle: {
+      wipesSent,
+      wipesAcknowledged: 0,
+      stale: stale?.chosen.length ?? 0,
+      removed,
+      deferred: stale?.deferred ?? 0,
+      unjudged: stale?.unknown ?? 0,
+    },
   };
 }

@@ -99,7 +99,7 @@ function report(
     drift: more?.drift ?? 0,
     decisionsChanged: more?.decisionsChanged ?? 0,
     grandfathered: more?.grandfathered ?? 0,
-    lifecycle: more?.lifecycle ?? { wipesSent: 0, wipesAcknowledged: 0, stale: 0, removed: 0, deferred: 0 },
+    lifecycle: more?.lifecycle ?? { wipesSent: 0, wipesAcknowledged: 0, stale: 0, removed: 0, deferred: 0, unjudged: 0 },
     casSwitches: seenSwitches,
     eventsAppended,
     warnings,

@@ -30,6 +30,8 @@ export interface SyncContext {
   readonly parallelism: number;
   readonly maxConcurrency: number;
   readonly grandfathering: boolean;
+  /** Stale clean-up: the most mailboxes whose statistics one full sync reads. */
+  readonly cleanupMailboxesPerSync?: number;
   readonly failover: CasFailover;
   readonly appender: Appender;
   readonly state: () => OrgState;
