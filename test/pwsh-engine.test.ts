@@ -8,7 +8,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createEngine } from '../src/engine.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
-import { DEFAULT_NOW } from '../adapters/simulator/index.js';
+import { DEFAULT_NOW, simulateOrganization } from '../adapters/simulator/index.js';
+import { isRight } from 'fp-ts/lib/Either.js';
 import { alive, TEST_PASSWORD, TEST_USER } from './support/fake-pwsh-harness.js';
 import { realPwshTests, realSetup, running } from './support/real-pwsh.js';
 
@@ -107,6 +108,51 @@ if (real.available) {
     while ([...s.host.pids.values()].some(running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.not.ok([...s.host.pids.values()].some(running), 'every PowerShell ended');
     assert.is(s.fake.sessions.open, 0);
+  });
+
+  t('a remote wipe and the stale clean-up through real pwsh: removed once each, the wipe sent once and acknowledged later', async () => {
+    let now = DEFAULT_NOW;
+    const sim = simulateOrganization({ devices: 60, seed: 8, idleShare: 0.15, clock: () => now });
+    const s = await realSetup({
+      sim,
+      gateway: { parallelism: 2 },
+      exchange: { extraCmdlets: ['Clear-MobileDevice', 'Remove-MobileDevice', 'Get-MobileDeviceStatistics'] },
+    });
+    const engine = createEngine({
+      organization: sim.organization,
+      exchange: s.gateway,
+      intune: sim.intune,
+      store: memoryStore(),
+      policy: { ...sim.policy, excludedGroups: [], removeStaleAfterDays: 90 },
+      parallelism: 2,
+      clock: { now: () => now },
+    });
+    try {
+      const before = sim.exchange.state().devices.length;
+      const full = await engine.fullSync();
+      assert.ok(full.success, JSON.stringify(full.errors.slice(0, 3)));
+      assert.ok(full.lifecycle.removed > 0, 'stale partnerships removed');
+      const removals = s.fake.calls.filter((c) => c.op === 'Remove-MobileDevice');
+      assert.is(removals.length, full.lifecycle.removed, 'one Remove-MobileDevice each');
+      assert.ok(removals.every((c) => c.splat['Confirm'] === false));
+      assert.is(sim.exchange.state().devices.length, before - full.lifecycle.removed);
+      assert.is(engine.devices().length, sim.exchange.state().devices.length);
+
+      const target = engine.devices()[0]!.deviceId;
+      assert.ok(isRight(await engine.requestWipe({ deviceId: target, reason: 'stolen', by: 'alice' })));
+      now += 60_000;
+      const q1 = await engine.quickSync();
+      assert.is(q1.lifecycle.wipesSent, 1, JSON.stringify(q1.errors));
+      now += 20 * 60_000;
+      const q2 = await engine.quickSync();
+      assert.is(q2.lifecycle.wipesAcknowledged, 1, 'acknowledged, read through Get-MobileDeviceStatistics in pwsh');
+      assert.is(s.fake.calls.filter((c) => c.op === 'Clear-MobileDevice').length, 1);
+      assert.is(engine.devices().find((d) => d.deviceId === target)?.wipe?.stage, 'acknowledged');
+      assert.equal(s.fake.violations, []);
+    } finally {
+      await engine.stop();
+      await s.close();
+    }
   });
 
   t.run();
