@@ -16,8 +16,12 @@ export function connectorStatusView(
   const access = { allow: 0, block: 0, quarantine: 0 };
   let pendingIntents = Object.keys(c?.pending ?? {}).length;
   for (const ms of state?.mailboxes.values() ?? []) {
-    pendingIntents += Object.keys(ms.pending).length;
-    for (const d of Object.values(ms.devices)) if (d.decision) access[d.decision.access]++;
+    for (const _ in ms.pending) pendingIntents++;
+    const devices = ms.devices;
+    for (const k in devices) {
+      const d = devices[k]!.decision;
+      if (d) access[d.access]++;
+    }
   }
   const cas = currentServer ?? c?.cas;
   return {

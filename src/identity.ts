@@ -25,8 +25,19 @@ export function dnComponents(dn: string): string[] {
   return parts;
 }
 
+const CONTAINER = ',cn=exchangeactivesyncdevices,';
+
 /** The mailbox DN of a device DN, or undefined when it is not a partnership DN. */
 export function mailboxDnOfDevice(deviceDn: string): string | undefined {
+  // Usual case: no escape before the container, so the mailbox DN is the text after it
+  // (what the component walk below gives; test/identity.test.ts checks they agree).
+  const i = deviceDn.toLowerCase().indexOf(CONTAINER);
+  if (i > 0 && deviceDn.lastIndexOf('\\', i) < 0 && deviceDn.indexOf(',') === i) return deviceDn.slice(i + CONTAINER.length);
+  return mailboxDnOfDeviceByComponents(deviceDn);
+}
+
+/** The same, component by component (escapes honoured): the path of record. @internal */
+export function mailboxDnOfDeviceByComponents(deviceDn: string): string | undefined {
   const parts = dnComponents(deviceDn);
   if (parts.length < 3 || parts[1]!.trim().toLowerCase() !== 'cn=exchangeactivesyncdevices') return undefined;
   return parts.slice(2).join(',');

@@ -15,6 +15,7 @@ import {
   type ReconcileMailbox,
 } from './mailbox.js';
 import { accepted } from './decider.js';
+import { recordedDecisions, unchangedMailbox } from './mailbox/unchanged.js';
 import { ManagedDeviceIndex } from './mapping.js';
 import { MailboxIndex, userAddresses } from './identity.js';
 
@@ -158,30 +159,30 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
         contexts.set(deviceKey(d.deviceId), { groups, mapping });
       }
       const commandId = `${syncId}/${k++}`;
-      const plan = accepted(
-        decideMailbox(
-          {
-            type: 'ReconcileMailbox',
-            syncId,
-            commandId,
-            atMs: args.atMs,
-            policy,
-            policyRevision: args.policyRevision,
-            mailbox: entry?.mailbox,
-            partnerships: entry?.devices ?? [],
-            complete,
-            contexts,
-            ...(args.grandfather ? { grandfather: args.grandfather } : {}),
-            ...(args.removals?.has(stream)
-              ? {
-                  removals: args.removals.get(stream)!,
-                  ...(policy.removeStaleAfterDays ? { staleAfterDays: policy.removeStaleAfterDays } : {}),
-                }
-              : {}),
-          },
-          ms ?? initialMailboxState,
-        ),
-      );
+      const command: ReconcileMailbox = {
+        type: 'ReconcileMailbox',
+        syncId,
+        commandId,
+        atMs: args.atMs,
+        policy,
+        policyRevision: args.policyRevision,
+        mailbox: entry?.mailbox,
+        partnerships: entry?.devices ?? [],
+        complete,
+        contexts,
+        ...(args.grandfather ? { grandfather: args.grandfather } : {}),
+        ...(args.removals?.has(stream)
+          ? {
+              removals: args.removals.get(stream)!,
+              ...(policy.removeStaleAfterDays ? { staleAfterDays: policy.removeStaleAfterDays } : {}),
+            }
+          : {}),
+      };
+      // Nothing changed for this mailbox (the usual case of a nightly full sync): its recorded decisions stand.
+      const plan =
+        ms !== undefined && unchangedMailbox(ms, command, entry ? addresses : undefined)
+          ? { events: [], commands: [], decisions: recordedDecisions(ms) }
+          : accepted(decideMailbox(command, ms ?? initialMailboxState));
       if (plan.events.length > 0) events.set(stream, plan.events);
       for (const c of plan.commands) commands.push({ stream, commandId: c.commandId, command: c.command });
       for (const { device, decision } of plan.decisions) {

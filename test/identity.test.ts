@@ -1,6 +1,14 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MailboxIndex, dnComponents, mailboxDnOfDevice, mailboxIdentityOfDevice, userAddresses } from '../src/identity.js';
+import fc from 'fast-check';
+import {
+  MailboxIndex,
+  dnComponents,
+  mailboxDnOfDevice,
+  mailboxDnOfDeviceByComponents,
+  mailboxIdentityOfDevice,
+  userAddresses,
+} from '../src/identity.js';
 import { device, mailbox } from './support/builders.js';
 
 const test = suite('identity');
@@ -12,6 +20,23 @@ test('a device DN minus its first two components is the mailbox DN, escaped comm
   );
   assert.equal(dnComponents('CN=a\\,b,DC=c'), ['CN=a\\,b', 'DC=c']);
   assert.is(mailboxDnOfDevice('CN=Kim,OU=Users,DC=contoso'), undefined);
+});
+
+test('the mailbox DN found by text is the one found component by component, escapes, spaces and case included (property)', () => {
+  const part = fc.array(fc.constantFrom('a', 'B', ' ', ',', '\\', '=', 'CN', '§', 'é'), { maxLength: 12 }).map((x) => x.join(''));
+  const container = fc.constantFrom(
+    'CN=ExchangeActiveSyncDevices',
+    'cn=exchangeactivesyncdevices',
+    ' CN=ExchangeActiveSyncDevices',
+    'CN=Other',
+  );
+  fc.assert(
+    fc.property(part, container, fc.array(part, { maxLength: 4 }), (first, c, rest) => {
+      const dn = [`CN=${first}`, c, ...rest].join(',');
+      assert.is(mailboxDnOfDevice(dn), mailboxDnOfDeviceByComponents(dn), dn);
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test('a device identity before /ExchangeActiveSyncDevices/ (or the backslash form) is the mailbox identity', () => {

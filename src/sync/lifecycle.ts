@@ -30,8 +30,12 @@ async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) =>
 function watched(states: ReadonlyMap<string, MailboxState>): string[] {
   const out = new Set<string>();
   for (const ms of states.values()) {
-    for (const d of Object.values(ms.devices)) if (d.wipe?.stage === 'sent') out.add(d.identity);
-    for (const p of Object.values(ms.pending)) if (p.kind !== 'setCasMailbox') out.add(p.identity);
+    const devices = ms.devices;
+    for (const k in devices) if (devices[k]!.wipe?.stage === 'sent') out.add(devices[k]!.identity);
+    for (const id in ms.pending) {
+      const p = ms.pending[id]!;
+      if (p.kind !== 'setCasMailbox') out.add(p.identity);
+    }
   }
   return [...out];
 }
@@ -95,7 +99,8 @@ export async function recordWipeAcks(run: SyncRun, statistics: Statistics): Prom
   const batch: Batch = new Map();
   let acknowledged = 0;
   for (const [stream, ms] of ctx.state().mailboxes) {
-    for (const d of Object.values(ms.devices)) {
+    for (const k in ms.devices) {
+      const d = ms.devices[k]!;
       const w = d.wipe;
       if (w?.stage !== 'sent') continue;
       const s = statistics.get(identityKey(d.identity));

@@ -15,17 +15,26 @@ export function quickWindows(s: OrgState, caches: SyncCaches): { since: string |
   return { since, intuneSince };
 }
 
+// Instants in this one form (what the gateways write) order as their text does.
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /** The latest FirstSyncTime among known partnerships: the next quick sync's watermark. */
 export function maxFirstSync(s: OrgState): string | undefined {
   let best: string | undefined;
   let bestMs = -Infinity;
+  let bestCanonical = false;
   for (const ms of s.mailboxes.values()) {
-    for (const d of Object.values(ms.devices)) {
-      if (!d.firstSyncTime) continue;
-      const t = Date.parse(d.firstSyncTime);
+    const devices = ms.devices;
+    for (const k in devices) {
+      const f = devices[k]!.firstSyncTime;
+      if (!f) continue;
+      // Most are older than the best so far: a text comparison says so without parsing.
+      if (bestCanonical && f.length === 24 && f <= best! && CANONICAL.test(f)) continue;
+      const t = Date.parse(f);
       if (t > bestMs) {
         bestMs = t;
-        best = d.firstSyncTime;
+        best = f;
+        bestCanonical = CANONICAL.test(f);
       }
     }
   }

@@ -1,0 +1,128 @@
+// The fast path of a full sync with nothing changed: whether reconciling a
+// mailbox could record anything, answered from its inputs without deciding
+// each device again. Conservative: "unchanged" only when every input a
+// decision reads is equal to what the recorded decision was made from and no
+// decision depends on the moment (a grace period running, an override); then
+// reconcileMailbox would record no event and intend no command (a property
+// test checks exactly that), and the recorded decisions stand.
+import type { MobileDevice } from '../facts.js';
+import type { Decision } from '../access.js';
+import type { Reason } from '../events.js';
+import type { DeviceState, MailboxState } from './evolve.js';
+import type { ReconcileMailbox } from './reconcile.js';
+import { deviceKey, hasDeviceKey, sameDeviceSet } from './rules.js';
+import { userAddresses } from '../identity.js';
+
+const RULE_OF: Readonly<Record<Reason, Decision['rule']>> = {
+  activeSyncDisabled: 0,
+  policyDisabled: 1,
+  excludedGroup: 2,
+  notTargeted: 3,
+  compliant: 5,
+  notCompliant: 6,
+  exchangeDeviceRule: 7,
+  notEnrolled: 8,
+  adminOverride: 9,
+  // Not reasons of an engine decision (Exchange's own evaluation only); never skipped past.
+  exchangeGlobalRule: 8,
+  exchangeIndividualRule: 8,
+};
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+const samePartnership = (a: DeviceState, b: MobileDevice) =>
+  a.identity === b.identity &&
+  a.deviceType === b.deviceType &&
+  a.deviceModel === b.deviceModel &&
+  a.deviceOS === b.deviceOS &&
+  a.deviceUserAgent === b.deviceUserAgent &&
+  a.friendlyName === b.friendlyName &&
+  a.firstSyncTime === b.firstSyncTime &&
+  a.distinguishedName === b.distinguishedName;
+
+/**
+ * Whether `c` would leave the mailbox as it is: no event, no command, every
+ * decision as recorded. `addresses`: the mailbox's `userAddresses`, when the
+ * caller has them already.
+ */
+export function unchangedMailbox(state: MailboxState, c: ReconcileMailbox, addresses?: readonly string[]): boolean {
+  const m = c.mailbox;
+  const info = state.info;
+  if (!m || !info || !c.complete || c.grandfather || c.removals) return false;
+  for (const _ in state.pending) return false;
+  // The mailbox as Get-CasMailbox reports it (what sameInfo compares) and its lists.
+  if (
+    info.identity !== m.identity ||
+    info.primarySmtpAddress !== m.primarySmtpAddress ||
+    info.activeSyncEnabled !== m.activeSyncEnabled ||
+    info.displayName !== m.displayName ||
+    info.distinguishedName !== m.distinguishedName ||
+    info.userPrincipalName !== m.userPrincipalName ||
+    info.guid !== m.guid ||
+    !sameList(info.addresses, addresses ?? userAddresses(m)) ||
+    !sameDeviceSet(state.lists.allowedDeviceIds, m.allowedDeviceIds) ||
+    !sameDeviceSet(state.lists.blockedDeviceIds, m.blockedDeviceIds)
+  )
+    return false;
+  // The same partnerships, each once.
+  let known = 0;
+  for (const _ in state.devices) known++;
+  if (known !== c.partnerships.length) return false;
+  const seen = c.partnerships.length > 1 ? new Set<string>() : undefined;
+  for (const p of c.partnerships) {
+    const k = deviceKey(p.deviceId);
+    if (seen) {
+      if (seen.has(k)) return false;
+      seen.add(k);
+    }
+    const d = state.devices[k];
+    if (!d || d.deviceId !== p.deviceId || !samePartnership(d, p)) return false;
+    // Nothing the moment decides, nothing an administrator asked for.
+    if (d.override || d.wipe?.stage === 'requested') return false;
+    const dec = d.decision;
+    if (!dec || dec.policyRevision !== c.policyRevision || dec.facts.graceExpired !== undefined) return false;
+    // The lists carry the decision already (a failed command leaves them short: the sync must try again).
+    const inAllowed = hasDeviceKey(state.lists.allowedDeviceIds, k);
+    const inBlocked = hasDeviceKey(state.lists.blockedDeviceIds, k);
+    if (dec.governed ? inAllowed !== (dec.access === 'allow') || inBlocked !== (dec.access === 'block') : d.owned !== undefined)
+      return false;
+    const ctx = c.contexts.get(k);
+    if (!ctx) return false;
+    const f = dec.facts;
+    if (!sameList(f.groups.included, ctx.groups.included) || !sameList(f.groups.excluded, ctx.groups.excluded)) return false;
+    const mapped = ctx.mapping.mapped;
+    const i = f.intune;
+    if (mapped === undefined ? i !== null : i === null) return false;
+    if (mapped && i) {
+      if (mapped.complianceState === 'inGracePeriod') return false;
+      if (
+        i.id !== mapped.id ||
+        i.complianceState !== mapped.complianceState ||
+        i.managementAgent !== mapped.managementAgent ||
+        i.userPrincipalName !== mapped.userPrincipalName ||
+        i.emailAddress !== mapped.emailAddress ||
+        i.graceDeadline !== mapped.complianceGracePeriodExpirationDateTime
+      )
+        return false;
+    }
+    const conflicts = ctx.mapping.conflicts;
+    if (conflicts.length !== f.conflicts.length) return false;
+    for (let j = 0; j < conflicts.length; j++) {
+      const x = conflicts[j]!;
+      const y = f.conflicts[j]!;
+      if (x.id !== y.id || (x.userPrincipalName ?? x.emailAddress ?? '') !== y.user) return false;
+    }
+  }
+  return true;
+}
+
+/** The recorded decisions of an unchanged mailbox, as reconcileMailbox would have returned them. */
+export function recordedDecisions(state: MailboxState): Array<{ device: DeviceState; decision: Decision }> {
+  const out: Array<{ device: DeviceState; decision: Decision }> = [];
+  for (const k in state.devices) {
+    const device = state.devices[k]!;
+    const d = device.decision!;
+    out.push({ device, decision: { access: d.access, reason: d.reason, governed: d.governed, rule: RULE_OF[d.reason], facts: d.facts } });
+  }
+  return out;
+}
