@@ -17,7 +17,7 @@ import { evolveMailbox, initialMailboxState, type MailboxState } from '../src/ma
 import { event, mailboxStream } from '../src/events.js';
 import { simulateOrganization, DEFAULT_NOW, type Simulation } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
-import { replay } from '../projections/index.js';
+import { explain, replay } from '../projections/index.js';
 import { device, mailbox, policy as testPolicy } from './support/builders.js';
 import type { MobileDeviceStatistics } from '../src/facts.js';
 import type { Policy } from '../src/policy.js';
@@ -265,6 +265,17 @@ test('a full sync removes the stale partnerships with Remove-MobileDevice, one P
   for (const id of releasable) assert.not.ok(lists.includes(id.toLowerCase()), `${id}'s entries released`);
   assert.is(r.engine.devices().length, 400 - removable.length);
   assert.is(replay(log).deviceStates.length, 400 - removable.length);
+  // explain tells the removal: why (stale since when), the command, and that the partnership is gone.
+  const x = explain(log, removable[0]!);
+  if (isLeft(x)) throw new Error(x.left.message);
+  assert.is(x.right.present, false);
+  const lines = x.right.timeline.map((t) => t.summary).join('\n');
+  assert.match(
+    lines,
+    /stale: (no successful sync since \S+|never synced successfully) \(removed after 90 days\); chosen for removal by sync-2/,
+  );
+  assert.match(lines, /Remove-MobileDevice sync-2\/\d+\/remove-\d+ accepted by Exchange/);
+  assert.match(lines, /partnership removed by the engine's Remove-MobileDevice/);
   // Excluded users' stale phones are kept.
   for (const id of stale.filter((x) => !removable.includes(x))) assert.ok(r.sim.exchange.device(id), `${id} kept`);
   // The next full sync finds nothing more to remove; a quick sync never removes.
