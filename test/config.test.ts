@@ -49,4 +49,12 @@ test('a password variable without a user variable (or the reverse) names the mis
   assert.match(b, /exchange\.passwordEnv: missing/);
 });
 
+test('cleanup.mailboxesPerSync is read as a whole number and anything else is refused by its path', async () => {
+  const path = join(dir, 'cleanup.json');
+  writeFileSync(path, JSON.stringify({ ...base, exchange: { kind: 'simulator' }, cleanup: { mailboxesPerSync: 2500 } }));
+  assert.is((await readConfig(path)).cleanup?.mailboxesPerSync, 2500);
+  assert.match(await errorOf({ ...base, exchange: { kind: 'simulator' }, cleanup: { mailboxesPerSync: 0 } }), /cleanup\.mailboxesPerSync/);
+  assert.match(await errorOf({ ...base, exchange: { kind: 'simulator' }, cleanup: { perSync: 10 } }), /cleanup\.perSync: unknown key/);
+});
+
 test.run();

@@ -143,6 +143,7 @@ const configWith = <X extends t.Mixed, I extends t.Mixed, N extends t.Mixed>(exc
       ),
       console: strict({}, { tokenEnv: envName }, 'console'),
       overrides: strict({}, { maxDays: int(1, 365) }, 'overrides'),
+      cleanup: strict({}, { mailboxesPerSync: int(1, 10_000_000) }, 'cleanup'),
       notifier,
       log: Log,
       connectorId: t.string,

@@ -184,6 +184,7 @@ export async function buildConnector(
     ...(c.grandfathering !== undefined ? { grandfathering: c.grandfathering } : {}),
     ...(c.connectorId !== undefined ? { connectorId: c.connectorId } : {}),
     ...(c.overrides?.maxDays !== undefined ? { maxOverrideDays: c.overrides.maxDays } : {}),
+    ...(c.cleanup?.mailboxesPerSync !== undefined ? { cleanupMailboxesPerSync: c.cleanup.mailboxesPerSync } : {}),
     schedule: { quickMinutes: c.schedule?.quickMinutes ?? 15, fullDailyAt: c.schedule?.fullDailyAt ?? '02:00' },
     ...extra,
   });
