@@ -17,6 +17,8 @@ import { evolveMailbox, initialMailboxState, type MailboxState } from '../src/ma
 import { event, mailboxStream } from '../src/events.js';
 import { simulateOrganization, DEFAULT_NOW, type Simulation } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
+import { openFileStore } from '../adapters/file-store/index.js';
+import { policyDocument } from '../src/policy.js';
 import { explain, replay } from '../projections/index.js';
 import { device, mailbox, policy as testPolicy } from './support/builders.js';
 import type { MobileDeviceStatistics } from '../src/facts.js';
@@ -438,6 +440,60 @@ test('plan --statistics lists the partnerships a full sync would remove and prin
     const bad = run('--statistics', 'bad.json', '--json');
     assert.is(bad.status, 2);
     assert.match(bad.stderr, /bad\.json.*LastSuccessSync/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('what-if --statistics over a log lists exactly the partnerships the next full sync removes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eas-cleanup-whatif-'));
+  try {
+    const log = join(dir, 'log.ndjson');
+    const sim = simulateOrganization({ devices: 300, seed: 33, idleShare: 0.1 });
+    const engineOn = async (policy: Policy) => {
+      const opened = await openFileStore(log);
+      if (isLeft(opened)) throw new Error(opened.left.kind);
+      const engine = createEngine({
+        organization: sim.organization,
+        exchange: sim.exchange,
+        intune: sim.intune,
+        store: opened.right,
+        policy,
+        clock: { now: () => AT },
+      });
+      return { engine, close: () => opened.right.close() };
+    };
+    const first = await engineOn(sim.policy);
+    assert.ok((await first.engine.fullSync()).success);
+    await first.close();
+    const cleanup: Policy = { ...sim.policy, removeStaleAfterDays: 90, maxRemovalsPerSync: 12 };
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify(policyDocument(cleanup)));
+    const stats = sim.exchange.state().devices.map((d) => {
+      const x = sim.exchange.statistics(d.deviceId)!;
+      return { Identity: x.identity, DeviceId: x.deviceId, LastSuccessSync: x.lastSuccessSync ?? null, Status: x.status ?? null };
+    });
+    writeFileSync(join(dir, 'stats.json'), JSON.stringify(stats));
+    const w = spawnSync(
+      process.execPath,
+      [MAIN, 'what-if', log, '--policy', 'policy.json', '--statistics', 'stats.json', '--at', new Date(AT).toISOString(), '--json'],
+      { cwd: dir, encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.is(w.status, 0, w.stderr);
+    const predicted = (JSON.parse(w.stdout).cleanup.removals as Array<{ deviceId: string }>).map((x) => x.deviceId);
+    assert.is(predicted.length, 12, 'capped as the sync is');
+    const noStats = spawnSync(process.execPath, [MAIN, 'what-if', log, '--policy', 'policy.json'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.match(noStats.stdout, /pass --statistics FILE to see which/);
+
+    const second = await engineOn(cleanup);
+    const r = await second.engine.fullSync();
+    await second.close();
+    assert.ok(r.success);
+    const removed = sim.exchange.commandLog.filter((c) => c.kind === 'removeMobileDevice').map((c) => (c as { deviceId: string }).deviceId);
+    assert.equal([...removed].sort(), [...predicted].sort());
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

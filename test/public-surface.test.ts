@@ -46,7 +46,7 @@ test('eas-access-sync/projections gives the folds of a log in memory, without th
   ]);
 });
 
-test('eas-access-sync/log gives replay, what-if and explain over a log file, a fold of its own and the policy file reader', async () => {
+test('eas-access-sync/log gives replay, what-if (and its clean-up dry run) and explain over a log file, a fold of its own and the policy file reader', async () => {
   assert.equal(await namesOf('eas-access-sync/log'), [
     'explainFile',
     'foldEventStoreDb',
@@ -54,6 +54,7 @@ test('eas-access-sync/log gives replay, what-if and explain over a log file, a f
     'readPolicyFile',
     'replayFile',
     'whatIfFile',
+    'whatIfRemovalsFile',
   ]);
 });
 

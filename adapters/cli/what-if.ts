@@ -3,14 +3,18 @@
 // nothing: the log is only read, Exchange is not contacted. The reading is the
 // library's `whatIfFile` (adapters/log): this is arguments and rendering.
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { whatIfFile } from '../log/index.js';
+import { whatIfFile, whatIfRemovalsFile } from '../log/index.js';
+import { identityKey } from '../../src/cleanup.js';
+import { readExportFile } from '../exports/read.js';
+import { decodeStatisticsExport } from '../exports/statistics.js';
+import { formatInputError } from '../shared/input-errors.js';
 import { commandToPowerShell } from '../powershell/quote.js';
 import { policyFromFile } from './plan.js';
 import { parse, instantOption } from './args.js';
 import { print, printRaw, printJson, progressBar, InputFailure, UsageError } from './io.js';
 import { logPath, readFailure } from './log-args.js';
 
-export const WHAT_IF_HELP = `Usage: eas-sync what-if LOG --policy FILE [--at ISO-8601] [--json]
+export const WHAT_IF_HELP = `Usage: eas-sync what-if LOG --policy FILE [--statistics FILE] [--at ISO-8601] [--json]
 
 Decides every device of the log again under the policy in FILE, from the log's
 latest facts (groups, mapped managed devices, compliance, grace deadlines,
@@ -18,10 +22,14 @@ partnerships, mailbox lists), and lists the devices whose access would change
 (from -> to, the new reason), counts by transition, and the Set-CasMailbox and
 org commands the change would cause. Read-only. Judged at --at (default: the
 log's last event). Group membership is known only for the groups the logged
-policies named: a group new to FILE is treated as empty, with a warning.`;
+policies named: a group new to FILE is treated as empty, with a warning.
+With removeStaleAfterDays in the policy, --statistics FILE (every mailbox's
+Get-MobileDeviceStatistics -Mailbox … | ConvertTo-Json -Depth 4, in one array)
+lists the partnerships a full sync would remove (the log does not record
+LastSuccessSync).`;
 
 export async function whatIf(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { policy: { type: 'string' }, at: { type: 'string' } }, 1);
+  const { values, positionals } = parse(argv, { policy: { type: 'string' }, at: { type: 'string' }, statistics: { type: 'string' } }, 1);
   if (values.help) {
     printRaw(WHAT_IF_HELP);
     return 0;
@@ -47,8 +55,33 @@ export async function whatIf(argv: string[]): Promise<number> {
         .join('\n'),
     );
   }
+  // The clean-up's dry run, when the policy removes stale partnerships and the statistics are given.
+  let cleanup: Record<string, unknown> | undefined;
+  if (policy.removeStaleAfterDays !== undefined && values.statistics) {
+    const stats = await readExportFile(values.statistics as string, decodeStatisticsExport);
+    if (isLeft(stats)) throw new InputFailure(stats.left.slice(0, 20).map(formatInputError).join('\n'));
+    const s = await whatIfRemovalsFile(path, policy, new Map(stats.right.map((x) => [identityKey(x.identity), x])), result.at);
+    if (isLeft(s)) throw readFailure(path, s.left);
+    cleanup = {
+      afterDays: policy.removeStaleAfterDays,
+      removals: s.right.chosen.map((x) => ({
+        deviceId: x.deviceId,
+        mailbox: x.mailbox,
+        identity: x.identity,
+        lastSuccessSync: x.lastSuccessSync ?? null,
+        idleDays: x.idleDays,
+      })),
+      deferred: s.right.deferred,
+      kept: s.right.kept,
+      withoutStatistics: s.right.unknown,
+    };
+  }
+  const note =
+    policy.removeStaleAfterDays !== undefined && !values.statistics
+      ? 'the policy removes stale partnerships: pass --statistics FILE to see which (the log does not record LastSuccessSync)'
+      : undefined;
   if (values.json) {
-    printJson(result);
+    printJson({ ...result, ...(cleanup ? { cleanup } : {}), ...(note ? { cleanupNote: note } : {}) });
     return 0;
   }
 
@@ -72,6 +105,15 @@ export async function whatIf(argv: string[]): Promise<number> {
   );
   for (const c of result.orgCommands) print(`  ${commandToPowerShell(c)}`);
   for (const c of result.commands) print(`  ${commandToPowerShell({ kind: 'setCasMailbox', ...c })}`);
+  if (cleanup) {
+    const removals = cleanup.removals as Array<{ deviceId: string; mailbox: string; idleDays: number; identity: string }>;
+    print('');
+    print(
+      `clean-up: ${removals.length} stale partnership(s) would be removed (no sync for ${policy.removeStaleAfterDays} days or more); ${String(cleanup.deferred)} more wait for later full syncs`,
+    );
+    for (const x of removals) print(`  ${`${x.idleDays} days`.padEnd(10)} ${x.deviceId.padEnd(28)} ${x.mailbox}`);
+  }
+  if (note) print(`note: ${note}`);
   for (const w of result.warnings) print(`warning: ${w.message}`);
   return 0;
 }

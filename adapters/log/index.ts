@@ -7,6 +7,7 @@ export { foldEventStoreDb } from './esdb-fold.js';
 export { replayFile } from './replay-file.js';
 export type { ReplayFileResult } from './replay-file.js';
 export { whatIfFile } from './what-if-file.js';
+export { whatIfRemovalsFile } from './what-if-removals.js';
 export type { WhatIfFileOptions, WhatIfFileResult } from './what-if-file.js';
 export { explainFile } from './explain-file.js';
 export type { ExplainFileError, ExplainFileResult } from './explain-file.js';
