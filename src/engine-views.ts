@@ -3,7 +3,33 @@
 import type { OrgState } from './state.js';
 import type { SyncKind } from './connector.js';
 import type { SyncReport } from './sync.js';
-import type { ConnectorStatusView } from './engine.js';
+import type { AccessLevel } from './facts.js';
+import type { ConnectorState } from './connector.js';
+
+/** One partnership's current decision, from the engine's state (engine.devices()). */
+export interface DeviceAccessView {
+  readonly deviceId: string;
+  readonly mailbox: string;
+  readonly access: AccessLevel;
+  readonly reason: string;
+  readonly governed: boolean;
+  /** The latest remote wipe and where it stands (requested, sent, acknowledged, failed). */
+  readonly wipe?: { readonly wipeId: string; readonly stage: string; readonly error?: string };
+}
+
+export interface ConnectorStatusView {
+  readonly organization: string;
+  readonly status: ConnectorState['status'];
+  /** True once another connector took over this organization: this one no longer syncs. */
+  readonly fenced: boolean;
+  readonly lastSuccessfulSync: { readonly full?: string; readonly quick?: string };
+  readonly lastError?: { readonly message: string; readonly at: string };
+  readonly syncing?: SyncKind;
+  readonly cas?: string;
+  readonly servers: readonly string[];
+  readonly access: { readonly allow: number; readonly block: number; readonly quarantine: number };
+  readonly pendingIntents: number;
+}
 
 export function connectorStatusView(
   organization: string,

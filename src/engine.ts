@@ -5,9 +5,8 @@
 import { BehaviorSubject, Subscription, asyncScheduler, interval, timer, type SchedulerLike } from 'rxjs';
 import { isLeft, left, type Either } from 'fp-ts/lib/Either.js';
 import type { Clock, EventStore, ExchangeGateway, IntuneGateway, Notifier } from './ports.js';
-import type { AccessLevel } from './facts.js';
 import type { Policy } from './policy.js';
-import type { ConnectorState, SyncKind } from './connector.js';
+import type { SyncKind } from './connector.js';
 import { loadOrgState, type OrgState } from './state.js';
 import { createAppender, EngineFailure, type Batch, type EngineError } from './append.js';
 import {
@@ -24,7 +23,9 @@ import {
 import { CasFailover, type CasSwitch } from './failover.js';
 import { histogram, observe, SYNC_DURATION_BOUNDS, COMMAND_LATENCY_BOUNDS, type Histogram } from './histogram.js';
 import { runSync, type SyncCaches, type SyncProgress, type SyncReport } from './sync.js';
-import { connectorStatusView, failedSyncReport } from './engine-views.js';
+import { connectorStatusView, failedSyncReport, type ConnectorStatusView, type DeviceAccessView } from './engine-views.js';
+
+export type { ConnectorStatusView, DeviceAccessView } from './engine-views.js';
 import { msUntilDaily, type ScheduleOptions } from './schedule.js';
 
 export { msUntilDaily, type ScheduleOptions } from './schedule.js';
@@ -72,30 +73,6 @@ export interface EngineOptions {
   readonly onReport?: (r: SyncReport) => void;
   /** Crash-test hook: called after each append and before/after each command; may delay. */
   readonly onStep?: (step: 'append' | 'beforeCommand' | 'afterCommand', id?: string) => Promise<void> | void;
-}
-
-export interface DeviceAccessView {
-  readonly deviceId: string;
-  readonly mailbox: string;
-  readonly access: AccessLevel;
-  readonly reason: string;
-  readonly governed: boolean;
-  /** The latest remote wipe and where it stands (requested, sent, acknowledged, failed). */
-  readonly wipe?: { readonly wipeId: string; readonly stage: string; readonly error?: string };
-}
-
-export interface ConnectorStatusView {
-  readonly organization: string;
-  readonly status: ConnectorState['status'];
-  /** True once another connector took over this organization: this one no longer syncs. */
-  readonly fenced: boolean;
-  readonly lastSuccessfulSync: { readonly full?: string; readonly quick?: string };
-  readonly lastError?: { readonly message: string; readonly at: string };
-  readonly syncing?: SyncKind;
-  readonly cas?: string;
-  readonly servers: readonly string[];
-  readonly access: { readonly allow: number; readonly block: number; readonly quarantine: number };
-  readonly pendingIntents: number;
 }
 
 export interface EngineMetrics {
