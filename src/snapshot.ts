@@ -60,7 +60,8 @@ function pairs<V>(u: unknown, what: string, isValue: (v: unknown) => v is V): Ei
   const out: Array<[string, V]> = [];
   for (let i = 0; i < u.length; i++) {
     const p: unknown = u[i];
-    if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || !isValue(p[1])) return left(`${what}[${i}] is not a [stream, value] pair`);
+    if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || !isValue(p[1]))
+      return left(`${what}[${i}] is not a [stream, value] pair`);
     out.push([p[0], p[1]]);
   }
   return right(out);

@@ -43,7 +43,8 @@ export function fileSnapshotStore(logPath: string, options: FileSnapshotOptions 
         return corrupt('line 1 (header) is not JSON');
       }
       const h = header as { format?: unknown; bytes?: unknown; sha256?: unknown };
-      if (typeof header !== 'object' || header === null || h.format !== SNAPSHOT_FILE_FORMAT) return corrupt('line 1 is not a snapshot header');
+      if (typeof header !== 'object' || header === null || h.format !== SNAPSHOT_FILE_FORMAT)
+        return corrupt('line 1 is not a snapshot header');
       const body = file.subarray(nl + 1);
       if (h.bytes !== body.length) return corrupt(`line 2 holds ${body.length} bytes, the header says ${String(h.bytes)} (truncated?)`);
       if (h.sha256 !== sha256(body)) return corrupt('line 2 does not match the header checksum');
