@@ -99,9 +99,9 @@ function run(mode: string, log: string, arg?: string): Record<string, unknown> {
       log,
       ...(arg ? ['--arg', arg] : []),
       '--devices',
-      values.devices!,
+      values.devices,
       '--days',
-      values.days!,
+      values.days,
     ],
     { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
   );
