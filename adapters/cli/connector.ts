@@ -13,7 +13,7 @@ import { smtpNotifier } from '../smtp/index.js';
 import { ewsNotifier } from '../ews/index.js';
 import { powershellGatewayFromConfig, type PowerShellExchangeConfig } from '../powershell/index.js';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { fileSnapshotStore } from '../file-store/snapshot.js';
+import { fileSnapshotStore } from '../file-store/index.js';
 import type { SnapshotNote } from '../../src/start.js';
 import { formatInputError } from '../shared/input-errors.js';
 
