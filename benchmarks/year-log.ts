@@ -11,7 +11,8 @@
 // the state is then ready for the first quick sync. Rounds are interleaved,
 // the best of each kept. Prints one JSON object per line.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +21,7 @@ import { isLeft } from 'fp-ts/lib/Either.js';
 import { createAppender } from '../src/append.js';
 import { createStateLoader, type SnapshotNote } from '../src/start.js';
 import { emptyOrgState, loadOrgState } from '../src/state.js';
-import { snapshotText } from '../src/snapshot.js';
+import { parseSnapshot, snapshotText } from '../src/snapshot.js';
 import { openFileStore } from '../adapters/file-store/index.js';
 import { fileSnapshotStore } from '../adapters/file-store/snapshot.js';
 import { buildYearLog } from './year-log-build.js';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     days: { type: 'string', default: '365' },
     rounds: { type: 'string', default: '2' },
     keep: { type: 'string' },
+    reuse: { type: 'boolean' },
     child: { type: 'string' },
     log: { type: 'string' },
     arg: { type: 'string' },
@@ -52,6 +54,31 @@ async function child(mode: string, log: string, arg: string | undefined): Promis
       onDay: () => sizes.push(statSync(log).size),
     });
     return { ...y, dayBytes: sizes, buildSeconds: seconds(t), dayEnds: undefined, ends: y.dayEnds };
+  }
+  if (mode === 'floor') {
+    // What any reader of the file pays at least: its bytes read in 8 MiB chunks and its lines found.
+    const t = process.hrtime.bigint();
+    const fh = await open(log, 'r');
+    const buf = Buffer.alloc(8 * 2 ** 20);
+    let lines = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      for (let i = buf.indexOf(10); i >= 0 && i < bytesRead; i = buf.indexOf(10, i + 1)) lines++;
+    }
+    await fh.close();
+    return { readSeconds: seconds(t), lines };
+  }
+  if (mode === 'snapread') {
+    // The snapshot's share of a start: file read and checksum, then JSON.parse and checks.
+    const t = process.hrtime.bigint();
+    const text = await fileSnapshotStore(log).load();
+    if (isLeft(text) || text.right === undefined) throw new Error('no snapshot');
+    const readSeconds = seconds(t);
+    const t1 = process.hrtime.bigint();
+    const parsed = parseSnapshot(ORG, text.right);
+    if (isLeft(parsed)) throw new Error(parsed.left);
+    return { readSeconds, parseSeconds: seconds(t1) };
   }
   if (mode === 'snapshot') {
     // What the engine writes after the last full sync: the state up to it.
@@ -117,7 +144,9 @@ async function main(): Promise<void> {
   const dir = values.keep ?? mkdtempSync(join(tmpdir(), 'eas-year-'));
   const log = join(dir, 'year.ndjson');
   try {
-    const built = run('build', log) as {
+    // --reuse with --keep: the log and snapshot of an earlier run in that directory.
+    const saved = `${log}.build.json`;
+    const built = (values.reuse === true && existsSync(saved) ? JSON.parse(readFileSync(saved, 'utf8')) : run('build', log)) as {
       events: number;
       firstSyncEvents: number;
       ends: number[];
@@ -125,6 +154,7 @@ async function main(): Promise<void> {
       lastFullSyncEnd: number;
       buildSeconds: number;
     };
+    writeFileSync(saved, JSON.stringify(built));
     const days = Number(values.days);
     const bytes = statSync(log).size;
     const ends = built.ends;
@@ -138,6 +168,8 @@ async function main(): Promise<void> {
       realDay1WithPolicyChange: { events: ends[1]! - ends[0]!, bytes: dayBytes[1]! - dayBytes[0]! },
     };
     const snap = run('snapshot', log, String(built.lastFullSyncEnd));
+    const floor = run('floor', log);
+    const snapRead = run('snapread', log);
     process.stdout.write(
       `${JSON.stringify({
         bench: 'year-log',
@@ -155,6 +187,12 @@ async function main(): Promise<void> {
           tailEvents: built.events - 1 - built.lastFullSyncEnd,
         },
       })}\n`,
+    );
+    process.stdout.write(
+      `${JSON.stringify({ bench: 'year-read-floor', readSeconds: round3(floor.readSeconds as number), lines: floor.lines })}\n`,
+    );
+    process.stdout.write(
+      `${JSON.stringify({ bench: 'year-snapshot-read', readAndChecksumSeconds: round3(snapRead.readSeconds as number), parseSeconds: round3(snapRead.parseSeconds as number) })}\n`,
     );
     const best: Record<string, Record<string, unknown>> = {};
     for (let r = 0; r < Number(values.rounds); r++) {
