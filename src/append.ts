@@ -33,6 +33,8 @@ export interface Appender {
   append(batch: Batch, at: string): Promise<number>;
   /** Events made durable by this appender so far: a failed sync still reports what it wrote. */
   readonly appended: number;
+  /** Log position of the last event this appender made durable (undefined before its first append). */
+  readonly lastPosition: number | undefined;
 }
 
 export function createAppender(
@@ -42,9 +44,13 @@ export function createAppender(
   onStep?: (step: 'append') => Promise<void> | void,
 ): Appender {
   let appended = 0;
+  let lastPosition: number | undefined;
   return {
     get appended() {
       return appended;
+    },
+    get lastPosition() {
+      return lastPosition;
     },
     async append(batch, at) {
       const s = state();
@@ -77,6 +83,7 @@ export function createAppender(
           res.revision,
         );
         n += req.events.length;
+        if (lastPosition === undefined || res.position > lastPosition) lastPosition = res.position;
       });
       appended += n;
       await onStep?.('append');

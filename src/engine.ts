@@ -7,7 +7,8 @@ import { isLeft, left, type Either } from 'fp-ts/lib/Either.js';
 import type { Clock, EventStore, ExchangeGateway, IntuneGateway, Notifier } from './ports.js';
 import type { Policy } from './policy.js';
 import type { SyncKind } from './connector.js';
-import { loadOrgState, type OrgState } from './state.js';
+import type { OrgState } from './state.js';
+import { createStateLoader, type SnapshotOptions } from './start.js';
 import { createAppender, EngineFailure, type Batch, type EngineError } from './append.js';
 import {
   decideOverride,
@@ -33,6 +34,7 @@ export { msUntilDaily, type ScheduleOptions } from './schedule.js';
 export type { SyncReport, SyncProgress, SyncIssue } from './sync.js';
 export { EngineFailure, type EngineError } from './append.js';
 export type { Histogram } from './histogram.js';
+export type { SnapshotNote, SnapshotOptions } from './start.js';
 export type { ActionDecided, ActionRefusal, OverrideRequest, RevokeRequest, WipeRequest } from './actions.js';
 
 /** Why an administrator action was not recorded: refused by the rules, or the log could not be read or written. */
@@ -45,6 +47,8 @@ export interface EngineOptions {
   readonly exchange: ExchangeGateway;
   readonly intune: IntuneGateway;
   readonly store: EventStore;
+  /** Where to keep a snapshot of the state, so a start folds only the log after it (none by default). */
+  readonly snapshots?: SnapshotOptions;
   readonly policy: Policy;
   readonly notifier?: Notifier;
   /** Timers of the schedules and of throttling waits; tests pass virtual time. */
@@ -159,18 +163,9 @@ export function createEngine(o: EngineOptions): Engine {
   const status$ = new BehaviorSubject<ConnectorStatusView>(statusView());
   const emitStatus = () => status$.next(statusView());
 
+  const loader = createStateLoader(o.organization, o.store, appender, o.snapshots);
   async function load(): Promise<OrgState> {
-    if (state) return state;
-    const all = await o.store.readAll();
-    if (isLeft(all))
-      throw new EngineFailure({
-        kind: 'store',
-        error: all.left,
-        message: `cannot read the log: ${'message' in all.left ? all.left.message : all.left.kind}`,
-      });
-    const s = loadOrgState(o.organization, all.right);
-    if (isLeft(s)) throw new EngineFailure({ kind: 'invalidLog', message: s.left.message });
-    state = s.right;
+    state ??= await loader.load();
     return state;
   }
 
@@ -224,6 +219,8 @@ export function createEngine(o: EngineOptions): Engine {
       report = failedReport(kind, kindOf, err.message, appender.appended - appendedBefore);
       emitStatus();
     }
+    // Between syncs, so the state is the log's up to its last append.
+    if (state && !fenced) await loader.checkpoint(state, report.kind === 'full');
     observe(metrics.syncDurationSeconds[report.kind], Math.max(0, Date.parse(report.completedAt) - Date.parse(report.startedAt)) / 1000);
     const m = metrics.syncs[report.kind];
     if (report.success) m.succeeded++;

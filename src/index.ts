@@ -13,6 +13,8 @@ export type {
   EngineOptions,
   Histogram,
   ScheduleOptions,
+  SnapshotNote,
+  SnapshotOptions,
   SyncIssue,
   SyncProgress,
   SyncReport,
@@ -47,6 +49,8 @@ export type {
   Notifier,
   NotifyError,
   ReadOptions,
+  SnapshotError,
+  SnapshotStore,
   StoredEvent,
   StoreError,
 } from './ports.js';

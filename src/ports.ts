@@ -178,3 +178,19 @@ export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
 }
+
+// ---------------------------------------------------------------- Snapshots
+export type SnapshotError = { readonly kind: 'corrupt' | 'io'; readonly message: string };
+
+/**
+ * Where the engine keeps its state checkpoint (src/snapshot.ts): a cache beside
+ * the log, never the source of truth.
+ */
+export interface SnapshotStore {
+  /** Names the snapshot in diagnostics (a file path, a stream). */
+  readonly location: string;
+  /** The latest snapshot's text, its integrity checked; undefined when there is none. */
+  load(): Promise<Either<SnapshotError, string | undefined>>;
+  /** Replaces the snapshot atomically: after a crash the old one or the new one is there, never part of one. */
+  save(text: string): Promise<Either<SnapshotError, void>>;
+}

@@ -49,8 +49,14 @@ export interface LoadError {
 /** Builds the state of `organization` from every event of a log (others' streams are skipped). */
 export function loadOrgState(organization: string, events: readonly StoredEvent[]): Either<LoadError, OrgState> {
   const s = emptyOrgState(organization);
-  const org = orgStream(organization);
-  const prefix = mailboxStreamPrefix(organization);
+  const r = foldLog(s, events);
+  return isLeft(r) ? r : right(s);
+}
+
+/** Folds events of a log into `s` (a snapshot's state, or an empty one), skipping other organizations' streams. */
+export function foldLog(s: OrgState, events: readonly StoredEvent[]): Either<LoadError, OrgState> {
+  const org = orgStream(s.organization);
+  const prefix = mailboxStreamPrefix(s.organization);
   for (const raw of events) {
     if (raw.stream !== org && !raw.stream.startsWith(prefix)) continue;
     const d = decodeEvent(raw.type, raw.data);

@@ -4,7 +4,7 @@ import type { EventStore, ExchangeGateway, IntuneGateway, Notifier } from '../..
 import { simulateOrganization } from '../simulator/index.js';
 import type { ConnectorConfig } from './config.js';
 import { policyFromFile as readPolicyFile } from './plan.js';
-import { openStore } from './store.js';
+import { isEsdb, openStore } from './store.js';
 import { InputFailure } from './io.js';
 import { secretFromEnv, storeSpecOf } from './config.js';
 import { scrub } from '../shared/connection-string.js';
@@ -13,6 +13,8 @@ import { smtpNotifier } from '../smtp/index.js';
 import { ewsNotifier } from '../ews/index.js';
 import { powershellGatewayFromConfig, type PowerShellExchangeConfig } from '../powershell/index.js';
 import { isLeft } from 'fp-ts/lib/Either.js';
+import { fileSnapshotStore } from '../file-store/index.js';
+import type { SnapshotNote } from '../../src/start.js';
 import { formatInputError } from '../shared/input-errors.js';
 
 export interface Connector {
@@ -186,6 +188,8 @@ export async function buildConnector(
     ...(c.overrides?.maxDays !== undefined ? { maxOverrideDays: c.overrides.maxDays } : {}),
     ...(c.cleanup?.mailboxesPerSync !== undefined ? { cleanupMailboxesPerSync: c.cleanup.mailboxesPerSync } : {}),
     schedule: { quickMinutes: c.schedule?.quickMinutes ?? 15, fullDailyAt: c.schedule?.fullDailyAt ?? '02:00' },
+    // A file log keeps a snapshot of the state beside it (`<log>.snapshot`), so a start folds only the log after it.
+    ...(isEsdb(spec) ? {} : { snapshots: { store: fileSnapshotStore(spec), onNote: tellSnapshotNote } }),
     ...extra,
   });
   return {
@@ -197,4 +201,11 @@ export async function buildConnector(
       await store.close();
     },
   };
+}
+
+/** A snapshot that could not be used or written is said on stderr (the state came from the log: nothing is wrong with it). */
+function tellSnapshotNote(n: SnapshotNote): void {
+  if (n.kind === 'rebuilt' && n.reason !== 'none yet')
+    process.stderr.write(`eas-sync: snapshot ${n.location} not used (${n.reason}); state folded from the log (${n.events} events)\n`);
+  else if (n.kind === 'writeFailed') process.stderr.write(`eas-sync: snapshot ${n.location} not written: ${n.reason}\n`);
 }

@@ -12,6 +12,8 @@ import { ioText, scanLog, type LineError, type TornTail } from '../shared/log-re
 import { StreamIndex } from '../shared/stream-index.js';
 
 export type { LineError, TornTail };
+// The engine's snapshot beside the log: its own module, see there.
+export { fileSnapshotStore, SNAPSHOT_FILE_FORMAT, type FileSnapshotOptions } from './snapshot.js';
 
 export interface FileStore extends EventStore {
   readonly path: string;

@@ -1,0 +1,105 @@
+// Snapshots: a checkpoint of the engine's state (connector, mailboxes,
+// revisions) as of one event of the log, so a start folds only what came after
+// it. A snapshot is a cache, never the source of truth: it is used only when it
+// parses, has this schema, is this organization's, and the log still holds, at
+// the position it covers, the event it names; otherwise the state is folded
+// from the log. States are serialized generically (JSON of the whole state, not
+// field by field), so a field added to a state needs no change here; a change
+// of meaning needs SNAPSHOT_SCHEMA raised, which retires older snapshots.
+import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import type { ConnectorState } from './connector.js';
+import type { MailboxState } from './mailbox.js';
+import type { OrgState } from './state.js';
+
+/** Raise whenever a state's meaning changes: older snapshots are then rebuilt from the log. */
+export const SNAPSHOT_SCHEMA = 1;
+/** The `format` every snapshot carries, so a foreign JSON document is never taken for one. */
+export const SNAPSHOT_FORMAT = 'eas-access-sync/snapshot';
+
+/** The last event a snapshot covers: its position in the log and its id. */
+export interface Checkpoint {
+  readonly position: number;
+  readonly id: string;
+}
+
+interface SnapshotBody {
+  readonly format: string;
+  readonly schema: number;
+  readonly organization: string;
+  readonly position: number;
+  readonly id: string;
+  readonly connector: ConnectorState;
+  readonly mailboxes: ReadonlyArray<readonly [string, MailboxState]>;
+  readonly revisions: ReadonlyArray<readonly [string, number]>;
+}
+
+/** The snapshot of `s` as of `at`, as JSON text (keys whose value is undefined are dropped, as the states treat them as absent). */
+export function snapshotText(s: OrgState, at: Checkpoint): string {
+  const body: SnapshotBody = {
+    format: SNAPSHOT_FORMAT,
+    schema: SNAPSHOT_SCHEMA,
+    organization: s.organization,
+    position: at.position,
+    id: at.id,
+    connector: s.connector,
+    mailboxes: [...s.mailboxes],
+    revisions: [...s.revisions],
+  };
+  return JSON.stringify(body);
+}
+
+export interface RestoredSnapshot {
+  readonly state: OrgState;
+  readonly at: Checkpoint;
+}
+
+const isRec = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
+
+function pairs<V>(u: unknown, what: string, isValue: (v: unknown) => v is V): Either<string, Array<[string, V]>> {
+  if (!Array.isArray(u)) return left(`${what} is not a list`);
+  const out: Array<[string, V]> = [];
+  for (let i = 0; i < u.length; i++) {
+    const p: unknown = u[i];
+    if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || !isValue(p[1]))
+      return left(`${what}[${i}] is not a [stream, value] pair`);
+    out.push([p[0], p[1]]);
+  }
+  return right(out);
+}
+
+const isMailbox = (u: unknown): u is MailboxState => isRec(u) && isRec(u.lists) && isRec(u.devices) && isRec(u.pending);
+const isRevision = (u: unknown): u is number => typeof u === 'number' && Number.isInteger(u) && u >= 0;
+
+/**
+ * Reads a snapshot's text for `organization`: Left with the reason when it is
+ * not JSON, not a snapshot, of another schema or organization, or malformed.
+ * Whether it still matches the log is the caller's check (`covers`).
+ */
+export function parseSnapshot(organization: string, text: string): Either<string, RestoredSnapshot> {
+  let u: unknown;
+  try {
+    u = JSON.parse(text);
+  } catch (err) {
+    return left(`not JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!isRec(u) || u.format !== SNAPSHOT_FORMAT) return left('not a snapshot of this engine');
+  if (u.schema !== SNAPSHOT_SCHEMA) return left(`schema ${JSON.stringify(u.schema)}, this engine writes ${SNAPSHOT_SCHEMA}`);
+  if (u.organization !== organization) return left(`organization ${JSON.stringify(u.organization)}, not ${JSON.stringify(organization)}`);
+  if (!isRevision(u.position) || typeof u.id !== 'string') return left('no valid position and event id');
+  const c = u.connector;
+  if (!isRec(c) || typeof c.status !== 'string' || !isRec(c.pending) || !isRec(c.lastSuccessful) || !Array.isArray(c.servers))
+    return left('connector state malformed');
+  const mailboxes = pairs(u.mailboxes, 'mailboxes', isMailbox);
+  if (mailboxes._tag === 'Left') return mailboxes;
+  const revisions = pairs(u.revisions, 'revisions', isRevision);
+  if (revisions._tag === 'Left') return revisions;
+  return right({
+    state: {
+      organization,
+      connector: c as unknown as ConnectorState,
+      mailboxes: new Map(mailboxes.right),
+      revisions: new Map(revisions.right),
+    },
+    at: { position: u.position, id: u.id },
+  });
+}

@@ -1,0 +1,80 @@
+// Snapshots of the engine's state (src/snapshot.ts, src/start.ts): a start from
+// a snapshot and the log after it gives the state a fold of the whole log gives.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import fc from 'fast-check';
+import { isLeft, isRight } from 'fp-ts/lib/Either.js';
+import { emptyOrgState, foldLog, loadOrgState } from '../src/state.js';
+import { parseSnapshot, snapshotText, SNAPSHOT_SCHEMA } from '../src/snapshot.js';
+import { churnedLog, stateJson, type Churn } from './snapshot-log.js';
+
+const test = suite('snapshot');
+
+const OPS: Churn[] = ['full', 'quick', 'flip', 'add', 'remove', 'drift'];
+
+test('a snapshot taken anywhere in a log, plus the events after it, folds to the state of the whole log', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 1000 }),
+      fc.array(fc.constantFrom(...OPS), { minLength: 1, maxLength: 12 }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      async (seed, ops, cutAt) => {
+        const events = await churnedLog(seed, 24, ops);
+        const whole = loadOrgState('contoso', events);
+        assert.ok(isRight(whole));
+        const k = 1 + Math.floor(cutAt * (events.length - 1));
+        const prefix = loadOrgState('contoso', events.slice(0, k));
+        assert.ok(isRight(prefix));
+        const last = events[k - 1]!;
+        const restored = parseSnapshot('contoso', snapshotText(prefix.right, { position: last.position, id: last.id }));
+        assert.ok(isRight(restored));
+        assert.equal(restored.right.at, { position: last.position, id: last.id });
+        const resumed = foldLog(restored.right.state, events.slice(k));
+        assert.ok(isRight(resumed));
+        assert.equal(stateJson(resumed.right), stateJson(whole.right));
+      },
+    ),
+    { numRuns: 12 },
+  );
+});
+
+test('a snapshot restores the revisions and every mailbox, not only the counts', async () => {
+  const events = await churnedLog(7, 30, ['flip', 'add', 'full', 'remove', 'drift', 'full']);
+  const s = loadOrgState('contoso', events);
+  assert.ok(isRight(s));
+  const restored = parseSnapshot('contoso', snapshotText(s.right, { position: events.length - 1, id: events[events.length - 1]!.id }));
+  assert.ok(isRight(restored));
+  assert.is(restored.right.state.mailboxes.size, s.right.mailboxes.size);
+  assert.is(restored.right.state.revisions.size, s.right.revisions.size);
+  assert.ok(s.right.mailboxes.size > 0);
+  assert.equal(stateJson(restored.right.state), stateJson(s.right));
+});
+
+const valid = snapshotText(emptyOrgState('contoso'), { position: 3, id: 'e3' });
+const edited = (f: (u: Record<string, unknown>) => void): string => {
+  const u = JSON.parse(valid) as Record<string, unknown>;
+  f(u);
+  return JSON.stringify(u);
+};
+
+test('parseSnapshot refuses text that is not a snapshot of this schema and organization, saying why', () => {
+  const cases: Array<[string, string, RegExp]> = [
+    ['not JSON', valid.slice(0, valid.length - 5), /not JSON/],
+    ['foreign JSON', '{"hello":1}', /not a snapshot/],
+    ['older schema', edited((u) => (u.schema = SNAPSHOT_SCHEMA - 1)), /schema 0, this engine writes 1/],
+    ['another organization', edited((u) => (u.organization = 'fabrikam')), /organization "fabrikam", not "contoso"/],
+    ['no position', edited((u) => delete u.position), /position/],
+    ['negative position', edited((u) => (u.position = -1)), /position/],
+    ['malformed connector', edited((u) => (u.connector = 'x')), /connector state malformed/],
+    ['malformed mailbox', edited((u) => (u.mailboxes = [['eas-mailbox-contoso-a', { devices: 1 }]])), /mailboxes\[0\]/],
+    ['malformed revision', edited((u) => (u.revisions = [['eas-org-contoso', 'one']])), /revisions\[0\]/],
+  ];
+  for (const [name, text, why] of cases) {
+    const r = parseSnapshot('contoso', text);
+    assert.ok(isLeft(r), name);
+    if (isLeft(r)) assert.match(r.left, why, name);
+  }
+  assert.ok(isRight(parseSnapshot('contoso', valid)));
+});
+
+test.run();
