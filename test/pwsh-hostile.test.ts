@@ -24,7 +24,10 @@ if (real.available) {
   t(
     `${RUNS} commands of hostile values: the constant script, data frames only, every value exactly; recycled before 1,000 commands`,
     async () => {
-      const s = await realSetup({ devices: 12 });
+      const s = await realSetup({
+        devices: 12,
+        exchange: { extraCmdlets: ['Clear-MobileDevice', 'Remove-MobileDevice', 'Get-MobileDeviceStatistics'] },
+      });
       try {
         const real0 = s.sim.exchange.state().mailboxes[0]!.identity;
         let runs = 0;
@@ -60,6 +63,12 @@ if (real.available) {
             await s.gateway.execute({ kind: 'newDeviceAccessRule', characteristic: 'DeviceModel', queryString: q, accessLevel: 'Block' });
             await s.gateway.execute({ kind: 'removeDeviceAccessRule', name: `${q} (DeviceModel)` });
             await s.gateway.execute({ kind: 'setOrgSettings', userMailInsert: insert.slice(0, 256), adminMailRecipients: [q] });
+            // A wipe, a removal and the statistics of a partnership whose identity is hostile: data, never script.
+            const identity = `contoso.com/Users/${q}/ExchangeActiveSyncDevices/iPhone§${insert}`;
+            await s.gateway.execute({ kind: 'clearMobileDevice', identity, deviceId: insert, mailbox: q, accountOnly: true, wipeId: 'w' });
+            await s.gateway.execute({ kind: 'removeMobileDevice', identity, deviceId: insert, mailbox: q });
+            await s.gateway.getMobileDeviceStatistics!({ identity });
+            await s.gateway.getMobileDeviceStatistics!({ mailbox: `m ${q}` });
             assert.equal(
               s.fake.calls
                 .slice(before)
@@ -69,6 +78,10 @@ if (real.available) {
                 { Characteristic: 'DeviceModel', QueryString: q, AccessLevel: 'Block' },
                 { Identity: `${q} (DeviceModel)`, Confirm: false },
                 { UserMailInsert: insert.slice(0, 256), AdminMailRecipients: [q] },
+                { Identity: identity, AccountOnly: true, Confirm: false },
+                { Identity: identity, Confirm: false },
+                { Identity: identity },
+                { Mailbox: `m ${q}` },
               ],
             );
           }),
