@@ -41,6 +41,24 @@ export interface Decision {
   readonly facts: DecisionFacts;
 }
 
+/**
+ * The rule of docs/domain.md each reason comes from (0: ActiveSync disabled on
+ * the mailbox); null for Exchange's own reasons, which no engine rule gives.
+ */
+export const RULE_OF_REASON: Readonly<Record<Reason, Decision['rule'] | null>> = {
+  activeSyncDisabled: 0,
+  policyDisabled: 1,
+  excludedGroup: 2,
+  notTargeted: 3,
+  compliant: 5,
+  notCompliant: 6,
+  exchangeDeviceRule: 7,
+  notEnrolled: 8,
+  adminOverride: 9,
+  exchangeGlobalRule: null,
+  exchangeIndividualRule: null,
+};
+
 /** The device access rules the engine keeps in Exchange: one per platform exception. */
 export function rulesOfPolicy(policy: Policy): DeviceAccessRule[] {
   return policy.platformExceptions.map((e) => {

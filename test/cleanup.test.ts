@@ -21,6 +21,7 @@ import { openFileStore } from '../adapters/file-store/index.js';
 import { policyDocument } from '../src/policy.js';
 import { explain, replay } from '../projections/index.js';
 import { device, mailbox, policy as testPolicy } from './support/builders.js';
+import { SAMPLE_PLAN } from './support/sample-plan.js';
 import type { MobileDeviceStatistics } from '../src/facts.js';
 import type { Policy } from '../src/policy.js';
 
@@ -392,27 +393,7 @@ test('plan --statistics lists the partnerships a full sync would remove and prin
       ),
     );
     const run = (...extra: string[]) =>
-      spawnSync(
-        process.execPath,
-        [
-          MAIN,
-          'plan',
-          '--exchange',
-          'get-mobiledevice.json',
-          '--mailboxes',
-          'get-casmailbox.json',
-          '--intune',
-          'managed-devices.json',
-          '--policy',
-          'policy.json',
-          '--groups',
-          'groups.json',
-          '--at',
-          '2026-11-26T08:00:00Z',
-          ...extra,
-        ],
-        { cwd: dir, encoding: 'utf8', timeout: 60_000 },
-      );
+      spawnSync(process.execPath, [MAIN, ...SAMPLE_PLAN, ...extra], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
     const missing = run('--json');
     assert.is(missing.status, 2, 'removeStaleAfterDays without --statistics is a usage error');
     assert.match(missing.stderr, /--statistics/);

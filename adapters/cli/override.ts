@@ -6,14 +6,12 @@
 import { isLeft, type Either } from 'fp-ts/lib/Either.js';
 import { decideOverride, decideRevoke, DEFAULT_MAX_OVERRIDE_DAYS, type ActionDecided, type ActionRefusal } from '../../src/actions.js';
 import type { ActionFailure } from '../../src/engine.js';
-import { loadOrgState } from '../../src/state.js';
-import { closestIds } from '../../projections/explain/closest-ids.js';
+import { actOnLog, refuse } from './admin-log.js';
 import { parse, intOption } from './args.js';
 import { attributionOf, untilOf } from './admin-args.js';
 import { readConfig } from './config.js';
 import { buildConnector } from './connector.js';
-import { print, printJson, printRaw, InputFailure, UsageError, WorkFailure } from './io.js';
-import { displaySpec, openStore } from './store.js';
+import { print, printJson, printRaw, UsageError } from './io.js';
 
 export const OVERRIDE_HELP = `Usage: eas-sync override (LOG | --config FILE) DEVICE_ID (--allow | --block) (--until ISO-8601 | --for DURATION)
                          --reason TEXT --by NAME [--mailbox ID] [--notify] [--max-days N] [--json]
@@ -30,7 +28,7 @@ next sync enforces it; with --config the connector records it and runs a quick
 sync now. DURATION: 30m, 8h, 2d, 1w, or ISO-8601 (PT8H, P2D). A device id under
 several mailboxes needs --mailbox (Identity or primary SMTP address).`;
 
-const REFUSAL_EXIT = new Set<ActionFailure['kind']>([
+const REFUSAL_EXIT: ReadonlySet<string> = new Set<ActionFailure['kind']>([
   'unknownDevice',
   'ambiguousDevice',
   'notGoverned',
@@ -38,15 +36,6 @@ const REFUSAL_EXIT = new Set<ActionFailure['kind']>([
   'noOverride',
   'badText',
 ]);
-
-function fail(f: ActionFailure, knownIds: () => Iterable<string>, deviceId: string): never {
-  if (f.kind === 'unknownDevice') {
-    const near = closestIds(deviceId, knownIds());
-    throw new InputFailure(`${f.message}${near.length ? `; closest known ids: ${near.map((c) => JSON.stringify(c)).join(', ')}` : ''}`);
-  }
-  if (REFUSAL_EXIT.has(f.kind)) throw new InputFailure(f.message);
-  throw new WorkFailure(f.message);
-}
 
 export async function override(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
@@ -94,7 +83,7 @@ export async function override(argv: string[]): Promise<number> {
     const c = await buildConnector(cfg, values['max-days'] !== undefined ? { maxOverrideDays: maxDays } : {}, {});
     try {
       const r = revoke ? await c.engine.revokeOverride({ deviceId, ...who }) : await c.engine.grantOverride(request);
-      if (isLeft(r)) fail(r.left, () => c.engine.devices().map((d) => d.deviceId), deviceId);
+      if (isLeft(r)) refuse(r.left, REFUSAL_EXIT, () => c.engine.devices().map((d) => d.deviceId), deviceId);
       const report = await c.engine.quickSync();
       const device = c.engine
         .devices()
@@ -111,45 +100,17 @@ export async function override(argv: string[]): Promise<number> {
   }
 
   const maxDays = intOption(values['max-days'], 'max-days', DEFAULT_MAX_OVERRIDE_DAYS, 1);
-  const store = await openStore(logArg!).catch((err: unknown) => {
-    // Held by a running connector: the action goes through it.
-    if (err instanceof WorkFailure && /locked by process/.test(err.message))
-      throw new WorkFailure(
-        `${err.message}: a running eas-sync run holds it; use --config with its config file after stopping it, or its console (POST /api/overrides)`,
-      );
-    throw err;
-  });
-  try {
-    const all = await store.readAll();
-    if (isLeft(all)) throw new WorkFailure(`cannot read ${displaySpec(logArg!)}`);
-    const orgs = [...new Set(all.right.filter((e) => e.stream.startsWith('eas-org-')).map((e) => e.stream.slice('eas-org-'.length)))];
-    if (orgs.length !== 1)
-      throw new InputFailure(`${displaySpec(logArg!)} holds ${orgs.length} organizations; an override needs a log of one`);
-    const state = loadOrgState(orgs[0]!, all.right);
-    if (isLeft(state)) throw new InputFailure(`${displaySpec(logArg!)}: ${state.left.message}`);
-    const d: Either<ActionRefusal, ActionDecided> = revoke
-      ? decideRevoke(state.right, { deviceId, ...who }, now)
-      : decideOverride(state.right, request, now, maxDays);
-    if (isLeft(d))
-      fail(d.left, () => [...state.right.mailboxes.values()].flatMap((m) => Object.values(m.devices).map((x) => x.deviceId)), deviceId);
-    if (d.right.events.length > 0) {
-      const at = new Date(now).toISOString();
-      const r = await store.append([
-        {
-          stream: d.right.stream,
-          expected: state.right.revisions.get(d.right.stream) ?? 'noStream',
-          events: d.right.events.map((e) => ({ type: e.type, data: e.data, at, meta: { schema: 1, connectorId: 'eas-sync override' } })),
-        },
-      ]);
-      if (isLeft(r))
-        throw new WorkFailure(
-          `cannot append to ${displaySpec(logArg!)}: ${r.left.kind === 'conflict' ? 'another writer appended meanwhile; try again' : r.left.message}`,
-        );
-    }
-    return show(d.right, revoke, values.json === true, { enforced: false });
-  } finally {
-    await store.close();
-  }
+  const d = await actOnLog(
+    logArg!,
+    'override',
+    'a running eas-sync run holds it; use --config with its config file after stopping it, or its console (POST /api/overrides)',
+    (state): Either<ActionRefusal, ActionDecided> =>
+      revoke ? decideRevoke(state, { deviceId, ...who }, now) : decideOverride(state, request, now, maxDays),
+    REFUSAL_EXIT,
+    deviceId,
+    new Date(now).toISOString(),
+  );
+  return show(d, revoke, values.json === true, { enforced: false });
 }
 
 function show(d: ActionDecided, revoke: boolean, json: boolean, extra: Record<string, unknown>): number {

@@ -6,14 +6,12 @@
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { decideWipe, type ActionDecided } from '../../src/actions.js';
 import type { ActionFailure } from '../../src/engine.js';
-import { loadOrgState } from '../../src/state.js';
-import { closestIds } from '../../projections/explain/closest-ids.js';
+import { actOnLog, refuse } from './admin-log.js';
 import { parse } from './args.js';
 import { attributionOf } from './admin-args.js';
 import { readConfig } from './config.js';
 import { buildConnector } from './connector.js';
-import { print, printJson, printRaw, InputFailure, UsageError, WorkFailure } from './io.js';
-import { displaySpec, openStore } from './store.js';
+import { print, printJson, printRaw, UsageError } from './io.js';
 
 export const WIPE_HELP = `Usage: eas-sync wipe (--config FILE | LOG) DEVICE_ID --confirm [--account-only] --reason TEXT --by NAME [--mailbox ID] [--json]
 
@@ -29,16 +27,7 @@ only when Exchange shows it was not requested. The same request while one is
 outstanding records nothing; a different one is refused until the first is
 acknowledged or has failed. A device id under several mailboxes needs --mailbox.`;
 
-const REFUSAL_EXIT = new Set<ActionFailure['kind']>(['unknownDevice', 'ambiguousDevice', 'badText', 'wipeInProgress']);
-
-function fail(f: ActionFailure, knownIds: () => Iterable<string>, deviceId: string): never {
-  if (f.kind === 'unknownDevice') {
-    const near = closestIds(deviceId, knownIds());
-    throw new InputFailure(`${f.message}${near.length ? `; closest known ids: ${near.map((c) => JSON.stringify(c)).join(', ')}` : ''}`);
-  }
-  if (REFUSAL_EXIT.has(f.kind)) throw new InputFailure(f.message);
-  throw new WorkFailure(f.message);
-}
+const REFUSAL_EXIT: ReadonlySet<string> = new Set<ActionFailure['kind']>(['unknownDevice', 'ambiguousDevice', 'badText', 'wipeInProgress']);
 
 export async function wipe(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
@@ -71,7 +60,7 @@ export async function wipe(argv: string[]): Promise<number> {
     const c = await buildConnector(cfg, {}, {});
     try {
       const r = await c.engine.requestWipe(request);
-      if (isLeft(r)) fail(r.left, () => c.engine.devices().map((d) => d.deviceId), deviceId);
+      if (isLeft(r)) refuse(r.left, REFUSAL_EXIT, () => c.engine.devices().map((d) => d.deviceId), deviceId);
       const report = await c.engine.quickSync();
       const device = c.engine
         .devices()
@@ -88,39 +77,16 @@ export async function wipe(argv: string[]): Promise<number> {
   }
 
   const now = Date.now();
-  const store = await openStore(logArg!).catch((err: unknown) => {
-    if (err instanceof WorkFailure && /locked by process/.test(err.message))
-      throw new WorkFailure(`${err.message}: a running eas-sync run holds it; use --config with its config file after stopping it`);
-    throw err;
-  });
-  try {
-    const all = await store.readAll();
-    if (isLeft(all)) throw new WorkFailure(`cannot read ${displaySpec(logArg!)}`);
-    const orgs = [...new Set(all.right.filter((e) => e.stream.startsWith('eas-org-')).map((e) => e.stream.slice('eas-org-'.length)))];
-    if (orgs.length !== 1) throw new InputFailure(`${displaySpec(logArg!)} holds ${orgs.length} organizations; a wipe needs a log of one`);
-    const state = loadOrgState(orgs[0]!, all.right);
-    if (isLeft(state)) throw new InputFailure(`${displaySpec(logArg!)}: ${state.left.message}`);
-    const d = decideWipe(state.right, request, now);
-    if (isLeft(d))
-      fail(d.left, () => [...state.right.mailboxes.values()].flatMap((m) => Object.values(m.devices).map((x) => x.deviceId)), deviceId);
-    if (d.right.events.length > 0) {
-      const at = new Date(now).toISOString();
-      const r = await store.append([
-        {
-          stream: d.right.stream,
-          expected: state.right.revisions.get(d.right.stream) ?? 'noStream',
-          events: d.right.events.map((e) => ({ type: e.type, data: e.data, at, meta: { schema: 1, connectorId: 'eas-sync wipe' } })),
-        },
-      ]);
-      if (isLeft(r))
-        throw new WorkFailure(
-          `cannot append to ${displaySpec(logArg!)}: ${r.left.kind === 'conflict' ? 'another writer appended meanwhile; try again' : r.left.message}`,
-        );
-    }
-    return show(d.right, values.json === true, { stage: 'requested' });
-  } finally {
-    await store.close();
-  }
+  const d = await actOnLog(
+    logArg!,
+    'wipe',
+    'a running eas-sync run holds it; use --config with its config file after stopping it, or its console (POST /api/wipes)',
+    (state) => decideWipe(state, request, now),
+    REFUSAL_EXIT,
+    deviceId,
+    new Date(now).toISOString(),
+  );
+  return show(d, values.json === true, { stage: 'requested' });
 }
 
 function show(d: ActionDecided, json: boolean, extra: { stage: string | null; syncId?: string; error?: string }): number {

@@ -3,21 +3,10 @@
 import type { AccessLevel } from '../../src/facts.js';
 import type { DecisionFacts, Reason } from '../../src/events.js';
 import type { PolicyDocument } from '../../src/policy.js';
+import { RULE_OF_REASON } from '../../src/access.js';
 
 /** The rule of docs/domain.md each reason comes from (0: ActiveSync disabled on the mailbox). */
-export const RULE: Record<Reason, number | null> = {
-  activeSyncDisabled: 0,
-  policyDisabled: 1,
-  excludedGroup: 2,
-  notTargeted: 3,
-  compliant: 5,
-  notCompliant: 6,
-  exchangeDeviceRule: 7,
-  notEnrolled: 8,
-  adminOverride: 9,
-  exchangeGlobalRule: null,
-  exchangeIndividualRule: null,
-};
+export const RULE: Readonly<Record<Reason, number | null>> = RULE_OF_REASON;
 
 function exchangeText(f: DecisionFacts): string {
   const ex = f.exchange;

@@ -102,7 +102,8 @@ function partnershipOf(d: MobileDevice): Partnership {
   if (d.distinguishedName !== undefined) p.distinguishedName = d.distinguishedName;
   return p;
 }
-const samePartnership = (a: DeviceState, b: Partnership) =>
+/** Whether a partnership's recorded fields equal the reported ones (a MobileDevice has them all). */
+export const samePartnership = (a: DeviceState, b: Partnership) =>
   a.identity === b.identity &&
   a.deviceType === b.deviceType &&
   a.deviceModel === b.deviceModel &&

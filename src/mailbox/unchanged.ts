@@ -5,40 +5,13 @@
 // decision depends on the moment (a grace period running, an override); then
 // reconcileMailbox would record no event and intend no command (a property
 // test checks exactly that), and the recorded decisions stand.
-import type { MobileDevice } from '../facts.js';
-import type { Decision } from '../access.js';
-import type { Reason } from '../events.js';
+import { RULE_OF_REASON, type Decision } from '../access.js';
 import type { DeviceState, MailboxState } from './evolve.js';
-import type { ReconcileMailbox } from './reconcile.js';
+import { samePartnership, type ReconcileMailbox } from './reconcile.js';
 import { deviceKey, hasDeviceKey, sameDeviceSet } from './rules.js';
 import { userAddresses } from '../identity.js';
 
-const RULE_OF: Readonly<Record<Reason, Decision['rule']>> = {
-  activeSyncDisabled: 0,
-  policyDisabled: 1,
-  excludedGroup: 2,
-  notTargeted: 3,
-  compliant: 5,
-  notCompliant: 6,
-  exchangeDeviceRule: 7,
-  notEnrolled: 8,
-  adminOverride: 9,
-  // Not reasons of an engine decision (Exchange's own evaluation only); never skipped past.
-  exchangeGlobalRule: 8,
-  exchangeIndividualRule: 8,
-};
-
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
-
-const samePartnership = (a: DeviceState, b: MobileDevice) =>
-  a.identity === b.identity &&
-  a.deviceType === b.deviceType &&
-  a.deviceModel === b.deviceModel &&
-  a.deviceOS === b.deviceOS &&
-  a.deviceUserAgent === b.deviceUserAgent &&
-  a.friendlyName === b.friendlyName &&
-  a.firstSyncTime === b.firstSyncTime &&
-  a.distinguishedName === b.distinguishedName;
 
 /**
  * Whether `c` would leave the mailbox as it is: no event, no command, every
@@ -122,7 +95,10 @@ export function recordedDecisions(state: MailboxState): Array<{ device: DeviceSt
   for (const k in state.devices) {
     const device = state.devices[k]!;
     const d = device.decision!;
-    out.push({ device, decision: { access: d.access, reason: d.reason, governed: d.governed, rule: RULE_OF[d.reason], facts: d.facts } });
+    out.push({
+      device,
+      decision: { access: d.access, reason: d.reason, governed: d.governed, rule: RULE_OF_REASON[d.reason] ?? 8, facts: d.facts },
+    });
   }
   return out;
 }
