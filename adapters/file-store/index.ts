@@ -10,6 +10,7 @@ import { isTornFragment } from '../shared/log-torn.js';
 import { acquireLock, releaseLock } from './lock.js';
 import { ioText, scanLog, type LineError, type TornTail } from '../shared/log-reader.js';
 import { StreamIndex } from '../shared/stream-index.js';
+import { syncDirectory } from './durable.js';
 
 export type { LineError, TornTail };
 // The engine's snapshot beside the log: its own module, see there.
@@ -180,21 +181,6 @@ async function canonical(path: string): Promise<string> {
 
 function corruptError(path: string, bad: LineError): StoreError {
   return { kind: 'corrupt', file: path, line: bad.line, message: `log ${path}: ${bad.message}` };
-}
-
-// Makes a newly created file's directory entry durable (best effort: not every
-// platform can fsync a directory).
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    // ignored, see above
-  }
 }
 
 class FileLog implements FileStore {

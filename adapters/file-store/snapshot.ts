@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { SnapshotError, SnapshotStore } from '../../src/ports.js';
 import { ioText } from '../shared/log-reader.js';
+import { syncDirectory } from './durable.js';
 
 export const SNAPSHOT_FILE_FORMAT = 'eas-access-sync/snapshot-file';
 
@@ -73,18 +74,4 @@ export function fileSnapshotStore(logPath: string, options: FileSnapshotOptions 
       }
     },
   };
-}
-
-// The rename is durable once the directory is (best effort: not every platform can fsync a directory).
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    // ignored, see above
-  }
 }
