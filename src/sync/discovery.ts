@@ -125,7 +125,9 @@ async function discoverQuick(run: SyncRun, groupIds: readonly string[]): Promise
   for (const [stream, ms] of st.mailboxes) {
     const addresses = ms.info?.addresses ?? [];
     const now = groupsOf(addresses, groups, ctx.policy);
+    let wipeToSend = false;
     for (const [k, dev] of Object.entries(ms.devices)) {
+      if (dev.wipe?.stage === 'requested') wipeToSend = true;
       const dec = dev.decision;
       if (!dec) {
         mark(stream, k);
@@ -160,7 +162,6 @@ async function discoverQuick(run: SyncRun, groupIds: readonly string[]): Promise
         mark(stream, k);
     }
     // Intents to judge, or a wipe to send: the mailbox is reconciled even when none of its devices changed.
-    const wipeToSend = Object.values(ms.devices).some((d) => d.wipe?.stage === 'requested');
     if ((Object.keys(ms.pending).length > 0 || wipeToSend) && !affected.has(stream)) affected.set(stream, new Set());
   }
   const identities = new Set<string>();
