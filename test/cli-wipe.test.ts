@@ -60,6 +60,7 @@ test('with a LOG the request is appended once (a retry records nothing); a diffe
   assert.is(other.code, 2);
   assert.match(other.stderr, /already requested/);
   assert.is(deviceStates(LOG).find((d) => d.deviceId === id)?.wipe, 'requested');
+  assert.match(run(['replay', LOG, '--devices']).stdout, new RegExp(`${id} .*\\(remote wipe requested\\)`));
   const x = JSON.parse(run(['explain', LOG, id, '--json']).stdout);
   assert.equal(
     { stage: x.wipe.stage, accountOnly: x.wipe.accountOnly, by: x.wipe.by },

@@ -71,7 +71,7 @@ export async function replay(argv: string[]): Promise<number> {
     if (values.devices)
       for (const d of r.deviceStates)
         print(
-          `${d.access.padEnd(10)} ${d.reason.padEnd(20)} ${d.deviceId.padEnd(28)} ${d.mailbox}${d.overrideUntil !== undefined ? `  (override until ${d.overrideUntil})` : ''}`,
+          `${d.access.padEnd(10)} ${d.reason.padEnd(20)} ${d.deviceId.padEnd(28)} ${d.mailbox}${d.overrideUntil !== undefined ? `  (override until ${d.overrideUntil})` : ''}${d.wipe !== undefined ? `  (remote wipe ${d.wipe})` : ''}`,
         );
   }
   return errors.length > 0 ? 2 : 0;
