@@ -102,6 +102,7 @@ async function child(devices: number, latencyMs: number, parallelism: number, mo
     const store = opened.right;
     const exchange = mode === 'default' ? perDeviceGateway(sim.exchange) : sim.exchange;
     const engine = createEngine({
+      yieldToLoop: () => new Promise<void>((r) => setImmediate(r)),
       organization: sim.organization,
       exchange,
       intune: sim.intune,

@@ -69,6 +69,8 @@ export interface EngineOptions {
    * days, a different share each day.
    */
   readonly cleanupMailboxesPerSync?: number;
+  /** A macrotask yield (`setImmediate`): syncs then decide in slices, the sessions served in between (the CLI passes one). */
+  readonly yieldToLoop?: () => Promise<void>;
   /** Identifies this connector in the log. Default `<organization>-connector`. */
   readonly connectorId?: string;
   readonly schedule?: ScheduleOptions;
@@ -192,6 +194,7 @@ export function createEngine(o: EngineOptions): Engine {
           maxConcurrency: o.maxConcurrency ?? 18,
           grandfathering: o.grandfathering ?? true,
           ...(o.cleanupMailboxesPerSync !== undefined ? { cleanupMailboxesPerSync: o.cleanupMailboxesPerSync } : {}),
+          ...(o.yieldToLoop ? { yieldToLoop: o.yieldToLoop } : {}),
           failover,
           appender,
           state: () => state!,

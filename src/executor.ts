@@ -53,6 +53,10 @@ export class WorkQueue {
       else this.items.push(item);
     }
   }
+  /** Lanes waiting for work now. */
+  get idle(): number {
+    return this.waiters.length;
+  }
   close(): void {
     this.closed = true;
     for (const w of this.waiters.splice(0)) w(undefined);

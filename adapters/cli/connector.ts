@@ -174,6 +174,7 @@ export async function buildConnector(
   const store = observe.store ? observe.store(opened) : opened;
   const x = c.exchange;
   const engine = createEngine({
+    yieldToLoop: () => new Promise<void>((r) => setImmediate(r)),
     organization: c.organization,
     exchange: g.exchange,
     intune: g.intune,

@@ -58,6 +58,7 @@ export async function demo(argv: string[]): Promise<number> {
   try {
     const sim = simulateOrganization({ devices, seed, latencyMs, clock: () => Date.now() });
     const engine = createEngine({
+      yieldToLoop: () => new Promise<void>((r) => setImmediate(r)),
       organization: sim.organization,
       exchange: sim.exchange,
       intune: sim.intune,

@@ -16,6 +16,9 @@ import { judgeUnsure, type Statistics, type Unsure } from './lifecycle.js';
 import { removalsByStream, selectStale } from '../cleanup.js';
 import { errInfo, flushSwitches, nowIso, progress, refused, type SyncRun } from './run.js';
 
+const CHUNK = 200;
+const SLICE = 25;
+
 // Failures after which a command may or may not have run.
 const AMBIGUOUS: ReadonlySet<string> = new Set(['connectionLost', 'sessionBroken']);
 
@@ -199,24 +202,34 @@ export async function decideAndExecute(
   running.catch(() => undefined);
   let chunkNo = 0;
   while (planner.remaining() > 0 || chunkNo === 0) {
-    // Small chunks: deciding blocks the event loop, and the sessions wait on it.
-    const chunk = planner.next(200);
+    // Chunks of up to 200 mailboxes, one append each. Deciding blocks the event loop and
+    // the sessions wait on it: with a yield (ctx.yieldToLoop), a chunk is decided in
+    // slices of 25 with the loop let run in between (finished commands are recorded, the
+    // sessions take their next one), and it ends early when a session has nothing to do.
     const chunkBatch: Batch = chunkNo === 0 ? batch : new Map();
-    for (const [stream, evs] of chunk.events) {
-      pushTo(chunkBatch, stream, evs);
-      for (const e of evs) {
-        if (e.type === 'ListsDriftDetected') drift++;
-        else if (e.type === 'AccessDecided') decisionsChanged++;
-        else if (e.type === 'DeviceGrandfathered') grandfathered++;
+    const commands: Array<{ readonly stream: string; readonly commandId: string; readonly command: WorkItem['command'] }> = [];
+    for (let n = 0; n < CHUNK && (planner.remaining() > 0 || (chunkNo === 0 && n === 0)); n += SLICE) {
+      if (n > 0) await ctx.yieldToLoop!();
+      const slice = planner.next(ctx.yieldToLoop ? SLICE : CHUNK);
+      for (const [stream, evs] of slice.events) {
+        pushTo(chunkBatch, stream, evs);
+        for (const e of evs) {
+          if (e.type === 'ListsDriftDetected') drift++;
+          else if (e.type === 'AccessDecided') decisionsChanged++;
+          else if (e.type === 'DeviceGrandfathered') grandfathered++;
+        }
       }
+      planned.push(...slice.devices);
+      commands.push(...slice.commands);
+      // A session is idle and there is work for it: make it durable and hand it over now.
+      if (!ctx.yieldToLoop || (queue.idle > 0 && commands.length > 0)) break;
     }
-    planned.push(...chunk.devices);
     // Intents are durable before their commands run.
     run.eventsAppended += await ctx.appender.append(chunkBatch, nowIso(run));
-    for (const c of chunk.commands) streamOf.set(c.commandId, c.stream);
-    issued += chunk.commands.length;
-    commandsKnown += chunk.commands.length;
-    queue.push(...chunk.commands.map((c) => ({ commandId: c.commandId, command: c.command })));
+    for (const c of commands) streamOf.set(c.commandId, c.stream);
+    issued += commands.length;
+    commandsKnown += commands.length;
+    queue.push(...commands.map((c) => ({ commandId: c.commandId, command: c.command })));
     chunkNo++;
   }
   run.warnings.push(...planner.warnings);

@@ -40,6 +40,12 @@ export interface SyncContext {
   readonly onProgress?: (p: SyncProgress) => void;
   readonly onStep?: (step: 'append' | 'beforeCommand' | 'afterCommand', id?: string) => Promise<void> | void;
   readonly emitStatus: () => void;
+  /**
+   * Lets the event loop run (a macrotask: setImmediate) between slices of
+   * deciding, so the sessions' finished commands are taken care of meanwhile.
+   * Absent: each chunk is decided in one go.
+   */
+  readonly yieldToLoop?: () => Promise<void>;
   /** Each Exchange command attempt's duration in ms (metrics). */
   readonly onCommandTime?: (ms: number) => void;
 }

@@ -60,6 +60,8 @@ const engine = createEngine({
   policy,
   parallelism: 1,
   clock: { now: () => nowMs },
+  // As the CLI runs it: deciding in slices, appending early when a session is idle.
+  yieldToLoop: () => new Promise<void>((r) => setImmediate(r)),
   onStep: (kind) => call('step', kind, ++step),
 });
 // argv[5]: what to do — a full sync (default), or an administrator action on
