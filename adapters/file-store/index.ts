@@ -1,6 +1,7 @@
 // The embedded event store: one NDJSON log file (docs/log-format.md),
 // appended and fsynced per batch, never rewritten except to cut a torn tail.
-// Reads are served from memory; the file is scanned once on open.
+// The file is checked line by line once on open, keeping only an index (line
+// offsets, stream heads, id hashes: disk-index.ts); reads go to the file.
 import { mkdir, open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
@@ -8,9 +9,11 @@ import type { AppendRequest, AppendResult, EventStore, ReadOptions, StoredEvent,
 import { envelopeError, prepareRequests, type PreparedRequest } from '../shared/log-codec.js';
 import { isTornFragment } from '../shared/log-torn.js';
 import { acquireLock, releaseLock } from './lock.js';
-import { ioText, scanLog, type LineError, type TornTail } from '../shared/log-reader.js';
-import { StreamIndex } from '../shared/stream-index.js';
+import { ioText, scanLog, streamLog, type LineError, type TornTail } from '../shared/log-reader.js';
+import { confirmDuplicates } from '../shared/log-ids.js';
 import { syncDirectory } from './durable.js';
+import { DiskIndex, type DiskHead } from './disk-index.js';
+import { idAt, readPositions, readScattered } from './disk-reads.js';
 
 export type { LineError, TornTail };
 // The engine's snapshot beside the log: its own module, see there.
@@ -83,19 +86,18 @@ export async function openFileStore(path: string, options: FileStoreOptions = {}
       await fh.truncate(0);
       await fh.datasync();
     }
-    const scan = await scanLog(fh, true);
-    const bad = scan.errors[0];
-    if (bad !== undefined) {
+    const scan = await indexLog(fh);
+    if (scan.bad !== undefined) {
       await fh.close();
       await releaseLock(lockPath);
-      return left(corruptError(path, bad));
+      return left(corruptError(path, scan.bad));
     }
     if (scan.tornTail !== undefined) {
       // The torn line's append never returned: no one was told it happened.
       await fh.truncate(scan.validBytes);
       await fh.datasync();
     }
-    const log = new FileLog(path, fh, new StreamIndex(scan.kept, scan.ids), scan.validBytes, lockPath, scan.tornTail);
+    const log = new FileLog(path, fh, scan.index, scan.validBytes, lockPath, scan.tornTail);
     return right(replaced === undefined ? log : Object.assign(log, { replaced }));
   } catch (err) {
     await fh?.close().catch(() => undefined);
@@ -112,15 +114,48 @@ async function openReadOnly(path: string): Promise<Either<StoreError, FileStore>
     return left(ioError(`log ${path}: cannot open: ${ioText(err)}`));
   }
   try {
-    const scan = await scanLog(fh, true);
-    const bad = scan.errors[0];
-    if (bad !== undefined) return left(corruptError(path, bad));
-    return right(new FileLog(path, undefined, new StreamIndex(scan.kept, scan.ids), scan.validBytes, undefined, scan.tornTail));
+    const scan = await indexLog(fh);
+    if (scan.bad !== undefined) {
+      await fh.close().catch(() => undefined);
+      return left(corruptError(path, scan.bad));
+    }
+    // The file stays open for reads (of what was there on open) until close.
+    return right(new FileLog(path, fh, scan.index, scan.validBytes, undefined, scan.tornTail, true));
   } catch (err) {
-    return left(ioError(`log ${path}: cannot read: ${ioText(err)}`));
-  } finally {
     await fh.close().catch(() => undefined);
+    return left(ioError(`log ${path}: cannot read: ${ioText(err)}`));
   }
+}
+
+interface IndexScan {
+  readonly index: DiskIndex;
+  /** The first invalid line (a confirmed repeated id included). */
+  readonly bad?: LineError;
+  readonly tornTail?: TornTail;
+  readonly validBytes: number;
+}
+
+/** Checks every line of the log and indexes the valid ones, keeping no event. */
+async function indexLog(fh: FileHandle): Promise<IndexScan> {
+  const index = new DiskIndex();
+  const read = await streamLog(
+    fh,
+    (e, stream, start, end) => {
+      // The reader hands every event of a stream with one StreamHead: its state holds the index's head record.
+      const head = (stream.state as DiskHead | undefined) ?? (stream.state = index.headRecord(stream.name));
+      index.push(head, e.revision, start, end);
+    },
+    { stopAtFirstError: true },
+  );
+  // The reader's id table (hash to line = position + 1) is the index's.
+  index.adoptIds(read.ids);
+  // A repeated id hash is only a suspect: read both lines again to judge it.
+  const repeats = read.suspects.length === 0 ? [] : await confirmDuplicates(fh, read.suspects);
+  const first = [...repeats, ...read.errors].sort((a, b) => a.line - b.line)[0];
+  if (first !== undefined) return { index, bad: first, validBytes: 0 };
+  return read.tornTail === undefined
+    ? { index, validBytes: read.validBytes }
+    : { index, validBytes: read.validBytes, tornTail: read.tornTail };
 }
 
 /**
@@ -189,52 +224,72 @@ class FileLog implements FileStore {
   private queue: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
   private broken: string | undefined;
+  // Reads in flight: close waits for them before closing the file under them.
+  private readonly reading = new Set<Promise<unknown>>();
 
   constructor(
     readonly path: string,
-    private readonly fh: FileHandle | undefined,
-    private readonly index: StreamIndex,
+    readonly fh: FileHandle,
+    readonly index: DiskIndex,
     private size: number,
     private readonly lockPath: string | undefined,
     tornTail: TornTail | undefined,
+    private readonly readOnly = false,
   ) {
     if (tornTail !== undefined) this.tornTail = tornTail;
   }
 
   async append(requests: readonly AppendRequest[]): Promise<Either<StoreError, AppendResult[]>> {
     if (this.closing !== undefined) return left(this.closedError());
-    if (this.fh === undefined) return left(ioError(`log ${this.path} is open read-only`));
-    const prepared = prepareRequests(requests);
-    const run = this.queue.then(() => this.write(this.fh as FileHandle, prepared));
+    if (this.readOnly) return left(ioError(`log ${this.path} is open read-only`));
+    // The events are not held after the append, so no copies of their data are made.
+    const prepared = prepareRequests(requests, { copies: false });
+    const run = this.queue.then(() => this.write(this.fh, prepared));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
   async readStream(stream: string, options?: ReadOptions): Promise<Either<StoreError, StoredEvent[]>> {
     if (this.closing !== undefined) return left(this.closedError());
-    return right(this.index.readStream(stream, options?.from));
+    const positions = this.index.positionsOf(stream);
+    return this.track(readScattered(this, positions.slice(start(options?.from))));
   }
 
   async readAll(options?: ReadOptions): Promise<Either<StoreError, StoredEvent[]>> {
     if (this.closing !== undefined) return left(this.closedError());
-    return right(this.index.readAll(options?.from));
+    const to = this.index.length;
+    return this.track(readPositions(this, Math.min(start(options?.from), to), to));
   }
 
-  /** Lets queued appends finish, then closes the file and releases the lock. */
+  /** Lets queued appends and reads finish, then closes the file and releases the lock. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.queue;
-      if (this.fh !== undefined) await this.fh.close().catch(() => undefined);
+      await Promise.allSettled([...this.reading]);
+      await this.fh.close().catch(() => undefined);
       if (this.lockPath !== undefined) await releaseLock(this.lockPath);
     })();
     return this.closing;
   }
 
+  private track<A>(p: Promise<A>): Promise<A> {
+    this.reading.add(p);
+    void p.finally(() => this.reading.delete(p));
+    return p;
+  }
+
   private async write(fh: FileHandle, prepared: readonly PreparedRequest[]): Promise<Either<StoreError, AppendResult[]>> {
     if (this.broken !== undefined) return left(ioError(this.broken));
-    const planned = this.index.plan(prepared);
+    // An id whose hash the log already holds is compared with the id on that line.
+    const idsAt = new Map<number, string>();
+    for (const p of this.index.heldPositions(prepared)) {
+      const id = await idAt(this, p);
+      if (isLeft(id)) return id;
+      idsAt.set(p, id.right);
+    }
+    const planned = this.index.plan(prepared, idsAt);
     if (isLeft(planned)) return planned;
-    const { events, text, results } = planned.right;
+    const { text, results } = planned.right;
     if (text === '') return right(results);
     const bytes = Buffer.from(text, 'utf8');
     try {
@@ -255,8 +310,8 @@ class FileLog implements FileStore {
       }
       return left(ioError(`log ${this.path}: append failed: ${ioText(err)}`));
     }
+    this.index.apply(planned.right, bytes, this.size);
     this.size += bytes.length;
-    this.index.apply(events);
     return right(results);
   }
 
@@ -264,3 +319,6 @@ class FileLog implements FileStore {
     return { kind: 'closed', message: `log ${this.path} is closed` };
   }
 }
+
+// `from` is a revision/position; a fractional one starts at the next whole one.
+const start = (from: number | undefined): number => (from === undefined || !(from > 0) ? 0 : Math.ceil(from));

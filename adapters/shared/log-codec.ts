@@ -22,6 +22,8 @@ export interface PreparedRequest {
   readonly events: readonly PreparedEvent[];
 }
 
+const NO_META: Readonly<Record<string, unknown>> = Object.freeze({});
+
 const isPlainObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
 
 /**
@@ -29,7 +31,8 @@ const isPlainObject = (u: unknown): u is Record<string, unknown> => typeof u ===
  * event (non-string type, data JSON cannot encode) is a programmer error: it
  * throws a TypeError rather than ever reaching the log.
  */
-export function prepareRequests(requests: readonly AppendRequest[]): PreparedRequest[] {
+export function prepareRequests(requests: readonly AppendRequest[], options: { readonly copies?: boolean } = {}): PreparedRequest[] {
+  const copies = options.copies !== false;
   if (!Array.isArray(requests)) throw new TypeError('append: requests must be an array');
   return requests.map((r, ri) => {
     const where = (ei: number) => `append request ${ri} (stream ${JSON.stringify(r?.stream)}), event ${ei}`;
@@ -54,6 +57,8 @@ export function prepareRequests(requests: readonly AppendRequest[]): PreparedReq
       const id = e.id ?? randomUUID();
       const tail = `"id":${JSON.stringify(id)},"type":${JSON.stringify(e.type)},"at":${JSON.stringify(e.at)},"data":${dataJson},"meta":${metaJson}`;
       // Copies equal to the parsed line: what is held in memory equals what a reader of the file gets.
+      // A store that holds nothing (the file store) asks for none: data and meta are then left empty.
+      if (!copies) return { id, type: e.type, at: e.at, data: null, meta: NO_META, tail };
       const data = jsonCopy(e.data);
       const meta = e.meta === undefined ? {} : jsonCopy(e.meta);
       return {

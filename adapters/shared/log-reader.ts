@@ -61,6 +61,8 @@ export interface StreamOptions {
   readonly filter?: LineFilter;
   /** Read only the file's first `limit` bytes (default: to its end). */
   readonly limit?: number;
+  /** Stop at the first invalid line (opening a store) instead of reporting every one. */
+  readonly stopAtFirstError?: boolean;
 }
 
 /** What every read gives. */
@@ -101,8 +103,11 @@ class Invalid {
 }
 type Checked = StoredEvent | Invalid;
 
+/** A valid event, its stream, and its line's bytes in the file: [start, end), the newline included. */
+export type OnEvent = (e: StoredEvent, stream: StreamHead, start: number, end: number) => void;
+
 interface Mode {
-  readonly onEvent: (e: StoredEvent, stream: StreamHead) => void;
+  readonly onEvent: OnEvent;
   /** A valid line whose id hashes like line `first`'s: a message makes it invalid. */
   readonly onRepeat: (line: number, first: number, event: StoredEvent) => string | undefined;
   readonly stopAtFirstError: boolean;
@@ -147,11 +152,7 @@ export async function scanLog(fh: FileHandle, stopAtFirstError: boolean): Promis
  * except that repeated ids are left as suspects for `confirmDuplicates`.
  * Throws StreamOutsideFilter when `options.filter` does not hold, I/O errors as they come.
  */
-export async function streamLog(
-  fh: FileHandle,
-  onEvent: (e: StoredEvent, stream: StreamHead) => void,
-  options: StreamOptions = {},
-): Promise<StreamRead> {
+export async function streamLog(fh: FileHandle, onEvent: OnEvent, options: StreamOptions = {}): Promise<StreamRead> {
   const suspects: Suspect[] = [];
   const read = await readLines(
     fh,
@@ -161,7 +162,7 @@ export async function streamLog(
         suspects.push({ line, first });
         return undefined;
       },
-      stopAtFirstError: false,
+      stopAtFirstError: options.stopAtFirstError === true,
     },
     options,
   );
@@ -236,13 +237,13 @@ async function readLines(fh: FileHandle, mode: Mode, options: StreamOptions): Pr
     return event;
   };
   // `head` is the stream of the line just checked. False: stop reading.
-  const take = (c: Checked, no: number): boolean => {
+  const take = (c: Checked, no: number, start = 0, end = 0): boolean => {
     if (c instanceof Invalid) {
       errors.push({ line: no, message: c.error });
       return !mode.stopAtFirstError;
     }
     events++;
-    mode.onEvent(c, head!);
+    mode.onEvent(c, head!, start, end);
     return true;
   };
   const keeps = (buf: Buffer, s: number, e: number): boolean => filter === undefined || filter.keeps(buf, s, e);
@@ -269,7 +270,7 @@ async function readLines(fh: FileHandle, mode: Mode, options: StreamOptions): Pr
     }
     for (let s = 0, nl = buf.indexOf(10, 0); nl >= 0 && nl <= lastNl; s = nl + 1, nl = buf.indexOf(10, s)) {
       lineNo += 1;
-      if (keeps(buf, s, nl) && !take(check(buf.toString('utf8', s, nl), lineNo), lineNo)) return stopped();
+      if (keeps(buf, s, nl) && !take(check(buf.toString('utf8', s, nl), lineNo), lineNo, base + s, base + nl + 1)) return stopped();
     }
     buf.copy(buf, 0, lastNl + 1, end);
     base += lastNl + 1;

@@ -1,0 +1,123 @@
+// The file store's index of its log, without the events: each line's byte
+// offset, each stream's head and the previous position in the same stream (a
+// chain that readStream walks back), and every id's hash. Reads go to the file;
+// the events themselves are never held, so a store's memory grows by ~12 bytes
+// an event plus the id table (16 bytes a slot) instead of by the events.
+import type { Either } from 'fp-ts/lib/Either.js';
+import type { StoreError } from '../../src/ports.js';
+import { planAppend, type AppendPlan, type StreamHeadAt } from '../shared/append-plan.js';
+import type { PreparedRequest } from '../shared/log-codec.js';
+import { IdSet, idHash } from '../shared/log-ids.js';
+
+/** A stream's head: its last revision and position. */
+export interface DiskHead {
+  revision: number;
+  position: number;
+}
+
+export class DiskIndex {
+  private offsets = new Float64Array(1024);
+  private prev = new Int32Array(1024);
+  private count = 0;
+  private readonly heads = new Map<string, DiskHead>();
+
+  // Each id's hash to its position + 1.
+  private ids = new IdSet();
+
+  /** Takes a reader's table of the same lines (hash to line number = position + 1). */
+  adoptIds(ids: IdSet): void {
+    this.ids = ids;
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** The byte offset where position `p`'s line starts (`p` = length: the end of the last line). */
+  offsetOf(p: number): number {
+    return this.offsets[p]!;
+  }
+
+  /** The head record of `stream`, created empty (revision -1) when new: a reader keeps it to skip the lookup. */
+  headRecord(stream: string): DiskHead {
+    let h = this.heads.get(stream);
+    if (h === undefined) {
+      h = { revision: -1, position: -1 };
+      this.heads.set(stream, h);
+    }
+    return h;
+  }
+
+  /** Adds the next line: its stream's head record, revision, and where it starts and ends. */
+  push(head: DiskHead, revision: number, start: number, end: number): void {
+    const p = this.count;
+    if (p + 1 >= this.offsets.length) this.grow();
+    this.offsets[p] = start;
+    this.offsets[p + 1] = end;
+    this.prev[p] = head.position;
+    head.revision = revision;
+    head.position = p;
+    this.count = p + 1;
+  }
+
+  head(stream: string): StreamHeadAt | undefined {
+    const h = this.heads.get(stream);
+    return h === undefined || h.position < 0 ? undefined : h;
+  }
+
+  /** The positions of `stream`'s events, revision 0 first. */
+  positionsOf(stream: string): number[] {
+    const out: number[] = [];
+    for (let p = this.heads.get(stream)?.position ?? -1; p >= 0; p = this.prev[p]!) out.push(p);
+    return out.reverse();
+  }
+
+  /** Positions whose id must be read from the file before `plan`: those holding an id hash that a new event repeats. */
+  heldPositions(requests: readonly PreparedRequest[]): number[] {
+    const out: number[] = [];
+    for (const r of requests)
+      for (const e of r.events) {
+        const held = this.ids.find(idHash(e.id));
+        if (held !== 0) out.push(held - 1);
+      }
+    return out;
+  }
+
+  /** See planAppend; `idsAt` holds the ids read at `heldPositions`. */
+  plan(requests: readonly PreparedRequest[], idsAt: ReadonlyMap<number, string>): Either<StoreError, AppendPlan> {
+    return planAppend(
+      {
+        length: this.count,
+        head: (s) => this.head(s),
+        positionOfId: (id) => {
+          const held = this.ids.find(idHash(id));
+          return held !== 0 && idsAt.get(held - 1) === id ? held - 1 : undefined;
+        },
+      },
+      requests,
+    );
+  }
+
+  /**
+   * Adds appended events once durable: their streams and ids, and the line
+   * offsets found in `bytes` (the appended text) written at offset `at`.
+   */
+  apply(plan: AppendPlan, bytes: Buffer, at: number): void {
+    let start = 0;
+    for (const e of plan.events) {
+      const nl = bytes.indexOf(10, start);
+      this.push(this.headRecord(e.stream), e.revision, at + start, at + nl + 1);
+      this.ids.add(idHash(e.id), e.position + 1);
+      start = nl + 1;
+    }
+  }
+
+  private grow(): void {
+    const offsets = new Float64Array(this.offsets.length * 2);
+    offsets.set(this.offsets);
+    const prev = new Int32Array(this.prev.length * 2);
+    prev.set(this.prev);
+    this.offsets = offsets;
+    this.prev = prev;
+  }
+}

@@ -1,0 +1,73 @@
+// Planning an append against a log's current state, shared by the stores that
+// keep their own index (memory, file): each request's expected revision is
+// checked in order (a stream named twice sees the first request's events), ids
+// are checked unique, and revisions, positions and lines are assigned. Any
+// mismatch rejects the whole batch.
+import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import type { AppendResult, StoredEvent, StoreError } from '../../src/ports.js';
+import { encodeLine, type PreparedRequest } from './log-codec.js';
+
+export interface StreamHeadAt {
+  readonly revision: number;
+  readonly position: number;
+}
+
+/** What a plan needs to know of the log so far. */
+export interface LogView {
+  /** Events in the log: the next position. */
+  readonly length: number;
+  head(stream: string): StreamHeadAt | undefined;
+  /** The position of the event in the log carrying `id`, if there is one. */
+  positionOfId(id: string): number | undefined;
+}
+
+export interface AppendPlan {
+  /** Events to add once the lines are durable (with data only when asked for). */
+  readonly events: StoredEvent[];
+  /** The lines to write, each ending in a newline; empty when nothing is written. */
+  readonly text: string;
+  readonly results: AppendResult[];
+}
+
+export function planAppend(view: LogView, requests: readonly PreparedRequest[]): Either<StoreError, AppendPlan> {
+  const heads = new Map<string, StreamHeadAt | undefined>();
+  const events: StoredEvent[] = [];
+  const lines: string[] = [];
+  const results: AppendResult[] = [];
+  let next = view.length;
+  const batchIds = new Set<string>();
+  for (const r of requests) {
+    const head = heads.has(r.stream) ? heads.get(r.stream) : view.head(r.stream);
+    const ok =
+      r.expected === 'any' || (r.expected === 'noStream' ? head === undefined : head !== undefined && head.revision === r.expected);
+    if (!ok) {
+      return left({ kind: 'conflict', stream: r.stream, expected: r.expected, actual: head === undefined ? 'noStream' : head.revision });
+    }
+    if (r.events.length === 0) {
+      results.push({ stream: r.stream, revision: head?.revision ?? -1, position: head?.position ?? next - 1 });
+      continue;
+    }
+    const streamJson = JSON.stringify(r.stream);
+    let revision = head?.revision ?? -1;
+    for (const e of r.events) {
+      const held = view.positionOfId(e.id);
+      if (held !== undefined || batchIds.has(e.id)) {
+        const position = held ?? next;
+        return left({
+          kind: 'duplicateId',
+          id: e.id,
+          position,
+          message: `event id ${JSON.stringify(e.id)} is already in the log${held !== undefined ? ` (position ${held})` : ' (twice in this append)'}; ids are unique`,
+        });
+      }
+      batchIds.add(e.id);
+      revision += 1;
+      const position = next++;
+      lines.push(encodeLine(streamJson, revision, position, e));
+      events.push({ stream: r.stream, revision, position, id: e.id, type: e.type, at: e.at, data: e.data, meta: e.meta });
+    }
+    heads.set(r.stream, { revision, position: next - 1 });
+    results.push({ stream: r.stream, revision, position: next - 1 });
+  }
+  return right({ events, text: lines.length === 0 ? '' : `${lines.join('\n')}\n`, results });
+}
