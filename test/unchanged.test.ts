@@ -41,6 +41,9 @@ const inputs = fc.record({
 });
 type Inputs = typeof inputs extends fc.Arbitrary<infer T> ? T : never;
 
+const policyIndex = (i: Inputs) =>
+  ['allow', 'block', 'quarantine'].indexOf(i.defaultAccessLevel) * 4 + ['allow', 'block', 'quarantine', undefined].indexOf(i.blackberry);
+
 let n = 0;
 function command(
   i: Inputs,
@@ -75,7 +78,8 @@ function command(
       defaultAccessLevel: i.defaultAccessLevel,
       platformExceptions: i.blackberry ? [{ type: 'family', name: 'BlackBerry', access: i.blackberry }] : [],
     }),
-    policyRevision: i.revision,
+    // A revision names one policy (the engine moves it on every change): the same revision never comes with other settings.
+    policyRevision: policyIndex(i) * 2 + i.revision,
     mailbox: { ...kim, activeSyncEnabled: i.activeSyncEnabled, ...lists },
     partnerships: seen.map(([id, f]) => device(kim, id, { deviceType: f.type, deviceOS: i.os })),
     complete: true,
