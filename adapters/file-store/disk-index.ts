@@ -7,7 +7,8 @@ import type { Either } from 'fp-ts/lib/Either.js';
 import type { StoreError } from '../../src/ports.js';
 import { planAppend, type AppendPlan, type StreamHeadAt } from '../shared/append-plan.js';
 import type { PreparedRequest } from '../shared/log-codec.js';
-import { IdSet, idHash } from '../shared/log-ids.js';
+import { IdSet, idHash, type IdSetData } from '../shared/log-ids.js';
+import type { StreamHead } from '../shared/log-reader.js';
 
 /** A stream's head: its last revision and position. */
 export interface DiskHead {
@@ -15,14 +16,56 @@ export interface DiskHead {
   position: number;
 }
 
+/** An index as saved beside the log (log-index-file.ts): copies, unchanged by later appends. */
+export interface DiskIndexData {
+  readonly count: number;
+  /** count + 1 entries: each line's start, then the end of the last. */
+  readonly offsets: Float64Array;
+  readonly prev: Int32Array;
+  readonly ids: IdSetData;
+  /** Every stream: name, last revision, last position. */
+  readonly heads: ReadonlyArray<readonly [string, number, number]>;
+}
+
 export class DiskIndex {
-  private offsets = new Float64Array(1024);
-  private prev = new Int32Array(1024);
+  private offsets: Float64Array = new Float64Array(1024);
+  private prev: Int32Array = new Int32Array(1024);
   private count = 0;
   private readonly heads = new Map<string, DiskHead>();
 
   // Each id's hash to its position + 1.
   private ids = new IdSet();
+
+  static from(data: DiskIndexData): DiskIndex {
+    const index = new DiskIndex();
+    index.count = data.count;
+    index.offsets = data.offsets;
+    index.prev = data.prev;
+    index.ids = new IdSet(data.ids);
+    for (const [name, revision, position] of data.heads) index.heads.set(name, { revision, position });
+    return index;
+  }
+
+  /** A copy of the index as it is now (for saving it while appends go on). */
+  data(): DiskIndexData {
+    const ids = this.ids.data();
+    const heads: Array<readonly [string, number, number]> = [];
+    for (const [name, h] of this.heads) heads.push([name, h.revision, h.position]);
+    return {
+      count: this.count,
+      offsets: this.offsets.slice(0, this.count + 1),
+      prev: this.prev.slice(0, this.count),
+      ids: { keys: ids.keys.slice(), lines: ids.lines.slice() },
+      heads,
+    };
+  }
+
+  /** Where a reader continues after the indexed lines: their streams (with this index's head records as state) and ids. */
+  resumePoint(): { offset: number; lines: number; streams: StreamHead[]; ids: IdSet } {
+    const streams: StreamHead[] = [];
+    for (const [name, h] of this.heads) streams.push({ name, revision: h.revision, state: h });
+    return { offset: this.offsets[this.count]!, lines: this.count, streams, ids: this.ids };
+  }
 
   /** Takes a reader's table of the same lines (hash to line number = position + 1). */
   adoptIds(ids: IdSet): void {
@@ -113,9 +156,10 @@ export class DiskIndex {
   }
 
   private grow(): void {
-    const offsets = new Float64Array(this.offsets.length * 2);
+    const size = Math.max(1024, this.offsets.length * 2);
+    const offsets = new Float64Array(size);
     offsets.set(this.offsets);
-    const prev = new Int32Array(this.prev.length * 2);
+    const prev = new Int32Array(size);
     prev.set(this.prev);
     this.offsets = offsets;
     this.prev = prev;

@@ -9,13 +9,16 @@ import type { AppendRequest, AppendResult, EventStore, ReadOptions, StoredEvent,
 import { envelopeError, prepareRequests, type PreparedRequest } from '../shared/log-codec.js';
 import { isTornFragment } from '../shared/log-torn.js';
 import { acquireLock, releaseLock } from './lock.js';
-import { ioText, scanLog, streamLog, type LineError, type TornTail } from '../shared/log-reader.js';
-import { confirmDuplicates } from '../shared/log-ids.js';
+import type { Hash } from 'node:crypto';
+import { ioText, scanLog, type LineError, type TornTail } from '../shared/log-reader.js';
 import { syncDirectory } from './durable.js';
-import { DiskIndex, type DiskHead } from './disk-index.js';
+import type { DiskIndex } from './disk-index.js';
 import { idAt, readPositions, readScattered } from './disk-reads.js';
+import { openScan, type LogIndexNote, type OpenScan } from './open-scan.js';
+import { saveLogIndex } from './log-index-file.js';
 
-export type { LineError, TornTail };
+export type { LineError, TornTail, LogIndexNote };
+export { LOG_INDEX_FORMAT, logIndexPath } from './log-index-file.js';
 // The engine's snapshot beside the log: its own module, see there.
 export { fileSnapshotStore, SNAPSHOT_FILE_FORMAT, type FileSnapshotOptions } from './snapshot.js';
 
@@ -25,6 +28,10 @@ export interface FileStore extends EventStore {
   readonly tornTail?: TornTail;
   /** With `replace`: the size of the log that was emptied, when there was one. */
   readonly replaced?: { readonly bytes: number };
+  /** Whether opening used the index saved beside the log (`<log>.index`), and why not. */
+  readonly logIndex: LogIndexNote;
+  /** The last failure to save that index (appends never fail for its sake). */
+  readonly logIndexError?: string;
 }
 
 export interface FileStoreOptions {
@@ -37,7 +44,15 @@ export interface FileStoreOptions {
    * touched (the lock comes first).
    */
   readonly replace?: boolean;
+  /**
+   * Save the index beside the log once this many events are not covered by the
+   * saved one (checked on open, after appends, and on close); default 100,000.
+   * Smaller logs open fast without one.
+   */
+  readonly saveIndexEvery?: number;
 }
+
+export const DEFAULT_SAVE_INDEX_EVERY = 100_000;
 
 export interface LogScan {
   events: StoredEvent[];
@@ -57,6 +72,7 @@ const ioError = (message: string): StoreError => ({ kind: 'io', message });
  */
 export async function openFileStore(path: string, options: FileStoreOptions = {}): Promise<Either<StoreError, FileStore>> {
   if (options.readOnly === true) return openReadOnly(path);
+  const every = options.saveIndexEvery ?? DEFAULT_SAVE_INDEX_EVERY;
   let lockPath: string;
   try {
     await mkdir(dirname(path), { recursive: true });
@@ -86,7 +102,7 @@ export async function openFileStore(path: string, options: FileStoreOptions = {}
       await fh.truncate(0);
       await fh.datasync();
     }
-    const scan = await indexLog(fh);
+    const scan = await openScan(fh, path);
     if (scan.bad !== undefined) {
       await fh.close();
       await releaseLock(lockPath);
@@ -97,7 +113,7 @@ export async function openFileStore(path: string, options: FileStoreOptions = {}
       await fh.truncate(scan.validBytes);
       await fh.datasync();
     }
-    const log = new FileLog(path, fh, scan.index, scan.validBytes, lockPath, scan.tornTail);
+    const log = new FileLog(path, fh, scan, lockPath, every);
     return right(replaced === undefined ? log : Object.assign(log, { replaced }));
   } catch (err) {
     await fh?.close().catch(() => undefined);
@@ -114,48 +130,17 @@ async function openReadOnly(path: string): Promise<Either<StoreError, FileStore>
     return left(ioError(`log ${path}: cannot open: ${ioText(err)}`));
   }
   try {
-    const scan = await indexLog(fh);
+    const scan = await openScan(fh, path);
     if (scan.bad !== undefined) {
       await fh.close().catch(() => undefined);
       return left(corruptError(path, scan.bad));
     }
-    // The file stays open for reads (of what was there on open) until close.
-    return right(new FileLog(path, fh, scan.index, scan.validBytes, undefined, scan.tornTail, true));
+    // The file stays open for reads (of what was there on open) until close; no index is saved.
+    return right(new FileLog(path, fh, scan, undefined, undefined));
   } catch (err) {
     await fh.close().catch(() => undefined);
     return left(ioError(`log ${path}: cannot read: ${ioText(err)}`));
   }
-}
-
-interface IndexScan {
-  readonly index: DiskIndex;
-  /** The first invalid line (a confirmed repeated id included). */
-  readonly bad?: LineError;
-  readonly tornTail?: TornTail;
-  readonly validBytes: number;
-}
-
-/** Checks every line of the log and indexes the valid ones, keeping no event. */
-async function indexLog(fh: FileHandle): Promise<IndexScan> {
-  const index = new DiskIndex();
-  const read = await streamLog(
-    fh,
-    (e, stream, start, end) => {
-      // The reader hands every event of a stream with one StreamHead: its state holds the index's head record.
-      const head = (stream.state as DiskHead | undefined) ?? (stream.state = index.headRecord(stream.name));
-      index.push(head, e.revision, start, end);
-    },
-    { stopAtFirstError: true },
-  );
-  // The reader's id table (hash to line = position + 1) is the index's.
-  index.adoptIds(read.ids);
-  // A repeated id hash is only a suspect: read both lines again to judge it.
-  const repeats = read.suspects.length === 0 ? [] : await confirmDuplicates(fh, read.suspects);
-  const first = [...repeats, ...read.errors].sort((a, b) => a.line - b.line)[0];
-  if (first !== undefined) return { index, bad: first, validBytes: 0 };
-  return read.tornTail === undefined
-    ? { index, validBytes: read.validBytes }
-    : { index, validBytes: read.validBytes, tornTail: read.tornTail };
 }
 
 /**
@@ -226,17 +211,33 @@ class FileLog implements FileStore {
   private broken: string | undefined;
   // Reads in flight: close waits for them before closing the file under them.
   private readonly reading = new Set<Promise<unknown>>();
+  readonly index: DiskIndex;
+  readonly logIndex: LogIndexNote;
+  logIndexError?: string;
+  private size: number;
+  // SHA-256 of the log's valid bytes, continued by every append: what a saved index covers.
+  private readonly hash: Hash;
+  // Events the saved index covers; index saves run one after another.
+  private indexed: number;
+  private saving: Promise<unknown> = Promise.resolve();
+  private readonly readOnly: boolean;
 
+  /** `saveIndexEvery` undefined: a read-only store. */
   constructor(
     readonly path: string,
     readonly fh: FileHandle,
-    readonly index: DiskIndex,
-    private size: number,
+    scan: OpenScan,
     private readonly lockPath: string | undefined,
-    tornTail: TornTail | undefined,
-    private readonly readOnly = false,
+    private readonly saveIndexEvery: number | undefined,
   ) {
-    if (tornTail !== undefined) this.tornTail = tornTail;
+    if (scan.tornTail !== undefined) this.tornTail = scan.tornTail;
+    this.index = scan.index;
+    this.size = scan.validBytes;
+    this.hash = scan.hash;
+    this.logIndex = scan.note;
+    this.readOnly = saveIndexEvery === undefined;
+    this.indexed = scan.note.kind === 'loaded' ? scan.note.events : 0;
+    this.saveIndexWhenDue(false);
   }
 
   async append(requests: readonly AppendRequest[]): Promise<Either<StoreError, AppendResult[]>> {
@@ -261,15 +262,37 @@ class FileLog implements FileStore {
     return this.track(readPositions(this, Math.min(start(options?.from), to), to));
   }
 
-  /** Lets queued appends and reads finish, then closes the file and releases the lock. */
+  /** Lets queued appends and reads finish, saves the index when due, then closes the file and releases the lock. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.queue;
       await Promise.allSettled([...this.reading]);
+      if (this.broken === undefined) this.saveIndexWhenDue(true);
+      await this.saving;
       await this.fh.close().catch(() => undefined);
       if (this.lockPath !== undefined) await releaseLock(this.lockPath);
     })();
     return this.closing;
+  }
+
+  /**
+   * Saves the index (a copy taken now, with the hash of the bytes it covers)
+   * once `saveIndexEvery` events are not covered, or on close when the log is
+   * that long and some are not. The save runs behind; a failure is kept, not thrown.
+   */
+  private saveIndexWhenDue(closing: boolean): void {
+    const every = this.saveIndexEvery;
+    if (every === undefined) return;
+    const unsaved = this.index.length - this.indexed;
+    if (unsaved === 0 || (unsaved < every && !(closing && this.index.length >= every))) return;
+    const data = this.index.data();
+    const prefix = { bytes: this.size, sha256: this.hash.copy().digest('hex') };
+    this.indexed = data.count;
+    this.saving = this.saving.then(async () => {
+      const saved = await saveLogIndex(this.path, data, prefix);
+      if (isLeft(saved)) this.logIndexError = saved.left.message;
+      else delete this.logIndexError;
+    });
   }
 
   private track<A>(p: Promise<A>): Promise<A> {
@@ -311,7 +334,9 @@ class FileLog implements FileStore {
       return left(ioError(`log ${this.path}: append failed: ${ioText(err)}`));
     }
     this.index.apply(planned.right, bytes, this.size);
+    this.hash.update(bytes);
     this.size += bytes.length;
+    this.saveIndexWhenDue(false);
     return right(results);
   }
 

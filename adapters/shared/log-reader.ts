@@ -63,6 +63,21 @@ export interface StreamOptions {
   readonly limit?: number;
   /** Stop at the first invalid line (opening a store) instead of reporting every one. */
   readonly stopAtFirstError?: boolean;
+  /** Start after lines already checked (a store's saved index): from their end, with their streams and ids. */
+  readonly resume?: ResumePoint;
+  /** Each run of whole lines read, in file order (a torn tail never): to hash the valid bytes. */
+  readonly onLines?: (buf: Buffer, start: number, end: number) => void;
+}
+
+export interface ResumePoint {
+  /** Byte offset where the next line starts. */
+  readonly offset: number;
+  /** Lines before it. */
+  readonly lines: number;
+  /** Every stream so far with its last revision (and the consumer's state for it). */
+  readonly streams: Iterable<StreamHead>;
+  /** Ids so far (hash to line), continued by the read. */
+  readonly ids: IdSet;
 }
 
 /** What every read gives. */
@@ -186,11 +201,13 @@ async function readLines(fh: FileHandle, mode: Mode, options: StreamOptions): Pr
   const { filter, limit } = options;
   const total = limit ?? (await fh.stat()).size;
   const errors: LineError[] = [];
-  const ids = new IdSet();
+  const { resume } = options;
+  const ids = resume?.ids ?? new IdSet();
   // Last revision per stream (updated even by a line out of sequence, so a single
   // gap is reported once rather than on every later line of the stream), and the
   // stream's name as first read (see StreamHead).
   const heads = new Map<string, StreamHead>();
+  if (resume !== undefined) for (const h of resume.streams) heads.set(h.name, h);
   let head: StreamHead | undefined;
   let lastAt = '';
   let events = 0;
@@ -250,9 +267,9 @@ async function readLines(fh: FileHandle, mode: Mode, options: StreamOptions): Pr
   const stopped = (): LineRead => ({ errors, lines: 0, validBytes: 0, events, bytes: total, ids });
 
   let buf = Buffer.allocUnsafe(options.chunkBytes ?? CHUNK);
-  let base = 0; // file offset of buf[0], always the start of a line
+  let base = resume?.offset ?? 0; // file offset of buf[0], always the start of a line
   let carry = 0; // bytes at the front of buf of a line not yet complete
-  let lineNo = 0;
+  let lineNo = resume?.lines ?? 0;
   for (;;) {
     if (carry === buf.length) {
       const bigger = Buffer.allocUnsafe(buf.length * 2);
@@ -272,6 +289,7 @@ async function readLines(fh: FileHandle, mode: Mode, options: StreamOptions): Pr
       lineNo += 1;
       if (keeps(buf, s, nl) && !take(check(buf.toString('utf8', s, nl), lineNo), lineNo, base + s, base + nl + 1)) return stopped();
     }
+    options.onLines?.(buf, 0, lastNl + 1);
     buf.copy(buf, 0, lastNl + 1, end);
     base += lastNl + 1;
     carry = end - (lastNl + 1);

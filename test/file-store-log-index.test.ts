@@ -1,0 +1,215 @@
+// The index the file store saves beside its log (`<log>.index`): used on open
+// only while the log's bytes are those it was made from, rebuilt in every other
+// case, and never changing what the store reads, appends or refuses.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fc from 'fast-check';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isLeft, type Either } from 'fp-ts/lib/Either.js';
+import { logIndexPath, openFileStore, type FileStore, type FileStoreOptions } from '../adapters/file-store/index.js';
+import type { AppendRequest, StoreError } from '../src/ports.js';
+
+const AT = '2024-05-01T10:00:00.000Z';
+const dirs: string[] = [];
+
+function ok<A>(e: Either<StoreError, A>, what = 'operation'): A {
+  if (isLeft(e))
+    throw new assert.Assertion({ message: `${what} failed: ${JSON.stringify(e.left)}`, operator: 'ok', expects: 'Right', actual: e.left });
+  return e.right;
+}
+
+async function tempLog(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'eas-log-index-'));
+  dirs.push(dir);
+  return join(dir, 'log.ndjson');
+}
+
+const open = async (path: string, options: FileStoreOptions = {}): Promise<FileStore> => ok(await openFileStore(path, options), 'open');
+
+const batch = (stream: string, n: number, from = 0): AppendRequest[] => [
+  { stream, expected: 'any', events: Array.from({ length: n }, (_, i) => ({ type: 'T', data: { i: from + i, s: 'ü\n😀' }, at: AT })) },
+];
+
+/** A log of `n` events in three streams, closed with its index saved. */
+async function indexedLog(n: number): Promise<string> {
+  const path = await tempLog();
+  const store = await open(path, { saveIndexEvery: 1 });
+  for (let i = 0; i < n; i++) ok(await store.append(batch(`s${i % 3}`, 1, i)));
+  await store.close();
+  return path;
+}
+
+test('a closed store saves its index and the next open takes every line from it, reading the same events', async () => {
+  const path = await indexedLog(30);
+  assert.ok(existsSync(logIndexPath(path)), 'index saved on close');
+  const fresh = await open(path, { readOnly: true });
+  assert.equal(fresh.logIndex, { kind: 'loaded', events: 30, checked: 0 });
+  const all = ok(await fresh.readAll());
+  assert.equal(
+    all.map((e) => (e.data as { i: number }).i),
+    Array.from({ length: 30 }, (_, i) => i),
+  );
+  assert.equal(
+    ok(await fresh.readStream('s1', { from: 2 })).map((e) => [e.revision, e.position]),
+    Array.from({ length: 8 }, (_, r) => [r + 2, (r + 2) * 3 + 1]),
+  );
+  await fresh.close();
+});
+
+test('lines appended after the index was saved are checked on open and continue its streams', async () => {
+  const path = await indexedLog(9);
+  // Another writer's lines after the index: not covered, so read and checked.
+  const writer = await open(path, { saveIndexEvery: 1000 });
+  assert.is(writer.logIndex.kind, 'loaded');
+  ok(await writer.append([{ stream: 's0', expected: 2, events: [{ type: 'T', data: { i: 9 }, at: AT }] }]));
+  await writer.close();
+  const store = await open(path, { saveIndexEvery: 1000 });
+  assert.equal(store.logIndex, { kind: 'loaded', events: 9, checked: 1 });
+  // The stream head and the position continue from both parts.
+  assert.equal(ok(await store.append([{ stream: 's0', expected: 3, events: [{ type: 'T', data: { i: 10 }, at: AT }] }])), [
+    { stream: 's0', revision: 4, position: 10 },
+  ]);
+  await store.close();
+});
+
+test('an id the saved index holds is still refused when appended again', async () => {
+  const path = await tempLog();
+  const id = 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee';
+  const first = await open(path, { saveIndexEvery: 1 });
+  ok(await first.append([{ stream: 'a', expected: 'any', events: [{ id, type: 'T', data: 1, at: AT }] }]));
+  await first.close();
+  const store = await open(path);
+  assert.is(store.logIndex.kind, 'loaded');
+  const e = await store.append([{ stream: 'b', expected: 'any', events: [{ id, type: 'T', data: 2, at: AT }] }]);
+  assert.ok(isLeft(e) && e.left.kind === 'duplicateId' && e.left.position === 0, JSON.stringify(e));
+  await store.close();
+});
+
+test('an index that does not match the log is not used: changed bytes, a shorter log, a damaged or foreign index', async () => {
+  const cases: Array<[string, (path: string) => Promise<void>, RegExp]> = [
+    [
+      'a line edited in place (same length)',
+      async (p) => writeFile(p, (await readFile(p, 'utf8')).replace('"i":3,', '"i":4,')),
+      /first \d+ bytes are not those its index was made from/,
+    ],
+    ['a log cut shorter', async (p) => writeFile(p, (await readFile(p, 'utf8')).split('\n').slice(0, 5).join('\n') + '\n'), /shorter than/],
+    ['a damaged index', async (p) => appendFile(logIndexPath(p), 'x'), /log index .*: line 2 holds/],
+    ['a foreign file as index', async (p) => writeFile(logIndexPath(p), '{"format":"something-else"}\n{}'), /not a log index header/],
+  ];
+  for (const [what, damage, reason] of cases) {
+    const path = await indexedLog(12);
+    await damage(path);
+    const opened = await openFileStore(path, { readOnly: true });
+    if (what === 'a line edited in place (same length)') {
+      // Line 4 now holds the data of another, but the line itself is valid: the store reads the file as it is.
+      const store = ok(opened);
+      assert.is(store.logIndex.kind, 'rebuilt', what);
+      assert.match(store.logIndex.kind === 'rebuilt' ? store.logIndex.reason : '', reason, what);
+      assert.is((ok(await store.readAll({ from: 3 }))[0]!.data as { i: number }).i, 4);
+      await store.close();
+      continue;
+    }
+    const store = ok(opened);
+    assert.is(store.logIndex.kind, 'rebuilt', what);
+    assert.match(store.logIndex.kind === 'rebuilt' ? store.logIndex.reason : '', reason, what);
+    await store.close();
+  }
+});
+
+test('a corrupt line after the indexed part is refused on open, naming its line, and the log left byte-identical', async () => {
+  const path = await indexedLog(6);
+  await appendFile(path, '{"stream":"s0","revision":2,"position":6,"id":"x","type":"T","at":"a","data":1}\n');
+  const before = await readFile(path);
+  const r = await openFileStore(path);
+  assert.ok(
+    isLeft(r) && r.left.kind === 'corrupt' && r.left.line === 7 && /line 7: field "meta": missing/.test(r.left.message),
+    JSON.stringify(r),
+  );
+  assert.ok((await readFile(path)).equals(before));
+});
+
+test('a torn tail after the indexed part is cut as on any open, and the index is then saved again', async () => {
+  const path = await indexedLog(6);
+  const size = (await stat(path)).size;
+  await appendFile(path, '{"stream":"s0","rev');
+  const store = await open(path, { saveIndexEvery: 1 });
+  assert.equal(store.logIndex, { kind: 'loaded', events: 6, checked: 0 });
+  assert.is(store.tornTail?.bytes, 19);
+  assert.is((await stat(path)).size, size);
+  ok(await store.append(batch('s0', 2)));
+  await store.close();
+  const again = await open(path, { readOnly: true });
+  assert.equal(again.logIndex, { kind: 'loaded', events: 8, checked: 0 });
+  await again.close();
+});
+
+test('a log emptied by replace does not reuse the index of the log it replaced', async () => {
+  const path = await indexedLog(6);
+  const store = await open(path, { replace: true, saveIndexEvery: 1 });
+  assert.is(store.logIndex.kind, 'rebuilt');
+  assert.equal(ok(await store.readAll()), []);
+  ok(await store.append(batch('z', 1)));
+  await store.close();
+  const again = await open(path, { readOnly: true });
+  assert.equal(again.logIndex, { kind: 'loaded', events: 1, checked: 0 });
+  assert.equal(
+    ok(await again.readAll()).map((e) => e.stream),
+    ['z'],
+  );
+  await again.close();
+});
+
+test('opening from the saved index gives the same reads and appends as checking every line (property)', async () => {
+  const streams = ['a', 'b', 'ü "c"\n'];
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.tuple(fc.constantFrom(...streams), fc.integer({ min: 0, max: 4 })), { minLength: 1, maxLength: 12 }),
+      fc.integer({ min: 1, max: 6 }),
+      async (appends, every) => {
+        const path = await tempLog();
+        let store = await open(path, { saveIndexEvery: every });
+        let k = 0;
+        for (const [s, n] of appends) {
+          ok(await store.append(batch(s, n, k)));
+          k += n;
+          // Now and then a restart, which may or may not find an index (saved every `every` events).
+          if (k % 3 === 0) {
+            await store.close();
+            store = await open(path, { saveIndexEvery: every });
+          }
+        }
+        await store.close();
+        const fromIndex = await open(path, { readOnly: true });
+        await rm(logIndexPath(path), { force: true });
+        const fromLines = await open(path, { readOnly: true });
+        assert.is(fromLines.logIndex.kind, 'rebuilt');
+        assert.equal(ok(await fromIndex.readAll()), ok(await fromLines.readAll()));
+        for (const s of streams) assert.equal(ok(await fromIndex.readStream(s)), ok(await fromLines.readStream(s)));
+        await fromIndex.close();
+        await fromLines.close();
+      },
+    ),
+    { numRuns: 40 },
+  );
+});
+
+test('a store that cannot save its index keeps appending and says why', async () => {
+  const path = await indexedLog(3);
+  // A directory where the temporary file would go: the save fails, the append does not.
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(`${logIndexPath(path)}.tmp`);
+  const store = await open(path, { saveIndexEvery: 1 });
+  ok(await store.append(batch('s0', 1)));
+  await store.close();
+  assert.match(store.logIndexError ?? '', /log index .*cannot write/);
+  assert.is(ok(await (await open(path, { readOnly: true })).readAll()).length, 4);
+});
+
+test.after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+test.run();
