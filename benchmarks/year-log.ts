@@ -22,7 +22,7 @@ import { createAppender } from '../src/append.js';
 import { createStateLoader, type SnapshotNote } from '../src/start.js';
 import { emptyOrgState, loadOrgState } from '../src/state.js';
 import { parseSnapshot, snapshotText } from '../src/snapshot.js';
-import { openFileStore } from '../adapters/file-store/index.js';
+import { logIndexPath, openFileStore } from '../adapters/file-store/index.js';
 import { fileSnapshotStore } from '../adapters/file-store/snapshot.js';
 import { buildYearLog } from './year-log-build.js';
 
@@ -95,7 +95,9 @@ async function child(mode: string, log: string, arg: string | undefined): Promis
     if (isLeft(saved)) throw new Error(saved.left.message);
     return { writeSeconds: seconds(t), bytes: statSync(`${log}.snapshot`).size };
   }
-  // mode start: with or without the snapshot.
+  // mode start: with or without the snapshot; `noindex` removes the store's saved index first.
+  const [from, index] = (arg ?? 'log').split('+');
+  if (index === 'noindex') rmSync(logIndexPath(log), { force: true });
   const t0 = process.hrtime.bigint();
   const store = await openFileStore(log);
   if (isLeft(store)) throw new Error(store.left.kind);
@@ -103,7 +105,7 @@ async function child(mode: string, log: string, arg: string | undefined): Promis
   const t1 = process.hrtime.bigint();
   const notes: SnapshotNote[] = [];
   const appender = createAppender(store.right, () => emptyOrgState(ORG), { schema: 1 });
-  const snapshots = arg === 'snapshot' ? { store: fileSnapshotStore(log), onNote: (n: SnapshotNote) => notes.push(n) } : undefined;
+  const snapshots = from === 'snapshot' ? { store: fileSnapshotStore(log), onNote: (n: SnapshotNote) => notes.push(n) } : undefined;
   const state = await createStateLoader(ORG, store.right, appender, snapshots).load();
   const foldSeconds = seconds(t1);
   const startSeconds = seconds(t0);
@@ -111,7 +113,15 @@ async function child(mode: string, log: string, arg: string | undefined): Promis
   for (const m of state.mailboxes.values()) devices += Object.keys(m.devices).length;
   await store.right.close();
   const mem = process.memoryUsage();
-  return { openSeconds, foldSeconds, startSeconds, devices, note: notes[0], rssMB: Math.round(mem.rss / 2 ** 20) };
+  return {
+    openSeconds,
+    foldSeconds,
+    startSeconds,
+    devices,
+    note: notes[0],
+    logIndex: store.right.logIndex,
+    rssMB: Math.round(mem.rss / 2 ** 20),
+  };
 }
 
 function run(mode: string, log: string, arg?: string): Record<string, unknown> {
@@ -195,18 +205,21 @@ async function main(): Promise<void> {
       `${JSON.stringify({ bench: 'year-snapshot-read', readAndChecksumSeconds: round3(snapRead.readSeconds as number), parseSeconds: round3(snapRead.parseSeconds as number) })}\n`,
     );
     const best: Record<string, Record<string, unknown>> = {};
+    // Without the store's index (removed before the run; the run saves it again), then with it.
+    const modes = ['log+noindex', 'snapshot+noindex', 'snapshot+index'];
     for (let r = 0; r < Number(values.rounds); r++) {
-      for (const mode of ['log', 'snapshot']) {
+      for (const mode of modes) {
         const m = run('start', log, mode);
         if (!best[mode] || (m.startSeconds as number) < (best[mode].startSeconds as number)) best[mode] = m;
       }
     }
-    for (const mode of ['log', 'snapshot']) {
+    for (const mode of modes) {
       const m = best[mode]!;
       process.stdout.write(
         `${JSON.stringify({
           bench: 'year-start',
-          from: mode === 'log' ? 'log only' : 'snapshot + log after it',
+          from: mode.startsWith('log') ? 'log only' : 'snapshot + log after it',
+          storeIndex: mode.endsWith('+index') ? 'saved index + lines after it' : 'every line checked',
           openSeconds: round3(m.openSeconds as number),
           foldSeconds: round3(m.foldSeconds as number),
           startSeconds: round3(m.startSeconds as number),
@@ -215,11 +228,15 @@ async function main(): Promise<void> {
           devices: m.devices,
           rssMB: m.rssMB,
           note: m.note,
+          logIndex: m.logIndex,
         })}\n`,
       );
     }
-    const ratio = (best.log!.foldSeconds as number) / (best.snapshot!.foldSeconds as number);
-    process.stdout.write(`${JSON.stringify({ bench: 'year-start-ratio', foldWithoutOverWith: round3(ratio) })}\n`);
+    const ratio = (best['log+noindex']!.foldSeconds as number) / (best['snapshot+noindex']!.foldSeconds as number);
+    const openRatio = (best['snapshot+noindex']!.openSeconds as number) / (best['snapshot+index']!.openSeconds as number);
+    process.stdout.write(
+      `${JSON.stringify({ bench: 'year-start-ratio', foldWithoutOverWith: round3(ratio), openWithoutOverWithIndex: round3(openRatio) })}\n`,
+    );
   } finally {
     if (!values.keep) rmSync(dir, { recursive: true, force: true });
   }
