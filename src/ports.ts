@@ -170,6 +170,12 @@ export interface EventStore {
   readStream(stream: string, options?: ReadOptions): Promise<Either<StoreError, StoredEvent[]>>;
   /** Every event in log order. */
   readAll(options?: ReadOptions): Promise<Either<StoreError, StoredEvent[]>>;
+  /**
+   * readAll without holding the log in memory (optional): each event (from
+   * `options.from`) to `onEvent` as it is read, in log order; Right(the number
+   * of events). The engine folds a long log through it when the store has it.
+   */
+  forEachEvent?(onEvent: (event: StoredEvent) => void, options?: ReadOptions): Promise<Either<StoreError, number>>;
   close(): Promise<void>;
 }
 

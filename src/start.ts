@@ -2,7 +2,7 @@
 // events after it when a valid one matches the log (src/snapshot.ts), and the
 // writing of snapshots as the log grows.
 import { isLeft } from 'fp-ts/lib/Either.js';
-import type { EventStore, SnapshotStore, StoredEvent } from './ports.js';
+import type { EventStore, SnapshotStore, StoredEvent, StoreError } from './ports.js';
 import { emptyOrgState, foldLog, type OrgState } from './state.js';
 import { EngineFailure, type Appender } from './append.js';
 import { parseSnapshot, snapshotText, type RestoredSnapshot } from './snapshot.js';
@@ -29,6 +29,17 @@ export interface SnapshotOptions {
 
 export const DEFAULT_SNAPSHOT_EVERY = 100_000;
 
+// Events folded at a time when the store streams the log.
+const FOLD_BATCH = 4096;
+
+interface Folded {
+  readonly state: OrgState;
+  /** Position of the last event read (the snapshot's own included), if any. */
+  readonly last: number | undefined;
+  /** Events folded. */
+  readonly count: number;
+}
+
 export interface StateLoader {
   /** The state from the log (and the snapshot); throws EngineFailure when the log cannot be read or is invalid. */
   load(): Promise<OrgState>;
@@ -44,15 +55,49 @@ export function createStateLoader(organization: string, store: EventStore, appen
   let appendedAtMark = 0;
   const note = (n: SnapshotNote) => snapshots?.onNote?.(n);
 
+  const storeFailure = (error: StoreError) =>
+    new EngineFailure({ kind: 'store', error, message: `cannot read the log: ${'message' in error ? error.message : error.kind}` });
+
   async function readLog(from?: number): Promise<StoredEvent[]> {
     const all = await store.readAll(from === undefined ? undefined : { from });
-    if (isLeft(all))
-      throw new EngineFailure({
-        kind: 'store',
-        error: all.left,
-        message: `cannot read the log: ${'message' in all.left ? all.left.message : all.left.kind}`,
-      });
+    if (isLeft(all)) throw storeFailure(all.left);
     return all.right;
+  }
+
+  /** `base` with the events folded in; the last event's position and how many there were. */
+  function foldEvents(base: OrgState, events: readonly StoredEvent[]): Folded {
+    const s = foldLog(base, events);
+    if (isLeft(s)) throw new EngineFailure({ kind: 'invalidLog', message: s.left.message });
+    return { state: s.right, last: events[events.length - 1]?.position, count: events.length };
+  }
+
+  /** The whole log folded; a store that can stream hands it over a chunk at a time, so it is never held whole. */
+  async function foldWhole(): Promise<Folded> {
+    const base = emptyOrgState(organization);
+    if (store.forEachEvent === undefined) return foldEvents(base, await readLog());
+    let state = base;
+    let bad: string | undefined;
+    let last: number | undefined;
+    let count = 0;
+    const batch: StoredEvent[] = [];
+    const flush = () => {
+      if (bad === undefined && batch.length > 0) {
+        const s = foldLog(state, batch);
+        if (isLeft(s)) bad = s.left.message;
+        else state = s.right;
+      }
+      batch.length = 0;
+    };
+    const read = await store.forEachEvent((e) => {
+      batch.push(e);
+      last = e.position;
+      count++;
+      if (batch.length === FOLD_BATCH) flush();
+    });
+    flush();
+    if (isLeft(read)) throw storeFailure(read.left);
+    if (bad !== undefined) throw new EngineFailure({ kind: 'invalidLog', message: bad });
+    return { state, last, count };
   }
 
   async function restore(): Promise<RestoredSnapshot | string> {
@@ -63,33 +108,30 @@ export function createStateLoader(organization: string, store: EventStore, appen
     return isLeft(r) ? r.left : r.right;
   }
 
+  /** The snapshot and the events after it, or why they cannot be used (the log does not hold the event it names). */
+  async function fromSnapshot(restored: RestoredSnapshot): Promise<Folded | string> {
+    const events = await readLog(restored.at.position);
+    const first = events[0];
+    if (first === undefined || first.position !== restored.at.position || first.id !== restored.at.id)
+      return `the log does not hold event ${JSON.stringify(restored.at.id)} at position ${restored.at.position}`;
+    const tail = events.slice(1);
+    return { ...foldEvents(restored.state, tail), last: events[events.length - 1]!.position };
+  }
+
   async function load(): Promise<OrgState> {
-    let restored: RestoredSnapshot | string | undefined = snapshots ? await restore() : undefined;
-    let events: StoredEvent[];
-    let start = 0;
-    if (restored !== undefined && typeof restored !== 'string') {
-      events = await readLog(restored.at.position);
-      const first = events[0];
-      if (first !== undefined && first.position === restored.at.position && first.id === restored.at.id) start = 1;
-      else {
-        restored = `the log does not hold event ${JSON.stringify(restored.at.id)} at position ${restored.at.position}`;
-        events = await readLog();
-      }
-    } else events = await readLog();
-    const base = restored !== undefined && typeof restored !== 'string' ? restored.state : emptyOrgState(organization);
-    const s = foldLog(base, start === 0 ? events : events.slice(start));
-    if (isLeft(s)) throw new EngineFailure({ kind: 'invalidLog', message: s.left.message });
-    const last = events[events.length - 1];
-    loadedTo = last?.position;
-    unsnapshotted = events.length - start;
+    const restored: RestoredSnapshot | string | undefined = snapshots ? await restore() : undefined;
+    const folded = restored !== undefined && typeof restored !== 'string' ? await fromSnapshot(restored) : restored;
+    const done = folded !== undefined && typeof folded !== 'string' ? folded : await foldWhole();
+    loadedTo = done.last;
+    unsnapshotted = done.count;
     appendedAtMark = appender.appended;
     if (snapshots) {
       const location = snapshots.store.location;
-      if (typeof restored === 'string' || restored === undefined)
-        note({ kind: 'rebuilt', location, reason: restored ?? 'none yet', events: unsnapshotted });
-      else note({ kind: 'loaded', location, position: restored.at.position, events: unsnapshotted });
+      if (typeof folded === 'string' || folded === undefined)
+        note({ kind: 'rebuilt', location, reason: folded ?? 'none yet', events: unsnapshotted });
+      else note({ kind: 'loaded', location, position: (restored as RestoredSnapshot).at.position, events: unsnapshotted });
     }
-    return s.right;
+    return done.state;
   }
 
   async function checkpoint(state: OrgState, force: boolean): Promise<void> {

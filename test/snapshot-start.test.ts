@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine } from '../src/engine.js';
-import { createAppender } from '../src/append.js';
+import { createAppender, EngineFailure } from '../src/append.js';
 import { createStateLoader, type SnapshotNote } from '../src/start.js';
 import { emptyOrgState, loadOrgState, type OrgState } from '../src/state.js';
 import { snapshotText } from '../src/snapshot.js';
@@ -152,6 +152,69 @@ test('damaged, foreign, older or mismatching snapshots are ignored with the reas
     assert.is(r.note.kind, 'rebuilt', name);
     if (r.note.kind === 'rebuilt') assert.match(r.note.reason, why, name);
     assert.equal(stateJson(r.state), stateJson(r.whole), name);
+  }
+});
+
+test('a log longer than one fold batch, streamed by the store, folds to the state of the whole log', async () => {
+  const path = join(dir, 'streamed.ndjson');
+  const sim = simulateOrganization({ devices: 1200, seed: 5, clock: () => now });
+  const store = await open(path);
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store,
+    policy: sim.policy,
+    clock: { now: () => now },
+  });
+  assert.ok((await engine.fullSync()).success);
+  await store.close();
+  const again = await open(path);
+  let streamed = 0;
+  // Counts what the loader takes through forEachEvent: it must not read the whole log as one array.
+  const counting = Object.assign(Object.create(again) as FileStore, {
+    forEachEvent: (f: Parameters<NonNullable<FileStore['forEachEvent']>>[0]) => again.forEachEvent!((e) => (streamed++, f(e))),
+    readAll: async () => {
+      throw new Error('readAll used');
+    },
+  });
+  const appender = createAppender(counting, () => emptyOrgState(sim.organization), { schema: 1 });
+  const state = await createStateLoader(sim.organization, counting, appender).load();
+  const all = await again.readAll();
+  await again.close();
+  if (isLeft(all)) throw new Error('read');
+  assert.ok(all.right.length > 4096, `${all.right.length} events: more than one batch`);
+  assert.is(streamed, all.right.length);
+  const whole = loadOrgState(sim.organization, all.right);
+  if (isLeft(whole)) throw new Error(whole.left.message);
+  assert.equal(stateJson(state), stateJson(whole.right));
+});
+
+test('an event that does not decode stops a streamed start, naming its position', async () => {
+  const path = join(dir, 'bad-event.ndjson');
+  copyFileSync(LOG, path);
+  const store = await open(path);
+  const all = await store.readAll();
+  if (isLeft(all)) throw new Error('read');
+  const at = all.right.length;
+  const r = await store.append([
+    {
+      stream: 'eas-mailbox-contoso-bad',
+      expected: 'any',
+      events: [{ type: 'AccessDecided', data: { deviceId: 7 }, at: '2026-11-26T09:00:00Z' }],
+    },
+  ]);
+  assert.ok(isRight(r));
+  const appender = createAppender(store, () => emptyOrgState('contoso'), { schema: 1 });
+  try {
+    await createStateLoader('contoso', store, appender).load();
+    assert.unreachable('the start must fail');
+  } catch (err) {
+    assert.instance(err, EngineFailure);
+    assert.is((err as EngineFailure).error.kind, 'invalidLog');
+    assert.match((err as Error).message, new RegExp(`event at position ${at} \\(eas-mailbox-contoso-bad #0, AccessDecided\\)`));
+  } finally {
+    await store.close();
   }
 });
 

@@ -19,8 +19,19 @@ export interface LineSource {
 /** Events at positions [from, to), in order. */
 export async function readPositions(src: LineSource, from: number, to: number): Promise<Either<StoreError, StoredEvent[]>> {
   const out: StoredEvent[] = [];
-  const bad = await readSpan(src, from, to, out);
+  const bad = await readSpan(src, from, to, (e) => out.push(e));
   return bad === undefined ? right(out) : left(bad);
+}
+
+/** Each event at positions [from, to) to `onEvent` as read (a chunk at a time), none held. */
+export async function forEachPosition(
+  src: LineSource,
+  from: number,
+  to: number,
+  onEvent: (e: StoredEvent) => void,
+): Promise<Either<StoreError, number>> {
+  const bad = await readSpan(src, from, to, onEvent);
+  return bad === undefined ? right(Math.max(0, to - from)) : left(bad);
 }
 
 /** Events at the given positions (ascending), reading each run of neighbours at once. */
@@ -29,7 +40,7 @@ export async function readScattered(src: LineSource, positions: readonly number[
   for (let i = 0; i < positions.length;) {
     let j = i + 1;
     while (j < positions.length && positions[j] === positions[j - 1]! + 1) j++;
-    const bad = await readSpan(src, positions[i]!, positions[j - 1]! + 1, out);
+    const bad = await readSpan(src, positions[i]!, positions[j - 1]! + 1, (e) => out.push(e));
     if (bad !== undefined) return left(bad);
     i = j;
   }
@@ -42,7 +53,7 @@ export async function idAt(src: LineSource, position: number): Promise<Either<St
   return r._tag === 'Left' ? r : right(r.right[0]!.id);
 }
 
-async function readSpan(src: LineSource, from: number, to: number, out: StoredEvent[]): Promise<StoreError | undefined> {
+async function readSpan(src: LineSource, from: number, to: number, onEvent: (e: StoredEvent) => void): Promise<StoreError | undefined> {
   const { index } = src;
   let buf = Buffer.allocUnsafe(Math.min(CHUNK, index.offsetOf(to) - index.offsetOf(from)));
   for (let p = from; p < to;) {
@@ -68,7 +79,7 @@ async function readSpan(src: LineSource, from: number, to: number, out: StoredEv
       if (buf[e] !== 10) return changed(src.path, i, 'the line no longer ends where it did');
       const checked = decode(buf.toString('utf8', s, e), i);
       if (typeof checked === 'string') return changed(src.path, i, checked);
-      out.push(checked);
+      onEvent(checked);
     }
     p = q;
   }

@@ -13,7 +13,7 @@ import type { Hash } from 'node:crypto';
 import { ioText, scanLog, type LineError, type TornTail } from '../shared/log-reader.js';
 import { syncDirectory } from './durable.js';
 import type { DiskIndex } from './disk-index.js';
-import { idAt, readPositions, readScattered } from './disk-reads.js';
+import { forEachPosition, idAt, readPositions, readScattered } from './disk-reads.js';
 import { openScan, type LogIndexNote, type OpenScan } from './open-scan.js';
 import { saveLogIndex } from './log-index-file.js';
 
@@ -260,6 +260,12 @@ class FileLog implements FileStore {
     if (this.closing !== undefined) return left(this.closedError());
     const to = this.index.length;
     return this.track(readPositions(this, Math.min(start(options?.from), to), to));
+  }
+
+  async forEachEvent(onEvent: (event: StoredEvent) => void, options?: ReadOptions): Promise<Either<StoreError, number>> {
+    if (this.closing !== undefined) return left(this.closedError());
+    const to = this.index.length;
+    return this.track(forEachPosition(this, Math.min(start(options?.from), to), to, onEvent));
   }
 
   /** Lets queued appends and reads finish, saves the index when due, then closes the file and releases the lock. */
