@@ -4,7 +4,7 @@
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { DeviceAccessRule, ExchangeServer, OrgSettings } from './facts.js';
 import type { ExchangeCommand, SetOrgSettings } from './commands.js';
-import { policyDocument, samePolicy, withDefaults, type Policy } from './policy.js';
+import { policyDocument, sameDecisionRules, samePolicy, withDefaults, type Policy } from './policy.js';
 import { rulesOfPolicy } from './access.js';
 import { toExchangeLevel } from './exchange-evaluation.js';
 import { event, type DomainEvent, type EventData } from './events.js';
@@ -17,7 +17,12 @@ export type SyncKind = 'full' | 'quick';
 export interface ConnectorState {
   readonly connectorId?: string;
   readonly organization?: string;
-  readonly policy?: { readonly revision: number; readonly policy: Policy };
+  /**
+   * The policy in force; `decisionRevision` is the revision its decision rules
+   * date from (a change that left them as they were keeps it): decisions are
+   * recorded under it, so such a change decides no device again.
+   */
+  readonly policy?: { readonly revision: number; readonly policy: Policy; readonly decisionRevision: number };
   readonly status: ConnectorStatus;
   readonly syncs: number;
   readonly current?: { readonly syncId: string; readonly kind: SyncKind; readonly startedAt: string };
@@ -55,8 +60,11 @@ export function evolveConnector(s: ConnectorState, e: DomainEvent & At): Connect
         organization: e.data.organization,
         status: s.status === 'none' ? 'connectionPending' : s.status,
       };
-    case 'PolicyChanged':
-      return { ...s, policy: { revision: e.data.revision, policy: withDefaults(e.data.policy) } };
+    case 'PolicyChanged': {
+      const policy = withDefaults(e.data.policy);
+      const decisionRevision = s.policy && sameDecisionRules(s.policy.policy, policy) ? s.policy.decisionRevision : e.data.revision;
+      return { ...s, policy: { revision: e.data.revision, policy, decisionRevision } };
+    }
     case 'SyncStarted':
       return { ...s, syncs: s.syncs + 1, current: { syncId: e.data.syncId, kind: e.data.kind, startedAt: at } };
     case 'SyncCompleted': {

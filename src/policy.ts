@@ -146,3 +146,9 @@ export function policyDocument(p: Policy): PolicyDocument {
 
 /** Structural equality of two policies (policy changes are events only when it differs). */
 export const samePolicy = (a: Policy, b: Policy): boolean => JSON.stringify(policyDocument(a)) === JSON.stringify(policyDocument(b));
+
+/** The parts of a policy that decisions read (docs/domain.md): not the notification, not the clean-up. */
+const decisionRules = (p: Policy) => [p.enabled, p.includedGroups, p.excludedGroups, p.defaultAccessLevel, p.platformExceptions];
+
+/** Whether two policies decide every device alike: a change between them is no reason to decide again. */
+export const sameDecisionRules = (a: Policy, b: Policy): boolean => JSON.stringify(decisionRules(a)) === JSON.stringify(decisionRules(b));

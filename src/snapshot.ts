@@ -12,7 +12,8 @@ import type { MailboxState } from './mailbox.js';
 import type { OrgState } from './state.js';
 
 /** Raise whenever a state's meaning changes: older snapshots are then rebuilt from the log. */
-export const SNAPSHOT_SCHEMA = 1;
+// 2: the connector's policy carries its decisionRevision.
+export const SNAPSHOT_SCHEMA = 2;
 /** The `format` every snapshot carries, so a foreign JSON document is never taken for one. */
 export const SNAPSHOT_FORMAT = 'eas-access-sync/snapshot';
 

@@ -19,7 +19,11 @@ const clock = {
   },
 };
 
-function setup(devices = 600, seed = 7, over: { store?: EventStore; sim?: Simulation; parallelism?: number } = {}) {
+function setup(
+  devices = 600,
+  seed = 7,
+  over: { store?: EventStore; sim?: Simulation; parallelism?: number; policy?: Simulation['policy'] } = {},
+) {
   const sim = over.sim ?? simulateOrganization({ devices, seed, clock: () => NOW });
   const store = over.store ?? memoryStore();
   const engine: Engine = createEngine({
@@ -27,7 +31,7 @@ function setup(devices = 600, seed = 7, over: { store?: EventStore; sim?: Simula
     exchange: sim.exchange,
     intune: sim.intune,
     store,
-    policy: sim.policy,
+    policy: over.policy ?? sim.policy,
     notifier: sim.notifier,
     parallelism: over.parallelism ?? 4,
     scheduler: {
@@ -106,6 +110,39 @@ test('a second full sync right after the first issues zero commands and appends 
     ['SyncStarted', 'SyncCompleted'],
   );
   assert.ok(second.success);
+});
+
+test('a policy change that leaves the decision rules as they were decides no device again; one that changes them does', async () => {
+  const { sim, store, engine } = setup(300);
+  assert.ok((await engine.fullSync()).success);
+  const restartWith = async (policy: typeof sim.policy) => {
+    // The same organization, store and clock; only the policy differs.
+    const e = setup(300, 7, { sim, store, policy }).engine;
+    const before = (await allEvents(store)).length;
+    const r = await e.fullSync();
+    assert.ok(r.success, JSON.stringify(r.errors));
+    const added = (await allEvents(store)).slice(before);
+    return { engine: e, added, decided: added.filter((x) => x.type === 'AccessDecided') };
+  };
+  // Only the notification and the clean-up: a new revision, no decision recorded again.
+  const quiet = await restartWith({
+    ...sim.policy,
+    notification: { ...sim.policy.notification, subject: 'Another subject' },
+    removeStaleAfterDays: 3650,
+  });
+  assert.equal(
+    quiet.added.filter((x) => x.type === 'PolicyChanged').map((x) => (x.data as { revision: number }).revision),
+    [2],
+  );
+  assert.is(quiet.decided.length, 0, 'no device decided again');
+  assert.is(quiet.engine.devices().length, engine.devices().length);
+  // A platform exception changes what is decided: every governed device is decided again, under revision 3.
+  const loud = await restartWith({
+    ...sim.policy,
+    platformExceptions: [...sim.policy.platformExceptions, { type: 'family', name: 'NoSuchFamily', access: 'block' }],
+  });
+  assert.ok(loud.decided.length > 0);
+  assert.ok(loud.decided.every((x) => (x.data as { policyRevision: number }).policyRevision === 3));
 });
 
 test('one compliant device turning noncompliant gives exactly one Set-CasMailbox, for its mailbox, and one notification', async () => {

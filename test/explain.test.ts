@@ -238,6 +238,26 @@ test('a policy change not yet applied to the device is pointed out, with the pol
   );
 });
 
+test('a policy change that leaves the decision rules as they were is not pointed out: the decision stands under it', async () => {
+  let now = T0;
+  const sim = simulateOrganization({ devices: 40, seed: 8, clock: () => now });
+  const store = memoryStore();
+  const make = (policy: typeof sim.policy) =>
+    createEngine({ organization: sim.organization, exchange: sim.exchange, intune: sim.intune, store, policy, clock: { now: () => now } });
+  await make(sim.policy).fullSync();
+  now += HOUR;
+  await make({ ...sim.policy, notification: { ...sim.policy.notification, subject: 'New subject' } }).fullSync();
+  const events = store.events();
+  const device = events.find((e) => e.type === 'AccessDecided')!.data as { deviceId: string };
+  const x = must(explain(events, device.deviceId));
+  assert.is(x.policyRevision, 1);
+  assert.is(x.policyInForce?.revision, 2);
+  assert.not.ok(
+    x.notes.some((n) => n.includes('Policy revision')),
+    JSON.stringify(x.notes),
+  );
+});
+
 // ---------------------------------------------------------------- the file scan
 let fileH: History;
 let log: string;

@@ -11,7 +11,7 @@ import { createEngine } from '../src/engine.js';
 import { createAppender, EngineFailure } from '../src/append.js';
 import { createStateLoader, type SnapshotNote } from '../src/start.js';
 import { emptyOrgState, loadOrgState, type OrgState } from '../src/state.js';
-import { snapshotText } from '../src/snapshot.js';
+import { SNAPSHOT_SCHEMA, snapshotText } from '../src/snapshot.js';
 import type { Notification, Notifier, SnapshotStore } from '../src/ports.js';
 import { openFileStore, type FileStore } from '../adapters/file-store/index.js';
 import { fileSnapshotStore } from '../adapters/file-store/snapshot.js';
@@ -135,7 +135,11 @@ test('damaged, foreign, older or mismatching snapshots are ignored with the reas
       await sealed('fabrikam', snapshotText(emptyOrgState('fabrikam'), { position: 0, id: 'x' })),
       /organization "fabrikam"/,
     ],
-    ['older schema', await sealed('older', body(written).replace('"schema":1', '"schema":0')), /schema 0/],
+    [
+      'older schema',
+      await sealed('older', body(written).replace(`"schema":${SNAPSHOT_SCHEMA}`, `"schema":${SNAPSHOT_SCHEMA - 1}`)),
+      new RegExp(`schema ${SNAPSHOT_SCHEMA - 1}`),
+    ],
     [
       'another event at its position',
       await sealed('mismatch', body(written).replace(/"id":"[^"]*"/, '"id":"00000000-0000-4000-8000-000000000000"')),

@@ -6,6 +6,7 @@ import { hasDeviceKey as hasId } from '../../src/mailbox.js';
 import { effectOn, effectText } from './effect.js';
 import { lastDecisionOf, lastPartnershipOf, type Decoded, type PolicyEntry } from './events.js';
 import { RULE, sentences } from './sentences.js';
+import { sameDecisionRules, withDefaults } from '../../src/policy.js';
 import type { StreamView } from './timeline.js';
 import type { EnforcingCommand, Explanation } from './types.js';
 
@@ -104,7 +105,11 @@ export function explanationOf({ deviceId, k, at, atMs, v, org, orgPolicies, bySt
   if (command?.outcome === 'failed')
     notes.push(`Command ${command.commandId} failed (${command.error?.message ?? 'unknown error'}); the next sync retries.`);
   if (v.removedAt !== null) notes.push(`The partnership was removed from Exchange at ${v.removedAt}; this was its last decision.`);
-  if (lastDecision && inForce && inForce.revision !== lastDecision.policyRevision) {
+  // A later revision that left the decision rules as they were (notification, clean-up) decides nothing again.
+  const rulesChanged =
+    inForce !== undefined &&
+    (decidedUnder === undefined || !sameDecisionRules(withDefaults(decidedUnder.policy), withDefaults(inForce.policy)));
+  if (lastDecision && inForce && inForce.revision !== lastDecision.policyRevision && rulesChanged) {
     notes.push(
       `Policy revision ${inForce.revision} (changed at ${inForce.at}) is in force, but the device was decided under revision ${lastDecision.policyRevision}: the next sync decides it again.`,
     );

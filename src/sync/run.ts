@@ -116,7 +116,7 @@ export async function startSync(ctx: SyncContext, requested: SyncKind): Promise<
   );
   const eventsAppended = await ctx.appender.append(new Map([[org, start.events]]), startedAt);
   ctx.emitStatus();
-  const policyRevision = ctx.state().connector.policy!.revision;
+  const policyRevision = ctx.state().connector.policy!.decisionRevision;
   const run: SyncRun = {
     ctx,
     kind,
