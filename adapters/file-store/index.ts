@@ -318,9 +318,9 @@ class FileLog implements FileStore {
     }
     const planned = this.index.plan(prepared, idsAt);
     if (isLeft(planned)) return planned;
-    const { text, results } = planned.right;
-    if (text === '') return right(results);
-    const bytes = Buffer.from(text, 'utf8');
+    const { lines, results } = planned.right;
+    if (lines.length === 0) return right(results);
+    const bytes = encodeLines(lines);
     try {
       // One write in practice; the loop only guards against a short write.
       let done = 0;
@@ -353,3 +353,16 @@ class FileLog implements FileStore {
 
 // `from` is a revision/position; a fractional one starts at the next whole one.
 const start = (from: number | undefined): number => (from === undefined || !(from > 0) ? 0 : Math.ceil(from));
+
+/** The lines as UTF-8, each followed by a newline, in one buffer. */
+function encodeLines(lines: readonly string[]): Buffer {
+  let total = 0;
+  for (const l of lines) total += Buffer.byteLength(l, 'utf8') + 1;
+  const bytes = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const l of lines) {
+    at += bytes.write(l, at, 'utf8');
+    bytes[at++] = 10;
+  }
+  return bytes;
+}

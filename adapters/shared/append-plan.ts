@@ -24,8 +24,8 @@ export interface LogView {
 export interface AppendPlan {
   /** Events to add once the lines are durable (with data only when asked for). */
   readonly events: StoredEvent[];
-  /** The lines to write, each ending in a newline; empty when nothing is written. */
-  readonly text: string;
+  /** The lines to write, one per event, without their newline (a file writer encodes them one by one: joining them first cost more than the rest of the plan). */
+  readonly lines: string[];
   readonly results: AppendResult[];
 }
 
@@ -69,5 +69,5 @@ export function planAppend(view: LogView, requests: readonly PreparedRequest[]):
     heads.set(r.stream, { revision, position: next - 1 });
     results.push({ stream: r.stream, revision, position: next - 1 });
   }
-  return right({ events, text: lines.length === 0 ? '' : `${lines.join('\n')}\n`, results });
+  return right({ events, lines, results });
 }
