@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simulateOrganization } from '../adapters/simulator/index.js';
 import { policyDocument } from '../src/policy.js';
+import { isLeft } from 'fp-ts/lib/Either.js';
+import { logIndexPath, openFileStore } from '../adapters/file-store/index.js';
 
 const test = suite('eas-sync snapshot');
 const MAIN = fileURLToPath(new URL('../adapters/cli/main.js', import.meta.url));
@@ -47,6 +49,25 @@ test('a full sync leaves a snapshot beside the log, and a damaged one is reporte
   const again = sync('--quick');
   assert.is(again.status, 0, again.stderr);
   assert.not.match(again.stderr, /snapshot/);
+});
+
+test('an index beside the log that does not match it is said on stderr and not used; the sync goes on', async () => {
+  const log = join(dir, 'log.ndjson');
+  assert.is(sync().status, 0);
+  // A tiny log has no index by default (100,000 events): make one, then damage it.
+  const store = await openFileStore(log, { saveIndexEvery: 1 });
+  if (isLeft(store)) throw new Error(store.left.kind);
+  await store.right.close();
+  assert.ok(existsSync(logIndexPath(log)));
+  const quiet = sync('--quick');
+  assert.is(quiet.status, 0, quiet.stderr);
+  assert.not.match(quiet.stderr, /log index/);
+  const index = readFileSync(logIndexPath(log));
+  writeFileSync(logIndexPath(log), index.subarray(0, index.length - 10));
+  const quick = sync('--quick');
+  assert.is(quick.status, 0, quick.stderr);
+  assert.match(quick.stderr, /log index .*log\.ndjson\.index not used \(.*truncated.*\); every line of the log checked \(\d+\)/);
+  assert.is(JSON.parse(quick.stdout).success, true);
 });
 
 test.run();

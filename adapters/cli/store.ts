@@ -2,7 +2,7 @@
 // an `esdb://…` (or `esdb+discover://`, `kurrentdb://`) connection string is
 // EventStoreDB. Messages name an EventStoreDB store without its credentials.
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
-import { openFileStore, readLog, type LineError, type TornTail } from '../file-store/index.js';
+import { logIndexPath, openFileStore, readLog, type LineError, type TornTail } from '../file-store/index.js';
 // The EventStoreDB client is loaded only when an esdb:// store is named: file-log
 // commands (replay, explain, what-if) must not pay its start-up cost.
 const loadEsdb = () => import('../eventstoredb/index.js');
@@ -49,6 +49,12 @@ export async function openStore(spec: string, options: { replace?: boolean } = {
     if (r.left.kind === 'corrupt') throw new InputFailure(describeStoreError(r.left));
     throw new WorkFailure(describeStoreError(r.left));
   }
+  // An index beside the log that could not be used is said (every line was checked instead: nothing is wrong with the log).
+  const note = r.right.logIndex;
+  if (note.kind === 'rebuilt' && note.reason !== 'none yet')
+    process.stderr.write(
+      `eas-sync: log index ${logIndexPath(spec)} not used (${note.reason}); every line of the log checked (${note.checked})\n`,
+    );
   return r.right;
 }
 
