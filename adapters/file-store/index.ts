@@ -2,7 +2,7 @@
 // appended and fsynced per batch, never rewritten except to cut a torn tail.
 // The file is checked line by line once on open, keeping only an index (line
 // offsets, stream heads, id hashes: disk-index.ts); reads go to the file.
-import { mkdir, open, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, realpath, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { AppendRequest, AppendResult, EventStore, ReadOptions, StoredEvent, StoreError } from '../../src/ports.js';
@@ -15,7 +15,7 @@ import { syncDirectory } from './durable.js';
 import type { DiskIndex } from './disk-index.js';
 import { forEachPosition, idAt, readPositions, readScattered } from './disk-reads.js';
 import { openScan, type LogIndexNote, type OpenScan } from './open-scan.js';
-import { saveLogIndex } from './log-index-file.js';
+import { logIndexPath, saveLogIndex } from './log-index-file.js';
 
 export type { LineError, TornTail, LogIndexNote };
 export { LOG_INDEX_FORMAT, logIndexPath } from './log-index-file.js';
@@ -101,6 +101,8 @@ export async function openFileStore(path: string, options: FileStoreOptions = {}
       replaced = { bytes: (await fh.stat()).size };
       await fh.truncate(0);
       await fh.datasync();
+      // The emptied log's index can never match again: gone rather than reported as stale on every open.
+      await rm(logIndexPath(path), { force: true });
     }
     const scan = await openScan(fh, path);
     if (scan.bad !== undefined) {
