@@ -6,7 +6,7 @@ import { mkdir, open, realpath, rm, stat, type FileHandle } from 'node:fs/promis
 import { basename, dirname, join } from 'node:path';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { AppendRequest, AppendResult, EventStore, ReadOptions, StoredEvent, StoreError } from '../../src/ports.js';
-import { envelopeError, prepareRequests, type PreparedRequest } from '../shared/log-codec.js';
+import { encodeLines, envelopeError, prepareRequests, type PreparedRequest } from '../shared/log-codec.js';
 import { isTornFragment } from '../shared/log-torn.js';
 import { acquireLock, releaseLock } from './lock.js';
 import type { Hash } from 'node:crypto';
@@ -222,6 +222,7 @@ class FileLog implements FileStore {
   // Events the saved index covers; index saves run one after another.
   private indexed: number;
   private saving: Promise<unknown> = Promise.resolve();
+  private readonly scratch = { buffer: Buffer.allocUnsafe(0) };
   private readonly readOnly: boolean;
 
   /** `saveIndexEvery` undefined: a read-only store. */
@@ -320,9 +321,10 @@ class FileLog implements FileStore {
     }
     const planned = this.index.plan(prepared, idsAt);
     if (isLeft(planned)) return planned;
-    const { lines, results } = planned.right;
-    if (lines.length === 0) return right(results);
-    const bytes = encodeLines(lines);
+    const { placed, results } = planned.right;
+    if (placed.length === 0) return right(results);
+    // The scratch buffer is free again once this append returns: appends run one at a time.
+    const bytes = encodeLines(placed, this.scratch);
     try {
       // One write in practice; the loop only guards against a short write.
       let done = 0;
@@ -355,16 +357,3 @@ class FileLog implements FileStore {
 
 // `from` is a revision/position; a fractional one starts at the next whole one.
 const start = (from: number | undefined): number => (from === undefined || !(from > 0) ? 0 : Math.ceil(from));
-
-/** The lines as UTF-8, each followed by a newline, in one buffer. */
-function encodeLines(lines: readonly string[]): Buffer {
-  let total = 0;
-  for (const l of lines) total += Buffer.byteLength(l, 'utf8') + 1;
-  const bytes = Buffer.allocUnsafe(total);
-  let at = 0;
-  for (const l of lines) {
-    at += bytes.write(l, at, 'utf8');
-    bytes[at++] = 10;
-  }
-  return bytes;
-}

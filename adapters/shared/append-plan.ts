@@ -5,7 +5,7 @@
 // mismatch rejects the whole batch.
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { AppendResult, StoredEvent, StoreError } from '../../src/ports.js';
-import { encodeLine, type PreparedRequest } from './log-codec.js';
+import type { PlacedEvent, PreparedRequest } from './log-codec.js';
 
 export interface StreamHeadAt {
   readonly revision: number;
@@ -24,15 +24,15 @@ export interface LogView {
 export interface AppendPlan {
   /** Events to add once the lines are durable (with data only when asked for). */
   readonly events: StoredEvent[];
-  /** The lines to write, one per event, without their newline (a file writer encodes them one by one: joining them first cost more than the rest of the plan). */
-  readonly lines: string[];
+  /** What to write, one per event (a file writer encodes them with encodeLines). */
+  readonly placed: PlacedEvent[];
   readonly results: AppendResult[];
 }
 
 export function planAppend(view: LogView, requests: readonly PreparedRequest[]): Either<StoreError, AppendPlan> {
   const heads = new Map<string, StreamHeadAt | undefined>();
   const events: StoredEvent[] = [];
-  const lines: string[] = [];
+  const placed: PlacedEvent[] = [];
   const results: AppendResult[] = [];
   let next = view.length;
   const batchIds = new Set<string>();
@@ -63,11 +63,11 @@ export function planAppend(view: LogView, requests: readonly PreparedRequest[]):
       batchIds.add(e.id);
       revision += 1;
       const position = next++;
-      lines.push(encodeLine(streamJson, revision, position, e));
+      placed.push({ streamJson, revision, position, event: e });
       events.push({ stream: r.stream, revision, position, id: e.id, type: e.type, at: e.at, data: e.data, meta: e.meta });
     }
     heads.set(r.stream, { revision, position: next - 1 });
     results.push({ stream: r.stream, revision, position: next - 1 });
   }
-  return right({ events, lines, results });
+  return right({ events, placed, results });
 }

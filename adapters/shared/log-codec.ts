@@ -12,8 +12,12 @@ export interface PreparedEvent {
   readonly at: string;
   readonly data: unknown;
   readonly meta: Readonly<Record<string, unknown>>;
-  /** `"id":…,"type":…,"at":…,"data":…,"meta":…` — the line's tail after `"position"`. */
-  readonly tail: string;
+  /** `,"id":…,"type":…,"at":…,"data":` — the line after `"position":N` up to the data. */
+  readonly head: string;
+  /** The data as JSON (written as it is: copying a large text into a longer string costs more than writing it). */
+  readonly dataJson: string;
+  /** The meta as JSON. */
+  readonly metaJson: string;
 }
 
 export interface PreparedRequest {
@@ -55,10 +59,11 @@ export function prepareRequests(requests: readonly AppendRequest[], options: { r
       // A toJSON could turn meta into a non-object; the line would then not decode.
       if (metaJson === undefined || metaJson[0] !== '{') throw new TypeError(`${where(ei)}: meta must encode to a JSON object`);
       const id = e.id ?? randomUUID();
-      const tail = `"id":${JSON.stringify(id)},"type":${JSON.stringify(e.type)},"at":${JSON.stringify(e.at)},"data":${dataJson},"meta":${metaJson}`;
+      const head = `,"id":${JSON.stringify(id)},"type":${JSON.stringify(e.type)},"at":${JSON.stringify(e.at)},"data":`;
+      const text = { head, dataJson, metaJson };
       // Copies equal to the parsed line: what is held in memory equals what a reader of the file gets.
       // A store that holds nothing (the file store) asks for none: data and meta are then left empty.
-      if (!copies) return { id, type: e.type, at: e.at, data: null, meta: NO_META, tail };
+      if (!copies) return { id, type: e.type, at: e.at, data: null, meta: NO_META, ...text };
       const data = jsonCopy(e.data);
       const meta = e.meta === undefined ? {} : jsonCopy(e.meta);
       return {
@@ -67,16 +72,52 @@ export function prepareRequests(requests: readonly AppendRequest[], options: { r
         at: e.at,
         data: data === NOT_PLAIN || e.data === undefined ? JSON.parse(dataJson) : data,
         meta: (meta === NOT_PLAIN ? JSON.parse(metaJson) : meta) as Record<string, unknown>,
-        tail,
+        ...text,
       };
     });
     return { stream: r.stream, expected: r.expected, events };
   });
 }
 
-/** One log line, without its newline; identical to JSON.stringify of the event in the key order of docs/log-format.md. */
-export function encodeLine(streamJson: string, revision: number, position: number, e: PreparedEvent): string {
-  return `{"stream":${streamJson},"revision":${revision},"position":${position},${e.tail}}`;
+const SCRATCH_LIMIT = 16 * 1024 * 1024;
+
+/** An event placed in the log: its stream (as JSON), revision, position, and its prepared text. */
+export interface PlacedEvent {
+  readonly streamJson: string;
+  readonly revision: number;
+  readonly position: number;
+  readonly event: PreparedEvent;
+}
+
+/**
+ * The lines of `placed` as UTF-8, each ending in a newline, in one buffer: the
+ * bytes of JSON.stringify of each event in the key order of docs/log-format.md, written in three parts a line so that the data's
+ * JSON is never copied into a longer string first.
+ */
+export function encodeLines(placed: readonly PlacedEvent[], scratch?: { buffer: Buffer }): Buffer {
+  // A UTF-16 unit is at most 3 bytes of UTF-8: room enough, the rest cut off.
+  let room = 0;
+  const fronts = new Array<string>(placed.length);
+  for (let i = 0; i < placed.length; i++) {
+    const p = placed[i]!;
+    const front = `{"stream":${p.streamJson},"revision":${p.revision},"position":${p.position}${p.event.head}`;
+    fronts[i] = front;
+    room += 3 * (front.length + p.event.dataJson.length + p.event.metaJson.length + 16);
+  }
+  // A writer that appends one batch at a time reuses one buffer (fresh large buffers each append made the GC work harder).
+  // Only up to 16 MiB: a rare huge batch gets its own buffer rather than one kept for ever.
+  const reuse = scratch !== undefined && room <= SCRATCH_LIMIT;
+  if (reuse && scratch.buffer.length < room)
+    scratch.buffer = Buffer.allocUnsafe(Math.min(SCRATCH_LIMIT, Math.max(room, scratch.buffer.length * 2)));
+  const bytes = reuse ? scratch.buffer : Buffer.allocUnsafe(room);
+  let at = 0;
+  for (let i = 0; i < placed.length; i++) {
+    const e = placed[i]!.event;
+    at += bytes.write(fronts[i]!, at, 'utf8');
+    at += bytes.write(e.dataJson, at, 'utf8');
+    at += bytes.write(`,"meta":${e.metaJson}}\n`, at, 'utf8');
+  }
+  return bytes.subarray(0, at);
 }
 
 const isIndex = (u: unknown): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= 0;
