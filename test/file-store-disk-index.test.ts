@@ -4,32 +4,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { isLeft, isRight, type Either } from 'fp-ts/lib/Either.js';
-import { openFileStore, type FileStore } from '../adapters/file-store/index.js';
+import { open, readFile, writeFile } from 'node:fs/promises';
+import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
-import type { AppendRequest, EventStore, StoredEvent, StoreError } from '../src/ports.js';
+import type { AppendRequest, EventStore, StoredEvent } from '../src/ports.js';
+import { ok, openOk, tempLogs } from './support/file-logs.js';
 
 const AT = '2024-05-01T10:00:00.000Z';
-const dirs: string[] = [];
-
-function ok<A>(e: Either<StoreError, A>, what = 'operation'): A {
-  if (isLeft(e))
-    throw new assert.Assertion({ message: `${what} failed: ${JSON.stringify(e.left)}`, operator: 'ok', expects: 'Right', actual: e.left });
-  return e.right;
-}
-
-async function tempLog(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'eas-disk-index-'));
-  dirs.push(dir);
-  return join(dir, 'log.ndjson');
-}
-
-async function openOk(path: string, options?: { readOnly?: boolean }): Promise<FileStore> {
-  return ok(await openFileStore(path, options), 'open');
-}
+const logs = tempLogs('eas-disk-index-');
+const tempLog = () => logs.path();
 
 const streams = ['a', 'b', 'ü "c"\n', 'mailbox-x'];
 const payload = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('a\nb', '\u2028', '😀 日本', '\r\n'));
@@ -163,8 +146,6 @@ test('close lets a read in flight finish, and reads after close are refused', as
   assert.ok(isLeft(after) && after.left.kind === 'closed');
 });
 
-test.after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+test.after(() => logs.removeAll());
 
 test.run();

@@ -5,29 +5,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { isLeft, type Either } from 'fp-ts/lib/Either.js';
-import { logIndexPath, openFileStore, type FileStore, type FileStoreOptions } from '../adapters/file-store/index.js';
-import type { AppendRequest, StoreError } from '../src/ports.js';
+import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { isLeft } from 'fp-ts/lib/Either.js';
+import { logIndexPath, openFileStore } from '../adapters/file-store/index.js';
+import type { AppendRequest } from '../src/ports.js';
+import { ok, openOk, tempLogs } from './support/file-logs.js';
 
 const AT = '2024-05-01T10:00:00.000Z';
-const dirs: string[] = [];
+const logs = tempLogs('eas-log-index-');
+const tempLog = () => logs.path();
 
-function ok<A>(e: Either<StoreError, A>, what = 'operation'): A {
-  if (isLeft(e))
-    throw new assert.Assertion({ message: `${what} failed: ${JSON.stringify(e.left)}`, operator: 'ok', expects: 'Right', actual: e.left });
-  return e.right;
-}
-
-async function tempLog(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'eas-log-index-'));
-  dirs.push(dir);
-  return join(dir, 'log.ndjson');
-}
-
-const open = async (path: string, options: FileStoreOptions = {}): Promise<FileStore> => ok(await openFileStore(path, options), 'open');
+const open = openOk;
 
 const batch = (stream: string, n: number, from = 0): AppendRequest[] => [
   { stream, expected: 'any', events: Array.from({ length: n }, (_, i) => ({ type: 'T', data: { i: from + i, s: 'ü\n😀' }, at: AT })) },
@@ -208,8 +196,6 @@ test('a store that cannot save its index keeps appending and says why', async ()
   assert.is(ok(await (await open(path, { readOnly: true })).readAll()).length, 4);
 });
 
-test.after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
+test.after(() => logs.removeAll());
 
 test.run();
