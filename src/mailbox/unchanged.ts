@@ -2,7 +2,7 @@
 // mailbox could record anything, answered from its inputs without deciding
 // each device again. Conservative: "unchanged" only when every input a
 // decision reads is equal to what the recorded decision was made from and no
-// decision depends on the moment (a grace period running, an override); then
+// decision depends on the moment (a grace period that ended since, an override); then
 // reconcileMailbox would record no event and intend no command (a property
 // test checks exactly that), and the recorded decisions stand.
 import { RULE_OF_REASON, type Decision } from '../access.js';
@@ -53,7 +53,7 @@ export function unchangedMailbox(state: MailboxState, c: ReconcileMailbox, addre
     // Nothing the moment decides, nothing an administrator asked for.
     if (d.override || d.wipe?.stage === 'requested') return false;
     const dec = d.decision;
-    if (!dec || dec.policyRevision !== c.policyRevision || dec.facts.graceExpired !== undefined) return false;
+    if (!dec || dec.policyRevision !== c.policyRevision) return false;
     // The lists carry the decision already (a failed command leaves them short: the sync must try again).
     const inAllowed = hasDeviceKey(state.lists.allowedDeviceIds, k);
     const inBlocked = hasDeviceKey(state.lists.blockedDeviceIds, k);
@@ -67,7 +67,14 @@ export function unchangedMailbox(state: MailboxState, c: ReconcileMailbox, addre
     const i = f.intune;
     if (mapped === undefined ? i !== null : i === null) return false;
     if (mapped && i) {
-      if (mapped.complianceState === 'inGracePeriod') return false;
+      // In a grace period, a decision governed by the mapping (rules 5 and 6) allows while it
+      // runs and blocks once it has ended: the same deadline gives the same answer now as
+      // recorded unless it ended in between. Ungoverned decisions (rules 0–3) never read it.
+      if (mapped.complianceState === 'inGracePeriod' && dec.governed) {
+        const deadline = mapped.complianceGracePeriodExpirationDateTime;
+        const runningNow = deadline !== undefined && Date.parse(deadline) > c.atMs;
+        if (runningNow !== (dec.access === 'allow')) return false;
+      }
       if (
         i.id !== mapped.id ||
         i.complianceState !== mapped.complianceState ||
