@@ -1,7 +1,10 @@
 // Benchmark: what the engine itself costs per device (issue 15, goals 1–3).
 // Each case runs in a fresh child process. Prints one JSON line per case with
 // its figure, its `target` and `met`; compare figures within one run.
-//   node dist/benchmarks/engine-cost.js [--cpu-devices 100000] [--heap-devices 200000] [--no-latency]
+//   node dist/benchmarks/engine-cost.js [--cpu-devices 100000] [--heap-devices 200000] [--no-latency] [--semi-space 64]
+// Children run with V8's young generation at --semi-space MB (default 64, as the
+// service units in examples/deploy run the connector; 0: Node's default), printed
+// as `semiSpaceMb` on every line.
 // cpu:     first and second (nothing changed) full sync over a recorded
 //          organization (benchmarks/recorded-org.ts), process.cpuUsage ÷ devices;
 //          the same first sync over the live simulator gives the simulator's share.
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     'cpu-devices': { type: 'string', default: '100000' },
     'heap-devices': { type: 'string', default: '200000' },
     'no-latency': { type: 'boolean' },
+    'semi-space': { type: 'string', default: '64' },
     child: { type: 'string' },
     devices: { type: 'string' },
   },
@@ -145,8 +149,11 @@ async function heapCase(devices: number) {
   }
 }
 
+const SEMI_SPACE_MB = Number(values['semi-space']);
+const V8_FLAGS = SEMI_SPACE_MB > 0 ? [`--max-semi-space-size=${SEMI_SPACE_MB}`] : [];
+
 function runChild(args: string[], nodeFlags: string[] = []): unknown[] {
-  const r = spawnSync(process.execPath, ['--max-old-space-size=8192', ...nodeFlags, fileURLToPath(import.meta.url), ...args], {
+  const r = spawnSync(process.execPath, ['--max-old-space-size=8192', ...V8_FLAGS, ...nodeFlags, fileURLToPath(import.meta.url), ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
   });
@@ -165,7 +172,18 @@ function latencyCase(devices: number, latencyMs: number, target: number) {
   const script = fileURLToPath(new URL('./full-sync.js', import.meta.url));
   const r = spawnSync(
     process.execPath,
-    ['--max-old-space-size=8192', script, '--child', '--devices', String(devices), '--latency', String(latencyMs), '--parallelism', '8'],
+    [
+      '--max-old-space-size=8192',
+      ...V8_FLAGS,
+      script,
+      '--child',
+      '--devices',
+      String(devices),
+      '--latency',
+      String(latencyMs),
+      '--parallelism',
+      '8',
+    ],
     { encoding: 'utf8', maxBuffer: 1 << 24 },
   );
   if (r.status !== 0) {
@@ -219,7 +237,7 @@ if (values.child === 'live') {
 } else if (values.child === 'heap') {
   for (const l of await heapCase(Number(values.devices))) process.stdout.write(JSON.stringify(l) + '\n');
 } else {
-  const print = (l: unknown) => process.stdout.write(JSON.stringify(l) + '\n');
+  const print = (l: unknown) => process.stdout.write(JSON.stringify({ ...(l as object), semiSpaceMb: SEMI_SPACE_MB || 'default' }) + '\n');
   runChild(['--child', 'cpu', '--devices', String(values['cpu-devices'])]).forEach(print);
   runChild(['--child', 'heap', '--devices', String(values['heap-devices'])], ['--expose-gc']).forEach(print);
   if (!values['no-latency']) {

@@ -34,6 +34,8 @@ const { values } = parseArgs({
     json: { type: 'boolean' },
     'default-mode': { type: 'boolean' },
     mode: { type: 'string', default: 'engine' },
+    // V8's young generation for the children, in MB (as examples/deploy runs the connector); 0: Node's default.
+    'semi-space': { type: 'string', default: '64' },
   },
 });
 
@@ -172,6 +174,7 @@ if (values.child) {
       process.execPath,
       [
         '--max-old-space-size=8192',
+        ...(Number(values['semi-space']) > 0 ? [`--max-semi-space-size=${values['semi-space']}`] : []),
         fileURLToPath(import.meta.url),
         '--child',
         '--devices',

@@ -37,6 +37,11 @@ test('systemd-analyze verify accepts the unit', () => {
 test('the unit runs `run --config` as a dedicated user in a read-only system, restarts on failure and stops with SIGTERM', () => {
   const s = directives('Service');
   assert.match(s.get('ExecStart')!, / run --config \/etc\/eas-sync\/eas-sync\.json$/);
+  assert.match(
+    s.get('ExecStart')!,
+    /^\/usr\/bin\/node --max-semi-space-size=64 /,
+    "V8's young generation sized for a sync's short-lived data",
+  );
   assert.is(s.get('User'), 'eas-sync');
   assert.is(s.get('ProtectSystem'), 'strict');
   assert.is(s.get('ReadWritePaths'), '/var/lib/eas-sync /var/log/eas-sync');
@@ -55,6 +60,7 @@ test('the WinSW definition is well-formed, runs `run --config`, restarts on fail
   assert.is(svc.id, 'eas-sync');
   assert.match(svc.executable, /node\.exe$/);
   assert.match(svc.arguments, /main\.js" run --config "[^"]+eas-sync\.json"$/);
+  assert.match(svc.arguments, /^--max-semi-space-size=64 "/);
   assert.ok((svc.onfailure as Array<Record<string, string>>).every((f) => f['@_action'] === 'restart'));
   assert.match(svc.stoptimeout, /^\d+ sec$/);
   assert.not.match(xml, /<env\b/, 'no secret in the XML');
