@@ -2,7 +2,7 @@
 // (folded from the log), the sync queue (syncs never overlap; a full sync
 // requested during a quick one runs right after it), the rxjs schedules, CAS
 // failover, and fencing (a connector whose append loses to another stops).
-import { BehaviorSubject, Subscription, asyncScheduler, interval, timer, type SchedulerLike } from 'rxjs';
+import { type BehaviorSubject, Subscription, asyncScheduler, interval, timer, type SchedulerLike } from 'rxjs';
 import { isLeft, left, type Either } from 'fp-ts/lib/Either.js';
 import type { Clock, EventStore, ExchangeGateway, IntuneGateway, Notifier } from './ports.js';
 import type { Policy } from './policy.js';
@@ -28,6 +28,7 @@ import { connectorStatusView, failedSyncReport, type ConnectorStatusView, type D
 
 export type { ConnectorStatusView, DeviceAccessView } from './engine-views.js';
 import { msUntilDaily, type ScheduleOptions } from './schedule.js';
+import { LazyStatusSubject } from './status-subject.js';
 
 export { msUntilDaily, type ScheduleOptions } from './schedule.js';
 
@@ -162,8 +163,8 @@ export function createEngine(o: EngineOptions): Engine {
 
   const statusView = (): ConnectorStatusView =>
     connectorStatusView(o.organization, state, fenced, o.exchange.currentServer?.(), iso(clock.now()));
-  const status$ = new BehaviorSubject<ConnectorStatusView>(statusView());
-  const emitStatus = () => status$.next(statusView());
+  const status$ = new LazyStatusSubject<ConnectorStatusView>(statusView);
+  const emitStatus = () => status$.changed();
 
   const loader = createStateLoader(o.organization, o.store, appender, o.snapshots);
   async function load(): Promise<OrgState> {

@@ -19,7 +19,10 @@ export async function reconcileInterrupted(
   statistics: Statistics,
 ): Promise<void> {
   const { ctx, org } = run;
-  const observedMailboxes = new Map(mailboxes.map((m) => [mailboxStream(ctx.organization, m.identity), m]));
+  // Built only when an intent is pending (rare): every sync would otherwise pay a stream name per mailbox.
+  let observedMailboxes: Map<string, (typeof mailboxes)[number]> | undefined;
+  const observedOf = (stream: string) =>
+    (observedMailboxes ??= new Map(mailboxes.map((m) => [mailboxStream(ctx.organization, m.identity), m]))).get(stream);
   const first: Batch = new Map();
   if (settings && rules) {
     for (const [commandId, command] of Object.entries(ctx.state().connector.pending)) {
@@ -38,10 +41,11 @@ export async function reconcileInterrupted(
     }
   }
   for (const [stream, ms] of ctx.state().mailboxes) {
-    for (const [commandId, command] of Object.entries(ms.pending)) {
+    for (const commandId in ms.pending) {
+      const command = ms.pending[commandId]!;
       let applied: boolean;
       if (command.kind === 'setCasMailbox') {
-        const observed = observedMailboxes.get(stream);
+        const observed = observedOf(stream);
         if (!observed && run.kind === 'quick') continue; // looked at by the next full sync
         applied = commandApplied(command, observed, settings ?? { defaultAccessLevel: 'Allow', adminMailRecipients: [] }, rules ?? []);
       } else {
