@@ -111,7 +111,13 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   // Partnerships by mailbox; a partnership without a mailbox is reported, never dropped silently.
   const index = new MailboxIndex(obs.mailboxes);
   const byMailbox = new Map<string, { mailbox: CasMailbox; devices: MobileDevice[] }>();
-  for (const m of obs.mailboxes) byMailbox.set(mailboxStream(organization, m.identity), { mailbox: m, devices: [] });
+  // Each mailbox's stream name made once (not once per partnership): found again by the mailbox object.
+  const streamOf = new Map<CasMailbox, string>();
+  for (const m of obs.mailboxes) {
+    const stream = mailboxStream(organization, m.identity);
+    streamOf.set(m, stream);
+    byMailbox.set(stream, { mailbox: m, devices: [] });
+  }
   for (const d of obs.devices) {
     const m = index.mailboxOf(d);
     if (!m) {
@@ -122,7 +128,7 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
       });
       continue;
     }
-    byMailbox.get(mailboxStream(organization, m.identity))!.devices.push(d);
+    byMailbox.get(streamOf.get(m) ?? mailboxStream(organization, m.identity))!.devices.push(d);
   }
   const managed = new ManagedDeviceIndex(obs.managed);
   const complete = args.complete ?? true;

@@ -11,7 +11,12 @@ import { samePartnership, type ReconcileMailbox } from './reconcile.js';
 import { deviceKey, hasDeviceKey, sameDeviceSet } from './rules.js';
 import { userAddresses } from '../identity.js';
 
-const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /**
  * Whether `c` would leave the mailbox as it is: no event, no command, every
