@@ -3,7 +3,7 @@
 //   node dist/benchmarks/replay.js [--events 1000000] [--devices 5000] [--whatif-devices 50000] [--rounds 2] [--keep DIR]
 // Each measurement runs in a fresh child process, as a CLI invocation would.
 //
-// The log is built from the engine's own output: a simulated organization of
+// The log is built (benchmarks/replay-log.ts) from the engine's own output: a simulated organization of
 // --devices partnerships goes through three full syncs (the first; one after
 // compliance changes, removed and new partnerships; one after a policy change),
 // and its mailbox streams are then replicated under new names (mailbox
@@ -27,20 +27,17 @@
 // what-if: `whatIfFile` as `eas-sync what-if` runs it (first round cold), and on
 // one thread (its result must be the same), in a fresh process.
 // Prints one JSON object per line.
-import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { createEngine } from '../src/index.js';
 import type { Policy, StoredEvent } from '../src/index.js';
 import { whatIf } from '../projections/index.js';
-import { simulateOrganization } from '../adapters/simulator/index.js';
-import { memoryStore } from '../adapters/memory-store/index.js';
+import { baseLog, writeReplicated } from './replay-log.js';
 import { replayFile, foldLogFile, explainFile, whatIfFile } from '../adapters/log/index.js';
 
 const { values } = parseArgs({
@@ -59,108 +56,7 @@ const EVENTS = Number(values.events);
 const BASE_DEVICES = Number(values.devices);
 const WHATIF_DEVICES = Number(values['whatif-devices']);
 const ROUNDS = Math.max(1, Number(values.rounds));
-const T0 = Date.parse('2026-11-26T08:00:00Z');
-const HOUR = 3_600_000;
 const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
-
-// ------------------------------------------------------------------ the base log
-async function baseLog(): Promise<{ events: StoredEvent[]; policy: Policy; turned: string }> {
-  let now = T0;
-  const sim = simulateOrganization({ devices: BASE_DEVICES, seed: 1, clock: () => now });
-  const store = memoryStore();
-  const engine = (policy: Policy) =>
-    createEngine({
-      organization: sim.organization,
-      exchange: sim.exchange,
-      intune: sim.intune,
-      store,
-      policy,
-      notifier: sim.notifier,
-      clock: { now: () => now },
-      parallelism: 4,
-    });
-  await engine(sim.policy).fullSync();
-  const first = engine(sim.policy);
-  // Changes: 5% of compliant devices turn noncompliant, 1% of partnerships go away.
-  now += 24 * HOUR;
-  const managed = sim.intune.devices().filter((m) => m.complianceState === 'compliant');
-  managed.filter((_, i) => i % 20 === 0).forEach((m) => sim.intune.setCompliance(m.id, 'noncompliant'));
-  [...sim.evaluateAll().keys()].filter((_, i) => i % 100 === 7).forEach((id) => sim.exchange.removePartnership(id));
-  await first.fullSync();
-  // A policy change: BlackBerry loses its exception.
-  now += 24 * HOUR;
-  const policy: Policy = { ...sim.policy, platformExceptions: sim.policy.platformExceptions.filter((e) => e.name !== 'BlackBerry') };
-  await engine(policy).fullSync();
-  const events = store.events() as StoredEvent[];
-  // A device with a history: allowed, then blocked when it turned noncompliant.
-  const decided = new Map<string, string[]>();
-  for (const e of events) {
-    if (e.type !== 'AccessDecided') continue;
-    const d = e.data as { deviceId: string; access: string };
-    decided.set(d.deviceId, [...(decided.get(d.deviceId) ?? []), d.access]);
-  }
-  const turned = [...decided].find(([, a]) => a[0] === 'allow' && a.includes('block'))?.[0] ?? [...decided.keys()][0]!;
-  return { events, policy, turned };
-}
-
-// ------------------------------------------------------------------ replication
-const MARK = '\u0007';
-const MARK_JSON = '\\u0007';
-
-/**
- * Writes `copies` copies of the base log's mailbox streams (org events once),
- * interleaved event by event, to `path`. Names that must stay unique per copy
- * (mailbox identities and streams, device ids, command ids) get a suffix.
- */
-function writeReplicated(path: string, events: readonly StoredEvent[], copies: number): number {
-  const deviceIds = new Set<string>();
-  const identities = new Set<string>();
-  for (const e of events) {
-    const d = e.data as Record<string, unknown>;
-    if (typeof d.deviceId === 'string') deviceIds.add(d.deviceId);
-    if (e.type === 'MailboxDiscovered') identities.add(d.identity as string);
-  }
-  const rename = (v: unknown, key: string): unknown => {
-    if (typeof v === 'string') {
-      if (deviceIds.has(v) || identities.has(v) || key === 'commandId' || key === 'mailbox') return v + MARK;
-      return v;
-    }
-    if (Array.isArray(v)) return v.map((x) => rename(x, key));
-    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, rename(x, k)]));
-    return v;
-  };
-  // Per base event: the line after `"id":"…",` split where the copy suffix goes.
-  const templates = events.map((e) => {
-    const mailbox = e.stream.startsWith('eas-mailbox-');
-    const stream = mailbox ? JSON.stringify(e.stream + MARK).split(MARK_JSON) : [JSON.stringify(e.stream)];
-    const data = mailbox ? rename(e.data, '') : e.data;
-    const rest =
-      `"type":${JSON.stringify(e.type)},"at":${JSON.stringify(e.at)},"data":${JSON.stringify(data)},"meta":${JSON.stringify(e.meta)}}`.split(
-        MARK_JSON,
-      );
-    return { mailbox, stream, revision: e.revision, rest };
-  });
-  const fd = openSync(path, 'w');
-  let buf = '';
-  let position = 0;
-  const suffix = (c: number) => (c === 0 ? '' : `~${c}`);
-  try {
-    for (const t of templates) {
-      for (let c = 0; c < (t.mailbox ? copies : 1); c++) {
-        const s = suffix(c);
-        buf += `{"stream":${t.stream.join(s)},"revision":${t.revision},"position":${position++},"id":"${randomUUID()}",${t.rest.join(s)}\n`;
-        if (buf.length > 4_000_000) {
-          writeSync(fd, buf);
-          buf = '';
-        }
-      }
-    }
-    writeSync(fd, buf);
-  } finally {
-    closeSync(fd);
-  }
-  return position;
-}
 
 // ------------------------------------------------------------------ measurements
 /**
@@ -355,7 +251,7 @@ async function main() {
   mkdirSync(dir, { recursive: true });
   try {
     const g0 = performance.now();
-    const base = await baseLog();
+    const base = await baseLog(BASE_DEVICES);
     const orgEvents = base.events.filter((e) => !e.stream.startsWith('eas-mailbox-')).length;
     const perCopy = base.events.length - orgEvents;
     const devicesPerCopy = new Set(
