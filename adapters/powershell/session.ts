@@ -6,18 +6,17 @@
 // no frame for `timeoutMs` kills the process; so does a protocol violation; either
 // way the request fails with sessionBroken (retryable on another session) and the
 // pool replaces the session. Failing to connect is connectionLost (with the server).
-import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { ExchangeError } from '../../src/ports.js';
-import type { Credentials } from './credentials.js';
 import { mapPsError, redact } from './errors.js';
 import { asciiJson, parseLine, toWireString, type CallFrame, type ConnectFrame, type PsErrorInfo, type WireValue } from './protocol.js';
 import { SCRIPT } from './scripts.js';
+import type { CallOutput, Hello, LogEntry, SessionConfig, SessionState } from './session-types.js';
+import type { Credentials } from './credentials.js';
 
-export type SpawnFn = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;
-
-export type Authentication = 'Kerberos' | 'Basic' | 'Negotiate' | 'Default';
+export type { Authentication, CallOutput, Hello, LogEntry, Logger, SessionConfig, SessionState, SpawnFn } from './session-types.js';
 
 /** Arguments every child gets; the script itself follows as -EncodedCommand. */
 export const PWSH_ARGS: readonly string[] = ['-NoLogo', '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass'];
@@ -27,54 +26,6 @@ export const ENCODED_SCRIPT = Buffer.from(SCRIPT, 'utf16le').toString('base64');
 
 /** The complete argv of a child (after the executable). Constant apart from the prefix. */
 export const pwshArguments = (prefix: readonly string[] = []): string[] => [...prefix, ...PWSH_ARGS, '-EncodedCommand', ENCODED_SCRIPT];
-
-export interface LogEntry {
-  readonly level: 'debug' | 'info' | 'warn' | 'error';
-  /** sessionStarted, sessionClosed, sessionKilled, noise, stderr, failover, primaryRestored, serversDiscovered, … */
-  readonly event: string;
-  readonly message: string;
-  readonly server?: string;
-  readonly session?: number;
-  readonly pid?: number;
-}
-export type Logger = (entry: LogEntry) => void;
-
-export interface SessionConfig {
-  readonly id: number;
-  readonly server: string;
-  readonly connectionUri: string;
-  readonly authentication: Authentication;
-  readonly credentials?: Credentials;
-  readonly allowRedirection: boolean;
-  readonly skipCertificateCheck: boolean;
-  /** A module standing in for Exchange (connection kind "module"); undefined = New-PSSession to the server. */
-  readonly module?: string;
-  readonly pwshPath: string;
-  readonly pwshArgsPrefix: readonly string[];
-  readonly env: NodeJS.ProcessEnv;
-  readonly spawn?: SpawnFn;
-  readonly connectTimeoutMs: number;
-  readonly closeTimeoutMs: number;
-  readonly shellQuotaWaitMs: number;
-  /** Every text from the child passes through redaction of these before it goes anywhere. */
-  readonly secrets: readonly string[];
-  readonly log: Logger;
-}
-
-export interface Hello {
-  readonly psVersion: string;
-  readonly cmdlets: readonly string[];
-  readonly warnings: readonly string[];
-}
-
-export interface CallOutput {
-  /** The `records` of each chunk frame, as parsed (arrays, lone objects, 5.1 wrappers). */
-  readonly chunks: readonly unknown[];
-  readonly count: number;
-  readonly warnings: readonly string[];
-}
-
-export type SessionState = 'new' | 'starting' | 'ready' | 'busy' | 'closing' | 'dead';
 
 type Waiter =
   | { readonly kind: 'hello'; readonly resolve: (r: Either<ExchangeError, Hello>) => void; timer?: NodeJS.Timeout }
