@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { logIndexPath, openFileStore } from '../adapters/file-store/index.js';
+import { saveChecked } from '../adapters/file-store/checked-file.js';
 import type { AppendRequest } from '../src/ports.js';
 import { ok, openOk, tempLogs } from './support/file-logs.js';
 
@@ -86,6 +87,18 @@ test('an index that does not match the log is not used: changed bytes, a shorter
     ['a log cut shorter', async (p) => writeFile(p, (await readFile(p, 'utf8')).split('\n').slice(0, 5).join('\n') + '\n'), /shorter than/],
     ['a damaged index', async (p) => appendFile(logIndexPath(p), 'x'), /log index .*: line 2 holds/],
     ['a foreign file as index', async (p) => writeFile(logIndexPath(p), '{"format":"something-else"}\n{}'), /not a log index header/],
+    [
+      'an index of an older version',
+      async (p) => {
+        // A well-sealed index whose header says version 1 (line numbers as float64 then).
+        const file = await readFile(logIndexPath(p));
+        const nl = file.indexOf(10);
+        const header = JSON.parse(file.toString('utf8', 0, nl)) as Record<string, unknown>;
+        const { format, bytes: _b, sha256: _s, ...fields } = header;
+        await saveChecked(logIndexPath(p), 'log index', String(format), file.subarray(nl + 1), { ...fields, version: 1 });
+      },
+      /version 1, this store reads 2/,
+    ],
   ];
   for (const [what, damage, reason] of cases) {
     const path = await indexedLog(12);

@@ -2,7 +2,7 @@
 // offset, each stream's head and the previous position in the same stream (a
 // chain that readStream walks back), and every id's hash. Reads go to the file;
 // the events themselves are never held, so a store's memory grows by ~12 bytes
-// an event plus the id table (16 bytes a slot) instead of by the events.
+// an event plus the id table (12 bytes a slot) instead of by the events.
 import type { Either } from 'fp-ts/lib/Either.js';
 import type { StoreError } from '../../src/ports.js';
 import { planAppend, type AppendPlan, type StreamHeadAt } from '../shared/append-plan.js';

@@ -10,7 +10,8 @@ import { loadChecked, saveChecked } from './checked-file.js';
 import type { DiskIndexData } from './disk-index.js';
 
 export const LOG_INDEX_FORMAT = 'eas-access-sync/log-index';
-const VERSION = 1;
+// 2: id table line numbers as uint32 (1 had float64).
+const VERSION = 2;
 
 /** What the index covers: the log's first `bytes` bytes, and their SHA-256. */
 export interface IndexedPrefix {
@@ -69,8 +70,8 @@ export async function loadLogIndex(logPath: string): Promise<Either<string, Save
   const offsets = new Float64Array(count + 1);
   const prev = new Int32Array(count);
   const keys = new Float64Array(slots);
-  const lines = new Float64Array(slots);
-  if (body.length < (count + 1) * 8 + pad8(count * 4) + slots * 16) return left('log index: shorter than its header says');
+  const lines = new Uint32Array(slots);
+  if (body.length < (count + 1) * 8 + pad8(count * 4) + slots * 12) return left('log index: shorter than its header says');
   copyInto(offsets, take(offsets.byteLength));
   copyInto(prev, take(prev.byteLength));
   take(pad8(count * 4) - count * 4);
@@ -95,8 +96,8 @@ const isCount = (u: unknown): u is number => typeof u === 'number' && Number.isS
 const isHead = (u: unknown, count: number): boolean =>
   Array.isArray(u) && u.length === 3 && typeof u[0] === 'string' && isCount(u[1]) && isCount(u[2]) && u[2] < count;
 
-const bytesOf = (a: Float64Array | Int32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+const bytesOf = (a: Float64Array | Int32Array | Uint32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
-function copyInto(a: Float64Array | Int32Array, from: Buffer): void {
+function copyInto(a: Float64Array | Int32Array | Uint32Array, from: Buffer): void {
   new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(from);
 }

@@ -1,6 +1,7 @@
-// Event ids seen by a streaming reader, in 16 bytes a line: a 52-bit hash of
-// each id and the line it was first seen on, in an open-addressing table of
-// Float64Arrays (a Set of a million id strings would keep the strings alive and
+// Event ids seen by a streaming reader, in 12 bytes a slot: a 52-bit hash of
+// each id (a Float64Array) and the line it was first seen on (a Uint32Array:
+// up to 4,294,967,295 lines), in an open-addressing table (a Set of a million
+// id strings would keep the strings alive and
 // cost several times as much). A hash seen twice is only a suspect: the reader
 // then reads both lines again and compares the ids themselves (`confirmDuplicates`),
 // so a hash collision is never reported as a duplicate.
@@ -23,7 +24,7 @@ export function idHash(s: string): number {
 /** What crosses threads: the table's arrays. */
 export interface IdSetData {
   readonly keys: Float64Array;
-  readonly lines: Float64Array;
+  readonly lines: Uint32Array;
 }
 
 /** A pair of lines whose ids hash alike: the later line and the first one. */
@@ -34,12 +35,12 @@ export interface Suspect {
 
 export class IdSet {
   private keys: Float64Array;
-  private lines: Float64Array;
+  private lines: Uint32Array;
   private count = 0;
 
   constructor(data?: IdSetData) {
     this.keys = data?.keys ?? new Float64Array(1 << 16);
-    this.lines = data?.lines ?? new Float64Array(this.keys.length);
+    this.lines = data?.lines ?? new Uint32Array(this.keys.length);
     if (data !== undefined) for (const k of this.keys) if (k !== 0) this.count++;
   }
 
@@ -89,7 +90,7 @@ export class IdSet {
   private grow(): void {
     const old = { keys: this.keys, lines: this.lines };
     this.keys = new Float64Array(old.keys.length * 2);
-    this.lines = new Float64Array(old.keys.length * 2);
+    this.lines = new Uint32Array(old.keys.length * 2);
     this.count = 0;
     for (let i = 0; i < old.keys.length; i++) if (old.keys[i] !== 0) this.add(old.keys[i]!, old.lines[i]!);
   }
