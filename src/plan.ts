@@ -128,7 +128,7 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
       });
       continue;
     }
-    byMailbox.get(streamOf.get(m) ?? mailboxStream(organization, m.identity))!.devices.push(d);
+    byMailbox.get(streamOf.get(m)!)!.devices.push(d);
   }
   const managed = new ManagedDeviceIndex(obs.managed);
   const complete = args.complete ?? true;

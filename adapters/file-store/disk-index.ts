@@ -3,7 +3,7 @@
 // chain that readStream walks back), and every id's hash. Reads go to the file;
 // the events themselves are never held, so a store's memory grows by ~12 bytes
 // an event plus the id table (12 bytes a slot) instead of by the events.
-import type { Either } from 'fp-ts/lib/Either.js';
+import { isLeft, right, type Either } from 'fp-ts/lib/Either.js';
 import type { StoreError } from '../../src/ports.js';
 import { planAppend, type AppendPlan, type StreamHeadAt } from '../shared/append-plan.js';
 import type { PreparedRequest } from '../shared/log-codec.js';
@@ -14,6 +14,12 @@ import type { StreamHead } from '../shared/log-reader.js';
 export interface DiskHead {
   revision: number;
   position: number;
+}
+
+/** A plan of the file store: each event's id hash (in plan order) and the lines whose id must be read first. */
+export interface DiskPlan extends AppendPlan {
+  readonly hashes: readonly number[];
+  readonly unread: readonly number[];
 }
 
 /** An index as saved beside the log (log-index-file.ts): copies, unchanged by later appends. */
@@ -115,42 +121,44 @@ export class DiskIndex {
     return out.reverse();
   }
 
-  /** Positions whose id must be read from the file before `plan`: those holding an id hash that a new event repeats. */
-  heldPositions(requests: readonly PreparedRequest[]): number[] {
-    const out: number[] = [];
-    for (const r of requests)
-      for (const e of r.events) {
-        const held = this.ids.find(idHash(e.id));
-        if (held !== 0) out.push(held - 1);
-      }
-    return out;
-  }
-
-  /** See planAppend; `idsAt` holds the ids read at `heldPositions`. */
-  plan(requests: readonly PreparedRequest[], idsAt: ReadonlyMap<number, string>): Either<StoreError, AppendPlan> {
-    return planAppend(
+  /**
+   * See planAppend. A new id whose hash the log already holds is judged by the
+   * id on that line, from `idsAt`; one not read yet is listed in `unread` (read
+   * it and plan again). Each id is hashed once, for apply too.
+   */
+  plan(requests: readonly PreparedRequest[], idsAt: ReadonlyMap<number, string>): Either<StoreError, DiskPlan> {
+    const hashes: number[] = [];
+    const unread: number[] = [];
+    const planned = planAppend(
       {
         length: this.count,
         head: (s) => this.head(s),
         positionOfId: (id) => {
-          const held = this.ids.find(idHash(id));
-          return held !== 0 && idsAt.get(held - 1) === id ? held - 1 : undefined;
+          const hash = idHash(id);
+          hashes.push(hash);
+          const held = this.ids.find(hash);
+          if (held === 0) return undefined;
+          const read = idsAt.get(held - 1);
+          if (read === undefined) unread.push(held - 1);
+          return read === id ? held - 1 : undefined;
         },
       },
       requests,
     );
+    return isLeft(planned) ? planned : right({ ...planned.right, hashes, unread });
   }
 
   /**
    * Adds appended events once durable: their streams and ids, and the line
    * offsets found in `bytes` (the appended text) written at offset `at`.
    */
-  apply(plan: AppendPlan, bytes: Buffer, at: number): void {
+  apply(plan: DiskPlan, bytes: Buffer, at: number): void {
     let start = 0;
-    for (const e of plan.events) {
+    for (let i = 0; i < plan.events.length; i++) {
+      const e = plan.events[i]!;
       const nl = bytes.indexOf(10, start);
       this.push(this.headRecord(e.stream), e.revision, at + start, at + nl + 1);
-      this.ids.add(idHash(e.id), e.position + 1);
+      this.ids.add(plan.hashes[i]!, e.position + 1);
       start = nl + 1;
     }
   }

@@ -312,14 +312,17 @@ class FileLog implements FileStore {
 
   private async write(fh: FileHandle, prepared: readonly PreparedRequest[]): Promise<Either<StoreError, AppendResult[]>> {
     if (this.broken !== undefined) return left(ioError(this.broken));
-    // An id whose hash the log already holds is compared with the id on that line.
+    // An id whose hash the log already holds is compared with the id on that line, read from the file (rare).
     const idsAt = new Map<number, string>();
-    for (const p of this.index.heldPositions(prepared)) {
-      const id = await idAt(this, p);
-      if (isLeft(id)) return id;
-      idsAt.set(p, id.right);
+    let planned = this.index.plan(prepared, idsAt);
+    while (!isLeft(planned) && planned.right.unread.length > 0) {
+      for (const p of planned.right.unread) {
+        const id = await idAt(this, p);
+        if (isLeft(id)) return id;
+        idsAt.set(p, id.right);
+      }
+      planned = this.index.plan(prepared, idsAt);
     }
-    const planned = this.index.plan(prepared, idsAt);
     if (isLeft(planned)) return planned;
     const { placed, results } = planned.right;
     if (placed.length === 0) return right(results);
