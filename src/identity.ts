@@ -36,6 +36,18 @@ export function mailboxDnOfDevice(deviceDn: string): string | undefined {
   return mailboxDnOfDeviceByComponents(deviceDn);
 }
 
+/** `mailboxDnOfDevice(deviceDn)` lower-cased, lower-casing the DN once (each partnership of a sync goes through it). @internal */
+export function mailboxDnKeyOfDevice(deviceDn: string): string | undefined {
+  const lower = deviceDn.toLowerCase();
+  const i = lower.indexOf(CONTAINER);
+  // Only when lower-casing kept every position (it can lengthen a few characters): then the
+  // lower-cased tail is the tail lower-cased.
+  if (i > 0 && lower.length === deviceDn.length && deviceDn.lastIndexOf('\\', i) < 0 && deviceDn.indexOf(',') === i)
+    return lower.slice(i + CONTAINER.length);
+  const dn = mailboxDnOfDevice(deviceDn);
+  return dn === undefined ? undefined : norm(dn);
+}
+
 /** The same, component by component (escapes honoured): the path of record. @internal */
 export function mailboxDnOfDeviceByComponents(deviceDn: string): string | undefined {
   const parts = dnComponents(deviceDn);
@@ -66,8 +78,7 @@ export class MailboxIndex {
   }
   mailboxOf(device: MobileDevice): CasMailbox | undefined {
     if (device.distinguishedName) {
-      const dn = mailboxDnOfDevice(device.distinguishedName);
-      const hit = dn !== undefined ? this.byDn.get(norm(dn)) : undefined;
+      const hit = this.byDn.get(mailboxDnKeyOfDevice(device.distinguishedName) ?? '');
       if (hit) return hit;
     }
     const id = mailboxIdentityOfDevice(device.identity);

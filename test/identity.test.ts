@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import {
   MailboxIndex,
   dnComponents,
+  mailboxDnKeyOfDevice,
   mailboxDnOfDevice,
   mailboxDnOfDeviceByComponents,
   mailboxIdentityOfDevice,
@@ -34,6 +35,26 @@ test('the mailbox DN found by text is the one found component by component, esca
     fc.property(part, container, fc.array(part, { maxLength: 4 }), (first, c, rest) => {
       const dn = [`CN=${first}`, c, ...rest].join(',');
       assert.is(mailboxDnOfDevice(dn), mailboxDnOfDeviceByComponents(dn), dn);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('the lower-cased mailbox DN a partnership is looked up by is its mailbox DN lower-cased, whatever lower-casing does to length or context (property)', () => {
+  // 'İ' lengthens when lower-cased, 'Σ' lower-cases by its neighbours, 'ẞ' and 'K' (Kelvin) change script.
+  const part = fc
+    .array(fc.constantFrom('a', 'B', ' ', ',', '\\', '=', 'CN', '§', 'é', 'İ', 'Σ', 'ΑΣ', 'ẞ', '\u212A', '\u0307'), { maxLength: 12 })
+    .map((x) => x.join(''));
+  const container = fc.constantFrom(
+    'CN=ExchangeActiveSyncDevices',
+    'cn=EXCHANGEactivesyncdevices',
+    ' CN=ExchangeActiveSyncDevices',
+    'CN=Other',
+  );
+  fc.assert(
+    fc.property(part, container, fc.array(part, { maxLength: 4 }), (first, c, rest) => {
+      const dn = [`CN=${first}`, c, ...rest].join(',');
+      assert.is(mailboxDnKeyOfDevice(dn), mailboxDnOfDevice(dn)?.toLowerCase(), dn);
     }),
     { numRuns: 2000 },
   );

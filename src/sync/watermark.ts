@@ -1,6 +1,7 @@
 // Where a quick sync starts reading: from the last partnership's first sync
 // (the watermark a completed sync records) and the last look at Intune.
 import type { OrgState } from '../state.js';
+import type { MailboxState } from '../mailbox.js';
 import { iso, type SyncCaches } from './run.js';
 
 /** Exchange and Intune clocks are not ours: look back a little and let idempotence absorb the overlap. */
@@ -15,28 +16,41 @@ export function quickWindows(s: OrgState, caches: SyncCaches): { since: string |
   return { since, intuneSince };
 }
 
-// Instants in this one form (what the gateways write) order as their text does.
-const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** A mailbox's latest first sync: its text and instant. */
+interface Latest {
+  readonly text: string;
+  readonly ms: number;
+}
+
+// Each mailbox's latest first sync, kept by its devices record: states are immutable (a change
+// to a device makes a new record), so a sync looks again only at the mailboxes that changed.
+// A nightly full sync or a quick sync at 50,000 devices otherwise parsed every instant again.
+const latestOf = new WeakMap<object, Latest | null>();
+
+function latestIn(devices: MailboxState['devices']): Latest | null {
+  const known = latestOf.get(devices);
+  if (known !== undefined) return known;
+  let best: Latest | null = null;
+  let bestMs = -Infinity;
+  for (const k in devices) {
+    const f = devices[k]!.firstSyncTime;
+    if (!f) continue;
+    const t = Date.parse(f);
+    if (t > bestMs) {
+      bestMs = t;
+      best = { text: f, ms: t };
+    }
+  }
+  latestOf.set(devices, best);
+  return best;
+}
 
 /** The latest FirstSyncTime among known partnerships: the next quick sync's watermark. */
 export function maxFirstSync(s: OrgState): string | undefined {
-  let best: string | undefined;
-  let bestMs = -Infinity;
-  let bestCanonical = false;
+  let best: Latest | null = null;
   for (const ms of s.mailboxes.values()) {
-    const devices = ms.devices;
-    for (const k in devices) {
-      const f = devices[k]!.firstSyncTime;
-      if (!f) continue;
-      // Most are older than the best so far: a text comparison says so without parsing.
-      if (bestCanonical && f.length === 24 && f <= best! && CANONICAL.test(f)) continue;
-      const t = Date.parse(f);
-      if (t > bestMs) {
-        bestMs = t;
-        best = f;
-        bestCanonical = CANONICAL.test(f);
-      }
-    }
+    const l = latestIn(ms.devices);
+    if (l !== null && (best === null || l.ms > best.ms)) best = l;
   }
-  return best;
+  return best?.text;
 }
