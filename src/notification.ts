@@ -43,7 +43,7 @@ function compile(template: string): Compiled {
   for (const m of template.matchAll(PLACEHOLDER)) {
     parts.push(template.slice(last, m.index));
     keys.push(m[1] as Key);
-    last = m.index! + m[0].length;
+    last = m.index + m[0].length;
   }
   parts.push(template.slice(last));
   if (compiled.size >= 64) compiled.clear();

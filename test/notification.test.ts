@@ -70,7 +70,7 @@ test('renders any template and any values exactly as a placeholder-by-placeholde
       fc.constantFrom('notEnrolled', 'notCompliant', 'adminOverride', 'exchangeDeviceRule'),
       (subject, body, name, type, model, url, reason) => {
         const p = policy({ notification: { subject, bodyHtml: body, enrollUrl: url } });
-        const got = renderNotification(p, { userDisplayName: name, deviceType: type, deviceModel: model, reason: reason as 'notEnrolled' });
+        const got = renderNotification(p, { userDisplayName: name, deviceType: type, deviceModel: model, reason: reason });
         const texts: Record<string, string> = {
           notEnrolled: 'the device is not enrolled in Intune',
           notCompliant: "the device does not meet your organization's compliance policy",

@@ -7,8 +7,14 @@ import { initialMailboxState, type DeviceState, type MailboxState } from '../src
 
 const test = suite('sync/watermark');
 
-const device = (deviceId: string, firstSyncTime: string): DeviceState =>
-  ({ deviceId, identity: deviceId, deviceType: 'iPhone', deviceModel: 'x', firstSyncTime, notified: false }) as DeviceState;
+const device = (deviceId: string, firstSyncTime: string): DeviceState => ({
+  deviceId,
+  identity: deviceId,
+  deviceType: 'iPhone',
+  deviceModel: 'x',
+  firstSyncTime,
+  notified: false,
+});
 
 const mailbox = (devices: DeviceState[]): MailboxState => ({
   ...initialMailboxState,
