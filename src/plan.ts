@@ -132,7 +132,9 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   }
   const managed = new ManagedDeviceIndex(obs.managed);
   const complete = args.complete ?? true;
-  const streams = [...new Set<string>(complete ? [...byMailbox.keys(), ...state.keys()] : byMailbox.keys())];
+  // Observed mailboxes, then (full syncs) known ones no longer observed: they lost their partnerships.
+  const streams = [...byMailbox.keys()];
+  if (complete) for (const s of state.keys()) if (!byMailbox.has(s)) streams.push(s);
   let cursor = 0;
   let k = 0;
   let decided = 0;
@@ -185,10 +187,10 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
           : {}),
       };
       // Nothing changed for this mailbox (the usual case of a nightly full sync): its recorded decisions stand.
-      const plan =
-        ms !== undefined && unchangedMailbox(ms, command, entry ? addresses : undefined)
-          ? { events: [], commands: [], decisions: recordedDecisions(ms) }
-          : accepted(decideMailbox(command, ms ?? initialMailboxState));
+      const unchanged = ms !== undefined && unchangedMailbox(ms, command, entry ? addresses : undefined);
+      const plan = unchanged
+        ? { events: [], commands: [], decisions: recordedDecisions(ms) }
+        : accepted(decideMailbox(command, ms ?? initialMailboxState));
       if (plan.events.length > 0) events.set(stream, plan.events);
       for (const c of plan.commands) commands.push({ stream, commandId: c.commandId, command: c.command });
       for (const { device, decision } of plan.decisions) {
@@ -198,7 +200,8 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
           decision,
           mailbox: entry?.mailbox,
           notify: needsNotification(device, decision),
-          fresh: contexts.has(deviceKey(device.deviceId)),
+          // An unchanged mailbox's devices are exactly the ones observed.
+          fresh: unchanged || contexts.has(deviceKey(device.deviceId)),
         });
       }
       decided += entry?.devices.length ?? 0;

@@ -62,7 +62,10 @@ export async function discover(run: SyncRun): Promise<Fail | Discovered> {
     if (e) return e;
     const servers = get(sv);
     found = { devices: get(d), mailboxes: get(m), settings: get(st), rules: get(r), servers, groups: get(g) };
-    ctx.caches.managed = new Map(get(md).map((x) => [x.id, x]));
+    // A loop, not new Map(list.map(…)): no pair array per managed device.
+    const managed = new Map<string, ManagedDevice>();
+    for (const x of get(md)) managed.set(x.id, x);
+    ctx.caches.managed = managed;
     ctx.failover.setServers(servers.filter((v) => v.isClientAccessServer).map((v) => v.fqdn));
   } else {
     const quick = await discoverQuick(run, groupIds);
