@@ -23,17 +23,21 @@ test('a device DN minus its first two components is the mailbox DN, escaped comm
   assert.is(mailboxDnOfDevice('CN=Kim,OU=Users,DC=contoso'), undefined);
 });
 
-test('the mailbox DN found by text is the one found component by component, escapes, spaces and case included (property)', () => {
-  const part = fc.array(fc.constantFrom('a', 'B', ' ', ',', '\\', '=', 'CN', '§', 'é'), { maxLength: 12 }).map((x) => x.join(''));
+/** Device DNs built from `chars`: a first component, a container (the partnerships' or another), the rest. */
+function deviceDns(chars: readonly string[]) {
+  const part = fc.array(fc.constantFrom(...chars), { maxLength: 12 }).map((x) => x.join(''));
   const container = fc.constantFrom(
     'CN=ExchangeActiveSyncDevices',
-    'cn=exchangeactivesyncdevices',
+    'cn=EXCHANGEactivesyncdevices',
     ' CN=ExchangeActiveSyncDevices',
     'CN=Other',
   );
+  return fc.tuple(part, container, fc.array(part, { maxLength: 4 })).map(([first, c, rest]) => [`CN=${first}`, c, ...rest].join(','));
+}
+
+test('the mailbox DN found by text is the one found component by component, escapes, spaces and case included (property)', () => {
   fc.assert(
-    fc.property(part, container, fc.array(part, { maxLength: 4 }), (first, c, rest) => {
-      const dn = [`CN=${first}`, c, ...rest].join(',');
+    fc.property(deviceDns(['a', 'B', ' ', ',', '\\', '=', 'CN', '§', 'é']), (dn) => {
       assert.is(mailboxDnOfDevice(dn), mailboxDnOfDeviceByComponents(dn), dn);
     }),
     { numRuns: 2000 },
@@ -42,18 +46,9 @@ test('the mailbox DN found by text is the one found component by component, esca
 
 test('the lower-cased mailbox DN a partnership is looked up by is its mailbox DN lower-cased, whatever lower-casing does to length or context (property)', () => {
   // 'İ' lengthens when lower-cased, 'Σ' lower-cases by its neighbours, 'ẞ' and 'K' (Kelvin) change script.
-  const part = fc
-    .array(fc.constantFrom('a', 'B', ' ', ',', '\\', '=', 'CN', '§', 'é', 'İ', 'Σ', 'ΑΣ', 'ẞ', '\u212A', '\u0307'), { maxLength: 12 })
-    .map((x) => x.join(''));
-  const container = fc.constantFrom(
-    'CN=ExchangeActiveSyncDevices',
-    'cn=EXCHANGEactivesyncdevices',
-    ' CN=ExchangeActiveSyncDevices',
-    'CN=Other',
-  );
+  const chars = ['a', 'B', ' ', ',', '\\', '=', 'CN', '§', 'é', 'İ', 'Σ', 'ΑΣ', 'ẞ', '\u212A', '\u0307'];
   fc.assert(
-    fc.property(part, container, fc.array(part, { maxLength: 4 }), (first, c, rest) => {
-      const dn = [`CN=${first}`, c, ...rest].join(',');
+    fc.property(deviceDns(chars), (dn) => {
       assert.is(mailboxDnKeyOfDevice(dn), mailboxDnOfDevice(dn)?.toLowerCase(), dn);
     }),
     { numRuns: 2000 },
