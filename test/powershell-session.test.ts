@@ -12,7 +12,7 @@ import { powershellGateway } from '../adapters/powershell/gateway.js';
 import { envCredentials } from '../adapters/powershell/credentials.js';
 import { SCRIPT } from '../adapters/powershell/scripts.js';
 import { ENCODED_SCRIPT, PWSH_ARGS } from '../adapters/powershell/session.js';
-import { alive, FAKE_PWSH, fakeSetup, TEST_PASSWORD, TEST_USER, type FakeSetup } from './support/fake-pwsh-harness.js';
+import { alive, aliveAfter, FAKE_PWSH, fakeSetup, TEST_PASSWORD, TEST_USER, type FakeSetup } from './support/fake-pwsh-harness.js';
 
 function ok<A>(e: Either<ExchangeError, A>, what = 'call'): A {
   if (isLeft(e)) throw new Error(`${what} failed: ${JSON.stringify(e.left)}`);
@@ -244,7 +244,7 @@ test('sessions are recycled (Remove-PSSession) after maxCommandsPerSession; old 
     for (let i = 0; i < 10; i++) ok(await s.gateway.execute(allow(mailbox, `R${i}`)));
     assert.is(s.spawned.length, 4, '10 commands, 3 per session');
     assert.is(s.gateway.stats().recycled, 3);
-    for (const sp of s.spawned.slice(0, 3)) assert.not.ok(alive(sp.child.pid), 'recycled processes exited');
+    for (const sp of s.spawned.slice(0, 3)) assert.not.ok(await aliveAfter(sp.child.pid, 10_000), 'recycled processes exited');
     assert.is(s.fake.sessions.removed, 3, 'each recycled session was removed on Exchange');
     assert.is(s.fake.sessions.abandoned, 0);
     const counts = new Map<number, number>();

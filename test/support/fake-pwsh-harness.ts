@@ -88,6 +88,18 @@ export async function fakeSetup(o: FakeSetupOptions = {}): Promise<FakeSetup> {
   };
 }
 
+/**
+ * Whether a process id still runs once it had up to `withinMs` to end: a
+ * recycled session is closed in the background (Remove-PSSession, then exit),
+ * so a check right after the command that retired it can come too early on a
+ * loaded machine.
+ */
+export async function aliveAfter(pid: number | undefined, withinMs: number): Promise<boolean> {
+  const until = Date.now() + withinMs;
+  while (alive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  return alive(pid);
+}
+
 /** Whether a process id still runs. */
 export function alive(pid: number | undefined): boolean {
   if (pid === undefined) return false;
