@@ -27,24 +27,31 @@ export function dnComponents(dn: string): string[] {
 
 const CONTAINER = ',cn=exchangeactivesyncdevices,';
 
+/**
+ * Where the mailbox DN starts in `deviceDn` (`lower` is its lower-cased text) in the usual
+ * case: no escape before the container, and lower-casing kept every position (it can
+ * lengthen a few characters). Then the mailbox DN is the text after the container (what
+ * the component walk gives; test/identity.test.ts checks they agree). -1 otherwise.
+ */
+function mailboxDnStart(deviceDn: string, lower: string): number {
+  const i = lower.indexOf(CONTAINER);
+  return i > 0 && lower.length === deviceDn.length && deviceDn.lastIndexOf('\\', i) < 0 && deviceDn.indexOf(',') === i
+    ? i + CONTAINER.length
+    : -1;
+}
+
 /** The mailbox DN of a device DN, or undefined when it is not a partnership DN. */
 export function mailboxDnOfDevice(deviceDn: string): string | undefined {
-  // Usual case: no escape before the container, so the mailbox DN is the text after it
-  // (what the component walk below gives; test/identity.test.ts checks they agree).
-  const i = deviceDn.toLowerCase().indexOf(CONTAINER);
-  if (i > 0 && deviceDn.lastIndexOf('\\', i) < 0 && deviceDn.indexOf(',') === i) return deviceDn.slice(i + CONTAINER.length);
-  return mailboxDnOfDeviceByComponents(deviceDn);
+  const at = mailboxDnStart(deviceDn, deviceDn.toLowerCase());
+  return at >= 0 ? deviceDn.slice(at) : mailboxDnOfDeviceByComponents(deviceDn);
 }
 
 /** `mailboxDnOfDevice(deviceDn)` lower-cased, lower-casing the DN once (each partnership of a sync goes through it). @internal */
 export function mailboxDnKeyOfDevice(deviceDn: string): string | undefined {
   const lower = deviceDn.toLowerCase();
-  const i = lower.indexOf(CONTAINER);
-  // Only when lower-casing kept every position (it can lengthen a few characters): then the
-  // lower-cased tail is the tail lower-cased.
-  if (i > 0 && lower.length === deviceDn.length && deviceDn.lastIndexOf('\\', i) < 0 && deviceDn.indexOf(',') === i)
-    return lower.slice(i + CONTAINER.length);
-  const dn = mailboxDnOfDevice(deviceDn);
+  const at = mailboxDnStart(deviceDn, lower);
+  if (at >= 0) return lower.slice(at);
+  const dn = mailboxDnOfDeviceByComponents(deviceDn);
   return dn === undefined ? undefined : norm(dn);
 }
 

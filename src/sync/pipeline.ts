@@ -218,10 +218,10 @@ export async function decideAndExecute(
     const chunkBatch: Batch = chunkNo === 0 ? batch : new Map();
     const commands: Array<{ readonly stream: string; readonly commandId: string; readonly command: WorkItem['command'] }> = [];
     const chunk = ctx.yieldToLoop ? YIELDING_CHUNK : CHUNK;
-    const slices = ctx.yieldToLoop ? SLICE : CHUNK;
-    for (let n = 0; n < chunk && (planner.remaining() > 0 || (chunkNo === 0 && n === 0)); n += slices) {
+    const sliceSize = ctx.yieldToLoop ? SLICE : CHUNK;
+    for (let n = 0; n < chunk && (planner.remaining() > 0 || (chunkNo === 0 && n === 0)); n += sliceSize) {
       if (n > 0) await ctx.yieldToLoop!();
-      const slice = planner.next(slices);
+      const slice = planner.next(sliceSize);
       for (const [stream, evs] of slice.events) {
         pushTo(chunkBatch, stream, evs);
         for (const e of evs) {
@@ -233,7 +233,7 @@ export async function decideAndExecute(
       planned.push(...slice.devices);
       commands.push(...slice.commands);
       // A session is idle and there is work for it: make it durable and hand it over now.
-      if (!ctx.yieldToLoop || (queue.idle > 0 && commands.length > 0 && (chunkNo === 0 || n + slices >= MIN_APPEND))) break;
+      if (!ctx.yieldToLoop || (queue.idle > 0 && commands.length > 0 && (chunkNo === 0 || n + sliceSize >= MIN_APPEND))) break;
     }
     // Intents are durable before their commands run.
     run.eventsAppended += await ctx.appender.append(chunkBatch, nowIso(run));

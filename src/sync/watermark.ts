@@ -31,15 +31,12 @@ function latestIn(devices: MailboxState['devices']): Latest | null {
   const known = latestOf.get(devices);
   if (known !== undefined) return known;
   let best: Latest | null = null;
-  let bestMs = -Infinity;
   for (const k in devices) {
     const f = devices[k]!.firstSyncTime;
     if (!f) continue;
     const t = Date.parse(f);
-    if (t > bestMs) {
-      bestMs = t;
-      best = { text: f, ms: t };
-    }
+    // An unparsable instant (NaN) is never later.
+    if (t > (best?.ms ?? -Infinity)) best = { text: f, ms: t };
   }
   latestOf.set(devices, best);
   return best;
