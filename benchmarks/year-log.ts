@@ -90,8 +90,9 @@ async function child(mode: string, log: string, arg: string | undefined): Promis
     const s = loadOrgState(ORG, all.right.slice(0, position + 1));
     if (isLeft(s)) throw new Error(s.left.message);
     const t = process.hrtime.bigint();
-    const text = snapshotText(s.right, { position, id: all.right[position]!.id });
-    const saved = await fileSnapshotStore(log).save(text);
+    const covers = { position, id: all.right[position]!.id };
+    const text = snapshotText(s.right, covers);
+    const saved = await fileSnapshotStore(log).save(text, covers);
     if (isLeft(saved)) throw new Error(saved.left.message);
     return { writeSeconds: seconds(t), bytes: statSync(`${log}.snapshot`).size };
   }

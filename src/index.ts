@@ -51,6 +51,7 @@ export type {
   ReadOptions,
   SnapshotError,
   SnapshotStore,
+  SnapshotCovers,
   StoredEvent,
   StoreError,
 } from './ports.js';

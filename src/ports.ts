@@ -188,6 +188,12 @@ export interface Clock {
 // ---------------------------------------------------------------- Snapshots
 export type SnapshotError = { readonly kind: 'corrupt' | 'io'; readonly message: string };
 
+/** The last log event a snapshot covers. */
+export interface SnapshotCovers {
+  readonly position: number;
+  readonly id: string;
+}
+
 /**
  * Where the engine keeps its state checkpoint (src/snapshot.ts): a cache beside
  * the log, never the source of truth.
@@ -197,6 +203,10 @@ export interface SnapshotStore {
   readonly location: string;
   /** The latest snapshot's text, its integrity checked; undefined when there is none. */
   load(): Promise<Either<SnapshotError, string | undefined>>;
-  /** Replaces the snapshot atomically: after a crash the old one or the new one is there, never part of one. */
-  save(text: string): Promise<Either<SnapshotError, void>>;
+  /**
+   * Replaces the snapshot atomically: after a crash the old one or the new one is
+   * there, never part of one. `covers` is the last log event it covers (a store
+   * may keep where that is, to read only the log after it on the next start).
+   */
+  save(text: string, covers: SnapshotCovers): Promise<Either<SnapshotError, void>>;
 }

@@ -149,7 +149,7 @@ export function createStateLoader(organization: string, store: EventStore, appen
       return;
     }
     const text = snapshotText(state, { position, id: covered.id });
-    const saved = await snapshots.store.save(text);
+    const saved = await snapshots.store.save(text, { position, id: covered.id });
     if (isLeft(saved)) {
       note({ kind: 'writeFailed', location, reason: saved.left.message });
       return;

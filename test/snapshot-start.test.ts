@@ -22,6 +22,8 @@ const test = suite('snapshot-start');
 const dir = mkdtempSync(join(tmpdir(), 'eas-snapshot-'));
 const LOG = join(dir, 'log.ndjson');
 const SECRET = 'Pa55-w0rd-never-in-a-snapshot';
+// A file snapshot store keeps no position of its own: any log event will do.
+const COVERS = { position: 0, id: '00000000-0000-4000-8000-000000000000' };
 let now = Date.parse('2026-11-26T08:00:00Z');
 let written: Buffer;
 let snapshotPosition = -1;
@@ -116,7 +118,7 @@ const body = (b: Buffer) => b.subarray(b.indexOf(10) + 1).toString('utf8');
 /** A well-formed snapshot file (right header and checksum) around `text`. */
 async function sealed(name: string, text: string): Promise<SnapshotStore> {
   const s = fileSnapshotStore(join(dir, name));
-  assert.ok(isRight(await s.save(text)));
+  assert.ok(isRight(await s.save(text, COVERS)));
   return s;
 }
 
@@ -230,13 +232,13 @@ test('a crash while writing a snapshot leaves the previous one whole, or none', 
         if (s === step) throw new Error('crash');
       },
     });
-    assert.ok(isLeft(await crashing.save('{"first":true}')));
+    assert.ok(isLeft(await crashing.save('{"first":true}', COVERS)));
     assert.equal(await fileSnapshotStore(logLike).load(), { _tag: 'Right', right: undefined }, `${step}: none before, none after`);
-    assert.ok(isRight(await fileSnapshotStore(logLike).save('{"old":true}')));
-    assert.ok(isLeft(await crashing.save('{"new":true}')));
+    assert.ok(isRight(await fileSnapshotStore(logLike).save('{"old":true}', COVERS)));
+    assert.ok(isLeft(await crashing.save('{"new":true}', COVERS)));
     assert.equal(await fileSnapshotStore(logLike).load(), { _tag: 'Right', right: '{"old":true}' }, `${step}: the old one stays`);
     // The next save replaces the leftover temporary file.
-    assert.ok(isRight(await fileSnapshotStore(logLike).save('{"newer":true}')));
+    assert.ok(isRight(await fileSnapshotStore(logLike).save('{"newer":true}', COVERS)));
     assert.equal(await fileSnapshotStore(logLike).load(), { _tag: 'Right', right: '{"newer":true}' });
   }
 });

@@ -14,6 +14,7 @@ import { ewsNotifier } from '../ews/index.js';
 import { powershellGatewayFromConfig, type PowerShellExchangeConfig } from '../powershell/index.js';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { fileSnapshotStore } from '../file-store/index.js';
+import type { EventStoreDbStore } from '../eventstoredb/index.js';
 import type { SnapshotNote } from '../../src/start.js';
 import { formatInputError } from '../shared/input-errors.js';
 
@@ -189,8 +190,12 @@ export async function buildConnector(
     ...(c.overrides?.maxDays !== undefined ? { maxOverrideDays: c.overrides.maxDays } : {}),
     ...(c.cleanup?.mailboxesPerSync !== undefined ? { cleanupMailboxesPerSync: c.cleanup.mailboxesPerSync } : {}),
     schedule: { quickMinutes: c.schedule?.quickMinutes ?? 15, fullDailyAt: c.schedule?.fullDailyAt ?? '02:00' },
-    // A file log keeps a snapshot of the state beside it (`<log>.snapshot`), so a start folds only the log after it.
-    ...(isEsdb(spec) ? {} : { snapshots: { store: fileSnapshotStore(spec), onNote: tellSnapshotNote } }),
+    // A snapshot of the state, so a start folds only the log after it: beside a file log (`<log>.snapshot`),
+    // in its own stream on EventStoreDB (taken from the store that was opened: it shares that store's index).
+    snapshots: {
+      store: isEsdb(spec) ? (opened as EventStoreDbStore).snapshots() : fileSnapshotStore(spec),
+      onNote: tellSnapshotNote,
+    },
     ...extra,
   });
   return {

@@ -10,12 +10,11 @@
 // fail mid-batch; then the requests before it stay written and the error is the
 // conflict naming the stream that failed. A batch is atomic per stream only.
 import { left, right, isLeft, type Either } from 'fp-ts/lib/Either.js';
-import { ANY, NO_STREAM, END, BACKWARDS, type AppendExpectedRevision } from '@eventstore/db-client';
+import { ANY, NO_STREAM, type AppendExpectedRevision } from '@eventstore/db-client';
 import type { AppendResult, ExpectedRevision, StoreError } from '../../src/ports.js';
 import type { PreparedRequest } from '../shared/log-codec.js';
-import { encodeEvent, UUID, type EsdbRecorded, type EventOrigin } from './envelope.js';
-import { isStreamNotFound } from './errors.js';
-import { IndexMismatch, type Readable, type StoreContext } from './positions.js';
+import { encodeEvent, UUID, type EventOrigin } from './envelope.js';
+import { IndexMismatch, serverHead, type Positions, type StoreContext } from './positions.js';
 import type { CopiedEvent } from './types.js';
 
 const isWrongExpectedVersion = (e: unknown): e is { actualVersion: bigint | 'no_stream' } =>
@@ -83,10 +82,11 @@ export async function appendPrepared(
     // (the index brought up to the end of $all: one read of what is new).
     await pos.catchUp();
     const baseEnd = pos.index.length - 1;
+    const heads = await headsOf(pos, prepared);
     const sim = new Map<string, number | undefined>();
     const revisionAt: (number | undefined)[] = [];
     for (const r of prepared) {
-      const head = sim.has(r.stream) ? sim.get(r.stream) : pos.index.head(r.stream);
+      const head = sim.has(r.stream) ? sim.get(r.stream) : heads.get(r.stream);
       if (!matches(r.expected, head)) return left(conflict(r.stream, r.expected, head));
       revisionAt.push(r.events.length === 0 ? head : undefined);
       if (r.events.length > 0) sim.set(r.stream, (head ?? -1) + r.events.length);
@@ -112,7 +112,7 @@ export async function appendPrepared(
         lastWritten = pos.positionOf(r.stream, revision!);
         results.push({ stream: r.stream, revision: revision!, position: lastWritten });
       } else if (revision !== undefined) {
-        results.push({ stream: r.stream, revision, position: pos.positionOf(r.stream, revision) });
+        results.push({ stream: r.stream, revision, position: await pos.locate(r.stream, revision) });
       } else {
         results.push({ stream: r.stream, revision: -1, position: lastWritten ?? baseEnd });
       }
@@ -138,7 +138,7 @@ async function write(
       { expectedRevision: toEsdbExpected(r.expected) },
     );
     // With throwOnAppendFailure=false in the connection string the client resolves instead of throwing.
-    if (!res.success) return left(conflict(r.stream, r.expected, await head(ctx, name)));
+    if (!res.success) return left(conflict(r.stream, r.expected, await serverHead(ctx.client, name)));
     return right(Number(res.nextExpectedRevision));
   } catch (err) {
     if (isWrongExpectedVersion(err)) {
@@ -148,20 +148,14 @@ async function write(
   }
 }
 
-/** The stream's (full name's) last revision, of any event in it; undefined when it does not exist. */
-async function head(ctx: StoreContext, name: string): Promise<number | undefined> {
-  const reading = ctx.client.readStream(name, { fromRevision: END, direction: BACKWARDS, maxCount: 1 }) as unknown as Readable;
-  try {
-    // Read to the end even after the one event: a call left half-read is never
-    // released (the client's dispose() would wait for it forever).
-    let last: number | undefined;
-    for await (const r of reading) {
-      const ev = (r as { event?: EsdbRecorded }).event;
-      if (ev !== undefined && last === undefined) last = Number(ev.revision);
-    }
-    return last;
-  } catch (err) {
-    if (isStreamNotFound(err)) return undefined;
-    throw err;
-  }
+// A seeded index asks the server for the heads of streams it has not seen; past
+// this many in one batch, reading the log before its base once is cheaper.
+const SERVER_HEADS = 32;
+
+/** The current revision of every stream in the batch (the index caught up first). */
+async function headsOf(pos: Positions, prepared: readonly PreparedRequest[]): Promise<Map<string, number | undefined>> {
+  const streams = [...new Set(prepared.map((r) => r.stream))];
+  if (pos.seeded && streams.filter((s) => pos.index.head(s) === undefined).length > SERVER_HEADS) await pos.whole();
+  const heads = await Promise.all(streams.map((s) => pos.headOf(s)));
+  return new Map(streams.map((s, i) => [s, heads[i]]));
 }

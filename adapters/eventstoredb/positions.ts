@@ -6,13 +6,21 @@
 // what is new. Every connection derives the same numbering. Deleting or
 // truncating streams in the database renumbers the log: don't (the index
 // notices and answers `corrupt`). Memory: about 30 bytes per event.
-import { START, FORWARDS, type EventStoreDBClient } from '@eventstore/db-client';
+//
+// A seeded index (`seed`, from the engine's snapshot: snapshots.ts) starts at a
+// known event instead of the start of $all: position `base` is at a given $all
+// position, so a start reads only what came after it. What lies before is read
+// (the whole of $all, once) only when something asks for it: an older event's
+// position, the whole log. The seed is checked against the first event read at
+// it; a seed that does not match is dropped and the index built from the start.
+import { START, FORWARDS, END, BACKWARDS, type EventStoreDBClient } from '@eventstore/db-client';
 import type { StoredEvent } from '../../src/ports.js';
 import { decodeEvent, withPosition, type EsdbRecorded } from './envelope.js';
+import { isStreamNotFound } from './errors.js';
 import type { SubscriptionContext } from './subscription.js';
 
 export type Readable = AsyncIterable<unknown> & { cancel(): Promise<void> };
-interface Pos {
+export interface Pos {
   readonly c: number;
   readonly p: number;
 }
@@ -26,20 +34,47 @@ export interface StoreContext extends SubscriptionContext {
   readonly positions: Positions;
 }
 
-/** This store's events in $all order: position -> $all position; stream revision -> position. */
+/** Where an index may start: event `position` (with this id) is at $all position `at`; `before` is that of event position - 1. */
+export interface IndexSeed {
+  readonly position: number;
+  readonly id: string;
+  readonly at: Pos;
+  /** Absent when `position` is 0. */
+  readonly before?: Pos;
+}
+
+/** This store's events in $all order from position `base`: position -> $all position; stream revision -> position. */
 class LogIndex {
-  readonly commits: number[] = [];
-  readonly prepares: number[] = [];
+  private readonly commits: number[] = [];
+  private readonly prepares: number[] = [];
   private readonly streams = new Map<string, number[]>();
   /** The last record of any kind read from $all. */
   last: Pos | undefined;
 
+  constructor(
+    /** Positions before this one are not in the index (a seeded index); 0 for a whole one. */
+    readonly base: number = 0,
+    /** The $all position of event base - 1. */
+    private readonly beforeBase: Pos | undefined = undefined,
+  ) {
+    this.last = beforeBase;
+  }
+
+  /** One past the last position indexed. */
   get length(): number {
-    return this.commits.length;
+    return this.base + this.commits.length;
+  }
+
+  /** The $all position of event `position`, if indexed (base - 1 included). */
+  at(position: number): Pos | undefined {
+    const i = position - this.base;
+    if (i === -1) return this.beforeBase;
+    if (i < 0 || i >= this.commits.length) return undefined;
+    return { c: this.commits[i]!, p: this.prepares[i]! };
   }
 
   add(stream: string, revision: number, c: number, p: number): void {
-    const position = this.commits.length;
+    const position = this.length;
     this.commits.push(c);
     this.prepares.push(p);
     let revisions = this.streams.get(stream);
@@ -54,7 +89,10 @@ class LogIndex {
     return this.streams.get(stream)?.[revision];
   }
 
-  /** The last revision of the stream among this store's events. */
+  /**
+   * The last revision of the stream among this store's events. For a seeded
+   * index, undefined can also mean "only before the base": ask the server.
+   */
   head(stream: string): number | undefined {
     const revisions = this.streams.get(stream);
     return revisions === undefined || revisions.length === 0 ? undefined : revisions.length - 1;
@@ -63,7 +101,9 @@ class LogIndex {
 
 /** The index and the one lock under which $all is read to keep it. */
 export class Positions {
-  readonly index = new LogIndex();
+  index = new LogIndex();
+  /** A seed whose first event has not been read yet. */
+  private unchecked: IndexSeed | undefined;
   private lock: Promise<unknown> = Promise.resolve();
   private pendingScan: Promise<void> | undefined;
 
@@ -74,14 +114,45 @@ export class Positions {
     private readonly redacted: string,
   ) {}
 
+  /** Whether positions before some base are not indexed yet. */
+  get seeded(): boolean {
+    return this.index.base > 0;
+  }
+
+  /**
+   * Starts the index at `seed` instead of the start of $all. Only an index that
+   * has read nothing yet takes one; false otherwise.
+   */
+  seed(seed: IndexSeed): boolean {
+    if (this.index.length > 0 || this.index.last !== undefined || seed.position <= 0 || seed.before === undefined) return false;
+    this.index = new LogIndex(seed.position, seed.before);
+    this.unchecked = seed;
+    return true;
+  }
+
   positionOf(stream: string, revision: number): number {
     const p = this.index.positionOf(stream, revision);
-    if (p === undefined) {
-      throw new IndexMismatch(
-        `EventStoreDB ${this.redacted}: revision ${revision} of stream ${JSON.stringify(stream)} is not in $all (was the stream deleted or truncated?)`,
-      );
-    }
+    if (p === undefined) throw this.missing(stream, revision);
     return p;
+  }
+
+  /** The position of a stream's revision, reading the log before a seeded index's base when it is there. */
+  async locate(stream: string, revision: number): Promise<number> {
+    if (this.index.positionOf(stream, revision) === undefined) {
+      await this.catchUp();
+      if (this.index.positionOf(stream, revision) === undefined) await this.whole();
+    }
+    return this.positionOf(stream, revision);
+  }
+
+  /**
+   * The stream's last revision (of this store's events), the index brought up
+   * to date first. A seeded index that has not seen the stream asks the server.
+   */
+  async headOf(stream: string): Promise<number | undefined> {
+    const known = this.index.head(stream);
+    if (known !== undefined || !this.seeded) return known;
+    return serverHead(this.client, this.prefix + stream);
   }
 
   /** Brings the index up to the end of $all. Callers that arrive while a scan is queued share it. */
@@ -107,12 +178,46 @@ export class Positions {
    * collecting those at `from` or later. Throws the client's errors.
    */
   async scan(from: number | undefined, collect: ((e: StoredEvent) => void) | undefined): Promise<void> {
+    if (from !== undefined && from < this.index.base) await this.complete();
+    if (!(await this.read(from, collect))) {
+      // The seed did not match the log: forget it, and number the log from its start.
+      this.index = new LogIndex();
+      await this.read(from, collect);
+    }
+  }
+
+  /** Reads what lies before a seeded index's base (the whole of $all, once). */
+  whole(): Promise<void> {
+    return this.seeded ? this.withLock(() => this.complete()) : Promise.resolve();
+  }
+
+  /** Replaces a seeded index by one read from the start of $all, which must agree with it once its seed was checked. */
+  private async complete(): Promise<void> {
+    const seeded = this.index;
+    if (seeded.base === 0) return;
+    const checked = this.unchecked === undefined;
+    this.unchecked = undefined;
+    this.index = new LogIndex();
+    await this.read(undefined, undefined);
+    if (!checked) return;
+    for (let i = seeded.base; i < seeded.length; i++) {
+      const a = seeded.at(i)!;
+      const b = this.index.at(i);
+      if (b === undefined || b.c !== a.c || b.p !== a.p)
+        throw new IndexMismatch(
+          `EventStoreDB ${this.redacted}: the log read from its start does not agree with the snapshot's position ${seeded.base} (were streams deleted?); reopen it`,
+        );
+    }
+  }
+
+  /** One forward read of $all (see scan); false when an unchecked seed turned out not to match. */
+  private async read(from: number | undefined, collect: ((e: StoredEvent) => void) | undefined): Promise<boolean> {
     const ix = this.index;
     const first = from === undefined ? ix.length : Math.min(from, ix.length);
-    const resume: Pos | undefined =
-      first < ix.length ? (first > 0 ? { c: ix.commits[first - 1]!, p: ix.prepares[first - 1]! } : undefined) : ix.last;
+    const resume: Pos | undefined = first < ix.length ? ix.at(first - 1) : ix.last;
     let position = first;
     let mismatch: IndexMismatch | undefined;
+    let seedFailed = false;
     const reading = this.client.readAll({
       fromPosition: resume === undefined ? START : { commit: BigInt(resume.c), prepare: BigInt(resume.p) },
       direction: FORWARDS,
@@ -121,27 +226,71 @@ export class Positions {
     for await (const r of reading) {
       const ev = (r as { event?: EsdbRecorded }).event;
       const at = ev?.position;
-      if (ev === undefined || at === undefined || mismatch !== undefined) continue;
+      if (ev === undefined || at === undefined || mismatch !== undefined || seedFailed) continue;
       const c = Number(at.commit);
       const p = Number(at.prepare);
       // Whether the server starts at or after the given position, nothing is taken twice.
       if (resume !== undefined && cmp(c, p, resume) <= 0) continue;
-      if (ix.last === undefined || cmp(c, p, ix.last) > 0) ix.last = { c, p };
       const d = decodeEvent(ev, this.prefix);
-      if (d === undefined) continue;
+      if (d === undefined) {
+        if (ix.last === undefined || cmp(c, p, ix.last) > 0) ix.last = { c, p };
+        continue;
+      }
       const here = position++;
+      const seed = this.unchecked;
+      if (seed !== undefined && here === seed.position) {
+        if (c !== seed.at.c || p !== seed.at.p || d.id !== seed.id) {
+          seedFailed = true;
+          void reading.cancel().catch(() => undefined);
+          continue;
+        }
+        this.unchecked = undefined;
+      }
+      if (ix.last === undefined || cmp(c, p, ix.last) > 0) ix.last = { c, p };
       if (here >= ix.length) {
         ix.add(d.stream, d.revision, c, p);
-      } else if (ix.commits[here] !== c || ix.prepares[here] !== p) {
-        // Cancel, then read on to the end of the call (a call left half-read is never released).
-        mismatch = new IndexMismatch(
-          `EventStoreDB ${this.redacted}: the log changed under this store (event ${here} moved; were streams deleted?); reopen it`,
-        );
-        void reading.cancel().catch(() => undefined);
-        continue;
+      } else {
+        const known = ix.at(here)!;
+        if (known.c !== c || known.p !== p) {
+          // Cancel, then read on to the end of the call (a call left half-read is never released).
+          mismatch = new IndexMismatch(
+            `EventStoreDB ${this.redacted}: the log changed under this store (event ${here} moved; were streams deleted?); reopen it`,
+          );
+          void reading.cancel().catch(() => undefined);
+          continue;
+        }
       }
       if (collect !== undefined && from !== undefined && here >= from) collect(withPosition(d, here));
     }
     if (mismatch !== undefined) throw mismatch;
+    if (seedFailed) {
+      this.unchecked = undefined;
+      return false;
+    }
+    return true;
+  }
+
+  private missing(stream: string, revision: number): IndexMismatch {
+    return new IndexMismatch(
+      `EventStoreDB ${this.redacted}: revision ${revision} of stream ${JSON.stringify(stream)} is not in $all (was the stream deleted or truncated?)`,
+    );
+  }
+}
+
+/** The stream's (full name's) last revision, of any event in it; undefined when it does not exist. */
+export async function serverHead(client: EventStoreDBClient, name: string): Promise<number | undefined> {
+  const reading = client.readStream(name, { fromRevision: END, direction: BACKWARDS, maxCount: 1 }) as unknown as Readable;
+  try {
+    // Read to the end even after the one event: a call left half-read is never
+    // released (the client's dispose() would wait for it forever).
+    let last: number | undefined;
+    for await (const r of reading) {
+      const ev = (r as { event?: EsdbRecorded }).event;
+      if (ev !== undefined && last === undefined) last = Number(ev.revision);
+    }
+    return last;
+  } catch (err) {
+    if (isStreamNotFound(err)) return undefined;
+    throw err;
   }
 }

@@ -28,8 +28,13 @@ export async function readStream(ctx: StoreContext, stream: string, from: number
   }
   const pos = ctx.positions;
   try {
+    const first = decoded[0];
     const last = decoded[decoded.length - 1];
-    if (last !== undefined && pos.index.positionOf(stream, last.revision) === undefined) await pos.catchUp();
+    // New events need the index brought up to date; old ones, a seeded index completed.
+    if (first !== undefined && last !== undefined) {
+      await pos.locate(stream, last.revision);
+      await pos.locate(stream, first.revision);
+    }
     return right(decoded.map((d) => withPosition(d, pos.positionOf(d.stream, d.revision))));
   } catch (err) {
     if (err instanceof IndexMismatch) return left({ kind: 'corrupt', message: err.message });

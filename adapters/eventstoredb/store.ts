@@ -2,13 +2,14 @@
 // over the $all index in positions.ts), the calls in flight, and closing.
 import { left, right, isLeft, type Either } from 'fp-ts/lib/Either.js';
 import { END, BACKWARDS, type EventStoreDBClient } from '@eventstore/db-client';
-import type { AppendRequest, AppendResult, ReadOptions, StoredEvent, StoreError } from '../../src/ports.js';
+import type { AppendRequest, AppendResult, ReadOptions, SnapshotStore, StoredEvent, StoreError } from '../../src/ports.js';
 import { prepareRequests } from '../shared/log-codec.js';
 import type { ConnectionInfo } from './connection.js';
 import { appendPrepared, checkRequest, originOf } from './append.js';
 import { describeFailure } from './errors.js';
 import { Positions, type Readable, type StoreContext } from './positions.js';
 import { isEmpty, readLog, readStream, start } from './reads.js';
+import { esdbSnapshotStore } from './snapshots.js';
 import { startSubscription, type CatchUpSubscription, type SubscribeOptions } from './subscription.js';
 import type { CopiedEvent, EventStoreDbStore } from './types.js';
 
@@ -74,6 +75,16 @@ export class EsdbLog implements EventStoreDbStore {
         return isLeft(r) ? r : right(n);
       })(),
     );
+  }
+
+  snapshots(): SnapshotStore {
+    return esdbSnapshotStore({
+      client: this.client,
+      prefix: this.prefix,
+      positions: this.ctx.positions,
+      redacted: this.connection.redacted,
+      failure: (e, what) => this.failure(e, what),
+    });
   }
 
   subscribe(options: SubscribeOptions): CatchUpSubscription {

@@ -1,6 +1,6 @@
 // The EventStoreDB store's public shapes.
 import type { Either } from 'fp-ts/lib/Either.js';
-import type { EventStore, NewEvent, ReadOptions, StoredEvent, StoreError } from '../../src/ports.js';
+import type { EventStore, NewEvent, ReadOptions, SnapshotStore, StoredEvent, StoreError } from '../../src/ports.js';
 import type { ConnectionInfo } from './connection.js';
 import type { EventOrigin } from './envelope.js';
 import type { CatchUpSubscription, SubscribeOptions } from './subscription.js';
@@ -31,6 +31,12 @@ export interface EventStoreDbStore extends EventStore {
    * to `onEvent` as it is read, in log order. Right(the number of events).
    */
   forEachEvent(onEvent: (event: StoredEvent) => void, options?: ReadOptions): Promise<Either<StoreError, number>>;
+  /**
+   * The engine's snapshot store in this database: its own stream (snapshots.ts).
+   * A snapshot loaded from it also lets this store's index start at the event
+   * the snapshot covers, so a start reads $all only after it.
+   */
+  snapshots(): SnapshotStore;
   /** A catch-up subscription for projections: every event from the start or a checkpoint, then live ones. */
   subscribe(options: SubscribeOptions): CatchUpSubscription;
   /** Whether the log has none of this store's events (reads only until it finds one). */

@@ -22,7 +22,8 @@
 //
 // Not implemented (UNIMPLEMENTED): Delete, Tombstone, persistent subscriptions,
 // projections, users, gossip. No idempotent re-append by event id, no link
-// resolution, no stream metadata ($maxCount, ACLs), no authentication.
+// resolution, no stream metadata beyond truncate-before ($tb: hides older
+// revisions from stream reads; no scavenge, so $all keeps them), no authentication.
 import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
@@ -86,6 +87,8 @@ export interface EsdbServer {
   readonly connectionString: string;
   /** Calls received per RPC method name (GetSupportedMethods, Append, BatchAppend, Read). */
   readonly calls: Readonly<Record<string, number>>;
+  /** Events sent by reads of $all (subscriptions not counted): how much of the log clients have read. */
+  allEventsRead(): number;
   /** Subscriptions currently open. */
   subscriptions(): number;
   /** Every event in $all order (system events included). */
@@ -157,6 +160,7 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
     calls[name] = (calls[name] ?? 0) + 1;
   };
   let nextPosition = 1_024; // a real log starts after its epoch records
+  let allRead = 0;
   let stopped: Promise<void> | undefined;
 
   // ------------------------------------------------------------------ storage
@@ -216,6 +220,19 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
     ]);
     appendSystemEvent('$ProjectionsInitialized', '$projections-$all');
     appendSystemEvent();
+  }
+
+  /** The stream's truncate-before from its latest metadata event (0 when none). */
+  function truncateBefore(stream: string): number {
+    const meta = streams.get(`$$${stream}`);
+    const last = meta?.[meta.length - 1];
+    if (last === undefined) return 0;
+    try {
+      const tb = (JSON.parse(Buffer.from(last.data).toString('utf8')) as { $tb?: unknown }).$tb;
+      return typeof tb === 'number' ? tb : 0;
+    } catch {
+      return 0;
+    }
   }
 
   // First index in `log` whose position is >= (c, p).
@@ -483,6 +500,8 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
     if (o.hasStream()) {
       const so = o.getStream()!;
       const stream = nameOf(so.getStreamIdentifier()!.getStreamName_asU8());
+      // Truncate-before ($tb in the stream's metadata) hides older revisions from reads, as a real node does.
+      const tb = truncateBefore(stream);
       const events = streams.get(stream) ?? [];
       matches = (e) => e.stream === stream;
       const RC = streamsPb.ReadReq.Options.StreamOptions.RevisionOptionCase;
@@ -509,6 +528,7 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
         } else {
           catchUp = atEnd ? [] : events.slice(from ?? 0);
         }
+        if (tb > 0) catchUp = catchUp.filter((e) => e.revision >= tb);
       }
     } else {
       const ao = o.getAll()!;
@@ -540,7 +560,9 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
     }
 
     if (!subscription) {
-      for (const e of catchUp.slice(0, limit)) send(e);
+      const sent = catchUp.slice(0, limit);
+      if (!o.hasStream()) allRead += sent.length;
+      for (const e of sent) send(e);
       call.end();
       return;
     }
@@ -620,6 +642,7 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
     port,
     connectionString: `esdb://127.0.0.1:${port}?tls=false`,
     calls,
+    allEventsRead: () => allRead,
     subscriptions: () => subscribers.size,
     events: () => log.slice(),
     appendSystemEvent,
