@@ -8,23 +8,21 @@
 //     the file store answers from memory, the adapter reads $all again)
 // Prints one JSON object per line, then the file/esdb ratios. Compare within one run.
 //   node dist/benchmarks/stores.js [--single 2000] [--batches 40] [--batch 500]
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isLeft, type Either } from 'fp-ts/lib/Either.js';
 import type { EventStore, NewEvent, StoreError } from '../src/ports.js';
 import { openFileStore } from '../adapters/file-store/index.js';
 import { eventStoreDbStore } from '../adapters/eventstoredb/index.js';
+import { startServerChild } from './esdb-serve.js';
 
 const { values } = parseArgs({
   options: {
     single: { type: 'string', default: '2000' },
     batches: { type: 'string', default: '40' },
     batch: { type: 'string', default: '500' },
-    serve: { type: 'boolean' },
   },
 });
 
@@ -114,20 +112,6 @@ async function bench(name: string, open: () => Promise<EventStore>, single: numb
   return out;
 }
 
-async function startServerChild(): Promise<{ connectionString: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const connectionString = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) resolve(buf.slice(0, nl).trim());
-    });
-    child.on('exit', (code) => reject(new Error(`the server process exited (${code})`)));
-  });
-  return { connectionString, child };
-}
-
 async function main(): Promise<void> {
   const single = Number(values.single);
   const batches = Number(values.batches);
@@ -171,15 +155,4 @@ async function main(): Promise<void> {
   });
 }
 
-// The child serves until its stdin closes; the parent runs the benchmark.
-if (values.serve) {
-  const { startEsdbServer } = await import('../test/support/esdb-server.js');
-  const server = await startEsdbServer();
-  process.stdout.write(`${server.connectionString}\n`);
-  process.stdin.resume();
-  process.stdin.on('end', () => {
-    void server.stop().then(() => process.exit(0));
-  });
-} else {
-  await main();
-}
+await main();

@@ -1,8 +1,9 @@
 // The examples run as users run them (node dist/examples/<name>.js) and say what they should.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startEsdbServer } from './support/esdb-server.js';
 
 const test = suite('examples');
 const run = (name: string, args: string[] = []) => {
@@ -77,6 +78,43 @@ test('policy-preview: a stricter policy blocks more, the policy in force changes
   assert.match(r.out, /quarantine->block\s+\d+/);
   assert.match(r.out, /setOrgSettings/);
   assert.match(r.out, /unchanged policy: 0 of 1000 devices would change \(1000 unchanged\)/);
+});
+
+// Async: the in-process EventStoreDB must keep answering while the example runs.
+const runAsync = (name: string, args: string[]) =>
+  new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+    const child = spawn(process.execPath, [fileURLToPath(new URL(`../examples/${name}.js`, import.meta.url)), ...args]);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+
+function checkSnapshotRestart(r: { code: number | null; out: string; err: string }) {
+  assert.is(r.code, 0, r.err);
+  assert.match(r.out, /no snapshot used \(none yet\)/);
+  const written = /snapshot written: position (\d+)/.exec(r.out);
+  const loaded = /snapshot loaded \(.+\): covers the log to position (\d+), (\d+) events folded after it/.exec(r.out);
+  assert.ok(written && loaded, r.out);
+  assert.is(loaded[1], written[1]);
+  assert.ok(Number(loaded[2]) > 0, 'the quick sync after the snapshot is folded on top');
+  assert.match(r.out, /after the restart, quick sync: succeeded, \d+ command\(s\); 401 devices known, NewPhone1: quarantine/);
+}
+
+test('start-from-snapshot: a restart on the file log loads the snapshot and folds the quick sync after it', () => {
+  checkSnapshotRestart(run('start-from-snapshot', ['400']));
+});
+
+test('start-from-snapshot: the same on EventStoreDB, the snapshot in its own stream', async () => {
+  const server = await startEsdbServer();
+  try {
+    const r = await runAsync('start-from-snapshot', ['400', server.connectionString]);
+    checkSnapshotRestart(r);
+    assert.match(r.out, /snapshot loaded \(EventStoreDB .+ stream "eas-access-sync.snapshot"\)/);
+  } finally {
+    await server.stop();
+  }
 });
 
 test.run();
