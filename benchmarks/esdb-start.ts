@@ -1,6 +1,7 @@
 // Benchmark: the engine's start on EventStoreDB, with and without the snapshot
 // in its stream (adapters/eventstoredb/snapshots.ts), after weeks of operation.
-//   node dist/benchmarks/esdb-start.js [--devices 50000] [--days 30] [--rounds 3]
+//   node dist/benchmarks/esdb-start.js [--devices 50000] [--days 30] [--rounds 3] [--log YEAR.ndjson]
+// (--log: a log kept by `year-log.js --keep`, with its YEAR.ndjson.build.json, instead of building one.)
 // The log is built as benchmarks/year-log.ts builds it (a file log), copied
 // into the in-process EventStoreDB of the tests (run as a process of its own)
 // with `eas-sync copy`; then the snapshot the engine writes after its daily
@@ -15,7 +16,7 @@
 // Prints one JSON object per line.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     child: { type: 'string' },
     esdb: { type: 'string' },
     arg: { type: 'string' },
+    log: { type: 'string' },
   },
 });
 const TARGET_SECONDS = 3;
@@ -118,15 +120,18 @@ async function main(): Promise<void> {
   const server = await startServerChild();
   const common = { bench: 'esdb-start', node: process.version, devices: Number(values.devices), days: Number(values.days) };
   try {
+    const source = values.log ?? log;
     const built = JSON.parse(
-      node('./year-log.js', ['--child', 'build', '--log', log, '--devices', values.devices, '--days', values.days])
-        .trim()
-        .split('\n')
-        .pop()!,
+      values.log !== undefined
+        ? readFileSync(`${values.log}.build.json`, 'utf8')
+        : node('./year-log.js', ['--child', 'build', '--log', log, '--devices', values.devices, '--days', values.days])
+            .trim()
+            .split('\n')
+            .pop()!,
     ) as { events: number; lastFullSyncEnd: number };
-    const logBytes = statSync(log).size;
+    const logBytes = statSync(source).size;
     let t = process.hrtime.bigint();
-    node('../adapters/cli/main.js', ['copy', log, server.connectionString, '--json']);
+    node('../adapters/cli/main.js', ['copy', source, server.connectionString, '--json']);
     const copySeconds = seconds(t);
     rmSync(log, { force: true });
     t = process.hrtime.bigint();

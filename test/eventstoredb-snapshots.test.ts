@@ -5,6 +5,7 @@
 // seed that does not match the log, a torn save and a corrupt snapshot are
 // never taken; old snapshots are truncated away.
 import { suite } from 'uvu';
+import fc from 'fast-check';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -264,6 +265,113 @@ test('a save whose position is not in the index is refused; nothing is written',
   if (isLeft(r)) assert.match(r.left.message, /10000000/);
   assert.is(node.events().length, before);
   assert.ok(isRight(await store.snapshots().load()));
+});
+
+// A seeded store (started from a snapshot at any position) answers as a store
+// that read the whole log: reads from anywhere, streams, and append batches
+// (their positions, and conflicts with the streams' real heads), in any order.
+const STREAMS = ['s0', 's1', 's2', 's3', 's4', 's5'];
+type Query = { q: 'readAll'; from: number } | { q: 'readStream'; stream: number } | { q: 'append'; streams: number[]; stale: boolean };
+const query: fc.Arbitrary<Query> = fc.oneof(
+  fc.record({ q: fc.constant('readAll' as const), from: fc.nat(60) }),
+  fc.record({ q: fc.constant('readStream' as const), stream: fc.nat(STREAMS.length - 1) }),
+  fc.record({
+    q: fc.constant('append' as const),
+    streams: fc.uniqueArray(fc.nat(STREAMS.length - 1), { minLength: 1, maxLength: 4 }),
+    stale: fc.boolean(),
+  }),
+);
+let run = 0;
+test('property: a store seeded anywhere in the log answers reads and appends as one that read the whole log', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(
+        fc.tuple(
+          fc.array(fc.tuple(fc.nat(STREAMS.length - 1), fc.integer({ min: 1, max: 3 })), { minLength: 1, maxLength: 4 }),
+          fc.boolean(),
+        ),
+        {
+          minLength: 2,
+          maxLength: 12,
+        },
+      ),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.array(query, { minLength: 1, maxLength: 6 }),
+      async (batches, where, queries) => {
+        const prefix = `p${run++}-`;
+        const mine: EventStoreDbStore[] = [];
+        const use = async () => {
+          const st = ok(await eventStoreDbStore(node.connectionString, { streamPrefix: prefix }), 'open');
+          mine.push(st);
+          return st;
+        };
+        const writer = await use();
+        let n = 0;
+        const ev = () => ({ type: 'E', data: { n: n++ }, at: '2026-11-26T09:00:00.000Z' });
+        for (const [requests, system] of batches) {
+          const seen = new Set<number>();
+          const distinct = requests.filter(([s]) => !seen.has(s) && seen.add(s));
+          ok(
+            await writer.append(
+              distinct.map(([s, k]) => ({ stream: STREAMS[s]!, expected: 'any' as const, events: Array.from({ length: k }, ev) })),
+            ),
+            'build',
+          );
+          if (system) node.appendSystemEvent();
+        }
+        const all = ok(await writer.readAll(), 'readAll');
+        const position = 1 + Math.floor(where * (all.length - 1));
+        if (position >= all.length) return;
+        ok(await writer.snapshots().save('{}', { position, id: all[position]!.id }), 'save');
+        const seeded = await use();
+        assert.is(ok(await seeded.snapshots().load(), 'load'), '{}');
+        // Another connection, which numbers the log from its start (and keeps up with what is appended).
+        const whole = await use();
+        for (const x of queries) {
+          if (x.q === 'readAll') {
+            assert.equal(
+              shape(ok(await seeded.readAll({ from: x.from }), 'a')),
+              shape(ok(await whole.readAll({ from: x.from }), 'b')),
+              `readAll from ${x.from}`,
+            );
+          } else if (x.q === 'readStream') {
+            const s = STREAMS[x.stream]!;
+            assert.equal(shape(ok(await seeded.readStream(s), 'a')), shape(ok(await whole.readStream(s), 'b')), `readStream ${s}`);
+          } else {
+            const events = ok(await whole.readAll(), 'heads');
+            const head = (s: string) => events.filter((e) => e.stream === s).pop()?.revision;
+            const requests = x.streams.map((i, j) => {
+              const h = head(STREAMS[i]!);
+              const expected =
+                x.stale && j === x.streams.length - 1 ? (h === undefined ? 0 : h === 0 ? 'noStream' : h - 1) : (h ?? 'noStream');
+              return { stream: STREAMS[i]!, expected: expected as number | 'noStream', events: [ev()] };
+            });
+            const r = await seeded.append(requests);
+            if (x.stale) {
+              const last = requests[requests.length - 1]!;
+              assert.equal(isLeft(r) ? r.left : r.right, {
+                kind: 'conflict',
+                stream: last.stream,
+                expected: last.expected,
+                actual: head(last.stream) ?? 'noStream',
+              });
+            } else {
+              const after = ok(await whole.readAll(), 'after');
+              assert.equal(
+                ok(r, 'append').map((a) => [a.stream, a.revision, a.position]),
+                requests.map((q) => {
+                  const e = after.filter((y) => y.stream === q.stream).pop()!;
+                  return [q.stream, e.revision, e.position];
+                }),
+              );
+            }
+          }
+        }
+        for (const s of mine) await s.close();
+      },
+    ),
+    { numRuns: 15 },
+  );
 });
 
 // Last: it appends events no fold knows.
