@@ -344,7 +344,7 @@ test('property: a store seeded anywhere in the log answers reads and appends as 
               const h = head(STREAMS[i]!);
               const expected =
                 x.stale && j === x.streams.length - 1 ? (h === undefined ? 0 : h === 0 ? 'noStream' : h - 1) : (h ?? 'noStream');
-              return { stream: STREAMS[i]!, expected: expected as number | 'noStream', events: [ev()] };
+              return { stream: STREAMS[i]!, expected: expected, events: [ev()] };
             });
             const r = await seeded.append(requests);
             if (x.stale) {
