@@ -63,7 +63,7 @@ async function child(mode: string, spec: string, arg: string | undefined): Promi
     const covers = { position, id: all.right[position]!.id };
     const t = process.hrtime.bigint();
     const text = snapshotText(s.right, covers);
-    const saved = await store.snapshots().save(text, covers);
+    const saved = await store.snapshots(ORG).save(text, covers);
     if (isLeft(saved)) throw new Error(saved.left.message);
     const writeSeconds = seconds(t);
     await store.close();
@@ -74,7 +74,7 @@ async function child(mode: string, spec: string, arg: string | undefined): Promi
   const store = await connect(spec);
   const notes: SnapshotNote[] = [];
   const appender = createAppender(store, () => emptyOrgState(ORG), { schema: 1 });
-  const snapshots = arg === 'snapshot' ? { store: store.snapshots(), onNote: (n: SnapshotNote) => notes.push(n) } : undefined;
+  const snapshots = arg === 'snapshot' ? { store: store.snapshots(ORG), onNote: (n: SnapshotNote) => notes.push(n) } : undefined;
   const state = await createStateLoader(ORG, store, appender, snapshots).load();
   const startSeconds = seconds(t);
   const note = notes[0];

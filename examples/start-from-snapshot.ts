@@ -23,7 +23,7 @@ async function open(): Promise<{ store: EventStore; snapshots: SnapshotStore }> 
   if (esdb !== undefined) {
     const s = await eventStoreDbStore(esdb);
     if (s._tag === 'Left') throw new Error(`cannot connect: ${s.left.kind}`);
-    return { store: s.right, snapshots: s.right.snapshots() };
+    return { store: s.right, snapshots: s.right.snapshots('contoso') };
   }
   const s = await openFileStore(log);
   if (s._tag === 'Left') throw new Error(`cannot open the log: ${s.left.kind}`);

@@ -111,4 +111,50 @@ test('a config with credentials written in an esdb:// store is refused without e
   // that they are put into the connection string is checked in connection-string.test.ts.)
 });
 
+test('sync on an esdb:// store keeps a snapshot per organization in a stream of its own; a damaged one is said and not used', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eas-esdb-snapshot-'));
+  writeFileSync(
+    join(dir, 'policy.json'),
+    JSON.stringify({ enabled: true, defaultAccessLevel: 'quarantine', includedGroups: [], excludedGroups: [], platformExceptions: [] }),
+  );
+  const config = (organization: string, seed: number) => {
+    const path = join(dir, `${organization}.json`);
+    writeFileSync(
+      path,
+      JSON.stringify({
+        organization,
+        store: server.connectionString,
+        policy: './policy.json',
+        exchange: { kind: 'simulator', devices: 40, seed },
+        intune: { kind: 'simulator' },
+      }),
+    );
+    return path;
+  };
+  const orgs = [config('northwind', 3), config('tailspin', 4)];
+  // Two organizations on one node: each full sync writes its own snapshot; each quick sync starts from it without a word.
+  for (const c of orgs) {
+    const full = await run(['sync', '--config', c, '--json']);
+    assert.is(full.code, 0, full.stderr);
+    assert.not.match(full.stderr, /snapshot/);
+  }
+  const ends = (org: string) =>
+    server.events().filter((e) => e.stream === `eas-snapshot-${org}` && e.type === 'eas-access-sync.snapshot-end');
+  assert.is(ends('northwind').length, 1);
+  assert.is(ends('tailspin').length, 1);
+  for (const c of orgs) {
+    const quick = await run(['sync', '--config', c, '--quick', '--json']);
+    assert.is(quick.code, 0, quick.stderr);
+    assert.not.match(quick.stderr, /snapshot/);
+  }
+  server.appendRaw('eas-snapshot-northwind', 'eas-access-sync.snapshot-end', {}, { format: 'eas-access-sync/esdb-snapshot', first: 'x' });
+  const damaged = await run(['sync', '--config', orgs[0]!, '--quick', '--json']);
+  assert.is(damaged.code, 0, damaged.stderr);
+  assert.match(
+    damaged.stderr,
+    /snapshot EventStoreDB .*eas-snapshot-northwind.* not used \(.*malformed.*\); state folded from the log \(\d+ events\)/,
+  );
+  assert.is(JSON.parse(damaged.stdout).success, true);
+});
+
 test.run();

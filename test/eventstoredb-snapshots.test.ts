@@ -16,10 +16,10 @@ import { createEngine } from '../src/engine.js';
 import { createAppender } from '../src/append.js';
 import { createStateLoader, type SnapshotNote } from '../src/start.js';
 import { emptyOrgState, loadOrgState, type OrgState } from '../src/state.js';
-import type { SnapshotStore, StoredEvent } from '../src/ports.js';
+import type { ExpectedRevision, SnapshotStore, StoredEvent } from '../src/ports.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { eventStoreDbStore, type EventStoreDbStore } from '../adapters/eventstoredb/index.js';
-import { SNAPSHOT_STREAM, CHUNK_BYTES } from '../adapters/eventstoredb/snapshots.js';
+import { snapshotStream, CHUNK_BYTES } from '../adapters/eventstoredb/snapshots.js';
 import { startEsdbServer, type EsdbServer } from './support/esdb-server.js';
 import { stateJson } from './snapshot-log.js';
 import { snapshotText } from '../src/snapshot.js';
@@ -55,7 +55,7 @@ function engineOver(store: EventStoreDbStore, notes: SnapshotNote[]) {
     notifier: sim.notifier,
     parallelism: 4,
     clock: { now: () => now },
-    snapshots: { store: store.snapshots(), onNote: (n) => notes.push(n) },
+    snapshots: { store: store.snapshots(ORG), onNote: (n) => notes.push(n) },
   });
 }
 
@@ -66,7 +66,7 @@ async function start(snapshots?: (s: EventStoreDbStore) => SnapshotStore) {
   const appender = createAppender(store, () => emptyOrgState(ORG), { schema: 1 });
   const read = node.allEventsRead();
   const state = await createStateLoader(ORG, store, appender, {
-    store: (snapshots ?? ((s) => s.snapshots()))(store),
+    store: (snapshots ?? ((s) => s.snapshots(ORG)))(store),
     onNote: (n) => notes.push(n),
   }).load();
   return { store, state, note: notes[0]!, read: node.allEventsRead() - read };
@@ -149,12 +149,12 @@ test('a store started from the snapshot numbers and appends as one that read the
 async function writeByHand(text: string, end: Record<string, unknown>, changes: Record<string, unknown>): Promise<void> {
   const packed = gzipSync(Buffer.from(text, 'utf8'));
   const chunk = await client.appendToStream(
-    SNAPSHOT_STREAM,
+    snapshotStream(ORG),
     binaryEvent({ type: 'eas-access-sync.snapshot-chunk', data: packed, metadata: { chunk: 0 } }),
   );
   const first = Number(chunk.nextExpectedRevision);
   await client.appendToStream(
-    SNAPSHOT_STREAM,
+    snapshotStream(ORG),
     binaryEvent({
       type: 'eas-access-sync.snapshot-end',
       data: new Uint8Array(0),
@@ -171,13 +171,13 @@ async function writeByHand(text: string, end: Record<string, unknown>, changes: 
 }
 
 async function latestText(): Promise<string> {
-  return ok(await (await connect()).snapshots().load(), 'load')!;
+  return ok(await (await connect()).snapshots(ORG).load(), 'load')!;
 }
 
 async function latestEnd(): Promise<Record<string, unknown>> {
   // Read to its end: a call left half-read is never released.
   let end: Record<string, unknown> | undefined;
-  for await (const r of client.readStream(SNAPSHOT_STREAM, { fromRevision: END, direction: BACKWARDS })) {
+  for await (const r of client.readStream(snapshotStream(ORG), { fromRevision: END, direction: BACKWARDS })) {
     if (r.event!.type === 'eas-access-sync.snapshot-end') end ??= r.event!.metadata as Record<string, unknown>;
   }
   if (end === undefined) throw new Error('no snapshot');
@@ -219,7 +219,7 @@ test('a seed at the $all position of another event of the log is dropped too (it
 test('a save that stopped before its end event leaves the previous snapshot to load', async () => {
   const text = await latestText();
   await client.appendToStream(
-    SNAPSHOT_STREAM,
+    snapshotStream(ORG),
     binaryEvent({ type: 'eas-access-sync.snapshot-chunk', data: randomBytes(64), metadata: { chunk: 0 } }),
   );
   assert.is(await latestText(), text);
@@ -245,11 +245,11 @@ test('a snapshot larger than a chunk is written in chunks, read back whole, and 
   const text = randomBytes(Math.round(CHUNK_BYTES * 2.4)).toString('base64');
   const chunks = Math.ceil(gzipSync(text, { level: 3 }).length / CHUNK_BYTES);
   assert.ok(chunks > 2);
-  ok(await store.snapshots().save(text, { position: 0, id: ok(await store.readAll({ from: 0 }), 'read')[0]!.id }), 'save');
+  ok(await store.snapshots(ORG).save(text, { position: 0, id: ok(await store.readAll({ from: 0 }), 'read')[0]!.id }), 'save');
   assert.is(await latestText(), text);
   const types: string[] = [];
   let first = -1;
-  for await (const r of client.readStream(SNAPSHOT_STREAM, { fromRevision: START, direction: FORWARDS })) {
+  for await (const r of client.readStream(snapshotStream(ORG), { fromRevision: START, direction: FORWARDS })) {
     if (first < 0) first = Number(r.event!.revision);
     types.push(r.event!.type);
   }
@@ -260,11 +260,11 @@ test('a snapshot larger than a chunk is written in chunks, read back whole, and 
 test('a save whose position is not in the index is refused; nothing is written', async () => {
   const store = await connect();
   const before = node.events().length;
-  const r = await store.snapshots().save('{}', { position: 10_000_000, id: 'x' });
+  const r = await store.snapshots(ORG).save('{}', { position: 10_000_000, id: 'x' });
   assert.ok(isLeft(r));
   if (isLeft(r)) assert.match(r.left.message, /10000000/);
   assert.is(node.events().length, before);
-  assert.ok(isRight(await store.snapshots().load()));
+  assert.ok(isRight(await store.snapshots(ORG).load()));
 });
 
 // A seeded store (started from a snapshot at any position) answers as a store
@@ -322,9 +322,9 @@ test('property: a store seeded anywhere in the log answers reads and appends as 
         const all = ok(await writer.readAll(), 'readAll');
         const position = 1 + Math.floor(where * (all.length - 1));
         if (position >= all.length) return;
-        ok(await writer.snapshots().save('{}', { position, id: all[position]!.id }), 'save');
+        ok(await writer.snapshots(ORG).save('{}', { position, id: all[position]!.id }), 'save');
         const seeded = await use();
-        assert.is(ok(await seeded.snapshots().load(), 'load'), '{}');
+        assert.is(ok(await seeded.snapshots(ORG).load(), 'load'), '{}');
         // Another connection, which numbers the log from its start (and keeps up with what is appended).
         const whole = await use();
         for (const x of queries) {
@@ -342,7 +342,7 @@ test('property: a store seeded anywhere in the log answers reads and appends as 
             const head = (s: string) => events.filter((e) => e.stream === s).pop()?.revision;
             const requests = x.streams.map((i, j) => {
               const h = head(STREAMS[i]!);
-              const expected =
+              const expected: ExpectedRevision =
                 x.stale && j === x.streams.length - 1 ? (h === undefined ? 0 : h === 0 ? 'noStream' : h - 1) : (h ?? 'noStream');
               return { stream: STREAMS[i]!, expected: expected, events: [ev()] };
             });
@@ -382,7 +382,7 @@ test('a store started from the snapshot checks a batch against the heads of stre
   ok(await writer.readAll(), 'index');
   const end = w.events.length - 1;
   const covers = { position: end, id: w.events[end]!.id };
-  ok(await writer.snapshots().save(snapshotText(w.state, covers), covers), 'save');
+  ok(await writer.snapshots(ORG).save(snapshotText(w.state, covers), covers), 'save');
   const heads = new Map<string, number>();
   for (const e of w.events) heads.set(e.stream, e.revision);
   const old = [...heads.keys()].filter((s) => s !== w.events[end]!.stream).slice(0, 3);

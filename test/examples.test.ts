@@ -111,7 +111,7 @@ test('start-from-snapshot: the same on EventStoreDB, the snapshot in its own str
   try {
     const r = await runAsync('start-from-snapshot', ['400', server.connectionString]);
     checkSnapshotRestart(r);
-    assert.match(r.out, /snapshot loaded \(EventStoreDB .+ stream "eas-access-sync.snapshot"\)/);
+    assert.match(r.out, /snapshot loaded \(EventStoreDB .+ stream "eas-snapshot-contoso"\)/);
   } finally {
     await server.stop();
   }

@@ -193,7 +193,7 @@ export async function buildConnector(
     // A snapshot of the state, so a start folds only the log after it: beside a file log (`<log>.snapshot`),
     // in its own stream on EventStoreDB (taken from the store that was opened: it shares that store's index).
     snapshots: {
-      store: isEsdb(spec) ? (opened as EventStoreDbStore).snapshots() : fileSnapshotStore(spec),
+      store: isEsdb(spec) ? (opened as EventStoreDbStore).snapshots(c.organization) : fileSnapshotStore(spec),
       onNote: tellSnapshotNote,
     },
     ...extra,

@@ -1,4 +1,5 @@
-// The engine's snapshot in EventStoreDB: its own stream, `<prefix>eas-access-sync.snapshot`
+// The engine's snapshot in EventStoreDB: a stream of its own per organization,
+// `<prefix>eas-snapshot-<organization>`
 // (docs/log-format.md). A snapshot is its text, gzip-compressed and cut into
 // chunks small enough for the server's append limit, written one append at a
 // time, then an end event that names them and their SHA-256. A save that stops
@@ -20,7 +21,8 @@ import { isStreamNotFound } from './errors.js';
 import type { EsdbRecorded } from './envelope.js';
 import type { IndexSeed, Positions, Pos, Readable } from './positions.js';
 
-export const SNAPSHOT_STREAM = 'eas-access-sync.snapshot';
+/** The snapshot stream of an organization (several may share one node and prefix). */
+export const snapshotStream = (organization: string): string => `eas-snapshot-${organization}`;
 const CHUNK_TYPE = 'eas-access-sync.snapshot-chunk';
 const END_TYPE = 'eas-access-sync.snapshot-end';
 const END_FORMAT = 'eas-access-sync/esdb-snapshot';
@@ -73,9 +75,9 @@ function parseEnd(u: unknown): SnapshotEnd | undefined {
 const messageOf = (e: StoreError) => ('message' in e ? e.message : e.kind);
 const toPos = (t: { commit: string; prepare: string }): Pos => ({ c: Number(t.commit), p: Number(t.prepare) });
 
-/** The snapshot store of one EventStoreDB store (its stream prefix, its index). */
-export function esdbSnapshotStore(ctx: EsdbSnapshotContext): SnapshotStore {
-  const name = ctx.prefix + SNAPSHOT_STREAM;
+/** The snapshot store of `organization` in one EventStoreDB store (its stream prefix, its index). */
+export function esdbSnapshotStore(ctx: EsdbSnapshotContext, organization: string): SnapshotStore {
+  const name = ctx.prefix + snapshotStream(organization);
   const location = `EventStoreDB ${ctx.redacted} stream ${JSON.stringify(name)}`;
   const io = (message: string): SnapshotError => ({ kind: 'io', message: `${location}: ${message}` });
   const corrupt = (message: string): SnapshotError => ({ kind: 'corrupt', message: `${location}: ${message}` });

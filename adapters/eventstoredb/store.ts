@@ -77,14 +77,17 @@ export class EsdbLog implements EventStoreDbStore {
     );
   }
 
-  snapshots(): SnapshotStore {
-    return esdbSnapshotStore({
-      client: this.client,
-      prefix: this.prefix,
-      positions: this.ctx.positions,
-      redacted: this.connection.redacted,
-      failure: (e, what) => this.failure(e, what),
-    });
+  snapshots(organization: string): SnapshotStore {
+    return esdbSnapshotStore(
+      {
+        client: this.client,
+        prefix: this.prefix,
+        positions: this.ctx.positions,
+        redacted: this.connection.redacted,
+        failure: (e, what) => this.failure(e, what),
+      },
+      organization,
+    );
   }
 
   subscribe(options: SubscribeOptions): CatchUpSubscription {

@@ -32,11 +32,12 @@ export interface EventStoreDbStore extends EventStore {
    */
   forEachEvent(onEvent: (event: StoredEvent) => void, options?: ReadOptions): Promise<Either<StoreError, number>>;
   /**
-   * The engine's snapshot store in this database: its own stream (snapshots.ts).
+   * The engine's snapshot store for `organization` in this database: a stream of
+   * its own, `eas-snapshot-<organization>` (snapshots.ts).
    * A snapshot loaded from it also lets this store's index start at the event
    * the snapshot covers, so a start reads $all only after it.
    */
-  snapshots(): SnapshotStore;
+  snapshots(organization: string): SnapshotStore;
   /** A catch-up subscription for projections: every event from the start or a checkpoint, then live ones. */
   subscribe(options: SubscribeOptions): CatchUpSubscription;
   /** Whether the log has none of this store's events (reads only until it finds one). */
