@@ -562,8 +562,24 @@ export async function startEsdbServer(options: EsdbServerOptions = {}): Promise<
     if (!subscription) {
       const sent = catchUp.slice(0, limit);
       if (!o.hasStream()) allRead += sent.length;
-      for (const e of sent) send(e);
-      call.end();
+      // A large read is written a page at a time with the loop let run in between (and
+      // waiting for the socket to drain), as a real node streams it: written in one go,
+      // a read of a million events blocks the server for longer than the client's
+      // keep-alive allows, and buffers the whole reply.
+      const PAGE = 4096;
+      const pump = (from: number): void => {
+        let ok = true;
+        let i = from;
+        for (; i < sent.length && i < from + PAGE; i++) ok = call.write(eventResp(sent[i]!)) && ok;
+        if (i >= sent.length) {
+          call.end();
+          return;
+        }
+        if (call.cancelled || call.destroyed) return;
+        if (ok) setImmediate(() => pump(i));
+        else call.once('drain', () => pump(i));
+      };
+      pump(0);
       return;
     }
     const confirmation = new ReadRespC();
