@@ -412,4 +412,38 @@ test('a store started from the snapshot checks a batch against the heads of stre
   );
 });
 
+test('the log before the seed is read while appends go on, and joined to what they wrote', async () => {
+  const all = ok(await (await connect()).readAll(), 'readAll');
+  const heads = new Map<string, number>();
+  for (const e of all) heads.set(e.stream, e.revision);
+  const [a, b, c] = [...heads.keys()].filter((x) => x.startsWith('eas-mailbox-'));
+  const seeded = await connect();
+  assert.ok(isRight(await seeded.snapshots(ORG).load()));
+  const note = { type: 'TestNote', data: { n: 2 }, at: '2026-11-26T10:00:00.000Z' };
+  // An old stream's read needs the log before the seed; two appends (one batch of two streams, one single) run beside it.
+  const [read, batch, single] = await Promise.all([
+    seeded.readStream(a!),
+    seeded.append([
+      { stream: b!, expected: heads.get(b!)!, events: [note] },
+      { stream: c!, expected: heads.get(c!)!, events: [note] },
+    ]),
+    seeded.append([{ stream: a!, expected: heads.get(a!)!, events: [note, note] }]),
+  ]);
+  const fresh = await connect();
+  const after = ok(await fresh.readAll(), 'readAll');
+  const last = (stream: string) => after.filter((e) => e.stream === stream).pop()!;
+  assert.equal(
+    ok(batch, 'batch').map((r) => [r.stream, r.revision, r.position]),
+    [b!, c!].map((x) => [x, last(x).revision, last(x).position]),
+  );
+  assert.equal(ok(single, 'single')[0]!.position, last(a!).position);
+  // The read saw the stream as it was, or with the two new events: either way numbered as the whole log is.
+  const got = shape(ok(read, 'read'));
+  const whole = shape(after.filter((e) => e.stream === a));
+  assert.equal(got, whole.slice(0, got.length));
+  assert.ok(got.length === whole.length || got.length === whole.length - 2);
+  assert.equal(shape(ok(await seeded.readAll(), 'readAll')), shape(after));
+  assert.equal(shape(ok(await seeded.readStream(b!), 'readStream')), shape(ok(await fresh.readStream(b!), 'readStream')));
+});
+
 test.run();

@@ -45,8 +45,8 @@ export interface IndexSeed {
 
 /** This store's events in $all order from position `base`: position -> $all position; stream revision -> position. */
 class LogIndex {
-  private readonly commits: number[] = [];
-  private readonly prepares: number[] = [];
+  private commits: number[] = [];
+  private prepares: number[] = [];
   private readonly streams = new Map<string, number[]>();
   /** The last record of any kind read from $all. */
   last: Pos | undefined;
@@ -89,6 +89,26 @@ class LogIndex {
     return this.streams.get(stream)?.[revision];
   }
 
+  /** This seeded index with `prefix` (its positions 0…base - 1, read from the start) before it: a whole index. */
+  joined(prefix: LogIndex): LogIndex {
+    const ix = new LogIndex();
+    ix.commits = prefix.commits.concat(this.commits);
+    ix.prepares = prefix.prepares.concat(this.prepares);
+    for (const [stream, revisions] of prefix.streams) ix.streams.set(stream, revisions.slice());
+    for (const [stream, revisions] of this.streams) {
+      let all = ix.streams.get(stream);
+      if (all === undefined) {
+        all = [];
+        ix.streams.set(stream, all);
+      }
+      revisions.forEach((position, revision) => {
+        all[revision] = position;
+      });
+    }
+    ix.last = this.last;
+    return ix;
+  }
+
   /**
    * The last revision of the stream among this store's events. For a seeded
    * index, undefined can also mean "only before the base": ask the server.
@@ -105,6 +125,7 @@ export class Positions {
   /** A seed whose first event has not been read yet. */
   private unchecked: IndexSeed | undefined;
   private lock: Promise<unknown> = Promise.resolve();
+  private completing: Promise<void> | undefined;
   private pendingScan: Promise<void> | undefined;
 
   constructor(
@@ -188,7 +209,54 @@ export class Positions {
 
   /** Reads what lies before a seeded index's base (the whole of $all, once). */
   whole(): Promise<void> {
-    return this.seeded ? this.withLock(() => this.complete()) : Promise.resolve();
+    if (!this.seeded) return Promise.resolve();
+    this.completing ??= this.prefixThenJoin().finally(() => {
+      this.completing = undefined;
+    });
+    return this.completing;
+  }
+
+  /**
+   * Completes a seeded index. The log before a checked seed never changes, so it
+   * is read without holding the lock (appends and reads after the base go on
+   * meanwhile) and joined under it; an unchecked seed is replaced by a whole read.
+   */
+  private async prefixThenJoin(): Promise<void> {
+    const seeded = this.index;
+    if (seeded.base === 0) return;
+    if (this.unchecked !== undefined) return this.withLock(() => this.complete());
+    const prefix = await this.readPrefix(seeded);
+    await this.withLock(async () => {
+      // A scan may have completed the index meanwhile: then there is nothing to join.
+      if (this.index === seeded) this.index = seeded.joined(prefix);
+    });
+  }
+
+  /** This store's events before a seeded index's base, from the start of $all; they must end where the seed says. */
+  private async readPrefix(seeded: LogIndex): Promise<LogIndex> {
+    const prefix = new LogIndex();
+    const reading = this.client.readAll({ fromPosition: START, direction: FORWARDS, resolveLinkTos: false }) as unknown as Readable;
+    let done = false;
+    for await (const r of reading) {
+      const ev = (r as { event?: EsdbRecorded }).event;
+      const at = ev?.position;
+      if (done || ev === undefined || at === undefined) continue;
+      const d = decodeEvent(ev, this.prefix);
+      if (d === undefined) continue;
+      prefix.add(d.stream, d.revision, Number(at.commit), Number(at.prepare));
+      if (prefix.length === seeded.base) {
+        // Cancel, then read on to the end of the call (a call left half-read is never released).
+        done = true;
+        void reading.cancel().catch(() => undefined);
+      }
+    }
+    const a = prefix.at(seeded.base - 1);
+    const b = seeded.at(seeded.base - 1);
+    if (prefix.length !== seeded.base || a === undefined || b === undefined || a.c !== b.c || a.p !== b.p)
+      throw new IndexMismatch(
+        `EventStoreDB ${this.redacted}: the log read from its start does not agree with the snapshot's position ${seeded.base} (were streams deleted?); reopen it`,
+      );
+    return prefix;
   }
 
   /** Replaces a seeded index by one read from the start of $all, which must agree with it once its seed was checked. */
