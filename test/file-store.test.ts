@@ -617,6 +617,18 @@ test('a file that ends without a newline is cut only when the fragment has the s
     ),
     { numRuns: 300 },
   );
+  // A multi-byte character cut at the end is only a torn append where one can stand (found by this property: `{` then 0xC2).
+  for (const [tail, cut] of [
+    [[0x7b, 0xc2], false],
+    [[...Buffer.from('{"stream":'), 0xc3], false],
+    [[...Buffer.from('{"stream":"Gr'), 0xc3], true],
+  ] as const) {
+    const path = await tempLog();
+    await writeFile(path, Buffer.concat([Buffer.from(prefix), Buffer.from(tail)]));
+    const opened = await openFileStore(path);
+    assert.is(isRight(opened), cut, JSON.stringify(tail));
+    if (isRight(opened)) await opened.right.close();
+  }
   // And every prefix of a real line is cut.
   const next = line('s0', 1, 1);
   for (let n = 1; n <= next.length; n++) {

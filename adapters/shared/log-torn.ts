@@ -40,28 +40,37 @@ export function isTornFragment(bytes: Uint8Array): boolean {
     return false;
   }
   // A cut multi-byte sequence alone is not the start of a line.
-  return text.length > 0 && matchesHeadPrefix(text);
+  if (text.length === 0) return false;
+  const ends = headPrefixEnd(text);
+  if (ends === undefined) return false;
+  // A multi-byte sequence cut at the end can only be part of a character where one may stand: in a string, or past the head.
+  const cut = new TextEncoder().encode(text).length < end;
+  return !cut || ends === 'open';
 }
 
-/** Whether `text` is a prefix of HEAD's shape, or HEAD's shape followed by anything. */
-function matchesHeadPrefix(text: string): boolean {
+/**
+ * Whether `text` is a prefix of HEAD's shape, or HEAD's shape followed by
+ * anything: undefined if not; 'open' when it ends where any character may come
+ * next (inside a string, or past the head), 'closed' otherwise.
+ */
+function headPrefixEnd(text: string): 'open' | 'closed' | undefined {
   let i = 0;
   for (const tok of HEAD) {
-    if (i === text.length) return true;
+    if (i === text.length) return 'closed';
     if ('lit' in tok) {
       const n = Math.min(tok.lit.length, text.length - i);
-      if (text.slice(i, i + n) !== tok.lit.slice(0, n)) return false;
+      if (text.slice(i, i + n) !== tok.lit.slice(0, n)) return undefined;
       i += n;
     } else if ('int' in tok) {
       const start = i;
       while (i < text.length && text.charCodeAt(i) >= 0x30 && text.charCodeAt(i) <= 0x39) i++;
-      if (i === text.length) return true;
-      if (i === start) return false;
+      if (i === text.length) return 'closed';
+      if (i === start) return undefined;
     } else {
-      if (text[i] !== '"') return false;
+      if (text[i] !== '"') return undefined;
       i++;
       for (;;) {
-        if (i >= text.length) return true;
+        if (i >= text.length) return 'open';
         const c = text[i];
         if (c === '\\') i += 2;
         else if (c === '"') {
@@ -71,5 +80,5 @@ function matchesHeadPrefix(text: string): boolean {
       }
     }
   }
-  return true;
+  return 'open';
 }
