@@ -253,9 +253,7 @@ export class Positions {
     const a = prefix.at(seeded.base - 1);
     const b = seeded.at(seeded.base - 1);
     if (prefix.length !== seeded.base || a === undefined || b === undefined || a.c !== b.c || a.p !== b.p)
-      throw new IndexMismatch(
-        `EventStoreDB ${this.redacted}: the log read from its start does not agree with the snapshot's position ${seeded.base} (were streams deleted?); reopen it`,
-      );
+      throw this.disagrees(seeded.base);
     return prefix;
   }
 
@@ -271,10 +269,7 @@ export class Positions {
     for (let i = seeded.base; i < seeded.length; i++) {
       const a = seeded.at(i)!;
       const b = this.index.at(i);
-      if (b === undefined || b.c !== a.c || b.p !== a.p)
-        throw new IndexMismatch(
-          `EventStoreDB ${this.redacted}: the log read from its start does not agree with the snapshot's position ${seeded.base} (were streams deleted?); reopen it`,
-        );
+      if (b === undefined || b.c !== a.c || b.p !== a.p) throw this.disagrees(seeded.base);
     }
   }
 
@@ -336,6 +331,12 @@ export class Positions {
       return false;
     }
     return true;
+  }
+
+  private disagrees(base: number): IndexMismatch {
+    return new IndexMismatch(
+      `EventStoreDB ${this.redacted}: the log read from its start does not agree with the snapshot's position ${base} (were streams deleted?); reopen it`,
+    );
   }
 
   private missing(stream: string, revision: number): IndexMismatch {
