@@ -236,41 +236,31 @@ export class Positions {
   private async readPrefix(seeded: LogIndex): Promise<LogIndex> {
     const prefix = new LogIndex();
     const reading = this.client.readAll({ fromPosition: START, direction: FORWARDS, resolveLinkTos: false }) as unknown as Readable;
-    let done = false;
-    for await (const r of reading) {
-      const ev = (r as { event?: EsdbRecorded }).event;
-      const at = ev?.position;
-      if (done || ev === undefined || at === undefined) continue;
-      const d = decodeEvent(ev, this.prefix);
-      if (d === undefined) continue;
-      prefix.add(d.stream, d.revision, Number(at.commit), Number(at.prepare));
-      if (prefix.length === seeded.base) {
-        // Cancel, then read on to the end of the call (a call left half-read is never released).
-        done = true;
-        void reading.cancel().catch(() => undefined);
-      }
-    }
+    await drainEvents(reading, (ev) => {
+      const d = ev.position === undefined ? undefined : decodeEvent(ev, this.prefix);
+      if (d !== undefined) prefix.add(d.stream, d.revision, Number(ev.position!.commit), Number(ev.position!.prepare));
+      return prefix.length < seeded.base;
+    });
     const a = prefix.at(seeded.base - 1);
     const b = seeded.at(seeded.base - 1);
     if (prefix.length !== seeded.base || a === undefined || b === undefined || a.c !== b.c || a.p !== b.p)
-      throw this.disagrees(seeded.base);
+      throw new IndexMismatch(
+        `EventStoreDB ${this.redacted}: the log read from its start does not agree with the snapshot's position ${seeded.base} (were streams deleted?); reopen it`,
+      );
     return prefix;
   }
 
-  /** Replaces a seeded index by one read from the start of $all, which must agree with it once its seed was checked. */
+  /** Completes a seeded index under the lock: its prefix joined, or (a seed nothing confirmed) the log numbered from its start. */
   private async complete(): Promise<void> {
     const seeded = this.index;
     if (seeded.base === 0) return;
-    const checked = this.unchecked === undefined;
+    if (this.unchecked === undefined) {
+      this.index = seeded.joined(await this.readPrefix(seeded));
+      return;
+    }
     this.unchecked = undefined;
     this.index = new LogIndex();
     await this.read(undefined, undefined);
-    if (!checked) return;
-    for (let i = seeded.base; i < seeded.length; i++) {
-      const a = seeded.at(i)!;
-      const b = this.index.at(i);
-      if (b === undefined || b.c !== a.c || b.p !== a.p) throw this.disagrees(seeded.base);
-    }
   }
 
   /** One forward read of $all (see scan); false when an unchecked seed turned out not to match. */
@@ -333,12 +323,6 @@ export class Positions {
     return true;
   }
 
-  private disagrees(base: number): IndexMismatch {
-    return new IndexMismatch(
-      `EventStoreDB ${this.redacted}: the log read from its start does not agree with the snapshot's position ${base} (were streams deleted?); reopen it`,
-    );
-  }
-
   private missing(stream: string, revision: number): IndexMismatch {
     return new IndexMismatch(
       `EventStoreDB ${this.redacted}: revision ${revision} of stream ${JSON.stringify(stream)} is not in $all (was the stream deleted or truncated?)`,
@@ -346,17 +330,31 @@ export class Positions {
   }
 }
 
+/**
+ * Reads a call to its end (a call left half-read is never released: the client's
+ * dispose() would wait for it forever), handing each event to `onEvent` until it
+ * returns false; the call is then cancelled and the rest skipped.
+ */
+export async function drainEvents(reading: Readable, onEvent: (ev: EsdbRecorded) => boolean): Promise<void> {
+  let done = false;
+  for await (const r of reading) {
+    const ev = (r as { event?: EsdbRecorded }).event;
+    if (done || ev === undefined) continue;
+    if (!onEvent(ev)) {
+      done = true;
+      void reading.cancel().catch(() => undefined);
+    }
+  }
+}
+
 /** The stream's (full name's) last revision, of any event in it; undefined when it does not exist. */
 export async function serverHead(client: EventStoreDBClient, name: string): Promise<number | undefined> {
-  const reading = client.readStream(name, { fromRevision: END, direction: BACKWARDS, maxCount: 1 }) as unknown as Readable;
+  let last: number | undefined;
   try {
-    // Read to the end even after the one event: a call left half-read is never
-    // released (the client's dispose() would wait for it forever).
-    let last: number | undefined;
-    for await (const r of reading) {
-      const ev = (r as { event?: EsdbRecorded }).event;
-      if (ev !== undefined && last === undefined) last = Number(ev.revision);
-    }
+    await drainEvents(client.readStream(name, { fromRevision: END, direction: BACKWARDS, maxCount: 1 }), (ev) => {
+      last = Number(ev.revision);
+      return false;
+    });
     return last;
   } catch (err) {
     if (isStreamNotFound(err)) return undefined;

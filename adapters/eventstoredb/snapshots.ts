@@ -16,10 +16,9 @@ import { promisify } from 'node:util';
 import { gzip, gunzip } from 'node:zlib';
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { ANY, END, BACKWARDS, FORWARDS, binaryEvent, type AppendResult, type EventStoreDBClient } from '@eventstore/db-client';
-import type { SnapshotError, SnapshotStore, StoreError } from '../../src/ports.js';
+import type { SnapshotCovers, SnapshotError, SnapshotStore, StoreError } from '../../src/ports.js';
 import { isStreamNotFound } from './errors.js';
-import type { EsdbRecorded } from './envelope.js';
-import type { IndexSeed, Positions, Pos, Readable } from './positions.js';
+import { drainEvents, type IndexSeed, type Positions, type Pos } from './positions.js';
 
 /** The snapshot stream of an organization (several may share one node and prefix). */
 export const snapshotStream = (organization: string): string => `eas-snapshot-${organization}`;
@@ -81,19 +80,7 @@ export function esdbSnapshotStore(ctx: EsdbSnapshotContext, organization: string
   const location = `EventStoreDB ${ctx.redacted} stream ${JSON.stringify(name)}`;
   const io = (message: string): SnapshotError => ({ kind: 'io', message: `${location}: ${message}` });
   const corrupt = (message: string): SnapshotError => ({ kind: 'corrupt', message: `${location}: ${message}` });
-
-  /** Reads every event of a call (a call left half-read is never released), keeping what `keep` wants. */
-  async function drain(reading: Readable, keep: (ev: EsdbRecorded) => boolean): Promise<void> {
-    let done = false;
-    for await (const r of reading) {
-      const ev = (r as { event?: EsdbRecorded }).event;
-      if (done || ev === undefined) continue;
-      if (!keep(ev)) {
-        done = true;
-        void reading.cancel().catch(() => undefined);
-      }
-    }
-  }
+  const raced = () => io('another writer appended to the snapshot stream during the save');
 
   async function load(): Promise<Either<SnapshotError, string | undefined>> {
     let end: SnapshotEnd | undefined;
@@ -101,7 +88,7 @@ export function esdbSnapshotStore(ctx: EsdbSnapshotContext, organization: string
     const chunks: Buffer[] = [];
     try {
       // The latest end event: read backwards from the stream's end until one.
-      await drain(ctx.client.readStream(name, { fromRevision: END, direction: BACKWARDS, resolveLinkTos: false }), (ev) => {
+      await drainEvents(ctx.client.readStream(name, { fromRevision: END, direction: BACKWARDS, resolveLinkTos: false }), (ev) => {
         if (ev.type !== END_TYPE) return true;
         end = parseEnd(ev.metadata);
         endRevision = Number(ev.revision);
@@ -113,7 +100,7 @@ export function esdbSnapshotStore(ctx: EsdbSnapshotContext, organization: string
       if (e.first + e.chunks !== endRevision)
         return left(corrupt(`its end event (revision ${endRevision}) names chunks ${e.first}…${e.first + e.chunks - 1}`));
       if (e.chunks > 0) {
-        await drain(
+        await drainEvents(
           ctx.client.readStream(name, {
             fromRevision: BigInt(e.first),
             direction: FORWARDS,
@@ -150,8 +137,7 @@ export function esdbSnapshotStore(ctx: EsdbSnapshotContext, organization: string
     return right(text);
   }
 
-  async function save(text: string, covers?: { readonly position: number; readonly id: string }): Promise<Either<SnapshotError, void>> {
-    if (covers === undefined) return left(io('a snapshot needs the log position it covers'));
+  async function save(text: string, covers: SnapshotCovers): Promise<Either<SnapshotError, void>> {
     const at = ctx.positions.index.at(covers.position);
     if (at === undefined) return left(io(`the log position ${covers.position} it covers is not in the store's index`));
     const before = covers.position > 0 ? ctx.positions.index.at(covers.position - 1) : undefined;
@@ -170,7 +156,7 @@ export function esdbSnapshotStore(ctx: EsdbSnapshotContext, organization: string
             expectedRevision: expected,
           },
         );
-        if (!r.success) return left(io('another writer appended to the snapshot stream during the save'));
+        if (!r.success) return left(raced());
         const revision = Number(r.nextExpectedRevision);
         if (first < 0) first = revision;
         expected = r.nextExpectedRevision;
@@ -190,13 +176,12 @@ export function esdbSnapshotStore(ctx: EsdbSnapshotContext, organization: string
       const r = await ctx.client.appendToStream(name, binaryEvent({ type: END_TYPE, data: new Uint8Array(0), metadata: end }), {
         expectedRevision: expected,
       });
-      if (!r.success) return left(io('another writer appended to the snapshot stream during the save'));
+      if (!r.success) return left(raced());
       // Older snapshots are no longer read: let the server drop them. The snapshot
       // is saved whether or not this works; the next save moves the mark again.
       await ctx.client.setStreamMetadata(name, { truncateBefore: first }).catch(() => undefined);
     } catch (err) {
-      if ((err as { type?: unknown }).type === 'wrong-expected-version')
-        return left(io('another writer appended to the snapshot stream during the save'));
+      if ((err as { type?: unknown }).type === 'wrong-expected-version') return left(raced());
       return left(io(messageOf(ctx.failure(err, 'cannot write the snapshot'))));
     }
     return right(undefined);
