@@ -1,12 +1,14 @@
 // Benchmark: the demo's full sync (simulated organization, embedded file log)
 // at several sizes. Each size runs in a fresh child process so that peak memory
 // is its own. Prints one JSON object per line; compare ratios within one run.
-//   npm run bench -- [--devices 5000,50000] [--latency 0] [--parallelism 1] [--default-mode]
+//   npm run bench -- [--devices 5000,50000] [--latency 0] [--parallelism 1] [--default-mode] [--notify-latency MS]
 // With latency, `boundSeconds` is the least time the Exchange side allows:
 // mailbox commands × latency ÷ sessions, plus the org commands (one lane) and
 // one round of discovery reads; `ratio` = seconds ÷ boundSeconds.
 // --default-mode also runs the original connector's default: one session, one
 // Set-CasMailbox per device (same decisions, same organization).
+// --notify-latency gives each notification that many ms (an SMTP round trip):
+// notices go while the commands run, so the wall time shows what they add.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { createEngine } from '../src/engine.js';
-import { simulateOrganization } from '../adapters/simulator/index.js';
+import { RecordingNotifier, simulateOrganization } from '../adapters/simulator/index.js';
 import { openFileStore } from '../adapters/file-store/index.js';
 import { sessionCount } from '../src/executor.js';
 import type { ExchangeGateway } from '../src/ports.js';
@@ -29,6 +31,7 @@ const { values } = parseArgs({
   options: {
     devices: { type: 'string', default: '5000,50000' },
     latency: { type: 'string', default: '0' },
+    'notify-latency': { type: 'string', default: '0' },
     parallelism: { type: 'string', default: '1' },
     child: { type: 'boolean' },
     json: { type: 'boolean' },
@@ -92,7 +95,7 @@ async function calibratedBound(mailboxCommands: number, orgCommands: number, ses
   return (performance.now() - t0) / 1000;
 }
 
-async function child(devices: number, latencyMs: number, parallelism: number, mode: string) {
+async function child(devices: number, latencyMs: number, parallelism: number, mode: string, notifyLatencyMs: number) {
   const dir = mkdtempSync(join(tmpdir(), 'eas-bench-'));
   const log = join(dir, 'bench.ndjson');
   try {
@@ -110,7 +113,7 @@ async function child(devices: number, latencyMs: number, parallelism: number, mo
       intune: sim.intune,
       store,
       policy: sim.policy,
-      notifier: sim.notifier,
+      notifier: notifyLatencyMs > 0 ? new RecordingNotifier(notifyLatencyMs) : sim.notifier,
       parallelism: mode === 'default' ? 1 : parallelism,
     });
     const cmdBefore = sim.counters.commands;
@@ -139,6 +142,8 @@ async function child(devices: number, latencyMs: number, parallelism: number, mo
       mailboxes: first.mailboxes,
       commands: exchangeCommands,
       latencyMs,
+      notifyLatencyMs,
+      notifications: first.notifications.sent,
       parallelism: mode === 'default' ? 1 : parallelism,
       sessions,
       seconds: +seconds.toFixed(3),
@@ -164,7 +169,13 @@ async function child(devices: number, latencyMs: number, parallelism: number, mo
 }
 
 if (values.child) {
-  const r = await child(Number(values.devices), Number(values.latency), Number(values.parallelism), String(values.mode));
+  const r = await child(
+    Number(values.devices),
+    Number(values.latency),
+    Number(values.parallelism),
+    String(values.mode),
+    Number(values['notify-latency']),
+  );
   process.stdout.write(JSON.stringify(r) + '\n');
 } else {
   const sizes = String(values.devices).split(',').map(Number);
@@ -183,6 +194,8 @@ if (values.child) {
         String(values.latency),
         '--parallelism',
         String(values.parallelism),
+        '--notify-latency',
+        String(values['notify-latency']),
         '--mode',
         mode,
       ],

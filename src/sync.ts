@@ -3,18 +3,17 @@
 // Intune devices changed since the last look, group changes and grace periods
 // that ran out; only those devices are decided, only their mailboxes read and
 // written. Both: reconcile intents a crash left, record intents, execute, record
-// outcomes, notify, complete.
+// outcomes, notify (as each mailbox's enforcement is done), complete.
 //
 // The phases, each over the run's explicit state (sync/run.ts): discovery
 // (sync/discovery.ts, with sync/watermark.ts), crash recovery
-// (sync/recovery.ts), the decide-and-execute pipeline (sync/pipeline.ts),
-// notifications (sync/notify.ts), and the end and its report (sync/report.ts).
+// (sync/recovery.ts), the decide-and-execute pipeline (sync/pipeline.ts) with
+// its notifications (sync/notify.ts), and the end and its report (sync/report.ts).
 import type { SyncKind } from './connector.js';
 import { discover } from './sync/discovery.js';
 import { reconcileInterrupted } from './sync/recovery.js';
 import { readStatistics, recordWipeAcks } from './sync/lifecycle.js';
 import { decideAndExecute } from './sync/pipeline.js';
-import { notifyUsers } from './sync/notify.js';
 import { completeSync, failSync, type SyncReport } from './sync/report.js';
 import { startSync, type SyncContext } from './sync/run.js';
 
@@ -32,10 +31,8 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
   const e = executed.disconnected;
   if (e) return failSync(run, { kind: `exchange.${e.kind}`, message: `Exchange: ${e.message}` });
   const decided = executed.planned.filter((d) => d.fresh);
-  const notifications = await notifyUsers(run, decided, executed.failedStreams);
   return completeSync(run, decided, executed.mailboxes, {
     ...executed,
-    notifications,
     lifecycle: { ...executed.lifecycle, wipesAcknowledged },
   });
 }

@@ -204,7 +204,7 @@ test('off a terminal, nothing is drawn', () => {
   assert.not.ok(r.stdout.includes('\x1b'));
 });
 
-test('late or out-of-order reports never shrink what is shown; the enforcing total is "so far" until final', () => {
+test('late or out-of-order reports never shrink what is shown; the enforcing and notifying totals are "so far" until final', () => {
   const written: string[] = [];
   const display = phaseProgress({
     isTTY: true,
@@ -224,6 +224,15 @@ test('late or out-of-order reports never shrink what is shown; the enforcing tot
   assert.is(
     phaseLine('execute', { phase: 'execute', done: 3, total: 7 }),
     'enforcing   3 of 7 commands so far (deciding…), 0 failed, 0 throttling waits',
+  );
+  // Notices go while mailboxes are enforced: their total grows until the enforcing ends.
+  assert.is(
+    phaseLine('notify', { phase: 'notify', done: 2, total: 5, failed: 1 }),
+    'notifying   2 of 5 notifications so far (enforcing…), 1 failed',
+  );
+  assert.match(
+    phaseLine('notify', { phase: 'notify', done: 5, total: 5, final: true }),
+    /^notifying +\[#+\] 100% 5\/5 notifications, 0 failed$/,
   );
   const none: string[] = [];
   const quiet = phaseProgress({

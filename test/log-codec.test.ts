@@ -73,4 +73,40 @@ test('encodeLines writes each event as JSON.stringify of the contract object, ne
   );
 });
 
+test('events of one append that share a meta object or an instant each carry exactly their own, in every line', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.dictionary(text, fc.jsonValue({ maxDepth: 2 })), { minLength: 1, maxLength: 3 }),
+      fc.array(text, { minLength: 1, maxLength: 3 }),
+      fc.array(fc.record({ meta: fc.nat(3), at: fc.nat(2), data: payload, request: fc.boolean() }), { minLength: 1, maxLength: 10 }),
+      (metas, ats, picks) => {
+        // Meta objects and instants are shared by identity across events and requests (index past the pool: no meta).
+        const requests: Array<{ stream: string; expected: 'any'; events: Array<Record<string, unknown>> }> = [];
+        for (const p of picks) {
+          if (requests.length === 0 || p.request) requests.push({ stream: `s${requests.length}`, expected: 'any', events: [] });
+          const meta = metas[p.meta];
+          requests.at(-1)!.events.push({ type: 'T', at: ats[p.at % ats.length]!, data: p.data, ...(meta ? { meta } : {}) });
+        }
+        const prepared = prepareRequests(requests as never, { copies: false });
+        let position = 0;
+        const placed: PlacedEvent[] = prepared.flatMap((r) =>
+          r.events.map((e, revision) => ({ streamJson: JSON.stringify(r.stream), revision, position: position++, event: e })),
+        );
+        let k = 0;
+        const expected = requests
+          .flatMap((r) =>
+            r.events.map((e, revision) => {
+              const id = placed[k++]!.event.id;
+              const o = { stream: r.stream, revision, position: k - 1, id, type: 'T', at: e.at, data: e.data ?? null, meta: e.meta ?? {} };
+              return `${JSON.stringify(o)}\n`;
+            }),
+          )
+          .join('');
+        assert.is(encodeLines(placed).toString('utf8'), expected);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
 test.run();

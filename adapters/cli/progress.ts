@@ -44,6 +44,8 @@ export function phaseLine(phase: Phase, p: SyncProgress & { finished?: boolean }
   if (phase === 'execute') extra.push(`${n(p.throttleWaits ?? 0)} throttling waits`);
   const tail = extra.length ? `, ${extra.join(', ')}` : '';
   if (phase === 'execute' && !p.final) return `${label}${n(p.done)} of ${n(p.total)} ${UNIT[phase]} so far (deciding…)${tail}`;
+  // Notices go while commands run: their total grows with each mailbox enforced.
+  if (phase === 'notify' && !p.final) return `${label}${n(p.done)} of ${n(p.total)} ${UNIT[phase]} so far (enforcing…)${tail}`;
   return `${label}${bar(p.done, p.total)} ${n(p.done)}/${n(p.total)} ${UNIT[phase]}${tail}`;
 }
 

@@ -38,6 +38,11 @@ const isPlainObject = (u: unknown): u is Record<string, unknown> => typeof u ===
 export function prepareRequests(requests: readonly AppendRequest[], options: { readonly copies?: boolean } = {}): PreparedRequest[] {
   const copies = options.copies !== false;
   if (!Array.isArray(requests)) throw new TypeError('append: requests must be an array');
+  // The events of one append usually share their meta object and instant: each encoded once.
+  let lastMeta: unknown;
+  let lastMetaJson = '';
+  let lastAt: string | undefined;
+  let lastAtJson = '';
   return requests.map((r, ri) => {
     const where = (ei: number) => `append request ${ri} (stream ${JSON.stringify(r?.stream)}), event ${ei}`;
     if (typeof r?.stream !== 'string') throw new TypeError(`append request ${ri}: stream must be a string`);
@@ -52,14 +57,23 @@ export function prepareRequests(requests: readonly AppendRequest[], options: { r
       try {
         // JSON has no `undefined`: an absent payload is stored as null.
         dataJson = JSON.stringify(e.data) ?? 'null';
-        metaJson = JSON.stringify(e.meta ?? {});
+        if (e.meta !== undefined && e.meta === lastMeta) metaJson = lastMetaJson;
+        else {
+          metaJson = JSON.stringify(e.meta ?? {});
+          lastMeta = e.meta;
+          lastMetaJson = metaJson;
+        }
       } catch (err) {
         throw new TypeError(`${where(ei)}: cannot be encoded as JSON (${(err as Error).message})`);
       }
       // A toJSON could turn meta into a non-object; the line would then not decode.
       if (metaJson === undefined || metaJson[0] !== '{') throw new TypeError(`${where(ei)}: meta must encode to a JSON object`);
       const id = e.id ?? randomUUID();
-      const head = `,"id":${JSON.stringify(id)},"type":${JSON.stringify(e.type)},"at":${JSON.stringify(e.at)},"data":`;
+      if (e.at !== lastAt) {
+        lastAt = e.at;
+        lastAtJson = JSON.stringify(e.at);
+      }
+      const head = `,"id":${JSON.stringify(id)},"type":${JSON.stringify(e.type)},"at":${lastAtJson},"data":`;
       const text = { head, dataJson, metaJson };
       // Copies equal to the parsed line: what is held in memory equals what a reader of the file gets.
       // A store that holds nothing (the file store) asks for none: data and meta are then left empty.

@@ -15,6 +15,7 @@ import type { Discovered } from './discovery.js';
 import { judgeUnsure, type Statistics, type Unsure } from './lifecycle.js';
 import { removalsByStream, selectStale } from '../cleanup.js';
 import { errInfo, flushSwitches, nowIso, progress, refused, type SyncRun } from './run.js';
+import { startNotices, type NotificationCounts } from './notify.js';
 
 const CHUNK = 200;
 // With a yield (ctx.yieldToLoop), deciding is cut into slices of 10 mailboxes (~2 ms) with the loop
@@ -47,6 +48,8 @@ export interface Executed {
   readonly grandfathered: number;
   /** Exchange's connection was lost: the commands not run failed with it. */
   readonly disconnected?: ExchangeError;
+  /** Users notified while the commands ran (see sync/notify.ts). */
+  readonly notifications: NotificationCounts;
   readonly lifecycle: LifecycleCounts;
 }
 
@@ -143,6 +146,23 @@ export async function decideAndExecute(
   const streamOf = new Map<string, string>();
   for (const w of orgWork) streamOf.set(w.commandId, org);
   const failedStreams = new Set<string>();
+  // Notices go as enforcement finishes: a device's once its mailbox has no command left (none failed).
+  // A quarantine is Exchange's default at work: while this sync still has org commands to run, its notice waits for them.
+  const notices = startNotices(run);
+  const commandsLeft = new Map<string, number>();
+  const waiting = new Map<string, PlannedDevice[]>();
+  const afterOrg: PlannedDevice[] = [];
+  const settled = (stream: string) => {
+    const left = (commandsLeft.get(stream) ?? 0) - 1;
+    if (left > 0) {
+      commandsLeft.set(stream, left);
+      return;
+    }
+    commandsLeft.delete(stream);
+    const ready = waiting.get(stream);
+    waiting.delete(stream);
+    if (ready && !failedStreams.has(stream)) notices.offer(ready);
+  };
   let succeeded = 0;
   let failed = 0;
   let issued = 0;
@@ -167,6 +187,7 @@ export async function decideAndExecute(
     if (error && (c.kind === 'clearMobileDevice' || c.kind === 'removeMobileDevice') && AMBIGUOUS.has(error.kind)) {
       // Maybe applied, maybe not: judged on Exchange's statistics once the commands are done, never sent again blindly.
       unsure.push({ stream, commandId: w.commandId, command: c, error });
+      if (stream !== org) settled(stream);
       progress(run, 'execute', ++done, commandsKnown, { final: decidedAll, failed, throttleWaits: executor.counters.throttleWaits });
       return;
     }
@@ -198,6 +219,7 @@ export async function decideAndExecute(
     if (isLeft(evs)) throw refused(stream === org ? 'RecordOrgCommandOutcome' : 'RecordCommandOutcome', evs.left);
     flushSwitches(run);
     run.committer.add(stream, evs.right.events);
+    if (stream !== org) settled(stream);
     progress(run, 'execute', ++done, commandsKnown, { final: decidedAll, failed, throttleWaits: executor.counters.throttleWaits });
   };
 
@@ -218,6 +240,7 @@ export async function decideAndExecute(
     const chunkBatch: Batch = chunkNo === 0 ? batch : new Map();
     const commands: Array<{ readonly stream: string; readonly commandId: string; readonly command: WorkItem['command'] }> = [];
     const chunk = ctx.yieldToLoop ? YIELDING_CHUNK : CHUNK;
+    const chunkStart = planned.length;
     const sliceSize = ctx.yieldToLoop ? SLICE : CHUNK;
     for (let n = 0; n < chunk && (planner.remaining() > 0 || (chunkNo === 0 && n === 0)); n += sliceSize) {
       if (n > 0) await ctx.yieldToLoop!();
@@ -237,7 +260,23 @@ export async function decideAndExecute(
     }
     // Intents are durable before their commands run.
     run.eventsAppended += await ctx.appender.append(chunkBatch, nowIso(run));
-    for (const c of commands) streamOf.set(c.commandId, c.stream);
+    for (const c of commands) {
+      streamOf.set(c.commandId, c.stream);
+      commandsLeft.set(c.stream, (commandsLeft.get(c.stream) ?? 0) + 1);
+    }
+    // The chunk's decisions are durable: notices whose enforcement is done (or needs nothing more) go now.
+    const ready: PlannedDevice[] = [];
+    for (let i = chunkStart; i < planned.length; i++) {
+      const d = planned[i]!;
+      if (!notices.wants(d)) continue;
+      if (orgWork.length > 0 && d.decision.access === 'quarantine') afterOrg.push(d);
+      else if (commandsLeft.has(d.stream)) {
+        const l = waiting.get(d.stream);
+        if (l) l.push(d);
+        else waiting.set(d.stream, [d]);
+      } else ready.push(d);
+    }
+    notices.offer(ready);
     issued += commands.length;
     commandsKnown += commands.length;
     queue.push(...commands.map((c) => ({ commandId: c.commandId, command: c.command })));
@@ -246,12 +285,8 @@ export async function decideAndExecute(
   run.warnings.push(...planner.warnings);
   decidedAll = true;
   progress(run, 'execute', done, commandsKnown, { final: true, failed, throttleWaits: executor.counters.throttleWaits });
-  if (grandfather) {
-    run.eventsAppended += await ctx.appender.append(
-      new Map([[org, [event('GrandfatheringApplied', { syncId, devices: grandfathered })]]]),
-      nowIso(run),
-    );
-  }
+  // Through the committer: it may hold a failover (CasSwitched) for the org stream, and two appends to one stream at once would conflict.
+  if (grandfather) run.committer.add(org, [event('GrandfatheringApplied', { syncId, devices: grandfathered })]);
   queue.close();
   let outcome = await running;
   issued += orgWork.length;
@@ -276,6 +311,9 @@ export async function decideAndExecute(
     succeeded += judged.wipesSent + judged.removed;
     failed += judged.failed + judged.pending;
   }
+  // Quarantines waited for the org's commands; with Exchange gone, they stay due for the next sync.
+  if (!outcome.disconnected) notices.offer(afterOrg.filter((d) => !failedStreams.has(d.stream)));
+  const notifications = await notices.finish();
   flushSwitches(run);
   run.eventsAppended += await run.committer.drain();
   const counters = executor.counters;
@@ -291,6 +329,7 @@ export async function decideAndExecute(
     decisionsChanged,
     grandfathered,
     ...(outcome.disconnected ? { disconnected: outcome.disconnected } : {}),
+    notifications,
     lifecycle: {
       wipesSent,
       wipesAcknowledged: 0,
