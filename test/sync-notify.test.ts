@@ -267,4 +267,60 @@ test('a channel that refuses stops the notices of this sync, mid-enforcement, wi
   assert.is((await engine.fullSync()).notifications.sent, 0);
 });
 
+test('a sync that fails while notices go out: the next sync tells again at most the ones that were in flight', async () => {
+  const sim = simulateOrganization({ devices: 2000, seed: 5, latencyMs: 2, clock: () => NOW });
+  const inner = memoryStore();
+  let sends = 0;
+  let failedAt: number | undefined;
+  let full = true;
+  // The disk fills up once the first notices went: the next chunk of intents cannot be written.
+  const store: EventStore = {
+    ...inner,
+    readStream: (st, o) => inner.readStream(st, o),
+    readAll: (o) => inner.readAll(o),
+    close: () => inner.close(),
+    append: async (requests) => {
+      if (sends >= 3 && full) {
+        failedAt ??= sends;
+        return { _tag: 'Left', left: { kind: 'io', message: 'append failed: ENOSPC: no space left on device' } };
+      }
+      return inner.append(requests);
+    },
+  };
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store,
+    policy: sim.policy,
+    notifier: {
+      send: async (n) => {
+        sends++;
+        await new Promise((r) => setTimeout(r, 3));
+        return sim.notifier.send(n);
+      },
+    },
+    parallelism: 4,
+    scheduler,
+    // Deciding in slices lets commands finish, and notices start, while later chunks are still decided.
+    yieldToLoop: () => new Promise<void>((r) => setImmediate(r)),
+  });
+  const r = await engine.fullSync();
+  assert.not.ok(r.success);
+  assert.match(r.errors[0]!.message, /ENOSPC/);
+  assert.ok(failedAt !== undefined);
+  // A notice in flight when the sync failed may have gone without its record: delivery is at least once.
+  const lanes = 4;
+  assert.ok(sends - failedAt! <= lanes, `${sends - failedAt!} notices started after the failure`);
+  full = false;
+  const again = await engine.fullSync();
+  assert.ok(again.success);
+  const told = sim.notifier.sent.map((n) => n.deviceId);
+  const twice = told.length - new Set(told).size;
+  assert.ok(twice <= lanes, `${twice} users told twice`);
+  // Everyone due was told by one sync or the other.
+  const due = engine.devices().filter((d) => d.governed && (d.reason === 'notEnrolled' || d.reason === 'notCompliant'));
+  assert.equal(new Set(told), new Set(due.map((d) => d.deviceId)));
+});
+
 test.run();

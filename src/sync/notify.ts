@@ -24,6 +24,8 @@ export interface Notices {
   offer(devices: Iterable<PlannedDevice>): void;
   /** No more offers: waits for every notice offered and returns the counts. Its events are in the sync's committer. */
   finish(): Promise<NotificationCounts>;
+  /** The sync failed: no notice starts any more (one being sent finishes); its user stays due. */
+  halt(): void;
 }
 
 /** Starts the notices of `run`; nothing is sent until devices are offered. */
@@ -40,6 +42,7 @@ export function startNotices(run: SyncRun): Notices {
   let stopped: string | undefined;
   let finished = false;
   let failure: unknown;
+  let halted = false;
   const idle: Array<() => void> = [];
 
   const sendOne = async (d: PlannedDevice): Promise<void> => {
@@ -76,7 +79,7 @@ export function startNotices(run: SyncRun): Notices {
 
   const lane = async (): Promise<void> => {
     try {
-      while (next < queue.length && stopped === undefined && failure === undefined) await sendOne(queue[next++]!);
+      while (next < queue.length && stopped === undefined && failure === undefined && !halted) await sendOne(queue[next++]!);
     } catch (err) {
       failure ??= err;
     } finally {
@@ -89,6 +92,7 @@ export function startNotices(run: SyncRun): Notices {
     wants: (d) => enabled && d.fresh && d.notify && d.mailbox !== undefined,
     offer(devices) {
       if (finished) throw new Error('notices: offered after finish');
+      if (halted) return;
       for (const d of devices) queue.push(d);
       // A lane takes its first device before its first await: `next` counts the ones taken.
       while (active < lanes && next < queue.length && stopped === undefined && failure === undefined) {
@@ -109,6 +113,9 @@ export function startNotices(run: SyncRun): Notices {
       }
       if (queue.length > 0) progress(run, 'notify', counts.sent + counts.failed, queue.length, { final: true, failed: counts.failed });
       return counts;
+    },
+    halt() {
+      halted = true;
     },
   };
 }

@@ -15,7 +15,7 @@ import type { Discovered } from './discovery.js';
 import { judgeUnsure, type Statistics, type Unsure } from './lifecycle.js';
 import { removalsByStream, selectStale } from '../cleanup.js';
 import { errInfo, flushSwitches, nowIso, progress, refused, type SyncRun } from './run.js';
-import { startNotices, type NotificationCounts } from './notify.js';
+import { startNotices, type NotificationCounts, type Notices } from './notify.js';
 
 const CHUNK = 200;
 // With a yield (ctx.yieldToLoop), deciding is cut into slices of 10 mailboxes (~2 ms) with the loop
@@ -94,11 +94,23 @@ function planOrg(run: SyncRun, settings: OrgSettings, rules: DeviceAccessRule[],
   return { batch, orgWork, drift, ...(grandfather ? { grandfather } : {}) };
 }
 
-/** Decides the sync's devices and runs the commands that enforce the decisions, recording intents and outcomes. */
-export async function decideAndExecute(
+/** Decides the sync's devices and runs the commands that enforce the decisions, recording intents and outcomes; notifies users meanwhile. */
+export async function decideAndExecute(run: SyncRun, discovered: Discovered, statistics: Statistics = new Map()): Promise<Executed> {
+  const notices = startNotices(run);
+  try {
+    return await enforce(run, discovered, statistics, notices);
+  } catch (err) {
+    // A failed sync sends nothing more: its state is read again before the next one.
+    notices.halt();
+    throw err;
+  }
+}
+
+async function enforce(
   run: SyncRun,
   { devices, mailboxes, groups, settings, rules, servers }: Discovered,
-  statistics: Statistics = new Map(),
+  statistics: Statistics,
+  notices: Notices,
 ): Promise<Executed> {
   const { ctx, syncId, org, startedMs, policyRevision } = run;
   // Stale partnerships: chosen across the whole organization (oldest first, capped) before any mailbox is decided.
@@ -148,7 +160,6 @@ export async function decideAndExecute(
   const failedStreams = new Set<string>();
   // Notices go as enforcement finishes: a device's once its mailbox has no command left (none failed).
   // A quarantine is Exchange's default at work: while this sync still has org commands to run, its notice waits for them.
-  const notices = startNotices(run);
   const commandsLeft = new Map<string, number>();
   const waiting = new Map<string, PlannedDevice[]>();
   const afterOrg: PlannedDevice[] = [];
