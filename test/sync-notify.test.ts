@@ -176,6 +176,37 @@ test('with no org command to run, a quarantine goes as soon as its decision is r
   assert.is(report.notifications.sent, added.size + flipped.size);
 });
 
+test('an org command that leaves access as it was (the admin recipients) holds no quarantine notice back', async () => {
+  const { sim, steps, engine } = setup();
+  assert.ok((await engine.fullSync()).success);
+  // Someone cleared the admin recipients: the next full sync corrects them, last, and changes no one's access.
+  sim.exchange.setOrgSettings({ adminMailRecipients: [] });
+  const governed = [
+    ...new Set(
+      engine
+        .devices()
+        .filter((d) => d.governed && d.reason !== 'compliant')
+        .map((d) => d.mailbox),
+    ),
+  ].slice(0, 6);
+  const added = new Set(
+    governed.map((m, i) => sim.exchange.addPartnership({ mailbox: m, deviceId: `SPAREPHONE${i}`, deviceType: 'iPhone' }).deviceId),
+  );
+  const from = steps.length;
+  const report = await engine.fullSync();
+  assert.ok(report.success);
+  const after = steps.slice(from);
+  const orgCommands = after.filter(isOrgCommand);
+  assert.equal(
+    orgCommands.map((s) => (s.kind === 'command' ? s.command : undefined)),
+    [{ kind: 'setOrgSettings', adminMailRecipients: sim.policy.notification.adminRecipients }],
+  );
+  const notices = after.flatMap((s, i) => (s.kind === 'notice' && added.has(s.notice.deviceId) ? [i] : []));
+  assert.is(notices.length, added.size);
+  const org = lastIndex(after, isOrgCommand);
+  for (const i of notices) assert.ok(i < org, `a quarantine notice at step ${i}, after the org command at ${org}`);
+});
+
 test('a mailbox whose command failed is not notified; the others are, and its user is told at the next sync', async () => {
   const { sim, steps, engine } = setup();
   assert.ok((await engine.fullSync()).success);

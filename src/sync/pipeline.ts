@@ -159,7 +159,8 @@ async function enforce(
   for (const w of orgWork) streamOf.set(w.commandId, org);
   const failedStreams = new Set<string>();
   // Notices go as enforcement finishes: a device's once its mailbox has no command left (none failed).
-  // A quarantine is Exchange's default at work: while this sync still has org commands to run, its notice waits for them.
+  // A quarantine is Exchange's default (and rules) at work: when this sync changes them, its notice waits for those commands.
+  const orgChangesAccess = orgWork.some((w) => w.command.kind !== 'setOrgSettings' || w.command.defaultAccessLevel !== undefined);
   const commandsLeft = new Map<string, number>();
   const waiting = new Map<string, PlannedDevice[]>();
   const afterOrg: PlannedDevice[] = [];
@@ -280,7 +281,7 @@ async function enforce(
     for (let i = chunkStart; i < planned.length; i++) {
       const d = planned[i]!;
       if (!notices.wants(d)) continue;
-      if (orgWork.length > 0 && d.decision.access === 'quarantine') afterOrg.push(d);
+      if (orgChangesAccess && d.decision.access === 'quarantine') afterOrg.push(d);
       else if (commandsLeft.has(d.stream)) {
         const l = waiting.get(d.stream);
         if (l) l.push(d);
