@@ -308,6 +308,30 @@ test('device fields travel into commands as data, never interpreted', async () =
   assert.is(agrees(sim, engine).mismatches, 0);
 });
 
+test('DeviceIds that name members of every object (__proto__, constructor, toString) are partnerships like any other', async () => {
+  const { sim, store, engine } = setup(200, 3);
+  assert.ok((await engine.fullSync()).success);
+  const mailbox = engine.devices().find((d) => d.governed)!.mailbox;
+  const ids = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+  for (const deviceId of ids) sim.exchange.addPartnership({ mailbox, deviceId, deviceType: 'iPhone' });
+  const r = await engine.fullSync();
+  assert.ok(r.success);
+  const mine = new Map(engine.devices().map((d) => [d.deviceId, d]));
+  for (const id of ids) {
+    assert.is(mine.get(id)?.access, 'quarantine', id);
+    assert.is(mine.get(id)?.reason, 'notEnrolled', id);
+  }
+  assert.is(agrees(sim, engine).mismatches, 0);
+  assert.is((await engine.fullSync()).commands.issued, 0, 'nothing is decided again');
+  // The same state from the log: a new engine over the store has nothing to do either.
+  const again = setup(200, 3, { store, sim }).engine;
+  const r2 = await again.fullSync();
+  assert.ok(r2.success);
+  assert.is(r2.commands.issued, 0);
+  assert.is(r2.decisionsChanged, 0);
+  assert.is(again.devices().length, engine.devices().length);
+});
+
 test("replay of the log reproduces the engine's access counts", async () => {
   const { store, engine } = setup(800);
   const report = await engine.fullSync();

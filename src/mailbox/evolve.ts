@@ -26,6 +26,7 @@ import {
   type Owned,
   type WipeState,
 } from './rules.js';
+import { keyedCopy, keyedPut, keyedWith, keyedWithout } from './keyed.js';
 
 export type { DecisionState, WipeState } from './rules.js';
 
@@ -84,7 +85,10 @@ export const initialMailboxState: MailboxState = {
   pending: {},
 };
 
-const withDevice = (state: MailboxState, k: string, d: DeviceState): MailboxState => ({ ...state, devices: { ...state.devices, [k]: d } });
+const withDevice = (state: MailboxState, k: string, d: DeviceState): MailboxState => ({
+  ...state,
+  devices: keyedWith(state.devices, k, d),
+});
 
 export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState {
   switch (e.type) {
@@ -114,8 +118,7 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
     case 'PartnershipRemoved': {
       const k = deviceKey(e.data.deviceId);
       if (state.devices[k] === undefined) return state;
-      const { [k]: _gone, ...devices } = state.devices;
-      return { ...state, devices };
+      return { ...state, devices: keyedWithout(state.devices, k) };
     }
     case 'AccessDecided': {
       const k = deviceKey(e.data.deviceId);
@@ -132,20 +135,20 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
     case 'CommandSucceeded': {
       if (!hasIntent(state.pending, e.data.commandId)) return state;
       const c = state.pending[e.data.commandId]!;
-      const devices = { ...state.devices };
+      const devices = keyedCopy(state.devices);
       recordOwnership(c, {
         grandfathered: (id) => devices[deviceKey(id)]?.grandfathered === true,
         own: (id: string, owned: Owned) => {
           const k = deviceKey(id);
           const d = devices[k];
-          if (d) devices[k] = { ...d, owned };
+          if (d) keyedPut(devices, k, { ...d, owned });
         },
       });
       if (c.kind === 'clearMobileDevice') {
         const k = deviceKey(c.deviceId);
         const d = devices[k];
         if (d?.wipe?.wipeId === c.wipeId)
-          devices[k] = { ...d, wipe: { ...d.wipe, stage: 'sent', sentAt: (e as { at?: string }).at ?? '' } };
+          keyedPut(devices, k, { ...d, wipe: { ...d.wipe, stage: 'sent', sentAt: (e as { at?: string }).at ?? '' } });
       }
       return { ...state, pending: withoutIntentIn(state.pending, e.data.commandId), devices, lists: listsAfterIntent(state.lists, c) };
     }

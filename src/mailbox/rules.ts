@@ -8,6 +8,7 @@
 import type { AccessLevel } from '../facts.js';
 import type { ExchangeCommand, ListChange, MailboxCommandOf, SetCasMailbox } from '../commands.js';
 import type { EventData, Reason } from '../events.js';
+import { keyedWith, keyedWithout } from './keyed.js';
 
 // ------------------------------------------------------------------ DeviceIds
 // Exchange compares DeviceIds without regard to case: so does every fold, and
@@ -209,15 +210,10 @@ export function withoutIntent<T>(pending: readonly T[], commandId: string, idOf:
 /** The same two rules over intents kept by id in a dictionary (the decider's state). */
 export const hasIntent = (pending: Readonly<Record<string, unknown>>, commandId: string): boolean =>
   Object.prototype.hasOwnProperty.call(pending, commandId);
-export const withIntentIn = <T>(pending: Readonly<Record<string, T>>, commandId: string, item: T): Readonly<Record<string, T>> => ({
-  ...pending,
-  [commandId]: item,
-});
-export function withoutIntentIn<T>(pending: Readonly<Record<string, T>>, commandId: string): Readonly<Record<string, T>> {
-  if (!hasIntent(pending, commandId)) return pending;
-  const { [commandId]: _done, ...rest } = pending;
-  return rest;
-}
+export const withIntentIn = <T>(pending: Readonly<Record<string, T>>, commandId: string, item: T): Readonly<Record<string, T>> =>
+  keyedWith(pending, commandId, item);
+export const withoutIntentIn = <T>(pending: Readonly<Record<string, T>>, commandId: string): Readonly<Record<string, T>> =>
+  keyedWithout(pending, commandId);
 
 // ------------------------------------------------------------------ remote wipes
 /**
