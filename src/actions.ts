@@ -7,6 +7,7 @@ import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { DomainEvent } from './events.js';
 import type { OrgState } from './state.js';
 import { decideMailbox, deviceKey, type MailboxState } from './mailbox.js';
+import { keyedGet } from './mailbox/keyed.js';
 
 export interface OverrideRequest {
   readonly deviceId: string;
@@ -68,7 +69,7 @@ function locatePartnership(
   const m = mailbox?.toLowerCase();
   const found: Array<{ stream: string; ms: MailboxState }> = [];
   for (const [stream, ms] of state.mailboxes) {
-    if (!ms.devices[k]) continue;
+    if (!keyedGet(ms.devices, k)) continue;
     if (m !== undefined && ms.info?.identity.toLowerCase() !== m && ms.info?.primarySmtpAddress.toLowerCase() !== m) continue;
     found.push({ stream, ms });
   }
@@ -86,7 +87,7 @@ function locatePartnership(
     });
   }
   const f = found[0]!;
-  return right({ ...f, deviceId: f.ms.devices[k]!.deviceId });
+  return right({ ...f, deviceId: keyedGet(f.ms.devices, k)!.deviceId });
 }
 
 /** The events of granting an override (none when the same one is already in force). */
@@ -95,7 +96,7 @@ export function decideOverride(state: OrgState, r: OverrideRequest, atMs: number
   if (isLeft(at)) return at;
   const { stream, ms, deviceId } = at.right;
   const mailbox = ms.info?.identity ?? stream;
-  const current = ms.devices[deviceKey(deviceId)]!.override;
+  const current = keyedGet(ms.devices, deviceKey(deviceId))!.override;
   const same =
     current !== undefined &&
     Date.parse(current.until) > atMs &&
@@ -138,7 +139,7 @@ export function decideRevoke(state: OrgState, r: RevokeRequest, atMs: number): E
     mailbox: ms.info?.identity ?? stream,
     deviceId,
     events: d.right.events,
-    overrideId: ms.devices[deviceKey(deviceId)]!.override!.overrideId,
+    overrideId: keyedGet(ms.devices, deviceKey(deviceId))!.override!.overrideId,
   });
 }
 
@@ -152,7 +153,7 @@ export function decideWipe(state: OrgState, r: WipeRequest, atMs: number): Eithe
   if (isLeft(at)) return at;
   const { stream, ms, deviceId } = at.right;
   const mailbox = ms.info?.identity ?? stream;
-  const w = ms.devices[deviceKey(deviceId)]!.wipe;
+  const w = keyedGet(ms.devices, deviceKey(deviceId))!.wipe;
   const outstanding = w !== undefined && (w.stage === 'requested' || w.stage === 'sent');
   if (outstanding && w.accountOnly === (r.accountOnly === true) && w.reason === r.reason && w.by === r.by)
     return right({ stream, mailbox, deviceId, events: [], wipeId: w.wipeId });

@@ -8,6 +8,7 @@ import { deviceKey, wipeOutstanding, type MailboxState } from './mailbox.js';
 import { overrideInForce } from './access.js';
 import { groupsOf } from './plan.js';
 import { MailboxIndex, userAddresses } from './identity.js';
+import { keyedGet } from './mailbox/keyed.js';
 
 /** Removals per full sync unless the policy says otherwise: a wrong clock or setting cannot empty the directory in one night. */
 export const DEFAULT_MAX_REMOVALS_PER_SYNC = 500;
@@ -120,7 +121,8 @@ export function selectStale(a: StaleArgs): StaleSelection {
     const m = index.mailboxOf(d);
     if (!m) continue; // an orphan partnership is reported by the planner, not removed
     const stream = mailboxStream(a.organization, m.identity);
-    const known = a.state.get(stream)?.devices[deviceKey(d.deviceId)];
+    const ms = a.state.get(stream);
+    const known = ms === undefined ? undefined : keyedGet(ms.devices, deviceKey(d.deviceId));
     if (known && overrideInForce(known.override, a.atMs)) {
       kept.override++;
       continue;

@@ -324,6 +324,11 @@ test('an unknown id and an id under two mailboxes are refused, naming what to do
   assert.ok(isRight(one) && one.right.mailbox === 'contoso.com/Users/Lee' && one.right.events[0]!.type === 'OverrideGranted');
   const unknown = decideOverride(state.right, { ...req, deviceId: 'NoSuchDevice' }, AT, 30);
   assert.ok(isLeft(unknown) && unknown.left.kind === 'unknownDevice');
+  // Names every object inherits are no partnership either.
+  for (const deviceId of ['constructor', '__proto__', 'Constructor']) {
+    const inherited = decideOverride(state.right, { ...req, deviceId }, AT, 30);
+    assert.ok(isLeft(inherited) && inherited.left.kind === 'unknownDevice', deviceId);
+  }
 });
 
 test.run();

@@ -9,6 +9,7 @@ import { RULE, sentences } from './sentences.js';
 import { sameDecisionRules, withDefaults } from '../../src/policy.js';
 import type { StreamView } from './timeline.js';
 import type { EnforcingCommand, Explanation } from './types.js';
+import { keyedGet } from '../../src/mailbox/keyed.js';
 
 /** The partnership chosen to explain, and what the explanation is read from. */
 export interface Chosen {
@@ -28,7 +29,7 @@ export interface Chosen {
   readonly views: readonly StreamView[];
 }
 
-const deviceIn = (v: StreamView, k: string) => v.state.devices[k];
+const deviceIn = (v: StreamView, k: string) => keyedGet(v.state.devices, k);
 const decisionIn = (v: StreamView, k: string) => deviceIn(v, k)?.decision;
 /** The partnership explained: present at that moment first, then the latest decision. */
 export const rank = (v: StreamView, k: string) => (deviceIn(v, k) ? 2 : 0) + (decisionIn(v, k) ? 1 : 0);

@@ -8,6 +8,7 @@ import { evolveMailbox, initialMailboxState, type MailboxState } from './evolve.
 import { reconcileMailbox, type MailboxDecided, type ReconcileMailbox } from './reconcile.js';
 import { deviceKey, hasIntent, wipeOutstanding } from './rules.js';
 import { overrideInForce } from '../access.js';
+import { keyedGet } from './keyed.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 // Who and why are shown by explain and the console as text; control characters would hide or fake lines.
@@ -111,7 +112,7 @@ export function decideMailbox(command: MailboxCommand, state: MailboxState): Eit
       const done = event('CommandSucceeded', { commandId: command.commandId, ...extra });
       const c = state.pending[command.commandId]!;
       // A removed partnership is gone from the mailbox: every fold forgets it through the one event they all know.
-      if (c.kind === 'removeMobileDevice' && state.devices[deviceKey(c.deviceId)])
+      if (c.kind === 'removeMobileDevice' && keyedGet(state.devices, deviceKey(c.deviceId)))
         return right({
           events: [done, event('PartnershipRemoved', { deviceId: c.deviceId, commandId: command.commandId })],
           commands: [],
@@ -120,7 +121,7 @@ export function decideMailbox(command: MailboxCommand, state: MailboxState): Eit
       return right(only(done));
     }
     case 'RequestWipe': {
-      const d = state.devices[deviceKey(command.deviceId)];
+      const d = keyedGet(state.devices, deviceKey(command.deviceId));
       if (!d) return left({ kind: 'unknownDevice', message: `no partnership ${command.deviceId}` });
       const bad = checkText('by', command.by, 200) ?? checkText('reason', command.reason, 500);
       if (bad) return left(bad);
@@ -144,7 +145,7 @@ export function decideMailbox(command: MailboxCommand, state: MailboxState): Eit
       );
     }
     case 'RecordWipeStatus': {
-      const d = state.devices[deviceKey(command.deviceId)];
+      const d = keyedGet(state.devices, deviceKey(command.deviceId));
       if (!d) return left({ kind: 'unknownDevice', message: `no partnership ${command.deviceId}` });
       if (d.wipe?.wipeId !== command.wipeId || d.wipe.stage !== 'sent' || command.ackTime === undefined)
         return right({ events: [], commands: [], decisions: [] });
@@ -160,7 +161,7 @@ export function decideMailbox(command: MailboxCommand, state: MailboxState): Eit
       );
     }
     case 'GrantOverride': {
-      const d = state.devices[deviceKey(command.deviceId)];
+      const d = keyedGet(state.devices, deviceKey(command.deviceId));
       if (!d) return left({ kind: 'unknownDevice', message: `no partnership ${command.deviceId}` });
       const bad = checkText('by', command.by, 200) ?? checkText('reason', command.reason, 500);
       if (bad) return left(bad);
@@ -194,7 +195,7 @@ export function decideMailbox(command: MailboxCommand, state: MailboxState): Eit
       );
     }
     case 'RevokeOverride': {
-      const d = state.devices[deviceKey(command.deviceId)];
+      const d = keyedGet(state.devices, deviceKey(command.deviceId));
       if (!d) return left({ kind: 'unknownDevice', message: `no partnership ${command.deviceId}` });
       const bad = checkText('by', command.by, 200) ?? checkText('reason', command.reason, 500);
       if (bad) return left(bad);
@@ -205,7 +206,7 @@ export function decideMailbox(command: MailboxCommand, state: MailboxState): Eit
       );
     }
     case 'RecordNotification': {
-      if (!state.devices[deviceKey(command.deviceId)]) {
+      if (!keyedGet(state.devices, deviceKey(command.deviceId))) {
         return left({ kind: 'unknownDevice', message: `no partnership ${command.deviceId}` });
       }
       return right(

@@ -26,7 +26,7 @@ import {
   type Owned,
   type WipeState,
 } from './rules.js';
-import { keyedCopy, keyedPut, keyedWith, keyedWithout } from './keyed.js';
+import { keyedCopy, keyedGet, keyedPut, keyedWith, keyedWithout } from './keyed.js';
 
 export type { DecisionState, WipeState } from './rules.js';
 
@@ -104,7 +104,7 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
     case 'PartnershipUpdated': {
       // An update keeps what is known of the device; a removal (below) forgets it.
       const k = deviceKey(e.data.deviceId);
-      const prev = state.devices[k];
+      const prev = keyedGet(state.devices, k);
       return withDevice(state, k, {
         ...e.data,
         decision: prev?.decision,
@@ -117,12 +117,12 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
     }
     case 'PartnershipRemoved': {
       const k = deviceKey(e.data.deviceId);
-      if (state.devices[k] === undefined) return state;
+      if (keyedGet(state.devices, k) === undefined) return state;
       return { ...state, devices: keyedWithout(state.devices, k) };
     }
     case 'AccessDecided': {
       const k = deviceKey(e.data.deviceId);
-      const d = state.devices[k];
+      const d = keyedGet(state.devices, k);
       if (!d) return state;
       // `at` comes from the envelope.
       const decision = decisionOf(e.data, (e as { at?: string }).at ?? '');
@@ -137,16 +137,16 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
       const c = state.pending[e.data.commandId]!;
       const devices = keyedCopy(state.devices);
       recordOwnership(c, {
-        grandfathered: (id) => devices[deviceKey(id)]?.grandfathered === true,
+        grandfathered: (id) => keyedGet(devices, deviceKey(id))?.grandfathered === true,
         own: (id: string, owned: Owned) => {
           const k = deviceKey(id);
-          const d = devices[k];
+          const d = keyedGet(devices, k);
           if (d) keyedPut(devices, k, { ...d, owned });
         },
       });
       if (c.kind === 'clearMobileDevice') {
         const k = deviceKey(c.deviceId);
-        const d = devices[k];
+        const d = keyedGet(devices, k);
         if (d?.wipe?.wipeId === c.wipeId)
           keyedPut(devices, k, { ...d, wipe: { ...d.wipe, stage: 'sent', sentAt: (e as { at?: string }).at ?? '' } });
       }
@@ -158,7 +158,7 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
       if (pending === state.pending) return state;
       if (c?.kind === 'clearMobileDevice') {
         const k = deviceKey(c.deviceId);
-        const d = state.devices[k];
+        const d = keyedGet(state.devices, k);
         if (d?.wipe?.wipeId === c.wipeId)
           return { ...withDevice(state, k, { ...d, wipe: wipeAfterFailure(d.wipe, e.data.error) }), pending };
       }
@@ -166,39 +166,39 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
     }
     case 'WipeRequested': {
       const k = deviceKey(e.data.deviceId);
-      const d = state.devices[k];
+      const d = keyedGet(state.devices, k);
       if (!d) return state;
       const { deviceId: _id, ...w } = e.data;
       return withDevice(state, k, { ...d, wipe: { ...w, requestedAt: (e as { at?: string }).at ?? '', stage: 'requested' } });
     }
     case 'WipeAcknowledged': {
       const k = deviceKey(e.data.deviceId);
-      const d = state.devices[k];
+      const d = keyedGet(state.devices, k);
       if (!d?.wipe || d.wipe.wipeId !== e.data.wipeId) return state;
       return withDevice(state, k, { ...d, wipe: { ...d.wipe, stage: 'acknowledged', ackTime: e.data.ackTime } });
     }
     case 'DeviceGrandfathered': {
       const k = deviceKey(e.data.deviceId);
-      const d = state.devices[k];
+      const d = keyedGet(state.devices, k);
       return d ? withDevice(state, k, { ...d, grandfathered: true }) : state;
     }
     case 'OverrideGranted': {
       const k = deviceKey(e.data.deviceId);
-      const d = state.devices[k];
+      const d = keyedGet(state.devices, k);
       if (!d) return state;
       const { deviceId: _id, from: _from, ...o } = e.data;
       return withDevice(state, k, { ...d, override: o });
     }
     case 'OverrideRevoked': {
       const k = deviceKey(e.data.deviceId);
-      const d = state.devices[k];
+      const d = keyedGet(state.devices, k);
       if (!d || d.override?.overrideId !== e.data.overrideId) return state;
       const { override: _o, ...rest } = d;
       return withDevice(state, k, rest);
     }
     case 'NotificationSent': {
       const k = deviceKey(e.data.deviceId);
-      const d = state.devices[k];
+      const d = keyedGet(state.devices, k);
       return d && !d.notified ? withDevice(state, k, { ...d, notified: true }) : state;
     }
     default:

@@ -44,3 +44,14 @@ export function keyedWithout<T>(record: Readonly<Record<string, T>>, key: string
   for (const k of Object.keys(record)) if (k !== key) keyedPut(o, k, record[k]!);
   return o;
 }
+
+/**
+ * The value at own key `key`, or undefined. A plain record inherits members
+ * of every object: read directly, a DeviceId of `constructor` or `__proto__`
+ * (a phone chooses its own) would find one where there is no partnership.
+ */
+export function keyedGet<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  const v: unknown = record[key];
+  // Inherited members are functions, or the prototype itself (`__proto__`); the values kept here are plain data.
+  return (typeof v === 'function' || v === Object.prototype) && !Object.prototype.hasOwnProperty.call(record, key) ? undefined : (v as T);
+}

@@ -24,6 +24,7 @@ import {
   wipeOutstanding,
   type MailboxIntent,
 } from './rules.js';
+import { keyedGet } from './keyed.js';
 
 export interface ReconcileMailbox {
   readonly type: 'ReconcileMailbox';
@@ -159,7 +160,7 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
   for (const d of c.partnerships) {
     const k = deviceKey(d.deviceId);
     const p = partnershipOf(d);
-    const prev = state.devices[k];
+    const prev = keyedGet(state.devices, k);
     if (!prev) events.push(event('PartnershipDiscovered', p));
     else if (!samePartnership(prev, p)) events.push(event('PartnershipUpdated', p));
     present.set(k, {
@@ -189,7 +190,7 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
       if ((c.contexts.get(k)?.groups.excluded.length ?? 0) > 0) continue;
       removing.set(k, d);
       // Its entries go with it, a grandfathered allowed entry too: the engine wrote it, and the phone it kept allowed is gone.
-      if (d.owned || state.devices[k]?.grandfathered) released.push(d.deviceId);
+      if (d.owned || keyedGet(state.devices, k)?.grandfathered) released.push(d.deviceId);
     }
   }
 
@@ -242,8 +243,8 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
   }
   for (const id of released) {
     const k = deviceKey(id);
-    const owned = (present.get(k) ?? state.devices[k])?.owned;
-    if (owned === 'allowed' || (removing.has(k) && state.devices[k]?.grandfathered))
+    const owned = (present.get(k) ?? keyedGet(state.devices, k))?.owned;
+    if (owned === 'allowed' || (removing.has(k) && keyedGet(state.devices, k)?.grandfathered))
       changes.allowed.remove.push(...entriesOf(lists.allowedDeviceIds, k));
     if (owned === 'blocked') changes.blocked.remove.push(...entriesOf(lists.blockedDeviceIds, k));
   }

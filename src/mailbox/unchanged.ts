@@ -10,6 +10,7 @@ import type { DeviceState, MailboxState } from './evolve.js';
 import { samePartnership, type ReconcileMailbox } from './reconcile.js';
 import { deviceKey, hasDeviceKey, sameDeviceSet } from './rules.js';
 import { userAddresses } from '../identity.js';
+import { keyedGet } from './keyed.js';
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   if (a === b) return true;
@@ -53,7 +54,7 @@ export function unchangedMailbox(state: MailboxState, c: ReconcileMailbox, addre
       if (seen.has(k)) return false;
       seen.add(k);
     }
-    const d = state.devices[k];
+    const d = keyedGet(state.devices, k);
     if (!d || d.deviceId !== p.deviceId || !samePartnership(d, p)) return false;
     // Nothing the moment decides, nothing an administrator asked for.
     if (d.override || d.wipe?.stage === 'requested') return false;
@@ -105,7 +106,7 @@ export function unchangedMailbox(state: MailboxState, c: ReconcileMailbox, addre
 export function recordedDecisions(state: MailboxState): Array<{ device: DeviceState; decision: Decision }> {
   const out: Array<{ device: DeviceState; decision: Decision }> = [];
   for (const k in state.devices) {
-    const device = state.devices[k]!;
+    const device = keyedGet(state.devices, k)!;
     const d = device.decision!;
     out.push({
       device,

@@ -10,6 +10,7 @@ import { groupsOf } from '../plan.js';
 import { mailboxIdentityOfDevice } from '../identity.js';
 import { progress, type Fail, type SyncRun } from './run.js';
 import { quickWindows } from './watermark.js';
+import { keyedGet } from '../mailbox/keyed.js';
 
 /** What a sync read. */
 export interface Discovered {
@@ -186,7 +187,7 @@ async function discoverQuick(run: SyncRun, groupIds: readonly string[]): Promise
   for (const [stream, keys] of affected) {
     const ms = st.mailboxes.get(stream)!;
     for (const k of keys) {
-      const dev = ms.devices[k];
+      const dev = keyedGet(ms.devices, k);
       if (dev) devices.push(asMobileDevice(dev));
     }
   }

@@ -13,6 +13,7 @@ import { mailboxIdentityOfDevice } from '../identity.js';
 import { type Batch, pushTo } from '../append.js';
 import type { Discovered } from './discovery.js';
 import { nowIso, type SyncRun } from './run.js';
+import { keyedGet } from '../mailbox/keyed.js';
 
 /** What a sync read of the partnerships' statistics: by identity key, `null` when Exchange no longer knows one. */
 export type Statistics = Map<string, MobileDeviceStatistics | null>;
@@ -100,7 +101,7 @@ export async function recordWipeAcks(run: SyncRun, statistics: Statistics): Prom
   let acknowledged = 0;
   for (const [stream, ms] of ctx.state().mailboxes) {
     for (const k in ms.devices) {
-      const d = ms.devices[k]!;
+      const d = keyedGet(ms.devices, k)!;
       const w = d.wipe;
       if (w?.stage !== 'sent') continue;
       const s = statistics.get(identityKey(d.identity));
@@ -159,7 +160,7 @@ export async function judgeUnsure(
       continue;
     }
     const ms = ctx.state().mailboxes.get(u.stream) ?? initialMailboxState;
-    const w = u.command.kind === 'clearMobileDevice' ? ms.devices[deviceKey(u.command.deviceId)]?.wipe : undefined;
+    const w = u.command.kind === 'clearMobileDevice' ? keyedGet(ms.devices, deviceKey(u.command.deviceId))?.wipe : undefined;
     const requestedAtMs =
       w !== undefined && u.command.kind === 'clearMobileDevice' && w.wipeId === u.command.wipeId ? Date.parse(w.requestedAt) : 0;
     const applied = partnershipCommandApplied(u.command, stats, Number.isNaN(requestedAtMs) ? 0 : requestedAtMs);

@@ -11,6 +11,7 @@ import type { Statistics } from './lifecycle.js';
 import { type Batch, pushTo } from '../append.js';
 import type { Discovered } from './discovery.js';
 import { nowIso, type SyncRun } from './run.js';
+import { keyedGet } from '../mailbox/keyed.js';
 
 /** Records an outcome for every pending intent (org intents only when the org settings and rules were read). */
 export async function reconcileInterrupted(
@@ -52,7 +53,7 @@ export async function reconcileInterrupted(
         // A wipe or a removal is judged on the partnership's statistics; unread: judged at a later sync, never sent again blindly.
         const s = statistics.get(identityKey(command.identity));
         if (s === undefined) continue;
-        const w = command.kind === 'clearMobileDevice' ? ms.devices[deviceKey(command.deviceId)]?.wipe : undefined;
+        const w = command.kind === 'clearMobileDevice' ? keyedGet(ms.devices, deviceKey(command.deviceId))?.wipe : undefined;
         const requestedAtMs = w?.wipeId === (command.kind === 'clearMobileDevice' ? command.wipeId : '') ? Date.parse(w.requestedAt) : 0;
         applied = partnershipCommandApplied(command, s, Number.isNaN(requestedAtMs) ? 0 : requestedAtMs);
       }
