@@ -70,10 +70,19 @@ function recorded(sim: Simulation) {
   return { steps, exchange, notifier };
 }
 
-function setup(devices = 400, seed = 11) {
+interface Setup {
+  readonly devices?: number;
+  readonly seed?: number;
+  readonly store?: EventStore;
+  /** Wraps the recording notifier (its sends are recorded when they succeed). */
+  readonly notifier?: (sim: Simulation, recording: Notifier) => Notifier;
+  readonly yieldToLoop?: () => Promise<void>;
+}
+
+function setup(o: Setup = {}) {
   // Commands take a moment (a timer each): many are in flight at once, as against a real Exchange.
-  const sim = simulateOrganization({ devices, seed, latencyMs: 2, clock: () => NOW });
-  const store = memoryStore();
+  const sim = simulateOrganization({ devices: o.devices ?? 400, seed: o.seed ?? 11, latencyMs: 2, clock: () => NOW });
+  const store = o.store ?? memoryStore();
   const { steps, exchange, notifier } = recorded(sim);
   const engine = createEngine({
     organization: sim.organization,
@@ -81,9 +90,10 @@ function setup(devices = 400, seed = 11) {
     intune: sim.intune,
     store,
     policy: sim.policy,
-    notifier,
+    notifier: o.notifier ? o.notifier(sim, notifier) : notifier,
     parallelism: 4,
     scheduler,
+    ...(o.yieldToLoop ? { yieldToLoop: o.yieldToLoop } : {}),
   });
   return { sim, store, steps, engine };
 }
@@ -260,23 +270,15 @@ test("every notice is recorded in its mailbox's stream after the command outcome
 });
 
 test('a channel that refuses stops the notices of this sync, mid-enforcement, with one warning; the rest stay due', async () => {
-  const sim = simulateOrganization({ devices: 400, seed: 11, latencyMs: 2, clock: () => NOW });
   let sends = 0;
-  const engine = createEngine({
-    organization: sim.organization,
-    exchange: sim.exchange,
-    intune: sim.intune,
-    store: memoryStore(),
-    policy: sim.policy,
-    notifier: {
+  const { sim, engine } = setup({
+    notifier: (_, recording) => ({
       async send(n) {
         sends++;
         if (sends > 3) return { _tag: 'Left', left: { kind: 'authFailed', message: '535 5.7.8 authentication failed' } };
-        return sim.notifier.send(n);
+        return recording.send(n);
       },
-    },
-    parallelism: 4,
-    scheduler,
+    }),
   });
   const r1 = await engine.fullSync();
   assert.ok(r1.success, 'a refusing channel never fails enforcement');
@@ -299,7 +301,6 @@ test('a channel that refuses stops the notices of this sync, mid-enforcement, wi
 });
 
 test('a sync that fails while notices go out: the next sync tells again at most the ones that were in flight', async () => {
-  const sim = simulateOrganization({ devices: 2000, seed: 5, latencyMs: 2, clock: () => NOW });
   const inner = memoryStore();
   let sends = 0;
   let failedAt: number | undefined;
@@ -318,21 +319,17 @@ test('a sync that fails while notices go out: the next sync tells again at most 
       return inner.append(requests);
     },
   };
-  const engine = createEngine({
-    organization: sim.organization,
-    exchange: sim.exchange,
-    intune: sim.intune,
+  const { sim, engine } = setup({
+    devices: 2000,
+    seed: 5,
     store,
-    policy: sim.policy,
-    notifier: {
+    notifier: (_, recording) => ({
       send: async (n) => {
         sends++;
         await new Promise((r) => setTimeout(r, 3));
-        return sim.notifier.send(n);
+        return recording.send(n);
       },
-    },
-    parallelism: 4,
-    scheduler,
+    }),
     // Deciding in slices lets commands finish, and notices start, while later chunks are still decided.
     yieldToLoop: () => new Promise<void>((r) => setImmediate(r)),
   });
