@@ -44,15 +44,10 @@ const EMPTY: Readonly<Record<string, never>> = Object.freeze({});
 /** `record` without `key` (itself when it has none). */
 export function keyedWithout<T>(record: Readonly<Record<string, T>>, key: string): Readonly<Record<string, T>> {
   if (!Object.prototype.hasOwnProperty.call(record, key)) return record;
-  let others = false;
-  for (const k in record)
-    if (k !== key) {
-      others = true;
-      break;
-    }
-  if (!others) return EMPTY;
+  const keys = Object.keys(record);
+  if (keys.length === 1) return EMPTY;
   const o = dictionary<T>();
-  for (const k of Object.keys(record)) if (k !== key) keyedPut(o, k, record[k]!);
+  for (const k of keys) if (k !== key) keyedPut(o, k, record[k]!);
   return o;
 }
 

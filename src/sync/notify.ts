@@ -44,6 +44,8 @@ export function startNotices(run: SyncRun): Notices {
   let failure: unknown;
   let halted = false;
   const idle: Array<() => void> = [];
+  // Whether a lane may start another notice.
+  const open = () => stopped === undefined && failure === undefined && !halted;
 
   const sendOne = async (d: PlannedDevice): Promise<void> => {
     const mb = d.mailbox!;
@@ -79,7 +81,7 @@ export function startNotices(run: SyncRun): Notices {
 
   const lane = async (): Promise<void> => {
     try {
-      while (next < queue.length && stopped === undefined && failure === undefined && !halted) await sendOne(queue[next++]!);
+      while (next < queue.length && open()) await sendOne(queue[next++]!);
     } catch (err) {
       failure ??= err;
     } finally {
@@ -95,7 +97,7 @@ export function startNotices(run: SyncRun): Notices {
       if (halted) return;
       for (const d of devices) queue.push(d);
       // A lane takes its first device before its first await: `next` counts the ones taken.
-      while (active < lanes && next < queue.length && stopped === undefined && failure === undefined) {
+      while (active < lanes && next < queue.length && open()) {
         active++;
         void lane();
       }

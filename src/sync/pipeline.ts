@@ -36,8 +36,6 @@ const AMBIGUOUS: ReadonlySet<string> = new Set(['connectionLost', 'sessionBroken
 export interface Executed {
   /** Every device planned (decided or not again). */
   readonly planned: readonly PlannedDevice[];
-  /** Streams with a failed command: their users are not notified. */
-  readonly failedStreams: ReadonlySet<string>;
   readonly mailboxes: number;
   readonly issued: number;
   readonly succeeded: number;
@@ -164,6 +162,7 @@ async function enforce(
   const commandsLeft = new Map<string, number>();
   const waiting = new Map<string, PlannedDevice[]>();
   const afterOrg: PlannedDevice[] = [];
+  // A command's stream has no command left: its waiting notices go unless one of them failed (org commands are not counted).
   const settled = (stream: string) => {
     const left = (commandsLeft.get(stream) ?? 0) - 1;
     if (left > 0) {
@@ -199,7 +198,7 @@ async function enforce(
     if (error && (c.kind === 'clearMobileDevice' || c.kind === 'removeMobileDevice') && AMBIGUOUS.has(error.kind)) {
       // Maybe applied, maybe not: judged on Exchange's statistics once the commands are done, never sent again blindly.
       unsure.push({ stream, commandId: w.commandId, command: c, error });
-      if (stream !== org) settled(stream);
+      settled(stream);
       progress(run, 'execute', ++done, commandsKnown, { final: decidedAll, failed, throttleWaits: executor.counters.throttleWaits });
       return;
     }
@@ -231,7 +230,7 @@ async function enforce(
     if (isLeft(evs)) throw refused(stream === org ? 'RecordOrgCommandOutcome' : 'RecordCommandOutcome', evs.left);
     flushSwitches(run);
     run.committer.add(stream, evs.right.events);
-    if (stream !== org) settled(stream);
+    settled(stream);
     progress(run, 'execute', ++done, commandsKnown, { final: decidedAll, failed, throttleWaits: executor.counters.throttleWaits });
   };
 
@@ -331,7 +330,6 @@ async function enforce(
   const counters = executor.counters;
   return {
     planned,
-    failedStreams,
     mailboxes: planner.mailboxes,
     issued,
     succeeded,
