@@ -2,9 +2,11 @@
 // in-memory store (the file store is exercised by the CLI tests).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isRight, right } from 'fp-ts/lib/Either.js';
+import { isLeft, isRight, right } from 'fp-ts/lib/Either.js';
 import { createEngine, type Engine } from '../src/engine.js';
 import { replay } from '../projections/replay.js';
+import { explain } from '../projections/explain.js';
+import { whatIf } from '../projections/what-if.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
 import type { EventStore, ExchangeGateway, StoredEvent } from '../src/ports.js';
@@ -330,6 +332,28 @@ test('DeviceIds that name members of every object (__proto__, constructor, toStr
   assert.is(r2.commands.issued, 0);
   assert.is(r2.decisionsChanged, 0);
   assert.is(again.devices().length, engine.devices().length);
+  // The log's readers key records by DeviceId too: each finds these partnerships as itself.
+  const events = await allEvents(store);
+  for (const id of ids) {
+    const why = explain(events, id);
+    assert.ok(isRight(why), id);
+    if (isRight(why)) {
+      assert.is(why.right.deviceId, id);
+      assert.is(why.right.access, 'quarantine', id);
+      assert.is(why.right.reason, 'notEnrolled', id);
+    }
+  }
+  // A member name that is no partnership here is unknown, not found on the prototype.
+  const unknown = explain(events, 'valueOf');
+  assert.is(isLeft(unknown) ? unknown.left.kind : 'found', 'unknownDevice');
+  assert.equal(replay(events).access, r.access);
+  const blocked = whatIf(events, { ...sim.policy, defaultAccessLevel: 'block' });
+  for (const id of ids) {
+    const change = blocked.changes.filter((c) => c.deviceId === id);
+    assert.is(change.length, 1, id);
+    assert.is(change[0]!.from, 'quarantine', id);
+    assert.is(change[0]!.to, 'block', id);
+  }
 });
 
 test("replay of the log reproduces the engine's access counts", async () => {
