@@ -63,6 +63,21 @@ test('streaming mode hands a repeated id over and leaves the pair of lines as a 
   assert.equal(r.suspects, [{ line: 3, first: 1 }]);
 });
 
+test('a read in many chunks finds every repeated id, before and after the room made for ids after its first chunk', async () => {
+  // 40,000 lines in chunks of 64 KiB: room for them all is made once, after the first chunk.
+  const ids = Array.from({ length: 40_000 }, (_, i) => `id-${i}`);
+  ids[25_000] = 'id-3';
+  ids[39_999] = 'id-24999';
+  const text = ids.map((id, i) => line('eas-org-a', i, i, id)).join('\n') + '\n';
+  const r = await withFile('many-chunks.ndjson', text, (fh) => streamLog(fh, () => undefined, { chunkBytes: 64 * 1024 }));
+  assert.is(r.events, 40_000);
+  assert.equal(r.suspects, [
+    { line: 25_001, first: 4 },
+    { line: 40_000, first: 25_000 },
+  ]);
+  assert.ok(r.ids.data().keys.length >= 2 * 40_000, 'room for every id at half load');
+});
+
 test('a filtered read counts every line but parses only the lines its filter keeps', async () => {
   const text = [line('eas-org-a', 0, 0, 'a'), 'not json', line('eas-org-b', 0, 2, 'b'), line('eas-org-a', 1, 3, 'c')].join('\n') + '\n';
   const onlyA: LineFilter = { keeps: (buf, s) => buf.toString('utf8', s, s + 20).includes('eas-org-a'), owns: (s) => s === 'eas-org-a' };

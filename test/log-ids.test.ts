@@ -1,0 +1,79 @@
+// The id table of the log's readers (adapters/shared/log-ids.ts): a hash seen
+// before answers with the line it was first seen on, whatever the table's size
+// and however it got there (growing one doubling at a time, or room made at once).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fc from 'fast-check';
+import { IdSet, idHash } from '../adapters/shared/log-ids.js';
+
+/** What the table must answer: the first line of each hash, by a Map. */
+function reference(hashes: readonly number[]): { firsts: number[]; map: Map<number, number> } {
+  const map = new Map<number, number>();
+  const firsts = hashes.map((h, i) => {
+    const first = map.get(h) ?? 0;
+    if (first === 0) map.set(h, i + 1);
+    return first;
+  });
+  return { firsts, map };
+}
+
+// Small hashes collide in slots often (a table starts at 65,536 slots); a few repeats are forced in.
+const hashes = fc
+  .array(fc.oneof(fc.integer({ min: 1, max: 2 ** 52 }), fc.integer({ min: 1, max: 300 })), { maxLength: 3000 })
+  .chain((hs) => fc.tuple(fc.constant(hs), fc.array(fc.nat({ max: Math.max(0, hs.length - 1) }), { maxLength: 20 })))
+  .map(([hs, picks]) => (hs.length === 0 ? hs : [...hs, ...picks.map((i) => hs[i]!)]));
+
+test('answers every add and find as a map of first lines does, with or without room made at once', () => {
+  fc.assert(
+    fc.property(hashes, fc.nat({ max: 200_000 }), fc.nat({ max: 3000 }), (hs, room, at) => {
+      const want = reference(hs);
+      const grown = new IdSet();
+      const reserved = new IdSet();
+      hs.forEach((h, i) => {
+        if (i === Math.min(at, hs.length - 1)) reserved.reserve(room);
+        assert.is(grown.add(h, i + 1), want.firsts[i]);
+        assert.is(reserved.add(h, i + 1), want.firsts[i]);
+      });
+      for (const [h, line] of want.map) {
+        assert.is(grown.find(h), line);
+        assert.is(reserved.find(h), line);
+      }
+      assert.is(reserved.find(2 ** 52 + 7), 0);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('room made at once holds that many entries without growing again, and never shrinks the table', () => {
+  const s = new IdSet();
+  s.reserve(100_000);
+  const size = s.data().keys.length;
+  assert.ok(size >= 200_002, `room for 100,000 at half load (${size} slots)`);
+  for (let i = 1; i <= 100_000; i++) s.add(i * 7919, i);
+  assert.is(s.data().keys.length, size, 'no growth while filling what was reserved');
+  s.reserve(10);
+  assert.is(s.data().keys.length, size);
+  for (let i = 1; i <= 100_000; i++) assert.is(s.find(i * 7919), i);
+});
+
+test('a table rebuilt from its arrays (another thread, a saved index) goes on counting its entries', () => {
+  const a = new IdSet();
+  for (let i = 1; i <= 40_000; i++) a.add(idHash(`id-${i}`), i);
+  const b = new IdSet(a.data());
+  // 40,000 entries already: 10,000 more pass the half-load mark of 65,536 slots and grow the table.
+  for (let i = 40_001; i <= 50_000; i++) assert.is(b.add(idHash(`id-${i}`), i), 0);
+  assert.ok(b.data().keys.length > 65_536);
+  for (let i = 1; i <= 50_000; i++) assert.is(b.find(idHash(`id-${i}`)), i);
+});
+
+test('hashes equal strings alike and never to 0 (the empty slot)', () => {
+  fc.assert(
+    fc.property(fc.string({ maxLength: 50 }), (s) => {
+      const h = idHash(s);
+      assert.is(idHash(s.slice()), h);
+      assert.ok(h >= 1 && h <= 2 ** 52 && Number.isInteger(h));
+    }),
+  );
+});
+
+test.run();
