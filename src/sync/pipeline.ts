@@ -1,6 +1,7 @@
 // Deciding and executing as a pipeline: the org reconciled (full syncs), the
 // mailboxes decided in chunks, each chunk's intents appended before its
-// commands run, outcomes recorded as they come; org commands last, in order.
+// commands run, outcomes recorded as they come; org commands last: the rules
+// side by side, then the org settings.
 import { isLeft, type Either } from 'fp-ts/lib/Either.js';
 import type { ExchangeError } from '../ports.js';
 import type { DeviceAccessRule, OrgSettings } from '../facts.js';
@@ -301,19 +302,28 @@ async function enforce(
   queue.close();
   let outcome = await running;
   issued += orgWork.length;
-  if (!outcome.disconnected) {
-    // Org commands in order, on one lane.
+  // Org commands: the device access rules side by side (each names a rule of its own), then the org
+  // settings alone once every rule has its outcome — a stricter default never lands before the
+  // exceptions that soften it.
+  const orgPhases = [
+    orgWork.filter((w) => w.command.kind !== 'setOrgSettings'),
+    orgWork.filter((w) => w.command.kind === 'setOrgSettings'),
+  ];
+  for (const phase of orgPhases) {
+    if (phase.length === 0) continue;
+    if (outcome.disconnected) {
+      for (const w of phase) onResult(w, { _tag: 'Left', left: outcome.disconnected });
+      continue;
+    }
     outcome = await createExecutor({
       exchange: ctx.exchange,
       scheduler: ctx.scheduler,
       now: ctx.now,
       failover: ctx.failover,
-      parallelism: 1,
+      parallelism: Math.min(phase.length, ctx.parallelism),
       maxConcurrency: ctx.maxConcurrency,
       ...(ctx.onCommandTime ? { onCommandTime: ctx.onCommandTime } : {}),
-    }).run(orgWork, onResult);
-  } else {
-    for (const w of orgWork) onResult(w, { _tag: 'Left', left: outcome.disconnected });
+    }).run(phase, onResult);
   }
   if (unsure.length > 0) {
     const judged = await judgeUnsure(run, unsure);
