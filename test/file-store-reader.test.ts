@@ -63,8 +63,8 @@ test('streaming mode hands a repeated id over and leaves the pair of lines as a 
   assert.equal(r.suspects, [{ line: 3, first: 1 }]);
 });
 
-test('a read in many chunks finds every repeated id, before and after the room made for ids after its first chunk', async () => {
-  // 40,000 lines in chunks of 64 KiB: room for them all is made once, after the first chunk.
+test("a read in many chunks finds every repeated id, across chunks and the id table's growth", async () => {
+  // 40,000 lines in chunks of 64 KiB: the id table grows while they are read.
   const ids = Array.from({ length: 40_000 }, (_, i) => `id-${i}`);
   ids[25_000] = 'id-3';
   ids[39_999] = 'id-24999';

@@ -60,17 +60,6 @@ export class IdSet {
     }
   }
 
-  /**
-   * Makes room for `n` entries in all at once, so that a reader that can tell how
-   * many lines a log has (from its size) does not rebuild the table at every
-   * doubling on the way (~4 % of a replay). Never shrinks.
-   */
-  reserve(n: number): void {
-    let size = this.keys.length;
-    while ((n + 1) * 2 > size) size *= 2;
-    if (size > this.keys.length) this.rebuild(size);
-  }
-
   /** The value recorded with `hash`, or 0 when none is. */
   find(hash: number): number {
     const mask = this.keys.length - 1;
@@ -99,13 +88,9 @@ export class IdSet {
   }
 
   private grow(): void {
-    this.rebuild(this.keys.length * 2);
-  }
-
-  private rebuild(size: number): void {
     const old = { keys: this.keys, lines: this.lines };
-    this.keys = new Float64Array(size);
-    this.lines = new Uint32Array(size);
+    this.keys = new Float64Array(old.keys.length * 2);
+    this.lines = new Uint32Array(old.keys.length * 2);
     this.count = 0;
     for (let i = 0; i < old.keys.length; i++) if (old.keys[i] !== 0) this.add(old.keys[i]!, old.lines[i]!);
   }

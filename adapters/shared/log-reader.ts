@@ -290,9 +290,6 @@ async function readLines(fh: FileHandle, mode: Mode, options: StreamOptions): Pr
       if (keeps(buf, s, nl) && !take(check(buf.toString('utf8', s, nl), lineNo), lineNo, base + s, base + nl + 1)) return stopped();
     }
     options.onLines?.(buf, 0, lastNl + 1);
-    // After the first chunk of a whole read: as many ids as its lines say the file holds, room made once.
-    if (base === 0 && resume === undefined && filter === undefined && total > lastNl + 1)
-      ids.reserve(Math.ceil((lineNo * total) / (lastNl + 1)));
     buf.copy(buf, 0, lastNl + 1, end);
     base += lastNl + 1;
     carry = end - (lastNl + 1);
