@@ -13,14 +13,16 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { createEngine } from '../src/engine.js';
 import { simulateOrganization, DEFAULT_NOW } from '../adapters/simulator/index.js';
 import { openFileStore } from '../adapters/file-store/index.js';
 import type { Policy } from '../src/policy.js';
+import { benchArgs } from './args.js';
 
-const { values } = parseArgs({
+const USAGE = 'node dist/benchmarks/cleanup.js [--devices 100000] [--idle 0.03] [--max 500] [--latency 0] [--parallelism 8]';
+
+const { values } = benchArgs(USAGE, {
   options: {
     devices: { type: 'string', default: '100000' },
     idle: { type: 'string', default: '0.03' },

@@ -8,7 +8,6 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { createEngine } from '../src/engine.js';
 import { simulateOrganization } from '../adapters/simulator/index.js';
@@ -16,8 +15,11 @@ import { openFileStore } from '../adapters/file-store/index.js';
 import { consoleServing } from '../adapters/cli/console.js';
 import { listenStatus } from '../adapters/cli/status-server.js';
 import type { ApiRequest } from '../adapters/console/api.js';
+import { benchArgs } from './args.js';
 
-const { values } = parseArgs({ options: { devices: { type: 'string', default: '100000' }, log: { type: 'string' } } });
+const USAGE = 'node dist/benchmarks/console.js [--devices 100000] [--log FILE]';
+
+const { values } = benchArgs(USAGE, { options: { devices: { type: 'string', default: '100000' }, log: { type: 'string' } } });
 const devices = Number(values.devices);
 const log = values.log ?? join(mkdtempSync(join(tmpdir(), 'eas-console-bench-')), `console-${devices}.ndjson`);
 

@@ -17,15 +17,17 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { createEngine, type Engine } from '../src/engine.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { openFileStore, type FileStore } from '../adapters/file-store/index.js';
 import type { ExchangeGateway, IntuneGateway } from '../src/ports.js';
 import { applyToSimulator, recordAnswers, recordedOrganization } from './recorded-org.js';
+import { benchArgs } from './args.js';
 
-const { values } = parseArgs({
+const USAGE = 'node dist/benchmarks/engine-cost.js [--cpu-devices 100000] [--heap-devices 200000] [--no-latency] [--semi-space 64]';
+
+const { values } = benchArgs(USAGE, {
   options: {
     'cpu-devices': { type: 'string', default: '100000' },
     'heap-devices': { type: 'string', default: '200000' },

@@ -20,7 +20,6 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { createAppender } from '../src/append.js';
 import { createStateLoader, type SnapshotNote } from '../src/start.js';
@@ -28,8 +27,11 @@ import { emptyOrgState, loadOrgState } from '../src/state.js';
 import { snapshotText } from '../src/snapshot.js';
 import { eventStoreDbStore, type EventStoreDbStore } from '../adapters/eventstoredb/index.js';
 import { startServerChild } from './esdb-serve.js';
+import { benchArgs } from './args.js';
 
-const { values } = parseArgs({
+const USAGE = 'node dist/benchmarks/esdb-start.js [--devices 50000] [--days 30] [--rounds 3] [--log YEAR.ndjson]';
+
+const { values } = benchArgs(USAGE, {
   options: {
     devices: { type: 'string', default: '50000' },
     days: { type: 'string', default: '30' },

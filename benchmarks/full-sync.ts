@@ -15,7 +15,6 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { createEngine } from '../src/engine.js';
 import { RecordingNotifier, simulateOrganization } from '../adapters/simulator/index.js';
@@ -24,6 +23,9 @@ import { sessionCount } from '../src/executor.js';
 import type { ExchangeGateway } from '../src/ports.js';
 import type { ExchangeCommand } from '../src/commands.js';
 import type { Simulation } from '../adapters/simulator/index.js';
+import { benchArgs } from './args.js';
+
+const USAGE = 'npm run bench -- [--devices 5000,50000] [--latency 0] [--parallelism 1] [--default-mode] [--notify-latency MS]';
 
 /** Org commands the first sync issues, from the simulator's log: device access rules (run side by side), then org settings. */
 function orgCommandCounts(sim: Simulation): { rules: number; settings: number } {
@@ -36,7 +38,7 @@ function orgCommandCounts(sim: Simulation): { rules: number; settings: number } 
   return { rules, settings };
 }
 
-const { values } = parseArgs({
+const { values } = benchArgs(USAGE, {
   options: {
     devices: { type: 'string', default: '5000,50000' },
     latency: { type: 'string', default: '0' },

@@ -10,7 +10,6 @@
 // Prints one JSON object per line. Compare within one run.
 //   node dist/benchmarks/powershell-gateway.js [--commands 1500]
 import { spawn } from 'node:child_process';
-import { parseArgs } from 'node:util';
 import { cpus } from 'node:os';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import type { ExchangeCommand } from '../src/commands.js';
@@ -18,8 +17,11 @@ import { FakeExchange } from '../test/support/fake-exchange.js';
 import { startStandInHost } from '../test/support/standin-host.js';
 import { probePwsh, realSetup, STAND_IN_MODULE } from '../test/support/real-pwsh.js';
 import { simulateOrganization } from '../adapters/simulator/index.js';
+import { benchArgs } from './args.js';
 
-const { values } = parseArgs({ options: { commands: { type: 'string', default: '1500' } } });
+const USAGE = 'node dist/benchmarks/powershell-gateway.js [--commands 1500]';
+
+const { values } = benchArgs(USAGE, { options: { commands: { type: 'string', default: '1500' } } });
 const N = Number(values.commands);
 const probe = probePwsh();
 if (!probe.ok) {

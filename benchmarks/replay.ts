@@ -33,14 +33,16 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import type { Policy, StoredEvent } from '../src/index.js';
 import { whatIf } from '../projections/index.js';
 import { baseLog, writeReplicated } from './replay-log.js';
 import { replayFile, foldLogFile, explainFile, whatIfFile } from '../adapters/log/index.js';
+import { benchArgs } from './args.js';
 
-const { values } = parseArgs({
+const USAGE = 'node dist/benchmarks/replay.js [--events 1000000] [--devices 5000] [--whatif-devices 50000] [--rounds 2] [--keep DIR]';
+
+const { values } = benchArgs(USAGE, {
   options: {
     events: { type: 'string', default: '1000000' },
     devices: { type: 'string', default: '5000' },

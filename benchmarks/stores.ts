@@ -11,14 +11,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { isLeft, type Either } from 'fp-ts/lib/Either.js';
 import type { EventStore, NewEvent, StoreError } from '../src/ports.js';
 import { openFileStore } from '../adapters/file-store/index.js';
 import { eventStoreDbStore } from '../adapters/eventstoredb/index.js';
 import { startServerChild } from './esdb-serve.js';
+import { benchArgs } from './args.js';
 
-const { values } = parseArgs({
+const USAGE = 'node dist/benchmarks/stores.js [--single 2000] [--batches 40] [--batch 500]';
+
+const { values } = benchArgs(USAGE, {
   options: {
     single: { type: 'string', default: '2000' },
     batches: { type: 'string', default: '40' },

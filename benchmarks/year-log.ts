@@ -16,7 +16,6 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { createAppender } from '../src/append.js';
 import { createStateLoader, type SnapshotNote } from '../src/start.js';
@@ -25,8 +24,11 @@ import { parseSnapshot, snapshotText } from '../src/snapshot.js';
 import { logIndexPath, openFileStore } from '../adapters/file-store/index.js';
 import { fileSnapshotStore } from '../adapters/file-store/snapshot.js';
 import { buildYearLog } from './year-log-build.js';
+import { benchArgs } from './args.js';
 
-const { values } = parseArgs({
+const USAGE = 'node dist/benchmarks/year-log.js [--devices 50000] [--days 365] [--rounds 2] [--keep DIR]';
+
+const { values } = benchArgs(USAGE, {
   options: {
     devices: { type: 'string', default: '50000' },
     days: { type: 'string', default: '365' },
