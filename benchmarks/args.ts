@@ -6,7 +6,13 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 /** Numbers, or numbers separated by commas (`--devices 5000,50000`). */
 const NUMBERS = /^\d+(\.\d+)?(,\d+(\.\d+)?)*$/;
 
-export function benchArgs<T extends ParseArgsConfig>(usage: string, config: T): ReturnType<typeof parseArgs<T>> {
+/** `numeric`: options without a default that take numbers too (an option whose default is a number does). */
+/** `numeric`: options without a default that take numbers too (an option whose default is a number does). */
+export function benchArgs<T extends ParseArgsConfig>(
+  usage: string,
+  config: T,
+  numeric: readonly string[] = [],
+): ReturnType<typeof parseArgs<T>> {
   const fail = (message: string): never => {
     process.stderr.write(`${message}\nusage: ${usage}\n`);
     process.exit(2);
@@ -17,15 +23,13 @@ export function benchArgs<T extends ParseArgsConfig>(usage: string, config: T): 
   } catch (err) {
     return fail((err as Error).message);
   }
-  // An option whose default is a number takes numbers only.
   const values = parsed.values as Record<string, unknown>;
   for (const [name, option] of Object.entries(config.options ?? {})) {
     const given = values[name];
-    if (option.type === 'string' && typeof option.default === 'string' && NUMBERS.test(option.default) && typeof given === 'string')
-      if (!NUMBERS.test(given))
-        fail(
-          `--${name}: expected a number${option.default.includes(',') ? ' or numbers separated by commas' : ''}, got ${JSON.stringify(given)}`,
-        );
+    const byDefault = typeof option.default === 'string' && NUMBERS.test(option.default);
+    if (option.type !== 'string' || typeof given !== 'string' || !(byDefault || numeric.includes(name)) || NUMBERS.test(given)) continue;
+    const list = typeof option.default === 'string' && option.default.includes(',');
+    fail(`--${name}: expected a number${list ? ' or numbers separated by commas' : ''}, got ${JSON.stringify(given)}`);
   }
   return parsed;
 }

@@ -1,7 +1,7 @@
 // Benchmark: the demo's full sync (simulated organization, embedded file log)
 // at several sizes. Each size runs in a fresh child process so that peak memory
 // is its own. Prints one JSON object per line; compare ratios within one run.
-//   npm run bench -- [--devices 5000,50000] [--latency 0] [--parallelism 1] [--default-mode] [--notify-latency MS]
+//   npm run bench -- [--devices 5000,50000] [--latency 0] [--parallelism 1] [--default-mode] [--notify-latency MS] [--exceptions N]
 // With latency, `boundSeconds` is the least time the Exchange side allows:
 // mailbox commands × latency ÷ sessions, plus the org commands (the rules side
 // by side, then the settings) and one round of discovery reads; `ratio` =
@@ -10,6 +10,8 @@
 // Set-CasMailbox per device (same decisions, same organization).
 // --notify-latency gives each notification that many ms (an SMTP round trip):
 // notices go while the commands run, so the wall time shows what they add.
+// --exceptions N gives the policy N model exceptions instead of its own two
+// (a first sync then creates N device access rules: they run side by side).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,9 +25,11 @@ import { sessionCount } from '../src/executor.js';
 import type { ExchangeGateway } from '../src/ports.js';
 import type { ExchangeCommand } from '../src/commands.js';
 import type { Simulation } from '../adapters/simulator/index.js';
+import type { Policy } from '../src/policy.js';
 import { benchArgs } from './args.js';
 
-const USAGE = 'npm run bench -- [--devices 5000,50000] [--latency 0] [--parallelism 1] [--default-mode] [--notify-latency MS]';
+const USAGE =
+  'npm run bench -- [--devices 5000,50000] [--latency 0] [--parallelism 1] [--default-mode] [--notify-latency MS] [--exceptions N]';
 
 /** Org commands the first sync issues, from the simulator's log: device access rules (run side by side), then org settings. */
 function orgCommandCounts(sim: Simulation): { rules: number; settings: number } {
@@ -38,20 +42,26 @@ function orgCommandCounts(sim: Simulation): { rules: number; settings: number } 
   return { rules, settings };
 }
 
-const { values } = benchArgs(USAGE, {
-  options: {
-    devices: { type: 'string', default: '5000,50000' },
-    latency: { type: 'string', default: '0' },
-    'notify-latency': { type: 'string', default: '0' },
-    parallelism: { type: 'string', default: '1' },
-    child: { type: 'boolean' },
-    json: { type: 'boolean' },
-    'default-mode': { type: 'boolean' },
-    mode: { type: 'string', default: 'engine' },
-    // V8's young generation for the children, in MB (as examples/deploy runs the connector); 0: Node's default.
-    'semi-space': { type: 'string', default: '64' },
+const { values } = benchArgs(
+  USAGE,
+  {
+    options: {
+      devices: { type: 'string', default: '5000,50000' },
+      latency: { type: 'string', default: '0' },
+      'notify-latency': { type: 'string', default: '0' },
+      // Platform exceptions in the policy (absent: the simulator's own two).
+      exceptions: { type: 'string' },
+      parallelism: { type: 'string', default: '1' },
+      child: { type: 'boolean' },
+      json: { type: 'boolean' },
+      'default-mode': { type: 'boolean' },
+      mode: { type: 'string', default: 'engine' },
+      // V8's young generation for the children, in MB (as examples/deploy runs the connector); 0: Node's default.
+      'semi-space': { type: 'string', default: '64' },
+    },
   },
-});
+  ['exceptions'],
+);
 
 /** The original's default mode: one command per device, one at a time, no sessions of its own. */
 function perDeviceGateway(inner: ExchangeGateway): ExchangeGateway {
@@ -113,7 +123,18 @@ async function calibratedBound(
   return (performance.now() - t0) / 1000;
 }
 
-async function child(devices: number, latencyMs: number, parallelism: number, mode: string, notifyLatencyMs: number) {
+/** The simulator's policy, or one with `n` model exceptions (allow and block in turn) instead of its own. */
+function policyOf(sim: Simulation, n: number | undefined): Policy {
+  if (n === undefined) return sim.policy;
+  const platformExceptions = Array.from({ length: n }, (_, i) => ({
+    type: 'model' as const,
+    name: `Bench Model ${i}`,
+    access: i % 2 === 0 ? ('allow' as const) : ('block' as const),
+  }));
+  return { ...sim.policy, platformExceptions };
+}
+
+async function child(devices: number, latencyMs: number, parallelism: number, mode: string, notifyLatencyMs: number, exceptions?: number) {
   const dir = mkdtempSync(join(tmpdir(), 'eas-bench-'));
   const log = join(dir, 'bench.ndjson');
   try {
@@ -130,7 +151,7 @@ async function child(devices: number, latencyMs: number, parallelism: number, mo
       exchange,
       intune: sim.intune,
       store,
-      policy: sim.policy,
+      policy: policyOf(sim, exceptions),
       notifier: notifyLatencyMs > 0 ? new RecordingNotifier(notifyLatencyMs) : sim.notifier,
       parallelism: mode === 'default' ? 1 : parallelism,
     });
@@ -163,6 +184,7 @@ async function child(devices: number, latencyMs: number, parallelism: number, mo
       latencyMs,
       notifyLatencyMs,
       notifications: first.notifications.sent,
+      orgCommands: org,
       parallelism: mode === 'default' ? 1 : parallelism,
       sessions,
       seconds: +seconds.toFixed(3),
@@ -194,6 +216,7 @@ if (values.child) {
     Number(values.parallelism),
     String(values.mode),
     Number(values['notify-latency']),
+    values.exceptions === undefined ? undefined : Number(values.exceptions),
   );
   process.stdout.write(JSON.stringify(r) + '\n');
 } else {
@@ -217,6 +240,7 @@ if (values.child) {
         String(values['notify-latency']),
         '--mode',
         mode,
+        ...(values.exceptions === undefined ? [] : ['--exceptions', String(values.exceptions)]),
       ],
       { encoding: 'utf8', maxBuffer: 1 << 24 },
     );

@@ -25,6 +25,10 @@ test('a number option given text is refused with what it expected and what it go
   const r = bench('full-sync', '--devices', '5k');
   assert.is(r.status, 2);
   assert.match(r.stderr, '--devices: expected a number or numbers separated by commas, got "5k"');
+  // An option without a default can be named a number option too.
+  const exceptions = bench('full-sync', '--exceptions', 'many');
+  assert.is(exceptions.status, 2);
+  assert.match(exceptions.stderr, '--exceptions: expected a number, got "many"');
   const one = bench('replay', '--rounds', 'two');
   assert.is(one.status, 2);
   assert.match(one.stderr, '--rounds: expected a number, got "two"');
