@@ -1,11 +1,12 @@
 // The decide-and-execute pipeline (src/sync/pipeline.ts), on its org commands:
 // after every mailbox command, the device access rules run side by side on the
-// sessions, and the org settings (a stricter default among them) only once
-// every rule has its outcome.
+// sessions, and the org settings only once every rule has its outcome; a
+// stricter default is not sent when a rule failed, and quarantine notices wait
+// until the org commands that enforce quarantines have all succeeded.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Either } from 'fp-ts/lib/Either.js';
-import { createEngine } from '../src/engine.js';
+import { createEngine, type Engine } from '../src/engine.js';
 import type { ExchangeCommand } from '../src/commands.js';
 import type { ExchangeError, ExchangeGateway, ExchangeSession } from '../src/ports.js';
 import type { Policy } from '../src/policy.js';
@@ -75,6 +76,7 @@ function setup(parallelism: number) {
     intune: sim.intune,
     store: memoryStore(),
     policy,
+    notifier: sim.notifier,
     parallelism,
   });
   return { sim, spans, engine };
@@ -112,28 +114,60 @@ test('runs the rules one after another on one session when the sync has one', as
   for (let i = 1; i < rules.length; i++) assert.ok(rules[i - 1]!.end < rules[i]!.start);
 });
 
-test('a rule that fails is reported and the other rules and the settings still run', async () => {
+const HELD = /^setOrgSettings: not sent: a device access rule command of this sync failed/;
+/** Notices sent so far to users of devices the engine quarantines. */
+function quarantineNotices(sim: Simulation, engine: Engine): number {
+  const quarantined = new Set(
+    engine
+      .devices()
+      .filter((d) => d.access === 'quarantine')
+      .map((d) => d.deviceId),
+  );
+  return sim.notifier.sent.filter((n) => quarantined.has(n.deviceId)).length;
+}
+
+test('a rule that fails holds back a stricter default and the quarantine notices; the next full sync sends both', async () => {
   const { sim, spans, engine } = setup(4);
   sim.exchange.failNext(1, { kind: 'other', message: 'the rule could not be created' }, { cmdlet: 'New-ActiveSyncDeviceAccessRule' });
   const r = await engine.fullSync();
   assert.not.ok(r.success);
-  assert.is(r.commands.failed, 1);
+  assert.is(r.commands.failed, 2, 'the rule, and the settings not sent');
   assert.equal(
     r.errors.map((e) => e.kind),
-    ['command.other'],
+    ['command.other', 'command.other'],
   );
+  assert.match(r.errors[1]!.message, HELD);
   const rules = spans.filter((s) => isRule(s.kind));
   assert.is(rules.filter((s) => s.ok === false).length, 1);
   assert.is(rules.filter((s) => s.ok === true).length, 8);
-  assert.ok(spans.some((s) => s.kind === 'setOrgSettings' && s.ok === true));
-  // The next sync creates the missing rule and nothing else at org level.
+  assert.not.ok(
+    spans.some((s) => s.kind === 'setOrgSettings'),
+    'the stricter default was not sent',
+  );
+  assert.is(sim.exchange.state().orgSettings.defaultAccessLevel, 'Allow');
+  assert.ok(r.access.quarantine > 0);
+  assert.is(quarantineNotices(sim, engine), 0, 'no one is told of a quarantine that is not in force');
+  // The next full sync makes the missing rule, then the default; the quarantined are told now.
   const before = spans.length;
   const again = await engine.fullSync();
-  assert.ok(again.success);
+  assert.ok(again.success, JSON.stringify(again.errors));
   assert.equal(
     spans.slice(before).map((s) => s.kind),
-    ['newDeviceAccessRule'],
+    ['newDeviceAccessRule', 'setOrgSettings'],
   );
+  assert.is(sim.exchange.state().orgSettings.defaultAccessLevel, 'Quarantine');
+  assert.is(quarantineNotices(sim, engine), r.access.quarantine);
+});
+
+test('a rule that fails does not hold back settings that leave the default as it is', async () => {
+  const { sim, spans, engine } = setup(4);
+  // Exchange quarantines by default already: the settings command only corrects the notification fields.
+  sim.exchange.setOrgSettings({ defaultAccessLevel: 'Quarantine' });
+  sim.exchange.failNext(1, { kind: 'other', message: 'the rule could not be created' }, { cmdlet: 'New-ActiveSyncDeviceAccessRule' });
+  const r = await engine.fullSync();
+  assert.is(r.commands.failed, 1);
+  assert.ok(spans.some((s) => s.kind === 'setOrgSettings' && s.ok === true));
+  assert.not.match(r.errors.map((e) => e.message).join('\n'), 'not sent');
 });
 
 test.run();

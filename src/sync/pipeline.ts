@@ -30,6 +30,16 @@ const YIELDING_CHUNK = 50;
 // append is an fsync, and appends of a slice each made a sync without latency twice as slow.
 const MIN_APPEND = 25;
 
+const HELD_DEFAULT =
+  'not sent: a device access rule command of this sync failed, and a stricter default never lands before the exceptions that soften it; the next full sync sends both';
+
+/** Whether an org command changes who may sync: a device access rule, or the default access level. */
+const changesAccess = (w: WorkItem): boolean => w.command.kind !== 'setOrgSettings' || w.command.defaultAccessLevel !== undefined;
+
+/** Whether an org command makes Exchange's default restrictive (Quarantine or Block). */
+const tightensDefault = (w: WorkItem): boolean =>
+  w.command.kind === 'setOrgSettings' && w.command.defaultAccessLevel !== undefined && w.command.defaultAccessLevel !== 'Allow';
+
 // Failures after which a command may or may not have run.
 const AMBIGUOUS: ReadonlySet<string> = new Set(['connectionLost', 'sessionBroken']);
 
@@ -157,9 +167,13 @@ async function enforce(
   const streamOf = new Map<string, string>();
   for (const w of orgWork) streamOf.set(w.commandId, org);
   const failedStreams = new Set<string>();
+  // A device access rule command failed: a stricter default is then not sent (see the org phases below).
+  let ruleFailed = false;
+  // An org command that changes access failed: the quarantines it was to enforce may not be in force.
+  let orgAccessFailed = false;
   // Notices go as enforcement finishes: a device's once its mailbox has no command left (none failed).
   // A quarantine is Exchange's default (and rules) at work: when this sync changes them, its notice waits for those commands.
-  const orgChangesAccess = orgWork.some((w) => w.command.kind !== 'setOrgSettings' || w.command.defaultAccessLevel !== undefined);
+  const orgChangesAccess = orgWork.some(changesAccess);
   const commandsLeft = new Map<string, number>();
   const waiting = new Map<string, PlannedDevice[]>();
   const afterOrg: PlannedDevice[] = [];
@@ -207,6 +221,8 @@ async function enforce(
       failed++;
       // Users are not told while their mailbox's lists may be wrong; a failed wipe or removal leaves the lists as they were.
       if (c.kind === 'setCasMailbox') failedStreams.add(stream);
+      else if (stream === org && c.kind !== 'setOrgSettings') ruleFailed = true;
+      if (stream === org && changesAccess(w)) orgAccessFailed = true;
       const mailbox =
         c.kind === 'setCasMailbox' || c.kind === 'clearMobileDevice' || c.kind === 'removeMobileDevice' ? c.mailbox : undefined;
       const deviceId = c.kind === 'clearMobileDevice' || c.kind === 'removeMobileDevice' ? c.deviceId : undefined;
@@ -315,6 +331,12 @@ async function enforce(
       for (const w of phase) onResult(w, { _tag: 'Left', left: outcome.disconnected });
       continue;
     }
+    // An exception that could not be made may be one that softens the new default: the default waits
+    // for it (the next full sync runs both), rather than locking out the devices it was to let in.
+    if (ruleFailed && phase.some(tightensDefault)) {
+      for (const w of phase) onResult(w, { _tag: 'Left', left: { kind: 'other', message: HELD_DEFAULT } });
+      continue;
+    }
     outcome = await createExecutor({
       exchange: ctx.exchange,
       scheduler: ctx.scheduler,
@@ -332,8 +354,9 @@ async function enforce(
     succeeded += judged.wipesSent + judged.removed;
     failed += judged.failed + judged.pending;
   }
-  // Quarantines waited for the org's commands; with Exchange gone, they stay due for the next sync.
-  if (!outcome.disconnected) notices.offer(afterOrg.filter((d) => !failedStreams.has(d.stream)));
+  // Quarantines waited for the org's commands; with Exchange gone, or one of those commands failed (the
+  // quarantine may not be in force), they stay due for the next sync.
+  if (!outcome.disconnected && !orgAccessFailed) notices.offer(afterOrg.filter((d) => !failedStreams.has(d.stream)));
   const notifications = await notices.finish();
   flushSwitches(run);
   run.eventsAppended += await run.committer.drain();
