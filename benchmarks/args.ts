@@ -7,7 +7,6 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 const NUMBERS = /^\d+(\.\d+)?(,\d+(\.\d+)?)*$/;
 
 /** `numeric`: options without a default that take numbers too (an option whose default is a number does). */
-/** `numeric`: options without a default that take numbers too (an option whose default is a number does). */
 export function benchArgs<T extends ParseArgsConfig>(
   usage: string,
   config: T,

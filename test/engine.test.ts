@@ -11,6 +11,7 @@ import { simulateOrganization, type Simulation } from '../adapters/simulator/ind
 import { memoryStore } from '../adapters/memory-store/index.js';
 import type { EventStore, ExchangeGateway, StoredEvent } from '../src/ports.js';
 import type { CasMailbox } from '../src/facts.js';
+import { fixedClockScheduler } from './support/scheduler.js';
 
 const test = suite('engine full sync');
 const NOW = Date.parse('2026-11-26T08:00:00Z');
@@ -36,13 +37,7 @@ function setup(
     policy: over.policy ?? sim.policy,
     notifier: sim.notifier,
     parallelism: over.parallelism ?? 4,
-    scheduler: {
-      now: () => NOW,
-      schedule: (work: () => void, delay?: number) => {
-        const h = setTimeout(work, delay ?? 0);
-        return { unsubscribe: () => clearTimeout(h), closed: false } as never;
-      },
-    } as never,
+    scheduler: fixedClockScheduler(NOW),
   });
   return { sim, store, engine };
 }

@@ -11,16 +11,11 @@ import { simulateOrganization, type Simulation } from '../adapters/simulator/ind
 import { eventStoreDbStore, type EventStoreDbStore } from '../adapters/eventstoredb/index.js';
 import type { StoredEvent } from '../src/ports.js';
 import { startEsdbServer, type EsdbServer } from './support/esdb-server.js';
+import { fixedClockScheduler } from './support/scheduler.js';
 
 const test = suite('fencing on EventStoreDB');
 const NOW = Date.parse('2026-11-26T08:00:00Z');
-const scheduler = {
-  now: () => NOW,
-  schedule: (work: () => void, delay?: number) => {
-    const h = setTimeout(work, delay ?? 0);
-    return { unsubscribe: () => clearTimeout(h), closed: false };
-  },
-} as never;
+const scheduler = fixedClockScheduler(NOW);
 
 let node: EsdbServer;
 const stores: EventStoreDbStore[] = [];

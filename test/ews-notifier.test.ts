@@ -35,6 +35,7 @@ import { memoryStore } from '../adapters/memory-store/index.js';
 import type { EventStore, Notification, StoredEvent } from '../src/ports.js';
 import { EwsServer } from './support/ews-server.js';
 import { selfSignedCert } from './support/tls.js';
+import { fixedClockScheduler } from './support/scheduler.js';
 
 const test = suite('ews notifier');
 const NOW = Date.parse('2026-11-26T08:00:00Z');
@@ -317,13 +318,7 @@ test('a 401 from EWS after a good handshake also stops sending', async () => {
 });
 
 // ------------------------------------------------------------ through the engine
-const scheduler = {
-  now: () => NOW,
-  schedule: (work: () => void, delay?: number) => {
-    const h = setTimeout(work, delay ?? 0);
-    return { unsubscribe: () => clearTimeout(h), closed: false };
-  },
-} as never;
+const scheduler = fixedClockScheduler(NOW);
 const engineWith = (sim: Simulation, n: ReturnType<typeof ewsNotifier>, store: EventStore = memoryStore()): Engine =>
   createEngine({
     organization: sim.organization,

@@ -10,17 +10,12 @@ import { simulateOrganization, type Simulation } from '../adapters/simulator/ind
 import { memoryStore } from '../adapters/memory-store/index.js';
 import { graphIntuneGateway, staticTokenProvider, toGraphManagedDevice, type GraphIntuneGateway } from '../adapters/graph/index.js';
 import { startGraphServer, type GraphRecord, type GraphServer } from './support/graph-server.js';
+import { fixedClockScheduler } from './support/scheduler.js';
 
 const test = suite('engine full sync over Graph');
 const NOW = Date.parse('2026-11-26T08:00:00Z');
 const TOKEN = 'graph-token-1';
-const scheduler = {
-  now: () => NOW,
-  schedule: (work: () => void, delay?: number) => {
-    const h = setTimeout(work, delay ?? 0);
-    return { unsubscribe: () => clearTimeout(h), closed: false };
-  },
-} as never;
+const scheduler = fixedClockScheduler(NOW);
 
 const servers: GraphServer[] = [];
 

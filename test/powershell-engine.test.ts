@@ -9,16 +9,11 @@ import { createEngine } from '../src/engine.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
 import { DEFAULT_NOW } from '../adapters/simulator/index.js';
 import { alive, fakeSetup } from './support/fake-pwsh-harness.js';
+import { fixedClockScheduler } from './support/scheduler.js';
 
 const test = suite('engine over the PowerShell gateway');
 
-const scheduler = {
-  now: () => DEFAULT_NOW,
-  schedule: (work: () => void, delay?: number) => {
-    const h = setTimeout(work, delay ?? 0);
-    return { unsubscribe: () => clearTimeout(h), closed: false };
-  },
-};
+const scheduler = fixedClockScheduler(DEFAULT_NOW);
 
 test('full sync, idle second sync, failover mid-sync and back, without leaking a session', async () => {
   const s = await fakeSetup({ devices: 150, seed: 5, gateway: { parallelism: 3 } });
@@ -32,7 +27,7 @@ test('full sync, idle second sync, failover mid-sync and back, without leaking a
     policy: s.sim.policy,
     notifier: s.sim.notifier,
     parallelism: 3,
-    scheduler: scheduler as never,
+    scheduler: scheduler,
     onStep: (step) => {
       if (step === 'afterCommand' && ++commands === downAfter) s.fake.down.add('cas01.contoso.com');
     },

@@ -12,16 +12,11 @@ import { DEFAULT_NOW, simulateOrganization } from '../adapters/simulator/index.j
 import { isRight } from 'fp-ts/lib/Either.js';
 import { alive, TEST_PASSWORD, TEST_USER } from './support/fake-pwsh-harness.js';
 import { realPwshTests, realSetup, running } from './support/real-pwsh.js';
+import { fixedClockScheduler } from './support/scheduler.js';
 
 const real = realPwshTests('pwsh-engine');
 
-const scheduler = {
-  now: () => DEFAULT_NOW,
-  schedule: (work: () => void, delay?: number) => {
-    const h = setTimeout(work, delay ?? 0);
-    return { unsubscribe: () => clearTimeout(h), closed: false };
-  },
-};
+const scheduler = fixedClockScheduler(DEFAULT_NOW);
 
 if (real.available) {
   const t = suite('engine over real pwsh');
@@ -39,7 +34,7 @@ if (real.available) {
       policy: s.sim.policy,
       notifier: s.sim.notifier,
       parallelism: 3,
-      scheduler: scheduler as never,
+      scheduler: scheduler,
       onStep: (step) => {
         if (step === 'afterCommand' && ++commands === downAfter) s.fake.down.add('cas01.contoso.com');
       },

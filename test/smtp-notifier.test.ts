@@ -17,6 +17,7 @@ import { createEngine, type Engine } from '../src/engine.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
 import type { EventStore, StoredEvent } from '../src/ports.js';
+import { fixedClockScheduler } from './support/scheduler.js';
 
 const test = suite('smtp notifier');
 const NOW = Date.parse('2026-11-26T08:00:00Z');
@@ -303,13 +304,7 @@ test('an unreachable server is Left sendFailed naming host and port, quickly', a
 });
 
 // ------------------------------------------------------------ through the engine
-const scheduler = {
-  now: () => NOW,
-  schedule: (work: () => void, delay?: number) => {
-    const h = setTimeout(work, delay ?? 0);
-    return { unsubscribe: () => clearTimeout(h), closed: false };
-  },
-} as never;
+const scheduler = fixedClockScheduler(NOW);
 
 function engineWith(sim: Simulation, n: SmtpNotifier, store: EventStore = memoryStore()): Engine {
   return createEngine({

@@ -11,17 +11,12 @@ import { simulateOrganization, type Simulation } from '../adapters/simulator/ind
 import { memoryStore } from '../adapters/memory-store/index.js';
 import type { EventStore, ExchangeGateway, ExchangeSession, Notification, Notifier, StoredEvent } from '../src/ports.js';
 import type { ExchangeCommand } from '../src/commands.js';
+import { fixedClockScheduler } from './support/scheduler.js';
 
 const test = suite('notices while the sync enforces');
 const NOW = Date.parse('2026-11-26T08:00:00Z');
 // The engine's clock is the organization's; waits are real timers.
-const scheduler = {
-  now: () => NOW,
-  schedule: (work: () => void, delay?: number) => {
-    const h = setTimeout(work, delay ?? 0);
-    return { unsubscribe: () => clearTimeout(h), closed: false } as never;
-  },
-} as never;
+const scheduler = fixedClockScheduler(NOW);
 
 type Step = { readonly kind: 'command'; readonly command: ExchangeCommand } | { readonly kind: 'notice'; readonly notice: Notification };
 
