@@ -13,7 +13,8 @@
 //          before the store and engine were created; ÷ devices. Peak RSS beside it.
 // latency: full-sync.ts's `ratio` (seconds ÷ the bound Exchange's sessions allow).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +22,8 @@ import { isLeft } from 'fp-ts/lib/Either.js';
 import { createEngine, type Engine } from '../src/engine.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { openFileStore, type FileStore } from '../adapters/file-store/index.js';
-import type { ExchangeGateway, IntuneGateway } from '../src/ports.js';
+import type { AppendRequest, ExchangeGateway, IntuneGateway, NewEvent } from '../src/ports.js';
+import { encodeLines, prepareRequests, type PlacedEvent } from '../adapters/shared/log-codec.js';
 import { applyToSimulator, recordAnswers, recordedOrganization } from './recorded-org.js';
 import { benchArgs } from './args.js';
 
@@ -58,6 +60,92 @@ async function timedSync(engine: Engine) {
   return { cpuMicros: micros(process.cpuUsage(cpu0)), wallMs, report: r };
 }
 
+/**
+ * The sync's appends, read back from its log one at a time: each run of lines with one
+ * instant is taken for one append (the engine stamps an append's events with one instant),
+ * its events grouped by stream as the engine's batches are, without ids (the store makes
+ * them), sharing one meta object as the engine's do. Parsed only when asked for, so that
+ * the whole log is never held at once.
+ */
+function* appendsOf(log: string): Generator<AppendRequest[]> {
+  const revisions = new Map<string, number>();
+  const lines = readFileSync(log, 'utf8').split('\n');
+  let meta: Record<string, unknown> | undefined;
+  let metaJson = '';
+  for (let i = 0; i < lines.length && lines[i] !== '';) {
+    const batch = new Map<string, { stream: string; expected: number | 'noStream'; events: NewEvent[] }>();
+    let at: string | undefined;
+    for (; i < lines.length && lines[i] !== ''; i++) {
+      const e = JSON.parse(lines[i]!) as {
+        stream: string;
+        revision: number;
+        type: string;
+        at: string;
+        data: unknown;
+        meta: Record<string, unknown>;
+      };
+      if (at !== undefined && e.at !== at) break;
+      at = e.at;
+      const mj = JSON.stringify(e.meta);
+      if (mj !== metaJson) [meta, metaJson] = [e.meta, mj];
+      let r = batch.get(e.stream);
+      if (!r) {
+        const before = revisions.get(e.stream);
+        r = { stream: e.stream, expected: before === undefined ? 'noStream' : before, events: [] };
+        batch.set(e.stream, r);
+      }
+      r.events.push({ type: e.type, data: e.data, at: e.at, meta: meta! });
+      revisions.set(e.stream, e.revision);
+    }
+    yield [...batch.values()];
+  }
+}
+
+/**
+ * What writing the sync's log costs without the engine, in the same appends: the codec
+ * alone (serialize, encode, write, fdatasync: the floor issue 15 names), and through a
+ * fresh file store (the codec plus its index, hash and checks). CPU µs of the writing
+ * only: reading each append back from the log is left out of the count.
+ */
+async function logFloors(dir: string, log: string) {
+  const fh = await open(join(dir, 'floor.ndjson'), 'w');
+  const scratch = { buffer: Buffer.alloc(0) };
+  const revisions = new Map<string, number>();
+  let position = 0;
+  let codec = 0;
+  let appends = 0;
+  try {
+    for (const requests of appendsOf(log)) {
+      const c0 = process.cpuUsage();
+      const placed: PlacedEvent[] = [];
+      for (const r of prepareRequests(requests, { copies: false })) {
+        const streamJson = JSON.stringify(r.stream);
+        let revision = revisions.get(r.stream) ?? -1;
+        for (const event of r.events) placed.push({ streamJson, revision: ++revision, position: position++, event });
+        revisions.set(r.stream, revision);
+      }
+      const bytes = encodeLines(placed, scratch);
+      await fh.write(bytes, 0, bytes.length);
+      await fh.datasync();
+      codec += micros(process.cpuUsage(c0));
+      appends++;
+    }
+  } finally {
+    await fh.close();
+  }
+  const opened = await openFileStore(join(dir, 'floor-store.ndjson'));
+  if (isLeft(opened)) throw new Error(JSON.stringify(opened.left));
+  let store = 0;
+  for (const requests of appendsOf(log)) {
+    const c0 = process.cpuUsage();
+    const r = await opened.right.append(requests);
+    store += micros(process.cpuUsage(c0));
+    if (isLeft(r)) throw new Error(`floor append: ${JSON.stringify(r.left)}`);
+  }
+  await opened.right.close();
+  return { codec, store, appends };
+}
+
 /** First and second full sync over the recorded organization, and the first over the live simulator. */
 async function cpuCase(devices: number) {
   const dir = mkdtempSync(join(tmpdir(), 'eas-cost-'));
@@ -66,6 +154,8 @@ async function cpuCase(devices: number) {
     const rec = recordedOrganization(await recordAnswers(sim));
     const { store, engine } = await engineOver(dir, sim, rec.exchange, rec.intune);
     const first = await timedSync(engine);
+    // The first sync's log written again without the engine (after the sync, so the codec is as warm as it was).
+    const floors = await logFloors(dir, join(dir, 'bench.ndjson'));
     // Outside the clock: Exchange as the first sync left it, recorded again.
     await applyToSimulator(sim, rec.commands);
     rec.replace(await recordAnswers(sim));
@@ -88,6 +178,13 @@ async function cpuCase(devices: number) {
         commands: first.report.commands.issued,
         eventsWritten: first.report.eventsAppended,
         liveSimulatorCpuMicrosPerDevice: per(live.cpuMicros),
+        // Writing the same log in the same appends without the engine: the codec alone (serialize,
+        // encode, write, fdatasync) and through a file store; the engine's figure over each.
+        logFloorCpuMicrosPerDevice: per(floors.codec),
+        storeFloorCpuMicrosPerDevice: per(floors.store),
+        overLogFloor: +(first.cpuMicros / floors.codec).toFixed(2),
+        overStoreFloor: +(first.cpuMicros / floors.store).toFixed(2),
+        appends: floors.appends,
         simulatorShare: +((live.cpuMicros - first.cpuMicros) / live.cpuMicros).toFixed(3),
       },
       {

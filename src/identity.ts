@@ -78,12 +78,10 @@ const slashed = (id: string) => (id.includes('\\') ? id.replace(/\\/g, '/') : id
  */
 export class MailboxIndex {
   private readonly byDn = new Map<string, CasMailbox>();
-  private readonly byIdentity = new Map<string, CasMailbox>();
-  constructor(mailboxes: readonly CasMailbox[]) {
-    for (const m of mailboxes) {
-      if (m.distinguishedName) this.byDn.set(norm(m.distinguishedName), m);
-      this.byIdentity.set(norm(slashed(m.identity)), m);
-    }
+  // Built on the first partnership its DN does not place (rare): most syncs never need it.
+  private byIdentity: Map<string, CasMailbox> | undefined;
+  constructor(private readonly mailboxes: readonly CasMailbox[]) {
+    for (const m of mailboxes) if (m.distinguishedName) this.byDn.set(norm(m.distinguishedName), m);
   }
   mailboxOf(device: MobileDevice): CasMailbox | undefined {
     if (device.distinguishedName) {
@@ -91,10 +89,17 @@ export class MailboxIndex {
       if (hit) return hit;
     }
     const id = mailboxIdentityOfDevice(device.identity);
-    return id !== undefined ? this.byIdentity.get(norm(slashed(id))) : undefined;
+    return id !== undefined ? this.identities().get(norm(slashed(id))) : undefined;
   }
   get size(): number {
-    return this.byIdentity.size;
+    return this.identities().size;
+  }
+  private identities(): Map<string, CasMailbox> {
+    if (this.byIdentity === undefined) {
+      this.byIdentity = new Map();
+      for (const m of this.mailboxes) this.byIdentity.set(norm(slashed(m.identity)), m);
+    }
+    return this.byIdentity;
   }
 }
 

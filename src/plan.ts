@@ -29,7 +29,8 @@ export interface PlanIssue {
 export interface MailboxObservations {
   readonly devices: readonly MobileDevice[];
   readonly mailboxes: readonly CasMailbox[];
-  readonly managed: readonly ManagedDevice[];
+  /** Read once, in order (a sync hands over its cache's values without copying them). */
+  readonly managed: Iterable<ManagedDevice>;
   readonly groups: GroupMembership;
 }
 
@@ -59,6 +60,12 @@ export function groupsOf(addresses: readonly string[], groups: GroupMembership, 
       return !!m && addresses.some((a) => m.has(a));
     });
   return { included: inAny(policy.includedGroups), excluded: inAny(policy.excludedGroups) };
+}
+
+/** A stream's observed mailbox and its partnerships. */
+interface Entry {
+  mailbox: CasMailbox;
+  readonly devices: MobileDevice[];
 }
 
 export interface PlanArgs {
@@ -110,13 +117,22 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   }
   // Partnerships by mailbox; a partnership without a mailbox is reported, never dropped silently.
   const index = new MailboxIndex(obs.mailboxes);
-  const byMailbox = new Map<string, { mailbox: CasMailbox; devices: MobileDevice[] }>();
-  // Each mailbox's stream name made once (not once per partnership): found again by the mailbox object.
-  const streamOf = new Map<CasMailbox, string>();
+  // One entry per stream, found by stream name (once per mailbox) and by the mailbox object (once per
+  // partnership: no stream name to hash again). Two mailboxes with one stream share the entry, the last one's.
+  const byMailbox = new Map<string, Entry>();
+  const entryOf = new Map<CasMailbox, Entry>();
+  // What `next` walks: observed mailboxes in order, then (full syncs) known ones no longer observed.
+  const work: Array<{ readonly stream: string; readonly entry: Entry | undefined }> = [];
   for (const m of obs.mailboxes) {
     const stream = mailboxStream(organization, m.identity);
-    streamOf.set(m, stream);
-    byMailbox.set(stream, { mailbox: m, devices: [] });
+    let entry = byMailbox.get(stream);
+    if (entry) entry.mailbox = m;
+    else {
+      entry = { mailbox: m, devices: [] };
+      byMailbox.set(stream, entry);
+      work.push({ stream, entry });
+    }
+    entryOf.set(m, entry);
   }
   for (const d of obs.devices) {
     const m = index.mailboxOf(d);
@@ -128,13 +144,12 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
       });
       continue;
     }
-    byMailbox.get(streamOf.get(m)!)!.devices.push(d);
+    entryOf.get(m)!.devices.push(d);
   }
   const managed = new ManagedDeviceIndex(obs.managed);
   const complete = args.complete ?? true;
-  // Observed mailboxes, then (full syncs) known ones no longer observed: they lost their partnerships.
-  const streams = [...byMailbox.keys()];
-  if (complete) for (const s of state.keys()) if (!byMailbox.has(s)) streams.push(s);
+  // Known mailboxes no longer observed lost their partnerships.
+  if (complete) for (const s of state.keys()) if (!byMailbox.has(s)) work.push({ stream: s, entry: undefined });
   let cursor = 0;
   let k = 0;
   let decided = 0;
@@ -145,10 +160,9 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
     const events = new Map<string, DomainEvent[]>();
     const commands: MailboxesPlan['commands'] = [];
     const devices: PlannedDevice[] = [];
-    const end = Math.min(streams.length, cursor + n);
+    const end = Math.min(work.length, cursor + n);
     for (; cursor < end; cursor++) {
-      const stream = streams[cursor]!;
-      const entry = byMailbox.get(stream);
+      const { stream, entry } = work[cursor]!;
       const ms = state.get(stream);
       if (!entry && (!ms || Object.keys(ms.devices).length === 0)) continue;
       const addresses = entry ? userAddresses(entry.mailbox) : (ms?.info?.addresses ?? []);
@@ -211,7 +225,7 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
     return { events, commands, devices };
   }
 
-  return { warnings, mailboxes: byMailbox.size, remaining: () => streams.length - cursor, next };
+  return { warnings, mailboxes: byMailbox.size, remaining: () => work.length - cursor, next };
 }
 
 /** Plans every mailbox at once (the offline `plan`, tests). */

@@ -28,6 +28,18 @@ export interface PreparedRequest {
 
 const NO_META: Readonly<Record<string, unknown>> = Object.freeze({});
 
+// Event types are few: each one's JSON made once (bounded, as a store may be handed any type).
+const typeJson = new Map<string, string>();
+const TYPE_JSON_LIMIT = 1024;
+function jsonOfType(type: string): string {
+  let j = typeJson.get(type);
+  if (j === undefined) {
+    j = JSON.stringify(type);
+    if (typeJson.size < TYPE_JSON_LIMIT) typeJson.set(type, j);
+  }
+  return j;
+}
+
 const isPlainObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
 
 /**
@@ -68,16 +80,17 @@ export function prepareRequests(requests: readonly AppendRequest[], options: { r
       }
       // A toJSON could turn meta into a non-object; the line would then not decode.
       if (metaJson === undefined || metaJson[0] !== '{') throw new TypeError(`${where(ei)}: meta must encode to a JSON object`);
+      // A UUID of our own needs no escaping; a caller's id is encoded.
       const id = e.id ?? randomUUID();
+      const idJson = e.id === undefined ? `"${id}"` : JSON.stringify(id);
       if (e.at !== lastAt) {
         lastAt = e.at;
         lastAtJson = JSON.stringify(e.at);
       }
-      const head = `,"id":${JSON.stringify(id)},"type":${JSON.stringify(e.type)},"at":${lastAtJson},"data":`;
-      const text = { head, dataJson, metaJson };
+      const head = `,"id":${idJson},"type":${jsonOfType(e.type)},"at":${lastAtJson},"data":`;
       // Copies equal to the parsed line: what is held in memory equals what a reader of the file gets.
       // A store that holds nothing (the file store) asks for none: data and meta are then left empty.
-      if (!copies) return { id, type: e.type, at: e.at, data: null, meta: NO_META, ...text };
+      if (!copies) return { id, type: e.type, at: e.at, data: null, meta: NO_META, head, dataJson, metaJson };
       const data = jsonCopy(e.data);
       const meta = e.meta === undefined ? {} : jsonCopy(e.meta);
       return {
@@ -86,7 +99,9 @@ export function prepareRequests(requests: readonly AppendRequest[], options: { r
         at: e.at,
         data: data === NOT_PLAIN || e.data === undefined ? JSON.parse(dataJson) : data,
         meta: (meta === NOT_PLAIN ? JSON.parse(metaJson) : meta) as Record<string, unknown>,
-        ...text,
+        head,
+        dataJson,
+        metaJson,
       };
     });
     return { stream: r.stream, expected: r.expected, events };

@@ -151,7 +151,7 @@ async function enforce(
     atMs: startedMs,
     policy: ctx.policy,
     policyRevision,
-    observations: { devices, mailboxes, managed: [...(ctx.caches.managed?.values() ?? [])], groups },
+    observations: { devices, mailboxes, managed: ctx.caches.managed?.values() ?? [], groups },
     state: ctx.state().mailboxes,
     complete: run.kind === 'full',
     ...(grandfather ? { grandfather } : {}),
