@@ -114,6 +114,8 @@ export function decideAccess(
   atMs: number,
   exchangeLists: { readonly allowedDeviceIds: readonly string[]; readonly blockedDeviceIds: readonly string[] },
 ): Decision {
+  // Facts with one more field are written out field by field, never `{ ...baseFacts, x }` (V8 keeps such
+  // copies alive through young collections: see src/mailbox/evolve.ts, deviceRecord). Same key order.
   const baseFacts = {
     groups: { included: [...ctx.groups.included], excluded: [...ctx.groups.excluded] },
     intune: ctx.mapping.mapped ? intuneFacts(ctx.mapping.mapped) : null,
@@ -129,7 +131,7 @@ export function decideAccess(
     );
     const exchange =
       ev.rule !== undefined ? { access: ev.access, reason: ev.reason, rule: ev.rule } : { access: ev.access, reason: ev.reason };
-    return { access: ev.access, reason, governed: false, rule, facts: { ...baseFacts, exchange } };
+    return { access: ev.access, reason, governed: false, rule, facts: { groups: baseFacts.groups, intune: baseFacts.intune, conflicts: baseFacts.conflicts, exchange } };
   };
 
   if (!ctx.activeSyncEnabled) return notGoverned('activeSyncDisabled', 0);
@@ -144,7 +146,7 @@ export function decideAccess(
       by: o.by,
       ...(o.notify ? { notify: true } : {}),
     };
-    return { access: o.access, reason: 'adminOverride', governed: true, rule: 9, facts: { ...baseFacts, override } };
+    return { access: o.access, reason: 'adminOverride', governed: true, rule: 9, facts: { groups: baseFacts.groups, intune: baseFacts.intune, conflicts: baseFacts.conflicts, override } };
   }
   if (!policy.enabled) return notGoverned('policyDisabled', 1);
   if (ctx.groups.excluded.length > 0) return notGoverned('excludedGroup', 2);
@@ -159,13 +161,16 @@ export function decideAccess(
       reason: 'notCompliant',
       governed: true,
       rule: 6,
-      facts: g.expired ? { ...baseFacts, graceExpired: true } : baseFacts,
+      facts: g.expired
+        ? { groups: baseFacts.groups, intune: baseFacts.intune, conflicts: baseFacts.conflicts, graceExpired: true }
+        : baseFacts,
     };
   }
 
   const exception = matchingException(policy, ctx.device);
   if (exception) {
-    const facts = { ...baseFacts, exception: { type: exception.type, name: exception.name, access: exception.access } };
+    const exceptionFacts = { type: exception.type, name: exception.name, access: exception.access };
+    const facts = { groups: baseFacts.groups, intune: baseFacts.intune, conflicts: baseFacts.conflicts, exception: exceptionFacts };
     if (exception.access === 'quarantine') {
       // Quarantine is "in neither list", so Exchange's rules decide; if a Block
       // rule (a family exception) also matches, Exchange blocks: say so.
@@ -176,7 +181,7 @@ export function decideAccess(
           reason: 'exchangeDeviceRule',
           governed: true,
           rule: 7,
-          facts: { ...facts, overriddenBy: rule.name ?? rule.queryString },
+          facts: { ...facts, overriddenBy: rule.name ?? rule.queryString }, // rare: a Quarantine exception under a Block rule
         };
       }
     }

@@ -67,7 +67,8 @@ export function foldLog(s: OrgState, events: readonly StoredEvent[]): Either<Loa
         message: `event at position ${raw.position} (${raw.stream} #${raw.revision}, ${raw.type}): ${formatIssues(d.left)}`,
       });
     }
-    foldInto(s, raw.stream, [{ ...d.right, at: raw.at }], raw.revision);
+    // Field by field, not `{ ...event, at }` (see src/mailbox/evolve.ts, deviceRecord).
+    foldInto(s, raw.stream, [{ type: d.right.type, data: d.right.data, at: raw.at } as Dated], raw.revision);
   }
   return right(s);
 }

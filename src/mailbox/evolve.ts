@@ -90,11 +90,41 @@ const withDevice = (state: MailboxState, k: string, d: DeviceState): MailboxStat
   devices: keyedWith(state.devices, k, d),
 });
 
+/**
+ * A partnership's record: its reported fields and what is known of the device.
+ * Built field by field, not as `{ ...p, decision, … }`: V8 (Node 20) keeps a
+ * spread copy that then gains a property of its own alive through young-generation
+ * collections even once it is garbage, so every such copy was promoted to the old
+ * generation (docs/architecture.md, "Allocation"). The key order is the spread's.
+ */
+export function deviceRecord(
+  p: PartnershipFields,
+  known: Pick<DeviceState, 'decision' | 'owned' | 'notified' | 'grandfathered' | 'override' | 'wipe'>,
+): DeviceState {
+  const d = { deviceId: p.deviceId, identity: p.identity, deviceType: p.deviceType, deviceModel: p.deviceModel } as {
+    -readonly [K in keyof DeviceState]: DeviceState[K];
+  };
+  // The optional fields in the order a reported partnership carries them (reconcile's partnershipOf).
+  if (p.deviceOS !== undefined) d.deviceOS = p.deviceOS;
+  if (p.deviceUserAgent !== undefined) d.deviceUserAgent = p.deviceUserAgent;
+  if (p.friendlyName !== undefined) d.friendlyName = p.friendlyName;
+  if (p.firstSyncTime !== undefined) d.firstSyncTime = p.firstSyncTime;
+  if (p.distinguishedName !== undefined) d.distinguishedName = p.distinguishedName;
+  d.decision = known.decision;
+  d.owned = known.owned;
+  d.notified = known.notified;
+  if (known.grandfathered) d.grandfathered = true;
+  if (known.override) d.override = known.override;
+  if (known.wipe) d.wipe = known.wipe;
+  return d;
+}
+
 export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState {
   switch (e.type) {
     case 'MailboxDiscovered': {
       const { allowedDeviceIds, blockedDeviceIds, ...info } = e.data;
-      return { ...state, info, lists: { allowedDeviceIds, blockedDeviceIds } };
+      // Not `{ ...state, info, … }`: a first record has no `info` to replace (see deviceRecord).
+      return { lists: { allowedDeviceIds, blockedDeviceIds }, devices: state.devices, pending: state.pending, info };
     }
     case 'MailboxUpdated':
       return { ...state, info: e.data };
@@ -105,15 +135,18 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
       // An update keeps what is known of the device; a removal (below) forgets it.
       const k = deviceKey(e.data.deviceId);
       const prev = keyedGet(state.devices, k);
-      return withDevice(state, k, {
-        ...e.data,
-        decision: prev?.decision,
-        owned: prev?.owned,
-        notified: prev?.notified ?? false,
-        ...(prev?.grandfathered ? { grandfathered: true } : {}),
-        ...(prev?.override ? { override: prev.override } : {}),
-        ...(prev?.wipe ? { wipe: prev.wipe } : {}),
-      });
+      return withDevice(
+        state,
+        k,
+        deviceRecord(e.data, {
+          decision: prev?.decision,
+          owned: prev?.owned,
+          notified: prev?.notified ?? false,
+          ...(prev?.grandfathered ? { grandfathered: true } : {}),
+          ...(prev?.override ? { override: prev.override } : {}),
+          ...(prev?.wipe ? { wipe: prev.wipe } : {}),
+        }),
+      );
     }
     case 'PartnershipRemoved': {
       const k = deviceKey(e.data.deviceId);

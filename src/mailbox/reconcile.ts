@@ -10,7 +10,7 @@ import { evaluateExchange } from '../exchange-evaluation.js';
 import { event, type DomainEvent, type EventData } from '../events.js';
 import { userAddresses } from '../identity.js';
 import type { Decided } from '../decider.js';
-import type { DecisionState, DeviceState, MailboxInfo, MailboxState } from './evolve.js';
+import { deviceRecord, type DecisionState, type DeviceState, type MailboxInfo, type MailboxState } from './evolve.js';
 import { sameJson } from './same-json.js';
 import {
   changeOf,
@@ -89,6 +89,7 @@ const sameInfo = (a: MailboxInfo, b: MailboxInfo) =>
   a.addresses.every((x, i) => x === b.addresses[i]);
 
 type Partnership = EventData<'PartnershipDiscovered'>;
+type MailboxDiscoveredData = EventData<'MailboxDiscovered'>;
 function partnershipOf(d: MobileDevice): Partnership {
   const p: { -readonly [K in keyof Partnership]: Partnership[K] } = {
     deviceId: d.deviceId,
@@ -130,14 +131,12 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
   if (m) {
     const info = infoOf(m);
     if (!state.info) {
-      events.push(
-        event('MailboxDiscovered', {
-          ...info,
-          addresses: [...info.addresses],
-          allowedDeviceIds: [...m.allowedDeviceIds],
-          blockedDeviceIds: [...m.blockedDeviceIds],
-        }),
-      );
+      // The mailbox's fields, then its lists: added to a record of our own, not spread (see deviceRecord).
+      const discovered = infoOf(m) as { -readonly [K in keyof MailboxDiscoveredData]: MailboxDiscoveredData[K] };
+      discovered.addresses = [...info.addresses];
+      discovered.allowedDeviceIds = [...m.allowedDeviceIds];
+      discovered.blockedDeviceIds = [...m.blockedDeviceIds];
+      events.push(event('MailboxDiscovered', discovered));
       lists = { allowedDeviceIds: m.allowedDeviceIds, blockedDeviceIds: m.blockedDeviceIds };
     } else {
       if (!sameInfo(state.info, info)) events.push(event('MailboxUpdated', { ...info, addresses: [...info.addresses] }));
@@ -163,14 +162,16 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
     const prev = keyedGet(state.devices, k);
     if (!prev) events.push(event('PartnershipDiscovered', p));
     else if (!samePartnership(prev, p)) events.push(event('PartnershipUpdated', p));
-    present.set(k, {
-      ...p,
-      decision: prev?.decision,
-      owned: prev?.owned,
-      notified: prev?.notified ?? false,
-      ...(prev?.override ? { override: prev.override } : {}),
-      ...(prev?.wipe ? { wipe: prev.wipe } : {}),
-    });
+    present.set(
+      k,
+      deviceRecord(p, {
+        decision: prev?.decision,
+        owned: prev?.owned,
+        notified: prev?.notified ?? false,
+        ...(prev?.override ? { override: prev.override } : {}),
+        ...(prev?.wipe ? { wipe: prev.wipe } : {}),
+      }),
+    );
   }
   const released: string[] = [];
   if (c.complete) {
@@ -207,8 +208,10 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
       // No fresh facts for this device (quick sync): keep the last decision.
       return { access: prev!.access, reason: prev!.reason, governed: prev!.governed, rule: 8, facts: prev!.facts };
     }
+    // Field by field, not `{ ...ctx, device, … }` (see deviceRecord).
+    const override = d.override ?? ctx.override;
     return decideAccess(
-      { ...ctx, device: d, activeSyncEnabled, ...(d.override ? { override: d.override } : {}) },
+      { groups: ctx.groups, mapping: ctx.mapping, device: d, activeSyncEnabled, ...(override ? { override } : {}) },
       c.policy,
       c.atMs,
       finalLists,
