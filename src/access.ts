@@ -131,7 +131,13 @@ export function decideAccess(
     );
     const exchange =
       ev.rule !== undefined ? { access: ev.access, reason: ev.reason, rule: ev.rule } : { access: ev.access, reason: ev.reason };
-    return { access: ev.access, reason, governed: false, rule, facts: { groups: baseFacts.groups, intune: baseFacts.intune, conflicts: baseFacts.conflicts, exchange } };
+    return {
+      access: ev.access,
+      reason,
+      governed: false,
+      rule,
+      facts: { groups: baseFacts.groups, intune: baseFacts.intune, conflicts: baseFacts.conflicts, exchange },
+    };
   };
 
   if (!ctx.activeSyncEnabled) return notGoverned('activeSyncDisabled', 0);
@@ -146,7 +152,13 @@ export function decideAccess(
       by: o.by,
       ...(o.notify ? { notify: true } : {}),
     };
-    return { access: o.access, reason: 'adminOverride', governed: true, rule: 9, facts: { groups: baseFacts.groups, intune: baseFacts.intune, conflicts: baseFacts.conflicts, override } };
+    return {
+      access: o.access,
+      reason: 'adminOverride',
+      governed: true,
+      rule: 9,
+      facts: { groups: baseFacts.groups, intune: baseFacts.intune, conflicts: baseFacts.conflicts, override },
+    };
   }
   if (!policy.enabled) return notGoverned('policyDisabled', 1);
   if (ctx.groups.excluded.length > 0) return notGoverned('excludedGroup', 2);

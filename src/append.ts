@@ -116,6 +116,10 @@ export function groupCommitter(appender: Appender, now: () => string) {
       pushTo(buffer, stream, events);
       void flush();
     },
+    /** An append of this committer failed: what it is given from now on is not written (drain throws). */
+    get failed(): boolean {
+      return failure !== undefined;
+    },
     /** Waits for every added event to be durable; the number written since the last drain. */
     async drain(): Promise<number> {
       await flush();

@@ -95,7 +95,7 @@ const withDevice = (state: MailboxState, k: string, d: DeviceState): MailboxStat
  * Built field by field, not as `{ ...p, decision, … }`: V8 (Node 20) keeps a
  * spread copy that then gains a property of its own alive through young-generation
  * collections even once it is garbage, so every such copy was promoted to the old
- * generation (docs/architecture.md, "Allocation"). The key order is the spread's.
+ * generation (docs/architecture.md, "Allocation in the hot paths"). The key order is the spread's.
  */
 export function deviceRecord(
   p: PartnershipFields,

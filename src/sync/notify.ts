@@ -44,8 +44,9 @@ export function startNotices(run: SyncRun): Notices {
   let failure: unknown;
   let halted = false;
   const idle: Array<() => void> = [];
-  // Whether a lane may start another notice.
-  const open = () => stopped === undefined && failure === undefined && !halted;
+  // Whether a lane may start another notice: not once an append of the sync failed (its record
+  // could not be written, so the notice would go again at the next sync).
+  const open = () => stopped === undefined && failure === undefined && !halted && !run.committer.failed;
 
   const sendOne = async (d: PlannedDevice): Promise<void> => {
     const mb = d.mailbox!;
