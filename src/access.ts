@@ -116,11 +116,10 @@ export function decideAccess(
 ): Decision {
   // Facts with one more field are written out field by field, never `{ ...baseFacts, x }` (V8 keeps such
   // copies alive through young collections: see src/mailbox/evolve.ts, deviceRecord). Same key order.
-  const baseFacts = {
-    groups: { included: [...ctx.groups.included], excluded: [...ctx.groups.excluded] },
-    intune: ctx.mapping.mapped ? intuneFacts(ctx.mapping.mapped) : null,
-    conflicts: ctx.mapping.conflicts.map((d) => ({ id: d.id, user: d.userPrincipalName ?? d.emailAddress ?? '' })),
-  };
+  const groups = { included: [...ctx.groups.included], excluded: [...ctx.groups.excluded] };
+  const intune = ctx.mapping.mapped ? intuneFacts(ctx.mapping.mapped) : null;
+  const conflicts = ctx.mapping.conflicts.map((d) => ({ id: d.id, user: d.userPrincipalName ?? d.emailAddress ?? '' }));
+  const baseFacts = { groups, intune, conflicts };
 
   const notGoverned = (reason: Reason, rule: Decision['rule']): Decision => {
     const ev = evaluateExchange(
@@ -136,7 +135,7 @@ export function decideAccess(
       reason,
       governed: false,
       rule,
-      facts: { groups: baseFacts.groups, intune: baseFacts.intune, conflicts: baseFacts.conflicts, exchange },
+      facts: { groups, intune, conflicts, exchange },
     };
   };
 
@@ -157,7 +156,7 @@ export function decideAccess(
       reason: 'adminOverride',
       governed: true,
       rule: 9,
-      facts: { groups: baseFacts.groups, intune: baseFacts.intune, conflicts: baseFacts.conflicts, override },
+      facts: { groups, intune, conflicts, override },
     };
   }
   if (!policy.enabled) return notGoverned('policyDisabled', 1);
@@ -173,16 +172,14 @@ export function decideAccess(
       reason: 'notCompliant',
       governed: true,
       rule: 6,
-      facts: g.expired
-        ? { groups: baseFacts.groups, intune: baseFacts.intune, conflicts: baseFacts.conflicts, graceExpired: true }
-        : baseFacts,
+      facts: g.expired ? { groups, intune, conflicts, graceExpired: true } : baseFacts,
     };
   }
 
   const exception = matchingException(policy, ctx.device);
   if (exception) {
     const exceptionFacts = { type: exception.type, name: exception.name, access: exception.access };
-    const facts = { groups: baseFacts.groups, intune: baseFacts.intune, conflicts: baseFacts.conflicts, exception: exceptionFacts };
+    const facts = { groups, intune, conflicts, exception: exceptionFacts };
     if (exception.access === 'quarantine') {
       // Quarantine is "in neither list", so Exchange's rules decide; if a Block
       // rule (a family exception) also matches, Exchange blocks: say so.

@@ -132,7 +132,7 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
     const info = infoOf(m);
     if (!state.info) {
       // The mailbox's fields, then its lists: added to a record of our own, not spread (see deviceRecord).
-      const discovered = infoOf(m) as { -readonly [K in keyof MailboxDiscoveredData]: MailboxDiscoveredData[K] };
+      const discovered = info as { -readonly [K in keyof MailboxDiscoveredData]: MailboxDiscoveredData[K] };
       discovered.addresses = [...info.addresses];
       discovered.allowedDeviceIds = [...m.allowedDeviceIds];
       discovered.blockedDeviceIds = [...m.blockedDeviceIds];
