@@ -99,7 +99,8 @@ const withDevice = (state: MailboxState, k: string, d: DeviceState): MailboxStat
  */
 export function deviceRecord(
   p: PartnershipFields,
-  known: Pick<DeviceState, 'decision' | 'owned' | 'notified' | 'grandfathered' | 'override' | 'wipe'>,
+  known: Pick<DeviceState, 'decision' | 'owned' | 'notified' | 'grandfathered' | 'override' | 'wipe'> | undefined,
+  keepGrandfathered: boolean,
 ): DeviceState {
   const d = { deviceId: p.deviceId, identity: p.identity, deviceType: p.deviceType, deviceModel: p.deviceModel } as {
     -readonly [K in keyof DeviceState]: DeviceState[K];
@@ -110,12 +111,12 @@ export function deviceRecord(
   if (p.friendlyName !== undefined) d.friendlyName = p.friendlyName;
   if (p.firstSyncTime !== undefined) d.firstSyncTime = p.firstSyncTime;
   if (p.distinguishedName !== undefined) d.distinguishedName = p.distinguishedName;
-  d.decision = known.decision;
-  d.owned = known.owned;
-  d.notified = known.notified;
-  if (known.grandfathered) d.grandfathered = true;
-  if (known.override) d.override = known.override;
-  if (known.wipe) d.wipe = known.wipe;
+  d.decision = known?.decision;
+  d.owned = known?.owned;
+  d.notified = known?.notified ?? false;
+  if (keepGrandfathered && known?.grandfathered) d.grandfathered = true;
+  if (known?.override) d.override = known.override;
+  if (known?.wipe) d.wipe = known.wipe;
   return d;
 }
 
@@ -135,18 +136,7 @@ export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState
       // An update keeps what is known of the device; a removal (below) forgets it.
       const k = deviceKey(e.data.deviceId);
       const prev = keyedGet(state.devices, k);
-      return withDevice(
-        state,
-        k,
-        deviceRecord(e.data, {
-          decision: prev?.decision,
-          owned: prev?.owned,
-          notified: prev?.notified ?? false,
-          ...(prev?.grandfathered ? { grandfathered: true } : {}),
-          ...(prev?.override ? { override: prev.override } : {}),
-          ...(prev?.wipe ? { wipe: prev.wipe } : {}),
-        }),
-      );
+      return withDevice(state, k, deviceRecord(e.data, prev, true));
     }
     case 'PartnershipRemoved': {
       const k = deviceKey(e.data.deviceId);

@@ -162,16 +162,8 @@ export function reconcileMailbox(state: MailboxState, c: ReconcileMailbox): Mail
     const prev = keyedGet(state.devices, k);
     if (!prev) events.push(event('PartnershipDiscovered', p));
     else if (!samePartnership(prev, p)) events.push(event('PartnershipUpdated', p));
-    present.set(
-      k,
-      deviceRecord(p, {
-        decision: prev?.decision,
-        owned: prev?.owned,
-        notified: prev?.notified ?? false,
-        ...(prev?.override ? { override: prev.override } : {}),
-        ...(prev?.wipe ? { wipe: prev.wipe } : {}),
-      }),
-    );
+    // What is known of the device carries over; grandfathering is the fold's to keep, not the decision's.
+    present.set(k, deviceRecord(p, prev, false));
   }
   const released: string[] = [];
   if (c.complete) {
