@@ -42,10 +42,12 @@ export interface WorkItem {
 
 /** Work that arrives while it is being done: the planner pushes, the lanes take. */
 export class WorkQueue {
-  private readonly items: WorkItem[] = [];
+  private items: WorkItem[] = [];
   private head = 0;
   private closed = false;
   private waiters: Array<(w: WorkItem | undefined) => void> = [];
+  // A producer waiting for the queue to drain (see `below`).
+  private low: { readonly mark: number; readonly wake: () => void } | undefined;
   push(...items: WorkItem[]): void {
     for (const item of items) {
       const w = this.waiters.shift();
@@ -57,14 +59,47 @@ export class WorkQueue {
   get idle(): number {
     return this.waiters.length;
   }
+  /** Items queued and not yet taken. */
+  get pending(): number {
+    return this.items.length - this.head;
+  }
+  /**
+   * Resolves once fewer than `mark` items are pending (at once if they already are), or the queue is closed.
+   * One producer at a time.
+   */
+  below(mark: number): Promise<void> {
+    if (this.pending < mark || this.closed) return Promise.resolve();
+    return new Promise((wake) => {
+      this.low = { mark, wake };
+    });
+  }
   close(): void {
     this.closed = true;
     for (const w of this.waiters.splice(0)) w(undefined);
+    this.wakeProducer();
   }
   next(): Promise<WorkItem | undefined> {
-    if (this.head < this.items.length) return Promise.resolve(this.items[this.head++]);
+    if (this.head < this.items.length) {
+      const item = this.items[this.head]!;
+      // A taken item is not kept: a sync's commands would otherwise all live until its end.
+      this.items[this.head++] = undefined as unknown as WorkItem;
+      if (this.head === this.items.length) {
+        this.items = [];
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+        this.items = this.items.slice(this.head);
+        this.head = 0;
+      }
+      if (this.low !== undefined && this.pending < this.low.mark) this.wakeProducer();
+      return Promise.resolve(item);
+    }
     if (this.closed) return Promise.resolve(undefined);
     return new Promise((res) => this.waiters.push(res));
+  }
+  private wakeProducer(): void {
+    const low = this.low;
+    this.low = undefined;
+    low?.wake();
   }
   static of(items: readonly WorkItem[]): WorkQueue {
     const q = new WorkQueue();

@@ -30,8 +30,7 @@ export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<Sy
   const executed = await decideAndExecute(run, found, statistics);
   const e = executed.disconnected;
   if (e) return failSync(run, { kind: `exchange.${e.kind}`, message: `Exchange: ${e.message}` });
-  const decided = executed.planned.filter((d) => d.fresh);
-  return completeSync(run, decided, executed.mailboxes, {
+  return completeSync(run, executed.decided, executed.mailboxes, {
     ...executed,
     lifecycle: { ...executed.lifecycle, wipesAcknowledged },
   });

@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createEngine } from '../src/engine.js';
-import { sessionCount } from '../src/executor.js';
+import { sessionCount, WorkQueue, type WorkItem } from '../src/executor.js';
 import { simulateOrganization } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
 
@@ -92,6 +92,43 @@ test('the user load quota slows the engine down for the time Exchange names, and
   assert.ok(r.commands.throttleWaits >= sim.counters.quotaRefusals - 5, 'reads refused at discovery are not command waits');
   assert.ok(r.commands.throttleWaitMs > 0);
   assert.is(agrees(sim, engine.devices()), 0);
+});
+
+const item = (i: number): WorkItem => ({ commandId: `c/${i}`, command: { kind: 'setOrgSettings', defaultAccessLevel: 'Allow' } });
+
+test('the work queue hands items out in order, counts the ones pending and wakes a producer once it drains below a mark', async () => {
+  const q = new WorkQueue();
+  q.push(...Array.from({ length: 3000 }, (_, i) => item(i)));
+  assert.is(q.pending, 3000);
+  let woken = false;
+  const below = q.below(100).then(() => (woken = true));
+  const taken: string[] = [];
+  for (let i = 0; i < 2900; i++) taken.push((await q.next())!.commandId);
+  await Promise.resolve();
+  assert.is(woken, false, 'still 100 pending');
+  taken.push((await q.next())!.commandId);
+  await below;
+  assert.is(q.pending, 99);
+  // Past the point where the taken part is dropped: the order holds.
+  q.push(item(3000));
+  for (let i = 0; i < 100; i++) taken.push((await q.next())!.commandId);
+  assert.equal(
+    taken,
+    Array.from({ length: 3001 }, (_, i) => `c/${i}`),
+  );
+  assert.is(q.pending, 0);
+  assert.is(await q.below(1), undefined, 'below a mark already: at once');
+});
+
+test('a producer waiting for the queue to drain is woken when it closes', async () => {
+  const q = new WorkQueue();
+  q.push(item(0), item(1));
+  const below = q.below(1);
+  q.close();
+  await below;
+  assert.is((await q.next())?.commandId, 'c/0', 'closing keeps what is queued');
+  assert.is((await q.next())?.commandId, 'c/1');
+  assert.is(await q.next(), undefined);
 });
 
 test.run();

@@ -170,4 +170,52 @@ test('a rule that fails does not hold back settings that leave the default as it
   assert.not.match(r.errors.map((e) => e.message).join('\n'), 'not sent');
 });
 
+test('deciding runs no further ahead of the sessions than 16 commands a session and one chunk', async () => {
+  // One session, 2 ms a command, ~300 mailbox commands: unchecked, every mailbox was decided and its
+  // intent recorded long before most commands ran.
+  const sim = simulateOrganization({ devices: 400, seed: 7, latencyMs: 2 });
+  const { exchange, spans } = timed(sim);
+  const store = memoryStore();
+  let intended = 0;
+  const append = store.append.bind(store);
+  store.append = (requests) => {
+    for (const r of requests) for (const e of r.events) if (e.type === 'CommandIntended') intended++;
+    return append(requests);
+  };
+  // Intents recorded and not yet started, seen as each command starts.
+  let most = 0;
+  const open = exchange.openSession!.bind(exchange);
+  exchange.openSession = async () => {
+    const r = await open();
+    if (r._tag === 'Left') return r;
+    const s = r.right;
+    return {
+      _tag: 'Right',
+      right: {
+        server: s.server,
+        close: () => s.close(),
+        execute: (c: ExchangeCommand) => {
+          most = Math.max(most, intended - spans.length);
+          return s.execute(c);
+        },
+      },
+    };
+  };
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange,
+    intune: sim.intune,
+    store,
+    policy: sim.policy,
+    parallelism: 1,
+    yieldToLoop: () => new Promise<void>((r) => setImmediate(r)),
+  });
+  const r = await engine.fullSync();
+  assert.ok(r.success, JSON.stringify(r.errors));
+  const mailboxCommands = spans.filter((s) => s.kind === 'setCasMailbox').length;
+  assert.ok(mailboxCommands > 200, `${mailboxCommands} mailbox commands`);
+  // A chunk is at most 50 mailboxes, each with one Set-CasMailbox.
+  assert.ok(most <= 16 + 50, `${most} commands decided ahead of the session`);
+});
+
 test.run();

@@ -11,12 +11,13 @@ import { decideMailbox, initialMailboxState } from '../mailbox.js';
 import { accepted } from '../decider.js';
 import { createMailboxPlanner, type PlannedDevice } from '../plan.js';
 import { type Batch, pushTo } from '../append.js';
-import { createExecutor, WorkQueue, type ExecutionCounters, type WorkItem } from '../executor.js';
+import { createExecutor, sessionCount, WorkQueue, type ExecutionCounters, type WorkItem } from '../executor.js';
 import type { Discovered } from './discovery.js';
 import { judgeUnsure, type Statistics, type Unsure } from './lifecycle.js';
 import { removalsByStream, selectStale } from '../cleanup.js';
 import { errInfo, flushSwitches, nowIso, progress, refused, type SyncRun } from './run.js';
 import { startNotices, type NotificationCounts, type Notices } from './notify.js';
+import type { DecidedCounts } from './report.js';
 
 const CHUNK = 200;
 // With a yield (ctx.yieldToLoop), deciding is cut into slices of 10 mailboxes (~2 ms) with the loop
@@ -29,6 +30,12 @@ const YIELDING_CHUNK = 50;
 // An idle session cuts a chunk short, but not below 25 mailboxes (the first chunk excepted): each
 // append is an fsync, and appends of a slice each made a sync without latency twice as slow.
 const MIN_APPEND = 25;
+// Deciding runs ahead of the sessions by at most this many commands per session, and resumes once half
+// of them are left: decisions, intents and commands held for long outlive the young generation's
+// collections and are copied there and promoted (a first sync at 5 ms a command decided everything in
+// its first half, the collector's pauses stalling every session), while as many are enough to keep
+// every session busy through a chunk's deciding and append.
+const AHEAD_PER_SESSION = 16;
 
 const HELD_DEFAULT =
   'not sent: a device access rule command of this sync failed, and a stricter default never lands before the exceptions that soften it; the next full sync sends both';
@@ -45,8 +52,8 @@ const AMBIGUOUS: ReadonlySet<string> = new Set(['connectionLost', 'sessionBroken
 
 /** What the pipeline did. */
 export interface Executed {
-  /** Every device planned (decided or not again). */
-  readonly planned: readonly PlannedDevice[];
+  /** The devices decided from fresh facts, by access (a quick sync keeps the others' last decision). */
+  readonly decided: DecidedCounts;
   readonly mailboxes: number;
   readonly issued: number;
   readonly succeeded: number;
@@ -163,7 +170,8 @@ async function enforce(
   const unsure: Unsure[] = [];
   let decisionsChanged = 0;
   let grandfathered = 0;
-  const planned: PlannedDevice[] = [];
+  // Counted, not kept: a sync's every planned device held to its end was copied by each young-generation collection and promoted.
+  const decided = { devices: 0, access: { allow: 0, block: 0, quarantine: 0 } };
   const streamOf = new Map<string, string>();
   for (const w of orgWork) streamOf.set(w.commandId, org);
   const failedStreams = new Set<string>();
@@ -260,7 +268,9 @@ async function enforce(
   // Awaited below, after the decide loop: a failure (a refused outcome) waits for it there.
   running.catch(() => undefined);
   let chunkNo = 0;
+  const ahead = AHEAD_PER_SESSION * sessionCount(ctx.parallelism, ctx.maxConcurrency);
   while (planner.remaining() > 0 || chunkNo === 0) {
+    if (queue.pending >= ahead) await queue.below(ahead / 2);
     // Chunks of up to 200 mailboxes (50 with a yield), one append each. Deciding blocks the event loop and
     // the sessions wait on it: with a yield (ctx.yieldToLoop), a chunk is decided in
     // slices of SLICE with the loop let run in between (finished commands are recorded, the
@@ -268,7 +278,8 @@ async function enforce(
     const chunkBatch: Batch = chunkNo === 0 ? batch : new Map();
     const commands: Array<{ readonly stream: string; readonly commandId: string; readonly command: WorkItem['command'] }> = [];
     const chunk = ctx.yieldToLoop ? YIELDING_CHUNK : CHUNK;
-    const chunkStart = planned.length;
+    // The chunk's planned devices, for its notices.
+    const planned: PlannedDevice[] = [];
     const sliceSize = ctx.yieldToLoop ? SLICE : CHUNK;
     for (let n = 0; n < chunk && (planner.remaining() > 0 || (chunkNo === 0 && n === 0)); n += sliceSize) {
       if (n > 0) await ctx.yieldToLoop!();
@@ -281,7 +292,13 @@ async function enforce(
           else if (e.type === 'DeviceGrandfathered') grandfathered++;
         }
       }
-      planned.push(...slice.devices);
+      for (const d of slice.devices) {
+        planned.push(d);
+        if (d.fresh) {
+          decided.devices++;
+          decided.access[d.decision.access]++;
+        }
+      }
       commands.push(...slice.commands);
       // A session is idle and there is work for it: make it durable and hand it over now.
       if (!ctx.yieldToLoop || (queue.idle > 0 && commands.length > 0 && (chunkNo === 0 || n + sliceSize >= MIN_APPEND))) break;
@@ -294,8 +311,7 @@ async function enforce(
     }
     // The chunk's decisions are durable: notices whose enforcement is done (or needs nothing more) go now.
     const ready: PlannedDevice[] = [];
-    for (let i = chunkStart; i < planned.length; i++) {
-      const d = planned[i]!;
+    for (const d of planned) {
       if (!notices.wants(d)) continue;
       if (orgChangesAccess && d.decision.access === 'quarantine') afterOrg.push(d);
       else if (commandsLeft.has(d.stream)) {
@@ -362,7 +378,7 @@ async function enforce(
   run.eventsAppended += await run.committer.drain();
   const counters = executor.counters;
   return {
-    planned,
+    decided,
     mailboxes: planner.mailboxes,
     issued,
     succeeded,

@@ -120,17 +120,17 @@ export async function failSync(run: SyncRun, f: Fail): Promise<SyncReport> {
   return report(run, false, { devices: 0, mailboxes: 0, access: { allow: 0, block: 0, quarantine: 0 } });
 }
 
+/** The devices a sync decided (every device in a full sync, the affected ones in a quick sync), by access. */
+export interface DecidedCounts {
+  readonly devices: number;
+  readonly access: { readonly [K in keyof Access]: number };
+}
+
 /** Ends the sync that ran to its end: CompleteSync with the next watermark, then the report. */
-export async function completeSync(
-  run: SyncRun,
-  decided: ReadonlyArray<{ readonly decision: { readonly access: keyof Access } }>,
-  mailboxes: number,
-  counts: SyncCounts,
-): Promise<SyncReport> {
+export async function completeSync(run: SyncRun, decided: DecidedCounts, mailboxes: number, counts: SyncCounts): Promise<SyncReport> {
   const { ctx, org, syncId, kind, warnings } = run;
   const { succeeded, failed } = counts;
-  const access = { allow: 0, block: 0, quarantine: 0 };
-  for (const d of decided) access[d.decision.access]++;
+  const access = { ...decided.access };
   const success = failed === 0;
   const watermark = maxFirstSync(ctx.state());
   const completed = decideConnector(
@@ -140,7 +140,7 @@ export async function completeSync(
         syncId,
         kind,
         success,
-        devices: decided.length,
+        devices: decided.devices,
         commands: { succeeded, failed },
         access,
         warnings: warnings.length,
@@ -153,5 +153,5 @@ export async function completeSync(
   run.eventsAppended += await ctx.appender.append(new Map([[org, completed.right.events]]), nowIso(run));
   ctx.emitStatus();
   progress(run, 'done', 1, 1);
-  return report(run, success, { devices: decided.length, mailboxes, access }, counts);
+  return report(run, success, { devices: decided.devices, mailboxes, access }, counts);
 }
