@@ -34,7 +34,12 @@ interface SnapshotBody {
   readonly revisions: ReadonlyArray<readonly [string, number]>;
 }
 
-/** The snapshot of `s` as of `at`, as JSON text (keys whose value is undefined are dropped, as the states treat them as absent). */
+/**
+ * The snapshot of `s` as of `at`, as JSON text (keys whose value is undefined are dropped, as the states
+ * treat them as absent). Every character outside ASCII is written as a `\uXXXX` escape: the same JSON,
+ * but a reader decodes ASCII bytes at copy speed into a one-byte string, where one accented display
+ * name made the whole text a two-byte string, decoded as UTF-8 at a fraction of the speed (docs/log-format.md).
+ */
 export function snapshotText(s: OrgState, at: Checkpoint): string {
   const body: SnapshotBody = {
     format: SNAPSHOT_FORMAT,
@@ -46,7 +51,16 @@ export function snapshotText(s: OrgState, at: Checkpoint): string {
     mailboxes: [...s.mailboxes],
     revisions: [...s.revisions],
   };
-  return JSON.stringify(body);
+  return asciiJson(JSON.stringify(body));
+}
+
+const NON_ASCII = /[\u0080-\uffff]/g;
+const escaped = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** JSON text with every non-ASCII UTF-16 unit escaped (a surrogate pair becomes two escapes, as JSON allows). @internal */
+export function asciiJson(json: string): string {
+  NON_ASCII.lastIndex = 0;
+  return NON_ASCII.test(json) ? json.replace(NON_ASCII, escaped) : json;
 }
 
 export interface RestoredSnapshot {

@@ -243,6 +243,17 @@ test('a crash while writing a snapshot leaves the previous one whole, or none', 
   }
 });
 
+test('the file snapshot store gives back the text it saved, ASCII or not (older snapshots hold raw UTF-8)', async () => {
+  for (const [name, text] of [
+    ['ascii', '{"name":"Zo\\u00eb"}'],
+    ['utf8', '{"name":"Zoë 山田 🙂"}'],
+  ] as const) {
+    const store = fileSnapshotStore(join(dir, `text-${name}`));
+    assert.ok(isRight(await store.save(text, COVERS)));
+    assert.equal(await store.load(), { _tag: 'Right', right: text }, name);
+  }
+});
+
 test('the snapshot holds no secret of the gateways and only its owner may read it', () => {
   assert.not.ok(written.includes(SECRET));
   assert.ok(written.includes('"format":"eas-access-sync/snapshot"'));

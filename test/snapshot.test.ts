@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import { emptyOrgState, foldLog, loadOrgState } from '../src/state.js';
-import { parseSnapshot, snapshotText, SNAPSHOT_SCHEMA } from '../src/snapshot.js';
+import { asciiJson, parseSnapshot, snapshotText, SNAPSHOT_SCHEMA } from '../src/snapshot.js';
 import { churnedLog, stateJson, type Churn } from './snapshot-log.js';
 
 const test = suite('snapshot');
@@ -48,6 +48,40 @@ test('a snapshot restores the revisions and every mailbox, not only the counts',
   assert.is(restored.right.state.revisions.size, s.right.revisions.size);
   assert.ok(s.right.mailboxes.size > 0);
   assert.equal(stateJson(restored.right.state), stateJson(s.right));
+});
+
+const isAsciiText = (t: string) => /^[\x00-\x7f]*$/.test(t);
+
+test('JSON text made ASCII parses to the same value, for any string (accents, CJK, emoji, lone surrogates)', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }))),
+      fc.dictionary(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' })),
+      (list, rec) => {
+        const json = JSON.stringify({ list, rec });
+        const ascii = asciiJson(json);
+        assert.ok(isAsciiText(ascii));
+        assert.equal(JSON.parse(ascii), JSON.parse(json));
+        if (isAsciiText(json)) assert.is(ascii, json, 'ASCII text is left as it is');
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+test('a snapshot is ASCII text, and restores display names and identities written in any script', async () => {
+  const events = await churnedLog(11, 12, ['full']);
+  const s = loadOrgState('contoso', events);
+  assert.ok(isRight(s));
+  const [stream, m] = [...s.right.mailboxes].find(([, x]) => x.info !== undefined)!;
+  const names = { displayName: 'Zoë Łukasz 山田太郎 🙂', identity: 'contoso.com/Users/Zoë' };
+  s.right.mailboxes.set(stream, { ...m, info: { ...m.info!, ...names } });
+  const text = snapshotText(s.right, { position: events.length - 1, id: events[events.length - 1]!.id });
+  assert.ok(isAsciiText(text));
+  const restored = parseSnapshot('contoso', text);
+  assert.ok(isRight(restored));
+  assert.equal(stateJson(restored.right.state), stateJson(s.right));
+  assert.is(restored.right.state.mailboxes.get(stream)!.info!.displayName, names.displayName);
 });
 
 const valid = snapshotText(emptyOrgState('contoso'), { position: 3, id: 'e3' });

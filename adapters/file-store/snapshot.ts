@@ -1,6 +1,7 @@
 // The engine's snapshot beside a file log: `<log>.snapshot` (docs/log-format.md).
 // Two lines: a header with the body's length and SHA-256, then the body (the
 // engine's snapshot text), written and checked as a checked file (checked-file.ts).
+import { isAscii } from 'node:buffer';
 import { isLeft, right } from 'fp-ts/lib/Either.js';
 import type { SnapshotStore } from '../../src/ports.js';
 import { loadChecked, saveChecked, type SaveStep } from './checked-file.js';
@@ -20,7 +21,9 @@ export function fileSnapshotStore(logPath: string, options: FileSnapshotOptions 
     async load() {
       const file = await loadChecked(path, 'snapshot', SNAPSHOT_FILE_FORMAT);
       if (isLeft(file)) return file;
-      return right(file.right?.body.toString('utf8'));
+      const body = file.right?.body;
+      // An ASCII body (what snapshotText writes) decodes as Latin-1: the same characters, without UTF-8's checks.
+      return right(body === undefined ? undefined : body.toString(isAscii(body) ? 'latin1' : 'utf8'));
     },
     save: (text) => saveChecked(path, 'snapshot', SNAPSHOT_FILE_FORMAT, Buffer.from(text, 'utf8'), {}, options.onStep),
   };
