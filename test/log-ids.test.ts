@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { IdSet, idHash } from '../adapters/shared/log-ids.js';
+import { IdSet, idHash, slot } from '../adapters/shared/log-ids.js';
 
 /** What the table must answer: the first line of each hash, by a Map. */
 function reference(hashes: readonly number[]): { firsts: number[]; map: Map<number, number> } {
@@ -61,6 +61,18 @@ test('a table rebuilt from its arrays (another thread, a saved index) goes on co
   for (let i = 40_001; i <= 50_000; i++) assert.is(b.add(idHash(`id-${i}`), i), 0);
   assert.ok(b.data().keys.length > 65_536);
   for (let i = 1; i <= 50_000; i++) assert.is(b.find(idHash(`id-${i}`)), i);
+});
+
+test('a hash takes the slot saved tables were laid out with: its remainder by the table size', () => {
+  fc.assert(
+    fc.property(fc.string(), fc.integer({ min: 1, max: 30 }), (id, bits) => {
+      const hash = idHash(id);
+      assert.is(slot(hash, 2 ** bits - 1), hash % 2 ** bits);
+    }),
+    { numRuns: 2000 },
+  );
+  // The largest hashes (52 bits) and the largest table the slot serves.
+  for (const hash of [2 ** 52, 2 ** 52 - 1, 2 ** 32 + 5, 2 ** 31 + 7]) assert.is(slot(hash, 2 ** 30 - 1), hash % 2 ** 30);
 });
 
 test('hashes equal strings alike and never to 0 (the empty slot)', () => {

@@ -33,6 +33,13 @@ export interface Suspect {
   readonly first: number;
 }
 
+/**
+ * A hash's first slot in a table of `mask + 1` slots (a power of two below 2^31): `hash % (mask + 1)`,
+ * the slot saved tables were laid out with, from the hash's low 32 bits (exact for an integer hash)
+ * instead of a floating-point remainder. @internal
+ */
+export const slot = (hash: number, mask: number): number => (hash >>> 0) & mask;
+
 export class IdSet {
   private keys: Float64Array;
   private lines: Uint32Array;
@@ -41,14 +48,16 @@ export class IdSet {
   constructor(data?: IdSetData) {
     this.keys = data?.keys ?? new Float64Array(1 << 16);
     this.lines = data?.lines ?? new Uint32Array(this.keys.length);
-    if (data !== undefined) for (const k of this.keys) if (k !== 0) this.count++;
+    // An indexed loop: for…of over a table of millions of slots took ~4× as long, at every store open.
+    const keys = this.keys;
+    if (data !== undefined) for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) this.count++;
   }
 
   /** Records `hash` at `line`; the line first seen with the same hash, or 0. */
   add(hash: number, line: number): number {
     if ((this.count + 1) * 2 > this.keys.length) this.grow();
     const mask = this.keys.length - 1;
-    for (let i = hash % this.keys.length; ; i = (i + 1) & mask) {
+    for (let i = slot(hash, mask); ; i = (i + 1) & mask) {
       const k = this.keys[i]!;
       if (k === 0) {
         this.keys[i] = hash;
@@ -63,7 +72,7 @@ export class IdSet {
   /** The value recorded with `hash`, or 0 when none is. */
   find(hash: number): number {
     const mask = this.keys.length - 1;
-    for (let i = hash % this.keys.length; ; i = (i + 1) & mask) {
+    for (let i = slot(hash, mask); ; i = (i + 1) & mask) {
       const k = this.keys[i]!;
       if (k === 0) return 0;
       if (k === hash) return this.lines[i]!;
