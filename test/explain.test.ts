@@ -10,6 +10,7 @@ import { createEngine, type Engine } from '../src/engine.js';
 import type { EventStore, StoredEvent } from '../src/ports.js';
 import { explain, closestIds, type Explanation } from '../projections/explain.js';
 import { explainFile } from '../adapters/log/index.js';
+import { scanFor } from '../adapters/log/explain-scan.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
 import { openFileStore, readLog } from '../adapters/file-store/index.js';
@@ -293,6 +294,22 @@ test("explainFile answers from the device's lines only, with exactly the explana
   const then = await explainFile(log, fileH.turned, { at });
   assert.ok(isRight(then));
   if (isRight(then)) assert.equal(then.right.explanation, must(explain(all, fileH.turned, { at })));
+});
+
+test('the scan finds the same lines whatever its read size: lines across reads, a line longer than a read', async () => {
+  const longest = Math.max(
+    ...readFileSync(log, 'utf8')
+      .split('\n')
+      .map((l) => Buffer.byteLength(l)),
+  );
+  for (const id of [fileH.turned, fileH.gone, fileH.turned.slice(0, -2)]) {
+    const whole = await scanFor(log, id);
+    assert.ok(isRight(whole));
+    for (const bytes of [Math.floor(longest / 3), longest + 1, 4093, 65536]) {
+      const small = await scanFor(log, id, bytes);
+      assert.equal(small, whole, `${id}, reads of ${bytes} bytes`);
+    }
+  }
 });
 
 test('explainFile of an unknown id lists the closest known ids', async () => {

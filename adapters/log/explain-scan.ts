@@ -13,8 +13,9 @@ import { ioText } from '../shared/log-reader.js';
 
 const DEVICE_FIELD = Buffer.from('"deviceId":"');
 const POLICY_NEEDLE = Buffer.from('","type":"PolicyChanged","at":"');
-const KEEP_IN_MEMORY = 1 << 30;
-const CHUNK = 32 * 1024 * 1024;
+// Small enough that a chunk is still in the processor's cache when it is searched right after the
+// read copied it there: a 300 MB log's scan took ~620 ms in reads of 32 MiB and ~170 ms in reads of 4 MiB.
+const CHUNK = 4 * 1024 * 1024;
 
 interface Chunk {
   readonly buf: Buffer;
@@ -27,30 +28,20 @@ interface Chunk {
 /**
  * The file's complete lines, chunk by chunk (what follows the last newline is
  * never a line: a torn tail). The next chunk is read while the caller searches
- * the current one. With `into`, the whole file is read into that one buffer
- * and chunks are views of it (one allocation, kept for further passes);
- * otherwise each chunk is a buffer of its own.
+ * the current one, into the other of two buffers used in turn: a chunk is valid
+ * until the next one is asked for. Each pass reads the file again (from the page
+ * cache, a copy at memory speed): reading it once into one buffer of its size
+ * and searching that was ~4× slower (docs/architecture.md, "Reading a log").
  */
-async function* chunks(fh: FileHandle, size: number, into?: Buffer): AsyncGenerator<Chunk> {
-  if (into) {
-    const read = (offset: number) => fh.read(into, offset, Math.min(CHUNK, size - offset), offset);
-    let offset = 0;
-    let lineStart = 0;
-    let next = size > 0 ? read(0) : undefined;
-    while (next) {
-      const { bytesRead } = await next;
-      if (bytesRead === 0) return;
-      offset += bytesRead;
-      next = offset < size ? read(offset) : undefined;
-      const lastNl = into.lastIndexOf(10, offset - 1);
-      if (lastNl < lineStart) continue;
-      yield { buf: into.subarray(lineStart, offset), length: lastNl - lineStart, offset: lineStart };
-      lineStart = lastNl + 1;
-    }
-    return;
-  }
+async function* chunks(fh: FileHandle, size: number, chunkBytes: number): AsyncGenerator<Chunk> {
+  const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)];
+  let turn = 0;
+  // Reads into the next buffer, after the previous chunk's unfinished line (copied to its front).
   const readFrom = async (offset: number, carry: Buffer | undefined) => {
-    const buf = Buffer.allocUnsafe(Math.max(CHUNK, (carry?.length ?? 0) * 2));
+    let buf = buffers[turn]!;
+    turn ^= 1;
+    // A line longer than half a buffer: a larger one for this read (it takes this buffer's turn from now on).
+    if (carry !== undefined && carry.length * 2 > buf.length) buf = buffers[turn ^ 1] = Buffer.allocUnsafe(carry.length * 2);
     const start = carry ? carry.copy(buf, 0) : 0;
     const { bytesRead } = await fh.read(buf, start, Math.min(buf.length - start, size - offset), offset);
     return { buf, start, bytesRead, fileOffset: offset - start };
@@ -63,7 +54,8 @@ async function* chunks(fh: FileHandle, size: number, into?: Buffer): AsyncGenera
     offset += bytesRead;
     const end = start + bytesRead;
     const lastNl = buf.lastIndexOf(10, end - 1);
-    const carry = lastNl < 0 ? buf.subarray(0, end) : end > lastNl + 1 ? Buffer.from(buf.subarray(lastNl + 1, end)) : undefined;
+    // Without a newline the whole buffer is the unfinished line; it is read on into a larger one.
+    const carry = lastNl < 0 ? buf.subarray(0, end) : end > lastNl + 1 ? buf.subarray(lastNl + 1, end) : undefined;
     next = offset < size ? readFrom(offset, carry) : undefined;
     if (lastNl >= 0) yield { buf, length: lastNl, offset: fileOffset };
   }
@@ -121,7 +113,12 @@ const parseLine = (text: string): StoredEvent | undefined => {
  * Buffer.indexOf skips through fastest); only when none of those spellings
  * occurs does the scan compare every `"deviceId"` field case-insensitively.
  */
-export async function scanFor(path: string, deviceId: string): Promise<Either<{ kind: 'io'; message: string }, Scan>> {
+export async function scanFor(
+  path: string,
+  deviceId: string,
+  /** Read size (default 4 MiB; tests use small ones). @internal */
+  chunkBytes = CHUNK,
+): Promise<Either<{ kind: 'io'; message: string }, Scan>> {
   if (!scannable(deviceId)) return right({ kind: 'fallback', why: 'the id has characters the scan does not compare' });
   let fh: FileHandle;
   try {
@@ -131,13 +128,7 @@ export async function scanFor(path: string, deviceId: string): Promise<Either<{ 
   }
   try {
     const size = (await fh.stat()).size;
-    // Up to 1 GiB the file is read once into one buffer, and later passes search that.
-    const whole = size <= KEEP_IN_MEMORY ? Buffer.allocUnsafe(size) : undefined;
-    const kept: Chunk[] = [];
-    const again = async function* (): AsyncGenerator<Chunk> {
-      if (whole) yield* kept;
-      else yield* chunks(fh, size);
-    };
+    const again = (): AsyncGenerator<Chunk> => chunks(fh, size, chunkBytes);
     const spellings = [...new Set([deviceId, deviceId.toLowerCase(), deviceId.toUpperCase()])].map((x) =>
       Buffer.from(`"deviceId":${JSON.stringify(x)}`),
     );
@@ -145,8 +136,7 @@ export async function scanFor(path: string, deviceId: string): Promise<Either<{ 
     const policyLines = new Map<number, string>();
     let lastLines: string[] = [];
     // Pass 1, while reading: the id as typed, the policy changes, the last lines.
-    for await (const c of chunks(fh, size, whole)) {
-      if (whole) kept.push(c);
+    for await (const c of chunks(fh, size, chunkBytes)) {
       linesWith(c, spellings[0]!, deviceLines);
       linesWith(c, POLICY_NEEDLE, policyLines);
       const tailStart = c.buf.lastIndexOf(10, Math.max(0, c.length - 1));
