@@ -218,4 +218,46 @@ test('deciding runs no further ahead of the sessions than 16 commands a session 
   assert.ok(most <= 16 + 50, `${most} commands decided ahead of the session`);
 });
 
+test('a sync whose sessions all fail with an exception ends, even with decisions waiting for the sessions', async () => {
+  const sim = simulateOrganization({ devices: 400, seed: 7, latencyMs: 1 });
+  const exchange = Object.create(sim.exchange) as ExchangeGateway;
+  const open = sim.exchange.openSession.bind(sim.exchange);
+  exchange.openSession = async () => {
+    const r = await open();
+    if (r._tag === 'Left') return r;
+    const s = r.right;
+    return {
+      _tag: 'Right',
+      right: {
+        server: s.server,
+        close: () => s.close(),
+        execute: () => Promise.reject(new Error('the adapter broke')),
+      },
+    };
+  };
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange,
+    intune: sim.intune,
+    store: memoryStore(),
+    policy: sim.policy,
+    parallelism: 1,
+    yieldToLoop: () => new Promise<void>((r) => setImmediate(r)),
+  });
+  // Not a timing bound: a hang turns into a failure here instead of stopping the test run.
+  let guard: NodeJS.Timeout | undefined;
+  const hung = new Promise<'hung'>((r) => (guard = setTimeout(() => r('hung'), 60_000)));
+  const outcome = await Promise.race([
+    engine.fullSync().then(
+      (r) => r,
+      (err: unknown) => err,
+    ),
+    hung,
+  ]);
+  clearTimeout(guard);
+  assert.is.not(outcome, 'hung');
+  const text = outcome instanceof Error ? outcome.message : JSON.stringify(outcome);
+  assert.match(text, 'the adapter broke');
+});
+
 test.run();

@@ -270,7 +270,8 @@ async function enforce(
   let chunkNo = 0;
   const ahead = AHEAD_PER_SESSION * sessionCount(ctx.parallelism, ctx.maxConcurrency);
   while (planner.remaining() > 0 || chunkNo === 0) {
-    if (queue.pending >= ahead) await queue.below(ahead / 2);
+    // Or until the sessions are gone: a lane that threw takes no more work, and a failure must end the sync, not leave it waiting.
+    if (queue.pending >= ahead) await Promise.race([queue.below(ahead / 2), running]);
     // Chunks of up to 200 mailboxes (50 with a yield), one append each. Deciding blocks the event loop and
     // the sessions wait on it: with a yield (ctx.yieldToLoop), a chunk is decided in
     // slices of SLICE with the loop let run in between (finished commands are recorded, the
