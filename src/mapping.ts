@@ -11,6 +11,9 @@ export interface Mapping {
   readonly conflicts: readonly ManagedDevice[];
 }
 
+// Only a three-letter agent can be 'eas': the others are not lower-cased (a copy each, for every managed device of every sync).
+const isEasAgent = (agent: string): boolean => agent.length === 3 && agent.toLowerCase() === 'eas';
+
 const lc = (s: string | undefined) => (s === undefined ? undefined : s.toLowerCase());
 
 /** Managed devices indexed by lower-cased EAS id. `eas`-agent records are not enrollments and are left out. */
@@ -18,7 +21,7 @@ export class ManagedDeviceIndex {
   private readonly byEasId = new Map<string, ManagedDevice[]>();
   constructor(devices: Iterable<ManagedDevice>) {
     for (const d of devices) {
-      if (!d.easDeviceId || d.managementAgent.toLowerCase() === 'eas') continue;
+      if (!d.easDeviceId || isEasAgent(d.managementAgent)) continue;
       const key = deviceKey(d.easDeviceId);
       const list = this.byEasId.get(key);
       if (list) list.push(d);

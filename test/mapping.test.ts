@@ -21,12 +21,18 @@ test('a managed device of another user is a conflict, not a match', () => {
   );
 });
 
-test("Exchange's own eas-agent records never count as an enrollment", () => {
-  const m = new ManagedDeviceIndex([managed('X1', 'kim.akers@contoso.com', { managementAgent: 'eas' })]).map('X1', [
+test("Exchange's own eas-agent records never count as an enrollment, in any letter case; easMdm ones do", () => {
+  for (const agent of ['eas', 'EAS', 'Eas']) {
+    const m = new ManagedDeviceIndex([managed('X1', 'kim.akers@contoso.com', { managementAgent: agent })]).map('X1', [
+      'kim.akers@contoso.com',
+    ]);
+    assert.is(m.mapped, undefined, agent);
+    assert.equal(m.conflicts, []);
+  }
+  const both = new ManagedDeviceIndex([managed('X1', 'kim.akers@contoso.com', { managementAgent: 'easMdm' })]).map('X1', [
     'kim.akers@contoso.com',
   ]);
-  assert.is(m.mapped, undefined);
-  assert.equal(m.conflicts, []);
+  assert.is(both.mapped?.managementAgent, 'easMdm');
 });
 
 test('among several matches the most recently synced wins', () => {
