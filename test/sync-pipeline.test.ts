@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import type { Either } from 'fp-ts/lib/Either.js';
 import { createEngine, type Engine } from '../src/engine.js';
 import type { ExchangeCommand } from '../src/commands.js';
-import type { ExchangeError, ExchangeGateway, ExchangeSession } from '../src/ports.js';
+import type { EventStore, ExchangeError, ExchangeGateway, ExchangeSession } from '../src/ports.js';
 import type { Policy } from '../src/policy.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
@@ -170,6 +170,32 @@ test('a rule that fails does not hold back settings that leave the default as it
   assert.not.match(r.errors.map((e) => e.message).join('\n'), 'not sent');
 });
 
+/** `exchange` with each session's commands run by `execute` (given the session). */
+function sessionsWith(
+  exchange: ExchangeGateway,
+  execute: (s: ExchangeSession, c: ExchangeCommand) => Promise<Either<ExchangeError, void>>,
+) {
+  const open = exchange.openSession!.bind(exchange);
+  exchange.openSession = async () => {
+    const r = await open();
+    if (r._tag === 'Left') return r;
+    const s = r.right;
+    return { _tag: 'Right', right: { server: s.server, close: () => s.close(), execute: (c: ExchangeCommand) => execute(s, c) } };
+  };
+}
+
+/** One session, the loop let run between slices of deciding (as the CLI runs a sync). */
+const oneSession = (sim: Simulation, exchange: ExchangeGateway, store: EventStore) =>
+  createEngine({
+    organization: sim.organization,
+    exchange,
+    intune: sim.intune,
+    store,
+    policy: sim.policy,
+    parallelism: 1,
+    yieldToLoop: () => new Promise<void>((r) => setImmediate(r)),
+  });
+
 test('deciding runs no further ahead of the sessions than 16 commands a session and one chunk', async () => {
   // One session, 2 ms a command, ~300 mailbox commands: unchecked, every mailbox was decided and its
   // intent recorded long before most commands ran.
@@ -184,33 +210,11 @@ test('deciding runs no further ahead of the sessions than 16 commands a session 
   };
   // Intents recorded and not yet started, seen as each command starts.
   let most = 0;
-  const open = exchange.openSession!.bind(exchange);
-  exchange.openSession = async () => {
-    const r = await open();
-    if (r._tag === 'Left') return r;
-    const s = r.right;
-    return {
-      _tag: 'Right',
-      right: {
-        server: s.server,
-        close: () => s.close(),
-        execute: (c: ExchangeCommand) => {
-          most = Math.max(most, intended - spans.length);
-          return s.execute(c);
-        },
-      },
-    };
-  };
-  const engine = createEngine({
-    organization: sim.organization,
-    exchange,
-    intune: sim.intune,
-    store,
-    policy: sim.policy,
-    parallelism: 1,
-    yieldToLoop: () => new Promise<void>((r) => setImmediate(r)),
+  sessionsWith(exchange, (s, c) => {
+    most = Math.max(most, intended - spans.length);
+    return s.execute(c);
   });
-  const r = await engine.fullSync();
+  const r = await oneSession(sim, exchange, store).fullSync();
   assert.ok(r.success, JSON.stringify(r.errors));
   const mailboxCommands = spans.filter((s) => s.kind === 'setCasMailbox').length;
   assert.ok(mailboxCommands > 200, `${mailboxCommands} mailbox commands`);
@@ -221,37 +225,17 @@ test('deciding runs no further ahead of the sessions than 16 commands a session 
 test('a sync whose sessions all fail with an exception ends, even with decisions waiting for the sessions', async () => {
   const sim = simulateOrganization({ devices: 400, seed: 7, latencyMs: 1 });
   const exchange = Object.create(sim.exchange) as ExchangeGateway;
-  const open = sim.exchange.openSession.bind(sim.exchange);
-  exchange.openSession = async () => {
-    const r = await open();
-    if (r._tag === 'Left') return r;
-    const s = r.right;
-    return {
-      _tag: 'Right',
-      right: {
-        server: s.server,
-        close: () => s.close(),
-        execute: () => Promise.reject(new Error('the adapter broke')),
-      },
-    };
-  };
-  const engine = createEngine({
-    organization: sim.organization,
-    exchange,
-    intune: sim.intune,
-    store: memoryStore(),
-    policy: sim.policy,
-    parallelism: 1,
-    yieldToLoop: () => new Promise<void>((r) => setImmediate(r)),
-  });
+  sessionsWith(exchange, () => Promise.reject(new Error('the adapter broke')));
   // Not a timing bound: a hang turns into a failure here instead of stopping the test run.
   let guard: NodeJS.Timeout | undefined;
   const hung = new Promise<'hung'>((r) => (guard = setTimeout(() => r('hung'), 60_000)));
   const outcome = await Promise.race([
-    engine.fullSync().then(
-      (r) => r,
-      (err: unknown) => err,
-    ),
+    oneSession(sim, exchange, memoryStore())
+      .fullSync()
+      .then(
+        (r) => r,
+        (err: unknown) => err,
+      ),
     hung,
   ]);
   clearTimeout(guard);
