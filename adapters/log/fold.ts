@@ -24,7 +24,8 @@ export interface FoldLogOptions {
   readonly chunkBytes?: number;
   /**
    * Threads that fold a file log (`replayFile`, `whatIfFile`): by default 2 for
-   * a log of 64 MiB or more on a machine with 2 cores or more, else 1 (see parts.ts).
+   * a log of 64 MiB or more when a core is free for the second (a what-if: from
+   * 3 cores), else 1 (see parts.ts).
    */
   readonly threads?: number;
 }

@@ -18,16 +18,22 @@ const PARALLEL_FROM = 64 * 1024 * 1024;
  * Threads to fold a file log of `size` bytes with (see FoldLogOptions.threads).
  * Two threads win only when a second core is free: while other work keeps the
  * cores busy they take longer than one (measured: 0.45× the read floor on two
- * threads against 0.52× on one, load average 2.5–3.4 on 2 cores).
+ * threads against 0.52× on one, load average 2.5–3.4 on 2 cores). `kind`: a
+ * what-if holds several times a replay's state per device, so each thread's
+ * collector needs the second core's help; on 2 idle cores its two threads took
+ * ~10 % longer than one (replay's ~8 % less), so it takes two only from 3 cores.
  */
-export function threadsFor(size: number, options: FoldLogOptions): number {
+export function threadsFor(size: number, options: FoldLogOptions, kind: PartKind = 'replay'): number {
   if (options.threads !== undefined) return Math.max(1, Math.floor(options.threads));
-  return chooseThreads(size, availableParallelism(), loadavg()[0] ?? 0);
+  return chooseThreads(size, availableParallelism(), loadavg()[0] ?? 0, kind === 'what-if' ? 3 : 2);
 }
 
-/** The choice itself: 2 for a large log when a core is free (the 1-minute load leaves one), else 1. @internal */
-export function chooseThreads(size: number, cores: number, load: number): number {
-  return size >= PARALLEL_FROM && cores >= 2 && load < cores - 0.5 ? 2 : 1;
+/**
+ * The choice itself: 2 for a large log on at least `minCores` cores when a core is free (the 1-minute
+ * load leaves one), else 1. @internal
+ */
+export function chooseThreads(size: number, cores: number, load: number, minCores = 2): number {
+  return size >= PARALLEL_FROM && cores >= Math.max(2, minCores) && load < cores - 0.5 ? 2 : 1;
 }
 
 /** A worker's replies, in order. */

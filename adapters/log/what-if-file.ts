@@ -43,7 +43,7 @@ export async function whatIfFile(
     (s) => s.size,
     () => 0,
   );
-  const threads = threadsFor(size, options);
+  const threads = threadsFor(size, options, 'what-if');
   let folded: Either<StoreError, LogFold>;
   let result: WhatIfResult;
   // In parts: every part's mailboxes are judged in it, with the organizations and the last event of all.
