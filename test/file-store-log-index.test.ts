@@ -88,6 +88,27 @@ test('an index that does not match the log is not used: changed bytes, a shorter
     ['a damaged index', async (p) => appendFile(logIndexPath(p), 'x'), /log index .*: line 2 holds/],
     ['a foreign file as index', async (p) => writeFile(logIndexPath(p), '{"format":"something-else"}\n{}'), /not a log index header/],
     [
+      'a byte of the index changed (same length)',
+      async (p) => {
+        const file = await readFile(logIndexPath(p));
+        const at = file.indexOf(10) + 9;
+        file[at] = file[at]! ^ 0x01;
+        await writeFile(logIndexPath(p), file);
+      },
+      /log index .*: line 2 does not match the header checksum/,
+    ],
+    [
+      'an index whose header claims more than it holds',
+      async (p) => {
+        const file = await readFile(logIndexPath(p));
+        const nl = file.indexOf(10);
+        const header = JSON.parse(file.toString('utf8', 0, nl)) as Record<string, unknown>;
+        const { format, bytes: _b, sha256: _s, ...fields } = header;
+        await saveChecked(logIndexPath(p), 'log index', String(format), file.subarray(nl + 1), { ...fields, idSlots: 2 ** 40 });
+      },
+      /shorter than its header says/,
+    ],
+    [
       'an index of an older version',
       async (p) => {
         // A well-sealed index whose header says version 1 (line numbers as float64 then).

@@ -6,7 +6,8 @@
 import { endianness } from 'node:os';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { SnapshotError } from '../../src/ports.js';
-import { loadChecked, saveChecked } from './checked-file.js';
+import { openChecked, saveChecked, type CheckedReader } from './checked-file.js';
+import { ioText } from '../shared/log-reader.js';
 import type { DiskIndexData } from './disk-index.js';
 
 export const LOG_INDEX_FORMAT = 'eas-access-sync/log-index';
@@ -55,31 +56,43 @@ export function saveLogIndex(logPath: string, data: DiskIndexData, prefix: Index
  * reason when it cannot be used (damaged, another version or byte order).
  */
 export async function loadLogIndex(logPath: string): Promise<Either<string, SavedIndex | undefined>> {
-  const file = await loadChecked(logIndexPath(logPath), 'log index', LOG_INDEX_FORMAT);
-  if (isLeft(file)) return left(file.left.message);
-  if (file.right === undefined) return right(undefined);
-  const { header: h, body } = file.right;
+  const opened = await openChecked(logIndexPath(logPath), 'log index', LOG_INDEX_FORMAT);
+  if (isLeft(opened)) return left(opened.left.message);
+  if (opened.right === undefined) return right(undefined);
+  const file = opened.right;
+  try {
+    return await readIndex(file);
+  } catch (err) {
+    return left(`log index: cannot read: ${ioText(err)}`);
+  } finally {
+    await file.close().catch(() => undefined);
+  }
+}
+
+/** The index's arrays read straight from the file into their own memory, checked against the header's checksum. */
+async function readIndex(file: CheckedReader): Promise<Either<string, SavedIndex>> {
+  const h = file.header;
   if (h.version !== VERSION) return left(`log index: version ${String(h.version)}, this store reads ${VERSION}`);
   if (h.endian !== endianness()) return left(`log index: written on a ${String(h.endian)} machine`);
   const count = h.events;
   const slots = h.idSlots;
   if (!isCount(count) || !isCount(slots) || slots < 2 || (slots & (slots - 1)) !== 0) return left('log index: bad counts in its header');
   if (!isCount(h.logBytes) || typeof h.logSha256 !== 'string') return left('log index: bad log prefix in its header');
-  let at = 0;
-  const take = (n: number) => body.subarray(at, (at += n));
+  // Checked before anything is allocated: a header is not covered by the checksum.
+  if (file.bodyBytes < (count + 1) * 8 + pad8(count * 4) + slots * 12) return left('log index: shorter than its header says');
   const offsets = new Float64Array(count + 1);
   const prev = new Int32Array(count);
   const keys = new Float64Array(slots);
   const lines = new Uint32Array(slots);
-  if (body.length < (count + 1) * 8 + pad8(count * 4) + slots * 12) return left('log index: shorter than its header says');
-  copyInto(offsets, take(offsets.byteLength));
-  copyInto(prev, take(prev.byteLength));
-  take(pad8(count * 4) - count * 4);
-  copyInto(keys, take(keys.byteLength));
-  copyInto(lines, take(lines.byteLength));
+  const ended = 'log index: the file ended while it was read';
+  for (const a of [offsets, prev, new Uint8Array(pad8(count * 4) - count * 4), keys, lines])
+    if (!(await file.read(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)))) return left(ended);
+  const rest = await file.rest();
+  const damaged = file.verify();
+  if (damaged !== undefined) return left(damaged);
   let heads: unknown;
   try {
-    heads = JSON.parse(body.toString('utf8', at));
+    heads = JSON.parse(rest.toString('utf8'));
   } catch {
     return left('log index: its stream list is not JSON');
   }
@@ -87,7 +100,7 @@ export async function loadLogIndex(logPath: string): Promise<Either<string, Save
   if (offsets[count] !== h.logBytes) return left('log index: its lines do not end where its header says');
   return right({
     data: { count, offsets, prev, ids: { keys, lines }, heads: heads as Array<[string, number, number]> },
-    prefix: { bytes: h.logBytes, sha256: h.logSha256 },
+    prefix: { bytes: h.logBytes as number, sha256: h.logSha256 },
   });
 }
 
@@ -97,7 +110,3 @@ const isHead = (u: unknown, count: number): boolean =>
   Array.isArray(u) && u.length === 3 && typeof u[0] === 'string' && isCount(u[1]) && isCount(u[2]) && u[2] < count;
 
 const bytesOf = (a: Float64Array | Int32Array | Uint32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-
-function copyInto(a: Float64Array | Int32Array | Uint32Array, from: Buffer): void {
-  new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(from);
-}
