@@ -100,7 +100,7 @@ async function readIndex(file: CheckedReader): Promise<Either<string, SavedIndex
   if (offsets[count] !== h.logBytes) return left('log index: its lines do not end where its header says');
   return right({
     data: { count, offsets, prev, ids: { keys, lines }, heads: heads as Array<[string, number, number]> },
-    prefix: { bytes: h.logBytes as number, sha256: h.logSha256 },
+    prefix: { bytes: h.logBytes, sha256: h.logSha256 },
   });
 }
 
