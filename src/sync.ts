@@ -7,8 +7,9 @@
 //
 // The phases, each over the run's explicit state (sync/run.ts): discovery
 // (sync/discovery.ts, with sync/watermark.ts), crash recovery
-// (sync/recovery.ts), the decide-and-execute pipeline (sync/pipeline.ts) with
-// its notifications (sync/notify.ts), and the end and its report (sync/report.ts).
+// (sync/recovery.ts), the decide-and-execute pipeline (sync/pipeline.ts, the
+// org's reconciliation in sync/org-plan.ts) with its notifications
+// (sync/notify.ts), and the end and its report (sync/report.ts).
 import type { SyncKind } from './connector.js';
 import { discover } from './sync/discovery.js';
 import { reconcileInterrupted } from './sync/recovery.js';

@@ -77,6 +77,14 @@ test('an id the saved index holds is still refused when appended again', async (
   await store.close();
 });
 
+/** The log's index sealed again (a valid checksum) with some of its header's fields changed. */
+async function resealed(log: string, changed: Record<string, unknown>): Promise<void> {
+  const file = await readFile(logIndexPath(log));
+  const nl = file.indexOf(10);
+  const { format, bytes: _b, sha256: _s, ...fields } = JSON.parse(file.toString('utf8', 0, nl)) as Record<string, unknown>;
+  await saveChecked(logIndexPath(log), 'log index', String(format), file.subarray(nl + 1), { ...fields, ...changed });
+}
+
 test('an index that does not match the log is not used: changed bytes, a shorter log, a damaged or foreign index', async () => {
   const cases: Array<[string, (path: string) => Promise<void>, RegExp]> = [
     [
@@ -97,27 +105,11 @@ test('an index that does not match the log is not used: changed bytes, a shorter
       },
       /log index .*: line 2 does not match the header checksum/,
     ],
-    [
-      'an index whose header claims more than it holds',
-      async (p) => {
-        const file = await readFile(logIndexPath(p));
-        const nl = file.indexOf(10);
-        const header = JSON.parse(file.toString('utf8', 0, nl)) as Record<string, unknown>;
-        const { format, bytes: _b, sha256: _s, ...fields } = header;
-        await saveChecked(logIndexPath(p), 'log index', String(format), file.subarray(nl + 1), { ...fields, idSlots: 2 ** 40 });
-      },
-      /shorter than its header says/,
-    ],
+    ['an index whose header claims more than it holds', async (p) => resealed(p, { idSlots: 2 ** 40 }), /shorter than its header says/],
     [
       'an index of an older version',
-      async (p) => {
-        // A well-sealed index whose header says version 1 (line numbers as float64 then).
-        const file = await readFile(logIndexPath(p));
-        const nl = file.indexOf(10);
-        const header = JSON.parse(file.toString('utf8', 0, nl)) as Record<string, unknown>;
-        const { format, bytes: _b, sha256: _s, ...fields } = header;
-        await saveChecked(logIndexPath(p), 'log index', String(format), file.subarray(nl + 1), { ...fields, version: 1 });
-      },
+      // A well-sealed index whose header says version 1 (line numbers as float64 then).
+      async (p) => resealed(p, { version: 1 }),
       /version 1, this store reads 2/,
     ],
   ];

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { SnapshotError } from '../../src/ports.js';
 import { ioText } from '../shared/log-reader.js';
 import { syncDirectory } from './durable.js';
@@ -21,6 +21,33 @@ export interface CheckedFile {
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+type Header = Readonly<Record<string, unknown>> & { readonly bytes?: unknown; readonly sha256?: unknown };
+
+/**
+ * The header of a checked file whose first bytes are `head` and whose body (after the header's newline)
+ * is `bodyBytes` long; or why it is not one (`label`/`format` as in loadChecked).
+ */
+function headerOf(
+  head: Buffer,
+  label: string,
+  format: string,
+  bodyBytes: (nl: number) => number,
+): Either<string, { header: Header; nl: number }> {
+  const nl = head.indexOf(10);
+  if (nl < 0) return left('no header line');
+  let header: unknown;
+  try {
+    header = JSON.parse(head.toString('utf8', 0, nl));
+  } catch {
+    return left('line 1 (header) is not JSON');
+  }
+  const h = header as { format?: unknown; bytes?: unknown };
+  if (typeof header !== 'object' || header === null || h.format !== format) return left(`line 1 is not a ${label} header`);
+  const n = bodyBytes(nl);
+  if (h.bytes !== n) return left(`line 2 holds ${n} bytes, the header says ${String(h.bytes)} (truncated?)`);
+  return right({ header: header as Header, nl });
+}
+
 /** Reads and checks the file at `path` (`label` names it in messages); undefined when there is none. */
 export async function loadChecked(path: string, label: string, format: string): Promise<Either<SnapshotError, CheckedFile | undefined>> {
   const corrupt = (why: string): Either<SnapshotError, never> => left({ kind: 'corrupt', message: `${label} ${path}: ${why}` });
@@ -31,20 +58,12 @@ export async function loadChecked(path: string, label: string, format: string): 
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return right(undefined);
     return left({ kind: 'io', message: `${label} ${path}: cannot read: ${ioText(err)}` });
   }
-  const nl = file.indexOf(10);
-  if (nl < 0) return corrupt('no header line');
-  let header: unknown;
-  try {
-    header = JSON.parse(file.toString('utf8', 0, nl));
-  } catch {
-    return corrupt('line 1 (header) is not JSON');
-  }
-  const h = header as { format?: unknown; bytes?: unknown; sha256?: unknown };
-  if (typeof header !== 'object' || header === null || h.format !== format) return corrupt(`line 1 is not a ${label} header`);
+  const head = headerOf(file, label, format, (nl) => file.length - (nl + 1));
+  if (isLeft(head)) return corrupt(head.left);
+  const { header, nl } = head.right;
   const body = file.subarray(nl + 1);
-  if (h.bytes !== body.length) return corrupt(`line 2 holds ${body.length} bytes, the header says ${String(h.bytes)} (truncated?)`);
-  if (h.sha256 !== sha256(body)) return corrupt('line 2 does not match the header checksum');
-  return right({ header: header as Record<string, unknown>, body });
+  if (header.sha256 !== sha256(body)) return corrupt('line 2 does not match the header checksum');
+  return right({ header, body });
 }
 
 /** A checked file read in pieces: the header, then the body into the caller's own memory, checked once read. */
@@ -81,18 +100,10 @@ export async function openChecked(path: string, label: string, format: string): 
     // The header is a short line: its first 64 KiB hold it.
     const head = Buffer.allocUnsafe(Math.min(size, 64 * 1024));
     const { bytesRead } = await fh.read(head, 0, head.length, 0);
-    const nl = head.subarray(0, bytesRead).indexOf(10);
-    if (nl < 0) return corrupt('no header line');
-    let header: unknown;
-    try {
-      header = JSON.parse(head.toString('utf8', 0, nl));
-    } catch {
-      return corrupt('line 1 (header) is not JSON');
-    }
-    const h = header as { format?: unknown; bytes?: unknown; sha256?: unknown };
-    if (typeof header !== 'object' || header === null || h.format !== format) return corrupt(`line 1 is not a ${label} header`);
+    const parsed = headerOf(head.subarray(0, bytesRead), label, format, (nl) => size - (nl + 1));
+    if (isLeft(parsed)) return corrupt(parsed.left);
+    const { header, nl } = parsed.right;
     const bodyBytes = size - (nl + 1);
-    if (h.bytes !== bodyBytes) return corrupt(`line 2 holds ${bodyBytes} bytes, the header says ${String(h.bytes)} (truncated?)`);
     const hash = createHash('sha256');
     let digest: string | undefined;
     let at = nl + 1;
@@ -109,7 +120,7 @@ export async function openChecked(path: string, label: string, format: string): 
     };
     handed = true;
     return right({
-      header: header as Record<string, unknown>,
+      header,
       bodyBytes,
       read,
       async rest() {
@@ -119,7 +130,7 @@ export async function openChecked(path: string, label: string, format: string): 
       verify() {
         if (at !== end) return `${label} ${path}: line 2 was not read to its end`;
         digest ??= hash.digest('hex');
-        return digest !== h.sha256 ? `${label} ${path}: line 2 does not match the header checksum` : undefined;
+        return digest !== header.sha256 ? `${label} ${path}: line 2 does not match the header checksum` : undefined;
       },
       close: () => fh.close(),
     });

@@ -4,17 +4,16 @@
 // side by side, then the org settings.
 import { isLeft, type Either } from 'fp-ts/lib/Either.js';
 import type { ExchangeError } from '../ports.js';
-import type { DeviceAccessRule, OrgSettings } from '../facts.js';
 import { event, type DomainEvent } from '../events.js';
 import { decideConnector } from '../connector.js';
 import { decideMailbox, initialMailboxState } from '../mailbox.js';
-import { accepted } from '../decider.js';
 import { createMailboxPlanner, type PlannedDevice } from '../plan.js';
 import { type Batch, pushTo } from '../append.js';
 import { createExecutor, sessionCount, WorkQueue, type ExecutionCounters, type WorkItem } from '../executor.js';
 import type { Discovered } from './discovery.js';
 import { judgeUnsure, type Statistics, type Unsure } from './lifecycle.js';
 import { removalsByStream, selectStale } from '../cleanup.js';
+import { changesAccess, planOrg, tightensDefault, type OrgPlan } from './org-plan.js';
 import { errInfo, flushSwitches, nowIso, progress, refused, type SyncRun } from './run.js';
 import { startNotices, type NotificationCounts, type Notices } from './notify.js';
 import type { DecidedCounts } from './report.js';
@@ -39,13 +38,6 @@ const AHEAD_PER_SESSION = 16;
 
 const HELD_DEFAULT =
   'not sent: a device access rule command of this sync failed, and a stricter default never lands before the exceptions that soften it; the next full sync sends both';
-
-/** Whether an org command changes who may sync: a device access rule, or the default access level. */
-const changesAccess = (w: WorkItem): boolean => w.command.kind !== 'setOrgSettings' || w.command.defaultAccessLevel !== undefined;
-
-/** Whether an org command makes Exchange's default restrictive (Quarantine or Block). */
-const tightensDefault = (w: WorkItem): boolean =>
-  w.command.kind === 'setOrgSettings' && w.command.defaultAccessLevel !== undefined && w.command.defaultAccessLevel !== 'Allow';
 
 // Failures after which a command may or may not have run.
 const AMBIGUOUS: ReadonlySet<string> = new Set(['connectionLost', 'sessionBroken']);
@@ -82,32 +74,6 @@ export interface LifecycleCounts {
   readonly deferred: number;
   /** Partnerships old enough to be stale whose statistics this sync did not read (another day's share, or a failed read). */
   readonly unjudged: number;
-}
-
-interface OrgPlan {
-  readonly batch: Batch;
-  readonly orgWork: WorkItem[];
-  readonly drift: number;
-  readonly grandfather?: { org: OrgSettings; rules: readonly DeviceAccessRule[] };
-}
-
-/** A full sync's org reconciliation: its events, its commands, and whether devices are grandfathered. */
-function planOrg(run: SyncRun, settings: OrgSettings, rules: DeviceAccessRule[], servers: NonNullable<Discovered['servers']>): OrgPlan {
-  const { ctx, syncId, org } = run;
-  const batch: Batch = new Map();
-  const orgPlan = accepted(
-    decideConnector({ type: 'ReconcileOrg', syncId, policy: ctx.policy, settings, rules, servers }, ctx.state().connector),
-  );
-  pushTo(batch, org, orgPlan.events);
-  const drift = orgPlan.events.filter((e) => e.type === 'OrgDriftDetected').length;
-  const orgWork = orgPlan.commands.map((c) => ({ commandId: c.commandId, command: c.command }));
-  const restricts = orgPlan.commands.some(
-    (c) => c.command.kind === 'setOrgSettings' && c.command.defaultAccessLevel !== undefined && c.command.defaultAccessLevel !== 'Allow',
-  );
-  // Exchange still allows by default and this sync makes it restrictive: keep what it allows.
-  // Judged on Exchange's settings, not on a flag, so a crash before the change retries it.
-  const grandfather = ctx.grandfathering && restricts && settings.defaultAccessLevel === 'Allow' ? { org: settings, rules } : undefined;
-  return { batch, orgWork, drift, ...(grandfather ? { grandfather } : {}) };
 }
 
 /** Decides the sync's devices and runs the commands that enforce the decisions, recording intents and outcomes; notifies users meanwhile. */
