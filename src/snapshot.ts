@@ -59,8 +59,7 @@ const escaped = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padSta
 
 /** JSON text with every non-ASCII UTF-16 unit escaped (a surrogate pair becomes two escapes, as JSON allows). @internal */
 export function asciiJson(json: string): string {
-  NON_ASCII.lastIndex = 0;
-  return NON_ASCII.test(json) ? json.replace(NON_ASCII, escaped) : json;
+  return json.replace(NON_ASCII, escaped);
 }
 
 export interface RestoredSnapshot {
