@@ -75,29 +75,39 @@ const slashed = (id: string) => (id.includes('\\') ? id.replace(/\\/g, '/') : id
 /**
  * An index of mailboxes by DN and Identity, so each partnership finds its
  * mailbox in O(1). Identities written with `\` and `/` are treated alike.
+ * It holds positions in the list it was built from: a caller keeping its own
+ * record per mailbox finds it by position, without a map of its own.
  */
 export class MailboxIndex {
-  private readonly byDn = new Map<string, CasMailbox>();
+  private readonly byDn = new Map<string, number>();
   // Built on the first partnership its DN does not place (rare): most syncs never need it.
-  private byIdentity: Map<string, CasMailbox> | undefined;
+  private byIdentity: Map<string, number> | undefined;
   constructor(private readonly mailboxes: readonly CasMailbox[]) {
-    for (const m of mailboxes) if (m.distinguishedName) this.byDn.set(norm(m.distinguishedName), m);
+    for (let i = 0; i < mailboxes.length; i++) {
+      const dn = mailboxes[i]!.distinguishedName;
+      if (dn) this.byDn.set(norm(dn), i);
+    }
   }
   mailboxOf(device: MobileDevice): CasMailbox | undefined {
+    const i = this.positionOf(device);
+    return i < 0 ? undefined : this.mailboxes[i];
+  }
+  /** The position of the device's mailbox in the list the index was built from, or -1. */
+  positionOf(device: MobileDevice): number {
     if (device.distinguishedName) {
       const hit = this.byDn.get(mailboxDnKeyOfDevice(device.distinguishedName) ?? '');
-      if (hit) return hit;
+      if (hit !== undefined) return hit;
     }
     const id = mailboxIdentityOfDevice(device.identity);
-    return id !== undefined ? this.identities().get(norm(slashed(id))) : undefined;
+    return (id !== undefined ? this.identities().get(norm(slashed(id))) : undefined) ?? -1;
   }
   get size(): number {
     return this.identities().size;
   }
-  private identities(): Map<string, CasMailbox> {
+  private identities(): Map<string, number> {
     if (this.byIdentity === undefined) {
       this.byIdentity = new Map();
-      for (const m of this.mailboxes) this.byIdentity.set(norm(slashed(m.identity)), m);
+      for (let i = 0; i < this.mailboxes.length; i++) this.byIdentity.set(norm(slashed(this.mailboxes[i]!.identity)), i);
     }
     return this.byIdentity;
   }
@@ -105,11 +115,16 @@ export class MailboxIndex {
 
 /** Every address that identifies the mailbox's user, lower-cased: UPN, primary SMTP, smtp: proxies. */
 export function userAddresses(m: Pick<CasMailbox, 'primarySmtpAddress' | 'emailAddresses' | 'userPrincipalName'>): string[] {
-  const out = new Set<string>();
-  if (m.userPrincipalName) out.add(norm(m.userPrincipalName));
-  if (m.primarySmtpAddress) out.add(norm(m.primarySmtpAddress));
+  // An array searched as it grows, not a Set: a user has a handful of addresses, and every sync asks for every mailbox's.
+  const out: string[] = [];
+  if (m.userPrincipalName) out.push(norm(m.userPrincipalName));
+  if (m.primarySmtpAddress) addNew(out, norm(m.primarySmtpAddress));
   for (const a of m.emailAddresses) {
-    if (/^smtp:/i.test(a)) out.add(norm(a.slice(5)));
+    if (/^smtp:/i.test(a)) addNew(out, norm(a.slice(5)));
   }
-  return [...out];
+  return out;
+}
+
+function addNew(list: string[], a: string): void {
+  if (!list.includes(a)) list.push(a);
 }

@@ -18,28 +18,30 @@ const lc = (s: string | undefined) => (s === undefined ? undefined : s.toLowerCa
 
 /** Managed devices indexed by lower-cased EAS id. `eas`-agent records are not enrollments and are left out. */
 export class ManagedDeviceIndex {
-  private readonly byEasId = new Map<string, ManagedDevice[]>();
+  // One device per id, as nearly always; a list only for the ids several devices carry
+  // (an array per managed device was a sixth of building the index, and garbage at every sync).
+  private readonly byEasId = new Map<string, ManagedDevice | ManagedDevice[]>();
   constructor(devices: Iterable<ManagedDevice>) {
     for (const d of devices) {
       if (!d.easDeviceId || isEasAgent(d.managementAgent)) continue;
       const key = deviceKey(d.easDeviceId);
-      const list = this.byEasId.get(key);
-      if (list) list.push(d);
-      else this.byEasId.set(key, [d]);
+      const held = this.byEasId.get(key);
+      if (held === undefined) this.byEasId.set(key, d);
+      else if (Array.isArray(held)) held.push(d);
+      else this.byEasId.set(key, [held, d]);
     }
   }
 
   /** `userAddresses` must be lower-cased (see identity.userAddresses). */
   map(easDeviceId: string, userAddresses: readonly string[]): Mapping {
-    const candidates = this.byEasId.get(deviceKey(easDeviceId));
-    if (!candidates) return NO_MAPPING;
+    const held = this.byEasId.get(deviceKey(easDeviceId));
+    if (held === undefined) return NO_MAPPING;
+    if (!Array.isArray(held))
+      return sameUser(held, userAddresses) ? { mapped: held, conflicts: NO_CONFLICTS } : { mapped: undefined, conflicts: [held] };
     let mapped: ManagedDevice | undefined;
     const conflicts: ManagedDevice[] = [];
-    for (const d of candidates) {
-      const upn = lc(d.userPrincipalName);
-      const mail = lc(d.emailAddress);
-      const sameUser = (upn !== undefined && userAddresses.includes(upn)) || (mail !== undefined && userAddresses.includes(mail));
-      if (!sameUser) {
+    for (const d of held) {
+      if (!sameUser(d, userAddresses)) {
         conflicts.push(d);
         continue;
       }
@@ -49,6 +51,13 @@ export class ManagedDeviceIndex {
   }
 }
 
+function sameUser(d: ManagedDevice, userAddresses: readonly string[]): boolean {
+  const upn = lc(d.userPrincipalName);
+  const mail = lc(d.emailAddress);
+  return (upn !== undefined && userAddresses.includes(upn)) || (mail !== undefined && userAddresses.includes(mail));
+}
+
+const NO_CONFLICTS: readonly ManagedDevice[] = Object.freeze([]);
 const NO_MAPPING: Mapping = { conflicts: [] };
 
 /** ISO instants compare by time; a missing one is the oldest. */

@@ -15,7 +15,7 @@ import {
   type ReconcileMailbox,
 } from './mailbox.js';
 import { accepted } from './decider.js';
-import { recordedDecisions, unchangedMailbox } from './mailbox/unchanged.js';
+import { recordedDecisions, unchangedWith } from './mailbox/unchanged.js';
 import { ManagedDeviceIndex } from './mapping.js';
 import { MailboxIndex, userAddresses } from './identity.js';
 
@@ -62,10 +62,16 @@ export function groupsOf(addresses: readonly string[], groups: GroupMembership, 
   return { included: inAny(policy.includedGroups), excluded: inAny(policy.excludedGroups) };
 }
 
+/** A partnership's group and mapping facts. */
+type Context = Omit<DeviceContext, 'device' | 'activeSyncEnabled'>;
+const NO_DEVICES: readonly MobileDevice[] = Object.freeze([]);
+
 /** A stream's observed mailbox and its partnerships. */
 interface Entry {
   mailbox: CasMailbox;
   readonly devices: MobileDevice[];
+  /** Its place in the planner's work. */
+  readonly order: number;
 }
 
 export interface PlanArgs {
@@ -106,7 +112,7 @@ export interface MailboxPlanner {
  * first mailboxes' intents while it decides the rest.
  */
 export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
-  const { organization, syncId, policy, observations: obs } = args;
+  const { organization, syncId, policy, policyRevision, atMs, observations: obs } = args;
   const state = args.state ?? new Map<string, MailboxState>();
   const warnings: PlanIssue[] = [];
   if (policy.enabled && policy.includedGroups.length === 0) {
@@ -117,26 +123,28 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   }
   // Partnerships by mailbox; a partnership without a mailbox is reported, never dropped silently.
   const index = new MailboxIndex(obs.mailboxes);
-  // One entry per stream, found by stream name (once per mailbox) and by the mailbox object (once per
-  // partnership: no stream name to hash again). Two mailboxes with one stream share the entry, the last one's.
+  // One entry per stream, found by stream name (once per mailbox) and by the mailbox's position in
+  // the observations (once per partnership: no name to hash again). Two mailboxes with one stream
+  // share the entry, the last one's.
   const byMailbox = new Map<string, Entry>();
-  const entryOf = new Map<CasMailbox, Entry>();
+  const entryAt = new Array<Entry>(obs.mailboxes.length);
   // What `next` walks: observed mailboxes in order, then (full syncs) known ones no longer observed.
   const work: Array<{ readonly stream: string; readonly entry: Entry | undefined }> = [];
-  for (const m of obs.mailboxes) {
+  for (let i = 0; i < obs.mailboxes.length; i++) {
+    const m = obs.mailboxes[i]!;
     const stream = mailboxStream(organization, m.identity);
     let entry = byMailbox.get(stream);
     if (entry) entry.mailbox = m;
     else {
-      entry = { mailbox: m, devices: [] };
+      entry = { mailbox: m, devices: [], order: work.length };
       byMailbox.set(stream, entry);
       work.push({ stream, entry });
     }
-    entryOf.set(m, entry);
+    entryAt[i] = entry;
   }
   for (const d of obs.devices) {
-    const m = index.mailboxOf(d);
-    if (!m) {
+    const at = index.positionOf(d);
+    if (at < 0) {
       warnings.push({
         kind: 'orphanPartnership',
         deviceId: d.deviceId,
@@ -144,12 +152,25 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
       });
       continue;
     }
-    entryOf.get(m)!.devices.push(d);
+    entryAt[at]!.devices.push(d);
   }
   const managed = new ManagedDeviceIndex(obs.managed);
   const complete = args.complete ?? true;
-  // Known mailboxes no longer observed lost their partnerships.
-  if (complete) for (const s of state.keys()) if (!byMailbox.has(s)) work.push({ stream: s, entry: undefined });
+  // Known mailboxes no longer observed lost their partnerships. Exchange lists mailboxes in the same
+  // order from one sync to the next, and the state holds them in the order first seen: walked side by
+  // side, most known streams are the observed one at hand (a string compare, no lookup).
+  if (complete) {
+    const observedStreams = work.length;
+    let w = 0;
+    for (const s of state.keys()) {
+      if (w < observedStreams && work[w]!.stream === s) w++;
+      else {
+        const e = byMailbox.get(s);
+        if (e === undefined) work.push({ stream: s, entry: undefined });
+        else w = e.order + 1; // back in step after a mailbox added or moved
+      }
+    }
+  }
   let cursor = 0;
   let k = 0;
   let decided = 0;
@@ -167,8 +188,11 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
       if (!entry && (!ms || Object.keys(ms.devices).length === 0)) continue;
       const addresses = entry ? userAddresses(entry.mailbox) : (ms?.info?.addresses ?? []);
       const groups = groupsOf(addresses, obs.groups, policy);
-      const contexts = new Map<string, Omit<DeviceContext, 'device' | 'activeSyncEnabled'>>();
-      for (const d of entry?.devices ?? []) {
+      // Each partnership's facts, by position (a map is made only for a mailbox that is reconciled).
+      const partnerships = entry?.devices ?? NO_DEVICES;
+      const facts = new Array<Context>(partnerships.length);
+      for (let i = 0; i < partnerships.length; i++) {
+        const d = partnerships[i]!;
         const mapping = managed.map(d.deviceId, addresses);
         if (mapping.conflicts.length > 0) {
           warnings.push({
@@ -178,36 +202,49 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
             message: `managed device(s) ${mapping.conflicts.map((c) => c.id).join(', ')} carry EAS id ${d.deviceId} but belong to another user (${mapping.conflicts.map((c) => c.userPrincipalName ?? c.emailAddress ?? '?').join(', ')}); they do not unlock this partnership`,
           });
         }
-        contexts.set(deviceKey(d.deviceId), { groups, mapping });
+        facts[i] = { groups, mapping };
       }
       const commandId = `${syncId}/${k++}`;
-      const command: ReconcileMailbox = {
-        type: 'ReconcileMailbox',
-        syncId,
-        commandId,
-        atMs: args.atMs,
-        policy,
-        policyRevision: args.policyRevision,
-        mailbox: entry?.mailbox,
-        partnerships: entry?.devices ?? [],
-        complete,
-        contexts,
-        ...(args.grandfather ? { grandfather: args.grandfather } : {}),
-        ...(args.removals?.has(stream)
-          ? {
-              removals: args.removals.get(stream)!,
-              ...(policy.removeStaleAfterDays ? { staleAfterDays: policy.removeStaleAfterDays } : {}),
-            }
-          : {}),
-      };
+      const removals = args.removals?.get(stream);
       // Nothing changed for this mailbox (the usual case of a nightly full sync): its recorded decisions stand.
-      const unchanged = ms !== undefined && unchangedMailbox(ms, command, entry ? addresses : undefined);
-      const plan = unchanged
-        ? { events: [], commands: [], decisions: recordedDecisions(ms) }
-        : accepted(decideMailbox(command, ms ?? initialMailboxState));
-      if (plan.events.length > 0) events.set(stream, plan.events);
-      for (const c of plan.commands) commands.push({ stream, commandId: c.commandId, command: c.command });
-      for (const { device, decision } of plan.decisions) {
+      const unchanged =
+        ms !== undefined &&
+        entry !== undefined &&
+        removals === undefined &&
+        unchangedWith(
+          ms,
+          { mailbox: entry.mailbox, partnerships, complete, grandfather: args.grandfather, policyRevision, atMs },
+          facts,
+          addresses,
+        );
+      let contexts: Map<string, Context> | undefined;
+      let decisions: ReadonlyArray<{ readonly device: DeviceState; readonly decision: Decision }>;
+      if (unchanged) decisions = recordedDecisions(ms);
+      else {
+        contexts = new Map();
+        for (let i = 0; i < partnerships.length; i++) contexts.set(deviceKey(partnerships[i]!.deviceId), facts[i]!);
+        const command: ReconcileMailbox = {
+          type: 'ReconcileMailbox',
+          syncId,
+          commandId,
+          atMs,
+          policy,
+          policyRevision,
+          mailbox: entry?.mailbox,
+          partnerships,
+          complete,
+          contexts,
+          ...(args.grandfather ? { grandfather: args.grandfather } : {}),
+          ...(removals !== undefined
+            ? { removals, ...(policy.removeStaleAfterDays ? { staleAfterDays: policy.removeStaleAfterDays } : {}) }
+            : {}),
+        };
+        const plan = accepted(decideMailbox(command, ms ?? initialMailboxState));
+        if (plan.events.length > 0) events.set(stream, plan.events);
+        for (const c of plan.commands) commands.push({ stream, commandId: c.commandId, command: c.command });
+        decisions = plan.decisions;
+      }
+      for (const { device, decision } of decisions) {
         devices.push({
           stream,
           device,
@@ -215,7 +252,7 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
           mailbox: entry?.mailbox,
           notify: needsNotification(device, decision),
           // An unchanged mailbox's devices are exactly the ones observed.
-          fresh: unchanged || contexts.has(deviceKey(device.deviceId)),
+          fresh: contexts === undefined || contexts.has(deviceKey(device.deviceId)),
         });
       }
       decided += entry?.devices.length ?? 0;

@@ -83,4 +83,20 @@ test('user addresses are the UPN, the primary SMTP and smtp: proxies, lower-case
   assert.equal(userAddresses(m).sort(), ['k.akers@corp.contoso.com', 'kim.akers@contoso.com', 'kim@fabrikam.com']);
 });
 
+test('user addresses come once each, in the order UPN, primary SMTP, proxies: the order a mailbox records them in (property)', () => {
+  const address = fc.constantFrom('kim@contoso.com', 'KIM@contoso.com', 'k.akers@corp.contoso.com', 'kim@fabrikam.com', '');
+  const proxy = fc.tuple(fc.constantFrom('SMTP:', 'smtp:', 'SIP:', 'X500:'), address).map(([p, a]) => p + a);
+  fc.assert(
+    fc.property(address, address, fc.array(proxy, { maxLength: 6 }), (upn, primary, proxies) => {
+      const m = mailbox('Kim Akers', { userPrincipalName: upn, primarySmtpAddress: primary, emailAddresses: proxies });
+      // The rule written plainly: first occurrences, in order.
+      const expected = new Set<string>();
+      if (upn) expected.add(upn.toLowerCase());
+      if (primary) expected.add(primary.toLowerCase());
+      for (const p of proxies) if (/^smtp:/i.test(p)) expected.add(p.slice(5).toLowerCase());
+      assert.equal(userAddresses(m), [...expected]);
+    }),
+  );
+});
+
 test.run();

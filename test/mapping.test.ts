@@ -35,6 +35,18 @@ test("Exchange's own eas-agent records never count as an enrollment, in any lett
   assert.is(both.mapped?.managementAgent, 'easMdm');
 });
 
+test("an id carried by the user's device and another user's maps to the first and reports the second", () => {
+  const m = new ManagedDeviceIndex([
+    managed('X1', 'eve@contoso.com', { id: 'eve' }),
+    managed('x1', 'kim.akers@contoso.com', { id: 'kim' }),
+  ]).map('X1', ['kim.akers@contoso.com']);
+  assert.is(m.mapped?.id, 'kim');
+  assert.equal(
+    m.conflicts.map((d) => d.id),
+    ['eve'],
+  );
+});
+
 test('among several matches the most recently synced wins', () => {
   const m = new ManagedDeviceIndex([
     managed('X1', 'kim.akers@contoso.com', { id: 'old', lastSyncDateTime: '2026-11-01T00:00:00Z', complianceState: 'noncompliant' }),

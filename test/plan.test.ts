@@ -1,6 +1,7 @@
 // The sync planner (src/plan.ts): which partnerships each mailbox gets, in what
 // order mailboxes are planned, and that planning in slices is planning at once.
 import { suite } from 'uvu';
+import fc from 'fast-check';
 import * as assert from 'uvu/assert';
 import { createMailboxPlanner, planMailboxes, type PlanArgs } from '../src/plan.js';
 import { mailboxStream } from '../src/events.js';
@@ -94,6 +95,30 @@ test('mailboxes are planned in the order observed, then (full) the known ones no
   assert.equal(
     [...quick.events.keys()].filter((s) => s !== mailboxStream(ORG, raj.identity)),
     [],
+  );
+});
+
+test('a full sync plans every known mailbox it no longer observes once, whatever order Exchange lists the mailboxes in', () => {
+  const people = ['Ann Beck', 'Raj Patel', 'Kim Akers', 'Lee Chen', 'Mia Diaz', 'Noa Eze', 'Oli Fox', 'Pat Gil'].map((n) => mailbox(n));
+  const pick = fc.uniqueArray(fc.integer({ min: 0, max: people.length - 1 }), { maxLength: people.length });
+  fc.assert(
+    fc.property(pick, pick, fc.option(fc.nat(7)), (firstSeen, nowSeen, twice) => {
+      const observe = (ids: number[]) => ({
+        ...args().observations,
+        mailboxes: ids.map((i) => people[i]!),
+        devices: ids.map((i) => device(people[i]!, `D${i}`)),
+      });
+      const state = stateAfter(planMailboxes(args({ observations: observe(firstSeen) })).events);
+      const now = observe(nowSeen);
+      // A mailbox Exchange reports twice is still one stream.
+      if (twice !== null && nowSeen.length > 0) now.mailboxes.push(now.mailboxes[twice % nowSeen.length]!);
+      const planner = createMailboxPlanner(args({ syncId: 'sync-2', state, observations: now }));
+      const gone = firstSeen.filter((i) => !nowSeen.includes(i));
+      assert.is(planner.remaining(), nowSeen.length + gone.length);
+      const plan = planner.next(Number.MAX_SAFE_INTEGER);
+      const removed = [...plan.events].filter(([, evs]) => evs.some((e) => e.type === 'PartnershipRemoved')).map(([s]) => s);
+      assert.equal(removed.sort(), gone.map((i) => mailboxStream(ORG, people[i]!.identity)).sort());
+    }),
   );
 });
 

@@ -5,7 +5,7 @@
 // decision depends on the moment (a grace period that ended since, an override); then
 // reconcileMailbox would record no event and intend no command (a property
 // test checks exactly that), and the recorded decisions stand.
-import { RULE_OF_REASON, type Decision } from '../access.js';
+import { RULE_OF_REASON, type Decision, type DeviceContext } from '../access.js';
 import type { DeviceState, MailboxState } from './evolve.js';
 import { samePartnership, type ReconcileMailbox } from './reconcile.js';
 import { deviceKey, hasDeviceKey, sameDeviceSet } from './rules.js';
@@ -19,12 +19,44 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
+/** A partnership's group and mapping facts (a reconcile command's context). */
+type Context = Omit<DeviceContext, 'device' | 'activeSyncEnabled'>;
+
+/** What the question reads of a reconcile command (the planner asks it before building one). */
+export type UnchangedQuestion = Pick<
+  ReconcileMailbox,
+  'mailbox' | 'partnerships' | 'complete' | 'grandfather' | 'removals' | 'policyRevision' | 'atMs'
+>;
+
 /**
  * Whether `c` would leave the mailbox as it is: no event, no command, every
  * decision as recorded. `addresses`: the mailbox's `userAddresses`, when the
  * caller has them already.
  */
 export function unchangedMailbox(state: MailboxState, c: ReconcileMailbox, addresses?: readonly string[]): boolean {
+  return unchangedWith(
+    state,
+    c,
+    c.partnerships.map((p) => c.contexts.get(deviceKey(p.deviceId))),
+    addresses,
+  );
+}
+
+// Up to this many partnerships, a repeated one is found by comparing keys (no Set per mailbox).
+const FEW = 16;
+
+/**
+ * The same question with each partnership's context by position (`contexts[i]`
+ * is `c.partnerships[i]`'s, as `unchangedMailbox` reads them from a command):
+ * the planner asks it without building a command or a map for a mailbox with
+ * nothing to do.
+ */
+export function unchangedWith(
+  state: MailboxState,
+  c: UnchangedQuestion,
+  contexts: ReadonlyArray<Context | undefined>,
+  addresses?: readonly string[],
+): boolean {
   const m = c.mailbox;
   const info = state.info;
   if (!m || !info || !c.complete || c.grandfather || c.removals) return false;
@@ -47,10 +79,16 @@ export function unchangedMailbox(state: MailboxState, c: ReconcileMailbox, addre
   let known = 0;
   for (const _ in state.devices) known++;
   if (known !== c.partnerships.length) return false;
-  const seen = c.partnerships.length > 1 ? new Set<string>() : undefined;
-  for (const p of c.partnerships) {
+  const n = c.partnerships.length;
+  const keys: string[] | undefined = n > 1 && n <= FEW ? [] : undefined;
+  const seen = n > FEW ? new Set<string>() : undefined;
+  for (let at = 0; at < n; at++) {
+    const p = c.partnerships[at]!;
     const k = deviceKey(p.deviceId);
-    if (seen) {
+    if (keys) {
+      if (keys.includes(k)) return false;
+      keys.push(k);
+    } else if (seen) {
       if (seen.has(k)) return false;
       seen.add(k);
     }
@@ -65,7 +103,7 @@ export function unchangedMailbox(state: MailboxState, c: ReconcileMailbox, addre
     const inBlocked = hasDeviceKey(state.lists.blockedDeviceIds, k);
     if (dec.governed ? inAllowed !== (dec.access === 'allow') || inBlocked !== (dec.access === 'block') : d.owned !== undefined)
       return false;
-    const ctx = c.contexts.get(k);
+    const ctx = contexts[at];
     if (!ctx) return false;
     const f = dec.facts;
     if (!sameList(f.groups.included, ctx.groups.included) || !sameList(f.groups.excluded, ctx.groups.excluded)) return false;
