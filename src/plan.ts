@@ -54,12 +54,23 @@ export interface MailboxesPlan {
 
 /** The policy's groups the user is in, by any of their (lower-cased) addresses. */
 export function groupsOf(addresses: readonly string[], groups: GroupMembership, policy: Policy): DeviceContext['groups'] {
-  const inAny = (ids: readonly string[]) =>
-    ids.filter((g) => {
-      const m = groups.get(g);
-      return !!m && addresses.some((a) => m.has(a));
-    });
-  return { included: inAny(policy.includedGroups), excluded: inAny(policy.excludedGroups) };
+  return { included: memberOf(policy.includedGroups, addresses, groups), excluded: memberOf(policy.excludedGroups, addresses, groups) };
+}
+
+// Plain loops: asked for every mailbox of every sync, where filter and some made two closures each time.
+function memberOf(ids: readonly string[], addresses: readonly string[], groups: GroupMembership): string[] {
+  const out: string[] = [];
+  for (const g of ids) {
+    const members = groups.get(g);
+    if (members === undefined) continue;
+    for (const a of addresses) {
+      if (members.has(a)) {
+        out.push(g);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 /** A partnership's group and mapping facts. */

@@ -96,6 +96,8 @@ export async function readStatistics(run: SyncRun, found: Discovered): Promise<S
 
 /** Records the acknowledgements the statistics show for wipes that were sent. */
 export async function recordWipeAcks(run: SyncRun, statistics: Statistics): Promise<number> {
+  // Nothing read, nothing to record: no walk over every device of the organization (most syncs).
+  if (statistics.size === 0) return 0;
   const { ctx } = run;
   const batch: Batch = new Map();
   let acknowledged = 0;
