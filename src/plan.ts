@@ -15,7 +15,8 @@ import {
   type ReconcileMailbox,
 } from './mailbox.js';
 import { accepted } from './decider.js';
-import { recordedDecisions, unchangedWith } from './mailbox/unchanged.js';
+import { recordedDecision, unchangedKeys } from './mailbox/unchanged.js';
+import { keyedGet } from './mailbox/keyed.js';
 import { ManagedDeviceIndex } from './mapping.js';
 import { MailboxIndex, userAddresses } from './identity.js';
 
@@ -215,29 +216,32 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
         }
         facts[i] = { groups, mapping };
       }
-      const commandId = `${syncId}/${k++}`;
+      const n = k++;
       const removals = args.removals?.get(stream);
       // Nothing changed for this mailbox (the usual case of a nightly full sync): its recorded decisions stand.
       const unchanged =
-        ms !== undefined &&
-        entry !== undefined &&
-        removals === undefined &&
-        unchangedWith(
-          ms,
-          { mailbox: entry.mailbox, partnerships, complete, grandfather: args.grandfather, policyRevision, atMs },
-          facts,
-          addresses,
-        );
-      let contexts: Map<string, Context> | undefined;
-      let decisions: ReadonlyArray<{ readonly device: DeviceState; readonly decision: Decision }>;
-      if (unchanged) decisions = recordedDecisions(ms);
-      else {
-        contexts = new Map();
+        ms !== undefined && entry !== undefined && removals === undefined
+          ? unchangedKeys(
+              ms,
+              { mailbox: entry.mailbox, partnerships, complete, grandfather: args.grandfather, policyRevision, atMs },
+              facts,
+              addresses,
+            )
+          : undefined;
+      if (unchanged !== undefined) {
+        // Its devices are exactly the ones observed, each decided as recorded.
+        for (const key of unchanged) {
+          const device = keyedGet(ms!.devices, key)!;
+          const decision = recordedDecision(device);
+          devices.push({ stream, device, decision, mailbox: entry!.mailbox, notify: needsNotification(device, decision), fresh: true });
+        }
+      } else {
+        const contexts = new Map<string, Context>();
         for (let i = 0; i < partnerships.length; i++) contexts.set(deviceKey(partnerships[i]!.deviceId), facts[i]!);
         const command: ReconcileMailbox = {
           type: 'ReconcileMailbox',
           syncId,
-          commandId,
+          commandId: `${syncId}/${n}`,
           atMs,
           policy,
           policyRevision,
@@ -253,18 +257,16 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
         const plan = accepted(decideMailbox(command, ms ?? initialMailboxState));
         if (plan.events.length > 0) events.set(stream, plan.events);
         for (const c of plan.commands) commands.push({ stream, commandId: c.commandId, command: c.command });
-        decisions = plan.decisions;
-      }
-      for (const { device, decision } of decisions) {
-        devices.push({
-          stream,
-          device,
-          decision,
-          mailbox: entry?.mailbox,
-          notify: needsNotification(device, decision),
-          // An unchanged mailbox's devices are exactly the ones observed.
-          fresh: contexts === undefined || contexts.has(deviceKey(device.deviceId)),
-        });
+        for (const { device, decision } of plan.decisions) {
+          devices.push({
+            stream,
+            device,
+            decision,
+            mailbox: entry?.mailbox,
+            notify: needsNotification(device, decision),
+            fresh: contexts.has(deviceKey(device.deviceId)),
+          });
+        }
       }
       decided += entry?.devices.length ?? 0;
       if (args.onProgress && (cursor + 1) % 250 === 0) args.onProgress(decided, observed);

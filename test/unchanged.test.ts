@@ -6,7 +6,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { decideMailbox, deviceKey, evolveMailbox, initialMailboxState, type MailboxState, type ReconcileMailbox } from '../src/mailbox.js';
-import { recordedDecisions, unchangedMailbox } from '../src/mailbox/unchanged.js';
+import { recordedDecision, recordedDecisions, unchangedKeys, unchangedMailbox } from '../src/mailbox/unchanged.js';
+import { keyedGet } from '../src/mailbox/keyed.js';
 import { accepted } from '../src/decider.js';
 import { event, type DomainEvent } from '../src/events.js';
 import type { ManagedDevice } from '../src/facts.js';
@@ -140,6 +141,16 @@ test('whenever a mailbox is judged unchanged, reconciling it records nothing, in
       assert.equal(d.events, [], 'no event');
       assert.equal(d.commands, [], 'no command');
       assert.equal(view(d.decisions), view(recordedDecisions(state)), 'the recorded decisions');
+      // What the planner walks: the keys it is given back, in the state's order.
+      const keys = unchangedKeys(
+        state,
+        c,
+        c.partnerships.map((p) => c.contexts.get(deviceKey(p.deviceId))),
+      )!;
+      assert.equal(
+        keys.map((k) => ({ device: keyedGet(state.devices, k)!, decision: recordedDecision(keyedGet(state.devices, k)!) })),
+        recordedDecisions(state),
+      );
     }),
     { numRuns: 1500 },
   );

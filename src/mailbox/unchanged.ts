@@ -34,11 +34,13 @@ export type UnchangedQuestion = Pick<
  * caller has them already.
  */
 export function unchangedMailbox(state: MailboxState, c: ReconcileMailbox, addresses?: readonly string[]): boolean {
-  return unchangedWith(
-    state,
-    c,
-    c.partnerships.map((p) => c.contexts.get(deviceKey(p.deviceId))),
-    addresses,
+  return (
+    unchangedKeys(
+      state,
+      c,
+      c.partnerships.map((p) => c.contexts.get(deviceKey(p.deviceId))),
+      addresses,
+    ) !== undefined
   );
 }
 
@@ -49,18 +51,19 @@ const FEW = 16;
  * The same question with each partnership's context by position (`contexts[i]`
  * is `c.partnerships[i]`'s, as `unchangedMailbox` reads them from a command):
  * the planner asks it without building a command or a map for a mailbox with
- * nothing to do.
+ * nothing to do. Unchanged: the keys of the mailbox's devices, in the state's
+ * order (what `recordedDecisions` walks); otherwise undefined.
  */
-export function unchangedWith(
+export function unchangedKeys(
   state: MailboxState,
   c: UnchangedQuestion,
   contexts: ReadonlyArray<Context | undefined>,
   addresses?: readonly string[],
-): boolean {
+): readonly string[] | undefined {
   const m = c.mailbox;
   const info = state.info;
-  if (!m || !info || !c.complete || c.grandfather || c.removals) return false;
-  for (const _ in state.pending) return false;
+  if (!m || !info || !c.complete || c.grandfather || c.removals) return undefined;
+  for (const _ in state.pending) return undefined;
   // The mailbox as Get-CasMailbox reports it (what sameInfo compares) and its lists.
   if (
     info.identity !== m.identity ||
@@ -74,11 +77,10 @@ export function unchangedWith(
     !sameDeviceSet(state.lists.allowedDeviceIds, m.allowedDeviceIds) ||
     !sameDeviceSet(state.lists.blockedDeviceIds, m.blockedDeviceIds)
   )
-    return false;
-  // The same partnerships, each once.
-  let known = 0;
-  for (const _ in state.devices) known++;
-  if (known !== c.partnerships.length) return false;
+    return undefined;
+  // The same partnerships, each once (the keys are listed once: dictionary objects have no key cache).
+  const known = Object.keys(state.devices);
+  if (known.length !== c.partnerships.length) return undefined;
   const n = c.partnerships.length;
   const keys: string[] | undefined = n > 1 && n <= FEW ? [] : undefined;
   const seen = n > FEW ? new Set<string>() : undefined;
@@ -86,30 +88,30 @@ export function unchangedWith(
     const p = c.partnerships[at]!;
     const k = deviceKey(p.deviceId);
     if (keys) {
-      if (keys.includes(k)) return false;
+      if (keys.includes(k)) return undefined;
       keys.push(k);
     } else if (seen) {
-      if (seen.has(k)) return false;
+      if (seen.has(k)) return undefined;
       seen.add(k);
     }
     const d = keyedGet(state.devices, k);
-    if (!d || d.deviceId !== p.deviceId || !samePartnership(d, p)) return false;
+    if (!d || d.deviceId !== p.deviceId || !samePartnership(d, p)) return undefined;
     // Nothing the moment decides, nothing an administrator asked for.
-    if (d.override || d.wipe?.stage === 'requested') return false;
+    if (d.override || d.wipe?.stage === 'requested') return undefined;
     const dec = d.decision;
-    if (!dec || dec.policyRevision !== c.policyRevision) return false;
+    if (!dec || dec.policyRevision !== c.policyRevision) return undefined;
     // The lists carry the decision already (a failed command leaves them short: the sync must try again).
     const inAllowed = hasDeviceKey(state.lists.allowedDeviceIds, k);
     const inBlocked = hasDeviceKey(state.lists.blockedDeviceIds, k);
     if (dec.governed ? inAllowed !== (dec.access === 'allow') || inBlocked !== (dec.access === 'block') : d.owned !== undefined)
-      return false;
+      return undefined;
     const ctx = contexts[at];
-    if (!ctx) return false;
+    if (!ctx) return undefined;
     const f = dec.facts;
-    if (!sameList(f.groups.included, ctx.groups.included) || !sameList(f.groups.excluded, ctx.groups.excluded)) return false;
+    if (!sameList(f.groups.included, ctx.groups.included) || !sameList(f.groups.excluded, ctx.groups.excluded)) return undefined;
     const mapped = ctx.mapping.mapped;
     const i = f.intune;
-    if (mapped === undefined ? i !== null : i === null) return false;
+    if (mapped === undefined ? i !== null : i === null) return undefined;
     if (mapped && i) {
       // In a grace period, a decision governed by the mapping (rules 5 and 6) allows while it
       // runs and blocks once it has ended: the same deadline gives the same answer now as
@@ -117,7 +119,7 @@ export function unchangedWith(
       if (mapped.complianceState === 'inGracePeriod' && dec.governed) {
         const deadline = mapped.complianceGracePeriodExpirationDateTime;
         const runningNow = deadline !== undefined && Date.parse(deadline) > c.atMs;
-        if (runningNow !== (dec.access === 'allow')) return false;
+        if (runningNow !== (dec.access === 'allow')) return undefined;
       }
       if (
         i.id !== mapped.id ||
@@ -127,17 +129,17 @@ export function unchangedWith(
         i.emailAddress !== mapped.emailAddress ||
         i.graceDeadline !== mapped.complianceGracePeriodExpirationDateTime
       )
-        return false;
+        return undefined;
     }
     const conflicts = ctx.mapping.conflicts;
-    if (conflicts.length !== f.conflicts.length) return false;
+    if (conflicts.length !== f.conflicts.length) return undefined;
     for (let j = 0; j < conflicts.length; j++) {
       const x = conflicts[j]!;
       const y = f.conflicts[j]!;
-      if (x.id !== y.id || (x.userPrincipalName ?? x.emailAddress ?? '') !== y.user) return false;
+      if (x.id !== y.id || (x.userPrincipalName ?? x.emailAddress ?? '') !== y.user) return undefined;
     }
   }
-  return true;
+  return known;
 }
 
 /** The recorded decisions of an unchanged mailbox, as reconcileMailbox would have returned them. */
@@ -145,11 +147,13 @@ export function recordedDecisions(state: MailboxState): Array<{ device: DeviceSt
   const out: Array<{ device: DeviceState; decision: Decision }> = [];
   for (const k in state.devices) {
     const device = keyedGet(state.devices, k)!;
-    const d = device.decision!;
-    out.push({
-      device,
-      decision: { access: d.access, reason: d.reason, governed: d.governed, rule: RULE_OF_REASON[d.reason] ?? 8, facts: d.facts },
-    });
+    out.push({ device, decision: recordedDecision(device) });
   }
   return out;
+}
+
+/** A decided device's recorded decision, as reconcileMailbox returns it. */
+export function recordedDecision(device: DeviceState): Decision {
+  const d = device.decision!;
+  return { access: d.access, reason: d.reason, governed: d.governed, rule: RULE_OF_REASON[d.reason] ?? 8, facts: d.facts };
 }
