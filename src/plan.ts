@@ -115,7 +115,7 @@ export interface MailboxPlanner {
   readonly mailboxes: number;
   /** Mailboxes left to plan. */
   remaining(): number;
-  /** Plans the next `n` mailboxes (against the state as it is now). */
+  /** Plans the next `n` mailboxes, against their state when the planner was made (a sync's own appends change a mailbox's state only once it is planned). */
   next(n: number): Omit<MailboxesPlan, 'warnings' | 'mailboxes'>;
 }
 
@@ -141,7 +141,7 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   const byMailbox = new Map<string, Entry>();
   const entryAt = new Array<Entry>(obs.mailboxes.length);
   // What `next` walks: observed mailboxes in order, then (full syncs) known ones no longer observed.
-  const work: Array<{ readonly stream: string; readonly entry: Entry | undefined }> = [];
+  const work: Array<{ readonly stream: string; readonly entry: Entry | undefined; known: MailboxState | undefined }> = [];
   for (let i = 0; i < obs.mailboxes.length; i++) {
     const m = obs.mailboxes[i]!;
     const stream = mailboxStream(organization, m.identity);
@@ -150,7 +150,7 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
     else {
       entry = { mailbox: m, devices: [], order: work.length };
       byMailbox.set(stream, entry);
-      work.push({ stream, entry });
+      work.push({ stream, entry, known: undefined });
     }
     entryAt[i] = entry;
   }
@@ -168,21 +168,26 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   }
   const managed = new ManagedDeviceIndex(obs.managed);
   const complete = args.complete ?? true;
-  // Known mailboxes no longer observed lost their partnerships. Exchange lists mailboxes in the same
-  // order from one sync to the next, and the state holds them in the order first seen: walked side by
-  // side, most known streams are the observed one at hand (a string compare, no lookup).
+  // Each stream's state as it is now: a stream's state changes only once it is planned (a sync's own
+  // appends; administrators' actions never run during a sync), so `next` needs no lookup of its own.
   if (complete) {
+    // Known mailboxes no longer observed lost their partnerships. Exchange lists mailboxes in the same
+    // order from one sync to the next, and the state holds them in the order first seen: walked side by
+    // side, most known streams are the observed one at hand (a string compare, no lookup).
     const observedStreams = work.length;
     let w = 0;
-    for (const s of state.keys()) {
-      if (w < observedStreams && work[w]!.stream === s) w++;
+    for (const [s, known] of state) {
+      if (w < observedStreams && work[w]!.stream === s) work[w++]!.known = known;
       else {
         const e = byMailbox.get(s);
-        if (e === undefined) work.push({ stream: s, entry: undefined });
-        else w = e.order + 1; // back in step after a mailbox added or moved
+        if (e === undefined) work.push({ stream: s, entry: undefined, known });
+        else {
+          work[e.order]!.known = known;
+          w = e.order + 1; // back in step after a mailbox added or moved
+        }
       }
     }
-  }
+  } else for (const item of work) item.known = state.get(item.stream);
   let cursor = 0;
   let k = 0;
   let decided = 0;
@@ -195,8 +200,7 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
     const devices: PlannedDevice[] = [];
     const end = Math.min(work.length, cursor + n);
     for (; cursor < end; cursor++) {
-      const { stream, entry } = work[cursor]!;
-      const ms = state.get(stream);
+      const { stream, entry, known: ms } = work[cursor]!;
       if (!entry && (!ms || Object.keys(ms.devices).length === 0)) continue;
       const addresses = entry ? userAddresses(entry.mailbox) : (ms?.info?.addresses ?? []);
       const groups = groupsOf(addresses, obs.groups, policy);

@@ -118,6 +118,12 @@ test('a full sync plans every known mailbox it no longer observes once, whatever
       const plan = planner.next(Number.MAX_SAFE_INTEGER);
       const removed = [...plan.events].filter(([, evs]) => evs.some((e) => e.type === 'PartnershipRemoved')).map(([s]) => s);
       assert.equal(removed.sort(), gone.map((i) => mailboxStream(ORG, people[i]!.identity)).sort());
+      // Each observed mailbox planned against its own state: nothing to record for one seen alike before, a first record for a new one.
+      for (const i of new Set(nowSeen)) {
+        const evs = plan.events.get(mailboxStream(ORG, people[i]!.identity)) ?? [];
+        if (firstSeen.includes(i)) assert.equal(evs, [], people[i]!.displayName);
+        else assert.ok(evs.some((e) => e.type === 'MailboxDiscovered'));
+      }
     }),
   );
 });
