@@ -144,6 +144,8 @@ function* linesOf(path: string): Generator<string> {
  * only: reading each append back from the log is left out of the count.
  */
 async function logFloors(dir: string, log: string) {
+  // Settled like the syncs: the engine's garbage is not charged to the floor either.
+  await settle();
   const fh = await open(join(dir, 'floor.ndjson'), 'w');
   const scratch = { buffer: Buffer.alloc(0) };
   const revisions = new Map<string, number>();
@@ -172,6 +174,7 @@ async function logFloors(dir: string, log: string) {
   } finally {
     await fh.close();
   }
+  await settle();
   const opened = await openFileStore(join(dir, 'floor-store.ndjson'));
   if (isLeft(opened)) throw new Error(JSON.stringify(opened.left));
   let store = 0;
