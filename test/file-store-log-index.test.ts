@@ -9,6 +9,9 @@ import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { logIndexPath, openFileStore } from '../adapters/file-store/index.js';
 import { saveChecked } from '../adapters/file-store/checked-file.js';
+import { matchPrefix } from '../adapters/file-store/open-scan.js';
+import { createHash } from 'node:crypto';
+import { open as openFile } from 'node:fs/promises';
 import type { AppendRequest } from '../src/ports.js';
 import { ok, openOk, tempLogs } from './support/file-logs.js';
 
@@ -220,6 +223,44 @@ test('a store that cannot save its index keeps appending and says why', async ()
   await store.close();
   assert.match(store.logIndexError ?? '', /log index .*cannot write/);
   assert.is(ok(await (await open(path, { readOnly: true })).readAll()).length, 4);
+});
+
+test("the log's prefix is matched against the index's hash whatever the read size, and any changed byte is found (property)", async () => {
+  const path = await tempLog();
+  await fc.assert(
+    fc.asyncProperty(
+      fc.uint8Array({ minLength: 1, maxLength: 300 }),
+      fc.nat(),
+      fc.integer({ min: 1, max: 64 }),
+      fc.option(fc.nat(), { nil: undefined }),
+      async (content, cut, chunk, flip) => {
+        await writeFile(path, content);
+        const bytes = cut % (content.length + 1);
+        const sha256 = createHash('sha256').update(content.subarray(0, bytes)).digest('hex');
+        const fh = await openFile(path, 'r');
+        try {
+          const hash = createHash('sha256');
+          assert.is(await matchPrefix(fh, { bytes, sha256 }, content.length, hash, chunk), true);
+          // The hash goes on from the prefix: what appends continue.
+          assert.is(hash.digest('hex'), sha256);
+          if (flip !== undefined && bytes > 0) {
+            const changed = Buffer.from(content);
+            changed[flip % bytes] = changed[flip % bytes]! ^ 0x01;
+            await writeFile(path, changed);
+            const reason = await matchPrefix(fh, { bytes, sha256 }, content.length, createHash('sha256'), chunk);
+            assert.match(String(reason), `the log's first ${bytes} bytes are not those its index was made from`);
+          }
+          assert.match(
+            String(await matchPrefix(fh, { bytes: content.length + 1, sha256 }, content.length, createHash('sha256'), chunk)),
+            'is shorter than',
+          );
+        } finally {
+          await fh.close();
+        }
+      },
+    ),
+    { numRuns: 150 },
+  );
 });
 
 test.after(() => logs.removeAll());
