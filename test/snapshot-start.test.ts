@@ -254,6 +254,21 @@ test('the file snapshot store gives back the text it saved, ASCII or not (older 
   }
 });
 
+test('a snapshot larger than one read is given back whole, and a changed byte in its last read is refused', async () => {
+  // Over two 8 MiB reads: the checksum runs while the next piece is read.
+  const text = `{"pad":"${'x'.repeat(17 * 1024 * 1024)}","end":"Zo\\u00eb"}`;
+  const path = join(dir, 'text-large');
+  const store = fileSnapshotStore(path);
+  assert.ok(isRight(await store.save(text, COVERS)));
+  const loaded = await store.load();
+  assert.ok(isRight(loaded) && loaded.right === text);
+  const file = readFileSync(`${path}.snapshot`);
+  file[file.length - 3] = file[file.length - 3]! ^ 0x01;
+  writeFileSync(`${path}.snapshot`, file);
+  const damaged = await store.load();
+  assert.ok(isLeft(damaged) && damaged.left.kind === 'corrupt' && damaged.left.message.includes('does not match the header checksum'));
+});
+
 test('the snapshot holds no secret of the gateways and only its owner may read it', () => {
   assert.not.ok(written.includes(SECRET));
   assert.ok(written.includes('"format":"eas-access-sync/snapshot"'));
