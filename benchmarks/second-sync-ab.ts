@@ -1,0 +1,114 @@
+// Benchmark: a full sync with nothing changed, two builds side by side in one
+// process. This machine is shared and its speed moves between processes by
+// more than most changes to the planner gain; two engines in one process, their
+// syncs alternating on a settled heap, see the same machine.
+//   node --expose-gc dist/benchmarks/second-sync-ab.js --a <dist of the base> [--b <dist>] [--devices 50000] [--rounds 6]
+// A build is a `dist` directory (`npx tsc -p tsconfig.json --outDir <dir>` in a
+// worktree of the base commit). Each engine runs a first full sync over a
+// recorded organization (benchmarks/recorded-org.ts), then `rounds` syncs with
+// nothing changed, A and B in turn (the order swapped every round). Prints one
+// JSON line: each build's µs of CPU a device per round, their medians and B ÷ A.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchArgs } from './args.js';
+import type { Engine } from '../src/engine.js';
+
+const USAGE = 'node --expose-gc dist/benchmarks/second-sync-ab.js --a <dist> [--b <dist>] [--devices 50000] [--rounds 6]';
+
+const { values } = benchArgs(USAGE, {
+  options: {
+    a: { type: 'string' },
+    b: { type: 'string' },
+    devices: { type: 'string', default: '50000' },
+    rounds: { type: 'string', default: '6' },
+  },
+});
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (values.a === undefined || !gc) {
+  process.stderr.write(`${values.a === undefined ? '--a is required' : 'run node with --expose-gc'}\nusage: ${USAGE}\n`);
+  process.exit(2);
+}
+const devices = Number(values.devices);
+const rounds = Number(values.rounds);
+// This build's own dist (…/dist/benchmarks/second-sync-ab.js) is B by default.
+const here = resolve(fileURLToPath(import.meta.url), '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'eas-ab-'));
+
+interface Side {
+  readonly engine: Engine;
+  close(): Promise<void>;
+}
+
+/** An engine of the build at `root` over its own recorded organization, after its first full sync. */
+async function side(root: string, tag: string): Promise<Side> {
+  const load = (m: string) => import(join(resolve(root), m));
+  const { createEngine } = (await load('src/engine.js')) as typeof import('../src/engine.js');
+  const { simulateOrganization } = (await load('adapters/simulator/index.js')) as typeof import('../adapters/simulator/index.js');
+  const { openFileStore } = (await load('adapters/file-store/index.js')) as typeof import('../adapters/file-store/index.js');
+  const rec = (await load('benchmarks/recorded-org.js')) as typeof import('./recorded-org.js');
+  const sim = simulateOrganization({ devices, seed: 1 });
+  const org = rec.recordedOrganization(await rec.recordAnswers(sim));
+  const opened = await openFileStore(join(dir, `${tag}.ndjson`));
+  if (opened._tag === 'Left') throw new Error(`${tag}: ${JSON.stringify(opened.left)}`);
+  const store = opened.right;
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: org.exchange,
+    intune: org.intune,
+    store,
+    policy: sim.policy,
+    parallelism: 8,
+  });
+  const first = await engine.fullSync();
+  if (!first.success) throw new Error(`${tag}: the first sync failed`);
+  // Exchange as the first sync left it, recorded again: the next syncs find nothing to do.
+  await rec.applyToSimulator(sim, org.commands);
+  org.replace(await rec.recordAnswers(sim));
+  return { engine, close: () => store.close() };
+}
+
+async function timed(s: Side): Promise<number> {
+  gc!();
+  gc!();
+  await new Promise((r) => setTimeout(r, 200));
+  const c0 = process.cpuUsage();
+  const r = await s.engine.fullSync();
+  const c = process.cpuUsage(c0);
+  if (!r.success || r.commands.issued > 0) throw new Error('a sync with nothing changed failed or issued commands');
+  return +((c.user + c.system) / devices).toFixed(2);
+}
+
+const median = (xs: readonly number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+
+try {
+  const a = await side(values.a, 'a');
+  const b = await side(values.b ?? here, 'b');
+  const xa: number[] = [];
+  const xb: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    if (i % 2 === 0) {
+      xa.push(await timed(a));
+      xb.push(await timed(b));
+    } else {
+      xb.push(await timed(b));
+      xa.push(await timed(a));
+    }
+  }
+  await a.close();
+  await b.close();
+  process.stdout.write(
+    `${JSON.stringify({
+      bench: 'second-sync-ab',
+      devices,
+      rounds,
+      a: { dist: resolve(values.a), cpuMicrosPerDevice: xa, median: median(xa) },
+      b: { dist: resolve(values.b ?? here), cpuMicrosPerDevice: xb, median: median(xb) },
+      ratio: +(median(xb) / median(xa)).toFixed(3),
+    })}\n`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
