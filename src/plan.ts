@@ -220,7 +220,7 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
         }
         facts[i] = { groups, mapping };
       }
-      const n = k++;
+      const commandNo = k++;
       const removals = args.removals?.get(stream);
       // Nothing changed for this mailbox (the usual case of a nightly full sync): its recorded decisions stand.
       const unchanged =
@@ -245,7 +245,7 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
         const command: ReconcileMailbox = {
           type: 'ReconcileMailbox',
           syncId,
-          commandId: `${syncId}/${n}`,
+          commandId: `${syncId}/${commandNo}`,
           atMs,
           policy,
           policyRevision,

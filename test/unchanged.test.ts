@@ -196,4 +196,39 @@ test('a mailbox synced twice with the same inputs is unchanged; a compliance cha
   assert.not.ok(unchangedMailbox(failed, command(i, failed.lists, AT + 3_600_000)));
 });
 
+test('a partnership reported twice is never unchanged, among a few (compared key by key) or among many (over 16: a set)', () => {
+  for (const count of [3, 20]) {
+    const ids = Array.from({ length: count }, (_, j) => `Dev${j}`);
+    const reconcile = (present: readonly string[], lists: MailboxState['lists'], no: number): ReconcileMailbox => ({
+      type: 'ReconcileMailbox',
+      syncId: `sync-${no}`,
+      commandId: `sync-${no}/0`,
+      atMs: AT,
+      policy: policy(),
+      policyRevision: 1,
+      mailbox: { ...kim, ...lists },
+      partnerships: present.map((id) => device(kim, id)),
+      complete: true,
+      contexts: new Map(
+        present.map((id) => [deviceKey(id), { groups: { included: ['g-all'], excluded: [] }, mapping: { conflicts: [] } }]),
+      ),
+    });
+    const first = accepted(decideMailbox(reconcile(ids, { allowedDeviceIds: [], blockedDeviceIds: [] }, 1), initialMailboxState));
+    let state = first.events.reduce(
+      (x, e) => evolveMailbox(x, { ...e, at: new Date(AT).toISOString() } as unknown as DomainEvent),
+      initialMailboxState,
+    );
+    for (const c of first.commands) state = evolveMailbox(state, event('CommandSucceeded', { commandId: c.commandId }));
+    assert.ok(unchangedMailbox(state, reconcile(ids, state.lists, 2)), `${count}: the same partnerships`);
+    // As many partnerships as known, one of them twice and another one missing.
+    const twice = [...ids.slice(0, -1), ids[0]!];
+    assert.not.ok(unchangedMailbox(state, reconcile(twice, state.lists, 3)), `${count}: one reported twice`);
+    assert.is(
+      accepted(decideMailbox(reconcile(twice, state.lists, 3), state)).events.length > 0,
+      true,
+      `${count}: reconciling records the change`,
+    );
+  }
+});
+
 test.run();
