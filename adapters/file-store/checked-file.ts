@@ -90,7 +90,7 @@ export async function openChecked(path: string, label: string, format: string): 
     let at = nl + 1;
     const end = size;
     // `into` in pieces, the next piece read while the last is hashed (the body of a year's index or
-    // snapshot is ~70 MB: read, then hashed, one after the other took ~25 % longer).
+    // snapshot is ~70 MB: read, then hashed, one after the other took ~15 % longer).
     const fill = async (piece: Uint8Array): Promise<boolean> => {
       for (let done = 0; done < piece.length;) {
         const r = await fh.read(piece, done, piece.length - done, at);
