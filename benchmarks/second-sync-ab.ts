@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './args.js';
+import { settle } from './settle.js';
 import type { Engine } from '../src/engine.js';
 
 const USAGE = 'node --expose-gc dist/benchmarks/second-sync-ab.js --a <dist> [--b <dist>] [--devices 50000] [--rounds 6]';
@@ -26,6 +27,7 @@ const { values } = benchArgs(USAGE, {
   },
 });
 
+// Said up front with the usage (settle would only throw once the engines are built).
 const gc = (globalThis as { gc?: () => void }).gc;
 if (values.a === undefined || !gc) {
   process.stderr.write(`${values.a === undefined ? '--a is required' : 'run node with --expose-gc'}\nusage: ${USAGE}\n`);
@@ -71,9 +73,7 @@ async function side(root: string, tag: string): Promise<Side> {
 }
 
 async function timed(s: Side): Promise<number> {
-  gc!();
-  gc!();
-  await new Promise((r) => setTimeout(r, 200));
+  await settle(200);
   const c0 = process.cpuUsage();
   const r = await s.engine.fullSync();
   const c = process.cpuUsage(c0);
