@@ -102,13 +102,16 @@ async function child(mode: string, log: string, arg: string | undefined): Promis
   const [from, index] = (arg ?? 'log').split('+');
   if (index === 'noindex') rmSync(logIndexPath(log), { force: true });
   const t0 = process.hrtime.bigint();
+  // As `eas-sync serve` starts: the snapshot is read while the log's index is checked.
+  const snapshotStore = fileSnapshotStore(log);
+  if (from === 'snapshot' && process.env.NOPREFETCH === undefined) snapshotStore.prefetch();
   const store = await openFileStore(log);
   if (isLeft(store)) throw new Error(store.left.kind);
   const openSeconds = seconds(t0);
   const t1 = process.hrtime.bigint();
   const notes: SnapshotNote[] = [];
   const appender = createAppender(store.right, () => emptyOrgState(ORG), { schema: 1 });
-  const snapshots = from === 'snapshot' ? { store: fileSnapshotStore(log), onNote: (n: SnapshotNote) => notes.push(n) } : undefined;
+  const snapshots = from === 'snapshot' ? { store: snapshotStore, onNote: (n: SnapshotNote) => notes.push(n) } : undefined;
   const state = await createStateLoader(ORG, store.right, appender, snapshots).load();
   const foldSeconds = seconds(t1);
   const startSeconds = seconds(t0);

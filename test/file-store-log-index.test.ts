@@ -93,7 +93,7 @@ test('an index that does not match the log is not used: changed bytes, a shorter
     [
       'a line edited in place (same length)',
       async (p) => writeFile(p, (await readFile(p, 'utf8')).replace('"i":3,', '"i":4,')),
-      /first \d+ bytes are not those its index was made from/,
+      /bytes 0-\d+ are not those its index was made from/,
     ],
     ['a log cut shorter', async (p) => writeFile(p, (await readFile(p, 'utf8')).split('\n').slice(0, 5).join('\n') + '\n'), /shorter than/],
     ['a damaged index', async (p) => appendFile(logIndexPath(p), 'x'), /log index .*: line 2 holds/],
@@ -113,7 +113,7 @@ test('an index that does not match the log is not used: changed bytes, a shorter
       'an index of an older version',
       // A well-sealed index whose header says version 1 (line numbers as float64 then).
       async (p) => resealed(p, { version: 1 }),
-      /version 1, this store reads 2/,
+      /version 1, this store reads 2 and 3/,
     ],
   ];
   for (const [what, damage, reason] of cases) {
@@ -261,6 +261,97 @@ test("the log's prefix is matched against the index's hash whatever the read siz
     ),
     { numRuns: 150 },
   );
+});
+
+/** A log of `n` events whose index is hashed in 1 KiB blocks (several full ones: checked on another thread). */
+async function blockLog(n: number): Promise<string> {
+  const path = await tempLog();
+  const store = await open(path, { saveIndexEvery: 1, indexBlockBytes: 1024 });
+  for (let i = 0; i < n; i++) ok(await store.append(batch(`s${i % 3}`, 1, i)));
+  await store.close();
+  return path;
+}
+
+test('an index hashed in blocks is used when every block matches, and a changed byte in any block makes the store rebuild it, naming the bytes', async () => {
+  const path = await blockLog(40);
+  const header = JSON.parse((await readFile(logIndexPath(path), 'utf8')).split('\n')[0]!) as {
+    version: number;
+    logBlocks: string[];
+    logBytes: number;
+  };
+  assert.is(header.version, 3);
+  assert.ok(header.logBlocks.length >= 4, `${header.logBlocks.length} full blocks`);
+  const intact = await open(path, { readOnly: true });
+  assert.equal(intact.logIndex, { kind: 'loaded', events: 40, checked: 0 });
+  await intact.close();
+  const original = await readFile(path);
+  // Event i's digit changed in place: the line stays valid, only the bytes differ (block 0, a middle block, the partial block).
+  for (const i of [1, 20, 39]) {
+    const at = original.indexOf(`"i":${i},`) + 4;
+    const changed = Buffer.from(original);
+    changed[at] = changed[at] === 0x37 ? 0x38 : 0x37;
+    await writeFile(path, changed);
+    const block = Math.floor(at / 1024);
+    const store = await open(path, { readOnly: true });
+    assert.is(store.logIndex.kind, 'rebuilt', `event ${i}`);
+    const reason = store.logIndex.kind === 'rebuilt' ? store.logIndex.reason : '';
+    assert.match(
+      reason,
+      `the log's bytes ${block * 1024}-${Math.min(header.logBytes, (block + 1) * 1024) - 1} are not those its index was made from`,
+    );
+    assert.is(ok(await store.readAll()).length, 40);
+    await store.close();
+  }
+});
+
+test('an index of version 2 (one SHA-256 of the prefix) is still used, and the next save writes version 3', async () => {
+  const path = await indexedLog(12);
+  const file = await readFile(logIndexPath(path));
+  const h = JSON.parse(file.toString('utf8', 0, file.indexOf(10))) as { logBytes: number };
+  const sha256 = createHash('sha256')
+    .update((await readFile(path)).subarray(0, h.logBytes))
+    .digest('hex');
+  await resealed(path, { version: 2, logSha256: sha256, logBlockBytes: undefined, logBlocks: undefined, logLast: undefined });
+  // Read-only: used, never saved.
+  const reader = await open(path, { readOnly: true, indexBlockBytes: 1024 });
+  assert.equal(reader.logIndex, { kind: 'loaded', events: 12, checked: 0 });
+  await reader.close();
+  assert.is(JSON.parse((await readFile(logIndexPath(path), 'utf8')).split('\n')[0]!).version, 2);
+  // A writer saves it again in this version at once, with nothing appended (far fewer events than saveIndexEvery).
+  const store = await open(path, { saveIndexEvery: 1000, indexBlockBytes: 1024 });
+  assert.equal(store.logIndex, { kind: 'loaded', events: 12, checked: 0 });
+  await store.close();
+  const saved = JSON.parse((await readFile(logIndexPath(path), 'utf8')).split('\n')[0]!) as {
+    version: number;
+    logBlockBytes: number;
+    events: number;
+  };
+  assert.equal([saved.version, saved.logBlockBytes, saved.events], [3, 1024, 12]);
+  const again = await open(path, { readOnly: true });
+  assert.equal(again.logIndex, { kind: 'loaded', events: 12, checked: 0 });
+  await again.close();
+  // A version 2 index whose hash does not match is not used.
+  await resealed(path, {
+    version: 2,
+    logSha256: createHash('sha256').update('another log').digest('hex'),
+    logBlockBytes: undefined,
+    logBlocks: undefined,
+    logLast: undefined,
+  });
+  const stale = await open(path, { readOnly: true });
+  assert.is(stale.logIndex.kind, 'rebuilt');
+  assert.match(stale.logIndex.kind === 'rebuilt' ? stale.logIndex.reason : '', 'are not those its index was made from');
+  await stale.close();
+});
+
+test('an index header whose blocks disagree with its length is not used', async () => {
+  const path = await blockLog(20);
+  const file = await readFile(logIndexPath(path));
+  const h = JSON.parse(file.toString('utf8', 0, file.indexOf(10))) as { logBlocks: string[] };
+  await resealed(path, { logBlocks: h.logBlocks.slice(1) });
+  const store = await open(path, { readOnly: true });
+  assert.equal(store.logIndex.kind === 'rebuilt' ? store.logIndex.reason : store.logIndex.kind, 'log index: bad log prefix in its header');
+  await store.close();
 });
 
 test.after(() => logs.removeAll());

@@ -122,6 +122,23 @@ async function sealed(name: string, text: string): Promise<SnapshotStore> {
   return s;
 }
 
+test('a prefetched snapshot is what the next load gives, once; a save in between drops it', async () => {
+  const logLike = join(dir, 'prefetched');
+  const s = fileSnapshotStore(logLike);
+  const other = fileSnapshotStore(logLike);
+  assert.ok(isRight(await s.save('{"a":1}', COVERS)));
+  s.prefetch();
+  await new Promise((r) => setTimeout(r, 20));
+  // Replaced after the prefetch read it: the next load still gives what was read, the one after reads again.
+  assert.ok(isRight(await other.save('{"b":2}', COVERS)));
+  assert.equal(await s.load(), { _tag: 'Right', right: '{"a":1}' });
+  assert.equal(await s.load(), { _tag: 'Right', right: '{"b":2}' });
+  // This store's own save after a prefetch: the load reads the new file.
+  s.prefetch();
+  assert.ok(isRight(await s.save('{"c":3}', COVERS)));
+  assert.equal(await s.load(), { _tag: 'Right', right: '{"c":3}' });
+});
+
 test('damaged, foreign, older or mismatching snapshots are ignored with the reason, and the state is still the log’s', async () => {
   const flipped = Buffer.from(written);
   const i = header(written).length + 100;

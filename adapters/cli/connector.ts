@@ -163,6 +163,9 @@ export async function buildConnector(
   const raw = await gateways(c);
   const g = observe.exchange ? { ...raw, exchange: observe.exchange(raw.exchange) } : raw;
   const spec = storeSpecOf(c);
+  // Beside a file log, the snapshot is read, checked and decoded while the log's saved index is checked on another thread.
+  const fileSnapshots = isEsdb(spec) ? undefined : fileSnapshotStore(spec);
+  fileSnapshots?.prefetch();
   let opened: EventStore;
   try {
     opened = await openStore(spec);
@@ -193,7 +196,7 @@ export async function buildConnector(
     // A snapshot of the state, so a start folds only the log after it: beside a file log (`<log>.snapshot`),
     // in its own stream on EventStoreDB (taken from the store that was opened: it shares that store's index).
     snapshots: {
-      store: isEsdb(spec) ? (opened as EventStoreDbStore).snapshots(c.organization) : fileSnapshotStore(spec),
+      store: fileSnapshots ?? (opened as EventStoreDbStore).snapshots(c.organization),
       onNote: tellSnapshotNote,
     },
     ...extra,

@@ -3,7 +3,7 @@
 // being hashed. Used for the log prefix a saved index covers (~670 MB after a
 // year at 50,000 devices) and for checked files' bodies: read, then hashed, one
 // after the other took ~15 % longer.
-import type { Hash } from 'node:crypto';
+import type { Updatable } from './block-hash.js';
 import type { FileHandle } from 'node:fs/promises';
 
 /**
@@ -17,7 +17,7 @@ export async function readHashed(
   from: number,
   pieces: number,
   pieceOf: (k: number) => Uint8Array,
-  hash: Hash,
+  hash: Updatable,
 ): Promise<boolean> {
   let at = from;
   const fill = async (piece: Uint8Array): Promise<boolean> => {

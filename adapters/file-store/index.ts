@@ -9,7 +9,7 @@ import type { AppendRequest, AppendResult, EventStore, ReadOptions, StoredEvent,
 import { encodeLines, envelopeError, prepareRequests, type PreparedRequest } from '../shared/log-codec.js';
 import { isTornFragment } from '../shared/log-torn.js';
 import { acquireLock, releaseLock } from './lock.js';
-import type { Hash } from 'node:crypto';
+import type { BlockHash } from './block-hash.js';
 import { ioText, scanLog, type LineError, type TornTail } from '../shared/log-reader.js';
 import { syncDirectory } from './durable.js';
 import type { DiskIndex } from './disk-index.js';
@@ -50,6 +50,8 @@ export interface FileStoreOptions {
    * Smaller logs open fast without one.
    */
   readonly saveIndexEvery?: number;
+  /** @internal Test hook: the block size a new index is hashed in (block-hash.ts); default 64 MiB. */
+  readonly indexBlockBytes?: number;
 }
 
 export const DEFAULT_SAVE_INDEX_EVERY = 100_000;
@@ -71,7 +73,7 @@ const ioError = (message: string): StoreError => ({ kind: 'io', message });
  * an invalid line anywhere else is `corrupt` and the file is left untouched.
  */
 export async function openFileStore(path: string, options: FileStoreOptions = {}): Promise<Either<StoreError, FileStore>> {
-  if (options.readOnly === true) return openReadOnly(path);
+  if (options.readOnly === true) return openReadOnly(path, options.indexBlockBytes);
   const every = options.saveIndexEvery ?? DEFAULT_SAVE_INDEX_EVERY;
   let lockPath: string;
   try {
@@ -104,7 +106,7 @@ export async function openFileStore(path: string, options: FileStoreOptions = {}
       // The emptied log's index can never match again: gone rather than reported as stale on every open.
       await rm(logIndexPath(path), { force: true });
     }
-    const scan = await openScan(fh, path);
+    const scan = await openScan(fh, path, options.indexBlockBytes);
     if (scan.bad !== undefined) {
       await fh.close();
       await releaseLock(lockPath);
@@ -124,7 +126,7 @@ export async function openFileStore(path: string, options: FileStoreOptions = {}
   }
 }
 
-async function openReadOnly(path: string): Promise<Either<StoreError, FileStore>> {
+async function openReadOnly(path: string, blockBytes: number | undefined): Promise<Either<StoreError, FileStore>> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -132,7 +134,7 @@ async function openReadOnly(path: string): Promise<Either<StoreError, FileStore>
     return left(ioError(`log ${path}: cannot open: ${ioText(err)}`));
   }
   try {
-    const scan = await openScan(fh, path);
+    const scan = await openScan(fh, path, blockBytes);
     if (scan.bad !== undefined) {
       await fh.close().catch(() => undefined);
       return left(corruptError(path, scan.bad));
@@ -217,10 +219,11 @@ class FileLog implements FileStore {
   readonly logIndex: LogIndexNote;
   logIndexError?: string;
   private size: number;
-  // SHA-256 of the log's valid bytes, continued by every append: what a saved index covers.
-  private readonly hash: Hash;
+  // The log's valid bytes hashed in blocks (block-hash.ts), continued by every append: what a saved index covers.
+  private readonly hash: BlockHash;
   // Events the saved index covers; index saves run one after another.
   private indexed: number;
+  private outdatedIndex: boolean;
   private saving: Promise<unknown> = Promise.resolve();
   private readonly scratch = { buffer: Buffer.allocUnsafe(0) };
   private readonly readOnly: boolean;
@@ -240,6 +243,7 @@ class FileLog implements FileStore {
     this.logIndex = scan.note;
     this.readOnly = saveIndexEvery === undefined;
     this.indexed = scan.note.kind === 'loaded' ? scan.note.events : 0;
+    this.outdatedIndex = scan.outdatedIndex === true;
     this.saveIndexWhenDue(false);
   }
 
@@ -287,16 +291,19 @@ class FileLog implements FileStore {
   /**
    * Saves the index (a copy taken now, with the hash of the bytes it covers)
    * once `saveIndexEvery` events are not covered, or on close when the log is
-   * that long and some are not. The save runs behind; a failure is kept, not thrown.
+   * that long and some are not; and at once when the saved one is of an older
+   * version (it is used, but its prefix has to be hashed whole on this thread).
+   * The save runs behind; a failure is kept, not thrown.
    */
   private saveIndexWhenDue(closing: boolean): void {
     const every = this.saveIndexEvery;
     if (every === undefined) return;
     const unsaved = this.index.length - this.indexed;
-    if (unsaved === 0 || (unsaved < every && !(closing && this.index.length >= every))) return;
+    if (!this.outdatedIndex && (unsaved === 0 || (unsaved < every && !(closing && this.index.length >= every)))) return;
     const data = this.index.data();
-    const prefix = { bytes: this.size, sha256: this.hash.copy().digest('hex') };
+    const prefix = this.hash.prefix();
     this.indexed = data.count;
+    this.outdatedIndex = false;
     this.saving = this.saving.then(async () => {
       const saved = await saveLogIndex(this.path, data, prefix);
       if (isLeft(saved)) this.logIndexError = saved.left.message;
