@@ -9,7 +9,7 @@ import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { logIndexPath, openFileStore } from '../adapters/file-store/index.js';
 import { saveChecked } from '../adapters/file-store/checked-file.js';
-import { matchPrefix } from '../adapters/file-store/open-scan.js';
+import { matchPrefix, openScan } from '../adapters/file-store/open-scan.js';
 import { createHash } from 'node:crypto';
 import { open as openFile } from 'node:fs/promises';
 import type { AppendRequest } from '../src/ports.js';
@@ -301,6 +301,31 @@ test('an index hashed in blocks is used when every block matches, and a changed 
     );
     assert.is(ok(await store.readAll()).length, 40);
     await store.close();
+  }
+});
+
+test('when the checking thread fails, the full blocks are checked on the store thread: a matching index is still used, a changed one still refused', async () => {
+  const path = await blockLog(30);
+  const failing = async () => ({ kind: 'error' as const, message: 'no thread here' });
+  const fh = await openFile(path, 'r');
+  try {
+    const scan = await openScan(fh, path, 1024, failing);
+    assert.equal(scan.note, { kind: 'loaded', events: 30, checked: 0 });
+    assert.is(scan.hash.bytes, scan.validBytes);
+  } finally {
+    await fh.close();
+  }
+  const original = await readFile(path);
+  const at = original.indexOf('"i":2,') + 4;
+  original[at] = 0x37;
+  await writeFile(path, original);
+  const changed = await openFile(path, 'r');
+  try {
+    const scan = await openScan(changed, path, 1024, failing);
+    assert.is(scan.note.kind, 'rebuilt');
+    assert.match(scan.note.kind === 'rebuilt' ? scan.note.reason : '', `the log's bytes 0-1023 are not those its index was made from`);
+  } finally {
+    await changed.close();
   }
 });
 

@@ -39,14 +39,22 @@ const CHUNK = 8 * 1024 * 1024;
 // With fewer full blocks than this, a saved index's prefix is hashed here: a thread costs more to start.
 const THREAD_FROM_BLOCKS = 2;
 
-/** `blockBytes`: the block size of a new index (a saved one keeps its own). */
-export async function openScan(fh: FileHandle, logPath: string, blockBytes = BLOCK_BYTES): Promise<OpenScan> {
+/**
+ * `blockBytes`: the block size of a new index (a saved one keeps its own). `checkFullBlocks`: the
+ * thread that checks a saved index's full blocks (a parameter for tests: one that fails).
+ */
+export async function openScan(
+  fh: FileHandle,
+  logPath: string,
+  blockBytes = BLOCK_BYTES,
+  checkFullBlocks: typeof checkBlocksOnWorker = checkBlocksOnWorker,
+): Promise<OpenScan> {
   const size = (await fh.stat()).size;
   // The saved index's full blocks are checked on another thread while its body is read on this one.
   let checking: Promise<BlockCheck> | undefined;
   const onPrefix = (p: IndexedPrefix) => {
     if (p.kind === 'blocks' && p.bytes <= size && p.blocks.length >= THREAD_FROM_BLOCKS)
-      checking = checkBlocksOnWorker(fh.fd, p.blockBytes, p.blocks);
+      checking = checkFullBlocks(fh.fd, p.blockBytes, p.blocks);
   };
   try {
     const saved = await loadLogIndex(logPath, onPrefix);
