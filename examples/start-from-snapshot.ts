@@ -25,9 +25,12 @@ async function open(): Promise<{ store: EventStore; snapshots: SnapshotStore }> 
     if (s._tag === 'Left') throw new Error(`cannot connect: ${s.left.kind}`);
     return { store: s.right, snapshots: s.right.snapshots('contoso') };
   }
+  // Read beside the log's open, as eas-sync does: the next load takes what was read.
+  const snapshots = fileSnapshotStore(log);
+  snapshots.prefetch();
   const s = await openFileStore(log);
   if (s._tag === 'Left') throw new Error(`cannot open the log: ${s.left.kind}`);
-  return { store: s.right, snapshots: fileSnapshotStore(log) };
+  return { store: s.right, snapshots };
 }
 
 const say = (n: SnapshotNote) => {
