@@ -16,6 +16,7 @@ export {
   deviceKey,
   enforce,
   entriesOf,
+  hasDevice,
   hasDeviceKey,
   hasIntent,
   hasListChanges,

@@ -34,7 +34,12 @@ export class ManagedDeviceIndex {
 
   /** `userAddresses` must be lower-cased (see identity.userAddresses). */
   map(easDeviceId: string, userAddresses: readonly string[]): Mapping {
-    const held = this.byEasId.get(deviceKey(easDeviceId));
+    return this.mapKey(deviceKey(easDeviceId), userAddresses);
+  }
+
+  /** `map` by the partnership's key (`deviceKey` of its DeviceId), for a caller that has it already. */
+  mapKey(key: string, userAddresses: readonly string[]): Mapping {
+    const held = this.byEasId.get(key);
     if (held === undefined) return NO_MAPPING;
     if (!Array.isArray(held))
       return sameUser(held, userAddresses) ? { mapped: held, conflicts: NO_CONFLICTS } : { mapped: undefined, conflicts: [held] };

@@ -207,9 +207,12 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
       // Each partnership's facts, by position (a map is made only for a mailbox that is reconciled).
       const partnerships = entry?.devices ?? NO_DEVICES;
       const facts = new Array<Context>(partnerships.length);
+      // Each partnership's key, lower-cased once for the mapping, the unchanged check and the contexts.
+      const keys = new Array<string>(partnerships.length);
       for (let i = 0; i < partnerships.length; i++) {
         const d = partnerships[i]!;
-        const mapping = managed.map(d.deviceId, addresses);
+        const key = (keys[i] = deviceKey(d.deviceId));
+        const mapping = managed.mapKey(key, addresses);
         if (mapping.conflicts.length > 0) {
           warnings.push({
             kind: 'mappingConflict',
@@ -230,6 +233,7 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
               { mailbox: entry.mailbox, partnerships, complete, grandfather: args.grandfather, policyRevision, atMs },
               facts,
               addresses,
+              keys,
             )
           : undefined;
       if (unchanged !== undefined) {
@@ -241,7 +245,7 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
         }
       } else {
         const contexts = new Map<string, Context>();
-        for (let i = 0; i < partnerships.length; i++) contexts.set(deviceKey(partnerships[i]!.deviceId), facts[i]!);
+        for (let i = 0; i < partnerships.length; i++) contexts.set(keys[i]!, facts[i]!);
         const command: ReconcileMailbox = {
           type: 'ReconcileMailbox',
           syncId,

@@ -9,6 +9,8 @@ import {
   deviceKey,
   sameDeviceSet,
   decideMailbox,
+  hasDevice,
+  hasDeviceKey,
   initialMailboxState,
   mailboxDecider,
   needsNotification,
@@ -492,6 +494,16 @@ test('property: for any facts and policy, Exchange evaluating the written lists 
       },
     ),
     { numRuns: 2000 },
+  );
+});
+
+test('hasDevice (the entry spelled as the DeviceId first) agrees with hasDeviceKey, whatever the spellings', () => {
+  const id = fc.constantFrom('a', 'A', 'b', 'B', 'dev1', 'DEV1', 'Dev1', 'İ', 'i̇');
+  fc.assert(
+    fc.property(fc.array(id, { maxLength: 5 }), id, (list, deviceId) => {
+      assert.is(hasDevice(list, deviceId, deviceKey(deviceId)), hasDeviceKey(list, deviceKey(deviceId)));
+    }),
+    { numRuns: 1000 },
   );
 });
 

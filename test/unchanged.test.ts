@@ -197,6 +197,7 @@ test('a mailbox synced twice with the same inputs is unchanged; a compliance cha
 });
 
 test('a partnership reported twice is never unchanged, among a few (compared key by key) or among many (over 16: a set)', () => {
+  const context = { groups: { included: ['g-all'], excluded: [] }, mapping: { conflicts: [] } };
   for (const count of [3, 20]) {
     const ids = Array.from({ length: count }, (_, j) => `Dev${j}`);
     const reconcile = (present: readonly string[], lists: MailboxState['lists'], no: number): ReconcileMailbox => ({
@@ -228,6 +229,19 @@ test('a partnership reported twice is never unchanged, among a few (compared key
       true,
       `${count}: reconciling records the change`,
     );
+    // The same partnerships in another order than the state's (each key then looked up, repeats searched from the start).
+    const reversed = [...ids].reverse();
+    assert.equal(
+      unchangedKeys(
+        state,
+        reconcile(reversed, state.lists, 4),
+        reversed.map(() => context),
+      ),
+      Object.keys(state.devices),
+      `${count}: reversed`,
+    );
+    const reversedTwice = [...reversed.slice(0, -1), reversed[1]!];
+    assert.not.ok(unchangedMailbox(state, reconcile(reversedTwice, state.lists, 5)), `${count}: reversed, one reported twice`);
   }
 });
 

@@ -23,6 +23,15 @@ export function hasDeviceKey(list: readonly string[], key: string): boolean {
   return false;
 }
 
+/**
+ * `hasDeviceKey(list, key)` where `key` is `deviceKey(deviceId)`: the entry spelled as the
+ * DeviceId is looked for first (what the engine writes), so the usual hit lower-cases nothing.
+ */
+export function hasDevice(list: readonly string[], deviceId: string, key: string): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i] === deviceId) return true;
+  return hasDeviceKey(list, key);
+}
+
 const NO_ENTRIES: readonly string[] = Object.freeze([]);
 
 /** The entries of `list` for the device whose key is `key`, as spelled in the list (most lists are short or empty). */

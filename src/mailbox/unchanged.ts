@@ -8,7 +8,7 @@
 import { RULE_OF_REASON, type Decision, type DeviceContext } from '../access.js';
 import type { DeviceState, MailboxState } from './evolve.js';
 import { samePartnership, type ReconcileMailbox } from './reconcile.js';
-import { deviceKey, hasDeviceKey, sameDeviceSet } from './rules.js';
+import { deviceKey, hasDevice, sameDeviceSet } from './rules.js';
 import { userAddresses } from '../identity.js';
 import { keyedGet } from './keyed.js';
 
@@ -52,13 +52,15 @@ const FEW = 16;
  * is `c.partnerships[i]`'s, as `unchangedMailbox` reads them from a command):
  * the planner asks it without building a command or a map for a mailbox with
  * nothing to do. Unchanged: the keys of the mailbox's devices, in the state's
- * order (what `recordedDecisions` walks); otherwise undefined.
+ * order (what `recordedDecisions` walks); otherwise undefined. `keys`: each
+ * partnership's `deviceKey`, by position, when the caller has them.
  */
 export function unchangedKeys(
   state: MailboxState,
   c: UnchangedQuestion,
   contexts: ReadonlyArray<Context | undefined>,
   addresses?: readonly string[],
+  keys?: readonly string[],
 ): readonly string[] | undefined {
   const m = c.mailbox;
   const info = state.info;
@@ -82,17 +84,30 @@ export function unchangedKeys(
   const known = Object.keys(state.devices);
   if (known.length !== c.partnerships.length) return undefined;
   const n = c.partnerships.length;
-  const keys: string[] | undefined = n > 1 && n <= FEW ? [] : undefined;
-  const seen = n > FEW ? new Set<string>() : undefined;
+  // Exchange lists a mailbox's partnerships in the same order from one sync to the next, and the state
+  // keeps them in the order first seen: while each key is the state's key at the same place, the keys
+  // are distinct (a record's keys are) and the state's own key finds the device (no lookup of a new string).
+  let inOrder = true;
+  let listed: string[] | undefined;
+  let seen: Set<string> | undefined;
   for (let at = 0; at < n; at++) {
     const p = c.partnerships[at]!;
-    const k = deviceKey(p.deviceId);
-    if (keys) {
-      if (keys.includes(k)) return undefined;
-      keys.push(k);
-    } else if (seen) {
-      if (seen.has(k)) return undefined;
-      seen.add(k);
+    let k = keys?.[at] ?? deviceKey(p.deviceId);
+    if (inOrder && known[at] === k) k = known[at]!;
+    else {
+      if (inOrder) {
+        // Out of step: the keys so far (distinct) seed the search for a repeat.
+        inOrder = false;
+        if (n <= FEW) listed = known.slice(0, at);
+        else seen = new Set(known.slice(0, at));
+      }
+      if (listed) {
+        if (listed.includes(k)) return undefined;
+        listed.push(k);
+      } else if (seen) {
+        if (seen.has(k)) return undefined;
+        seen.add(k);
+      }
     }
     const d = keyedGet(state.devices, k);
     if (!d || d.deviceId !== p.deviceId || !samePartnership(d, p)) return undefined;
@@ -101,8 +116,8 @@ export function unchangedKeys(
     const dec = d.decision;
     if (!dec || dec.policyRevision !== c.policyRevision) return undefined;
     // The lists carry the decision already (a failed command leaves them short: the sync must try again).
-    const inAllowed = hasDeviceKey(state.lists.allowedDeviceIds, k);
-    const inBlocked = hasDeviceKey(state.lists.blockedDeviceIds, k);
+    const inAllowed = hasDevice(state.lists.allowedDeviceIds, p.deviceId, k);
+    const inBlocked = hasDevice(state.lists.blockedDeviceIds, p.deviceId, k);
     if (dec.governed ? inAllowed !== (dec.access === 'allow') || inBlocked !== (dec.access === 'block') : d.owned !== undefined)
       return undefined;
     const ctx = contexts[at];
