@@ -135,28 +135,72 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   }
   // Partnerships by mailbox; a partnership without a mailbox is reported, never dropped silently.
   const index = new MailboxIndex(obs.mailboxes);
-  // One entry per stream, found by stream name (once per mailbox) and by the mailbox's position in
-  // the observations (once per partnership: no name to hash again). Two mailboxes with one stream
-  // share the entry, the last one's.
-  const byMailbox = new Map<string, Entry>();
+  const complete = args.complete ?? true;
+  // One entry per stream, found by the mailbox's position in the observations (once per partnership:
+  // no name to hash again). Two mailboxes with one stream share the entry, the last one's.
   const entryAt = new Array<Entry>(obs.mailboxes.length);
   // What `next` walks: observed mailboxes in order, then (full syncs) known ones no longer observed.
   const work: Array<{ readonly stream: string; readonly entry: Entry | undefined; known: MailboxState | undefined }> = [];
+  // Each stream's state is taken here, as it is now: a stream's state changes only once it is planned (a
+  // sync's own appends; administrators' actions never run during a sync), so `next` needs no lookup.
+  // A full sync walks the state beside the observed mailboxes: Exchange lists them in the same order from
+  // one sync to the next, and the state holds them in the order first seen, so most observed mailboxes
+  // are the known stream at hand (a string compare). Entries by stream name are made only once the two
+  // are out of step (a known mailbox moved or reported twice; every mailbox of a quick sync).
+  const known = complete ? state.entries() : undefined;
+  let at = known?.next();
+  let byMailbox: Map<string, Entry> | undefined;
+  let added: Set<string> | undefined;
+  const newEntry = (m: CasMailbox, stream: string, state: MailboxState | undefined): Entry => {
+    const entry = { mailbox: m, devices: [], order: work.length };
+    work.push({ stream, entry, known: state });
+    return entry;
+  };
   for (let i = 0; i < obs.mailboxes.length; i++) {
     const m = obs.mailboxes[i]!;
     const stream = mailboxStream(organization, m.identity);
+    if (byMailbox === undefined && at !== undefined) {
+      // In step: every earlier observed stream took a distinct known one before this, or is new (not
+      // known at all), so this one was not observed before.
+      if (!at.done && at.value[0] === stream) {
+        entryAt[i] = newEntry(m, stream, at.value[1]);
+        at = known!.next();
+        continue;
+      }
+      // A mailbox new to the state, the first time: the walk stays in step.
+      if (!state.has(stream) && !added?.has(stream)) {
+        (added ??= new Set()).add(stream);
+        entryAt[i] = newEntry(m, stream, undefined);
+        continue;
+      }
+    }
+    if (byMailbox === undefined) {
+      byMailbox = new Map();
+      for (const w of work) byMailbox.set(w.stream, w.entry!);
+    }
     let entry = byMailbox.get(stream);
     if (entry) entry.mailbox = m;
     else {
-      entry = { mailbox: m, devices: [], order: work.length };
+      // A full sync's known state of it is found by the walk below; a quick sync's is looked up.
+      entry = newEntry(m, stream, complete ? undefined : state.get(stream));
       byMailbox.set(stream, entry);
-      work.push({ stream, entry, known: undefined });
     }
     entryAt[i] = entry;
   }
+  const observedStreams = work.length;
+  if (known !== undefined) {
+    // The known streams the walk did not meet in step: observed out of step, or no longer observed
+    // (their partnerships are gone).
+    for (; at !== undefined && !at.done; at = known.next()) {
+      const [s, ms] = at.value;
+      const e = byMailbox?.get(s);
+      if (e === undefined) work.push({ stream: s, entry: undefined, known: ms });
+      else work[e.order]!.known = ms;
+    }
+  }
   for (const d of obs.devices) {
-    const at = index.positionOf(d);
-    if (at < 0) {
+    const p = index.positionOf(d);
+    if (p < 0) {
       warnings.push({
         kind: 'orphanPartnership',
         deviceId: d.deviceId,
@@ -164,35 +208,14 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
       });
       continue;
     }
-    entryAt[at]!.devices.push(d);
+    entryAt[p]!.devices.push(d);
   }
   const managed = new ManagedDeviceIndex(obs.managed);
-  const complete = args.complete ?? true;
-  // Each stream's state as it is now: a stream's state changes only once it is planned (a sync's own
-  // appends; administrators' actions never run during a sync), so `next` needs no lookup of its own.
-  if (complete) {
-    // Known mailboxes no longer observed lost their partnerships. Exchange lists mailboxes in the same
-    // order from one sync to the next, and the state holds them in the order first seen: walked side by
-    // side, most known streams are the observed one at hand (a string compare, no lookup).
-    const observedStreams = work.length;
-    let w = 0;
-    for (const [s, known] of state) {
-      if (w < observedStreams && work[w]!.stream === s) work[w++]!.known = known;
-      else {
-        const e = byMailbox.get(s);
-        if (e === undefined) work.push({ stream: s, entry: undefined, known });
-        else {
-          work[e.order]!.known = known;
-          w = e.order + 1; // back in step after a mailbox added or moved
-        }
-      }
-    }
-  } else for (const item of work) item.known = state.get(item.stream);
   let cursor = 0;
   let k = 0;
   let decided = 0;
   let observed = 0;
-  for (const e of byMailbox.values()) observed += e.devices.length;
+  for (let i = 0; i < observedStreams; i++) observed += work[i]!.entry!.devices.length;
 
   function next(n: number) {
     const events = new Map<string, DomainEvent[]>();
@@ -283,7 +306,7 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
     return { events, commands, devices };
   }
 
-  return { warnings, mailboxes: byMailbox.size, remaining: () => work.length - cursor, next };
+  return { warnings, mailboxes: observedStreams, remaining: () => work.length - cursor, next };
 }
 
 /** Plans every mailbox at once (the offline `plan`, tests). */
