@@ -46,6 +46,21 @@ export function mailboxDnOfDevice(deviceDn: string): string | undefined {
   return at >= 0 ? deviceDn.slice(at) : mailboxDnOfDeviceByComponents(deviceDn);
 }
 
+const CONTAINER_AS_WRITTEN = ',CN=ExchangeActiveSyncDevices,';
+
+/**
+ * The mailbox DN of `deviceDn` as written, when its container is spelled as Exchange writes it and no
+ * escape comes before it (then it is what the component walk gives); undefined otherwise. No lower-casing:
+ * a partnership's DN ends with its mailbox's DN spelled alike (one directory object), so a sync places
+ * nearly every partnership by it. @internal
+ */
+export function mailboxDnAsWritten(deviceDn: string): string | undefined {
+  const i = deviceDn.indexOf(CONTAINER_AS_WRITTEN);
+  return i > 0 && deviceDn.lastIndexOf('\\', i) < 0 && deviceDn.indexOf(',') === i
+    ? deviceDn.slice(i + CONTAINER_AS_WRITTEN.length)
+    : undefined;
+}
+
 /** `mailboxDnOfDevice(deviceDn)` lower-cased, lower-casing the DN once (each partnership of a sync goes through it). @internal */
 export function mailboxDnKeyOfDevice(deviceDn: string): string | undefined {
   const lower = deviceDn.toLowerCase();
@@ -79,13 +94,15 @@ const slashed = (id: string) => (id.includes('\\') ? id.replace(/\\/g, '/') : id
  * record per mailbox finds it by position, without a map of its own.
  */
 export class MailboxIndex {
-  private readonly byDn = new Map<string, number>();
+  // By DN as written, then (built on the first partnership that spelling does not place: rare) by DN lower-cased.
+  private readonly byDnAsWritten = new Map<string, number>();
+  private byDn: Map<string, number> | undefined;
   // Built on the first partnership its DN does not place (rare): most syncs never need it.
   private byIdentity: Map<string, number> | undefined;
   constructor(private readonly mailboxes: readonly CasMailbox[]) {
     for (let i = 0; i < mailboxes.length; i++) {
       const dn = mailboxes[i]!.distinguishedName;
-      if (dn) this.byDn.set(norm(dn), i);
+      if (dn) this.byDnAsWritten.set(dn, i);
     }
   }
   mailboxOf(device: MobileDevice): CasMailbox | undefined {
@@ -94,8 +111,12 @@ export class MailboxIndex {
   }
   /** The position of the device's mailbox in the list the index was built from, or -1. */
   positionOf(device: MobileDevice): number {
-    if (device.distinguishedName) {
-      const hit = this.byDn.get(mailboxDnKeyOfDevice(device.distinguishedName) ?? '');
+    const dn = device.distinguishedName;
+    if (dn) {
+      const written = mailboxDnAsWritten(dn);
+      const exact = written === undefined ? undefined : this.byDnAsWritten.get(written);
+      if (exact !== undefined) return exact;
+      const hit = this.lowerDns().get(mailboxDnKeyOfDevice(dn) ?? '');
       if (hit !== undefined) return hit;
     }
     const id = mailboxIdentityOfDevice(device.identity);
@@ -103,6 +124,16 @@ export class MailboxIndex {
   }
   get size(): number {
     return this.identities().size;
+  }
+  private lowerDns(): Map<string, number> {
+    if (this.byDn === undefined) {
+      this.byDn = new Map();
+      for (let i = 0; i < this.mailboxes.length; i++) {
+        const dn = this.mailboxes[i]!.distinguishedName;
+        if (dn) this.byDn.set(norm(dn), i);
+      }
+    }
+    return this.byDn;
   }
   private identities(): Map<string, number> {
     if (this.byIdentity === undefined) {
@@ -119,11 +150,18 @@ export function userAddresses(m: Pick<CasMailbox, 'primarySmtpAddress' | 'emailA
   const out: string[] = [];
   if (m.userPrincipalName) out.push(norm(m.userPrincipalName));
   if (m.primarySmtpAddress) addNew(out, norm(m.primarySmtpAddress));
-  for (const a of m.emailAddresses) {
-    if (/^smtp:/i.test(a)) addNew(out, norm(a.slice(5)));
-  }
+  for (const a of m.emailAddresses) if (isSmtpProxy(a)) addNew(out, norm(a.slice(5)));
   return out;
 }
+
+// /^smtp:/i by character codes (`| 32` folds exactly the ASCII capital onto its small letter): no regular
+// expression run for every proxy address of every mailbox of every sync.
+const isSmtpProxy = (a: string): boolean =>
+  a.charCodeAt(4) === 58 &&
+  (a.charCodeAt(0) | 32) === 115 &&
+  (a.charCodeAt(1) | 32) === 109 &&
+  (a.charCodeAt(2) | 32) === 116 &&
+  (a.charCodeAt(3) | 32) === 112;
 
 function addNew(list: string[], a: string): void {
   if (!list.includes(a)) list.push(a);

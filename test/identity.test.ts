@@ -55,6 +55,38 @@ test('the lower-cased mailbox DN a partnership is looked up by is its mailbox DN
   );
 });
 
+test('a partnership finds the mailbox whose DN is the tail of its own DN without regard to case, however either is spelled (property)', () => {
+  const part = fc
+    .array(fc.constantFrom('a', 'A', 'b', 'B', ' ', '\\,', '=', 'é', 'É'), { minLength: 1, maxLength: 6 })
+    .map((x) => x.join(''));
+  const dn = fc.tuple(part, part).map(([a, b]) => `CN=${a},OU=${b},DC=contoso,DC=com`);
+  const flip = (t: string, mask: number) => [...t].map((c, i) => ((mask >> (i % 30)) & 1 ? c.toUpperCase() : c.toLowerCase())).join('');
+  const container = fc.constantFrom('CN=ExchangeActiveSyncDevices', 'cn=exchangeactivesyncdevices', 'CN=Other');
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(dn, { selector: (d) => d.toLowerCase(), maxLength: 6 }),
+      fc.nat(),
+      fc.nat(),
+      container,
+      (dns, pick, mask, c) => {
+        const mailboxes = dns.map((d, i) => mailbox(`M${i}`, { distinguishedName: d }));
+        const index = new MailboxIndex(mailboxes);
+        // The tail spelled as the mailbox's DN, or with its case changed; or a DN no mailbox has.
+        const target = dns.length > 0 ? dns[pick % dns.length]! : 'CN=Nobody,DC=x';
+        const tail = mask % 3 === 0 ? target : flip(target, mask);
+        const d = {
+          ...device(mailboxes[0] ?? mailbox('Nobody'), 'X1'),
+          identity: 'nowhere',
+          distinguishedName: `CN=iPhone§X1,${c},${tail}`,
+        };
+        const expected = c === 'CN=Other' ? -1 : dns.findIndex((x) => x.toLowerCase() === tail.toLowerCase());
+        assert.is(index.positionOf(d), expected, `${d.distinguishedName} among ${JSON.stringify(dns)}`);
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});
+
 test('a device identity before /ExchangeActiveSyncDevices/ (or the backslash form) is the mailbox identity', () => {
   assert.is(mailboxIdentityOfDevice('contoso.com/Users/Kim Akers/ExchangeActiveSyncDevices/iPhone§ApplC39'), 'contoso.com/Users/Kim Akers');
   assert.is(mailboxIdentityOfDevice('Kim Akers\\ExchangeActiveSyncDevices\\iPhone§ApplC39'), 'Kim Akers');
@@ -85,7 +117,12 @@ test('user addresses are the UPN, the primary SMTP and smtp: proxies, lower-case
 
 test('user addresses come once each, in the order UPN, primary SMTP, proxies: the order a mailbox records them in (property)', () => {
   const address = fc.constantFrom('kim@contoso.com', 'KIM@contoso.com', 'k.akers@corp.contoso.com', 'kim@fabrikam.com', '');
-  const proxy = fc.tuple(fc.constantFrom('SMTP:', 'smtp:', 'SIP:', 'X500:'), address).map(([p, a]) => p + a);
+  const proxy = fc
+    .tuple(
+      fc.constantFrom('SMTP:', 'smtp:', 'SmTp:', 'SIP:', 'X500:', 'smtp', 'smt:', 'smtq:', 'smxp:', 'xmtp:', 'sxtp:', 'ſmtp:', 'SMTP;'),
+      address,
+    )
+    .map(([p, a]) => p + a);
   fc.assert(
     fc.property(address, address, fc.array(proxy, { maxLength: 6 }), (upn, primary, proxies) => {
       const m = mailbox('Kim Akers', { userPrincipalName: upn, primarySmtpAddress: primary, emailAddresses: proxies });
