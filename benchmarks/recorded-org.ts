@@ -54,30 +54,66 @@ export interface RecordedOrganization {
   replace(answers: RecordedAnswers): void;
 }
 
+/** The answers as JSON texts, one per read (group members as lists). */
+export interface AnswerTexts {
+  readonly devices: string;
+  readonly mailboxes: string;
+  readonly settings: string;
+  readonly rules: string;
+  readonly servers: string;
+  readonly managed: string;
+  readonly groups: string;
+}
+
+export function answerTexts(a: RecordedAnswers): AnswerTexts {
+  return {
+    devices: JSON.stringify(a.devices),
+    mailboxes: JSON.stringify(a.mailboxes),
+    settings: JSON.stringify(a.settings),
+    rules: JSON.stringify(a.rules),
+    servers: JSON.stringify(a.servers),
+    managed: JSON.stringify(a.managed),
+    groups: JSON.stringify([...a.groups].map(([id, members]) => [id, [...members]])),
+  };
+}
+
+/** One answer parsed from its text, as a gateway parses what Exchange and Intune send: every object and string new. */
+function parsed<K extends keyof RecordedAnswers>(t: AnswerTexts, k: K): RecordedAnswers[K] {
+  if (k !== 'groups') return JSON.parse(t[k]) as RecordedAnswers[K];
+  const groups: GroupMembership = new Map(
+    (JSON.parse(t.groups) as Array<[string, string[]]>).map(([id, members]) => [id, new Set(members)]),
+  );
+  return groups as RecordedAnswers[K];
+}
+
 /**
  * Gateways that answer from `a`. Reads hand out the same arrays every time (the
  * engine never mutates what it reads); commands are appended to `commands` and
- * succeed at once, without sessions.
+ * succeed at once, without sessions. From texts (`answerTexts`), every read is
+ * parsed anew, as a real gateway's: what the engine keeps of an answer is then
+ * the engine's own memory, and the rest is garbage once the sync is done.
  */
-export function recordedOrganization(answers: RecordedAnswers): RecordedOrganization {
-  let a = answers;
+export function recordedOrganization(answers: RecordedAnswers | AnswerTexts): RecordedOrganization {
+  const texts = typeof answers.devices === 'string' ? (answers as AnswerTexts) : undefined;
+  let a = texts === undefined ? (answers as RecordedAnswers) : undefined;
+  const read = <K extends keyof RecordedAnswers>(k: K): RecordedAnswers[K] => (a !== undefined ? a[k] : parsed(texts!, k));
   const commands: ExchangeCommand[] = [];
   const ok = <A>(x: A): Promise<Either<ExchangeError, A>> => Promise.resolve(right(x));
   const done: Promise<Either<ExchangeError, void>> = Promise.resolve(right<ExchangeError, void>(undefined));
   const exchange: ExchangeGateway = {
-    getMobileDevices: () => ok(a.devices),
-    getCasMailboxes: () => ok(a.mailboxes),
-    getOrgSettings: () => ok(a.settings),
-    getDeviceAccessRules: () => ok(a.rules),
-    getExchangeServers: () => ok(a.servers),
+    getMobileDevices: () => ok(read('devices')),
+    getCasMailboxes: () => ok(read('mailboxes')),
+    getOrgSettings: () => ok(read('settings')),
+    getDeviceAccessRules: () => ok(read('rules')),
+    getExchangeServers: () => ok(read('servers')),
     execute(c) {
       commands.push(c);
       return done;
     },
   };
   const intune: IntuneGateway = {
-    getManagedDevices: () => Promise.resolve(right<IntuneError, ManagedDevice[]>(a.managed)),
-    getGroupMembers: () => Promise.resolve(right<IntuneError, GroupMembership>(a.groups)),
+    getManagedDevices: () => Promise.resolve(right<IntuneError, ManagedDevice[]>(read('managed'))),
+    getGroupMembers: () => Promise.resolve(right<IntuneError, GroupMembership>(read('groups'))),
   };
   return {
     exchange,
