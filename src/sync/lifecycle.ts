@@ -14,6 +14,7 @@ import { type Batch, pushTo } from '../append.js';
 import type { Discovered } from './discovery.js';
 import { nowIso, type SyncRun } from './run.js';
 import { keyedGet } from '../mailbox/keyed.js';
+import { devicesSummary } from './devices-summary.js';
 
 /** What a sync read of the partnerships' statistics: by identity key, `null` when Exchange no longer knows one. */
 export type Statistics = Map<string, MobileDeviceStatistics | null>;
@@ -31,8 +32,8 @@ async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) =>
 function watched(states: ReadonlyMap<string, MailboxState>): string[] {
   const out = new Set<string>();
   for (const ms of states.values()) {
-    const devices = ms.devices;
-    for (const k in devices) if (devices[k]!.wipe?.stage === 'sent') out.add(devices[k]!.identity);
+    // Kept by the devices record: only mailboxes changed since the last sync are walked again.
+    for (const identity of devicesSummary(ms.devices).wipesSent) out.add(identity);
     for (const id in ms.pending) {
       const p = ms.pending[id]!;
       if (p.kind !== 'setCasMailbox') out.add(p.identity);
