@@ -27,6 +27,9 @@ export function dnComponents(dn: string): string[] {
 
 const CONTAINER = ',cn=exchangeactivesyncdevices,';
 
+/** Whether the partnerships' container found at `i` is the DN's second component: no escape before it, no comma either. */
+const containerSecond = (deviceDn: string, i: number): boolean => i > 0 && deviceDn.lastIndexOf('\\', i) < 0 && deviceDn.indexOf(',') === i;
+
 /**
  * Where the mailbox DN starts in `deviceDn` (`lower` is its lower-cased text) in the usual
  * case: no escape before the container, and lower-casing kept every position (it can
@@ -35,9 +38,7 @@ const CONTAINER = ',cn=exchangeactivesyncdevices,';
  */
 function mailboxDnStart(deviceDn: string, lower: string): number {
   const i = lower.indexOf(CONTAINER);
-  return i > 0 && lower.length === deviceDn.length && deviceDn.lastIndexOf('\\', i) < 0 && deviceDn.indexOf(',') === i
-    ? i + CONTAINER.length
-    : -1;
+  return lower.length === deviceDn.length && containerSecond(deviceDn, i) ? i + CONTAINER.length : -1;
 }
 
 /** The mailbox DN of a device DN, or undefined when it is not a partnership DN. */
@@ -56,9 +57,7 @@ const CONTAINER_AS_WRITTEN = ',CN=ExchangeActiveSyncDevices,';
  */
 export function mailboxDnAsWritten(deviceDn: string): string | undefined {
   const i = deviceDn.indexOf(CONTAINER_AS_WRITTEN);
-  return i > 0 && deviceDn.lastIndexOf('\\', i) < 0 && deviceDn.indexOf(',') === i
-    ? deviceDn.slice(i + CONTAINER_AS_WRITTEN.length)
-    : undefined;
+  return containerSecond(deviceDn, i) ? deviceDn.slice(i + CONTAINER_AS_WRITTEN.length) : undefined;
 }
 
 /** `mailboxDnOfDevice(deviceDn)` lower-cased, lower-casing the DN once (each partnership of a sync goes through it). @internal */

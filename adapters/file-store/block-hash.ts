@@ -62,11 +62,6 @@ export class BlockHash implements Updatable {
   prefix(): BlockPrefix {
     return { bytes: this.bytes, blockBytes: this.blockBytes, blocks: [...this.blocks], last: partialDigest(this.current) };
   }
-
-  /** The partial block's SHA-256 so far. */
-  last(): string {
-    return partialDigest(this.current);
-  }
 }
 
 const partialDigest = (h: Hash): string => h.copy().digest('hex');

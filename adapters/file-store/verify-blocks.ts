@@ -54,7 +54,7 @@ export function checkBlocksOnWorker(fd: number, blockBytes: number, blocks: read
       answered = true;
       resolve({ kind: 'error', message: err.message });
     });
-    // Settles only once the thread has stopped reading through `fd`.
+    // A thread that ended without answering (its answer comes after its last read).
     worker.once('exit', (code) => {
       if (!answered) resolve({ kind: 'error', message: `the checking thread stopped (exit code ${code})` });
     });
