@@ -222,7 +222,9 @@ test('a store that cannot save its index keeps appending and says why', async ()
   ok(await store.append(batch('s0', 1)));
   await store.close();
   assert.match(store.logIndexError ?? '', /log index .*cannot write/);
-  assert.is(ok(await (await open(path, { readOnly: true })).readAll()).length, 4);
+  const reader = await open(path, { readOnly: true });
+  assert.is(ok(await reader.readAll()).length, 4);
+  await reader.close();
 });
 
 test("the log's prefix is matched against the index's hash whatever the read size, and any changed byte is found (property)", async () => {
