@@ -4,7 +4,7 @@ import type { CasMailbox, GroupMembership, ManagedDevice, MobileDevice } from '.
 import type { MailboxCommandOf } from './commands.js';
 import type { Policy } from './policy.js';
 import type { DeviceContext, Decision } from './access.js';
-import { mailboxStream, type DomainEvent } from './events.js';
+import { mailboxStreamPrefix, type DomainEvent } from './events.js';
 import {
   decideMailbox,
   deviceKey,
@@ -78,12 +78,17 @@ function memberOf(ids: readonly string[], addresses: readonly string[], groups: 
 type Context = Omit<DeviceContext, 'device' | 'activeSyncEnabled'>;
 const NO_DEVICES: readonly MobileDevice[] = Object.freeze([]);
 
-/** A stream's observed mailbox and its partnerships. */
-interface Entry {
-  mailbox: CasMailbox;
-  readonly devices: MobileDevice[];
-  /** Its place in the planner's work. */
-  readonly order: number;
+/** A stream to plan: its state when the planner was made, and (observed) its mailbox and partnerships. */
+interface Work {
+  readonly stream: string;
+  known: MailboxState | undefined;
+  /** Undefined for a known stream no longer observed (its partnerships are gone). */
+  mailbox: CasMailbox | undefined;
+  /**
+   * Replaced, not pushed to: a mailbox has one or two partnerships, and a push gave each list a
+   * backing store of 17 slots, which lived (and was copied by the collector, then promoted) until the sync's end.
+   */
+  devices: readonly MobileDevice[];
 }
 
 export interface PlanArgs {
@@ -138,7 +143,7 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   const complete = args.complete ?? true;
   // One entry per stream, found by the mailbox's position in the observations (once per partnership:
   // no name to hash again). Two mailboxes with one stream share the entry, the last one's.
-  const entryAt = new Array<Entry>(obs.mailboxes.length);
+  const entryAt = new Array<Work>(obs.mailboxes.length);
   // What `next` walks: observed mailboxes in order, then (full syncs) known ones no longer observed.
   const work: Work[] = [];
   // Each stream's state is taken here, as it is now: a stream's state changes only once it is planned (a
@@ -149,24 +154,28 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   // are out of step (a known mailbox moved or reported twice; every mailbox of a quick sync).
   const known = complete ? state.entries() : undefined;
   let at = known?.next();
-  let byMailbox: Map<string, Entry> | undefined;
+  let byMailbox: Map<string, Work> | undefined;
   let added: Set<string> | undefined;
-  const newEntry = (m: CasMailbox, stream: string, state: MailboxState | undefined): Entry => {
-    const entry = { mailbox: m, devices: [], order: work.length };
-    work.push({ stream, entry, known: state });
+  const newEntry = (m: CasMailbox, stream: string, state: MailboxState | undefined): Work => {
+    const entry: Work = { stream, known: state, mailbox: m, devices: NO_DEVICES };
+    work.push(entry);
     return entry;
   };
+  const prefix = mailboxStreamPrefix(organization);
   for (let i = 0; i < obs.mailboxes.length; i++) {
     const m = obs.mailboxes[i]!;
-    const stream = mailboxStream(organization, m.identity);
     if (byMailbox === undefined && at !== undefined) {
       // In step: every earlier observed stream took a distinct known one before this, or is new (not
-      // known at all), so this one was not observed before.
-      if (!at.done && at.value[0] === stream) {
-        entryAt[i] = newEntry(m, stream, at.value[1]);
+      // known at all), so this one was not observed before. The known name is compared in place and
+      // used as it is: no name is made for the mailbox (a string each, for every mailbox of every sync).
+      if (!at.done && isStreamOf(at.value[0], prefix, m.identity)) {
+        entryAt[i] = newEntry(m, at.value[0], at.value[1]);
         at = known!.next();
         continue;
       }
+    }
+    const stream = prefix + m.identity;
+    if (byMailbox === undefined && at !== undefined) {
       // A mailbox new to the state, the first time: the walk stays in step.
       if (!state.has(stream) && !added?.has(stream)) {
         (added ??= new Set()).add(stream);
@@ -176,7 +185,7 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
     }
     if (byMailbox === undefined) {
       byMailbox = new Map();
-      for (const w of work) byMailbox.set(w.stream, w.entry!);
+      for (const w of work) byMailbox.set(w.stream, w);
     }
     let entry = byMailbox.get(stream);
     if (entry) entry.mailbox = m;
@@ -194,8 +203,8 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
     for (; at !== undefined && !at.done; at = known.next()) {
       const [s, ms] = at.value;
       const e = byMailbox?.get(s);
-      if (e === undefined) work.push({ stream: s, entry: undefined, known: ms });
-      else work[e.order]!.known = ms;
+      if (e === undefined) work.push({ stream: s, known: ms, mailbox: undefined, devices: NO_DEVICES });
+      else e.known = ms;
     }
   }
   for (const d of obs.devices) {
@@ -208,15 +217,18 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
       });
       continue;
     }
-    entryAt[p]!.devices.push(d);
+    const entry = entryAt[p]!;
+    entry.devices = entry.devices.length === 0 ? [d] : [...entry.devices, d];
   }
   let observed = 0;
-  for (let i = 0; i < observedStreams; i++) observed += work[i]!.entry!.devices.length;
+  for (let i = 0; i < observedStreams; i++) observed += work[i]!.devices.length;
   const run = new PlannerRun(args, work, new ManagedDeviceIndex(obs.managed), warnings, complete, observed);
   return { warnings, mailboxes: observedStreams, remaining: () => work.length - run.cursor, next: (n) => planNext(run, n) };
 }
 
-type Work = { readonly stream: string; readonly entry: Entry | undefined; known: MailboxState | undefined };
+/** Whether `stream` is `prefix` followed by `identity` (mailboxStream's name), without making that name. @internal */
+export const isStreamOf = (stream: string, prefix: string, identity: string): boolean =>
+  stream.length === prefix.length + identity.length && stream.endsWith(identity) && stream.startsWith(prefix);
 
 /**
  * What planning the next mailboxes reads and advances. A class, and `planNext` a function of the
@@ -277,12 +289,11 @@ function planNext(run: PlannerRun, n: number): Omit<MailboxesPlan, 'warnings' | 
   const devices: PlannedDevice[] = [];
   const end = Math.min(work.length, run.cursor + n);
   for (; run.cursor < end; run.cursor++) {
-    const { stream, entry, known: ms } = work[run.cursor]!;
-    if (!entry && (!ms || Object.keys(ms.devices).length === 0)) continue;
-    const addresses = entry ? userAddresses(entry.mailbox) : (ms?.info?.addresses ?? []);
+    const { stream, known: ms, mailbox, devices: partnerships } = work[run.cursor]!;
+    if (!mailbox && (!ms || Object.keys(ms.devices).length === 0)) continue;
+    const addresses = mailbox ? userAddresses(mailbox) : (ms?.info?.addresses ?? []);
     const groups = groupsOf(addresses, obsGroups, policy);
     // Each partnership's facts, by position (a map is made only for a mailbox that is reconciled).
-    const partnerships = entry?.devices ?? NO_DEVICES;
     const facts = new Array<Context>(partnerships.length);
     // Each partnership's key, lower-cased once for the mapping, the unchanged check and the contexts.
     const keys = new Array<string>(partnerships.length);
@@ -294,7 +305,7 @@ function planNext(run: PlannerRun, n: number): Omit<MailboxesPlan, 'warnings' | 
         warnings.push({
           kind: 'mappingConflict',
           deviceId: d.deviceId,
-          mailbox: entry!.mailbox.identity,
+          mailbox: mailbox!.identity,
           message: `managed device(s) ${mapping.conflicts.map((c) => c.id).join(', ')} carry EAS id ${d.deviceId} but belong to another user (${mapping.conflicts.map((c) => c.userPrincipalName ?? c.emailAddress ?? '?').join(', ')}); they do not unlock this partnership`,
         });
       }
@@ -304,15 +315,15 @@ function planNext(run: PlannerRun, n: number): Omit<MailboxesPlan, 'warnings' | 
     const removals = allRemovals?.get(stream);
     // Nothing changed for this mailbox (the usual case of a nightly full sync): its recorded decisions stand.
     const unchanged =
-      ms !== undefined && entry !== undefined && removals === undefined
-        ? unchangedKeys(ms, { mailbox: entry.mailbox, partnerships, complete, grandfather, policyRevision, atMs }, facts, addresses, keys)
+      ms !== undefined && mailbox !== undefined && removals === undefined
+        ? unchangedKeys(ms, { mailbox, partnerships, complete, grandfather, policyRevision, atMs }, facts, addresses, keys)
         : undefined;
     if (unchanged !== undefined) {
       // Its devices are exactly the ones observed, each decided as recorded.
       for (const key of unchanged) {
         const device = keyedGet(ms!.devices, key)!;
         const decision = recordedDecision(device);
-        devices.push({ stream, device, decision, mailbox: entry!.mailbox, notify: needsNotification(device, decision), fresh: true });
+        devices.push({ stream, device, decision, mailbox, notify: needsNotification(device, decision), fresh: true });
       }
     } else {
       const contexts = new Map<string, Context>();
@@ -324,7 +335,7 @@ function planNext(run: PlannerRun, n: number): Omit<MailboxesPlan, 'warnings' | 
         atMs,
         policy,
         policyRevision,
-        mailbox: entry?.mailbox,
+        mailbox,
         partnerships,
         complete,
         contexts,
@@ -341,13 +352,13 @@ function planNext(run: PlannerRun, n: number): Omit<MailboxesPlan, 'warnings' | 
           stream,
           device,
           decision,
-          mailbox: entry?.mailbox,
+          mailbox,
           notify: needsNotification(device, decision),
           fresh: contexts.has(deviceKey(device.deviceId)),
         });
       }
     }
-    run.decided += entry?.devices.length ?? 0;
+    run.decided += partnerships.length;
     if (run.onProgress && (run.cursor + 1) % 250 === 0) run.onProgress(run.decided, observed);
   }
   run.onProgress?.(run.decided, observed);

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import fc from 'fast-check';
 import * as assert from 'uvu/assert';
-import { createMailboxPlanner, planMailboxes, type PlanArgs } from '../src/plan.js';
+import { createMailboxPlanner, isStreamOf, planMailboxes, type PlanArgs } from '../src/plan.js';
 import { mailboxStream } from '../src/events.js';
 import { initialMailboxState, evolveMailbox, type MailboxState } from '../src/mailbox.js';
 import type { DomainEvent } from '../src/events.js';
@@ -146,6 +146,20 @@ test('planning in slices gives what planning at once gives', () => {
     assert.equal(devices, whole.devices);
     assert.equal(planner.warnings, whole.warnings);
   }
+});
+
+test("a known stream name is recognised as the mailbox's without making the name, exactly when it equals it (property)", () => {
+  const part = fc.string({ maxLength: 6, unit: fc.constantFrom('a', 'b', '-', '/', 'é') });
+  // Names built from the same few characters, so that near misses (a shifted split, another org) are common.
+  fc.assert(
+    fc.property(part, part, part, part, (org, identity, otherOrg, otherIdentity) => {
+      const prefix = `eas-mailbox-${org}-`;
+      assert.is(prefix + identity, mailboxStream(org, identity));
+      for (const stream of [prefix + identity, mailboxStream(otherOrg, otherIdentity), `${prefix}${identity}x`, prefix, identity])
+        assert.is(isStreamOf(stream, prefix, identity), stream === prefix + identity, JSON.stringify({ stream, prefix, identity }));
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test.run();
