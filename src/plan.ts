@@ -19,6 +19,7 @@ import { recordedDecision, unchangedKeys } from './mailbox/unchanged.js';
 import { keyedGet } from './mailbox/keyed.js';
 import { ManagedDeviceIndex } from './mapping.js';
 import { MailboxIndex, userAddresses } from './identity.js';
+import { holdShape } from './shape.js';
 
 export interface PlanIssue {
   readonly kind: 'orphanPartnership' | 'mappingConflict' | 'emptyIncludeList';
@@ -77,6 +78,23 @@ function memberOf(ids: readonly string[], addresses: readonly string[], groups: 
 /** A partnership's group and mapping facts. */
 type Context = Omit<DeviceContext, 'device' | 'activeSyncEnabled'>;
 const NO_DEVICES: readonly MobileDevice[] = Object.freeze([]);
+const NO_MAILBOXES: readonly CasMailbox[] = Object.freeze([]);
+const NO_MANAGED: readonly ManagedDevice[] = Object.freeze([]);
+const NO_OBSERVATIONS: MailboxObservations = Object.freeze({
+  devices: NO_DEVICES,
+  mailboxes: NO_MAILBOXES,
+  managed: NO_MANAGED,
+  groups: new Map(),
+});
+// The run's arguments as a twin needs them: nothing that holds the sync's data or its callbacks.
+const twinArgs = (args: PlanArgs): PlanArgs => ({
+  organization: args.organization,
+  syncId: '',
+  atMs: args.atMs,
+  policy: args.policy,
+  policyRevision: args.policyRevision,
+  observations: NO_OBSERVATIONS,
+});
 
 /** A stream to plan: its state when the planner was made, and (observed) its mailbox and partnerships. */
 interface Work {
@@ -223,6 +241,11 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   let observed = 0;
   for (let i = 0; i < observedStreams; i++) observed += work[i]!.devices.length;
   const run = new PlannerRun(args, work, new ManagedDeviceIndex(obs.managed), warnings, complete, observed);
+  // Twins holding nothing of the sync (an empty index, a run with no work and no observations).
+  holdShape('MailboxIndex', new MailboxIndex(NO_MAILBOXES));
+  const managedTwin = new ManagedDeviceIndex(NO_MANAGED);
+  holdShape('ManagedDeviceIndex', managedTwin);
+  holdShape('PlannerRun', new PlannerRun(twinArgs(args), [], managedTwin, [], complete, 0));
   return { warnings, mailboxes: observedStreams, remaining: () => work.length - run.cursor, next: (n) => planNext(run, n) };
 }
 
