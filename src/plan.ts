@@ -127,7 +127,7 @@ export interface PlanArgs {
   readonly grandfather?: ReconcileMailbox['grandfather'];
   /** Stale partnerships to remove, by stream and device key (full syncs with clean-up; see cleanup.ts). */
   readonly removals?: ReadonlyMap<string, NonNullable<ReconcileMailbox['removals']>>;
-  /** Partnerships decided so far of those observed (reported every 250 mailboxes and at the end of each `next`). */
+  /** Partnerships decided so far of those observed (reported at the end of each `next`; `planMailboxes` plans 250 mailboxes a `next`). */
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -240,13 +240,21 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   }
   let observed = 0;
   for (let i = 0; i < observedStreams; i++) observed += work[i]!.devices.length;
-  const run = new PlannerRun(args, work, new ManagedDeviceIndex(obs.managed), warnings, complete, observed);
+  const run = new PlannerRun(args, work, new ManagedDeviceIndex(obs.managed), warnings, complete);
   // Twins holding nothing of the sync (an empty index, a run with no work and no observations).
   holdShape('MailboxIndex', new MailboxIndex(NO_MAILBOXES));
   const managedTwin = new ManagedDeviceIndex(NO_MANAGED);
   holdShape('ManagedDeviceIndex', managedTwin);
-  holdShape('PlannerRun', new PlannerRun(twinArgs(args), [], managedTwin, [], complete, 0));
-  return { warnings, mailboxes: observedStreams, remaining: () => work.length - run.cursor, next: (n) => planNext(run, n) };
+  holdShape('PlannerRun', new PlannerRun(twinArgs(args), [], managedTwin, [], complete));
+  // Progress is reported here, not in planNext: the caller's callback is made anew by each sync, and
+  // a call to it compiled into planNext took planNext's code with it once the sync's callback was garbage.
+  const { onProgress } = args;
+  const next = (n: number) => {
+    const planned = planNext(run, n);
+    onProgress?.(run.decided, observed);
+    return planned;
+  };
+  return { warnings, mailboxes: observedStreams, remaining: () => work.length - run.cursor, next };
 }
 
 /** Whether `stream` is `prefix` followed by `identity` (mailboxStream's name), without making that name. @internal */
@@ -272,14 +280,12 @@ class PlannerRun {
   readonly groups: GroupMembership;
   readonly grandfather: PlanArgs['grandfather'];
   readonly removals: PlanArgs['removals'];
-  readonly onProgress: PlanArgs['onProgress'];
   constructor(
     args: PlanArgs,
     readonly work: readonly Work[],
     readonly managed: ManagedDeviceIndex,
     readonly warnings: PlanIssue[],
     readonly complete: boolean,
-    readonly observed: number,
   ) {
     this.syncId = args.syncId;
     this.atMs = args.atMs;
@@ -288,7 +294,6 @@ class PlannerRun {
     this.groups = args.observations.groups;
     this.grandfather = args.grandfather;
     this.removals = args.removals;
-    this.onProgress = args.onProgress;
   }
 }
 
@@ -298,7 +303,6 @@ function planNext(run: PlannerRun, n: number): Omit<MailboxesPlan, 'warnings' | 
     managed,
     warnings,
     complete,
-    observed,
     syncId,
     policy,
     policyRevision,
@@ -382,15 +386,24 @@ function planNext(run: PlannerRun, n: number): Omit<MailboxesPlan, 'warnings' | 
       }
     }
     run.decided += partnerships.length;
-    if (run.onProgress && (run.cursor + 1) % 250 === 0) run.onProgress(run.decided, observed);
   }
-  run.onProgress?.(run.decided, observed);
   return { events, commands, devices };
 }
 
 /** Plans every mailbox at once (the offline `plan`, tests). */
 export function planMailboxes(args: PlanArgs): MailboxesPlan {
   const planner = createMailboxPlanner(args);
-  const all = planner.next(Number.MAX_SAFE_INTEGER);
-  return { ...all, warnings: planner.warnings, mailboxes: planner.mailboxes };
+  const events = new Map<string, DomainEvent[]>();
+  const commands: MailboxesPlan['commands'] = [];
+  const devices: PlannedDevice[] = [];
+  // In slices, so that progress is reported every PROGRESS_EVERY mailboxes.
+  do {
+    const slice = planner.next(PROGRESS_EVERY);
+    for (const [stream, evs] of slice.events) events.set(stream, evs);
+    for (const c of slice.commands) commands.push(c);
+    for (const d of slice.devices) devices.push(d);
+  } while (planner.remaining() > 0);
+  return { events, commands, devices, warnings: planner.warnings, mailboxes: planner.mailboxes };
 }
+
+const PROGRESS_EVERY = 250;

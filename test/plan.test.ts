@@ -162,4 +162,27 @@ test("a known stream name is recognised as the mailbox's without making the name
   );
 });
 
+test('progress is reported after each slice planned, and every 250 mailboxes when everything is planned at once', () => {
+  const boxes = Array.from({ length: 600 }, (_, i) => mailbox(`User ${i}`));
+  const devices = boxes.flatMap((m, i) => (i % 2 === 0 ? [device(m, `D${i}a`), device(m, `D${i}b`)] : [device(m, `D${i}`)]));
+  const observations = { devices, mailboxes: boxes, managed: [], groups };
+  const at = (n: number) => boxes.slice(0, n).reduce((sum, _, i) => sum + (i % 2 === 0 ? 2 : 1), 0);
+  const calls: Array<[number, number]> = [];
+  const whole = planMailboxes(args({ observations, onProgress: (done, total) => calls.push([done, total]) }));
+  assert.equal(calls, [
+    [at(250), devices.length],
+    [at(500), devices.length],
+    [devices.length, devices.length],
+  ]);
+  assert.is(whole.devices.length, devices.length);
+  calls.length = 0;
+  const planner = createMailboxPlanner(args({ observations, onProgress: (done, total) => calls.push([done, total]) }));
+  planner.next(10);
+  planner.next(5);
+  assert.equal(calls, [
+    [at(10), devices.length],
+    [at(15), devices.length],
+  ]);
+});
+
 test.run();
