@@ -6,7 +6,7 @@ import type { Policy } from './policy.js';
 import { mailboxStream } from './events.js';
 import { deviceKey, wipeOutstanding, type MailboxState } from './mailbox.js';
 import { overrideInForce } from './access.js';
-import { groupsOf } from './plan.js';
+import { groupsOf } from './groups.js';
 import { MailboxIndex, userAddresses } from './identity.js';
 import { keyedGet } from './mailbox/keyed.js';
 

@@ -20,6 +20,7 @@ import { keyedGet } from './mailbox/keyed.js';
 import { ManagedDeviceIndex } from './mapping.js';
 import { MailboxIndex, userAddresses } from './identity.js';
 import { holdShape } from './shape.js';
+import { groupsOf } from './groups.js';
 
 export interface PlanIssue {
   readonly kind: 'orphanPartnership' | 'mappingConflict' | 'emptyIncludeList';
@@ -52,27 +53,6 @@ export interface MailboxesPlan {
   readonly devices: PlannedDevice[];
   readonly warnings: PlanIssue[];
   readonly mailboxes: number;
-}
-
-/** The policy's groups the user is in, by any of their (lower-cased) addresses. */
-export function groupsOf(addresses: readonly string[], groups: GroupMembership, policy: Policy): DeviceContext['groups'] {
-  return { included: memberOf(policy.includedGroups, addresses, groups), excluded: memberOf(policy.excludedGroups, addresses, groups) };
-}
-
-// Plain loops: asked for every mailbox of every sync, where filter and some made two closures each time.
-function memberOf(ids: readonly string[], addresses: readonly string[], groups: GroupMembership): string[] {
-  const out: string[] = [];
-  for (const g of ids) {
-    const members = groups.get(g);
-    if (members === undefined) continue;
-    for (const a of addresses) {
-      if (members.has(a)) {
-        out.push(g);
-        break;
-      }
-    }
-  }
-  return out;
 }
 
 /** A partnership's group and mapping facts. */

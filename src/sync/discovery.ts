@@ -6,7 +6,7 @@ import { isLeft, type Either } from 'fp-ts/lib/Either.js';
 import type { ExchangeError, IntuneError } from '../ports.js';
 import type { CasMailbox, DeviceAccessRule, ExchangeServer, GroupMembership, ManagedDevice, MobileDevice, OrgSettings } from '../facts.js';
 import { deviceKey, type DeviceState } from '../mailbox.js';
-import { groupsOf } from '../plan.js';
+import { groupsOf } from '../groups.js';
 import { mailboxIdentityOfDevice } from '../identity.js';
 import { progress, type Fail, type SyncRun } from './run.js';
 import { quickWindows } from './watermark.js';
