@@ -242,13 +242,12 @@ export const isStreamOf = (stream: string, prefix: string, identity: string): bo
   stream.length === prefix.length + identity.length && stream.endsWith(identity) && stream.startsWith(prefix);
 
 /**
- * What planning the next mailboxes reads and advances. A class, and `planNext` a function of the
- * module rather than a closure made by each planner: V8 holds a closure's optimized code only as
- * long as a closure of it lives, so every sync's new planner compiled its `next` again (~70 ms of
- * compiling at every full sync of 100,000 devices), and one code kept for the module is reused.
+ * What planning the next mailboxes reads and advances (docs/architecture.md, "Compiled code that
+ * outlives a sync"). A class, and `planNext` a function of the module, not a closure made by each
+ * planner, whose optimized code V8 keeps only while that closure lives. The arguments it reads are
+ * copied in: the caller's object, made by each sync with spread properties, has a hidden class that
+ * dies with the sync (holding it instead had planNext's code dropped again, ~70 ms a sync).
  */
-// The arguments it reads are copied in: the caller's object is made anew by each sync, often with
-// spread properties, and its shape may not outlive the sync (V8 then drops code that checked it).
 class PlannerRun {
   cursor = 0;
   commandNo = 0;

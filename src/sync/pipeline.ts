@@ -83,10 +83,8 @@ interface Tally {
   grandfathered: number;
 }
 
-// The loops over every planned device and event are functions of the module, not of `enforce`:
-// run 100,000 times a sync, they made `enforce` itself hot, and V8 compiled all of it again at
-// every sync (~60 ms), as its code did not survive from one sync to the next.
-
+// Loops over every planned device are functions of the module: in `enforce` they made all of it
+// hot, compiled again at every sync (docs/architecture.md, "Compiled code that outlives a sync").
 /** Adds a decided slice to its chunk: its events to the batch (counted), its devices to `planned` (counted). */
 function takeSlice(
   slice: ReturnType<ReturnType<typeof createMailboxPlanner>['next']>,
