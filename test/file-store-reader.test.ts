@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StoredEvent } from '../src/ports.js';
 import { scanLog, streamLog, StreamOutsideFilter, type LineFilter } from '../adapters/shared/log-reader.js';
+import { IdSet } from '../adapters/shared/log-ids.js';
 
 const test = suite('file-store reader');
 const dir = mkdtempSync(join(tmpdir(), 'eas-reader-'));
@@ -63,8 +64,8 @@ test('streaming mode hands a repeated id over and leaves the pair of lines as a 
   assert.equal(r.suspects, [{ line: 3, first: 1 }]);
 });
 
-test("a read in many chunks finds every repeated id, across chunks and the id table's growth", async () => {
-  // 40,000 lines in chunks of 64 KiB: the id table grows while they are read.
+test("a read in many chunks finds every repeated id, across chunks and the id table's resizing", async () => {
+  // 40,000 lines in chunks of 64 KiB: the id table is made larger after the first chunk.
   const ids = Array.from({ length: 40_000 }, (_, i) => `id-${i}`);
   ids[25_000] = 'id-3';
   ids[39_999] = 'id-24999';
@@ -76,6 +77,22 @@ test("a read in many chunks finds every repeated id, across chunks and the id ta
     { line: 40_000, first: 25_000 },
   ]);
   assert.ok(r.ids.data().keys.length >= 2 * 40_000, 'room for every id at half load');
+});
+
+test('after its first chunk a read makes the id table as large as the whole file needs, once', async () => {
+  // Lines of one length: the first chunk's rate is the file's. 40,000 ids at half load take 131,072 slots.
+  const text = Array.from({ length: 40_000 }, (_, i) => line('eas-org-a', i, i, `id-${String(i).padStart(5, '0')}`)).join('\n') + '\n';
+  const ids = new IdSet();
+  const sizes = new Set<number>();
+  const r = await withFile('reserve.ndjson', text, (fh) =>
+    streamLog(fh, () => undefined, {
+      chunkBytes: 64 * 1024,
+      resume: { offset: 0, lines: 0, streams: [], ids },
+      onProgress: () => sizes.add(ids.data().keys.length),
+    }),
+  );
+  assert.is(r.events, 40_000);
+  assert.equal([...sizes], [131_072]);
 });
 
 test('a filtered read counts every line but parses only the lines its filter keeps', async () => {

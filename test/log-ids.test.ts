@@ -42,6 +42,34 @@ test('grows past half load without losing an entry', () => {
   for (let i = 1; i <= 100_000; i++) assert.is(s.find(i * 7919), i);
 });
 
+// Reservations up to 200,000 entries: past the first table's half load (32,768), so the table is made larger.
+test('a reservation changes no answer, and adds within it never grow the table', () => {
+  fc.assert(
+    fc.property(hashes, fc.nat(), fc.nat({ max: 200_000 }), (hs, at, extra) => {
+      const want = reference(hs);
+      const set = new IdSet();
+      const cut = hs.length === 0 ? 0 : at % hs.length;
+      hs.slice(0, cut).forEach((h, i) => assert.is(set.add(h, i + 1), want.firsts[i]));
+      set.reserve(want.map.size + extra);
+      const slots = set.data().keys.length;
+      assert.ok(slots >= 2 * (want.map.size + extra), 'room for the reservation at half load');
+      hs.slice(cut).forEach((h, i) => assert.is(set.add(h, cut + i + 1), want.firsts[cut + i]));
+      assert.is(set.data().keys.length, slots, 'not grown');
+      assert.is(set.size, want.map.size);
+      for (const [h, line] of want.map) assert.is(set.find(h), line);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('a reservation smaller than the table leaves it as it is', () => {
+  const set = new IdSet();
+  set.add(5, 1);
+  const before = set.data().keys;
+  set.reserve(10);
+  assert.is(set.data().keys, before);
+});
+
 test('merges another part of the same file, naming each pair of lines whose ids hash alike', () => {
   const a = new IdSet();
   const b = new IdSet();

@@ -15,7 +15,30 @@ import { readHashed } from './hashed-read.js';
 
 export type SaveStep = 'tmpWritten' | 'tmpSynced' | 'renamed';
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+/**
+ * A body as one buffer, or as parts written one after the other: the store's index is saved from its
+ * arrays as they are (joined into one buffer first, each save copied the whole index once more).
+ */
+export type Body = Uint8Array | readonly Uint8Array[];
+
+const sha256 = (parts: readonly Uint8Array[]) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+};
+
+/** Writes every byte of `parts` at the file's current position: a short write goes on with what is left. @internal */
+export async function writeAll(fh: Pick<FileHandle, 'writev'>, parts: readonly Uint8Array[]): Promise<void> {
+  let left = parts.filter((p) => p.length > 0);
+  while (left.length > 0) {
+    const { bytesWritten } = await fh.writev(left);
+    if (bytesWritten <= 0) throw new Error('the file took no bytes');
+    let n = bytesWritten;
+    let i = 0;
+    while (i < left.length && n >= left[i]!.length) n -= left[i++]!.length;
+    left = i < left.length ? [left[i]!.subarray(n), ...left.slice(i + 1)] : [];
+  }
+}
 
 type Header = Readonly<Record<string, unknown>> & { readonly bytes?: unknown; readonly sha256?: unknown };
 
@@ -126,16 +149,19 @@ export async function saveChecked(
   path: string,
   label: string,
   format: string,
-  body: Buffer,
+  body: Body,
   fields: Readonly<Record<string, unknown>> = {},
   onStep?: (step: SaveStep) => Promise<void> | void,
 ): Promise<Either<SnapshotError, void>> {
   const tmp = `${path}.tmp`;
-  const header = JSON.stringify({ format, bytes: body.length, sha256: sha256(body), ...fields });
+  const parts = body instanceof Uint8Array ? [body] : body;
+  let bytes = 0;
+  for (const p of parts) bytes += p.length;
+  const header = JSON.stringify({ format, bytes, sha256: sha256(parts), ...fields });
   try {
     const fh = await open(tmp, 'w', 0o600);
     try {
-      await fh.writev([Buffer.from(`${header}\n`, 'utf8'), body]);
+      await writeAll(fh, [Buffer.from(`${header}\n`, 'utf8'), ...parts]);
       await onStep?.('tmpWritten');
       await fh.sync();
       await onStep?.('tmpSynced');

@@ -35,14 +35,15 @@ const pad8 = (n: number) => Math.ceil(n / 8) * 8;
 export function saveLogIndex(logPath: string, data: DiskIndexData, prefix: BlockPrefix): Promise<Either<SnapshotError, void>> {
   const heads = Buffer.from(JSON.stringify(data.heads), 'utf8');
   const slots = data.ids.keys.length;
-  const body = Buffer.concat([
+  // Written part by part from the copies `data` holds (DiskIndex.data): not joined into one buffer first.
+  const body = [
     bytesOf(data.offsets),
     bytesOf(data.prev),
     Buffer.alloc(pad8(data.count * 4) - data.count * 4),
     bytesOf(data.ids.keys),
     bytesOf(data.ids.lines),
     heads,
-  ]);
+  ];
   return saveChecked(logIndexPath(logPath), 'log index', LOG_INDEX_FORMAT, body, {
     version: VERSION,
     endian: endianness(),

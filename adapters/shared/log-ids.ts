@@ -40,6 +40,9 @@ export interface Suspect {
  */
 export const slot = (hash: number, mask: number): number => (hash >>> 0) & mask;
 
+// A reservation never asks for more than 2^30 slots (12 GiB): growth past that is left to `add`.
+const MAX_SLOTS = 2 ** 30;
+
 export class IdSet {
   private keys: Float64Array;
   private lines: Uint32Array;
@@ -51,6 +54,22 @@ export class IdSet {
     // An indexed loop: for…of over a table of millions of slots took ~4× as long, at every store open.
     const keys = this.keys;
     if (data !== undefined) for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) this.count++;
+  }
+
+  /** Entries recorded. */
+  get size(): number {
+    return this.count;
+  }
+
+  /**
+   * Makes room for `entries` in all (those held included) at once, so that adding up to that many
+   * never grows the table: each doubling re-inserts every entry held, a random write each (at
+   * 500,000 lines, ~100 ms of a replay). A table large enough already is left as it is.
+   */
+  reserve(entries: number): void {
+    let slots = this.keys.length;
+    while (entries * 2 > slots && slots < MAX_SLOTS) slots *= 2;
+    if (slots > this.keys.length) this.rehash(slots);
   }
 
   /** Records `hash` at `line`; the line first seen with the same hash, or 0. */
@@ -82,6 +101,9 @@ export class IdSet {
   /** Adds another set's entries (another part of the same file); the suspects found. */
   merge(other: IdSetData): Suspect[] {
     const suspects: Suspect[] = [];
+    let entries = 0;
+    for (let i = 0; i < other.keys.length; i++) if (other.keys[i] !== 0) entries++;
+    this.reserve(this.count + entries);
     for (let i = 0; i < other.keys.length; i++) {
       const k = other.keys[i]!;
       if (k === 0) continue;
@@ -97,9 +119,13 @@ export class IdSet {
   }
 
   private grow(): void {
+    this.rehash(this.keys.length * 2);
+  }
+
+  private rehash(slots: number): void {
     const old = { keys: this.keys, lines: this.lines };
-    this.keys = new Float64Array(old.keys.length * 2);
-    this.lines = new Uint32Array(old.keys.length * 2);
+    this.keys = new Float64Array(slots);
+    this.lines = new Uint32Array(slots);
     this.count = 0;
     for (let i = 0; i < old.keys.length; i++) if (old.keys[i] !== 0) this.add(old.keys[i]!, old.lines[i]!);
   }

@@ -270,6 +270,10 @@ async function readLines(fh: FileHandle, mode: Mode, options: StreamOptions): Pr
   let base = resume?.offset ?? 0; // file offset of buf[0], always the start of a line
   let carry = 0; // bytes at the front of buf of a line not yet complete
   let lineNo = resume?.lines ?? 0;
+  // After the first chunk, the id table is made as large as the ids the rest of the file holds at that
+  // chunk's rate require (see IdSet.reserve), instead of doubling its way there.
+  const from = { offset: base, ids: ids.size };
+  let reserved = false;
   for (;;) {
     if (carry === buf.length) {
       const bigger = Buffer.allocUnsafe(buf.length * 2);
@@ -293,6 +297,10 @@ async function readLines(fh: FileHandle, mode: Mode, options: StreamOptions): Pr
     buf.copy(buf, 0, lastNl + 1, end);
     base += lastNl + 1;
     carry = end - (lastNl + 1);
+    if (!reserved) {
+      reserved = true;
+      ids.reserve(ids.size + Math.ceil(((ids.size - from.ids) / (base - from.offset)) * (total - base)));
+    }
     options.onProgress?.(base, total);
   }
   const done = (extra: { lines: number; validBytes: number; tornTail?: TornTail }): LineRead => {
