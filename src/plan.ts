@@ -277,96 +277,88 @@ class PlannerRun {
 }
 
 function planNext(run: PlannerRun, n: number): Omit<MailboxesPlan, 'warnings' | 'mailboxes'> {
-  const {
-    work,
-    managed,
-    warnings,
-    complete,
-    syncId,
-    policy,
-    policyRevision,
-    atMs,
-    groups: obsGroups,
-    grandfather,
-    removals: allRemovals,
-  } = run;
-  const events = new Map<string, DomainEvent[]>();
-  const commands: MailboxesPlan['commands'] = [];
-  const devices: PlannedDevice[] = [];
-  const end = Math.min(work.length, run.cursor + n);
-  for (; run.cursor < end; run.cursor++) {
-    const { stream, known: ms, mailbox, devices: partnerships } = work[run.cursor]!;
-    if (!mailbox && (!ms || Object.keys(ms.devices).length === 0)) continue;
-    const addresses = mailbox ? userAddresses(mailbox) : (ms?.info?.addresses ?? []);
-    const groups = groupsOf(addresses, obsGroups, policy);
-    // Each partnership's facts, by position (a map is made only for a mailbox that is reconciled).
-    const facts = new Array<Context>(partnerships.length);
-    // Each partnership's key, lower-cased once for the mapping, the unchanged check and the contexts.
-    const keys = new Array<string>(partnerships.length);
-    for (let i = 0; i < partnerships.length; i++) {
-      const d = partnerships[i]!;
-      const key = (keys[i] = deviceKey(d.deviceId));
-      const mapping = managed.mapKey(key, addresses);
-      if (mapping.conflicts.length > 0) {
-        warnings.push({
-          kind: 'mappingConflict',
-          deviceId: d.deviceId,
-          mailbox: mailbox!.identity,
-          message: `managed device(s) ${mapping.conflicts.map((c) => c.id).join(', ')} carry EAS id ${d.deviceId} but belong to another user (${mapping.conflicts.map((c) => c.userPrincipalName ?? c.emailAddress ?? '?').join(', ')}); they do not unlock this partnership`,
-        });
-      }
-      facts[i] = { groups, mapping };
+  const out: Omit<MailboxesPlan, 'warnings' | 'mailboxes'> = { events: new Map(), commands: [], devices: [] };
+  const end = Math.min(run.work.length, run.cursor + n);
+  // The loop alone: a mailbox is planned by a function of its own, compiled once as a whole. With the body
+  // inline, a long slice had planNext compiled twice (on-stack, then as a whole) each time its code was dropped.
+  for (; run.cursor < end; run.cursor++) planMailbox(run, run.work[run.cursor]!, out);
+  return out;
+}
+
+/** Plans one stream of the run into `out`. */
+function planMailbox(run: PlannerRun, w: Work, out: Omit<MailboxesPlan, 'warnings' | 'mailboxes'>): void {
+  const { managed, warnings, complete, syncId, policy, policyRevision, atMs, groups: obsGroups, grandfather, removals: allRemovals } = run;
+  const { events, commands, devices } = out;
+  const { stream, known: ms, mailbox, devices: partnerships } = w;
+  if (!mailbox && (!ms || Object.keys(ms.devices).length === 0)) return;
+  const addresses = mailbox ? userAddresses(mailbox) : (ms?.info?.addresses ?? []);
+  const groups = groupsOf(addresses, obsGroups, policy);
+  // Each partnership's facts, by position (a map is made only for a mailbox that is reconciled).
+  const facts = new Array<Context>(partnerships.length);
+  // Each partnership's key, lower-cased once for the mapping, the unchanged check and the contexts.
+  const keys = new Array<string>(partnerships.length);
+  for (let i = 0; i < partnerships.length; i++) {
+    const d = partnerships[i]!;
+    const key = (keys[i] = deviceKey(d.deviceId));
+    const mapping = managed.mapKey(key, addresses);
+    if (mapping.conflicts.length > 0) {
+      warnings.push({
+        kind: 'mappingConflict',
+        deviceId: d.deviceId,
+        mailbox: mailbox!.identity,
+        message: `managed device(s) ${mapping.conflicts.map((c) => c.id).join(', ')} carry EAS id ${d.deviceId} but belong to another user (${mapping.conflicts.map((c) => c.userPrincipalName ?? c.emailAddress ?? '?').join(', ')}); they do not unlock this partnership`,
+      });
     }
-    const commandNo = run.commandNo++;
-    const removals = allRemovals?.get(stream);
-    // Nothing changed for this mailbox (the usual case of a nightly full sync): its recorded decisions stand.
-    const unchanged =
-      ms !== undefined && mailbox !== undefined && removals === undefined
-        ? unchangedKeys(ms, { mailbox, partnerships, complete, grandfather, policyRevision, atMs }, facts, addresses, keys)
-        : undefined;
-    if (unchanged !== undefined) {
-      // Its devices are exactly the ones observed, each decided as recorded.
-      for (const key of unchanged) {
-        const device = keyedGet(ms!.devices, key)!;
-        const decision = recordedDecision(device);
-        devices.push({ stream, device, decision, mailbox, notify: needsNotification(device, decision), fresh: true });
-      }
-    } else {
-      const contexts = new Map<string, Context>();
-      for (let i = 0; i < partnerships.length; i++) contexts.set(keys[i]!, facts[i]!);
-      const command: ReconcileMailbox = {
-        type: 'ReconcileMailbox',
-        syncId,
-        commandId: `${syncId}/${commandNo}`,
-        atMs,
-        policy,
-        policyRevision,
-        mailbox,
-        partnerships,
-        complete,
-        contexts,
-        ...(grandfather ? { grandfather } : {}),
-        ...(removals !== undefined
-          ? { removals, ...(policy.removeStaleAfterDays ? { staleAfterDays: policy.removeStaleAfterDays } : {}) }
-          : {}),
-      };
-      const plan = accepted(decideMailbox(command, ms ?? initialMailboxState));
-      if (plan.events.length > 0) events.set(stream, plan.events);
-      for (const c of plan.commands) commands.push({ stream, commandId: c.commandId, command: c.command });
-      for (const { device, decision } of plan.decisions) {
-        devices.push({
-          stream,
-          device,
-          decision,
-          mailbox,
-          notify: needsNotification(device, decision),
-          fresh: contexts.has(deviceKey(device.deviceId)),
-        });
-      }
-    }
-    run.decided += partnerships.length;
+    facts[i] = { groups, mapping };
   }
-  return { events, commands, devices };
+  const commandNo = run.commandNo++;
+  const removals = allRemovals?.get(stream);
+  // Nothing changed for this mailbox (the usual case of a nightly full sync): its recorded decisions stand.
+  const unchanged =
+    ms !== undefined && mailbox !== undefined && removals === undefined
+      ? unchangedKeys(ms, { mailbox, partnerships, complete, grandfather, policyRevision, atMs }, facts, addresses, keys)
+      : undefined;
+  if (unchanged !== undefined) {
+    // Its devices are exactly the ones observed, each decided as recorded.
+    for (const key of unchanged) {
+      const device = keyedGet(ms!.devices, key)!;
+      const decision = recordedDecision(device);
+      devices.push({ stream, device, decision, mailbox, notify: needsNotification(device, decision), fresh: true });
+    }
+  } else {
+    const contexts = new Map<string, Context>();
+    for (let i = 0; i < partnerships.length; i++) contexts.set(keys[i]!, facts[i]!);
+    const command: ReconcileMailbox = {
+      type: 'ReconcileMailbox',
+      syncId,
+      commandId: `${syncId}/${commandNo}`,
+      atMs,
+      policy,
+      policyRevision,
+      mailbox,
+      partnerships,
+      complete,
+      contexts,
+      ...(grandfather ? { grandfather } : {}),
+      ...(removals !== undefined
+        ? { removals, ...(policy.removeStaleAfterDays ? { staleAfterDays: policy.removeStaleAfterDays } : {}) }
+        : {}),
+    };
+    const plan = accepted(decideMailbox(command, ms ?? initialMailboxState));
+    if (plan.events.length > 0) events.set(stream, plan.events);
+    for (const c of plan.commands) commands.push({ stream, commandId: c.commandId, command: c.command });
+    for (const { device, decision } of plan.decisions) {
+      devices.push({
+        stream,
+        device,
+        decision,
+        mailbox,
+        notify: needsNotification(device, decision),
+        fresh: contexts.has(deviceKey(device.deviceId)),
+      });
+    }
+  }
+  run.decided += partnerships.length;
 }
 
 /** Plans every mailbox at once (the offline `plan`, tests). */
