@@ -157,7 +157,15 @@ async function heapCase(devices: number) {
     const opened = await openFileStore(join(dir, 'bench.ndjson'));
     if (isLeft(opened)) throw new Error(JSON.stringify(opened.left));
     const engine = createEngine({ organization, exchange: rec.exchange, intune: rec.intune, store: opened.right, policy, parallelism: 8 });
-    const r = await engine.fullSync();
+    // The whole run's peak RSS includes the simulator's generation; the sync's own is sampled while it runs
+    // (its appends wait on the disk, so the timer gets its turns).
+    const rssBefore = process.memoryUsage.rss();
+    let syncPeakRss = rssBefore;
+    const sampler = setInterval(() => {
+      syncPeakRss = Math.max(syncPeakRss, process.memoryUsage.rss());
+    }, 10);
+    const r = await engine.fullSync().finally(() => clearInterval(sampler));
+    syncPeakRss = Math.max(syncPeakRss, process.memoryUsage.rss());
     if (!r.success) throw new Error('sync failed');
     rec.commands.length = 0;
     gc();
@@ -182,6 +190,8 @@ async function heapCase(devices: number) {
         met: totalPerDevice <= TARGET.heapBytes,
         heapRetainedMb: Math.round((after - before) / 2 ** 20),
         peakRssMb,
+        rssBeforeSyncMb: Math.round(rssBefore / 2 ** 20),
+        syncPeakRssMb: Math.round(syncPeakRss / 2 ** 20),
       },
     ];
   } finally {
