@@ -144,22 +144,29 @@ export class DiskIndex {
         },
       },
       requests,
+      false,
     );
     return isLeft(planned) ? planned : right({ ...planned.right, hashes, unread });
   }
 
   /**
-   * Adds appended events once durable: their streams and ids, and the line
-   * offsets found in `bytes` (the appended text) written at offset `at`.
+   * Adds the events `plan` placed for `requests` once durable: their streams and ids, and the line
+   * offsets found in `bytes` (the appended text) written at offset `at`. A request's events are
+   * consecutive in `placed`: its stream's head is looked up once.
    */
-  apply(plan: DiskPlan, bytes: Buffer, at: number): void {
+  apply(plan: DiskPlan, requests: readonly PreparedRequest[], bytes: Buffer, at: number): void {
     let start = 0;
-    for (let i = 0; i < plan.events.length; i++) {
-      const e = plan.events[i]!;
-      const nl = bytes.indexOf(10, start);
-      this.push(this.headRecord(e.stream), e.revision, at + start, at + nl + 1);
-      this.ids.add(plan.hashes[i]!, e.position + 1);
-      start = nl + 1;
+    let i = 0;
+    for (const r of requests) {
+      if (r.events.length === 0) continue;
+      const head = this.headRecord(r.stream);
+      for (let k = 0; k < r.events.length; k++, i++) {
+        const e = plan.placed[i]!;
+        const nl = bytes.indexOf(10, start);
+        this.push(head, e.revision, at + start, at + nl + 1);
+        this.ids.add(plan.hashes[i]!, e.position + 1);
+        start = nl + 1;
+      }
     }
   }
 

@@ -353,7 +353,7 @@ class FileLog implements FileStore {
       }
       return left(ioError(`log ${this.path}: append failed: ${ioText(err)}`));
     }
-    this.index.apply(planned.right, bytes, this.size);
+    this.index.apply(planned.right, prepared, bytes, this.size);
     this.hash.update(bytes);
     this.size += bytes.length;
     this.saveIndexWhenDue(false);

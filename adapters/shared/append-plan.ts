@@ -22,14 +22,18 @@ export interface LogView {
 }
 
 export interface AppendPlan {
-  /** Events to add once the lines are durable (with data only when asked for). */
+  /** Events to add once the lines are durable (with data only when asked for); none when not asked for. */
   readonly events: StoredEvent[];
   /** What to write, one per event (a file writer encodes them with encodeLines). */
   readonly placed: PlacedEvent[];
   readonly results: AppendResult[];
 }
 
-export function planAppend(view: LogView, requests: readonly PreparedRequest[]): Either<StoreError, AppendPlan> {
+/**
+ * `keepEvents` false: `events` stays empty, for a store that holds no events (the file store indexes
+ * what it wrote from `placed`: an object per event less, at every append).
+ */
+export function planAppend(view: LogView, requests: readonly PreparedRequest[], keepEvents = true): Either<StoreError, AppendPlan> {
   const heads = new Map<string, StreamHeadAt | undefined>();
   const events: StoredEvent[] = [];
   const placed: PlacedEvent[] = [];
@@ -64,7 +68,7 @@ export function planAppend(view: LogView, requests: readonly PreparedRequest[]):
       revision += 1;
       const position = next++;
       placed.push({ streamJson, revision, position, event: e });
-      events.push({ stream: r.stream, revision, position, id: e.id, type: e.type, at: e.at, data: e.data, meta: e.meta });
+      if (keepEvents) events.push({ stream: r.stream, revision, position, id: e.id, type: e.type, at: e.at, data: e.data, meta: e.meta });
     }
     heads.set(r.stream, { revision, position: next - 1 });
     results.push({ stream: r.stream, revision, position: next - 1 });
