@@ -8,6 +8,7 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './args.js';
+import { abLine } from './ab.js';
 
 const USAGE = 'node dist/benchmarks/replay-ab.js --a <dist> [--b <dist>] --log <file> [--rounds 5]';
 
@@ -44,8 +45,6 @@ async function timed(replay: ReplayFile): Promise<{ ms: number; summary: string 
   return { ms, summary: JSON.stringify({ events, devices, access, errors: r.right.errors.length }) };
 }
 
-const median = (xs: readonly number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
-
 const a = await replayOf(values.a);
 const b = await replayOf(values.b ?? here);
 const xa: number[] = [];
@@ -60,12 +59,10 @@ for (let i = 0; i < rounds; i++) {
   xb.push(+rb.ms.toFixed(2));
 }
 process.stdout.write(
-  `${JSON.stringify({
-    bench: 'replay-ab',
-    log,
-    rounds,
-    a: { dist: resolve(values.a), ms: xa, median: median(xa) },
-    b: { dist: resolve(values.b ?? here), ms: xb, median: median(xb) },
-    ratio: +(median(xb) / median(xa)).toFixed(3),
-  })}\n`,
+  abLine(
+    { bench: 'replay-ab', log, rounds },
+    'ms',
+    { dist: resolve(values.a), values: xa },
+    { dist: resolve(values.b ?? here), values: xb },
+  ),
 );

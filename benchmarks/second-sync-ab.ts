@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './args.js';
 import { settle } from './settle.js';
+import { abLine } from './ab.js';
 import type { Engine } from '../src/engine.js';
 
 const USAGE = 'node --expose-gc dist/benchmarks/second-sync-ab.js --a <dist> [--b <dist>] [--devices 50000] [--rounds 6]';
@@ -81,8 +82,6 @@ async function timed(s: Side): Promise<number> {
   return +((c.user + c.system) / devices).toFixed(2);
 }
 
-const median = (xs: readonly number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
-
 try {
   const a = await side(values.a, 'a');
   const b = await side(values.b ?? here, 'b');
@@ -100,14 +99,12 @@ try {
   await a.close();
   await b.close();
   process.stdout.write(
-    `${JSON.stringify({
-      bench: 'second-sync-ab',
-      devices,
-      rounds,
-      a: { dist: resolve(values.a), cpuMicrosPerDevice: xa, median: median(xa) },
-      b: { dist: resolve(values.b ?? here), cpuMicrosPerDevice: xb, median: median(xb) },
-      ratio: +(median(xb) / median(xa)).toFixed(3),
-    })}\n`,
+    abLine(
+      { bench: 'second-sync-ab', devices, rounds },
+      'cpuMicrosPerDevice',
+      { dist: resolve(values.a), values: xa },
+      { dist: resolve(values.b ?? here), values: xb },
+    ),
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });
