@@ -9,6 +9,8 @@ import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
 import type { AppendRequest, EventStore, StoredEvent } from '../src/ports.js';
 import { ok, openOk, tempLogs } from './support/file-logs.js';
+import { DiskIndex, type DiskIndexData } from '../adapters/file-store/disk-index.js';
+import { encodeLines, prepareRequests } from '../adapters/shared/log-codec.js';
 
 const AT = '2024-05-01T10:00:00.000Z';
 const logs = tempLogs('eas-disk-index-');
@@ -144,6 +146,67 @@ test('close lets a read in flight finish, and reads after close are refused', as
   await closing;
   const after = await store.readAll();
   assert.ok(isLeft(after) && after.left.kind === 'closed');
+});
+
+// What data() hands out is saved while appends go on: later lines must not change it, though its
+// offsets and chains are views of the live arrays (only the id table and the heads are copied).
+const bytes = (a: Float64Array | Int32Array | Uint32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+const frozen = (d: DiskIndexData) => ({
+  count: d.count,
+  arrays: [d.offsets, d.prev, d.ids.keys, d.ids.lines].map((a) => Buffer.from(bytes(a))),
+  heads: JSON.stringify(d.heads),
+});
+const sameAsThen = (d: DiskIndexData, then: ReturnType<typeof frozen>) => {
+  const now = frozen(d);
+  assert.is(now.count, then.count);
+  now.arrays.forEach((a, i) => assert.ok(a.equals(then.arrays[i]!), `array ${i} changed`));
+  assert.is(now.heads, then.heads);
+};
+
+test('an index taken with data() stays as it was while appends go on after it, across growth', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ batch: fc.array(fc.nat(5), { minLength: 1, maxLength: 40 }), take: fc.boolean() }), {
+        minLength: 1,
+        maxLength: 60,
+      }),
+      (appends) => {
+        const index = new DiskIndex();
+        const taken: Array<[DiskIndexData, ReturnType<typeof frozen>]> = [];
+        let at = 0;
+        appends.forEach((a, n) => {
+          // Through the store's own path: plan, encode, apply (which adds the ids too).
+          const prepared = prepareRequests(
+            a.batch.map((k) => ({ stream: `s${k}`, expected: 'any', events: [{ type: 'T', data: { n }, at: AT, meta: {} }] })),
+          );
+          const plan = index.plan(prepared, new Map());
+          if (isLeft(plan)) throw new Error(JSON.stringify(plan.left));
+          const bytes = encodeLines(plan.right.placed);
+          index.apply(plan.right, prepared, bytes, at);
+          at += bytes.length;
+          if (a.take || n === appends.length - 1) {
+            const d = index.data();
+            taken.push([d, frozen(d)]);
+          }
+        });
+        for (const [d, then] of taken) sameAsThen(d, then);
+        const last = taken[taken.length - 1]![0];
+        assert.is(last.offsets[last.count], at, 'the last line ends where the next starts');
+        assert.ok(
+          last.ids.keys.some((k) => k !== 0),
+          'ids were recorded',
+        );
+      },
+    ),
+    { numRuns: 25 },
+  );
+});
+
+test('a line that does not start where the last ended is refused (data() relies on it)', () => {
+  const index = new DiskIndex();
+  const head = index.headRecord('s');
+  index.push(head, 0, 0, 10);
+  assert.throws(() => index.push(head, 1, 11, 20), /line 2 starts at 11, not where line 1 ended \(10\)/);
 });
 
 test.after(() => logs.removeAll());

@@ -52,15 +52,21 @@ export class DiskIndex {
     return index;
   }
 
-  /** A copy of the index as it is now (for saving it while appends go on). */
+  /**
+   * The index as it is now, unchanged by later appends (for saving it while appends go on). The line
+   * offsets and chains are views, not copies: their first `count` entries (and the end of the last
+   * line) never change once pushed, and growing them makes new arrays. The id table, which later adds
+   * write into anywhere, and the heads are copied. Views saved ~30 % of the bytes each save copied,
+   * and fresh pages are dear (docs/architecture.md).
+   */
   data(): DiskIndexData {
     const ids = this.ids.data();
     const heads: Array<readonly [string, number, number]> = [];
     for (const [name, h] of this.heads) heads.push([name, h.revision, h.position]);
     return {
       count: this.count,
-      offsets: this.offsets.slice(0, this.count + 1),
-      prev: this.prev.slice(0, this.count),
+      offsets: this.offsets.subarray(0, this.count + 1),
+      prev: this.prev.subarray(0, this.count),
       ids: { keys: ids.keys.slice(), lines: ids.lines.slice() },
       heads,
     };
@@ -97,11 +103,16 @@ export class DiskIndex {
     return h;
   }
 
-  /** Adds the next line: its stream's head record, revision, and where it starts and ends. */
+  /**
+   * Adds the next line: its stream's head record, revision, and where it starts and ends. Lines are
+   * contiguous (every line is parsed; a blank one is an error): a line starts where the last ended,
+   * which views handed out by `data` rely on.
+   */
   push(head: DiskHead, revision: number, start: number, end: number): void {
     const p = this.count;
     if (p + 1 >= this.offsets.length) this.grow();
-    this.offsets[p] = start;
+    if (p === 0) this.offsets[0] = start;
+    else if (start !== this.offsets[p]) throw new Error(`line ${p + 1} starts at ${start}, not where line ${p} ended (${this.offsets[p]})`);
     this.offsets[p + 1] = end;
     this.prev[p] = head.position;
     head.revision = revision;
