@@ -31,6 +31,7 @@ import { answerTexts, applyToSimulator, recordAnswers, recordedOrganization } fr
 import { benchArgs } from './args.js';
 import { logFloors } from './log-floor.js';
 import { settle } from './settle.js';
+import { minorFaults, pageFaultMicros } from './page-faults.js';
 
 const USAGE = 'node dist/benchmarks/engine-cost.js [--cpu-devices 100000] [--heap-devices 200000] [--no-latency] [--semi-space 64]';
 
@@ -58,12 +59,14 @@ async function engineOver(dir: string, sim: Simulation, exchange: ExchangeGatewa
 
 async function timedSync(engine: Engine) {
   await settle();
+  const f0 = minorFaults();
   const cpu0 = process.cpuUsage();
   const w0 = performance.now();
   const r = await engine.fullSync();
   const wallMs = performance.now() - w0;
+  const cpuMicros = micros(process.cpuUsage(cpu0));
   if (!r.success) throw new Error(`sync failed: ${JSON.stringify(r.errors.slice(0, 3))}`);
-  return { cpuMicros: micros(process.cpuUsage(cpu0)), wallMs, report: r };
+  return { cpuMicros, wallMs, report: r, faults: minorFaults() - f0 };
 }
 
 /** First and second full sync over the recorded organization, and the first over the live simulator. */
@@ -86,6 +89,7 @@ async function cpuCase(devices: number) {
     // The same first sync against the live simulator, in its own process (the same JIT warm-up).
     const live = runChild(['--child', 'live', '--devices', String(devices)], ['--expose-gc'])[0] as { cpuMicros: number };
     const per = (x: number) => +(x / devices).toFixed(2);
+    const faultMicros = pageFaultMicros();
     const firstPer = per(first.cpuMicros);
     const secondPer = per(second.cpuMicros);
     if (third.report.eventsAppended !== second.report.eventsAppended) throw new Error('the third sync is not like the second');
@@ -110,6 +114,11 @@ async function cpuCase(devices: number) {
         overStoreFloor: +(first.cpuMicros / floors.store).toFixed(2),
         appends: floors.appends,
         simulatorShare: +((live.cpuMicros - first.cpuMicros) / live.cpuMicros).toFixed(3),
+        // Fresh pages the sync touched, and what one costs this machine (page-faults.ts): their
+        // product is the part of the CPU figure that is the machine's price for fresh memory.
+        minorPageFaultsPerDevice: +(first.faults / devices).toFixed(3),
+        pageFaultMicros: faultMicros ?? null,
+        faultMicrosPerDevice: faultMicros === undefined ? null : per(first.faults * faultMicros),
       },
       {
         bench: 'engine-cpu-second-full-sync',
@@ -123,6 +132,9 @@ async function cpuCase(devices: number) {
         // The same sync once more: the code it runs is then warm (the second sync is its first run).
         thirdCpuMicrosPerDevice: per(third.cpuMicros),
         logBytes,
+        minorPageFaultsPerDevice: +(second.faults / devices).toFixed(3),
+        pageFaultMicros: faultMicros ?? null,
+        faultMicrosPerDevice: faultMicros === undefined ? null : per(second.faults * faultMicros),
       },
     ];
   } finally {

@@ -27,6 +27,7 @@ import type { ExchangeCommand } from '../src/commands.js';
 import type { Simulation } from '../adapters/simulator/index.js';
 import type { Policy } from '../src/policy.js';
 import { benchArgs } from './args.js';
+import { minorFaults, pageFaultMicros } from './page-faults.js';
 
 const USAGE =
   'npm run bench -- [--devices 5000,50000] [--latency 0] [--parallelism 1] [--default-mode] [--notify-latency MS] [--exceptions N]';
@@ -156,11 +157,13 @@ async function child(devices: number, latencyMs: number, parallelism: number, mo
       parallelism: mode === 'default' ? 1 : parallelism,
     });
     const cmdBefore = sim.counters.commands;
+    const faults0 = minorFaults();
     const cpu0 = process.cpuUsage();
     const w0 = performance.now();
     const first = await engine.fullSync();
     const wallMs = performance.now() - w0;
     const cpu = process.cpuUsage(cpu0);
+    const faults = minorFaults() - faults0;
     const exchangeCommands = sim.counters.commands - cmdBefore;
     // The second sync is the steady state: nothing changed, nothing written but start/completion.
     const w1 = performance.now();
@@ -198,6 +201,9 @@ async function child(devices: number, latencyMs: number, parallelism: number, mo
       wallMs: Math.round(wallMs),
       devicesPerSec: Math.round(devices / (wallMs / 1000)),
       cpuMsPerDevice: +((cpu.user + cpu.system) / 1000 / devices).toFixed(4),
+      // Fresh pages the process touched during the first sync, and what one costs this machine (page-faults.ts).
+      minorPageFaults: faults,
+      pageFaultMicros: pageFaultMicros() ?? null,
       engineCommands: first.commands.issued,
       eventsWritten: first.eventsAppended,
       logBytes: statSync(log).size,

@@ -39,6 +39,7 @@ import { whatIf } from '../projections/index.js';
 import { baseLog, writeReplicated } from './replay-log.js';
 import { replayFile, foldLogFile, explainFile, whatIfFile } from '../adapters/log/index.js';
 import { benchArgs } from './args.js';
+import { minorFaults, pageFaultMicros } from './page-faults.js';
 
 const USAGE = 'node dist/benchmarks/replay.js [--events 1000000] [--devices 5000] [--whatif-devices 50000] [--rounds 2] [--keep DIR]';
 
@@ -150,6 +151,9 @@ async function childMain(kind: string, log: string, arg: string | undefined): Pr
     const replays: number[] = [];
     const replays1: number[] = [];
     const cpus: number[] = [];
+    // Fresh pages touched by the floor and by the one-thread replay (page-faults.ts), fewest of the rounds.
+    let floorFaults = Infinity;
+    let replay1Faults = Infinity;
     let lines = 0;
     let threads = 0;
     let check: object = {};
@@ -160,8 +164,10 @@ async function childMain(kind: string, log: string, arg: string | undefined): Pr
       return JSON.stringify({ replayed, fold: rep.right.fold, errors: rep.right.errors });
     };
     for (let r = 0; r < ROUNDS; r++) {
+      const f0 = minorFaults();
       const f = await floor(log, true);
       floors.push(f.ms);
+      floorFaults = Math.min(floorFaults, minorFaults() - f0);
       splits.push((await floor(log, false)).ms);
       lines = f.lines;
       // As `eas-sync replay` runs (on two threads for a log this large), then on one thread.
@@ -171,9 +177,11 @@ async function childMain(kind: string, log: string, arg: string | undefined): Pr
       replays.push(performance.now() - t);
       const c = process.cpuUsage(c0);
       cpus.push((c.user + c.system) / 1000);
+      const r0 = minorFaults();
       const t1 = performance.now();
       const rep1 = await replayFile(log, { threads: 1 });
       replays1.push(performance.now() - t1);
+      replay1Faults = Math.min(replay1Faults, minorFaults() - r0);
       if (isLeft(rep) || isLeft(rep1)) throw new Error('replay failed');
       if (rep.right.replay.events !== lines) throw new Error(`replay read ${rep.right.replay.events} events of ${lines} lines`);
       if (outcome(rep) !== outcome(rep1)) throw new Error('replay on several threads differs from replay on one');
@@ -196,6 +204,9 @@ async function childMain(kind: string, log: string, arg: string | undefined): Pr
       lines,
       parseOnly: po,
       replayed: check,
+      floorMinorPageFaults: floorFaults,
+      replay1MinorPageFaults: replay1Faults,
+      pageFaultMicros: pageFaultMicros() ?? null,
     };
   }
   if (kind === 'explain') {
@@ -325,6 +336,10 @@ async function main() {
       replayMs: Math.round(replayMs),
       replay1Ms: Math.round(replay1Ms),
       replayCpuMs: Math.round(r.replayCpuMs as number),
+      // Fresh pages the floor and the one-thread replay touched, and one's price here (page-faults.ts).
+      floorMinorPageFaults: r.floorMinorPageFaults,
+      replay1MinorPageFaults: r.replay1MinorPageFaults,
+      pageFaultMicros: r.pageFaultMicros,
       replayed: r.replayed,
       rounds: ROUNDS,
       generateMs: Math.round(generateMs),
