@@ -43,4 +43,50 @@ test('a plan that keeps no events places every event and answers every request a
   );
 });
 
+test('ids the store makes are not looked up; every id a caller gives is, in the log and in the batch (property)', () => {
+  fc.assert(
+    fc.property(fc.array(fc.option(fc.constantFrom('id-1', 'id-2', 'id-3'), { nil: undefined }), { minLength: 1, maxLength: 8 }), (ids) => {
+      const asked: string[] = [];
+      const view: LogView = {
+        length: 5,
+        head: () => undefined,
+        // id-3 is in the log already.
+        positionOfId: (id) => (asked.push(id), id === 'id-3' ? 2 : undefined),
+      };
+      const prepared = prepareRequests(
+        [
+          {
+            stream: 's',
+            expected: 'any',
+            events: ids.map((id) => ({ type: 'T', data: null, at: AT, ...(id === undefined ? {} : { id }) })),
+          },
+        ],
+        {
+          copies: false,
+        },
+      );
+      assert.equal(
+        prepared[0]!.events.map((e) => e.ownId),
+        ids.map((id) => id === undefined),
+      );
+      const plan = planAppend(view, prepared, false);
+      const given: string[] = ids.filter((id) => id !== undefined);
+      const firstBad = given.findIndex((id, i) => id === 'id-3' || given.indexOf(id) < i);
+      if (firstBad < 0) {
+        if (plan._tag === 'Left') throw new Error(JSON.stringify(plan.left));
+        assert.is(plan.right.placed.length, ids.length);
+        // Only the caller's ids were asked about, each once, in order.
+        assert.equal(asked, given);
+      } else {
+        assert.is(plan._tag, 'Left');
+        if (plan._tag === 'Left') {
+          assert.is(plan.left.kind, 'duplicateId');
+          assert.is((plan.left as { id: string }).id, given[firstBad]);
+        }
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
+
 test.run();

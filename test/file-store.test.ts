@@ -533,6 +533,24 @@ test('an append carrying an id the log already holds (or twice in one batch) is 
   await reopened.close();
 });
 
+test('an id the store made is indexed like a given one: appending it again is refused, in the same store and after a reopen', async () => {
+  const path = await tempLog();
+  const store = await openOk(path);
+  ok(await store.append([{ stream: 'a', expected: 'any', events: [ev('First'), ev('Second')] }]));
+  const [made] = ok(await store.readAll());
+  assert.match(made!.id, UUID);
+  const again = err(await store.append([{ stream: 'b', expected: 'any', events: [ev('Copy', 1, { id: made!.id })] }]));
+  assert.is(again.kind, 'duplicateId');
+  assert.match(messageOf(again), /already in the log \(position 0\)/);
+  await store.close();
+  const reopened = await openOk(path);
+  const second = ok(await reopened.readAll())[1]!;
+  const after = err(await reopened.append([{ stream: 'b', expected: 'any', events: [ev('Copy', 1, { id: second.id })] }]));
+  assert.is(after.kind, 'duplicateId');
+  assert.match(messageOf(after), /position 1/);
+  await reopened.close();
+});
+
 // ------------------------------------------------------------------ crash property
 const payload = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),

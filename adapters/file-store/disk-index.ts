@@ -16,9 +16,8 @@ export interface DiskHead {
   position: number;
 }
 
-/** A plan of the file store: each event's id hash (in plan order) and the lines whose id must be read first. */
+/** A plan of the file store, and the lines whose id must be read first. */
 export interface DiskPlan extends AppendPlan {
-  readonly hashes: readonly number[];
   readonly unread: readonly number[];
 }
 
@@ -133,21 +132,18 @@ export class DiskIndex {
   }
 
   /**
-   * See planAppend. A new id whose hash the log already holds is judged by the
+   * See planAppend. A caller's id whose hash the log already holds is judged by the
    * id on that line, from `idsAt`; one not read yet is listed in `unread` (read
-   * it and plan again). Each id is hashed once, for apply too.
+   * it and plan again).
    */
   plan(requests: readonly PreparedRequest[], idsAt: ReadonlyMap<number, string>): Either<StoreError, DiskPlan> {
-    const hashes: number[] = [];
     const unread: number[] = [];
     const planned = planAppend(
       {
         length: this.count,
         head: (s) => this.head(s),
         positionOfId: (id) => {
-          const hash = idHash(id);
-          hashes.push(hash);
-          const held = this.ids.find(hash);
+          const held = this.ids.find(idHash(id));
           if (held === 0) return undefined;
           const read = idsAt.get(held - 1);
           if (read === undefined) unread.push(held - 1);
@@ -157,7 +153,7 @@ export class DiskIndex {
       requests,
       false,
     );
-    return isLeft(planned) ? planned : right({ ...planned.right, hashes, unread });
+    return isLeft(planned) ? planned : right({ ...planned.right, unread });
   }
 
   /**
@@ -175,7 +171,8 @@ export class DiskIndex {
         const e = plan.placed[i]!;
         const nl = bytes.indexOf(10, start);
         this.push(head, e.revision, at + start, at + nl + 1);
-        this.ids.add(plan.hashes[i]!, e.position + 1);
+        // Hashed here (a caller's id was hashed for its lookup too; the store's own, the most, only here).
+        this.ids.add(idHash(e.event.id), e.position + 1);
         start = nl + 1;
       }
     }

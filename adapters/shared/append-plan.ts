@@ -1,8 +1,8 @@
 // Planning an append against a log's current state, shared by the stores that
 // keep their own index (memory, file): each request's expected revision is
 // checked in order (a stream named twice sees the first request's events), ids
-// are checked unique, and revisions, positions and lines are assigned. Any
-// mismatch rejects the whole batch.
+// a caller gave are checked unique (the store's own are random UUIDs), and
+// revisions, positions and lines are assigned. Any mismatch rejects the whole batch.
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { AppendResult, StoredEvent, StoreError } from '../../src/ports.js';
 import type { PlacedEvent, PreparedRequest } from './log-codec.js';
@@ -54,8 +54,9 @@ export function planAppend(view: LogView, requests: readonly PreparedRequest[], 
     const streamJson = JSON.stringify(r.stream);
     let revision = head?.revision ?? -1;
     for (const e of r.events) {
-      const held = view.positionOfId(e.id);
-      if (held !== undefined || batchIds.has(e.id)) {
+      // A store-made id is unique by construction (PreparedEvent.ownId): only a caller's is looked up.
+      const held = e.ownId ? undefined : view.positionOfId(e.id);
+      if (held !== undefined || (!e.ownId && batchIds.has(e.id))) {
         const position = held ?? next;
         return left({
           kind: 'duplicateId',
@@ -64,7 +65,7 @@ export function planAppend(view: LogView, requests: readonly PreparedRequest[], 
           message: `event id ${JSON.stringify(e.id)} is already in the log${held !== undefined ? ` (position ${held})` : ' (twice in this append)'}; ids are unique`,
         });
       }
-      batchIds.add(e.id);
+      if (!e.ownId) batchIds.add(e.id);
       revision += 1;
       const position = next++;
       placed.push({ streamJson, revision, position, event: e });

@@ -8,6 +8,11 @@ import type { AppendRequest, ExpectedRevision, NewEvent, StoredEvent } from '../
 /** A new event already checked and serialized, waiting for its revision and position. */
 export interface PreparedEvent {
   readonly id: string;
+  /**
+   * The store made the id (a random UUID, 122 random bits): unique by construction, so an append
+   * does not look it up in the log or the batch (planAppend). A caller's id is always looked up.
+   */
+  readonly ownId: boolean;
   readonly type: string;
   readonly at: string;
   readonly data: unknown;
@@ -90,11 +95,13 @@ export function prepareRequests(requests: readonly AppendRequest[], options: { r
       const head = `,"id":${idJson},"type":${jsonOfType(e.type)},"at":${lastAtJson},"data":`;
       // Copies equal to the parsed line: what is held in memory equals what a reader of the file gets.
       // A store that holds nothing (the file store) asks for none: data and meta are then left empty.
-      if (!copies) return { id, type: e.type, at: e.at, data: null, meta: NO_META, head, dataJson, metaJson };
+      const ownId = e.id === undefined;
+      if (!copies) return { id, ownId, type: e.type, at: e.at, data: null, meta: NO_META, head, dataJson, metaJson };
       const data = jsonCopy(e.data);
       const meta = e.meta === undefined ? {} : jsonCopy(e.meta);
       return {
         id,
+        ownId,
         type: e.type,
         at: e.at,
         data: data === NOT_PLAIN || e.data === undefined ? JSON.parse(dataJson) : data,
