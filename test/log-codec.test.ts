@@ -73,7 +73,7 @@ test('encodeLines writes each event as JSON.stringify of the contract object, ne
   );
 });
 
-test('events of one append that share a meta object or an instant each carry exactly their own, in every line', () => {
+test('events of one append that share a stream, a meta object or an instant each carry exactly their own, in every line', () => {
   fc.assert(
     fc.property(
       fc.array(fc.dictionary(text, fc.jsonValue({ maxDepth: 2 })), { minLength: 1, maxLength: 3 }),
@@ -83,15 +83,19 @@ test('events of one append that share a meta object or an instant each carry exa
         // Meta objects and instants are shared by identity across events and requests (index past the pool: no meta).
         const requests: Array<{ stream: string; expected: 'any'; events: Array<Record<string, unknown>> }> = [];
         for (const p of picks) {
-          if (requests.length === 0 || p.request) requests.push({ stream: `s${requests.length}`, expected: 'any', events: [] });
+          // Stream names of up to ~90 bytes: a repeated part is copied in a loop up to 64 bytes, by Buffer.copy above.
+          if (requests.length === 0 || p.request)
+            requests.push({ stream: `${'é'.repeat(p.meta * 15)}s${requests.length}`, expected: 'any', events: [] });
           const meta = metas[p.meta];
           requests.at(-1)!.events.push({ type: 'T', at: ats[p.at % ats.length]!, data: p.data, ...(meta ? { meta } : {}) });
         }
         const prepared = prepareRequests(requests as never, { copies: false });
         let position = 0;
-        const placed: PlacedEvent[] = prepared.flatMap((r) =>
-          r.events.map((e, revision) => ({ streamJson: JSON.stringify(r.stream), revision, position: position++, event: e })),
-        );
+        // One stream JSON a request, shared by its events, as planAppend places them.
+        const placed: PlacedEvent[] = prepared.flatMap((r) => {
+          const streamJson = JSON.stringify(r.stream);
+          return r.events.map((e, revision) => ({ streamJson, revision, position: position++, event: e }));
+        });
         let k = 0;
         const expected = requests
           .flatMap((r) =>

@@ -1,7 +1,7 @@
 // The log line format (docs/log-format.md), shared by every store as a peer: the
 // file store writes and reads these lines, the memory store holds exactly what a
 // reopened log would give back, EventStoreDB stores the same checked events.
-import { randomUUID } from 'node:crypto';
+import { newEventId } from './event-ids.js';
 import { jsonCopy, NOT_PLAIN } from './json-copy.js';
 import type { AppendRequest, ExpectedRevision, NewEvent, StoredEvent } from '../../src/ports.js';
 
@@ -17,8 +17,11 @@ export interface PreparedEvent {
   readonly at: string;
   readonly data: unknown;
   readonly meta: Readonly<Record<string, unknown>>;
-  /** `,"id":…,"type":…,"at":…,"data":` — the line after `"position":N` up to the data. */
-  readonly head: string;
+  /** The id as JSON; undefined for the store's own (a UUID, written as it is between quotes). */
+  readonly idJson: string | undefined;
+  /** The type and the instant as JSON (one string for each type, one for a run of events with one instant). */
+  readonly typeJson: string;
+  readonly atJson: string;
   /** The data as JSON (written as it is: copying a large text into a longer string costs more than writing it). */
   readonly dataJson: string;
   /** The meta as JSON. */
@@ -86,17 +89,18 @@ export function prepareRequests(requests: readonly AppendRequest[], options: { r
       // A toJSON could turn meta into a non-object; the line would then not decode.
       if (metaJson === undefined || metaJson[0] !== '{') throw new TypeError(`${where(ei)}: meta must encode to a JSON object`);
       // A UUID of our own needs no escaping; a caller's id is encoded.
-      const id = e.id ?? randomUUID();
-      const idJson = e.id === undefined ? `"${id}"` : JSON.stringify(id);
+      const ownId = e.id === undefined;
+      const id = e.id ?? newEventId();
+      const idJson = ownId ? undefined : JSON.stringify(id);
       if (e.at !== lastAt) {
         lastAt = e.at;
         lastAtJson = JSON.stringify(e.at);
       }
-      const head = `,"id":${idJson},"type":${jsonOfType(e.type)},"at":${lastAtJson},"data":`;
+      const typeJson = jsonOfType(e.type);
       // Copies equal to the parsed line: what is held in memory equals what a reader of the file gets.
       // A store that holds nothing (the file store) asks for none: data and meta are then left empty.
-      const ownId = e.id === undefined;
-      if (!copies) return { id, ownId, type: e.type, at: e.at, data: null, meta: NO_META, head, dataJson, metaJson };
+      if (!copies)
+        return { id, ownId, type: e.type, at: e.at, data: null, meta: NO_META, idJson, typeJson, atJson: lastAtJson, dataJson, metaJson };
       const data = jsonCopy(e.data);
       const meta = e.meta === undefined ? {} : jsonCopy(e.meta);
       return {
@@ -106,7 +110,9 @@ export function prepareRequests(requests: readonly AppendRequest[], options: { r
         at: e.at,
         data: data === NOT_PLAIN || e.data === undefined ? JSON.parse(dataJson) : data,
         meta: (meta === NOT_PLAIN ? JSON.parse(metaJson) : meta) as Record<string, unknown>,
-        head,
+        idJson,
+        typeJson,
+        atJson: lastAtJson,
         dataJson,
         metaJson,
       };
@@ -125,20 +131,83 @@ export interface PlacedEvent {
   readonly event: PreparedEvent;
 }
 
+// The constant parts of a line, as bytes (ASCII).
+const ascii = (t: string): Uint8Array => Uint8Array.from(t, (c) => c.charCodeAt(0));
+const K_STREAM = ascii('{"stream":');
+const K_REVISION = ascii(',"revision":');
+const K_POSITION = ascii(',"position":');
+const K_ID = ascii(',"id":');
+const K_TYPE = ascii(',"type":');
+const K_AT = ascii(',"at":');
+const K_DATA = ascii(',"data":');
+const K_META = ascii(',"meta":');
+const K_END = ascii('}\n');
+
+function put(bytes: Buffer, at: number, k: Uint8Array): number {
+  for (let i = 0; i < k.length; i++) bytes[at + i] = k[i]!;
+  return at + k.length;
+}
+
+/** A non-negative safe integer's digits, as JSON.stringify writes it. */
+function putIndex(bytes: Buffer, at: number, n: number): number {
+  let len = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
+  for (let i = at + len - 1, x = n; i >= at; i--) {
+    const q = Math.floor(x / 10);
+    bytes[i] = 48 + (x - q * 10);
+    x = q;
+  }
+  return at + len;
+}
+
+/** The string last written of one part, and where its bytes are in this batch's buffer. */
+class LastText {
+  text: string | undefined = undefined;
+  start = 0;
+  end = 0;
+}
+
 /**
- * The lines of `placed` as UTF-8, each ending in a newline, in one buffer: the
- * bytes of JSON.stringify of each event in the key order of docs/log-format.md, written in three parts a line so that the data's
- * JSON is never copied into a longer string first.
+ * Writes `text` as UTF-8; when it is the string `last` wrote (the same string object: a stream's
+ * events, a batch's instant, meta and type share theirs), copies its bytes instead.
+ */
+function putText(bytes: Buffer, at: number, text: string, last: LastText): number {
+  if (text === last.text) {
+    const n = last.end - last.start;
+    if (n > 64) bytes.copy(bytes, at, last.start, last.end);
+    else for (let i = 0; i < n; i++) bytes[at + i] = bytes[last.start + i]!;
+    return at + n;
+  }
+  const end = at + bytes.write(text, at, 'utf8');
+  last.text = text;
+  last.start = at;
+  last.end = end;
+  return end;
+}
+
+/** A UUID of the store's own between quotes (ASCII: one byte a character). */
+function putOwnId(bytes: Buffer, at: number, id: string): number {
+  bytes[at] = 34;
+  for (let i = 0; i < id.length; i++) bytes[at + 1 + i] = id.charCodeAt(i);
+  bytes[at + 1 + id.length] = 34;
+  return at + id.length + 2;
+}
+
+/**
+ * The lines of `placed` as UTF-8, each ending in a newline, in one buffer: the bytes of
+ * JSON.stringify of each event in the key order of docs/log-format.md. Written part by part
+ * into the buffer, with no string made per line: a line's parts joined into strings first cost
+ * more in garbage than in writing (an event's data JSON is never copied into a longer string).
  */
 export function encodeLines(placed: readonly PlacedEvent[], scratch?: { buffer: Buffer }): Buffer {
-  // A UTF-16 unit is at most 3 bytes of UTF-8: room enough, the rest cut off.
+  // A UTF-16 unit is at most 3 bytes of UTF-8: room enough, the rest cut off. 96: the constant
+  // parts (62 bytes) and two indexes of up to 16 digits.
   let room = 0;
-  const fronts = new Array<string>(placed.length);
   for (let i = 0; i < placed.length; i++) {
     const p = placed[i]!;
-    const front = `{"stream":${p.streamJson},"revision":${p.revision},"position":${p.position}${p.event.head}`;
-    fronts[i] = front;
-    room += 3 * (front.length + p.event.dataJson.length + p.event.metaJson.length + 16);
+    const e = p.event;
+    const texts = p.streamJson.length + (e.idJson?.length ?? e.id.length) + e.typeJson.length + e.atJson.length;
+    room += 96 + 3 * (texts + e.dataJson.length + e.metaJson.length);
   }
   // A writer that appends one batch at a time reuses one buffer (fresh large buffers each append made the GC work harder).
   // Only up to 16 MiB: a rare huge batch gets its own buffer rather than one kept for ever.
@@ -146,12 +215,31 @@ export function encodeLines(placed: readonly PlacedEvent[], scratch?: { buffer: 
   if (reuse && scratch.buffer.length < room)
     scratch.buffer = Buffer.allocUnsafe(Math.min(SCRATCH_LIMIT, Math.max(room, scratch.buffer.length * 2)));
   const bytes = reuse ? scratch.buffer : Buffer.allocUnsafe(room);
+  const stream = new LastText();
+  const type = new LastText();
+  const instant = new LastText();
+  const meta = new LastText();
   let at = 0;
   for (let i = 0; i < placed.length; i++) {
-    const e = placed[i]!.event;
-    at += bytes.write(fronts[i]!, at, 'utf8');
+    const p = placed[i]!;
+    const e = p.event;
+    at = put(bytes, at, K_STREAM);
+    at = putText(bytes, at, p.streamJson, stream);
+    at = put(bytes, at, K_REVISION);
+    at = putIndex(bytes, at, p.revision);
+    at = put(bytes, at, K_POSITION);
+    at = putIndex(bytes, at, p.position);
+    at = put(bytes, at, K_ID);
+    at = e.idJson === undefined ? putOwnId(bytes, at, e.id) : at + bytes.write(e.idJson, at, 'utf8');
+    at = put(bytes, at, K_TYPE);
+    at = putText(bytes, at, e.typeJson, type);
+    at = put(bytes, at, K_AT);
+    at = putText(bytes, at, e.atJson, instant);
+    at = put(bytes, at, K_DATA);
     at += bytes.write(e.dataJson, at, 'utf8');
-    at += bytes.write(`,"meta":${e.metaJson}}\n`, at, 'utf8');
+    at = put(bytes, at, K_META);
+    at = putText(bytes, at, e.metaJson, meta);
+    at = put(bytes, at, K_END);
   }
   return bytes.subarray(0, at);
 }
