@@ -1,5 +1,6 @@
-// What the A/B benchmarks share (second-sync-ab.ts, replay-ab.ts): two builds
-// measured round after round in one process, reported as one JSON line.
+// What the A/B benchmarks share (first-sync-ab.ts, second-sync-ab.ts, replay-ab.ts):
+// two builds measured round after round in one process, reported as one JSON line.
+import { join, resolve } from 'node:path';
 
 export const median = (xs: readonly number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
 
@@ -14,4 +15,24 @@ export interface AbSide {
 export function abLine(fields: Readonly<Record<string, unknown>>, unit: string, a: AbSide, b: AbSide): string {
   const side = (s: AbSide) => ({ dist: s.dist, [unit]: s.values, median: median(s.values) });
   return `${JSON.stringify({ ...fields, a: side(a), b: side(b), ratio: +(median(b.values) / median(a.values)).toFixed(3) })}\n`;
+}
+
+/** The modules an engine A/B takes from a build's `dist` (each build its own module instances). */
+export async function engineBuild(root: string) {
+  const load = (m: string) => import(join(resolve(root), m));
+  return {
+    createEngine: ((await load('src/engine.js')) as typeof import('../src/engine.js')).createEngine,
+    simulateOrganization: ((await load('adapters/simulator/index.js')) as typeof import('../adapters/simulator/index.js'))
+      .simulateOrganization,
+    openFileStore: ((await load('adapters/file-store/index.js')) as typeof import('../adapters/file-store/index.js')).openFileStore,
+    recorded: (await load('benchmarks/recorded-org.js')) as typeof import('./recorded-org.js'),
+  };
+}
+
+/** An engine A/B needs a base build (returned) and a collector it can call (node --expose-gc): said up front, exit 2. */
+export function requireBaseAndGc(base: string | undefined, usage: string): string {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (base !== undefined && gc) return base;
+  process.stderr.write(`${base === undefined ? '--a is required' : 'run node with --expose-gc'}\nusage: ${usage}\n`);
+  return process.exit(2);
 }

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './args.js';
 import { settle } from './settle.js';
-import { abLine } from './ab.js';
+import { abLine, engineBuild, requireBaseAndGc } from './ab.js';
 import type { Engine } from '../src/engine.js';
 
 const USAGE = 'node --expose-gc dist/benchmarks/second-sync-ab.js --a <dist> [--b <dist>] [--devices 50000] [--rounds 6]';
@@ -29,11 +29,7 @@ const { values } = benchArgs(USAGE, {
 });
 
 // Said up front with the usage (settle would only throw once the engines are built).
-const gc = (globalThis as { gc?: () => void }).gc;
-if (values.a === undefined || !gc) {
-  process.stderr.write(`${values.a === undefined ? '--a is required' : 'run node with --expose-gc'}\nusage: ${USAGE}\n`);
-  process.exit(2);
-}
+const base = requireBaseAndGc(values.a, USAGE);
 const devices = Number(values.devices);
 const rounds = Number(values.rounds);
 // This build's own dist (…/dist/benchmarks/second-sync-ab.js) is B by default.
@@ -47,11 +43,7 @@ interface Side {
 
 /** An engine of the build at `root` over its own recorded organization, after its first full sync. */
 async function side(root: string, tag: string): Promise<Side> {
-  const load = (m: string) => import(join(resolve(root), m));
-  const { createEngine } = (await load('src/engine.js')) as typeof import('../src/engine.js');
-  const { simulateOrganization } = (await load('adapters/simulator/index.js')) as typeof import('../adapters/simulator/index.js');
-  const { openFileStore } = (await load('adapters/file-store/index.js')) as typeof import('../adapters/file-store/index.js');
-  const rec = (await load('benchmarks/recorded-org.js')) as typeof import('./recorded-org.js');
+  const { createEngine, simulateOrganization, openFileStore, recorded: rec } = await engineBuild(root);
   const sim = simulateOrganization({ devices, seed: 1 });
   const org = rec.recordedOrganization(await rec.recordAnswers(sim));
   const opened = await openFileStore(join(dir, `${tag}.ndjson`));
@@ -83,7 +75,7 @@ async function timed(s: Side): Promise<number> {
 }
 
 try {
-  const a = await side(values.a, 'a');
+  const a = await side(base, 'a');
   const b = await side(values.b ?? here, 'b');
   const xa: number[] = [];
   const xb: number[] = [];
@@ -102,7 +94,7 @@ try {
     abLine(
       { bench: 'second-sync-ab', devices, rounds },
       'cpuMicrosPerDevice',
-      { dist: resolve(values.a), values: xa },
+      { dist: resolve(base), values: xa },
       { dist: resolve(values.b ?? here), values: xb },
     ),
   );
