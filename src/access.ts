@@ -5,6 +5,7 @@ import type { Policy, PlatformException } from './policy.js';
 import type { Mapping } from './mapping.js';
 import type { DecisionFacts, Reason } from './events.js';
 import { evaluateExchange, matchingRule, toExchangeLevel } from './exchange-evaluation.js';
+import { isLowerCaseOf } from './case.js';
 
 export interface DeviceContext {
   readonly device: Pick<MobileDevice, 'deviceId' | 'deviceType' | 'deviceModel' | 'deviceOS' | 'deviceUserAgent'>;
@@ -67,15 +68,27 @@ export function rulesOfPolicy(policy: Policy): DeviceAccessRule[] {
   });
 }
 
+// Each policy's exception names lower-cased once (policies are immutable values), not once a device.
+const lowerNames = new WeakMap<readonly PlatformException[], readonly string[]>();
+function lowerNamesOf(exceptions: readonly PlatformException[]): readonly string[] {
+  let names = lowerNames.get(exceptions);
+  if (names === undefined) {
+    names = exceptions.map((e) => e.name.toLowerCase());
+    lowerNames.set(exceptions, names);
+  }
+  return names;
+}
+
 /** Rule 7: model exceptions before family ones; names compare case-insensitively. */
 export function matchingException(policy: Policy, device: DeviceContext['device']): PlatformException | undefined {
-  const model = device.deviceModel.toLowerCase();
-  const family = device.deviceType.toLowerCase();
+  const exceptions = policy.platformExceptions;
+  if (exceptions.length === 0) return undefined;
+  const names = lowerNamesOf(exceptions);
   let byFamily: PlatformException | undefined;
-  for (const e of policy.platformExceptions) {
-    const n = e.name.toLowerCase();
-    if (e.type === 'model' && n === model) return e;
-    if (e.type === 'family' && n === family && !byFamily) byFamily = e;
+  for (let i = 0; i < exceptions.length; i++) {
+    const e = exceptions[i]!;
+    if (e.type === 'model' && isLowerCaseOf(device.deviceModel, names[i]!)) return e;
+    if (e.type === 'family' && !byFamily && isLowerCaseOf(device.deviceType, names[i]!)) byFamily = e;
   }
   return byFamily;
 }

@@ -76,12 +76,8 @@ export function createAppender(
       let n = 0;
       r.right.forEach((res, i) => {
         const req = requests[i]!;
-        foldInto(
-          s,
-          req.stream,
-          req.events.map((e) => ({ type: e.type, data: e.data, at: e.at }) as Dated),
-          res.revision,
-        );
+        // The events as appended are domain events with their instant (and the shared meta): folded as they are.
+        foldInto(s, req.stream, req.events as readonly Dated[], res.revision);
         n += req.events.length;
         if (lastPosition === undefined || res.position > lastPosition) lastPosition = res.position;
       });

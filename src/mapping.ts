@@ -3,6 +3,7 @@
 // user is a conflict: one user's enrollment never unlocks another user's phone.
 import type { ManagedDevice } from './facts.js';
 import { deviceKey } from './mailbox/rules.js';
+import { isLowerCaseOf } from './case.js';
 
 export interface Mapping {
   /** The managed device that maps to the partnership, if any. */
@@ -13,8 +14,6 @@ export interface Mapping {
 
 // Only a three-letter agent can be 'eas': the others are not lower-cased (a copy each, for every managed device of every sync).
 const isEasAgent = (agent: string): boolean => agent.length === 3 && agent.toLowerCase() === 'eas';
-
-const lc = (s: string | undefined) => (s === undefined ? undefined : s.toLowerCase());
 
 /** Managed devices indexed by lower-cased EAS id. `eas`-agent records are not enrollments and are left out. */
 export class ManagedDeviceIndex {
@@ -57,9 +56,11 @@ export class ManagedDeviceIndex {
 }
 
 function sameUser(d: ManagedDevice, userAddresses: readonly string[]): boolean {
-  const upn = lc(d.userPrincipalName);
-  const mail = lc(d.emailAddress);
-  return (upn !== undefined && userAddresses.includes(upn)) || (mail !== undefined && userAddresses.includes(mail));
+  const upn = d.userPrincipalName;
+  const mail = d.emailAddress;
+  for (const a of userAddresses)
+    if ((upn !== undefined && isLowerCaseOf(upn, a)) || (mail !== undefined && isLowerCaseOf(mail, a))) return true;
+  return false;
 }
 
 const NO_CONFLICTS: readonly ManagedDevice[] = Object.freeze([]);
