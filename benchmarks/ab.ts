@@ -1,6 +1,8 @@
 // What the A/B benchmarks share (first-sync-ab.ts, second-sync-ab.ts, replay-ab.ts):
 // two builds measured round after round in one process, reported as one JSON line.
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchArgs } from './args.js';
 
 export const median = (xs: readonly number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
 
@@ -35,4 +37,23 @@ export function requireBaseAndGc(base: string | undefined, usage: string): strin
   if (base !== undefined && gc) return base;
   process.stderr.write(`${base === undefined ? '--a is required' : 'run node with --expose-gc'}\nusage: ${usage}\n`);
   return process.exit(2);
+}
+
+/**
+ * An engine A/B's arguments: --a (required) and --b builds, --devices, --rounds; the collector
+ * checked up front. B is this build's own dist by default (ab.js is in its benchmarks/).
+ */
+export function engineAbArgs(usage: string, defaultDevices: number) {
+  const { values } = benchArgs(usage, {
+    options: {
+      a: { type: 'string' },
+      b: { type: 'string' },
+      devices: { type: 'string', default: String(defaultDevices) },
+      rounds: { type: 'string', default: '6' },
+    },
+  });
+  // Said up front with the usage (settle would only throw once the engines are built).
+  const a = requireBaseAndGc(values.a, usage);
+  const b = values.b ?? resolve(fileURLToPath(import.meta.url), '..', '..');
+  return { a, b, devices: Number(values.devices), rounds: Number(values.rounds) };
 }

@@ -9,29 +9,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { benchArgs } from './args.js';
 import { settle } from './settle.js';
-import { abLine, engineBuild, median, requireBaseAndGc } from './ab.js';
+import { abLine, engineAbArgs, engineBuild, median } from './ab.js';
 import { minorFaults } from './page-faults.js';
 
 const USAGE = 'node --expose-gc dist/benchmarks/first-sync-ab.js --a <dist> [--b <dist>] [--devices 100000] [--rounds 6]';
 
-const { values } = benchArgs(USAGE, {
-  options: {
-    a: { type: 'string' },
-    b: { type: 'string' },
-    devices: { type: 'string', default: '100000' },
-    rounds: { type: 'string', default: '6' },
-  },
-});
-
-// Said up front with the usage (settle would only throw once the engines are built).
-const base = requireBaseAndGc(values.a, USAGE);
-const devices = Number(values.devices);
-const rounds = Number(values.rounds);
-// This build's own dist (…/dist/benchmarks/first-sync-ab.js) is B by default.
-const here = resolve(fileURLToPath(import.meta.url), '..', '..');
+const { a: base, b: other, devices, rounds } = engineAbArgs(USAGE, 100000);
 const dir = mkdtempSync(join(tmpdir(), 'eas-first-ab-'));
 
 /** A build's modules and its recorded organization's answers; `run` makes a store and an engine and times a first full sync. */
@@ -67,7 +51,7 @@ async function side(root: string, tag: string) {
 
 try {
   const a = await side(base, 'a');
-  const b = await side(values.b ?? here, 'b');
+  const b = await side(other, 'b');
   const xa: Array<{ cpu: number; faults: number }> = [];
   const xb: Array<{ cpu: number; faults: number }> = [];
   for (let i = 0; i < rounds; i++) {
@@ -89,7 +73,7 @@ try {
       },
       'cpuMicrosPerDevice',
       { dist: resolve(base), values: xa.map((x) => x.cpu) },
-      { dist: resolve(values.b ?? here), values: xb.map((x) => x.cpu) },
+      { dist: resolve(other), values: xb.map((x) => x.cpu) },
     ),
   );
 } finally {

@@ -11,29 +11,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { benchArgs } from './args.js';
 import { settle } from './settle.js';
-import { abLine, engineBuild, requireBaseAndGc } from './ab.js';
+import { abLine, engineAbArgs, engineBuild } from './ab.js';
 import type { Engine } from '../src/engine.js';
 
 const USAGE = 'node --expose-gc dist/benchmarks/second-sync-ab.js --a <dist> [--b <dist>] [--devices 50000] [--rounds 6]';
 
-const { values } = benchArgs(USAGE, {
-  options: {
-    a: { type: 'string' },
-    b: { type: 'string' },
-    devices: { type: 'string', default: '50000' },
-    rounds: { type: 'string', default: '6' },
-  },
-});
-
-// Said up front with the usage (settle would only throw once the engines are built).
-const base = requireBaseAndGc(values.a, USAGE);
-const devices = Number(values.devices);
-const rounds = Number(values.rounds);
-// This build's own dist (…/dist/benchmarks/second-sync-ab.js) is B by default.
-const here = resolve(fileURLToPath(import.meta.url), '..', '..');
+const { a: base, b: other, devices, rounds } = engineAbArgs(USAGE, 50000);
 const dir = mkdtempSync(join(tmpdir(), 'eas-ab-'));
 
 interface Side {
@@ -76,7 +60,7 @@ async function timed(s: Side): Promise<number> {
 
 try {
   const a = await side(base, 'a');
-  const b = await side(values.b ?? here, 'b');
+  const b = await side(other, 'b');
   const xa: number[] = [];
   const xb: number[] = [];
   for (let i = 0; i < rounds; i++) {
@@ -95,7 +79,7 @@ try {
       { bench: 'second-sync-ab', devices, rounds },
       'cpuMicrosPerDevice',
       { dist: resolve(base), values: xa },
-      { dist: resolve(values.b ?? here), values: xb },
+      { dist: resolve(other), values: xb },
     ),
   );
 } finally {
