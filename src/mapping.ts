@@ -26,8 +26,13 @@ export class ManagedDeviceIndex {
       const key = deviceKey(d.easDeviceId);
       const held = this.byEasId.get(key);
       if (held === undefined) this.byEasId.set(key, d);
-      else if (Array.isArray(held)) held.push(d);
-      else this.byEasId.set(key, [held, d]);
+      // A device listed twice (a page read again) is one device: its later record replaces the earlier,
+      // in the earlier's place, as a map by Intune id keeps it (only ids that share an EAS id get here).
+      else if (Array.isArray(held)) {
+        const i = held.findIndex((h) => h.id === d.id);
+        if (i >= 0) held[i] = d;
+        else held.push(d);
+      } else this.byEasId.set(key, held.id === d.id ? d : [held, d]);
     }
   }
 

@@ -145,4 +145,41 @@ test('a user removed from the included group is released by a quick sync', async
   assert.is(agrees(sim, engine), 0);
 });
 
+test('a device brought back into scope by a quick sync is decided on the Intune record the last full sync read', async () => {
+  const { sim, engine } = setup();
+  const fullAt = nowMs;
+  await engine.fullSync();
+  // A compliant device whose record Intune will not list as changed (last synced well before the full sync).
+  const md = sim.intune.devices().find((m) => {
+    const d = engine.devices().find((x) => x.deviceId.toLowerCase() === m.easDeviceId?.toLowerCase());
+    return d?.reason === 'compliant' && m.lastSyncDateTime !== undefined && Date.parse(m.lastSyncDateTime) < fullAt - 60 * 60_000;
+  })!;
+  const target = engine.devices().find((d) => d.deviceId.toLowerCase() === md.easDeviceId!.toLowerCase())!;
+  const mb = sim.exchange.state().mailboxes.find((m) => m.identity === target.mailbox)!;
+  const all = sim.groups.allUsers;
+  const members = [...((await sim.intune.getGroupMembers([all])) as unknown as { right: Map<string, Set<string>> }).right.get(all)!];
+  const asked: Array<string | undefined> = [];
+  const read = sim.intune.getManagedDevices.bind(sim.intune);
+  sim.intune.getManagedDevices = (q) => {
+    asked.push(q?.changedSince);
+    return read(q);
+  };
+  sim.intune.setGroupMembers(
+    all,
+    members.filter((u) => u !== mb.userPrincipalName!.toLowerCase()),
+  );
+  nowMs += 15 * 60_000;
+  assert.ok((await engine.quickSync()).success);
+  assert.is(engine.devices().find((d) => d.deviceId === target.deviceId)!.reason, 'notTargeted');
+  sim.intune.setGroupMembers(all, members);
+  nowMs += 15 * 60_000;
+  assert.ok((await engine.quickSync()).success);
+  // Both quick syncs asked only for what changed since the last look; the device's record came from the full sync.
+  assert.equal(asked, [new Date(fullAt - 5 * 60_000).toISOString(), new Date(fullAt + 15 * 60_000 - 5 * 60_000).toISOString()]);
+  const back = engine.devices().find((d) => d.deviceId === target.deviceId)!;
+  assert.is(back.reason, 'compliant');
+  assert.is(back.access, 'allow');
+  assert.is(agrees(sim, engine), 0);
+});
+
 test.run();

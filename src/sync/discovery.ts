@@ -11,6 +11,7 @@ import { mailboxIdentityOfDevice } from '../identity.js';
 import { progress, type Fail, type SyncRun } from './run.js';
 import { quickWindows } from './watermark.js';
 import { keyedGet } from '../mailbox/keyed.js';
+import { ManagedCache } from './managed-cache.js';
 
 /** What a sync read. */
 export interface Discovered {
@@ -40,17 +41,6 @@ function asMobileDevice(d: DeviceState): MobileDevice {
   return rest;
 }
 
-/**
- * Managed devices by Intune id. A loop, not new Map(list.map(…)): no pair array per managed device; and a
- * function of its own, so that the loop does not make `discover` hot (V8 compiled all of it again at every
- * full sync: docs/architecture.md, "Compiled code that outlives a sync").
- */
-function byIntuneId(devices: readonly ManagedDevice[]): Map<string, ManagedDevice> {
-  const managed = new Map<string, ManagedDevice>();
-  for (const x of devices) managed.set(x.id, x);
-  return managed;
-}
-
 /** Reads what the sync's kind needs; the first read that fails fails the sync. */
 export async function discover(run: SyncRun): Promise<Fail | Discovered> {
   const { ctx } = run;
@@ -74,7 +64,7 @@ export async function discover(run: SyncRun): Promise<Fail | Discovered> {
     if (e) return e;
     const servers = get(sv);
     found = { devices: get(d), mailboxes: get(m), settings: get(st), rules: get(r), servers, groups: get(g) };
-    ctx.caches.managed = byIntuneId(get(md));
+    ctx.caches.managed = ManagedCache.ofList(get(md));
     ctx.failover.setServers(servers.filter((v) => v.isClientAccessServer).map((v) => v.fqdn));
   } else {
     const quick = await discoverQuick(run, groupIds);
@@ -109,8 +99,8 @@ async function discoverQuick(run: SyncRun, groupIds: readonly string[]): Promise
   if (e) return e;
   const changed = get(md);
   const groups = get(g);
-  if (!ctx.caches.managed || !intuneSince) ctx.caches.managed = new Map();
-  const cache = ctx.caches.managed;
+  if (!ctx.caches.managed || !intuneSince) ctx.caches.managed = ManagedCache.empty();
+  const cache = ctx.caches.managed.byId();
   // Only a change that can alter a decision makes a device affected (check-ins alone do not).
   const really = changed.filter((m) => {
     const prev = cache.get(m.id);

@@ -2,7 +2,6 @@
 // phases share while it runs (SyncRun), from StartSync on.
 import type { SchedulerLike } from 'rxjs';
 import type { ExchangeGateway, IntuneGateway, Notifier } from '../ports.js';
-import type { ManagedDevice } from '../facts.js';
 import type { Policy } from '../policy.js';
 import { event, orgStream } from '../events.js';
 import { decideConnector, nextSyncId, type SyncKind } from '../connector.js';
@@ -11,10 +10,11 @@ import { type Appender, EngineFailure, groupCommitter } from '../append.js';
 import type { OrgState } from '../state.js';
 import type { CasFailover, CasSwitch } from '../failover.js';
 import type { SyncIssue, SyncProgress } from './report.js';
+import type { ManagedCache } from './managed-cache.js';
 
 /** What the engine remembers between syncs that is not in the log (observations). */
 export interface SyncCaches {
-  managed?: Map<string, ManagedDevice>;
+  managed?: ManagedCache;
   intuneCheckedAt?: number;
 }
 
