@@ -1,19 +1,38 @@
-// The id table of the log's readers (adapters/shared/log-ids.ts): a hash seen
-// before answers with the line it was first seen on, whatever the table's size.
+// The id table of the log's readers (adapters/shared/log-ids.ts): every line is
+// recorded with its id's hash, a hash shared by several ids included, and a hash
+// seen before answers with one of its lines, whatever the table's size.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { IdSet, idHash, slot } from '../adapters/shared/log-ids.js';
 
-/** What the table must answer: the first line of each hash, by a Map. */
-function reference(hashes: readonly number[]): { firsts: number[]; map: Map<number, number> } {
-  const map = new Map<number, number>();
-  const firsts = hashes.map((h, i) => {
-    const first = map.get(h) ?? 0;
-    if (first === 0) map.set(h, i + 1);
-    return first;
+/** What the table must answer: the lines of each hash, by a Map. */
+function reference(hashes: readonly number[]): Map<number, number[]> {
+  const map = new Map<number, number[]>();
+  hashes.forEach((h, i) => {
+    const lines = map.get(h);
+    if (lines === undefined) map.set(h, [i + 1]);
+    else lines.push(i + 1);
   });
-  return { firsts, map };
+  return map;
+}
+
+/** `add`'s answer for the hash at index i: 0 when no earlier line has it, else one of those lines. */
+function answersAdd(set: IdSet, hs: readonly number[], i: number): void {
+  const earlier: number[] = [];
+  for (let j = 0; j < i; j++) if (hs[j] === hs[i]) earlier.push(j + 1);
+  const got = set.add(hs[i]!, i + 1);
+  if (earlier.length === 0) assert.is(got, 0);
+  else assert.ok(earlier.includes(got), `add answers ${got}, not one of ${earlier.join(', ')}`);
+}
+
+function holdsAll(set: IdSet, want: Map<number, number[]>): void {
+  for (const [h, lines] of want) {
+    assert.equal(set.linesWith(h), lines);
+    assert.ok(lines.includes(set.find(h)));
+  }
+  assert.is(set.find(2 ** 52 + 7), 0);
+  assert.equal(set.linesWith(2 ** 52 + 7), []);
 }
 
 // Small hashes collide in slots often (a table starts at 65,536 slots); a few repeats are forced in.
@@ -22,17 +41,28 @@ const hashes = fc
   .chain((hs) => fc.tuple(fc.constant(hs), fc.array(fc.nat({ max: Math.max(0, hs.length - 1) }), { maxLength: 20 })))
   .map(([hs, picks]) => (hs.length === 0 ? hs : [...hs, ...picks.map((i) => hs[i]!)]));
 
-test('answers every add and find as a map of first lines does, across its growth', () => {
+test('records every line, those whose hash is held already included, and finds each by its hash, across its growth', () => {
   fc.assert(
     fc.property(hashes, (hs) => {
-      const want = reference(hs);
       const set = new IdSet();
-      hs.forEach((h, i) => assert.is(set.add(h, i + 1), want.firsts[i]));
-      for (const [h, line] of want.map) assert.is(set.find(h), line);
-      assert.is(set.find(2 ** 52 + 7), 0);
+      hs.forEach((_, i) => answersAdd(set, hs, i));
+      holdsAll(set, reference(hs));
+      assert.is(set.size, hs.length);
     }),
     { numRuns: 60 },
   );
+});
+
+test('two ids that share a hash are each recorded with their own line', () => {
+  // A real collision of idHash (found by a cycle search over ids of this shape).
+  const [a, b] = ['collide-ab8a0ca0efb32', 'collide-9c6f356ea9f03'];
+  assert.is(idHash(a), idHash(b));
+  const set = new IdSet();
+  assert.is(set.add(idHash(a), 3), 0);
+  assert.is(set.add(idHash(b), 9), 3);
+  assert.equal(set.linesWith(idHash(b)), [3, 9]);
+  // Rebuilt from its arrays (a saved index, another thread): both still there.
+  assert.equal(new IdSet(set.data()).linesWith(idHash(a)), [3, 9]);
 });
 
 test('grows past half load without losing an entry', () => {
@@ -49,14 +79,14 @@ test('a reservation changes no answer, and adds within it never grow the table',
       const want = reference(hs);
       const set = new IdSet();
       const cut = hs.length === 0 ? 0 : at % hs.length;
-      hs.slice(0, cut).forEach((h, i) => assert.is(set.add(h, i + 1), want.firsts[i]));
-      set.reserve(want.map.size + extra);
+      for (let i = 0; i < cut; i++) answersAdd(set, hs, i);
+      set.reserve(hs.length + extra);
       const slots = set.data().keys.length;
-      assert.ok(slots >= 2 * (want.map.size + extra), 'room for the reservation at half load');
-      hs.slice(cut).forEach((h, i) => assert.is(set.add(h, cut + i + 1), want.firsts[cut + i]));
+      assert.ok(slots >= 2 * (hs.length + extra), 'room for the reservation at half load');
+      for (let i = cut; i < hs.length; i++) answersAdd(set, hs, i);
       assert.is(set.data().keys.length, slots, 'not grown');
-      assert.is(set.size, want.map.size);
-      for (const [h, line] of want.map) assert.is(set.find(h), line);
+      assert.is(set.size, hs.length);
+      holdsAll(set, want);
     }),
     { numRuns: 60 },
   );
@@ -79,6 +109,26 @@ test('merges another part of the same file, naming each pair of lines whose ids 
   b.add(idHash('x'), 4);
   assert.equal(a.merge(b.data()), [{ line: 4, first: 1 }]);
   assert.is(a.find(idHash('z')), 3);
+});
+
+test("merging pairs each of the other part's lines with every line of this one that shares its hash, never two of its own", () => {
+  const h = idHash('collide-ab8a0ca0efb32');
+  const a = new IdSet();
+  const b = new IdSet();
+  a.add(h, 2);
+  a.add(h, 5);
+  b.add(h, 3);
+  b.add(h, 7);
+  assert.equal(
+    a.merge(b.data()).sort((x, y) => x.line - y.line || x.first - y.first),
+    [
+      { line: 3, first: 2 },
+      { line: 5, first: 3 },
+      { line: 7, first: 2 },
+      { line: 7, first: 5 },
+    ],
+  );
+  assert.equal(a.linesWith(h), [2, 3, 5, 7]);
 });
 
 test('a table rebuilt from its arrays (another thread, a saved index) goes on counting its entries', () => {

@@ -133,8 +133,8 @@ export class DiskIndex {
 
   /**
    * See planAppend. A caller's id whose hash the log already holds is judged by the
-   * id on that line, from `idsAt`; one not read yet is listed in `unread` (read
-   * it and plan again).
+   * ids on the lines with that hash, from `idsAt`; a line not read yet is listed in
+   * `unread` (read it and plan again).
    */
   plan(requests: readonly PreparedRequest[], idsAt: ReadonlyMap<number, string>): Either<StoreError, DiskPlan> {
     const unread: number[] = [];
@@ -143,11 +143,15 @@ export class DiskIndex {
         length: this.count,
         head: (s) => this.head(s),
         positionOfId: (id) => {
-          const held = this.ids.find(idHash(id));
-          if (held === 0) return undefined;
-          const read = idsAt.get(held - 1);
-          if (read === undefined) unread.push(held - 1);
-          return read === id ? held - 1 : undefined;
+          const hash = idHash(id);
+          if (this.ids.find(hash) === 0) return undefined;
+          // Every line with the hash (ids may share one): the id is held when one of them carries it.
+          for (const held of this.ids.linesWith(hash)) {
+            const read = idsAt.get(held - 1);
+            if (read === id) return held - 1;
+            if (read === undefined) unread.push(held - 1);
+          }
+          return undefined;
         },
       },
       requests,

@@ -1,10 +1,10 @@
 // Event ids seen by a streaming reader, in 12 bytes a slot: a 52-bit hash of
-// each id (a Float64Array) and the line it was first seen on (a Uint32Array:
-// up to 4,294,967,295 lines), in an open-addressing table (a Set of a million
-// id strings would keep the strings alive and
-// cost several times as much). A hash seen twice is only a suspect: the reader
-// then reads both lines again and compares the ids themselves (`confirmDuplicates`),
-// so a hash collision is never reported as a duplicate.
+// each id (a Float64Array) and its line (a Uint32Array: up to 4,294,967,295
+// lines), in an open-addressing table (a Set of a million id strings would keep
+// the strings alive and cost several times as much). A hash seen twice is only
+// a suspect: the reader then reads both lines again and compares the ids
+// themselves (`confirmDuplicates`), so a hash collision is never reported as a
+// duplicate; and both lines stay in the table, so each of the two ids is found.
 import type { FileHandle } from 'node:fs/promises';
 
 /** A 52-bit FNV-1a-style hash of a string (two 32-bit lanes, exact in a double). */
@@ -72,23 +72,27 @@ export class IdSet {
     if (slots > this.keys.length) this.rehash(slots);
   }
 
-  /** Records `hash` at `line`; the line first seen with the same hash, or 0. */
+  /**
+   * Records `hash` at `line`, also when the hash is held already (two ids may share a hash: each keeps
+   * its own line, so either is found by its id). A line recorded before with the same hash, or 0.
+   */
   add(hash: number, line: number): number {
     if ((this.count + 1) * 2 > this.keys.length) this.grow();
     const mask = this.keys.length - 1;
+    let held = 0;
     for (let i = slot(hash, mask); ; i = (i + 1) & mask) {
       const k = this.keys[i]!;
       if (k === 0) {
         this.keys[i] = hash;
         this.lines[i] = line;
         this.count++;
-        return 0;
+        return held;
       }
-      if (k === hash) return this.lines[i]!;
+      if (k === hash && held === 0) held = this.lines[i]!;
     }
   }
 
-  /** The value recorded with `hash`, or 0 when none is. */
+  /** A line recorded with `hash`, or 0 when none is. */
   find(hash: number): number {
     const mask = this.keys.length - 1;
     for (let i = slot(hash, mask); ; i = (i + 1) & mask) {
@@ -98,7 +102,15 @@ export class IdSet {
     }
   }
 
-  /** Adds another set's entries (another part of the same file); the suspects found. */
+  /** Every line recorded with `hash` (nearly always one; several when ids share the hash), ascending. */
+  linesWith(hash: number): number[] {
+    return linesIn(this.keys, this.lines, hash);
+  }
+
+  /**
+   * Adds another set's entries (another part of the same file); the suspects found: each of its lines
+   * paired with every line of this set that has its hash (pairs within `other` were its read's own).
+   */
   merge(other: IdSetData): Suspect[] {
     const suspects: Suspect[] = [];
     let entries = 0;
@@ -108,8 +120,10 @@ export class IdSet {
       const k = other.keys[i]!;
       if (k === 0) continue;
       const line = other.lines[i]!;
-      const first = this.add(k, line);
-      if (first !== 0) suspects.push(first < line ? { line, first } : { line: first, first: line });
+      if (this.add(k, line) === 0) continue;
+      const theirs = linesIn(other.keys, other.lines, k);
+      for (const held of this.linesWith(k))
+        if (!theirs.includes(held)) suspects.push(held < line ? { line, first: held } : { line: held, first: line });
     }
     return suspects;
   }
@@ -129,6 +143,14 @@ export class IdSet {
     this.count = 0;
     for (let i = 0; i < old.keys.length; i++) if (old.keys[i] !== 0) this.add(old.keys[i]!, old.lines[i]!);
   }
+}
+
+/** The lines a table (of `IdSet`'s layout) records with `hash`, ascending. */
+function linesIn(keys: Float64Array, lines: Uint32Array, hash: number): number[] {
+  const out: number[] = [];
+  const mask = keys.length - 1;
+  for (let i = slot(hash, mask); keys[i] !== 0; i = (i + 1) & mask) if (keys[i] === hash) out.push(lines[i]!);
+  return out.sort((a, b) => a - b);
 }
 
 /**
@@ -167,11 +189,14 @@ export async function confirmDuplicates(fh: FileHandle, suspects: readonly Suspe
     carry = Buffer.from(chunk.subarray(start));
     chunk = carry;
   }
-  const out: Array<{ line: number; message: string }> = [];
+  // A line is reported once, against the first line its id appeared on (it may be suspected with several).
+  const firstOf = new Map<number, number>();
   for (const s of suspects) {
     const a = ids.get(s.line);
-    if (a !== undefined && a === ids.get(s.first))
-      out.push({ line: s.line, message: `line ${s.line}: event id ${JSON.stringify(a)} repeats the id of line ${s.first}` });
+    const held = firstOf.get(s.line);
+    if (a !== undefined && a === ids.get(s.first) && (held === undefined || s.first < held)) firstOf.set(s.line, s.first);
   }
-  return out.sort((x, y) => x.line - y.line);
+  return [...firstOf]
+    .sort((x, y) => x[0] - y[0])
+    .map(([line, first]) => ({ line, message: `line ${line}: event id ${JSON.stringify(ids.get(line))} repeats the id of line ${first}` }));
 }

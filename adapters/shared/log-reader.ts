@@ -245,11 +245,14 @@ async function readLines(fh: FileHandle, mode: Mode, options: StreamOptions): Pr
       const after = prev === undefined ? 'nothing (a stream starts at 0)' : String(prev);
       return new Invalid(`line ${no}: revision ${event.revision} of stream ${JSON.stringify(event.stream)} follows ${after}`);
     }
-    // Ids are unique in a log; a hash seen before is for the mode to judge.
-    const first = ids.add(idHash(event.id), no);
-    if (first !== 0) {
-      const repeated = mode.onRepeat(no, first, event);
-      if (repeated !== undefined) return new Invalid(repeated);
+    // Ids are unique in a log; a hash seen before is for the mode to judge, against each line that has it.
+    const hash = idHash(event.id);
+    if (ids.add(hash, no) !== 0) {
+      for (const first of ids.linesWith(hash)) {
+        if (first === no) continue;
+        const repeated = mode.onRepeat(no, first, event);
+        if (repeated !== undefined) return new Invalid(repeated);
+      }
     }
     return event;
   };

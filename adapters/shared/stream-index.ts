@@ -37,8 +37,11 @@ export class StreamIndex {
   }
 
   positionOfId(id: string): number | undefined {
-    const held = this.ids.find(idHash(id));
-    return held !== 0 && this.all[held - 1]!.id === id ? held - 1 : undefined;
+    const hash = idHash(id);
+    if (this.ids.find(hash) === 0) return undefined;
+    // Every line with the hash: ids may share one.
+    for (const held of this.ids.linesWith(hash)) if (this.all[held - 1]!.id === id) return held - 1;
+    return undefined;
   }
 
   /** Adds planned events (in the order plan returned them). */
