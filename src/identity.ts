@@ -1,6 +1,7 @@
 // Which mailbox a partnership belongs to, and which addresses identify a user.
 // Device DNs are `CN=<type>§<id>,CN=ExchangeActiveSyncDevices,<mailbox DN>`;
 // identities are `<mailbox identity>/ExchangeActiveSyncDevices/<name>` (or `\`).
+import { isLowerCaseOf } from './case.js';
 import type { CasMailbox, MobileDevice } from './facts.js';
 
 /** Splits a DN into its components, honouring backslash escapes (`\,`). */
@@ -151,6 +152,41 @@ export function userAddresses(m: Pick<CasMailbox, 'primarySmtpAddress' | 'emailA
   if (m.primarySmtpAddress) addNew(out, norm(m.primarySmtpAddress));
   for (const a of m.emailAddresses) if (isSmtpProxy(a)) addNew(out, norm(a.slice(5)));
   return out;
+}
+
+/**
+ * `userAddresses(m)`, or `before` itself when that is what it would be (the usual case: the mailbox's
+ * addresses as the last sync recorded them): no lower-cased copy of an address that has not changed.
+ */
+export function userAddressesAsBefore(
+  m: Pick<CasMailbox, 'primarySmtpAddress' | 'emailAddresses' | 'userPrincipalName'>,
+  before: readonly string[] | undefined,
+): readonly string[] {
+  return before !== undefined && addressesAre(m, before) ? before : userAddresses(m);
+}
+
+/** Whether `userAddresses(m)` would equal `list`, item for item: its steps taken against the list, without copies. */
+function addressesAre(
+  m: Pick<CasMailbox, 'primarySmtpAddress' | 'emailAddresses' | 'userPrincipalName'>,
+  list: readonly string[],
+): boolean {
+  // `taken`: items of the list matched so far (what userAddresses would have output by then), or -1 once one is not.
+  let taken = m.userPrincipalName ? takeAddress(list, 0, m.userPrincipalName, 0, true) : 0;
+  if (m.primarySmtpAddress && taken >= 0) taken = takeAddress(list, taken, m.primarySmtpAddress, 0, false);
+  const proxies = m.emailAddresses;
+  for (let i = 0; i < proxies.length && taken >= 0; i++)
+    if (isSmtpProxy(proxies[i]!)) taken = takeAddress(list, taken, proxies[i]!, 5, false);
+  return taken === list.length;
+}
+
+/**
+ * One address (from `from` on) taken as userAddresses takes it, `taken` items of `list` matched so far: a
+ * repeat of one of those is skipped (addNew; the first, `always`, is never a repeat), any other must be the
+ * next item. The items matched then, or -1.
+ */
+function takeAddress(list: readonly string[], taken: number, a: string, from: number, always: boolean): number {
+  if (!always) for (let j = 0; j < taken; j++) if (isLowerCaseOf(a, list[j]!, from)) return taken;
+  return taken < list.length && isLowerCaseOf(a, list[taken]!, from) ? taken + 1 : -1;
 }
 
 // /^smtp:/i by character codes (`| 32` folds exactly the ASCII capital onto its small letter): no regular

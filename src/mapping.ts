@@ -21,19 +21,23 @@ export class ManagedDeviceIndex {
   // (not an array per managed device: 100,000 of them made and dropped at every full sync).
   private readonly byEasId = new Map<string, ManagedDevice | ManagedDevice[]>();
   constructor(devices: Iterable<ManagedDevice>) {
-    for (const d of devices) {
-      if (!d.easDeviceId || isEasAgent(d.managementAgent)) continue;
-      const key = deviceKey(d.easDeviceId);
-      const held = this.byEasId.get(key);
-      if (held === undefined) this.byEasId.set(key, d);
-      // A device listed twice (a page read again) is one device: its later record replaces the earlier,
-      // in the earlier's place, as a map by Intune id keeps it (only ids that share an EAS id get here).
-      else if (Array.isArray(held)) {
-        const i = held.findIndex((h) => h.id === d.id);
-        if (i >= 0) held[i] = d;
-        else held.push(d);
-      } else this.byEasId.set(key, held.id === d.id ? d : [held, d]);
-    }
+    // A full sync's list by position (no iterator result per device); a quick sync's map by its iterator.
+    if (Array.isArray(devices)) for (let i = 0; i < devices.length; i++) this.add(devices[i] as ManagedDevice);
+    else for (const d of devices) this.add(d);
+  }
+
+  private add(d: ManagedDevice): void {
+    if (!d.easDeviceId || isEasAgent(d.managementAgent)) return;
+    const key = deviceKey(d.easDeviceId);
+    const held = this.byEasId.get(key);
+    if (held === undefined) this.byEasId.set(key, d);
+    // A device listed twice (a page read again) is one device: its later record replaces the earlier,
+    // in the earlier's place, as a map by Intune id keeps it (only ids that share an EAS id get here).
+    else if (Array.isArray(held)) {
+      const i = held.findIndex((h) => h.id === d.id);
+      if (i >= 0) held[i] = d;
+      else held.push(d);
+    } else this.byEasId.set(key, held.id === d.id ? d : [held, d]);
   }
 
   /** `userAddresses` must be lower-cased (see identity.userAddresses). */

@@ -18,7 +18,7 @@ import { accepted } from './decider.js';
 import { recordedDecision, unchangedKeys } from './mailbox/unchanged.js';
 import { keyedGet } from './mailbox/keyed.js';
 import { ManagedDeviceIndex } from './mapping.js';
-import { MailboxIndex, userAddresses } from './identity.js';
+import { MailboxIndex, userAddressesAsBefore } from './identity.js';
 import { holdShape } from './shape.js';
 import { groupsOf } from './groups.js';
 
@@ -150,8 +150,11 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   // one sync to the next, and the state holds them in the order first seen, so most observed mailboxes
   // are the known stream at hand (a string compare). Entries by stream name are made only once the two
   // are out of step (a known mailbox moved or reported twice; every mailbox of a quick sync).
-  const known = complete ? state.entries() : undefined;
-  let at = known?.next();
+  // The known streams and their states as arrays, walked by position (an iterator made an entry and a
+  // result object per mailbox, garbage at every sync).
+  const knownNames = complete ? Array.from(state.keys()) : undefined;
+  const knownStates = complete ? Array.from(state.values()) : undefined;
+  let at = 0;
   let byMailbox: Map<string, Work> | undefined;
   let added: Set<string> | undefined;
   const newEntry = (m: CasMailbox, stream: string, state: MailboxState | undefined): Work => {
@@ -162,18 +165,18 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
   const prefix = mailboxStreamPrefix(organization);
   for (let i = 0; i < obs.mailboxes.length; i++) {
     const m = obs.mailboxes[i]!;
-    if (byMailbox === undefined && at !== undefined) {
+    if (byMailbox === undefined && knownNames !== undefined) {
       // In step: every earlier observed stream took a distinct known one before this, or is new (not
       // known at all), so this one was not observed before. The known name is compared in place and
       // used as it is: no name is made for the mailbox (a string each, for every mailbox of every sync).
-      if (!at.done && isStreamOf(at.value[0], prefix, m.identity)) {
-        entryAt[i] = newEntry(m, at.value[0], at.value[1]);
-        at = known!.next();
+      if (at < knownNames.length && isStreamOf(knownNames[at]!, prefix, m.identity)) {
+        entryAt[i] = newEntry(m, knownNames[at]!, knownStates![at]);
+        at++;
         continue;
       }
     }
     const stream = prefix + m.identity;
-    if (byMailbox === undefined && at !== undefined) {
+    if (byMailbox === undefined && knownNames !== undefined) {
       // A mailbox new to the state, the first time: the walk stays in step.
       if (!state.has(stream) && !added?.has(stream)) {
         (added ??= new Set()).add(stream);
@@ -195,11 +198,12 @@ export function createMailboxPlanner(args: PlanArgs): MailboxPlanner {
     entryAt[i] = entry;
   }
   const observedStreams = work.length;
-  if (known !== undefined) {
+  if (knownNames !== undefined) {
     // The known streams the walk did not meet in step: observed out of step, or no longer observed
     // (their partnerships are gone).
-    for (; at !== undefined && !at.done; at = known.next()) {
-      const [s, ms] = at.value;
+    for (; at < knownNames.length; at++) {
+      const s = knownNames[at]!;
+      const ms = knownStates![at]!;
       const e = byMailbox?.get(s);
       if (e === undefined) work.push({ stream: s, known: ms, mailbox: undefined, devices: NO_DEVICES });
       else e.known = ms;
@@ -291,7 +295,7 @@ function planMailbox(run: PlannerRun, w: Work, out: Omit<MailboxesPlan, 'warning
   const { events, commands, devices } = out;
   const { stream, known: ms, mailbox, devices: partnerships } = w;
   if (!mailbox && (!ms || Object.keys(ms.devices).length === 0)) return;
-  const addresses = mailbox ? userAddresses(mailbox) : (ms?.info?.addresses ?? []);
+  const addresses = mailbox ? userAddressesAsBefore(mailbox, ms?.info?.addresses) : (ms?.info?.addresses ?? []);
   const groups = groupsOf(addresses, obsGroups, policy);
   // Each partnership's facts, by position (a map is made only for a mailbox that is reconciled).
   const facts = new Array<Context>(partnerships.length);

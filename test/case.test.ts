@@ -38,6 +38,26 @@ test('answers as s.toLowerCase() === lower does, for any text and any candidate 
   );
 });
 
+test('from a position on, answers as s.slice(from).toLowerCase() === lower does (property)', () => {
+  fc.assert(
+    fc.property(
+      text
+        .chain((s) => fc.tuple(fc.constant(s), fc.nat({ max: s.length })))
+        .chain(([s, from]) => fc.tuple(fc.constant(s), fc.constant(from), candidate(s.slice(from)))),
+      ([s, from, lower]) => {
+        assert.is(
+          isLowerCaseOf(s, lower, from),
+          s.slice(from).toLowerCase() === lower,
+          `${JSON.stringify(s)} from ${from} / ${JSON.stringify(lower)}`,
+        );
+      },
+    ),
+    { numRuns: 3000 },
+  );
+  assert.ok(isLowerCaseOf('smtp:KIM@Contoso.com', 'kim@contoso.com', 5));
+  assert.not.ok(isLowerCaseOf('smtp:KIM@Contoso.com', 'p:kim@contoso.com', 5));
+});
+
 test('a text whose lower case is longer than itself still matches it', () => {
   assert.is('İ'.toLowerCase().length, 2);
   assert.ok(isLowerCaseOf('İSTANBUL@contoso.com', 'İSTANBUL@contoso.com'.toLowerCase()));

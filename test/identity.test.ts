@@ -9,6 +9,7 @@ import {
   mailboxDnOfDeviceByComponents,
   mailboxIdentityOfDevice,
   userAddresses,
+  userAddressesAsBefore,
 } from '../src/identity.js';
 import { device, mailbox } from './support/builders.js';
 
@@ -133,6 +134,37 @@ test('user addresses come once each, in the order UPN, primary SMTP, proxies: th
       for (const p of proxies) if (/^smtp:/i.test(p)) expected.add(p.slice(5).toLowerCase());
       assert.equal(userAddresses(m), [...expected]);
     }),
+  );
+});
+
+test("a mailbox's addresses as recorded before are handed back as they are when unchanged, else made anew (property)", () => {
+  const address = fc.constantFrom('kim@contoso.com', 'KIM@contoso.com', 'Kím@contoso.com', 'KİM@contoso.com', 'kim@fabrikam.com', '');
+  const proxy = fc.tuple(fc.constantFrom('SMTP:', 'smtp:', 'SmTp:', 'SIP:', 'X500:', 'smtp', 'ſmtp:'), address).map(([p, a]) => p + a);
+  const fields = fc.record({ upn: address, primary: address, proxies: fc.array(proxy, { maxLength: 5 }) });
+  const mailboxOf = (f: { upn: string; primary: string; proxies: string[] }) =>
+    mailbox('Kim Akers', { userPrincipalName: f.upn, primarySmtpAddress: f.primary, emailAddresses: f.proxies });
+  fc.assert(
+    fc.property(
+      fields,
+      // What was recorded: the same mailbox's addresses (the usual case), another's, or any list of addresses.
+      fc.oneof(
+        fc.constant(undefined),
+        fc.constant('same' as const),
+        fields,
+        fc.array(fc.constantFrom('kim@contoso.com', 'kím@contoso.com', 'kim@fabrikam.com', 'kım@contoso.com'), { maxLength: 4 }),
+      ),
+      (f, was) => {
+        const m = mailboxOf(f);
+        const before =
+          was === undefined ? undefined : was === 'same' ? userAddresses(m) : Array.isArray(was) ? was : userAddresses(mailboxOf(was));
+        const got = userAddressesAsBefore(m, before);
+        const fresh = userAddresses(m);
+        assert.equal([...got], fresh);
+        const same = before !== undefined && before.length === fresh.length && before.every((a, i) => a === fresh[i]);
+        assert.is(got === before, same, `${JSON.stringify(f)} / ${JSON.stringify(before)}`);
+      },
+    ),
+    { numRuns: 3000 },
   );
 });
 

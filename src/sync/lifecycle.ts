@@ -31,14 +31,16 @@ async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) =>
 /** Partnerships whose statistics this sync needs one by one: wipes sent and not acknowledged, and wipe/removal intents pending. */
 function watched(states: ReadonlyMap<string, MailboxState>): string[] {
   const out = new Set<string>();
-  for (const ms of states.values()) {
+  // forEach and an indexed loop: no iterator or result object per mailbox.
+  states.forEach((ms) => {
     // Kept by the devices record: only mailboxes changed since the last sync are walked again.
-    for (const identity of devicesSummary(ms.devices).wipesSent) out.add(identity);
+    const sent = devicesSummary(ms.devices).wipesSent;
+    for (let i = 0; i < sent.length; i++) out.add(sent[i]!);
     for (const id in ms.pending) {
       const p = ms.pending[id]!;
       if (p.kind !== 'setCasMailbox') out.add(p.identity);
     }
-  }
+  });
   return [...out];
 }
 

@@ -20,12 +20,13 @@ import { keyedGet } from '../mailbox/keyed.js';
  */
 function withPending(mailboxes: ReadonlyMap<string, MailboxState>): Array<[string, MailboxState]> {
   const out: Array<[string, MailboxState]> = [];
-  for (const [stream, ms] of mailboxes) {
+  // forEach, not for…of: no entry pair and result object per mailbox.
+  mailboxes.forEach((ms, stream) => {
     for (const _ in ms.pending) {
       out.push([stream, ms]);
       break;
     }
-  }
+  });
   return out;
 }
 
