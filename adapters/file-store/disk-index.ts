@@ -87,6 +87,11 @@ export class DiskIndex {
     return this.count;
   }
 
+  /** Ids recorded (one a line). */
+  get idCount(): number {
+    return this.ids.size;
+  }
+
   /** The byte offset where position `p`'s line starts (`p` = length: the end of the last line). */
   offsetOf(p: number): number {
     return this.offsets[p]!;
