@@ -28,6 +28,7 @@ import type { Simulation } from '../adapters/simulator/index.js';
 import type { Policy } from '../src/policy.js';
 import { benchArgs } from './args.js';
 import { minorFaults, pageFaultMicros } from './page-faults.js';
+import { simulatorFloor } from './simulator-floor.js';
 
 const USAGE =
   'npm run bench -- [--devices 5000,50000] [--latency 0] [--parallelism 1] [--default-mode] [--notify-latency MS] [--exceptions N]';
@@ -157,6 +158,7 @@ async function child(devices: number, latencyMs: number, parallelism: number, mo
       parallelism: mode === 'default' ? 1 : parallelism,
     });
     const cmdBefore = sim.counters.commands;
+    const logBefore = sim.exchange.commandLog.length;
     const faults0 = minorFaults();
     const cpu0 = process.cpuUsage();
     const w0 = performance.now();
@@ -165,6 +167,7 @@ async function child(devices: number, latencyMs: number, parallelism: number, mo
     const cpu = process.cpuUsage(cpu0);
     const faults = minorFaults() - faults0;
     const exchangeCommands = sim.counters.commands - cmdBefore;
+    const firstCommands = sim.exchange.commandLog.slice(logBefore);
     // The second sync is the steady state: nothing changed, nothing written but start/completion.
     const w1 = performance.now();
     const second = await engine.fullSync();
@@ -178,6 +181,9 @@ async function child(devices: number, latencyMs: number, parallelism: number, mo
     const boundSeconds = latencyMs > 0 ? ((mailboxCommands * latencyMs) / sessions + orgMs + latencyMs) / 1000 : 0;
     const seconds = wallMs / 1000;
     const calibrated = latencyMs > 0 ? await calibratedBound(mailboxCommands, org, sessions, latencyMs) : 0;
+    // The same commands through the simulator with no engine (the default mode's split commands aside).
+    const floor =
+      latencyMs > 0 && mode === 'engine' ? (await simulatorFloor({ devices, seed: 1, latencyMs }, firstCommands, sessions)).seconds : 0;
     return {
       bench: 'full-sync',
       mode,
@@ -196,6 +202,11 @@ async function child(devices: number, latencyMs: number, parallelism: number, mo
       // The same against the simulator's own timer waits (see calibratedBound): the engine's share alone.
       calibratedBoundSeconds: +calibrated.toFixed(3),
       calibratedRatio: calibrated > 0 ? +(seconds / calibrated).toFixed(3) : null,
+      // The first sync's commands run by the simulator alone (benchmarks/simulator-floor.ts): over the bound,
+      // what the simulator's work and timers cost; the sync over it, what the engine adds.
+      simulatorFloorSeconds: floor > 0 ? +floor.toFixed(3) : null,
+      simulatorFloorRatio: floor > 0 && boundSeconds > 0 ? +(floor / boundSeconds).toFixed(3) : null,
+      overSimulatorFloor: floor > 0 ? +(seconds / floor).toFixed(3) : null,
       success: first.success,
       generateMs: Math.round(generateMs),
       wallMs: Math.round(wallMs),
