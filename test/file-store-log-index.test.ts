@@ -12,6 +12,7 @@ import { saveChecked } from '../adapters/file-store/checked-file.js';
 import { matchPrefix, openScan } from '../adapters/file-store/open-scan.js';
 import { loadLogIndex, saveLogIndex } from '../adapters/file-store/log-index-file.js';
 import { idHash } from '../adapters/shared/log-ids.js';
+import { collidingIds } from './support/colliding-ids.js';
 import { createHash } from 'node:crypto';
 import { open as openFile } from 'node:fs/promises';
 import type { AppendRequest } from '../src/ports.js';
@@ -386,8 +387,7 @@ test('an index header whose blocks disagree with its length is not used', async 
 test.after(() => logs.removeAll());
 
 test('an index saved when two ids that share a hash kept one entry is made again, and the second id is then refused', async () => {
-  // Two ids of one 52-bit idHash (a real collision, found by a cycle search over ids of this shape).
-  const [a, b] = ['collide-ab8a0ca0efb32', 'collide-9c6f356ea9f03'];
+  const [a, b] = collidingIds();
   const path = await tempLog();
   const store = await open(path, { saveIndexEvery: 1 });
   ok(await store.append([{ stream: 's', expected: 'any', events: [{ type: 'T', data: {}, at: AT, id: a }] }]));

@@ -10,6 +10,7 @@ import { isLeft, isRight, type Either } from 'fp-ts/lib/Either.js';
 import { openFileStore, readLog, type FileStore } from '../adapters/file-store/index.js';
 import type { NewEvent, StoredEvent, StoreError } from '../src/ports.js';
 import { storeConformance } from './store-conformance.js';
+import { collidingIds } from './support/colliding-ids.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KEYS = ['stream', 'revision', 'position', 'id', 'type', 'at', 'data', 'meta'];
@@ -551,12 +552,9 @@ test('an id the store made is indexed like a given one: appending it again is re
   await reopened.close();
 });
 
-// Two ids of one 52-bit idHash (a real collision, found by a cycle search over ids of this shape).
-const COLLIDING = ['collide-ab8a0ca0efb32', 'collide-9c6f356ea9f03'] as const;
-
 test('two ids that share a hash are both held: each is refused when appended again, in the store and after reopens with and without a saved index', async () => {
   const path = await tempLog();
-  const [a, b] = COLLIDING;
+  const [a, b] = collidingIds();
   const store = ok(await openFileStore(path, { saveIndexEvery: 1 }));
   ok(await store.append([{ stream: 'a', expected: 'any', events: [ev('A', 1, { id: a })] }]));
   ok(await store.append([{ stream: 'b', expected: 'any', events: [ev('B', 1, { id: b })] }]));
@@ -588,7 +586,7 @@ test('two ids that share a hash are both held: each is refused when appended aga
 
 test('a log where an id repeats one that shares its hash with another is corrupt at the repeating line, named against the right line', async () => {
   const path = await tempLog();
-  const [a, b] = COLLIDING;
+  const [a, b] = collidingIds();
   await writeFile(path, [line('a', 0, 0, { id: a }), line('b', 0, 1, { id: b }), line('c', 0, 2, { id: b }), ''].join('\n'));
   const e = err(await openFileStore(path));
   assert.equal([e.kind, e.kind === 'corrupt' ? e.line : 0], ['corrupt', 3]);

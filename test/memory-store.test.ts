@@ -2,14 +2,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { memoryStore } from '../adapters/memory-store/index.js';
 import { storeConformance } from './store-conformance.js';
+import { collidingIds } from './support/colliding-ids.js';
 
 storeConformance('memory store', async () => memoryStore());
 
 const test = suite('memory store');
 
 test('two ids that share a hash are both held: each is refused when appended again', async () => {
-  // Two ids of one 52-bit idHash (a real collision, found by a cycle search over ids of this shape).
-  const [a, b] = ['collide-ab8a0ca0efb32', 'collide-9c6f356ea9f03'];
+  const [a, b] = collidingIds();
   const store = memoryStore();
   const at = '2026-11-26T08:00:00.000Z';
   for (const [stream, id] of [

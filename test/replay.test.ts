@@ -12,6 +12,7 @@ import { replay, createReplay } from '../projections/replay.js';
 import { foldLogFile, replayFile } from '../adapters/log/index.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { openFileStore, readLog } from '../adapters/file-store/index.js';
+import { collidingIds } from './support/colliding-ids.js';
 
 const test = suite('replay');
 const T0 = Date.parse('2026-11-26T08:00:00Z');
@@ -226,6 +227,26 @@ test('replayFile on several threads gives what it gives on one, on damaged logs 
   );
 });
 
+/** `lines` with some lines' ids replaced, written to `file` and replayed: one error, line `line`'s, naming `first`; the file store agrees. */
+async function oneRepeat(file: string, lines: string[], ids: ReadonlyMap<number, string>, threads: number, line: number, first: number) {
+  const idOf = (l: string) => (JSON.parse(l) as { id: string }).id;
+  const copy = lines.map((l, i) => {
+    const id = ids.get(i);
+    return id === undefined ? l : l.replace(idOf(l), id);
+  });
+  writeFileSync(file, copy.join('\n'));
+  const r = await replayFile(file, { threads, chunkBytes: 1 << 16 });
+  assert.ok(isRight(r));
+  if (!isRight(r)) return;
+  assert.equal(
+    r.right.errors.map((e) => e.line),
+    [line + 1],
+  );
+  assert.match(r.right.errors[0]!.message, new RegExp(`repeats the id of line ${first + 1}$`));
+  const store = await readLog(file);
+  assert.ok(isRight(store) && store.right.errors.length === 1 && store.right.errors[0]!.line === line + 1, 'the file store agrees');
+}
+
 test('a repeated event id is an error naming both lines, on one thread and on several, as for the file store', async () => {
   const lines = bytes.toString('utf8').split('\n');
   const file = join(dir, 'dup-ids.ndjson');
@@ -233,30 +254,15 @@ test('a repeated event id is an error naming both lines, on one thread and on se
     fc.asyncProperty(fc.nat(), fc.nat(), fc.constantFrom(1, 2, 3), async (x, y, threads) => {
       const n = lines.length - 1;
       const [a, b] = [x % n, y % n].sort((p, q) => p - q) as [number, number];
-      if (a === b) return true;
-      const idOf = (l: string) => (JSON.parse(l) as { id: string }).id;
-      const copy = [...lines];
-      copy[b] = copy[b]!.replace(idOf(copy[b]!), idOf(copy[a]!));
-      writeFileSync(file, copy.join('\n'));
-      const r = await replayFile(file, { threads, chunkBytes: 1 << 16 });
-      assert.ok(isRight(r));
-      if (!isRight(r)) return false;
-      assert.equal(
-        r.right.errors.map((e) => e.line),
-        [b + 1],
-      );
-      assert.match(r.right.errors[0]!.message, new RegExp(`repeats the id of line ${a + 1}$`));
-      const store = await readLog(file);
-      assert.ok(isRight(store) && store.right.errors.length === 1 && store.right.errors[0]!.line === b + 1, 'the file store agrees');
-      return true;
+      if (a === b) return;
+      await oneRepeat(file, lines, new Map([[b, (JSON.parse(lines[a]!) as { id: string }).id]]), threads, b, a);
     }),
     { numRuns: 25 },
   );
 });
 
 test('ids that share a hash are no repeat; a repeat of either is named against its own line, on one thread and on several', async () => {
-  // Two ids of one 52-bit idHash (a real collision, found by a cycle search over ids of this shape).
-  const colliding = ['collide-ab8a0ca0efb32', 'collide-9c6f356ea9f03'];
+  const colliding = collidingIds();
   const lines = bytes.toString('utf8').split('\n');
   const file = join(dir, 'colliding-ids.ndjson');
   await fc.assert(
@@ -267,24 +273,13 @@ test('ids that share a hash are no repeat; a repeat of either is named against i
       async (picks, which, threads) => {
         const n = lines.length - 1;
         const [a, b, c] = picks.map((p) => p % n).sort((p, q) => p - q) as [number, number, number];
-        if (a === b || b === c) return true;
-        const idOf = (l: string) => (JSON.parse(l) as { id: string }).id;
-        const copy = [...lines];
-        copy[a] = copy[a]!.replace(idOf(copy[a]!), colliding[0]!);
-        copy[b] = copy[b]!.replace(idOf(copy[b]!), colliding[1]!);
-        copy[c] = copy[c]!.replace(idOf(copy[c]!), colliding[which]!);
-        writeFileSync(file, copy.join('\n'));
-        const r = await replayFile(file, { threads, chunkBytes: 1 << 16 });
-        assert.ok(isRight(r));
-        if (!isRight(r)) return false;
-        assert.equal(
-          r.right.errors.map((e) => e.line),
-          [c + 1],
-        );
-        assert.match(r.right.errors[0]!.message, new RegExp(`repeats the id of line ${(which === 0 ? a : b) + 1}$`));
-        const store = await readLog(file);
-        assert.ok(isRight(store) && store.right.errors.length === 1 && store.right.errors[0]!.line === c + 1, 'the file store agrees');
-        return true;
+        if (a === b || b === c) return;
+        const ids = new Map([
+          [a, colliding[0]],
+          [b, colliding[1]],
+          [c, colliding[which]!],
+        ]);
+        await oneRepeat(file, lines, ids, threads, c, which === 0 ? a : b);
       },
     ),
     { numRuns: 25 },
