@@ -3,6 +3,9 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './args.js';
+import type { Engine } from '../src/engine.js';
+import type { Simulation } from '../adapters/simulator/index.js';
+import type { RecordedOrganization } from './recorded-org.js';
 
 export const median = (xs: readonly number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
 
@@ -29,6 +32,29 @@ export async function engineBuild(root: string) {
     openFileStore: ((await load('adapters/file-store/index.js')) as typeof import('../adapters/file-store/index.js')).openFileStore,
     recorded: (await load('benchmarks/recorded-org.js')) as typeof import('./recorded-org.js'),
   };
+}
+
+export type EngineBuild = Awaited<ReturnType<typeof engineBuild>>;
+
+/** A build's engine over a recorded organization of `sim` and a fresh file store at `path`, 8 sessions (as the A/Bs run it). */
+export async function recordedEngine(
+  build: EngineBuild,
+  sim: Simulation,
+  org: RecordedOrganization,
+  path: string,
+): Promise<{ readonly engine: Engine; close(): Promise<void> }> {
+  const opened = await build.openFileStore(path);
+  if (opened._tag === 'Left') throw new Error(`${path}: ${JSON.stringify(opened.left)}`);
+  const store = opened.right;
+  const engine = build.createEngine({
+    organization: sim.organization,
+    exchange: org.exchange,
+    intune: org.intune,
+    store,
+    policy: sim.policy,
+    parallelism: 8,
+  });
+  return { engine, close: () => store.close() };
 }
 
 /** An engine A/B needs a base build (returned) and a collector it can call (node --expose-gc): said up front, exit 2. */

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { settle } from './settle.js';
-import { abLine, engineAbArgs, engineBuild, median } from './ab.js';
+import { abLine, engineAbArgs, engineBuild, median, recordedEngine } from './ab.js';
 import { minorFaults } from './page-faults.js';
 
 const USAGE = 'node --expose-gc dist/benchmarks/first-sync-ab.js --a <dist> [--b <dist>] [--devices 100000] [--rounds 6]';
@@ -20,30 +20,20 @@ const dir = mkdtempSync(join(tmpdir(), 'eas-first-ab-'));
 
 /** A build's modules and its recorded organization's answers; `run` makes a store and an engine and times a first full sync. */
 async function side(root: string, tag: string) {
-  const { createEngine, simulateOrganization, openFileStore, recorded: rec } = await engineBuild(root);
-  const sim = simulateOrganization({ devices, seed: 1 });
-  const answers = await rec.recordAnswers(sim);
+  const build = await engineBuild(root);
+  const sim = build.simulateOrganization({ devices, seed: 1 });
+  const answers = await build.recorded.recordAnswers(sim);
   let n = 0;
   return async (): Promise<{ cpu: number; faults: number }> => {
-    const org = rec.recordedOrganization(answers);
-    const opened = await openFileStore(join(dir, `${tag}-${n++}.ndjson`));
-    if (opened._tag === 'Left') throw new Error(`${tag}: ${JSON.stringify(opened.left)}`);
-    const store = opened.right;
-    const engine = createEngine({
-      organization: sim.organization,
-      exchange: org.exchange,
-      intune: org.intune,
-      store,
-      policy: sim.policy,
-      parallelism: 8,
-    });
+    const org = build.recorded.recordedOrganization(answers);
+    const { engine, close } = await recordedEngine(build, sim, org, join(dir, `${tag}-${n++}.ndjson`));
     await settle(200);
     const f0 = minorFaults();
     const c0 = process.cpuUsage();
     const r = await engine.fullSync();
     const c = process.cpuUsage(c0);
     const faults = minorFaults() - f0;
-    await store.close();
+    await close();
     if (!r.success) throw new Error(`${tag}: a first sync failed`);
     return { cpu: +((c.user + c.system) / devices).toFixed(2), faults: +(faults / devices).toFixed(3) };
   };

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { settle } from './settle.js';
-import { abLine, engineAbArgs, engineBuild } from './ab.js';
+import { abLine, engineAbArgs, engineBuild, recordedEngine } from './ab.js';
 import type { Engine } from '../src/engine.js';
 
 const USAGE = 'node --expose-gc dist/benchmarks/second-sync-ab.js --a <dist> [--b <dist>] [--devices 50000] [--rounds 6]';
@@ -27,26 +27,17 @@ interface Side {
 
 /** An engine of the build at `root` over its own recorded organization, after its first full sync. */
 async function side(root: string, tag: string): Promise<Side> {
-  const { createEngine, simulateOrganization, openFileStore, recorded: rec } = await engineBuild(root);
-  const sim = simulateOrganization({ devices, seed: 1 });
+  const build = await engineBuild(root);
+  const rec = build.recorded;
+  const sim = build.simulateOrganization({ devices, seed: 1 });
   const org = rec.recordedOrganization(await rec.recordAnswers(sim));
-  const opened = await openFileStore(join(dir, `${tag}.ndjson`));
-  if (opened._tag === 'Left') throw new Error(`${tag}: ${JSON.stringify(opened.left)}`);
-  const store = opened.right;
-  const engine = createEngine({
-    organization: sim.organization,
-    exchange: org.exchange,
-    intune: org.intune,
-    store,
-    policy: sim.policy,
-    parallelism: 8,
-  });
+  const { engine, close } = await recordedEngine(build, sim, org, join(dir, `${tag}.ndjson`));
   const first = await engine.fullSync();
   if (!first.success) throw new Error(`${tag}: the first sync failed`);
   // Exchange as the first sync left it, recorded again: the next syncs find nothing to do.
   await rec.applyToSimulator(sim, org.commands);
   org.replace(await rec.recordAnswers(sim));
-  return { engine, close: () => store.close() };
+  return { engine, close };
 }
 
 async function timed(s: Side): Promise<number> {
