@@ -67,15 +67,18 @@ export async function openScan(
       const p = saved.right.prefix;
       outdatedIndex = p.kind === 'whole';
       const matched = p.kind === 'whole' ? await matchWhole(fh, p, size, blockBytes) : await matchBlocks(fh, p, size, checking);
-      const loaded = typeof matched === 'string' ? undefined : DiskIndex.from(saved.right.data);
       if (typeof matched === 'string') reason = matched;
-      // An id a line: a table saved when two ids that shared a hash kept one entry between them lacks the second.
-      else if (loaded!.idCount !== saved.right.data.count)
-        reason = `its id table holds ${loaded!.idCount} ids for ${saved.right.data.count} events (saved when ids that share a hash kept one entry)`;
       else {
-        hash = matched;
-        index = loaded;
-        taken = saved.right.data.count;
+        const loaded = DiskIndex.from(saved.right.data);
+        const count = saved.right.data.count;
+        // An id a line: a table saved when two ids that shared a hash kept one entry between them lacks the second.
+        if (loaded.idCount !== count)
+          reason = `its id table holds ${loaded.idCount} ids for ${count} events (saved when ids that share a hash kept one entry)`;
+        else {
+          hash = matched;
+          index = loaded;
+          taken = count;
+        }
       }
     }
     const scan = await scanFrom(fh, index, hash);
