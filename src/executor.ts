@@ -78,21 +78,25 @@ export class WorkQueue {
     for (const w of this.waiters.splice(0)) w(undefined);
     this.wakeProducer();
   }
-  next(): Promise<WorkItem | undefined> {
-    if (this.head < this.items.length) {
-      const item = this.items[this.head]!;
-      // A taken item is not kept: a sync's commands would otherwise all live until its end.
-      this.items[this.head++] = undefined as unknown as WorkItem;
-      if (this.head === this.items.length) {
-        this.items = [];
-        this.head = 0;
-      } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-        this.items = this.items.slice(this.head);
-        this.head = 0;
-      }
-      if (this.low !== undefined && this.pending < this.low.mark) this.wakeProducer();
-      return Promise.resolve(item);
+  /** The next item if one is queued now (undefined otherwise: it does not wait). */
+  take(): WorkItem | undefined {
+    if (this.head === this.items.length) return undefined;
+    const item = this.items[this.head]!;
+    // A taken item is not kept: a sync's commands would otherwise all live until its end.
+    this.items[this.head++] = undefined as unknown as WorkItem;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
     }
+    if (this.low !== undefined && this.pending < this.low.mark) this.wakeProducer();
+    return item;
+  }
+  next(): Promise<WorkItem | undefined> {
+    const item = this.take();
+    if (item !== undefined) return Promise.resolve(item);
     if (this.closed) return Promise.resolve(undefined);
     return new Promise((res) => this.waiters.push(res));
   }
@@ -214,7 +218,8 @@ export function createExecutor(o: ExecutorOptions) {
   }
 
   /**
-   * Runs `items` over the lanes; `onResult` is called as each finishes. Once a
+   * Runs `items` over the lanes; `onResult` is called as each finishes (its
+   * lane's next queued command already started, unless `onStep` is given). Once a
    * connection is lost for good, the remaining items are not attempted: they
    * are reported with the same error, so every intent gets its outcome.
    */
@@ -228,19 +233,39 @@ export function createExecutor(o: ExecutorOptions) {
     const lanes = useSessions ? sessionCount(o.parallelism, o.maxConcurrency) : Math.max(1, o.parallelism);
     const worker = async () => {
       const lane: Lane | undefined = useSessions ? { commands: 0, openedAt: 0 } : undefined;
+      // The lane's next command, started before the outcome of the one before it was handed over.
+      let started: { readonly item: WorkItem; readonly result: Promise<Either<ExchangeError, void>> } | undefined;
       try {
-        for (let item = await queue.next(); item !== undefined; item = await queue.next()) {
-          if (disconnected) {
-            onResult(item, left(disconnected));
-            continue;
+        for (;;) {
+          let item: WorkItem | undefined;
+          let result: Promise<Either<ExchangeError, void>>;
+          if (started !== undefined) {
+            ({ item, result } = started);
+            started = undefined;
+          } else {
+            item = await queue.next();
+            if (item === undefined) break;
+            if (disconnected) {
+              onResult(item, left(disconnected));
+              continue;
+            }
+            await o.onStep?.('beforeCommand', item.commandId);
+            result = runOne(lane, item);
           }
-          await o.onStep?.('beforeCommand', item.commandId);
-          const r = await runOne(lane, item);
+          const r = await result;
           if (isLeft(r) && r.left.kind === 'connectionLost') disconnected = r.left;
+          // The session takes its next command before this outcome is handed over: what the caller does
+          // with it (a decision, an append begun) would otherwise hold the session idle, at every command.
+          // Not with step hooks, which see a command's after-step before the next one's before-step.
+          const next = disconnected || o.onStep ? undefined : queue.take();
+          if (next !== undefined) started = { item: next, result: runOne(lane, next) };
           onResult(item, r);
-          await o.onStep?.('afterCommand', item.commandId);
+          if (o.onStep) await o.onStep('afterCommand', item.commandId);
         }
       } finally {
+        // onResult threw with the next command under way: it ends before its session is closed (its
+        // outcome is not handed over; the sync fails, and its intent is reconciled by the next one).
+        if (started !== undefined) await started.result.catch(() => undefined);
         if (lane) await closeLane(lane);
       }
     };

@@ -20,10 +20,22 @@ export class ManagedDeviceIndex {
   // One device per id, as nearly always; a list only for the ids several devices carry
   // (not an array per managed device: 100,000 of them made and dropped at every full sync).
   private readonly byEasId = new Map<string, ManagedDevice | ManagedDevice[]>();
+  // Indexed at the first mapping asked for: a quick sync with nothing to decide asks none, and its
+  // devices are every managed device the engine knows.
+  private devices: Iterable<ManagedDevice> | undefined;
   constructor(devices: Iterable<ManagedDevice>) {
-    // A full sync's list by position (no iterator result per device); a quick sync's map by its iterator.
-    if (Array.isArray(devices)) for (let i = 0; i < devices.length; i++) this.add(devices[i] as ManagedDevice);
-    else for (const d of devices) this.add(d);
+    this.devices = devices;
+  }
+
+  private index(): Map<string, ManagedDevice | ManagedDevice[]> {
+    const devices = this.devices;
+    if (devices !== undefined) {
+      this.devices = undefined;
+      // A full sync's list by position (no iterator result per device); a quick sync's map by its iterator.
+      if (Array.isArray(devices)) for (let i = 0; i < devices.length; i++) this.add(devices[i] as ManagedDevice);
+      else for (const d of devices) this.add(d);
+    }
+    return this.byEasId;
   }
 
   private add(d: ManagedDevice): void {
@@ -47,7 +59,7 @@ export class ManagedDeviceIndex {
 
   /** `map` by the partnership's key (`deviceKey` of its DeviceId), for a caller that has it already. */
   mapKey(key: string, userAddresses: readonly string[]): Mapping {
-    const held = this.byEasId.get(key);
+    const held = this.index().get(key);
     if (held === undefined) return NO_MAPPING;
     if (!Array.isArray(held))
       return sameUser(held, userAddresses) ? { mapped: held, conflicts: NO_CONFLICTS } : { mapped: undefined, conflicts: [held] };

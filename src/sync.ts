@@ -16,14 +16,25 @@ import { reconcileInterrupted } from './sync/recovery.js';
 import { readStatistics, recordWipeAcks } from './sync/lifecycle.js';
 import { decideAndExecute } from './sync/pipeline.js';
 import { completeSync, failSync, type SyncReport } from './sync/report.js';
-import { startSync, type SyncContext } from './sync/run.js';
+import { openSync, startSync, type SyncContext } from './sync/run.js';
 
 export type { SyncIssue, SyncProgress, SyncReport } from './sync/report.js';
 export type { SyncCaches, SyncContext } from './sync/run.js';
 
 export async function runSync(ctx: SyncContext, requested: SyncKind): Promise<SyncReport> {
-  const run = await startSync(ctx, requested);
-  const found = await discover(run);
+  const opening = openSync(ctx, requested);
+  // Discovery only reads: it goes while the start is made durable (the first command then waits
+  // for one fsync less). Its failure is awaited below, once the start has landed.
+  const discovering = discover(opening);
+  discovering.catch(() => undefined);
+  let run;
+  try {
+    run = await startSync(opening);
+  } catch (err) {
+    await discovering.catch(() => undefined);
+    throw err;
+  }
+  const found = await discovering;
   if ('kind' in found) return failSync(run, found);
   const statistics = await readStatistics(run, found);
   await reconcileInterrupted(run, found, statistics);

@@ -2,7 +2,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createEngine } from '../src/engine.js';
-import { sessionCount, WorkQueue, type WorkItem } from '../src/executor.js';
+import { asyncScheduler } from 'rxjs';
+import { left, right, type Either } from 'fp-ts/lib/Either.js';
+import { createExecutor, sessionCount, WorkQueue, type WorkItem } from '../src/executor.js';
+import { CasFailover } from '../src/failover.js';
+import type { ExchangeError, ExchangeGateway } from '../src/ports.js';
 import { simulateOrganization } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
 
@@ -129,6 +133,125 @@ test('a producer waiting for the queue to drain is woken when it closes', async 
   assert.is((await q.next())?.commandId, 'c/0', 'closing keeps what is queued');
   assert.is((await q.next())?.commandId, 'c/1');
   assert.is(await q.next(), undefined);
+});
+
+/**
+ * A gateway whose sessions finish each command when the test says so, writing what happens
+ * (`run c/0`, `closed`) to `log`; `answer` gives a command's result.
+ */
+function steppedGateway(log: string[], answer: (commandId: string) => Either<ExchangeError, void> = () => right(undefined)) {
+  const waiting: Array<() => void> = [];
+  const id = (c: { readonly kind: string; readonly defaultAccessLevel?: string }) => String(c.defaultAccessLevel);
+  const gateway = {
+    openSession: () =>
+      Promise.resolve(
+        right({
+          execute: (c: WorkItem['command']) => {
+            const commandId = id(c);
+            log.push(`run ${commandId}`);
+            return new Promise<Either<ExchangeError, void>>((res) => waiting.push(() => res(answer(commandId))));
+          },
+          close: () => {
+            log.push('closed');
+            return Promise.resolve();
+          },
+        }),
+      ),
+  } as unknown as ExchangeGateway;
+  /** Finishes the oldest command under way, and lets what follows from it happen. */
+  const finish = async () => {
+    waiting.shift()!();
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+  };
+  return { gateway, finish, waiting };
+}
+
+// The stepped gateway names a command by its defaultAccessLevel field: the command id goes there.
+const named = (i: number): WorkItem => ({
+  commandId: `c/${i}`,
+  command: { kind: 'setOrgSettings', defaultAccessLevel: `c/${i}` as never },
+});
+
+function executor(gateway: ExchangeGateway, onStep?: (step: 'beforeCommand' | 'afterCommand', id: string) => void) {
+  return createExecutor({
+    exchange: gateway,
+    scheduler: asyncScheduler,
+    now: () => 0,
+    failover: new CasFailover(gateway, false, () => undefined),
+    parallelism: 1,
+    ...(onStep ? { onStep } : {}),
+  });
+}
+
+test('a session takes its next queued command before the outcome of the one before is handed over', async () => {
+  const log: string[] = [];
+  const { gateway, finish } = steppedGateway(log);
+  const running = executor(gateway).run([named(0), named(1), named(2)], (w) => log.push(`outcome ${w.commandId}`));
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  await finish();
+  await finish();
+  await finish();
+  await running;
+  assert.equal(log, ['run c/0', 'run c/1', 'outcome c/0', 'run c/2', 'outcome c/1', 'outcome c/2', 'closed']);
+});
+
+test('with step hooks, each command has its outcome and after-step before the next one starts', async () => {
+  const log: string[] = [];
+  const { gateway, finish } = steppedGateway(log);
+  const running = executor(gateway, (step, id) => void log.push(`${step} ${id}`)).run([named(0), named(1)], (w) =>
+    log.push(`outcome ${w.commandId}`),
+  );
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  await finish();
+  await finish();
+  await running;
+  assert.equal(log, [
+    'beforeCommand c/0',
+    'run c/0',
+    'outcome c/0',
+    'afterCommand c/0',
+    'beforeCommand c/1',
+    'run c/1',
+    'outcome c/1',
+    'afterCommand c/1',
+    'closed',
+  ]);
+});
+
+test('an outcome handler that throws: the command already under way ends before its session is closed, and nothing more starts', async () => {
+  const log: string[] = [];
+  const { gateway, finish, waiting } = steppedGateway(log);
+  const running = executor(gateway).run([named(0), named(1), named(2)], (w) => {
+    log.push(`outcome ${w.commandId}`);
+    throw new Error('refused');
+  });
+  const failed = running.then(
+    () => 'resolved',
+    (e: Error) => e.message,
+  );
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  await finish();
+  assert.equal(log, ['run c/0', 'run c/1', 'outcome c/0'], 'c/1 under way, its session still open');
+  assert.is(waiting.length, 1);
+  await finish();
+  assert.is(await failed, 'refused');
+  assert.equal(log, ['run c/0', 'run c/1', 'outcome c/0', 'closed'], 'closed once c/1 ended; c/2 never sent, c/1 never handed over');
+});
+
+test('a lost connection: the next command is not sent, and every one left gets the same error', async () => {
+  const log: string[] = [];
+  const lost: ExchangeError = { kind: 'connectionLost', message: 'WinRM cannot complete the operation', server: 'cas01' };
+  const { gateway, finish } = steppedGateway(log, (id) => (id === 'c/0' ? left(lost) : right(undefined)));
+  const outcomes: string[] = [];
+  const running = executor(gateway).run([named(0), named(1), named(2)], (w, r) =>
+    outcomes.push(`${w.commandId} ${r._tag === 'Left' ? r.left.kind : 'ok'}`),
+  );
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  await finish();
+  const r = await running;
+  assert.equal(r.disconnected, lost);
+  assert.equal(log, ['run c/0', 'closed']);
+  assert.equal(outcomes, ['c/0 connectionLost', 'c/1 connectionLost', 'c/2 connectionLost']);
 });
 
 test.run();

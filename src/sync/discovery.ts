@@ -5,13 +5,13 @@
 import { isLeft, type Either } from 'fp-ts/lib/Either.js';
 import type { ExchangeError, IntuneError } from '../ports.js';
 import type { CasMailbox, DeviceAccessRule, ExchangeServer, GroupMembership, ManagedDevice, MobileDevice, OrgSettings } from '../facts.js';
-import { deviceKey, type DeviceState } from '../mailbox.js';
-import { groupsOf } from '../groups.js';
+import type { DeviceState } from '../mailbox.js';
 import { mailboxIdentityOfDevice } from '../identity.js';
-import { progress, type Fail, type SyncRun } from './run.js';
+import { progress, type Fail, type SyncOpening } from './run.js';
 import { quickWindows } from './watermark.js';
 import { keyedGet } from '../mailbox/keyed.js';
 import { ManagedCache } from './managed-cache.js';
+import { quickAffected } from './quick-affected.js';
 
 /** What a sync read. */
 export interface Discovered {
@@ -41,8 +41,11 @@ function asMobileDevice(d: DeviceState): MobileDevice {
   return rest;
 }
 
-/** Reads what the sync's kind needs; the first read that fails fails the sync. */
-export async function discover(run: SyncRun): Promise<Fail | Discovered> {
+/**
+ * Reads what the sync's kind needs; the first read that fails fails the sync. It only reads, so it
+ * may run while the sync's start is being made durable (see sync.ts).
+ */
+export async function discover(run: SyncOpening): Promise<Fail | Discovered> {
   const { ctx } = run;
   progress(run, 'discover', 0, 1);
   await ctx.failover.probePrimary();
@@ -85,7 +88,7 @@ export async function discover(run: SyncRun): Promise<Fail | Discovered> {
  * affected (a decision-relevant Intune change, a group change, a grace period
  * run out, no decision yet, intents pending) and the mailboxes of all of them.
  */
-async function discoverQuick(run: SyncRun, groupIds: readonly string[]): Promise<Fail | Discovered> {
+async function discoverQuick(run: SyncOpening, groupIds: readonly string[]): Promise<Fail | Discovered> {
   const { ctx, startedMs } = run;
   const x = ctx.failover;
   const st = ctx.state();
@@ -108,64 +111,15 @@ async function discoverQuick(run: SyncRun, groupIds: readonly string[]): Promise
   });
   for (const m of changed) cache.set(m.id, m);
 
-  // Which known partnerships are affected, by stream.
-  const streamOfDevice = new Map<string, string>();
-  for (const [stream, ms] of st.mailboxes) for (const k of Object.keys(ms.devices)) streamOfDevice.set(k, stream);
-  const affected = new Map<string, Set<string>>();
-  const mark = (stream: string, k: string) => {
-    const set = affected.get(stream);
-    if (set) set.add(k);
-    else affected.set(stream, new Set([k]));
-  };
-  const fresh: MobileDevice[] = [];
-  for (const dev of get(d)) if (!streamOfDevice.has(deviceKey(dev.deviceId))) fresh.push(dev);
-  for (const m of really) {
-    if (!m.easDeviceId) continue;
-    const stream = streamOfDevice.get(deviceKey(m.easDeviceId));
-    if (stream) mark(stream, deviceKey(m.easDeviceId));
-  }
-  for (const [stream, ms] of st.mailboxes) {
-    const addresses = ms.info?.addresses ?? [];
-    const now = groupsOf(addresses, groups, ctx.policy);
-    let wipeToSend = false;
-    for (const [k, dev] of Object.entries(ms.devices)) {
-      if (dev.wipe?.stage === 'requested') wipeToSend = true;
-      const dec = dev.decision;
-      if (!dec) {
-        mark(stream, k);
-        continue;
-      }
-      const f = dec.facts;
-      // Group membership changed for this user.
-      if (
-        now.included.length !== f.groups.included.length ||
-        now.excluded.length !== f.groups.excluded.length ||
-        now.included.some((x) => !f.groups.included.includes(x)) ||
-        now.excluded.some((x) => !f.groups.excluded.includes(x))
-      ) {
-        mark(stream, k);
-        continue;
-      }
-      // An override granted, revoked or ended since the decision (its end is a change no other read shows).
-      const o = dev.override;
-      const inForce = o !== undefined && Date.parse(o.until) > startedMs;
-      if (inForce ? f.override?.overrideId !== o.overrideId : dec.reason === 'adminOverride') {
-        mark(stream, k);
-        continue;
-      }
-      // A grace period that has run out since the decision.
-      if (
-        dec.governed &&
-        dec.access === 'allow' &&
-        f.intune?.complianceState === 'inGracePeriod' &&
-        f.intune.graceDeadline !== undefined &&
-        Date.parse(f.intune.graceDeadline) <= startedMs
-      )
-        mark(stream, k);
-    }
-    // Intents to judge, or a wipe to send: the mailbox is reconciled even when none of its devices changed.
-    if ((Object.keys(ms.pending).length > 0 || wipeToSend) && !affected.has(stream)) affected.set(stream, new Set());
-  }
+  const { affected, fresh } = quickAffected({
+    organization: ctx.organization,
+    mailboxes: st.mailboxes,
+    reported: get(d),
+    changed: really,
+    groups,
+    policy: ctx.policy,
+    atMs: startedMs,
+  });
   const identities = new Set<string>();
   for (const stream of affected.keys()) {
     const id = st.mailboxes.get(stream)?.info?.identity;

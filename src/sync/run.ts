@@ -3,7 +3,7 @@
 import type { SchedulerLike } from 'rxjs';
 import type { ExchangeGateway, IntuneGateway, Notifier } from '../ports.js';
 import type { Policy } from '../policy.js';
-import { event, orgStream } from '../events.js';
+import { event, orgStream, type DomainEvent } from '../events.js';
 import { decideConnector, nextSyncId, type SyncKind } from '../connector.js';
 import { accepted } from '../decider.js';
 import { type Appender, EngineFailure, groupCommitter } from '../append.js';
@@ -75,8 +75,13 @@ export const iso = (ms: number) => new Date(ms).toISOString();
 export const errInfo = (e: { kind: string; message: string }) => ({ kind: e.kind, message: e.message });
 export const nowIso = (run: SyncRun) => iso(run.ctx.now());
 
-export const progress = (run: SyncRun, phase: SyncProgress['phase'], done: number, total: number, more: Partial<SyncProgress> = {}) =>
-  run.ctx.onProgress?.({ phase, done, total, ...more });
+export const progress = (
+  run: Pick<SyncRun, 'ctx'>,
+  phase: SyncProgress['phase'],
+  done: number,
+  total: number,
+  more: Partial<SyncProgress> = {},
+) => run.ctx.onProgress?.({ phase, done, total, ...more });
 
 /** Records the failovers since the last call (CasSwitched), through the committer. */
 export function flushSwitches(run: SyncRun): void {
@@ -94,8 +99,21 @@ export function flushSwitches(run: SyncRun): void {
 export const refused = (command: string, f: { readonly kind: string; readonly message: string }) =>
   new EngineFailure({ kind: 'refused', refusal: { kind: f.kind, message: f.message }, message: `${command} refused: ${f.message}` });
 
-/** Starts a sync: its kind and id chosen, StartSync appended. */
-export async function startSync(ctx: SyncContext, requested: SyncKind): Promise<SyncRun> {
+/** A sync before its start is durable: its kind, id and instant, and the events that start it. */
+export interface SyncOpening {
+  readonly ctx: SyncContext;
+  readonly kind: SyncKind;
+  readonly syncId: string;
+  readonly org: string;
+  readonly startedMs: number;
+  readonly startedAt: string;
+  readonly warnings: SyncIssue[];
+  /** StartSync's events (SyncStarted, and a policy change when there is one). */
+  readonly events: readonly DomainEvent[];
+}
+
+/** Opens a sync: its kind and id chosen, StartSync decided (nothing written yet). */
+export function openSync(ctx: SyncContext, requested: SyncKind): SyncOpening {
   const s = ctx.state();
   const org = orgStream(ctx.organization);
   const startedMs = ctx.now();
@@ -114,7 +132,13 @@ export async function startSync(ctx: SyncContext, requested: SyncKind): Promise<
       s.connector,
     ),
   );
-  const eventsAppended = await ctx.appender.append(new Map([[org, start.events]]), startedAt);
+  return { ctx, kind, syncId, org, startedMs, startedAt, warnings, events: start.events };
+}
+
+/** Starts an opened sync: StartSync's events appended (and the status told), then the run. */
+export async function startSync(opening: SyncOpening): Promise<SyncRun> {
+  const { ctx, kind, syncId, org, startedMs, startedAt, warnings } = opening;
+  const eventsAppended = await ctx.appender.append(new Map([[org, [...opening.events]]]), startedAt);
   ctx.emitStatus();
   const policyRevision = ctx.state().connector.policy!.decisionRevision;
   const run: SyncRun = {

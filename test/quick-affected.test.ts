@@ -1,0 +1,283 @@
+// A quick sync's affected partnerships (src/sync/quick-affected.ts) against the plain
+// walk over every device of every mailbox that it replaces.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import fc from 'fast-check';
+import { quickAffected, type QuickInput } from '../src/sync/quick-affected.js';
+import { deviceKey, type DeviceState, type MailboxState } from '../src/mailbox.js';
+import { groupsOf } from '../src/groups.js';
+import { mailboxStream } from '../src/events.js';
+import { keyedCopy, keyedGet } from '../src/mailbox/keyed.js';
+import type { GroupMembership, ManagedDevice, MobileDevice } from '../src/facts.js';
+import type { Policy } from '../src/policy.js';
+
+const test = suite('quick sync: affected partnerships');
+
+const ORG = 'contoso';
+const T0 = Date.parse('2026-12-01T12:00:00.000Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The walk as a quick sync made it before the summaries: every device of every mailbox, every time. */
+function plainWalk({ mailboxes, reported, changed, groups, policy, atMs }: QuickInput) {
+  const streamOfDevice = new Map<string, string>();
+  for (const [stream, ms] of mailboxes) for (const k of Object.keys(ms.devices)) streamOfDevice.set(k, stream);
+  const affected = new Map<string, Set<string>>();
+  const mark = (stream: string, k: string) => {
+    const set = affected.get(stream);
+    if (set) set.add(k);
+    else affected.set(stream, new Set([k]));
+  };
+  const fresh: MobileDevice[] = [];
+  for (const dev of reported) if (!streamOfDevice.has(deviceKey(dev.deviceId))) fresh.push(dev);
+  for (const m of changed) {
+    if (!m.easDeviceId) continue;
+    const stream = streamOfDevice.get(deviceKey(m.easDeviceId));
+    if (stream) mark(stream, deviceKey(m.easDeviceId));
+  }
+  for (const [stream, ms] of mailboxes) {
+    const now = groupsOf(ms.info?.addresses ?? [], groups, policy);
+    let wipeToSend = false;
+    for (const [k, dev] of Object.entries(ms.devices)) {
+      if (dev.wipe?.stage === 'requested') wipeToSend = true;
+      const dec = dev.decision;
+      if (!dec) {
+        mark(stream, k);
+        continue;
+      }
+      const f = dec.facts;
+      if (
+        now.included.length !== f.groups.included.length ||
+        now.excluded.length !== f.groups.excluded.length ||
+        now.included.some((x) => !f.groups.included.includes(x)) ||
+        now.excluded.some((x) => !f.groups.excluded.includes(x))
+      ) {
+        mark(stream, k);
+        continue;
+      }
+      const o = dev.override;
+      const inForce = o !== undefined && Date.parse(o.until) > atMs;
+      if (inForce ? f.override?.overrideId !== o.overrideId : dec.reason === 'adminOverride') {
+        mark(stream, k);
+        continue;
+      }
+      if (
+        dec.governed &&
+        dec.access === 'allow' &&
+        f.intune?.complianceState === 'inGracePeriod' &&
+        f.intune.graceDeadline !== undefined &&
+        Date.parse(f.intune.graceDeadline) <= atMs
+      )
+        mark(stream, k);
+    }
+    if ((Object.keys(ms.pending).length > 0 || wipeToSend) && !affected.has(stream)) affected.set(stream, new Set());
+  }
+  return { affected, fresh };
+}
+
+const flat = (r: { affected: Map<string, Set<string>>; fresh: MobileDevice[] }) => ({
+  affected: [...r.affected].map(([s, keys]) => [s, [...keys]]),
+  fresh: r.fresh.map((d) => d.identity),
+});
+
+const GROUPS = ['g-sales', 'g-eng', 'g-byod'];
+const policy = { includedGroups: ['g-sales', 'g-eng'], excludedGroups: ['g-byod'] } as unknown as Policy;
+const USERS = ['ann', 'bo', 'cy', 'di'];
+const DEVICE_IDS = ['ApplA1', 'appla1', 'SEC9', 'WP77', '12345', '__proto__', 'constructor'];
+
+/** Instants around T0 (and one that does not parse), as override ends and grace deadlines. */
+const instant = fc.oneof(
+  fc.integer({ min: -3, max: 3 }).map((h) => iso(T0 + h * 3_600_000)),
+  fc.constant('not a date'),
+);
+const groupsArb = fc.record({
+  included: fc.subarray(['g-sales', 'g-eng']),
+  excluded: fc.subarray(['g-byod']),
+});
+const decisionArb = fc.record({
+  access: fc.constantFrom('allow', 'block', 'quarantine'),
+  reason: fc.constantFrom('compliant', 'notEnrolled', 'adminOverride', 'inGracePeriod'),
+  governed: fc.boolean(),
+  groups: groupsArb,
+  grace: fc.option(instant, { nil: undefined }),
+  inGrace: fc.boolean(),
+  overrideId: fc.option(fc.constantFrom('ov-1', 'ov-2'), { nil: undefined }),
+});
+const deviceArb = fc.record({
+  id: fc.constantFrom(...DEVICE_IDS),
+  decision: fc.option(decisionArb, { nil: undefined }),
+  override: fc.option(fc.record({ overrideId: fc.constantFrom('ov-1', 'ov-2'), until: instant }), { nil: undefined }),
+  wipe: fc.option(fc.constantFrom('requested', 'sent'), { nil: undefined }),
+});
+const mailboxArb = fc.record({
+  user: fc.constantFrom(...USERS),
+  devices: fc.array(deviceArb, { maxLength: 4 }),
+  pending: fc.boolean(),
+});
+
+type DeviceInput = typeof deviceArb extends fc.Arbitrary<infer T> ? T : never;
+type Input = typeof inputArb extends fc.Arbitrary<infer T> ? T : never;
+
+function deviceState(user: string, x: DeviceInput): DeviceState {
+  return {
+    deviceId: x.id,
+    identity: `contoso.com/Users/${user}/ExchangeActiveSyncDevices/${x.id}`,
+    deviceType: 'iPhone',
+    deviceModel: 'iPhone15,2',
+    notified: false,
+    ...(x.decision
+      ? {
+          decision: {
+            access: x.decision.access,
+            reason: x.decision.reason,
+            governed: x.decision.governed,
+            policyRevision: 1,
+            syncId: 'sync-1',
+            at: iso(T0),
+            facts: {
+              groups: x.decision.groups,
+              intune: {
+                id: `m-${x.id}`,
+                complianceState: x.decision.inGrace ? 'inGracePeriod' : 'compliant',
+                managementAgent: 'mdm',
+                ...(x.decision.grace !== undefined ? { graceDeadline: x.decision.grace } : {}),
+              },
+              conflicts: [],
+              ...(x.decision.overrideId
+                ? { override: { overrideId: x.decision.overrideId, access: 'allow', until: iso(T0), reason: 'r', by: 'admin' } }
+                : {}),
+            },
+          },
+        }
+      : {}),
+    ...(x.override ? { override: { ...x.override, access: 'allow', reason: 'r', by: 'admin' } } : {}),
+    ...(x.wipe ? { wipe: { stage: x.wipe } } : {}),
+  } as unknown as DeviceState;
+}
+
+const inputArb = fc.record({
+  mailboxes: fc.array(mailboxArb, { maxLength: 5 }),
+  members: fc.array(fc.tuple(fc.constantFrom(...GROUPS), fc.constantFrom(...USERS)), { maxLength: 8 }),
+  reported: fc.array(fc.tuple(fc.constantFrom(...USERS, 'eve'), fc.constantFrom(...DEVICE_IDS, 'NEW1')), { maxLength: 4 }),
+  changed: fc.array(fc.option(fc.constantFrom(...DEVICE_IDS, 'NEW2', 'APPLA1'), { nil: undefined }), { maxLength: 4 }),
+  hours: fc.array(fc.integer({ min: -4, max: 4 }), { minLength: 1, maxLength: 3 }),
+});
+
+function build(x: Input) {
+  const mailboxes = new Map<string, MailboxState>();
+  for (const m of x.mailboxes) {
+    const devices: Record<string, DeviceState> = keyedCopy({});
+    for (const d of m.devices) {
+      const s = deviceState(m.user, d);
+      // keyedCopy/keyedPut semantics: a key set once, later devices of the same key replace it.
+      Object.defineProperty(devices, deviceKey(s.deviceId), { value: s, writable: true, enumerable: true, configurable: true });
+    }
+    const identity = `contoso.com/Users/${m.user}`;
+    mailboxes.set(mailboxStream(ORG, identity), {
+      info: { identity, primarySmtpAddress: `${m.user}@contoso.com`, addresses: [`${m.user}@contoso.com`], activeSyncEnabled: true },
+      lists: { allowedDeviceIds: [], blockedDeviceIds: [] },
+      devices,
+      pending: m.pending ? { 'cmd-1': {} as never } : {},
+    });
+  }
+  const members = new Map<string, Set<string>>();
+  for (const [g, u] of x.members) {
+    const s = members.get(g) ?? new Set<string>();
+    s.add(`${u}@contoso.com`);
+    members.set(g, s);
+  }
+  const groups: GroupMembership = members;
+  const reported: MobileDevice[] = x.reported.map(([u, id]) => ({
+    identity: `contoso.com/Users/${u}/ExchangeActiveSyncDevices/${id}`,
+    deviceId: id,
+    deviceType: 'iPhone',
+    deviceModel: 'iPhone15,2',
+  }));
+  const changed = x.changed.map((id, i): ManagedDevice => ({
+    id: `m${i}`,
+    easDeviceId: id,
+    complianceState: 'compliant',
+    managementAgent: 'mdm',
+  }));
+  return { mailboxes, groups, reported, changed, instants: x.hours.map((h) => T0 + h * 3_600_000 - 1 + (h % 2)) };
+}
+
+test('marks exactly the partnerships the plain walk marks, in its order, at any instant and with any groups', () => {
+  fc.assert(
+    fc.property(inputArb, (v) => {
+      const { mailboxes, groups, reported, changed, instants } = build(v);
+      // The same states asked at several instants: the summaries are kept by the devices records in between.
+      for (const atMs of instants) {
+        const input: QuickInput = { organization: ORG, mailboxes, reported, changed, groups, policy, atMs };
+        assert.equal(flat(quickAffected(input)), flat(plainWalk(input)));
+      }
+    }),
+    { numRuns: 1500 },
+  );
+});
+
+test('a device whose override runs out is decided again from the instant it ends, not before', () => {
+  const { mailboxes, groups } = build({
+    mailboxes: [
+      {
+        user: 'ann',
+        devices: [
+          {
+            id: 'ApplA1',
+            decision: {
+              access: 'allow',
+              reason: 'adminOverride',
+              governed: true,
+              groups: { included: [], excluded: [] },
+              inGrace: false,
+              overrideId: 'ov-1',
+            },
+            override: { overrideId: 'ov-1', until: iso(T0) },
+          },
+        ],
+        pending: false,
+      },
+    ],
+    members: [],
+    reported: [],
+    changed: [],
+    hours: [0],
+  } as never);
+  const at = (atMs: number) => flat(quickAffected({ organization: ORG, mailboxes, reported: [], changed: [], groups, policy, atMs }));
+  const stream = mailboxStream(ORG, 'contoso.com/Users/ann');
+  assert.equal(at(T0 - 1), { affected: [], fresh: [] });
+  assert.equal(at(T0), { affected: [[stream, ['appla1']]], fresh: [] });
+  assert.equal(at(T0 - 1), { affected: [], fresh: [] }, 'the same record asked again earlier');
+});
+
+test('a partnership reported again under its own mailbox is known; one under no mailbox is new', () => {
+  const { mailboxes, groups } = build({
+    mailboxes: [{ user: 'ann', devices: [{ id: 'ApplA1' }], pending: false }],
+    members: [],
+    reported: [],
+    changed: [],
+    hours: [0],
+  } as never);
+  const dev = (user: string, id: string): MobileDevice => ({
+    identity: `contoso.com/Users/${user}/ExchangeActiveSyncDevices/${id}`,
+    deviceId: id,
+    deviceType: 'iPhone',
+    deviceModel: 'x',
+  });
+  const r = quickAffected({
+    organization: ORG,
+    mailboxes,
+    reported: [dev('ann', 'APPLA1'), dev('bo', 'ApplA1'), dev('bo', 'SEC9')],
+    changed: [],
+    groups,
+    policy,
+    atMs: T0,
+  });
+  assert.equal(
+    r.fresh.map((d) => d.identity),
+    ['contoso.com/Users/bo/ExchangeActiveSyncDevices/SEC9'],
+    'ApplA1 is known (under ann) whichever mailbox reports it',
+  );
+  assert.ok(keyedGet(mailboxes.get(mailboxStream(ORG, 'contoso.com/Users/ann'))!.devices, 'appla1'));
+});
+
+test.run();
