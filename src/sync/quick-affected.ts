@@ -57,7 +57,9 @@ export function quickAffected({ organization, mailboxes, reported, changed, grou
   // key in two mailboxes: the later mailbox).
   if (unsure.length > 0 || changed.length > 0) {
     const streamOfDevice = new Map<string, string>();
-    for (const [stream, ms] of mailboxes) for (const k in ms.devices) streamOfDevice.set(k, stream);
+    mailboxes.forEach((ms, stream) => {
+      for (const k in ms.devices) streamOfDevice.set(k, stream);
+    });
     for (const dev of unsure) if (!streamOfDevice.has(deviceKey(dev.deviceId))) fresh.push(dev);
     for (const m of changed) {
       if (!m.easDeviceId) continue;
@@ -65,7 +67,8 @@ export function quickAffected({ organization, mailboxes, reported, changed, grou
       if (stream) mark(stream, deviceKey(m.easDeviceId));
     }
   }
-  for (const [stream, ms] of mailboxes) {
+  // forEach: a Map iterator made an entry and a result object per mailbox.
+  mailboxes.forEach((ms, stream) => {
     const quiet = quietOf(ms.devices);
     let wipeToSend = quiet.wipeRequested;
     const walk = quiet.walk || atMs < quiet.from || atMs >= quiet.until;
@@ -81,7 +84,7 @@ export function quickAffected({ organization, mailboxes, reported, changed, grou
     }
     // Intents to judge, or a wipe to send: the mailbox is reconciled even when none of its devices changed.
     if ((hasAny(ms.pending) || wipeToSend) && !affected.has(stream)) affected.set(stream, new Set());
-  }
+  });
   return { affected, fresh };
 }
 
@@ -113,11 +116,13 @@ export function needsDecision(dev: DeviceState, now: Groups, atMs: number): bool
   );
 }
 
+// The same lists in the same order (nearly always): unchanged without a closure per list.
 const groupsChanged = (now: Groups, was: Groups): boolean =>
-  now.included.length !== was.included.length ||
-  now.excluded.length !== was.excluded.length ||
-  now.included.some((x) => !was.included.includes(x)) ||
-  now.excluded.some((x) => !was.excluded.includes(x));
+  !(sameList(now.included, was.included) && sameList(now.excluded, was.excluded)) &&
+  (now.included.length !== was.included.length ||
+    now.excluded.length !== was.excluded.length ||
+    now.included.some((x) => !was.included.includes(x)) ||
+    now.excluded.some((x) => !was.excluded.includes(x)));
 
 /** What `needsDecision` can say of a devices record whatever the groups and the instant. */
 interface Quiet {
