@@ -12,6 +12,9 @@
 // notices go while the commands run, so the wall time shows what they add.
 // --exceptions N gives the policy N model exceptions instead of its own two
 // (a first sync then creates N device access rules: they run side by side).
+// After the first sync: a second full sync with nothing changed (`secondSync`), then five
+// quick syncs with nothing new (`quickSyncMedianMs`, their median wall time, and
+// `quickSyncCpuMs`, their median CPU with the simulator's answers).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,6 +100,9 @@ function perDeviceGateway(inner: ExchangeGateway): ExchangeGateway {
   };
 }
 
+const QUICK_SYNCS = 5;
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
@@ -172,6 +178,18 @@ async function child(devices: number, latencyMs: number, parallelism: number, mo
     const w1 = performance.now();
     const second = await engine.fullSync();
     const secondWallMs = performance.now() - w1;
+    // The everyday sync: quick syncs with nothing new (their reads, the start and the end), the median of five.
+    const quickMs: number[] = [];
+    const quickCpuMs: number[] = [];
+    for (let i = 0; i < QUICK_SYNCS; i++) {
+      const q0 = performance.now();
+      const qc = process.cpuUsage();
+      const q = await engine.quickSync();
+      const c = process.cpuUsage(qc);
+      if (!q.success) throw new Error(`quick sync failed: ${JSON.stringify(q.errors.slice(0, 3))}`);
+      quickMs.push(performance.now() - q0);
+      quickCpuMs.push((c.user + c.system) / 1000);
+    }
     await store.close();
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
     const sessions = mode === 'default' ? 1 : sessionCount(parallelism);
@@ -219,6 +237,9 @@ async function child(devices: number, latencyMs: number, parallelism: number, mo
       eventsWritten: first.eventsAppended,
       logBytes: statSync(log).size,
       secondSync: { wallMs: Math.round(secondWallMs), commands: second.commands.issued, eventsWritten: second.eventsAppended },
+      quickSyncMedianMs: +median(quickMs).toFixed(1),
+      // Its CPU (the simulator's answers included), the median of the five.
+      quickSyncCpuMs: +median(quickCpuMs).toFixed(1),
       peakRssMb: Math.round(peakRssMb),
     };
   } finally {
