@@ -17,60 +17,55 @@ const ORG = 'contoso';
 const T0 = Date.parse('2026-12-01T12:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The walk as a quick sync made it before the summaries: every device of every mailbox, every time. */
+/**
+ * The rule as a quick sync applied it before the summaries, written as a specification: every
+ * partnership of every mailbox listed, every one of them asked, the marks grouped by stream in the
+ * order they were made (Intune's changes first, then mailbox by mailbox).
+ */
 function plainWalk({ mailboxes, reported, changed, groups, policy, atMs }: QuickInput) {
-  const streamOfDevice = new Map<string, string>();
-  for (const [stream, ms] of mailboxes) for (const k of Object.keys(ms.devices)) streamOfDevice.set(k, stream);
-  const affected = new Map<string, Set<string>>();
-  const mark = (stream: string, k: string) => {
-    const set = affected.get(stream);
-    if (set) set.add(k);
-    else affected.set(stream, new Set([k]));
-  };
-  const fresh: MobileDevice[] = [];
-  for (const dev of reported) if (!streamOfDevice.has(deviceKey(dev.deviceId))) fresh.push(dev);
+  const known = [...mailboxes].flatMap(([stream, ms]) => Object.keys(ms.devices).map((key) => ({ stream, key })));
+  // A key under two mailboxes belongs to the later one.
+  const streamOf = (key: string) => known.filter((p) => p.key === key).pop()?.stream;
+  const marks: Array<{ stream: string; key?: string }> = [];
   for (const m of changed) {
-    if (!m.easDeviceId) continue;
-    const stream = streamOfDevice.get(deviceKey(m.easDeviceId));
-    if (stream) mark(stream, deviceKey(m.easDeviceId));
+    const stream = m.easDeviceId ? streamOf(deviceKey(m.easDeviceId)) : undefined;
+    if (stream) marks.push({ stream, key: deviceKey(m.easDeviceId!) });
   }
   for (const [stream, ms] of mailboxes) {
     const now = groupsOf(ms.info?.addresses ?? [], groups, policy);
-    let wipeToSend = false;
-    for (const [k, dev] of Object.entries(ms.devices)) {
-      if (dev.wipe?.stage === 'requested') wipeToSend = true;
+    const sameGroups = (was: { included: readonly string[]; excluded: readonly string[] }) =>
+      now.included.length === was.included.length &&
+      now.excluded.length === was.excluded.length &&
+      now.included.every((x) => was.included.includes(x)) &&
+      now.excluded.every((x) => was.excluded.includes(x));
+    const devices = Object.entries(ms.devices);
+    for (const [key, dev] of devices) {
       const dec = dev.decision;
-      if (!dec) {
-        mark(stream, k);
-        continue;
-      }
-      const f = dec.facts;
-      if (
-        now.included.length !== f.groups.included.length ||
-        now.excluded.length !== f.groups.excluded.length ||
-        now.included.some((x) => !f.groups.included.includes(x)) ||
-        now.excluded.some((x) => !f.groups.excluded.includes(x))
-      ) {
-        mark(stream, k);
-        continue;
-      }
-      const o = dev.override;
-      const inForce = o !== undefined && Date.parse(o.until) > atMs;
-      if (inForce ? f.override?.overrideId !== o.overrideId : dec.reason === 'adminOverride') {
-        mark(stream, k);
-        continue;
-      }
-      if (
+      const overrideInForce = dev.override !== undefined && Date.parse(dev.override.until) > atMs;
+      const graceOver =
+        dec !== undefined &&
         dec.governed &&
         dec.access === 'allow' &&
-        f.intune?.complianceState === 'inGracePeriod' &&
-        f.intune.graceDeadline !== undefined &&
-        Date.parse(f.intune.graceDeadline) <= atMs
+        dec.facts.intune?.complianceState === 'inGracePeriod' &&
+        dec.facts.intune.graceDeadline !== undefined &&
+        Date.parse(dec.facts.intune.graceDeadline) <= atMs;
+      if (
+        dec === undefined ||
+        !sameGroups(dec.facts.groups) ||
+        (overrideInForce ? dec.facts.override?.overrideId !== dev.override.overrideId : dec.reason === 'adminOverride') ||
+        graceOver
       )
-        mark(stream, k);
+        marks.push({ stream, key });
     }
-    if ((Object.keys(ms.pending).length > 0 || wipeToSend) && !affected.has(stream)) affected.set(stream, new Set());
+    if (Object.keys(ms.pending).length > 0 || devices.some(([, d]) => d.wipe?.stage === 'requested')) marks.push({ stream });
   }
+  const affected = new Map<string, Set<string>>();
+  for (const { stream, key } of marks) {
+    const set = affected.get(stream) ?? new Set<string>();
+    if (key !== undefined) set.add(key);
+    affected.set(stream, set);
+  }
+  const fresh = reported.filter((dev) => streamOf(deviceKey(dev.deviceId)) === undefined);
   return { affected, fresh };
 }
 

@@ -50,8 +50,8 @@ export interface SyncContext {
   readonly onCommandTime?: (ms: number) => void;
 }
 
-/** What the phases of one sync share. */
-export interface SyncRun {
+/** A sync before its start is durable: its kind, id and instant, and the events that start it. */
+export interface SyncOpening {
   readonly ctx: SyncContext;
   readonly kind: SyncKind;
   readonly syncId: string;
@@ -59,9 +59,15 @@ export interface SyncRun {
   readonly org: string;
   readonly startedMs: number;
   readonly startedAt: string;
+  readonly warnings: SyncIssue[];
+  /** StartSync's events (SyncStarted, and a policy change when there is one). */
+  readonly events: readonly DomainEvent[];
+}
+
+/** What the phases of one sync share, once its start is durable. */
+export interface SyncRun extends Omit<SyncOpening, 'events'> {
   /** The revision of the policy this sync records its decisions under. */
   readonly policyRevision: number;
-  readonly warnings: SyncIssue[];
   readonly errors: SyncIssue[];
   /** The failovers recorded in this sync, for the report. */
   readonly seenSwitches: CasSwitch[];
@@ -98,19 +104,6 @@ export function flushSwitches(run: SyncRun): void {
  */
 export const refused = (command: string, f: { readonly kind: string; readonly message: string }) =>
   new EngineFailure({ kind: 'refused', refusal: { kind: f.kind, message: f.message }, message: `${command} refused: ${f.message}` });
-
-/** A sync before its start is durable: its kind, id and instant, and the events that start it. */
-export interface SyncOpening {
-  readonly ctx: SyncContext;
-  readonly kind: SyncKind;
-  readonly syncId: string;
-  readonly org: string;
-  readonly startedMs: number;
-  readonly startedAt: string;
-  readonly warnings: SyncIssue[];
-  /** StartSync's events (SyncStarted, and a policy change when there is one). */
-  readonly events: readonly DomainEvent[];
-}
 
 /** Opens a sync: its kind and id chosen, StartSync decided (nothing written yet). */
 export function openSync(ctx: SyncContext, requested: SyncKind): SyncOpening {
