@@ -137,8 +137,9 @@ export function createExecutor(o: ExecutorOptions) {
       if (!isLeft(r)) {
         counters.sessionsOpened++;
         lane.session = r.right;
-        lane.commands = 0;
-        lane.openedAt = o.now();
+        // A session the gateway reused has done some of its work already.
+        lane.commands = r.right.used?.commands ?? 0;
+        lane.openedAt = o.now() - (r.right.used?.ageMs ?? 0);
         return r;
       }
       if (r.left.kind === 'throttled' && waits < maxWaits) {
@@ -152,10 +153,13 @@ export function createExecutor(o: ExecutorOptions) {
     }
   }
 
-  async function closeLane(lane: Lane): Promise<void> {
+  const due = (lane: Lane): boolean => lane.commands >= recycleAfterCommands || o.now() - lane.openedAt >= recycleAfterMs;
+
+  /** Gives the lane's session back; `retire`: it is recycled or broken, never to be handed out again. */
+  async function closeLane(lane: Lane, retire = false): Promise<void> {
     const s = lane.session;
     lane.session = undefined;
-    if (s) await s.close();
+    if (s) await (retire ? s.close({ retire }) : s.close());
   }
 
   /** Whether running a command twice does no more than running it once (every command but a wipe or a removal). */
@@ -168,17 +172,22 @@ export function createExecutor(o: ExecutorOptions) {
     for (;;) {
       let r: Either<ExchangeError, void>;
       if (lane) {
-        if (lane.session && (lane.commands >= recycleAfterCommands || o.now() - lane.openedAt >= recycleAfterMs)) {
+        if (lane.session && due(lane)) {
           counters.sessionsRecycled++;
-          await closeLane(lane);
+          await closeLane(lane, true);
         }
-        if (!lane.session) {
+        for (let tries = 0; !lane.session; tries++) {
           const opened = await openLane(lane);
           if (isLeft(opened)) return left(opened.left);
+          // A session the gateway reused may be due already: ended, and another asked for (a few times at most).
+          if (tries < 3 && due(lane)) {
+            counters.sessionsRecycled++;
+            await closeLane(lane, true);
+          }
         }
         lane.commands++;
         const t0 = o.now();
-        r = await lane.session!.execute(item.command);
+        r = await lane.session.execute(item.command);
         o.onCommandTime?.(o.now() - t0);
       } else {
         const t0 = o.now();
@@ -199,13 +208,13 @@ export function createExecutor(o: ExecutorOptions) {
       const again = retrySafe(item.command);
       if (e.kind === 'sessionBroken' && lane) {
         counters.sessionsReplaced++;
-        await closeLane(lane);
+        await closeLane(lane, true);
         if (again) continue;
         return r;
       }
       if (e.kind === 'connectionLost' && failovers < 3) {
         const failed = lane?.session?.server ?? e.server ?? o.failover.current;
-        if (lane) await closeLane(lane);
+        if (lane) await closeLane(lane, true);
         if (await o.failover.recover(failed, e.message)) {
           failovers++;
           if (again) continue;

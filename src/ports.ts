@@ -69,8 +69,17 @@ export interface ExchangeGateway {
 /** One remote PowerShell session (a runspace on one CAS). */
 export interface ExchangeSession {
   readonly server?: string;
+  /**
+   * What the remote session had done before it was handed out, when a gateway reuses sessions (its
+   * commands, and its age in ms): the engine recycles a session by these, not only by its own use.
+   */
+  readonly used?: { readonly commands: number; readonly ageMs: number };
   execute(command: ExchangeCommand): Promise<Either<ExchangeError, void>>;
-  close(): Promise<void>;
+  /**
+   * Gives the session back. A gateway may keep a working one for its next caller; `retire` (the
+   * engine recycles it, or it broke) ends it.
+   */
+  close(options?: { readonly retire?: boolean }): Promise<void>;
 }
 
 // ---------------------------------------------------------------- Intune

@@ -254,4 +254,47 @@ test('a lost connection: the next command is not sent, and every one left gets t
   assert.equal(outcomes, ['c/0 connectionLost', 'c/1 connectionLost', 'c/2 connectionLost']);
 });
 
+test('a session the gateway reused is recycled by its own count and age, and retired, not kept', async () => {
+  const log: string[] = [];
+  let opened = 0;
+  const gateway = {
+    openSession: () => {
+      const n = opened++;
+      // The first session has run 985 commands before; the second is 14 minutes old; the third is new.
+      const used = n === 0 ? { commands: 985, ageMs: 0 } : n === 1 ? { commands: 0, ageMs: 14 * 60_000 } : undefined;
+      log.push(`open ${n}`);
+      return Promise.resolve(
+        right({
+          ...(used ? { used } : {}),
+          execute: () => {
+            log.push(`run on ${n}`);
+            return Promise.resolve(right(undefined));
+          },
+          close: (o?: { readonly retire?: boolean }) => {
+            log.push(`close ${n}${o?.retire ? ' retire' : ''}`);
+            return Promise.resolve();
+          },
+        }),
+      );
+    },
+  } as unknown as ExchangeGateway;
+  const ex = executor(gateway);
+  await ex.run(
+    Array.from({ length: 7 }, (_, i) => named(i)),
+    () => undefined,
+  );
+  assert.equal(log, [
+    'open 0',
+    ...Array.from({ length: 5 }, () => 'run on 0'),
+    'close 0 retire',
+    'open 1',
+    'close 1 retire',
+    'open 2',
+    'run on 2',
+    'run on 2',
+    'close 2',
+  ]);
+  assert.is(ex.counters.sessionsRecycled, 2);
+});
+
 test.run();

@@ -434,6 +434,36 @@ test('openSession: a held session that hangs or dies fails with sessionBroken; t
   await assertNoLeaks(s);
 });
 
+test('a held session given back is kept for the next caller with what it did; one given back to retire is ended', async () => {
+  const s = await fakeSetup({});
+  try {
+    const mailbox = await firstMailbox(s);
+    const a = ok(await s.gateway.openSession());
+    ok(await a.execute(allow(mailbox, 'Kept-1')));
+    ok(await a.execute(allow(mailbox, 'Kept-2')));
+    const idle = s.gateway.stats().idle;
+    await a.close();
+    assert.is(s.gateway.stats().idle, idle + 1, 'kept: idle');
+    const spawned = s.gateway.stats().spawned;
+    const b = ok(await s.gateway.openSession());
+    assert.is(s.gateway.stats().spawned, spawned, 'no new session: the kept one');
+    assert.ok(b.used !== undefined && b.used.commands >= 2, `its commands so far come with it (${JSON.stringify(b.used)})`);
+    ok(await b.execute(allow(mailbox, 'Kept-3')));
+    await b.close({ retire: true });
+    assert.is(s.gateway.stats().idle, idle, 'retired: not kept');
+    const c = ok(await s.gateway.openSession());
+    assert.ok(
+      c.used !== undefined && c.used.commands < 2,
+      `a session that never ran the retired one's commands (${JSON.stringify(c.used)})`,
+    );
+    ok(await c.execute(allow(mailbox, 'Kept-4')));
+    await c.close();
+  } finally {
+    await s.close();
+  }
+  await assertNoLeaks(s);
+});
+
 test('held sessions count against the quota: a session beyond it waits until one is closed', async () => {
   const s = await fakeSetup({ gateway: { maxConcurrency: 4 } });
   try {

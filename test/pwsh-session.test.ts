@@ -234,6 +234,31 @@ if (real.available) {
     },
   );
 
+  t('a held session given back serves the next caller in the same pwsh process; one retired does not', async () => {
+    const s = await realSetup();
+    try {
+      const mailbox = first(s);
+      const a = ok(await s.gateway.openSession());
+      ok(await a.execute(allow(mailbox, 'Reuse1')));
+      await a.close();
+      const processes = s.spawned.length;
+      const b = ok(await s.gateway.openSession());
+      assert.ok(b.used !== undefined && b.used.commands >= 1, `the kept session, with its command (${JSON.stringify(b.used)})`);
+      ok(await b.execute(allow(mailbox, 'Reuse2')));
+      await b.close({ retire: true });
+      assert.is(s.spawned.length, processes, 'no new pwsh for the second lane');
+      const c = ok(await s.gateway.openSession());
+      ok(await c.execute(allow(mailbox, 'Reuse3')));
+      await c.close();
+      assert.is(s.spawned.length, processes + 1, 'a new pwsh once the kept one was retired');
+      const lists = s.sim.exchange.state().mailboxes.find((m) => m.identity === mailbox)!.allowedDeviceIds;
+      for (const id of ['Reuse1', 'Reuse2', 'Reuse3']) assert.ok(lists.includes(id), `${id} written`);
+    } finally {
+      await s.close();
+    }
+    await assertNoLeaks(s);
+  });
+
   t('a command that never answers is killed after its timeout; held sessions report sessionBroken', async () => {
     const s = await realSetup({ gateway: { commandTimeoutMs: 4_000 } });
     try {

@@ -98,6 +98,8 @@ export function powershellGateway(options: PowerShellGatewayOptions): PowerShell
     let closed = false;
     return right({
       server: s.server,
+      // A session kept by the pool from an earlier caller: the engine counts its commands and age from there.
+      used: { commands: s.commands, ageMs: Date.now() - s.startedAt },
       async execute(command: ExchangeCommand): Promise<Either<ExchangeError, void>> {
         if (closed) return left({ kind: 'sessionBroken', message: 'the session was closed' });
         const c = commandRequest(command);
@@ -111,10 +113,10 @@ export function powershellGateway(options: PowerShellGatewayOptions): PowerShell
           log({ level: 'debug', event: 'cmdletWarning', message: `${c.right.op}: ${w}`, server: s.server, session: s.id });
         return right(undefined);
       },
-      async close(): Promise<void> {
+      async close(options?: { readonly retire?: boolean }): Promise<void> {
         if (closed) return;
         closed = true;
-        pool.releaseExclusive(s);
+        pool.releaseExclusive(s, options?.retire === true);
       },
     });
   }

@@ -1,19 +1,16 @@
-// The PowerShell sessions of one gateway: shared ones (each request takes an idle
-// session, at most `size` of them) and exclusive ones (held by a caller across
-// many commands: the engine's `openSession` lanes).
+// The PowerShell sessions of one gateway: shared ones (each request takes an idle session, at most
+// `size` of them) and exclusive ones (held by a caller across many commands: the engine's lanes), which
+// join the idle ones when given back working and not due, so the next lane or request needs no new one.
 //
-// Quota accounting (every remote session counts against the account's
-// PowerShellMaxConcurrency): sessions starting, idle, busy, held, closing, and
-// those a killed or crashed process left open on the server (for
-// `abandonedSessionTtlMs`) together never exceed `budget` (maxConcurrency − 2).
-// Shared sessions are recycled (closed gracefully, with Remove-PSSession) after
-// `maxCommandsPerSession` requests or `maxSessionAgeMs`, or when they are on
-// another server than the current one; dead ones are replaced on demand.
+// Quota accounting (every remote session counts against the account's PowerShellMaxConcurrency):
+// sessions starting, idle, busy, held, closing, and those a killed or crashed process left open on the
+// server (for `abandonedSessionTtlMs`) together never exceed `budget` (maxConcurrency − 2). Sessions
+// are recycled (closed gracefully, with Remove-PSSession) after `maxCommandsPerSession` requests or
+// `maxSessionAgeMs`, or when they are on another server than the current one; dead ones are replaced.
 //
-// Servers: new sessions connect to the current server. `switchTo` moves to
-// another one once a session there connects (the engine's CAS failover drives
-// it); with `autoFailover`, a session that cannot connect also tries the next
-// server by itself, and the primary again every `probeIntervalMs`.
+// Servers: new sessions connect to the current server. `switchTo` moves to another one once a session
+// there connects (the engine's CAS failover drives it); with `autoFailover`, a session that cannot
+// connect also tries the next server by itself, and the primary again every `probeIntervalMs`.
 import { isLeft, isRight, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { ExchangeError } from '../../src/ports.js';
 import type { CallOutput, PwshSession } from './session.js';
@@ -96,10 +93,11 @@ export class SessionPool {
     return this.acquire({ exclusive: true });
   }
 
-  /** Ends a held session (Remove-PSSession in the background; it counts as closing until its process exits). */
-  releaseExclusive(s: PwshSession): void {
+  /** Gives a held session back: kept idle if it works, is not due and `size` allows; else (or `retire`) ended in the background. */
+  releaseExclusive(s: PwshSession, retire = false): void {
     if (!this.held.delete(s)) return;
-    if (s.state === 'ready') this.retire(s, 'close');
+    if (!retire && s.state === 'ready' && !this.closed && !this.due(s) && this.idle.length < this.cfg.size) this.idle.push(s);
+    else if (s.state === 'ready') this.retire(s, 'close');
     else this.track(s);
     this.wake();
   }
