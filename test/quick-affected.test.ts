@@ -24,12 +24,12 @@ const iso = (ms: number) => new Date(ms).toISOString();
  */
 function plainWalk({ mailboxes, reported, changed, groups, policy, atMs }: QuickInput) {
   const known = [...mailboxes].flatMap(([stream, ms]) => Object.keys(ms.devices).map((key) => ({ stream, key })));
-  // A key under two mailboxes belongs to the later one.
-  const streamOf = (key: string) => known.filter((p) => p.key === key).pop()?.stream;
+  // A key under two mailboxes is either user's partnership: Intune's change is asked of both.
+  const streamsOf = (key: string) => known.filter((p) => p.key === key).map((p) => p.stream);
   const marks: Array<{ stream: string; key?: string }> = [];
   for (const m of changed) {
-    const stream = m.easDeviceId ? streamOf(deviceKey(m.easDeviceId)) : undefined;
-    if (stream) marks.push({ stream, key: deviceKey(m.easDeviceId!) });
+    if (!m.easDeviceId) continue;
+    for (const stream of streamsOf(deviceKey(m.easDeviceId))) marks.push({ stream, key: deviceKey(m.easDeviceId) });
   }
   for (const [stream, ms] of mailboxes) {
     const now = groupsOf(ms.info?.addresses ?? [], groups, policy);
@@ -65,7 +65,7 @@ function plainWalk({ mailboxes, reported, changed, groups, policy, atMs }: Quick
     if (key !== undefined) set.add(key);
     affected.set(stream, set);
   }
-  const fresh = reported.filter((dev) => streamOf(deviceKey(dev.deviceId)) === undefined);
+  const fresh = reported.filter((dev) => streamsOf(deviceKey(dev.deviceId)).length === 0);
   return { affected, fresh };
 }
 
@@ -242,6 +242,38 @@ test('a device whose override runs out is decided again from the instant it ends
   assert.equal(at(T0 - 1), { affected: [], fresh: [] });
   assert.equal(at(T0), { affected: [[stream, ['appla1']]], fresh: [] });
   assert.equal(at(T0 - 1), { affected: [], fresh: [] }, 'the same record asked again earlier');
+});
+
+const decided = { access: 'allow', reason: 'compliant', governed: true, groups: { included: [], excluded: [] }, inGrace: false };
+
+test('an Intune change to a device two mailboxes know marks it in both, whichever user it maps to', () => {
+  const { mailboxes, groups } = build({
+    mailboxes: [
+      { user: 'ann', devices: [{ id: 'ApplA1', decision: decided }], pending: false },
+      {
+        user: 'bo',
+        devices: [
+          { id: 'APPLA1', decision: decided },
+          { id: 'SEC9', decision: decided },
+        ],
+        pending: false,
+      },
+      { user: 'cy', devices: [{ id: 'WP77', decision: decided }], pending: false },
+    ],
+    members: [],
+    reported: [],
+    changed: [],
+    hours: [0],
+  } as never);
+  const affected = (changed: ManagedDevice[]) =>
+    flat(quickAffected({ organization: ORG, mailboxes, reported: [], changed, groups, policy, atMs: T0 })).affected;
+  const ann = mailboxStream(ORG, 'contoso.com/Users/ann');
+  const bo = mailboxStream(ORG, 'contoso.com/Users/bo');
+  assert.equal(affected([]), [], 'decided under the same groups: nothing to decide without a change');
+  assert.equal(affected([{ id: 'm1', easDeviceId: 'appLA1', complianceState: 'noncompliant', managementAgent: 'mdm' }]), [
+    [ann, ['appla1']],
+    [bo, ['appla1']],
+  ]);
 });
 
 test('a partnership reported again under its own mailbox is known; one under no mailbox is new', () => {

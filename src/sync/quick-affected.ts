@@ -53,18 +53,26 @@ export function quickAffected({ organization, mailboxes, reported, changed, grou
   // Exchange reports again the partnerships first synced just before the watermark (it looks back a
   // little): one found under the mailbox its identity names is known, without the map below.
   const unsure = reported.filter((dev) => !knownWhereNamed(mailboxes, organization, dev));
-  // Where each known partnership is: only needed when one may be new or Intune changed one (a device
-  // key in two mailboxes: the later mailbox).
+  // Where each known partnership is: only needed when one may be new or Intune changed one. A device
+  // key known to two mailboxes (a phone handed on, a shared one) is marked in both: Intune's record
+  // maps to one of them and is a conflict for the other, and either answer may have changed.
   if (unsure.length > 0 || changed.length > 0) {
-    const streamOfDevice = new Map<string, string>();
+    const streamsOfDevice = new Map<string, string | string[]>();
     mailboxes.forEach((ms, stream) => {
-      for (const k in ms.devices) streamOfDevice.set(k, stream);
+      for (const k in ms.devices) {
+        const held = streamsOfDevice.get(k);
+        if (held === undefined) streamsOfDevice.set(k, stream);
+        else if (typeof held === 'string') streamsOfDevice.set(k, [held, stream]);
+        else held.push(stream);
+      }
     });
-    for (const dev of unsure) if (!streamOfDevice.has(deviceKey(dev.deviceId))) fresh.push(dev);
+    for (const dev of unsure) if (!streamsOfDevice.has(deviceKey(dev.deviceId))) fresh.push(dev);
     for (const m of changed) {
       if (!m.easDeviceId) continue;
-      const stream = streamOfDevice.get(deviceKey(m.easDeviceId));
-      if (stream) mark(stream, deviceKey(m.easDeviceId));
+      const k = deviceKey(m.easDeviceId);
+      const held = streamsOfDevice.get(k);
+      if (typeof held === 'string') mark(held, k);
+      else if (held !== undefined) for (const stream of held) mark(stream, k);
     }
   }
   // forEach: a Map iterator made an entry and a result object per mailbox.
