@@ -116,6 +116,9 @@ function intuneFacts(d: ManagedDevice): NonNullable<DecisionFacts['intune']> {
   return f;
 }
 
+// Typed as the schema's (mutable) array; frozen, so a write to it throws rather than reaching other decisions.
+const NO_CONFLICTS = Object.freeze([]) as unknown as DecisionFacts['conflicts'];
+
 /**
  * Decides one partnership. `atMs` is the decision's moment. Devices the engine
  * does not govern get Exchange's own evaluation under the org default and rules
@@ -129,9 +132,15 @@ export function decideAccess(
 ): Decision {
   // Facts with one more field are written out field by field, never `{ ...baseFacts, x }` (V8 keeps such
   // copies alive through young collections: see src/mailbox/evolve.ts, deviceRecord). Same key order.
-  const groups = { included: [...ctx.groups.included], excluded: [...ctx.groups.excluded] };
+  // The facts are kept by the device's state until its next decision: frozen groups (groupsOf's, shared
+  // by every user in the same groups) and no conflicts are shared by every decision that has them, not
+  // copied into each (docs/architecture.md, "Allocation in the hot paths").
+  const groups = Object.isFrozen(ctx.groups) ? ctx.groups : { included: [...ctx.groups.included], excluded: [...ctx.groups.excluded] };
   const intune = ctx.mapping.mapped ? intuneFacts(ctx.mapping.mapped) : null;
-  const conflicts = ctx.mapping.conflicts.map((d) => ({ id: d.id, user: d.userPrincipalName ?? d.emailAddress ?? '' }));
+  const conflicts =
+    ctx.mapping.conflicts.length === 0
+      ? NO_CONFLICTS
+      : ctx.mapping.conflicts.map((d) => ({ id: d.id, user: d.userPrincipalName ?? d.emailAddress ?? '' }));
   const baseFacts = { groups, intune, conflicts };
 
   const notGoverned = (reason: Reason, rule: Decision['rule']): Decision => {

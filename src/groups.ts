@@ -14,22 +14,26 @@ type Groups = DeviceContext['groups'];
 const SHARED_BITS = 15;
 const sharedByPolicy = new WeakMap<Policy, Map<number, Groups>>();
 
-/** The policy's groups the user is in, by any of their (lower-cased) addresses. Read-only: it may be shared. */
+/** The policy's groups the user is in, by any of their (lower-cased) addresses. Frozen: it may be shared. */
 export function groupsOf(addresses: readonly string[], groups: GroupMembership, policy: Policy): Groups {
   const inc = policy.includedGroups;
   const exc = policy.excludedGroups;
   if (inc.length > SHARED_BITS || exc.length > SHARED_BITS)
-    return { included: memberOf(inc, addresses, groups), excluded: memberOf(exc, addresses, groups) };
+    return frozen(memberOf(inc, addresses, groups), memberOf(exc, addresses, groups));
   const key = memberBits(inc, addresses, groups) * 2 ** SHARED_BITS + memberBits(exc, addresses, groups);
   let shared = sharedByPolicy.get(policy);
   if (shared === undefined) sharedByPolicy.set(policy, (shared = new Map()));
   let g = shared.get(key);
   if (g === undefined) {
-    g = { included: listed(inc, Math.floor(key / 2 ** SHARED_BITS)), excluded: listed(exc, key % 2 ** SHARED_BITS) };
+    g = frozen(listed(inc, Math.floor(key / 2 ** SHARED_BITS)), listed(exc, key % 2 ** SHARED_BITS));
     shared.set(key, g);
   }
   return g;
 }
+
+// Frozen: a decision keeps the result itself as its facts' groups (access.ts), so no holder can change another's.
+const frozen = (included: string[], excluded: string[]): Groups =>
+  Object.freeze({ included: Object.freeze(included), excluded: Object.freeze(excluded) });
 
 // Plain loops: asked for every mailbox of every sync, where filter and some made two closures each time.
 function memberOf(ids: readonly string[], addresses: readonly string[], groups: GroupMembership): string[] {

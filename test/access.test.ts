@@ -2,6 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decideAccess, matchingException, rulesOfPolicy, type DeviceContext } from '../src/access.js';
 import { ManagedDeviceIndex } from '../src/mapping.js';
+import { groupsOf } from '../src/groups.js';
 import { AT, device, mailbox, managed, policy } from './support/builders.js';
 
 const test = suite('access decision');
@@ -142,6 +143,28 @@ test('platform exceptions become Exchange device access rules named as Exchange 
     { characteristic: 'DeviceType', queryString: 'BlackBerry', accessLevel: 'Allow', name: 'BlackBerry (DeviceType)' },
     { characteristic: 'DeviceModel', queryString: 'Pixel 8', accessLevel: 'Block', name: 'Pixel 8 (DeviceModel)' },
   ]);
+});
+
+test('decisions under the same groups share the frozen groups groupsOf gave, and no conflicts is one frozen empty list', () => {
+  const p = policy();
+  const members = new Map([['g-all', new Set(['kim.akers@contoso.com', 'lee@contoso.com'])]]);
+  const kimGroups = groupsOf(['kim.akers@contoso.com'], members, p);
+  const leeGroups = groupsOf(['lee@contoso.com'], members, p);
+  const a = decideAccess(ctx({ groups: kimGroups, mapping: mapped() }), p, AT, noLists);
+  const b = decideAccess(ctx({ groups: leeGroups }), p, AT, noLists);
+  assert.ok(Object.isFrozen(kimGroups) && Object.isFrozen(kimGroups.included), 'groupsOf gives frozen results');
+  assert.is(a.facts.groups, b.facts.groups, 'one object for every user in the same groups');
+  assert.is(a.facts.conflicts, b.facts.conflicts);
+  assert.throws(() => (a.facts.conflicts as unknown[]).push({ id: 'x', user: 'y' }), TypeError);
+  assert.equal(a.facts.groups, { included: ['g-all'], excluded: [] });
+});
+
+test("a caller's own (unfrozen) groups are copied: changing them later leaves the decision as made", () => {
+  const groups = { included: ['g-all'], excluded: [] as string[] };
+  const d = decideAccess(ctx({ groups }), policy(), AT, noLists);
+  groups.included.push('g-later');
+  groups.excluded.push('g-excluded');
+  assert.equal(d.facts.groups, { included: ['g-all'], excluded: [] });
 });
 
 test.run();
