@@ -13,7 +13,8 @@
 //          writing the log floor) leaves garbage whose collection would otherwise
 //          be charged to the next sync. A third sync (nothing changed) gives the
 //          cost once the code is warm.
-// heap:    heap used after a forced GC once a full sync is done, minus the same
+// heap:    heap used after a forced GC once a full sync is done (with snapshots, as
+//          the service runs: the sync ends by writing one), minus the same
 //          process after the answers were recorded and the simulator dropped,
 //          before the store and engine were created; ÷ devices. Peak RSS beside it.
 // latency: full-sync.ts's `ratio` (seconds ÷ the bound Exchange's sessions allow).
@@ -25,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { createEngine, type Engine } from '../src/engine.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
-import { openFileStore, type FileStore } from '../adapters/file-store/index.js';
+import { fileSnapshotStore, openFileStore, type FileStore } from '../adapters/file-store/index.js';
 import type { ExchangeGateway, IntuneGateway } from '../src/ports.js';
 import { answerTexts, applyToSimulator, recordAnswers, recordedOrganization } from './recorded-org.js';
 import { benchArgs } from './args.js';
@@ -168,7 +169,17 @@ async function heapCase(devices: number) {
     const rec = recordedOrganization(texts);
     const opened = await openFileStore(join(dir, 'bench.ndjson'));
     if (isLeft(opened)) throw new Error(JSON.stringify(opened.left));
-    const engine = createEngine({ organization, exchange: rec.exchange, intune: rec.intune, store: opened.right, policy, parallelism: 8 });
+    // With snapshots, as the service runs (a full sync ends by writing one): what writing it leaves behind counts.
+    const snapshots = { store: fileSnapshotStore(join(dir, 'bench.ndjson')) };
+    const engine = createEngine({
+      organization,
+      exchange: rec.exchange,
+      intune: rec.intune,
+      store: opened.right,
+      policy,
+      parallelism: 8,
+      snapshots,
+    });
     // The whole run's peak RSS includes the simulator's generation; the sync's own is sampled while it runs
     // (its appends wait on the disk, so the timer gets its turns).
     const rssBefore = process.memoryUsage.rss();
@@ -204,6 +215,7 @@ async function heapCase(devices: number) {
         peakRssMb,
         rssBeforeSyncMb: Math.round(rssBefore / 2 ** 20),
         syncPeakRssMb: Math.round(syncPeakRss / 2 ** 20),
+        snapshotBytes: statSync(snapshots.store.location).size,
       },
     ];
   } finally {

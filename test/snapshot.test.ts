@@ -5,7 +5,8 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import { emptyOrgState, foldLog, loadOrgState } from '../src/state.js';
-import { asciiJson, parseSnapshot, snapshotText, SNAPSHOT_SCHEMA } from '../src/snapshot.js';
+import { asciiJson, parseSnapshot, snapshotText, SNAPSHOT_FORMAT, SNAPSHOT_SCHEMA } from '../src/snapshot.js';
+import type { OrgState } from '../src/state.js';
 import { churnedLog, stateJson, type Churn } from './snapshot-log.js';
 
 const test = suite('snapshot');
@@ -113,6 +114,51 @@ test('parseSnapshot refuses text that is not a snapshot of this schema and organ
     if (isLeft(r)) assert.match(r.left, why, name);
   }
   assert.ok(isRight(parseSnapshot('contoso', valid)));
+});
+
+test("making a snapshot's text leaves no copy of the state's JSON reachable (the legacy RegExp.input)", () => {
+  const legacy = RegExp as unknown as { readonly input: string };
+  const big = JSON.stringify({ name: 'Zoë Müller', filler: 'x'.repeat(100_000) });
+  const out = asciiJson(big);
+  assert.ok(out.includes('\\u00eb'), 'the text was escaped');
+  assert.ok(legacy.input.length < 100, `RegExp.input holds ${legacy.input.length} characters`);
+});
+
+/** The snapshot's text as one JSON.stringify of the whole body made ASCII: what snapshotText writes piece by piece. */
+const wholeText = (s: OrgState, at: { position: number; id: string }) =>
+  asciiJson(
+    JSON.stringify({
+      format: SNAPSHOT_FORMAT,
+      schema: SNAPSHOT_SCHEMA,
+      organization: s.organization,
+      position: at.position,
+      id: at.id,
+      connector: s.connector,
+      mailboxes: [...s.mailboxes],
+      revisions: [...s.revisions],
+    }),
+  );
+
+test('the text written mailbox by mailbox is the text of the whole body, across chunks and in any script', async () => {
+  const events = await churnedLog(5, 24, ['full', 'flip', 'add', 'remove', 'quick', 'full']);
+  const folded = loadOrgState('contoso', events);
+  assert.ok(isRight(folded));
+  const at = { position: 7, id: 'e-7' };
+  assert.is(snapshotText(folded.right, at), wholeText(folded.right, at));
+  // Thousands of mailboxes (several chunks), names in several scripts, and none at all.
+  const names = ['Zoë Müller', '田中 太郎', 'Ω \ud83d\ude00 "quoted"', 'plain'];
+  for (const count of [0, 1, 999, 1000, 1001, 2500]) {
+    const s: OrgState = { ...folded.right, mailboxes: new Map(), revisions: new Map() };
+    for (let i = 0; i < count; i++) {
+      const [stream, state] = [...folded.right.mailboxes][i % folded.right.mailboxes.size]!;
+      const info = state.info ? { ...state.info, displayName: `${names[i % names.length]} ${i}` } : undefined;
+      s.mailboxes.set(`${stream}-${i}-${names[i % names.length]}`, { ...state, ...(info ? { info } : {}) });
+      s.revisions.set(`${stream}-${i}-${names[i % names.length]}`, i);
+    }
+    const text = snapshotText(s, at);
+    assert.is(text, wholeText(s, at), `${count} mailboxes`);
+    assert.ok(isAsciiText(text), 'ASCII');
+  }
 });
 
 test.run();
