@@ -218,4 +218,9 @@ export interface SnapshotStore {
    * may keep where that is, to read only the log after it on the next start).
    */
   save(text: string, covers: SnapshotCovers): Promise<Either<SnapshotError, void>>;
+  /**
+   * Optional: `save(pieces.join(''), covers)` without joining them, so a large snapshot (~285 MB at
+   * 200,000 devices) is not held whole once more; the engine uses it when a store has it.
+   */
+  savePieces?(pieces: readonly string[], covers: SnapshotCovers): Promise<Either<SnapshotError, void>>;
 }

@@ -41,6 +41,14 @@ interface SnapshotBody {
  * name made the whole text a two-byte string, decoded as UTF-8 at a fraction of the speed (docs/log-format.md).
  */
 export function snapshotText(s: OrgState, at: Checkpoint): string {
+  return snapshotPieces(s, at).join('');
+}
+
+/**
+ * `snapshotText` as pieces that join to it, for a store that writes them one after the other
+ * (SnapshotStore.savePieces): the text is then never one string either.
+ */
+export function snapshotPieces(s: OrgState, at: Checkpoint): string[] {
   // The text of `JSON.stringify(body)` made ASCII, written MAILBOX_CHUNK mailboxes at a time: the whole
   // body's JSON is never one string (at 200,000 devices, ~570 MB as a two-byte string when one display
   // name has an accent, beside the ~285 MB text it is made into). An array's JSON is its items' JSON
@@ -61,7 +69,7 @@ export function snapshotText(s: OrgState, at: Checkpoint): string {
     parts.push(asciiJson(JSON.stringify(pairs.slice(i, i + MAILBOX_CHUNK)).slice(1, -1)));
   }
   parts.push('],"revisions":', asciiJson(JSON.stringify([...s.revisions])), '}');
-  return parts.join('');
+  return parts;
 }
 
 const MAILBOX_CHUNK = 1000;

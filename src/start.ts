@@ -5,7 +5,7 @@ import { isLeft } from 'fp-ts/lib/Either.js';
 import type { EventStore, SnapshotStore, StoredEvent, StoreError } from './ports.js';
 import { emptyOrgState, foldLog, type OrgState } from './state.js';
 import { EngineFailure, type Appender } from './append.js';
-import { parseSnapshot, snapshotText, type RestoredSnapshot } from './snapshot.js';
+import { parseSnapshot, snapshotPieces, type RestoredSnapshot } from './snapshot.js';
 
 /** What happened to a snapshot: the engine tells, it never fails because of one. */
 export type SnapshotNote =
@@ -148,15 +148,19 @@ export function createStateLoader(organization: string, store: EventStore, appen
       note({ kind: 'writeFailed', location, reason: `cannot read the event at position ${position} back from the log` });
       return;
     }
-    const text = snapshotText(state, { position, id: covered.id });
-    const saved = await snapshots.store.save(text, { position, id: covered.id });
+    const covers = { position, id: covered.id };
+    const pieces = snapshotPieces(state, covers);
+    let chars = 0;
+    for (const p of pieces) chars += p.length;
+    const target = snapshots.store;
+    const saved = target.savePieces ? await target.savePieces(pieces, covers) : await target.save(pieces.join(''), covers);
     if (isLeft(saved)) {
       note({ kind: 'writeFailed', location, reason: saved.left.message });
       return;
     }
     unsnapshotted = 0;
     appendedAtMark = appender.appended;
-    note({ kind: 'written', location, position, chars: text.length });
+    note({ kind: 'written', location, position, chars });
   }
 
   return { load, checkpoint };

@@ -74,6 +74,35 @@ test('a body saved in parts is the file the parts joined give, and reads back ch
   await opened.right.close();
 });
 
+test('a text body is the file its UTF-8 gives, cut into pieces anywhere, surrogate pairs kept whole (property)', async () => {
+  const textFile = join(dir, 'text.bin');
+  const bytesFile = join(dir, 'bytes.bin');
+  await fc.assert(
+    fc.asyncProperty(
+      fc
+        .array(fc.oneof(fc.string(), fc.constantFrom('\ud83d\ude00', 'Zoë', '山田', '\ud83d', '\ude00', '"\\')), { maxLength: 30 })
+        .map((a) => a.join('')),
+      fc.integer({ min: 1, max: 9 }),
+      async (text, pieceChars) => {
+        assert.not.ok(isLeft(await saveChecked(textFile, 'test file', 'test/format', { text, pieceChars }, { version: 1 })));
+        assert.not.ok(isLeft(await saveChecked(bytesFile, 'test file', 'test/format', Buffer.from(text, 'utf8'), { version: 1 })));
+        assert.equal(readFileSync(textFile), readFileSync(bytesFile));
+        // The same text handed over as strings cut anywhere (a pair may be split between two of them).
+        const cuts = [...new Set([0, Math.floor(text.length / 3), Math.floor(text.length / 2) + 1, text.length])].sort((a, b) => a - b);
+        const strings = cuts.slice(1).map((c, i) => text.slice(cuts[i], c));
+        assert.not.ok(isLeft(await saveChecked(textFile, 'test file', 'test/format', { text: strings, pieceChars }, { version: 1 })));
+        assert.equal(readFileSync(textFile), readFileSync(bytesFile), 'as strings');
+      },
+    ),
+    { numRuns: 150 },
+  );
+  const opened = await openChecked(textFile, 'test file', 'test/format');
+  if (isLeft(opened) || opened.right === undefined) throw new Error('not opened');
+  await opened.right.rest();
+  assert.is(opened.right.verify(), undefined);
+  await opened.right.close();
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test.run();

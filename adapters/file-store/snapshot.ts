@@ -40,7 +40,11 @@ export function fileSnapshotStore(logPath: string, options: FileSnapshotOptions 
     },
     save: (text: string) => {
       ahead = undefined;
-      return saveChecked(path, 'snapshot', SNAPSHOT_FILE_FORMAT, Buffer.from(text, 'utf8'), {}, options.onStep);
+      return saveChecked(path, 'snapshot', SNAPSHOT_FILE_FORMAT, { text }, {}, options.onStep);
+    },
+    savePieces: (pieces: readonly string[]) => {
+      ahead = undefined;
+      return saveChecked(path, 'snapshot', SNAPSHOT_FILE_FORMAT, { text: pieces }, {}, options.onStep);
     },
   };
 
