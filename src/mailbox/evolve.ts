@@ -27,6 +27,7 @@ import {
   type WipeState,
 } from './rules.js';
 import { keyedCopy, keyedGet, keyedPut, keyedWith, keyedWithout } from './keyed.js';
+import { sharedString } from './shared-strings.js';
 
 export type { DecisionState, WipeState } from './rules.js';
 
@@ -102,13 +103,19 @@ export function deviceRecord(
   known: Pick<DeviceState, 'decision' | 'owned' | 'notified' | 'grandfathered' | 'override' | 'wipe'> | undefined,
   keepGrandfathered: boolean,
 ): DeviceState {
-  const d = { deviceId: p.deviceId, identity: p.identity, deviceType: p.deviceType, deviceModel: p.deviceModel } as {
+  // The fields many devices share are kept once (shared-strings.ts).
+  const d = {
+    deviceId: p.deviceId,
+    identity: p.identity,
+    deviceType: sharedString(p.deviceType),
+    deviceModel: sharedString(p.deviceModel),
+  } as {
     -readonly [K in keyof DeviceState]: DeviceState[K];
   };
   // The optional fields in the order a reported partnership carries them (reconcile's partnershipOf).
-  if (p.deviceOS !== undefined) d.deviceOS = p.deviceOS;
-  if (p.deviceUserAgent !== undefined) d.deviceUserAgent = p.deviceUserAgent;
-  if (p.friendlyName !== undefined) d.friendlyName = p.friendlyName;
+  if (p.deviceOS !== undefined) d.deviceOS = sharedString(p.deviceOS);
+  if (p.deviceUserAgent !== undefined) d.deviceUserAgent = sharedString(p.deviceUserAgent);
+  if (p.friendlyName !== undefined) d.friendlyName = sharedString(p.friendlyName);
   if (p.firstSyncTime !== undefined) d.firstSyncTime = p.firstSyncTime;
   if (p.distinguishedName !== undefined) d.distinguishedName = p.distinguishedName;
   d.decision = known?.decision;

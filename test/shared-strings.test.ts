@@ -1,0 +1,46 @@
+// Strings many devices share (src/mailbox/shared-strings.ts): kept once, and never changed.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import fc from 'fast-check';
+import { sharedString } from '../src/mailbox/shared-strings.js';
+import { deviceRecord } from '../src/mailbox/evolve.js';
+
+const test = suite('shared strings');
+
+test('gives back an equal string for any value, past the table bound too, and undefined for undefined', () => {
+  assert.is(sharedString(undefined), undefined);
+  fc.assert(
+    fc.property(fc.array(fc.string(), { maxLength: 50 }), (xs) => {
+      for (const x of xs) assert.is(sharedString(x), x);
+    }),
+  );
+  // More distinct values than the table holds: each still comes back as it went in.
+  for (let i = 0; i < 10_000; i++) assert.is(sharedString(`agent/${i}`), `agent/${i}`);
+});
+
+test("a partnership's record keeps every reported field as reported", () => {
+  const p = {
+    deviceId: 'ApplC39GQ9UJDTDM',
+    identity: 'contoso.com/Users/Kim/ExchangeActiveSyncDevices/iPhone§ApplC39GQ9UJDTDM',
+    deviceType: 'iPhone',
+    deviceModel: 'iPhone15,2',
+    deviceOS: 'iOS 17.1',
+    deviceUserAgent: 'Apple-iPhone15C2/2101.1',
+    friendlyName: "Kim's iPhone",
+  };
+  const d = deviceRecord({ ...JSON.parse(JSON.stringify(p)) }, undefined, false);
+  assert.equal(
+    {
+      deviceId: d.deviceId,
+      identity: d.identity,
+      deviceType: d.deviceType,
+      deviceModel: d.deviceModel,
+      deviceOS: d.deviceOS,
+      deviceUserAgent: d.deviceUserAgent,
+      friendlyName: d.friendlyName,
+    },
+    p,
+  );
+});
+
+test.run();
