@@ -1,6 +1,6 @@
 // Logs for the snapshot tests: a real engine over the simulator, with churn
 // between syncs (compliance flips, new and removed partnerships, lists edited
-// in Exchange), so the states folded hold every kind of record.
+// in Exchange, failed commands), so the states folded hold every kind of record.
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { createEngine } from '../src/engine.js';
 import type { StoredEvent } from '../src/ports.js';
@@ -8,7 +8,7 @@ import type { OrgState } from '../src/state.js';
 import { simulateOrganization } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
 
-export type Churn = 'full' | 'quick' | 'flip' | 'add' | 'remove' | 'drift';
+export type Churn = 'full' | 'quick' | 'flip' | 'add' | 'remove' | 'drift' | 'fail';
 
 /** The log of `ops` run on an organization of `devices` devices (seed `seed`). */
 export async function churnedLog(seed: number, devices: number, ops: readonly Churn[]): Promise<StoredEvent[]> {
@@ -39,6 +39,7 @@ export async function churnedLog(seed: number, devices: number, ops: readonly Ch
     else if (op === 'add' && pick) sim.exchange.addPartnership({ mailbox: pick[1].mailbox, deviceId: `Added${seed}x${n}` });
     else if (op === 'remove' && pick) sim.exchange.removePartnership(pick[0]);
     else if (op === 'drift' && pick) sim.exchange.setMailboxLists(pick[1].mailbox, { allowed: [], blocked: [pick[0]] });
+    else if (op === 'fail') sim.exchange.failNext(2, { kind: 'other', message: 'boom' }, { cmdlet: 'Set-CasMailbox' });
   }
   await engine.fullSync();
   const events = await store.readAll();

@@ -8,43 +8,13 @@ import { isRight } from 'fp-ts/lib/Either.js';
 import { emptyOrgState, foldInto, type Dated } from '../src/state.js';
 import { evolveMailbox, initialMailboxState, type MailboxState } from '../src/mailbox.js';
 import { decodeEvent, orgStream } from '../src/events.js';
-import { createEngine } from '../src/engine.js';
-import { simulateOrganization } from '../adapters/simulator/index.js';
-import { memoryStore } from '../adapters/memory-store/index.js';
 import type { StoredEvent } from '../src/ports.js';
+import { churnedLog } from './snapshot-log.js';
 
 const test = suite('state fold');
 
-/** The log of an organization through a first sync, changes in Intune and Exchange, failed commands, and a second sync. */
-async function engineLog(): Promise<StoredEvent[]> {
-  let now = Date.parse('2026-11-26T08:00:00Z');
-  const sim = simulateOrganization({ devices: 60, seed: 7, clock: () => now });
-  const store = memoryStore();
-  const engine = createEngine({
-    organization: sim.organization,
-    exchange: sim.exchange,
-    intune: sim.intune,
-    store,
-    policy: sim.policy,
-    notifier: sim.notifier,
-    clock: { now: () => now },
-  });
-  await engine.fullSync();
-  now += 6 * 3_600_000;
-  sim.intune
-    .devices()
-    .filter((m) => m.complianceState === 'compliant')
-    .slice(0, 5)
-    .forEach((m) => sim.intune.setCompliance(m.id, 'noncompliant'));
-  for (const [id] of [...sim.evaluateAll().entries()].slice(0, 3)) sim.exchange.removePartnership(id);
-  sim.exchange.failNext(2, { kind: 'other', message: 'boom' }, { cmdlet: 'Set-CasMailbox' });
-  await engine.fullSync();
-  now += 6 * 3_600_000;
-  await engine.fullSync();
-  const all = await store.readAll();
-  if (!isRight(all)) throw new Error('read');
-  return all.right;
-}
+/** An engine's log through a first sync, compliance flips, removed partnerships, failed commands and two more syncs. */
+const engineLog = () => churnedLog(7, 60, ['flip', 'flip', 'flip', 'remove', 'remove', 'full', 'fail', 'flip', 'remove', 'full']);
 
 const dated = (e: StoredEvent): Dated => {
   const d = decodeEvent(e.type, e.data);
