@@ -257,6 +257,16 @@ test('a snapshot larger than a chunk is written in chunks, read back whole, and 
   assert.equal(types, [...Array<string>(chunks).fill('eas-access-sync.snapshot-chunk'), 'eas-access-sync.snapshot-end']);
 });
 
+test('a snapshot saved in pieces loads as the text they join, a surrogate pair split between two of them', async () => {
+  const store = await connect();
+  ok(await store.readAll(), 'index');
+  const pieces = ['{"name":"Zoë ', '\ud83d', '\ude00 ', randomBytes(CHUNK_BYTES).toString('base64'), '"}'];
+  const snapshots = store.snapshots(ORG);
+  assert.ok(snapshots.savePieces, 'the store writes pieces');
+  ok(await snapshots.savePieces(pieces, { position: 0, id: ok(await store.readAll({ from: 0 }), 'read')[0]!.id }), 'save');
+  assert.is(await latestText(), pieces.join(''));
+});
+
 test('a save whose position is not in the index is refused; nothing is written', async () => {
   const store = await connect();
   const before = node.events().length;

@@ -13,12 +13,14 @@
 // returning older chunks at once and removes them at its next scavenge.
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import { gzip, gunzip } from 'node:zlib';
+import { createGzip, gunzip } from 'node:zlib';
+import { once } from 'node:events';
 import { left, right, type Either } from 'fp-ts/lib/Either.js';
 import { ANY, END, BACKWARDS, FORWARDS, binaryEvent, type AppendResult, type EventStoreDBClient } from '@eventstore/db-client';
 import type { SnapshotCovers, SnapshotError, SnapshotStore, StoreError } from '../../src/ports.js';
 import { isStreamNotFound } from './errors.js';
 import { drainEvents, type IndexSeed, type Positions, type Pos } from './positions.js';
+import { utf8Pieces } from '../shared/utf8-pieces.js';
 
 /** The snapshot stream of an organization (several may share one node and prefix). */
 export const snapshotStream = (organization: string): string => `eas-snapshot-${organization}`;
@@ -28,7 +30,6 @@ const END_FORMAT = 'eas-access-sync/esdb-snapshot';
 /** EventStoreDB refuses appends over 1 MiB by default; a chunk stays well below. */
 export const CHUNK_BYTES = 512 * 1024;
 
-const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
 /** What the end event's metadata holds. */
@@ -137,11 +138,17 @@ export function esdbSnapshotStore(ctx: EsdbSnapshotContext, organization: string
     return right(text);
   }
 
-  async function save(text: string, covers: SnapshotCovers): Promise<Either<SnapshotError, void>> {
+  // The text compressed a few MB of it at a time (utf8-pieces.ts): a snapshot is never one buffer of its own.
+  async function save(text: string | readonly string[], covers: SnapshotCovers): Promise<Either<SnapshotError, void>> {
     const at = ctx.positions.index.at(covers.position);
     if (at === undefined) return left(io(`the log position ${covers.position} it covers is not in the store's index`));
     const before = covers.position > 0 ? ctx.positions.index.at(covers.position - 1) : undefined;
-    const packed = await gzipAsync(Buffer.from(text, 'utf8'), { level: 3 });
+    let packed: Buffer;
+    try {
+      packed = await gzipPieces(utf8Pieces(text));
+    } catch (err) {
+      return left(io(`cannot compress the snapshot: ${err instanceof Error ? err.message : String(err)}`));
+    }
     const sha256 = createHash('sha256').update(packed).digest('hex');
     try {
       let expected: bigint | typeof ANY = ANY;
@@ -187,5 +194,19 @@ export function esdbSnapshotStore(ctx: EsdbSnapshotContext, organization: string
     return right(undefined);
   }
 
-  return { location, load, save };
+  return { location, load, save, savePieces: save };
+}
+
+/** The gzip (level 3) of `pieces` joined, written to the compressor one after the other. */
+async function gzipPieces(pieces: Iterable<Buffer>): Promise<Buffer> {
+  const z = createGzip({ level: 3 });
+  const out: Buffer[] = [];
+  z.on('data', (b: Buffer) => out.push(b));
+  const ended = once(z, 'end');
+  // Awaited below; an error rejects it and any drain wait alike, and is thrown from whichever is awaited.
+  ended.catch(() => undefined);
+  for (const p of pieces) if (!z.write(p)) await once(z, 'drain');
+  z.end();
+  await ended;
+  return Buffer.concat(out);
 }

@@ -12,6 +12,7 @@ import type { SnapshotError } from '../../src/ports.js';
 import { ioText } from '../shared/log-reader.js';
 import { syncDirectory } from './durable.js';
 import { readHashed } from './hashed-read.js';
+import { utf8Pieces } from '../shared/utf8-pieces.js';
 
 export type SaveStep = 'tmpWritten' | 'tmpSynced' | 'renamed';
 
@@ -24,39 +25,9 @@ export type SaveStep = 'tmpWritten' | 'tmpSynced' | 'renamed';
  */
 export type Body = Uint8Array | readonly Uint8Array[] | { readonly text: string | readonly string[]; readonly pieceChars?: number };
 
-const TEXT_PIECE_CHARS = 4 * 1024 * 1024;
-
-/** The texts' UTF-8 (as if joined) a piece at a time, never cut between the two halves of a surrogate pair. */
-function* textPieces(texts: string | readonly string[], pieceChars: number): Generator<Buffer> {
-  if (typeof texts === 'string') return yield* piecesOf(texts, pieceChars);
-  // A high surrogate that ends one string goes with the next: the pair may be split between them.
-  let carry = '';
-  for (const t of texts) {
-    const whole = carry + t;
-    const last = whole.charCodeAt(whole.length - 1);
-    carry = last >= 0xd800 && last <= 0xdbff ? whole.slice(-1) : '';
-    yield* piecesOf(carry === '' ? whole : whole.slice(0, -1), pieceChars);
-  }
-  if (carry !== '') yield Buffer.from(carry, 'utf8');
-}
-
-function* piecesOf(text: string, pieceChars: number): Generator<Buffer> {
-  for (let a = 0; a < text.length;) {
-    let b = Math.min(text.length, a + pieceChars);
-    const high = text.charCodeAt(b - 1);
-    if (b < text.length && b - 1 > a && high >= 0xd800 && high <= 0xdbff) b--;
-    yield Buffer.from(text.slice(a, b), 'utf8');
-    a = b;
-  }
-}
-
 /** The body's parts, as often as asked (a text's are made again each time). */
 const partsOf = (body: Body): (() => Iterable<Uint8Array>) =>
-  body instanceof Uint8Array
-    ? () => [body]
-    : 'text' in body
-      ? () => textPieces(body.text, Math.max(2, body.pieceChars ?? TEXT_PIECE_CHARS))
-      : () => body;
+  body instanceof Uint8Array ? () => [body] : 'text' in body ? () => utf8Pieces(body.text, body.pieceChars) : () => body;
 
 /** Writes every byte of `parts` at the file's current position: a short write goes on with what is left. @internal */
 export async function writeAll(fh: Pick<FileHandle, 'writev'>, parts: readonly Uint8Array[]): Promise<void> {
