@@ -1,8 +1,8 @@
-// Strings that many devices carry with the same value — a platform, a model, an OS
-// version, a sync client's user agent, a grace deadline — kept once rather than once
-// per device. Every answer Exchange or Intune gives is parsed anew, so without this
-// 100,000 partnerships hold 100,000 copies of "iPhone" and of a handful of user agents
-// (~160 bytes a device in all). The table is bounded: values past its size (a phone
+// Strings that many partnerships carry with the same value — a platform, a model, an
+// OS version, a sync client's user agent, a default friendly name — kept once rather
+// than once per device (deviceRecord in evolve.ts). Every answer Exchange gives is
+// parsed anew, so without this 100,000 partnerships hold 100,000 copies of "iPhone"
+// and of a handful of user agents (~160 bytes a device in all). The table is bounded: values past its size (a phone
 // names its own user agent) are kept as they came. Equal strings are equal values,
 // so what any caller sees is the same.
 const table = new Map<string, string>();
