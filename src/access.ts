@@ -105,6 +105,18 @@ const GRACE_OK = (d: ManagedDevice, atMs: number): { ok: boolean; expired: boole
 // lastSyncDateTime is left out on purpose: it changes at every Intune check-in
 // and would turn each sync into a new decision event.
 function intuneFacts(d: ManagedDevice): NonNullable<DecisionFacts['intune']> {
+  const { userPrincipalName, emailAddress, complianceGracePeriodExpirationDateTime: graceDeadline } = d;
+  // The usual record has all three: one literal, every field inside the object (added one by one, they
+  // went to a separate property array, ~16 bytes a decision more). The same keys in the same order.
+  if (userPrincipalName !== undefined && emailAddress !== undefined && graceDeadline !== undefined)
+    return {
+      id: d.id,
+      complianceState: d.complianceState,
+      managementAgent: d.managementAgent,
+      userPrincipalName,
+      emailAddress,
+      graceDeadline,
+    };
   const f: { -readonly [K in keyof NonNullable<DecisionFacts['intune']>]: NonNullable<DecisionFacts['intune']>[K] } = {
     id: d.id,
     complianceState: d.complianceState,

@@ -87,6 +87,7 @@ export interface ManagedDevice {
   readonly managementAgent: string;
   readonly lastSyncDateTime?: string;
   readonly complianceGracePeriodExpirationDateTime?: string;
+  // Reported, and left out of what the engine keeps (ManagedCache): nothing it decides or shows reads them.
   readonly deviceName?: string;
   readonly model?: string;
   readonly operatingSystem?: string;

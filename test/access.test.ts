@@ -1,5 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import fc from 'fast-check';
 import { decideAccess, matchingException, rulesOfPolicy, type DeviceContext } from '../src/access.js';
 import { ManagedDeviceIndex } from '../src/mapping.js';
 import { groupsOf } from '../src/groups.js';
@@ -165,6 +166,24 @@ test("a caller's own (unfrozen) groups are copied: changing them later leaves th
   groups.included.push('g-later');
   groups.excluded.push('g-excluded');
   assert.equal(d.facts.groups, { included: ['g-all'], excluded: [] });
+});
+
+test("a decision's Intune facts are the mapped record's, its optional fields in one order whichever it has (property)", () => {
+  const opt = fc.option(fc.constantFrom('kim.akers@contoso.com', 'Kim.Akers@Contoso.com', '9999-12-31T23:59:59Z', ''), { nil: undefined });
+  fc.assert(
+    fc.property(opt, opt, opt, fc.constantFrom('compliant' as const, 'noncompliant' as const), (upn, email, grace, state) => {
+      const m = managed('ApplC39GQ9UJDTDM', 'x', { complianceState: state });
+      const record = { ...m, userPrincipalName: upn, emailAddress: email, complianceGracePeriodExpirationDateTime: grace };
+      const d = decideAccess(ctx({ mapping: { mapped: record, conflicts: [] } }), policy(), AT, noLists);
+      // What the fields added one by one, absent ones left out, give.
+      const expected: Record<string, string> = { id: m.id, complianceState: state, managementAgent: 'mdm' };
+      if (upn !== undefined) expected.userPrincipalName = upn;
+      if (email !== undefined) expected.emailAddress = email;
+      if (grace !== undefined) expected.graceDeadline = grace;
+      assert.equal(Object.entries(d.facts.intune!), Object.entries(expected));
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test.run();

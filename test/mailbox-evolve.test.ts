@@ -5,7 +5,15 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { deviceRecord, evolveMailbox, initialMailboxState, type DeviceState, type PartnershipFields } from '../src/mailbox/evolve.js';
+import {
+  deviceRecord,
+  evolveMailbox,
+  initialMailboxState,
+  mailboxInfo,
+  type DeviceState,
+  type MailboxInfo,
+  type PartnershipFields,
+} from '../src/mailbox/evolve.js';
 import { event } from '../src/events.js';
 
 const test = suite('mailbox evolve');
@@ -92,6 +100,51 @@ test('a device record built field by field is the spread it replaces: same keys,
       const built = deviceRecord(p, k as Parameters<typeof deviceRecord>[1], true);
       assert.equal(keysAndValues(built), keysAndValues(spread(p, k)));
       assert.is(JSON.stringify(built), JSON.stringify(spread(p, k)));
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test("a mailbox record is the event's fields without its lists, in their order, whichever optional fields it has (property)", () => {
+  const info = fc
+    .record(
+      {
+        identity: text,
+        primarySmtpAddress: text,
+        addresses: fc.array(text, { maxLength: 3 }),
+        activeSyncEnabled: fc.boolean(),
+        displayName: text,
+        distinguishedName: text,
+        userPrincipalName: text,
+        guid: text,
+      },
+      { requiredKeys: ['identity', 'primarySmtpAddress', 'addresses', 'activeSyncEnabled'] },
+    )
+    // In the order the event carries them (reconcile's infoOf), the lists last.
+    .map((r) => {
+      const keys = [
+        'identity',
+        'primarySmtpAddress',
+        'addresses',
+        'activeSyncEnabled',
+        'displayName',
+        'distinguishedName',
+        'userPrincipalName',
+        'guid',
+      ] as const;
+      const out: Record<string, unknown> = {};
+      for (const k of keys) if (r[k] !== undefined) out[k] = r[k];
+      return out as unknown as MailboxInfo;
+    });
+  fc.assert(
+    fc.property(info, (i) => {
+      const data = { ...i, allowedDeviceIds: ['A1'], blockedDeviceIds: [] };
+      const { allowedDeviceIds: _a, blockedDeviceIds: _b, ...rest } = data;
+      assert.equal(keysAndValues(mailboxInfo(data)), keysAndValues(rest));
+      const s = evolveMailbox(initialMailboxState, event('MailboxDiscovered', data));
+      assert.is(JSON.stringify(s.info), JSON.stringify(rest));
+      const u = evolveMailbox(s, event('MailboxUpdated', i));
+      assert.is(JSON.stringify(u.info), JSON.stringify(i));
     }),
     { numRuns: 500 },
   );

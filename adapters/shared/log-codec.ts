@@ -122,6 +122,22 @@ export function prepareRequests(requests: readonly AppendRequest[], options: { r
 }
 
 const SCRATCH_LIMIT = 16 * 1024 * 1024;
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * A reusable buffer for encodeLines, held weakly. Young-generation collections never clear a weak
+ * reference, so appends that keep coming (a sync) keep reusing it; the first full collection after a
+ * sync lets it go: otherwise a store held its largest append's buffer, up to 16 MiB, for ever.
+ */
+export class WeakScratch {
+  private ref: WeakRef<Buffer> | undefined;
+  get buffer(): Buffer {
+    return this.ref?.deref() ?? NO_BYTES;
+  }
+  set buffer(b: Buffer) {
+    this.ref = new WeakRef(b);
+  }
+}
 
 /** An event placed in the log: its stream (as JSON), revision, position, and its prepared text. */
 export interface PlacedEvent {

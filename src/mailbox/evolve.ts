@@ -14,6 +14,7 @@ import {
   deviceKey,
   hasIntent,
   listsAfterIntent,
+  observedLists,
   mailboxIntent,
   notifiedAfter,
   recordOwnership,
@@ -91,19 +92,8 @@ const withDevice = (state: MailboxState, k: string, d: DeviceState): MailboxStat
   devices: keyedWith(state.devices, k, d),
 });
 
-/**
- * A partnership's record: its reported fields and what is known of the device.
- * Built field by field, not as `{ ...p, decision, … }`: V8 (Node 20) keeps a
- * spread copy that then gains a property of its own alive through young-generation
- * collections even once it is garbage, so every such copy was promoted to the old
- * generation (docs/architecture.md, "Allocation in the hot paths"). The key order is the spread's.
- */
-export function deviceRecord(
-  p: PartnershipFields,
-  known: Pick<DeviceState, 'decision' | 'owned' | 'notified' | 'grandfathered' | 'override' | 'wipe'> | undefined,
-  keepGrandfathered: boolean,
-): DeviceState {
-  // The fields many devices share are kept once (shared-strings.ts).
+/** deviceRecord's first fields for a partnership that lacks an optional field: each added as it has it. */
+function partialRecord(p: PartnershipFields, known: Pick<DeviceState, 'decision' | 'owned' | 'notified'> | undefined): DeviceState {
   const d = {
     deviceId: p.deviceId,
     identity: p.identity,
@@ -121,23 +111,100 @@ export function deviceRecord(
   d.decision = known?.decision;
   d.owned = known?.owned;
   d.notified = known?.notified ?? false;
+  return d;
+}
+
+/**
+ * A partnership's record: its reported fields and what is known of the device.
+ * Built field by field, not as `{ ...p, decision, … }`: V8 (Node 20) keeps a
+ * spread copy that then gains a property of its own alive through young-generation
+ * collections even once it is garbage, so every such copy was promoted to the old
+ * generation (docs/architecture.md, "Allocation in the hot paths"). The key order is the spread's.
+ */
+export function deviceRecord(
+  p: PartnershipFields,
+  known: Pick<DeviceState, 'decision' | 'owned' | 'notified' | 'grandfathered' | 'override' | 'wipe'> | undefined,
+  keepGrandfathered: boolean,
+): DeviceState {
+  const { deviceOS, deviceUserAgent, friendlyName, firstSyncTime, distinguishedName } = p;
+  // The fields many devices share are kept once (shared-strings.ts). A partnership with every optional
+  // field (the usual one) gets its record in one literal, every field inside the object: added one by
+  // one, eight went to a separate property array (~24 bytes a device more).
+  const d = (
+    deviceOS !== undefined &&
+    deviceUserAgent !== undefined &&
+    friendlyName !== undefined &&
+    firstSyncTime !== undefined &&
+    distinguishedName !== undefined
+      ? {
+          deviceId: p.deviceId,
+          identity: p.identity,
+          deviceType: sharedString(p.deviceType),
+          deviceModel: sharedString(p.deviceModel),
+          deviceOS: sharedString(deviceOS),
+          deviceUserAgent: sharedString(deviceUserAgent),
+          friendlyName: sharedString(friendlyName),
+          firstSyncTime,
+          distinguishedName,
+          decision: known?.decision,
+          owned: known?.owned,
+          notified: known?.notified ?? false,
+        }
+      : partialRecord(p, known)
+  ) as { -readonly [K in keyof DeviceState]: DeviceState[K] };
   if (keepGrandfathered && known?.grandfathered) d.grandfathered = true;
   if (known?.override) d.override = known.override;
   if (known?.wipe) d.wipe = known.wipe;
   return d;
 }
 
+/**
+ * The mailbox's record of an event's fields (its lists left out), in their order. A mailbox with every
+ * optional field (the usual one) gets them in one literal: all inside the object. Copied with a rest
+ * pattern or added one by one, four went to a separate property array (~40 bytes a mailbox).
+ */
+export function mailboxInfo(d: MailboxInfo): MailboxInfo {
+  const { displayName, distinguishedName, userPrincipalName, guid } = d;
+  if (displayName !== undefined && distinguishedName !== undefined && userPrincipalName !== undefined && guid !== undefined)
+    return {
+      identity: d.identity,
+      primarySmtpAddress: d.primarySmtpAddress,
+      addresses: d.addresses,
+      activeSyncEnabled: d.activeSyncEnabled,
+      displayName,
+      distinguishedName,
+      userPrincipalName,
+      guid,
+    };
+  const info: { -readonly [K in keyof MailboxInfo]: MailboxInfo[K] } = {
+    identity: d.identity,
+    primarySmtpAddress: d.primarySmtpAddress,
+    addresses: d.addresses,
+    activeSyncEnabled: d.activeSyncEnabled,
+  };
+  if (displayName !== undefined) info.displayName = displayName;
+  if (distinguishedName !== undefined) info.distinguishedName = distinguishedName;
+  if (userPrincipalName !== undefined) info.userPrincipalName = userPrincipalName;
+  if (guid !== undefined) info.guid = guid;
+  return info;
+}
+
 export function evolveMailbox(state: MailboxState, e: DomainEvent): MailboxState {
   switch (e.type) {
     case 'MailboxDiscovered': {
-      const { allowedDeviceIds, blockedDeviceIds, ...info } = e.data;
+      const d = e.data;
       // Not `{ ...state, info, … }`: a first record has no `info` to replace (see deviceRecord).
-      return { lists: { allowedDeviceIds, blockedDeviceIds }, devices: state.devices, pending: state.pending, info };
+      return {
+        lists: observedLists(d.allowedDeviceIds, d.blockedDeviceIds),
+        devices: state.devices,
+        pending: state.pending,
+        info: mailboxInfo(d),
+      };
     }
     case 'MailboxUpdated':
-      return { ...state, info: e.data };
+      return { ...state, info: mailboxInfo(e.data) };
     case 'ListsDriftDetected':
-      return { ...state, lists: e.data.actual };
+      return { ...state, lists: observedLists(e.data.actual.allowedDeviceIds, e.data.actual.blockedDeviceIds) };
     case 'PartnershipDiscovered':
     case 'PartnershipUpdated': {
       // An update keeps what is known of the device; a removal (below) forgets it.

@@ -64,15 +64,17 @@ export interface MailboxDecided extends Decided<MailboxIntent> {
 }
 
 const infoOf = (m: CasMailbox): MailboxInfo => {
+  const upn = m.userPrincipalName;
   const info: { -readonly [K in keyof MailboxInfo]: MailboxInfo[K] } = {
     identity: m.identity,
-    primarySmtpAddress: m.primarySmtpAddress,
+    // Usually the same address: then one string, the one the addresses' first entry (the UPN) is too.
+    primarySmtpAddress: m.primarySmtpAddress === upn ? upn : m.primarySmtpAddress,
     addresses: userAddresses(m),
     activeSyncEnabled: m.activeSyncEnabled,
   };
   if (m.displayName !== undefined) info.displayName = m.displayName;
   if (m.distinguishedName !== undefined) info.distinguishedName = m.distinguishedName;
-  if (m.userPrincipalName !== undefined) info.userPrincipalName = m.userPrincipalName;
+  if (upn !== undefined) info.userPrincipalName = upn;
   if (m.guid !== undefined) info.guid = m.guid;
   return info;
 };

@@ -74,10 +74,31 @@ export function applyListChange(list: readonly string[], change: ListChange): st
   return out;
 }
 
+/**
+ * A list a state keeps: the shared empty one, or a copy of exactly its length. The lists a fold makes
+ * grow by `push`, which leaves room for ~16 more entries: ~150 bytes a mailbox kept for ever otherwise.
+ */
+export const keptList = (list: readonly string[]): readonly string[] => (list.length === 0 ? NO_ENTRIES : list.slice());
+
+const NO_LISTS: MailboxLists = Object.freeze({ allowedDeviceIds: NO_ENTRIES, blockedDeviceIds: NO_ENTRIES });
+
+/**
+ * The lists a state keeps of lists as observed (an event's, exactly as long as they are): most mailboxes
+ * have no entries at all, and then share one pair of empty lists.
+ */
+export const observedLists = (allowed: readonly string[], blocked: readonly string[]): MailboxLists =>
+  allowed.length === 0 && blocked.length === 0
+    ? NO_LISTS
+    : { allowedDeviceIds: allowed.length === 0 ? NO_ENTRIES : allowed, blockedDeviceIds: blocked.length === 0 ? NO_ENTRIES : blocked };
+
+/** One list once a change has been applied: itself when the change is empty. */
+const listAfter = (list: readonly string[], change: ListChange): readonly string[] =>
+  change.add.length === 0 && change.remove.length === 0 ? list : keptList(applyListChange(list, change));
+
 /** The lists once a Set-CasMailbox has succeeded. */
 export const listsAfter = (lists: MailboxLists, c: Pick<SetCasMailbox, 'allowedDeviceIds' | 'blockedDeviceIds'>): MailboxLists => ({
-  allowedDeviceIds: applyListChange(lists.allowedDeviceIds, c.allowedDeviceIds),
-  blockedDeviceIds: applyListChange(lists.blockedDeviceIds, c.blockedDeviceIds),
+  allowedDeviceIds: listAfter(lists.allowedDeviceIds, c.allowedDeviceIds),
+  blockedDeviceIds: listAfter(lists.blockedDeviceIds, c.blockedDeviceIds),
 });
 
 /** The lists once a mailbox command succeeded: only a Set-CasMailbox changes them (a wipe or a removal leaves the entries). */

@@ -16,3 +16,6 @@ export function sharedString<T extends string | undefined>(s: T): T {
   if (table.size < LIMIT) table.set(s, s);
   return s;
 }
+
+/** How many values the table holds (for tests: which values go in is a memory matter, invisible otherwise). @internal */
+export const sharedStringsHeld = (): number => table.size;

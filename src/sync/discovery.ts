@@ -10,7 +10,7 @@ import { mailboxIdentityOfDevice } from '../identity.js';
 import { progress, type Fail, type SyncOpening } from './run.js';
 import { quickWindows } from './watermark.js';
 import { keyedGet } from '../mailbox/keyed.js';
-import { ManagedCache } from './managed-cache.js';
+import { keptManaged, ManagedCache } from './managed-cache.js';
 import { quickAffected } from './quick-affected.js';
 
 /** What a sync read. */
@@ -109,7 +109,7 @@ async function discoverQuick(run: SyncOpening, groupIds: readonly string[]): Pro
     const prev = cache.get(m.id);
     return !prev || !sameManaged(prev, m);
   });
-  for (const m of changed) cache.set(m.id, m);
+  for (const m of changed) cache.set(m.id, keptManaged(m));
 
   const { affected, fresh } = quickAffected({
     organization: ctx.organization,

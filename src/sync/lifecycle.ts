@@ -14,7 +14,7 @@ import { type Batch, pushTo } from '../append.js';
 import type { Discovered } from './discovery.js';
 import { nowIso, type SyncRun } from './run.js';
 import { keyedGet } from '../mailbox/keyed.js';
-import { devicesSummary } from './devices-summary.js';
+import { wipesSent } from './devices-summary.js';
 
 /** What a sync read of the partnerships' statistics: by identity key, `null` when Exchange no longer knows one. */
 export type Statistics = Map<string, MobileDeviceStatistics | null>;
@@ -34,7 +34,7 @@ function watched(states: ReadonlyMap<string, MailboxState>): string[] {
   // forEach and an indexed loop: no iterator or result object per mailbox.
   states.forEach((ms) => {
     // Kept by the devices record: only mailboxes changed since the last sync are walked again.
-    const sent = devicesSummary(ms.devices).wipesSent;
+    const sent = wipesSent(ms.devices);
     for (let i = 0; i < sent.length; i++) out.add(sent[i]!);
     for (const id in ms.pending) {
       const p = ms.pending[id]!;

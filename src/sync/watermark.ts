@@ -1,7 +1,7 @@
 // Where a quick sync starts reading: from the last partnership's first sync
 // (the watermark a completed sync records) and the last look at Intune.
 import type { OrgState } from '../state.js';
-import { devicesSummary } from './devices-summary.js';
+import { laterInstant, latestFirstSync } from './devices-summary.js';
 import { iso, type SyncCaches } from './run.js';
 
 /** Exchange and Intune clocks are not ours: look back a little and let idempotence absorb the overlap. */
@@ -21,10 +21,10 @@ export function maxFirstSync(s: OrgState): string | undefined {
   let text: string | undefined;
   let at = -Infinity;
   for (const ms of s.mailboxes.values()) {
-    const l = devicesSummary(ms.devices);
-    if (l.latestText !== undefined && (text === undefined || l.latestMs > at)) {
-      text = l.latestText;
-      at = l.latestMs;
+    const l = latestFirstSync(ms.devices);
+    if (l !== undefined && (text === undefined || laterInstant(l, text, at))) {
+      text = l;
+      at = Date.parse(l);
     }
   }
   return text;
