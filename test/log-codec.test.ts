@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { encodeLines, prepareRequests, type PlacedEvent } from '../adapters/shared/log-codec.js';
+import { encodeLines, IdleScratch, prepareRequests, type PlacedEvent } from '../adapters/shared/log-codec.js';
 
 const text = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 30 }),
@@ -111,6 +111,50 @@ test('events of one append that share a stream, a meta object or an instant each
     ),
     { numRuns: 300 },
   );
+});
+
+const placedOf = (stream: string, n: number): PlacedEvent[] => {
+  const [prepared] = prepareRequests(
+    [
+      {
+        stream,
+        expected: 'any',
+        events: Array.from({ length: n }, (_, i) => ({ type: 'Noted', at: '2026-12-06T00:00:00Z', data: { i } })),
+      },
+    ],
+    {
+      copies: false,
+    },
+  );
+  return prepared!.events.map((event, i) => ({ streamJson: JSON.stringify(stream), revision: i, position: i, event }));
+};
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+test('a writer reuses its buffer from one append to the next, and lets it go once appends stop', async () => {
+  const scratch = new IdleScratch(30);
+  const three = placedOf('s', 3);
+  // What the lines are, in a buffer of their own (the scratch's is the writer's again at its next append).
+  const expected = Buffer.from(encodeLines(three));
+  const sameMemory = (a: Buffer, b: Buffer) => a.buffer === b.buffer && a.byteOffset === b.byteOffset;
+  const first = encodeLines(three, scratch);
+  assert.ok(first.equals(expected));
+  const kept = scratch.buffer;
+  assert.ok(sameMemory(first, kept), 'the lines were written into the kept buffer');
+  const second = encodeLines(placedOf('s', 2), scratch);
+  assert.ok(sameMemory(second, kept), 'the next append wrote into the same memory');
+  assert.is(scratch.buffer, kept);
+  // Timers fire in the order they fall due: each use puts the drop 30 ms later, past the next 20 ms wait.
+  for (let i = 0; i < 3; i++) {
+    await sleep(20);
+    assert.is(scratch.buffer, kept, 'in use: kept');
+  }
+  await sleep(120);
+  assert.is(scratch.buffer.length, 0, 'idle: dropped');
+  // Used again: a new buffer, and the lines are still exactly right.
+  assert.ok(encodeLines(three, scratch).equals(expected));
+  assert.ok(scratch.buffer.length > 0);
+  scratch.release();
+  assert.is(scratch.buffer.length, 0);
 });
 
 test.run();

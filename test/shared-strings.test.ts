@@ -2,7 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
-import { sharedString } from '../src/mailbox/shared-strings.js';
+import { sharedString, sharedStringsHeld } from '../src/mailbox/shared-strings.js';
 import { deviceRecord } from '../src/mailbox/evolve.js';
 
 const test = suite('shared strings');
@@ -41,6 +41,19 @@ test("a partnership's record keeps every reported field as reported", () => {
     },
     p,
   );
+});
+
+test('a value first seen after the table filled up is shared too: the table starts afresh rather than refusing it', () => {
+  // Values each a device's own, until the table is full.
+  for (let i = 0; sharedStringsHeld() < 8192; i++) sharedString(`ua/${i}`);
+  // An OS version every phone reports after an update, first seen now: held (in a fresh table), so the next device shares it.
+  sharedString('iOS 19.0 23A341');
+  assert.is(sharedStringsHeld(), 1);
+  assert.is(sharedString('iOS 19.0 23A341'), 'iOS 19.0 23A341');
+  assert.is(sharedStringsHeld(), 1, 'found, not added again');
+  // Bounded whatever comes.
+  for (let i = 0; i < 20_000; i++) sharedString(`name/${i}`);
+  assert.ok(sharedStringsHeld() <= 8192);
 });
 
 test.run();

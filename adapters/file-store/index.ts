@@ -6,7 +6,7 @@ import { mkdir, open, realpath, rm, stat, type FileHandle } from 'node:fs/promis
 import { basename, dirname, join } from 'node:path';
 import { isLeft, left, right, type Either } from 'fp-ts/lib/Either.js';
 import type { AppendRequest, AppendResult, EventStore, ReadOptions, StoredEvent, StoreError } from '../../src/ports.js';
-import { encodeLines, envelopeError, prepareRequests, WeakScratch, type PreparedRequest } from '../shared/log-codec.js';
+import { encodeLines, envelopeError, prepareRequests, IdleScratch, type PreparedRequest } from '../shared/log-codec.js';
 import { isTornFragment } from '../shared/log-torn.js';
 import { acquireLock, releaseLock } from './lock.js';
 import type { BlockHash } from './block-hash.js';
@@ -225,7 +225,7 @@ class FileLog implements FileStore {
   private indexed: number;
   private outdatedIndex: boolean;
   private saving: Promise<unknown> = Promise.resolve();
-  private readonly scratch = new WeakScratch();
+  private readonly scratch = new IdleScratch();
   private readonly readOnly: boolean;
 
   /** `saveIndexEvery` undefined: a read-only store. */
@@ -283,6 +283,7 @@ class FileLog implements FileStore {
       if (this.broken === undefined) this.saveIndexWhenDue(true);
       await this.saving;
       await this.fh.close().catch(() => undefined);
+      this.scratch.release();
       if (this.lockPath !== undefined) await releaseLock(this.lockPath);
     })();
     return this.closing;

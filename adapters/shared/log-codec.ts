@@ -125,17 +125,33 @@ const SCRATCH_LIMIT = 16 * 1024 * 1024;
 const NO_BYTES = Buffer.alloc(0);
 
 /**
- * A reusable buffer for encodeLines, held weakly. Young-generation collections never clear a weak
- * reference, so appends that keep coming (a sync) keep reusing it; the first full collection after a
- * sync lets it go: otherwise a store held its largest append's buffer, up to 16 MiB, for ever.
+ * A reusable buffer for encodeLines, let go once appends stop. A sync appends every few milliseconds and
+ * keeps reusing it; `idleMs` after the last use it is dropped: otherwise a store held its largest append's
+ * buffer, up to 16 MiB, for ever. (A weakly held one would also go at every full collection during a
+ * sync, and each new one is fresh memory to fault in.)
  */
-export class WeakScratch {
-  private ref: WeakRef<Buffer> | undefined;
+export class IdleScratch {
+  private held: Buffer = NO_BYTES;
+  private readonly timer: NodeJS.Timeout;
+  constructor(idleMs = 2000) {
+    this.timer = setTimeout(() => {
+      this.held = NO_BYTES;
+    }, idleMs);
+    // A store left open does not keep the process alive for it.
+    this.timer.unref();
+  }
   get buffer(): Buffer {
-    return this.ref?.deref() ?? NO_BYTES;
+    // Every use starts the idle time again (a timer that has fired is armed again).
+    this.timer.refresh();
+    return this.held;
   }
   set buffer(b: Buffer) {
-    this.ref = new WeakRef(b);
+    this.held = b;
+  }
+  /** Drops the buffer now and stops the timer (the store is closed). */
+  release(): void {
+    clearTimeout(this.timer);
+    this.held = NO_BYTES;
   }
 }
 

@@ -74,7 +74,8 @@ const NO_GRACE = '9999-12-31T23:59:59Z';
  * devices share are kept once: a compliance state and an agent (shared-strings.ts), the "no grace period"
  * deadline, and an email address equal to the user principal name is that string. A real grace deadline
  * is not put in the shared table: each device in grace has its own, and 16,000 of them at 200,000 devices
- * filled the table before the values worth sharing came. Every field is set, absent ones to undefined,
+ * once filled the table before the values worth sharing came (the table now starts afresh when full;
+ * they would still make it do so twice a sync). Every field is set, absent ones to undefined,
  * in one literal: one shape, every field inside the object (added one by one, most would go to a separate
  * property array). Decisions made from these records share their strings.
  */
