@@ -38,15 +38,15 @@ export function fileSnapshotStore(logPath: string, options: FileSnapshotOptions 
       ahead = undefined;
       return read;
     },
-    save: (text: string) => {
-      ahead = undefined;
-      return saveChecked(path, 'snapshot', SNAPSHOT_FILE_FORMAT, { text }, {}, options.onStep);
-    },
-    savePieces: (pieces: readonly string[]) => {
-      ahead = undefined;
-      return saveChecked(path, 'snapshot', SNAPSHOT_FILE_FORMAT, { text: pieces }, {}, options.onStep);
-    },
+    save,
+    savePieces: save,
   };
+
+  // A text whole or in pieces: written as UTF-8 a piece at a time either way (checked-file.ts).
+  function save(text: string | readonly string[]): Promise<Either<SnapshotError, void>> {
+    ahead = undefined;
+    return saveChecked(path, 'snapshot', SNAPSHOT_FILE_FORMAT, { text }, {}, options.onStep);
+  }
 
   async function readSnapshot(): Promise<Either<SnapshotError, string | undefined>> {
     // Read piecewise with the checksum computed as the pieces come (checked-file.ts), into one buffer.
