@@ -20,6 +20,9 @@
 //            log this large (each reads every byte and parses the lines of its
 //            own streams), so its CPU time is reported too
 //   replay1: the same on one thread (and its result must equal replay's)
+//   reader:  the file store's streaming reader alone (one thread, every line's envelope, position,
+//            revision and id checked, nothing folded): what replay1 spends beyond it is the
+//            schema decode and the fold
 // The floor reads the same bytes in the same chunks and decodes the same lines
 // the same way (each on its own) as replay's reader; ratio = floor time ÷
 // replay time in the same run (ratio1 for replay1).
@@ -38,6 +41,7 @@ import type { Policy, StoredEvent } from '../src/index.js';
 import { whatIf } from '../projections/index.js';
 import { baseLog, writeReplicated } from './replay-log.js';
 import { replayFile, foldLogFile, explainFile, whatIfFile } from '../adapters/log/index.js';
+import { streamLog } from '../adapters/shared/log-reader.js';
 import { benchArgs } from './args.js';
 import { minorFaults, pageFaultMicros } from './page-faults.js';
 
@@ -134,6 +138,18 @@ function parseOnly(path: string, maxLines: number): { ms: number; lines: number 
   return { ms, lines: lines.length };
 }
 
+/** The streaming reader with nothing folded: every line checked (envelope, position, revision, id), each event dropped. */
+async function readerOnly(path: string): Promise<number> {
+  const t0 = performance.now();
+  const fh = await open(path, 'r');
+  try {
+    await streamLog(fh, () => undefined);
+  } finally {
+    await fh.close();
+  }
+  return performance.now() - t0;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rate = (lines: number, ms: number) => Math.round(lines / (ms / 1000));
 
@@ -150,6 +166,7 @@ async function childMain(kind: string, log: string, arg: string | undefined): Pr
     const splits: number[] = [];
     const replays: number[] = [];
     const replays1: number[] = [];
+    const readers: number[] = [];
     const cpus: number[] = [];
     // Fresh pages touched by the floor and by the one-thread replay (page-faults.ts), fewest of the rounds.
     let floorFaults = Infinity;
@@ -182,6 +199,7 @@ async function childMain(kind: string, log: string, arg: string | undefined): Pr
       const rep1 = await replayFile(log, { threads: 1 });
       replays1.push(performance.now() - t1);
       replay1Faults = Math.min(replay1Faults, minorFaults() - r0);
+      readers.push(await readerOnly(log));
       if (isLeft(rep) || isLeft(rep1)) throw new Error('replay failed');
       if (rep.right.replay.events !== lines) throw new Error(`replay read ${rep.right.replay.events} events of ${lines} lines`);
       if (outcome(rep) !== outcome(rep1)) throw new Error('replay on several threads differs from replay on one');
@@ -199,6 +217,7 @@ async function childMain(kind: string, log: string, arg: string | undefined): Pr
       splitMs: Math.min(...splits),
       replayMs: Math.min(...replays),
       replay1Ms: Math.min(...replays1),
+      readerMs: Math.min(...readers),
       replayCpuMs: Math.min(...cpus),
       threads,
       lines,
@@ -325,6 +344,11 @@ async function main() {
       threads: r.threads,
       replay1LinesPerSec: rate(lines, replay1Ms),
       ratio1: +(floorMs / replay1Ms).toFixed(3),
+      // Where replay1's time goes beyond the floor: the reader's checks (readerMs - floorMs), then the
+      // schema decode and the fold (replay1Ms - readerMs).
+      readerMs: Math.round(r.readerMs as number),
+      checksOverFloorMs: Math.round((r.readerMs as number) - floorMs),
+      foldOverReaderMs: Math.round(replay1Ms - (r.readerMs as number)),
       // JSON.parse alone over lines already in memory (no reading, no decoding).
       parseOnlyLinesPerSec: rate(po.lines, po.ms),
       ratioToParseOnly: +(replayRate / (po.lines / (po.ms / 1000))).toFixed(3),

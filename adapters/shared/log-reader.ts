@@ -269,7 +269,10 @@ async function readLines(fh: FileHandle, mode: Mode, options: StreamOptions): Pr
   const keeps = (buf: Buffer, s: number, e: number): boolean => filter === undefined || filter.keeps(buf, s, e);
   const stopped = (): LineRead => ({ errors, lines: 0, validBytes: 0, events, bytes: total, ids });
 
-  let buf = Buffer.allocUnsafe(options.chunkBytes ?? CHUNK);
+  let buf: Buffer = Buffer.allocUnsafe(options.chunkBytes ?? CHUNK);
+  // The next chunk is read into the other buffer while this one's lines are checked (the read, a copy
+  // from the page cache made off this thread, then costs no time here): made at the first read-ahead.
+  let spare: Buffer | undefined;
   let base = resume?.offset ?? 0; // file offset of buf[0], always the start of a line
   let carry = 0; // bytes at the front of buf of a line not yet complete
   let lineNo = resume?.lines ?? 0;
@@ -277,34 +280,55 @@ async function readLines(fh: FileHandle, mode: Mode, options: StreamOptions): Pr
   // chunk's rate require (see IdSet.reserve), instead of doubling its way there.
   const from = { offset: base, ids: ids.size };
   let reserved = false;
-  for (;;) {
-    if (carry === buf.length) {
-      const bigger = Buffer.allocUnsafe(buf.length * 2);
-      buf.copy(bigger, 0, 0, carry);
-      buf = bigger;
+  /** Reads file bytes from `offset` into `into` at `at` (to its end, or to the limit); resolves to their count. */
+  const readInto = async (into: Buffer, at: number, offset: number): Promise<number> => {
+    const want = limit === undefined ? into.length - at : Math.min(into.length - at, limit - offset);
+    return want <= 0 ? 0 : (await fh.read(into, at, want, offset)).bytesRead;
+  };
+  let pending: Promise<number> | undefined = readInto(buf, 0, base);
+  try {
+    for (;;) {
+      const bytesRead = await pending;
+      pending = undefined;
+      if (bytesRead === 0) break;
+      const end = carry + bytesRead;
+      const lastNl = buf.lastIndexOf(10, end - 1);
+      if (lastNl < 0) {
+        // No line ends in the buffer: read on into it (made larger once full).
+        carry = end;
+        if (carry === buf.length) {
+          const bigger = Buffer.allocUnsafe(buf.length * 2);
+          buf.copy(bigger, 0, 0, carry);
+          buf = bigger;
+        }
+        pending = readInto(buf, carry, base + carry);
+        continue;
+      }
+      // The unfinished line goes to the front of the other buffer, and the rest of the file is read after it.
+      const next = end - (lastNl + 1);
+      if (spare === undefined || spare.length !== buf.length) spare = Buffer.allocUnsafe(buf.length);
+      buf.copy(spare, 0, lastNl + 1, end);
+      pending = readInto(spare, next, base + end);
+      for (let s = 0, nl = buf.indexOf(10, 0); nl >= 0 && nl <= lastNl; s = nl + 1, nl = buf.indexOf(10, s)) {
+        lineNo += 1;
+        if (keeps(buf, s, nl) && !take(check(buf.toString('utf8', s, nl), lineNo), lineNo, base + s, base + nl + 1)) return stopped();
+      }
+      options.onLines?.(buf, 0, lastNl + 1);
+      const checked = buf;
+      buf = spare;
+      spare = checked;
+      base += lastNl + 1;
+      carry = next;
+      if (!reserved) {
+        reserved = true;
+        ids.reserve(ids.size + Math.ceil(((ids.size - from.ids) / (base - from.offset)) * (total - base)));
+      }
+      options.onProgress?.(base, total);
     }
-    const want = limit === undefined ? buf.length - carry : Math.min(buf.length - carry, limit - base - carry);
-    const bytesRead = want === 0 ? 0 : (await fh.read(buf, carry, want, base + carry)).bytesRead;
-    if (bytesRead === 0) break;
-    const end = carry + bytesRead;
-    const lastNl = buf.lastIndexOf(10, end - 1);
-    if (lastNl < 0) {
-      carry = end;
-      continue;
-    }
-    for (let s = 0, nl = buf.indexOf(10, 0); nl >= 0 && nl <= lastNl; s = nl + 1, nl = buf.indexOf(10, s)) {
-      lineNo += 1;
-      if (keeps(buf, s, nl) && !take(check(buf.toString('utf8', s, nl), lineNo), lineNo, base + s, base + nl + 1)) return stopped();
-    }
-    options.onLines?.(buf, 0, lastNl + 1);
-    buf.copy(buf, 0, lastNl + 1, end);
-    base += lastNl + 1;
-    carry = end - (lastNl + 1);
-    if (!reserved) {
-      reserved = true;
-      ids.reserve(ids.size + Math.ceil(((ids.size - from.ids) / (base - from.offset)) * (total - base)));
-    }
-    options.onProgress?.(base, total);
+  } finally {
+    // A read still running when the read stops early (an invalid line, a filter that does not hold):
+    // settled before the caller may close the file.
+    if (pending !== undefined) await pending.catch(() => 0);
   }
   const done = (extra: { lines: number; validBytes: number; tornTail?: TornTail }): LineRead => {
     options.onProgress?.(total, total);
