@@ -9,9 +9,25 @@ import type { DeviceState, MailboxState } from '../src/mailbox.js';
 const stages = ['requested', 'sent', 'acknowledged', 'failed'] as const;
 const deviceArb = fc.record({
   id: fc.constantFrom('A1', 'b2', 'C3', 'd4', 'E5'),
-  first: fc.option(fc.constantFrom('2026-01-01T00:00:00Z', '2026-03-01T10:00:00.000Z', '2025-12-31T23:59:59Z', 'not a date', ''), {
-    nil: undefined,
-  }),
+  first: fc.option(
+    fc.constantFrom(
+      '2026-01-01T00:00:00Z',
+      '2026-03-01T10:00:00.000Z',
+      '2025-12-31T23:59:59Z',
+      // The first's instant written longer, one as long as the second's, and texts shaped like instants
+      // that do not parse (one later as text than any other).
+      '2026-01-01T00:00:00.000Z',
+      '2026-02-01T00:00:00.000Z',
+      // Later than the first, though less as text; the first's instant with an offset.
+      '2026-01-01T00:00:00.500Z',
+      '2026-01-01T09:00:00+09:00',
+      '2027-99-99T99:99:99Z',
+      '2025-13-01T00:00:00.000Z',
+      'not a date',
+      '',
+    ),
+    { nil: undefined },
+  ),
   stage: fc.option(fc.constantFrom(...stages), { nil: undefined }),
 });
 
