@@ -244,4 +244,50 @@ test('a sync whose sessions all fail with an exception ends, even with decisions
   assert.match(text, 'the adapter broke');
 });
 
+test("command outcomes recorded while mailboxes are decided go out in the next chunk's append, not one append each", async () => {
+  const sim = simulateOrganization({ devices: 800, seed: 3, latencyMs: 1 });
+  const inner = memoryStore();
+  // Each append's event types, in order.
+  const appends: string[][] = [];
+  const store: EventStore = {
+    ...inner,
+    readStream: (st, o) => inner.readStream(st, o),
+    readAll: (o) => inner.readAll(o),
+    close: () => inner.close(),
+    append: async (requests) => {
+      appends.push(requests.flatMap((r) => r.events.map((e) => e.type)));
+      return inner.append(requests);
+    },
+  };
+  const engine = createEngine({
+    organization: sim.organization,
+    exchange: sim.exchange,
+    intune: sim.intune,
+    store,
+    policy: sim.policy,
+    parallelism: 8,
+    yieldToLoop: () => new Promise<void>((r) => setImmediate(r)),
+  });
+  const r = await engine.fullSync();
+  assert.ok(r.success, JSON.stringify(r.errors));
+  const isOutcome = (t: string) => t === 'CommandSucceeded' || t === 'CommandFailed';
+  let lastIntents = -1;
+  appends.forEach((a, i) => {
+    if (a.includes('CommandIntended')) lastIntents = i;
+  });
+  const whileDeciding = appends.slice(0, lastIntents + 1);
+  assert.ok(
+    whileDeciding.some((a) => a.includes('CommandIntended') && a.some(isOutcome)),
+    "outcomes went out with a later chunk's intents",
+  );
+  assert.equal(
+    whileDeciding.filter((a) => a.length > 0 && a.every(isOutcome)).length,
+    0,
+    'no append of outcomes alone while mailboxes were decided',
+  );
+  // Every command's outcome is in the log once the sync is done.
+  const outcomes = appends.flat().filter(isOutcome).length;
+  assert.is(outcomes, r.commands.issued);
+});
+
 test.run();

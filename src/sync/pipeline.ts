@@ -14,7 +14,7 @@ import type { Discovered } from './discovery.js';
 import { judgeUnsure, type Statistics, type Unsure } from './lifecycle.js';
 import { removalsByStream, selectStale } from '../cleanup.js';
 import { changesAccess, planOrg, tightensDefault, type OrgPlan } from './org-plan.js';
-import { errInfo, flushSwitches, nowIso, progress, refused, type SyncRun } from './run.js';
+import { errInfo, flushSwitches, progress, refused, type SyncRun } from './run.js';
 import { startNotices, type NotificationCounts, type Notices } from './notify.js';
 import type { DecidedCounts } from './report.js';
 
@@ -277,7 +277,7 @@ async function enforce(
           );
     if (isLeft(evs)) throw refused(stream === org ? 'RecordOrgCommandOutcome' : 'RecordCommandOutcome', evs.left);
     flushSwitches(run);
-    run.committer.add(stream, evs.right.events);
+    run.committer.defer(stream, evs.right.events);
     settled(stream);
     progress(run, 'execute', ++done, commandsKnown, { final: decidedAll, failed, throttleWaits: executor.counters.throttleWaits });
   };
@@ -292,6 +292,8 @@ async function enforce(
   running.catch(() => undefined);
   let chunkNo = 0;
   const ahead = AHEAD_PER_SESSION * sessionCount(ctx.parallelism, ctx.maxConcurrency);
+  // Outcomes wait for the next chunk's append while mailboxes are decided (see groupCommitter).
+  run.committer.hold();
   while (planner.remaining() > 0 || chunkNo === 0) {
     // Or until the sessions are gone: a lane that threw takes no more work, and a failure must end the sync, not leave it waiting.
     if (queue.pending >= ahead) await Promise.race([queue.below(ahead / 2), running]);
@@ -313,8 +315,8 @@ async function enforce(
       // A session is idle and there is work for it: make it durable and hand it over now.
       if (!ctx.yieldToLoop || (queue.idle > 0 && commands.length > 0 && (chunkNo === 0 || n + sliceSize >= MIN_APPEND))) break;
     }
-    // Intents are durable before their commands run.
-    run.eventsAppended += await ctx.appender.append(chunkBatch, nowIso(run));
+    // Intents are durable before their commands run (in one append with the outcomes recorded since the last).
+    run.eventsAppended += await run.committer.commit(chunkBatch);
     for (const c of commands) {
       streamOf.set(c.commandId, c.stream);
       commandsLeft.set(c.stream, (commandsLeft.get(c.stream) ?? 0) + 1);
@@ -328,6 +330,7 @@ async function enforce(
   }
   run.warnings.push(...planner.warnings);
   decidedAll = true;
+  run.committer.release();
   progress(run, 'execute', done, commandsKnown, { final: true, failed, throttleWaits: executor.counters.throttleWaits });
   // Through the committer: it may hold a failover (CasSwitched) for the org stream, and two appends to one stream at once would conflict.
   if (grandfather) run.committer.add(org, [event('GrandfatheringApplied', { syncId, devices: tally.grandfathered })]);
