@@ -9,6 +9,7 @@ import { explain } from '../projections/explain.js';
 import { whatIf } from '../projections/what-if.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
+import { withAppend } from './support/wrapped-store.js';
 import type { EventStore, ExchangeGateway, StoredEvent } from '../src/ports.js';
 import type { CasMailbox } from '../src/facts.js';
 import { fixedClockScheduler } from './support/scheduler.js';
@@ -366,16 +367,11 @@ test('a sync that stops when the log cannot be written reports the events it did
   const inner = memoryStore();
   let appends = 0;
   // A disk that fills up after a few appends: later appends fail as the file store reports it.
-  const store: EventStore = {
-    ...inner,
-    readStream: (s, o) => inner.readStream(s, o),
-    readAll: (o) => inner.readAll(o),
-    close: () => inner.close(),
-    append: async (requests) =>
-      ++appends > 4
-        ? { _tag: 'Left', left: { kind: 'io', message: 'log x: append failed: ENOSPC: no space left on device' } }
-        : inner.append(requests),
-  };
+  const store = withAppend(inner, async (requests, next) =>
+    ++appends > 4
+      ? { _tag: 'Left', left: { kind: 'io', message: 'log x: append failed: ENOSPC: no space left on device' } }
+      : next(requests),
+  );
   const { engine } = setup(400, 3, { store });
   const r = await engine.fullSync();
   assert.is(r.success, false);

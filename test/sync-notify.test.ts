@@ -9,6 +9,7 @@ import { isRight } from 'fp-ts/lib/Either.js';
 import { createEngine } from '../src/engine.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
+import { withAppend } from './support/wrapped-store.js';
 import type { EventStore, ExchangeGateway, ExchangeSession, Notification, Notifier, StoredEvent } from '../src/ports.js';
 import type { ExchangeCommand } from '../src/commands.js';
 import { fixedClockScheduler } from './support/scheduler.js';
@@ -301,19 +302,13 @@ test('a sync that fails while notices go out: the next sync tells again at most 
   let failedAt: number | undefined;
   let full = true;
   // The disk fills up once the first notices went: the next chunk of intents cannot be written.
-  const store: EventStore = {
-    ...inner,
-    readStream: (st, o) => inner.readStream(st, o),
-    readAll: (o) => inner.readAll(o),
-    close: () => inner.close(),
-    append: async (requests) => {
-      if (sends >= 3 && full) {
-        failedAt ??= sends;
-        return { _tag: 'Left', left: { kind: 'io', message: 'append failed: ENOSPC: no space left on device' } };
-      }
-      return inner.append(requests);
-    },
-  };
+  const store = withAppend(inner, async (requests, next) => {
+    if (sends >= 3 && full) {
+      failedAt ??= sends;
+      return { _tag: 'Left', left: { kind: 'io', message: 'append failed: ENOSPC: no space left on device' } };
+    }
+    return next(requests);
+  });
   const { sim, engine } = setup({
     devices: 2000,
     seed: 5,

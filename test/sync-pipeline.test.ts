@@ -12,6 +12,7 @@ import type { EventStore, ExchangeError, ExchangeGateway, ExchangeSession } from
 import type { Policy } from '../src/policy.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
+import { withAppend } from './support/wrapped-store.js';
 
 const test = suite('sync pipeline');
 
@@ -249,16 +250,10 @@ test("command outcomes recorded while mailboxes are decided go out in the next c
   const inner = memoryStore();
   // Each append's event types, in order.
   const appends: string[][] = [];
-  const store: EventStore = {
-    ...inner,
-    readStream: (st, o) => inner.readStream(st, o),
-    readAll: (o) => inner.readAll(o),
-    close: () => inner.close(),
-    append: async (requests) => {
-      appends.push(requests.flatMap((r) => r.events.map((e) => e.type)));
-      return inner.append(requests);
-    },
-  };
+  const store = withAppend(inner, (requests, next) => {
+    appends.push(requests.flatMap((r) => r.events.map((e) => e.type)));
+    return next(requests);
+  });
   const engine = createEngine({
     organization: sim.organization,
     exchange: sim.exchange,
