@@ -12,6 +12,7 @@ import type { EventStore, ExchangeError, ExchangeGateway, ExchangeSession } from
 import type { Policy } from '../src/policy.js';
 import { simulateOrganization, type Simulation } from '../adapters/simulator/index.js';
 import { memoryStore } from '../adapters/memory-store/index.js';
+import { simulatedEngine } from './support/simulated-engine.js';
 import { withAppend } from './support/wrapped-store.js';
 
 const test = suite('sync pipeline');
@@ -254,15 +255,7 @@ test("command outcomes recorded while mailboxes are decided go out in the next c
     appends.push(requests.flatMap((r) => r.events.map((e) => e.type)));
     return next(requests);
   });
-  const engine = createEngine({
-    organization: sim.organization,
-    exchange: sim.exchange,
-    intune: sim.intune,
-    store,
-    policy: sim.policy,
-    parallelism: 8,
-    yieldToLoop: () => new Promise<void>((r) => setImmediate(r)),
-  });
+  const engine = simulatedEngine(sim, { store, parallelism: 8, yieldToLoop: () => new Promise<void>((r) => setImmediate(r)) });
   const r = await engine.fullSync();
   assert.ok(r.success, JSON.stringify(r.errors));
   const isOutcome = (t: string) => t === 'CommandSucceeded' || t === 'CommandFailed';
