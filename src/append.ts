@@ -91,12 +91,6 @@ export function createAppender(
 /** Events a holding committer keeps before it writes them anyway. */
 const HOLD_UP_TO = 256;
 
-const eventsIn = (batch: Batch): number => {
-  let n = 0;
-  for (const events of batch.values()) n += events.length;
-  return n;
-};
-
 /**
  * Group commit: events added while a write is in flight go out together in the next one.
  *
@@ -123,9 +117,9 @@ export function groupCommitter(appender: Appender, now: () => string) {
         return 0;
       }
       const b = buffer;
+      const own = buffered;
       buffer = new Map();
       buffered = 0;
-      const own = eventsIn(b);
       if (extra !== undefined) for (const [stream, events] of extra) pushTo(b, stream, events);
       if (b.size === 0) return 0;
       try {

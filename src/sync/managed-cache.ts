@@ -87,7 +87,7 @@ export function keptManaged(m: ManagedDevice): ManagedDevice {
     id: m.id,
     easDeviceId: m.easDeviceId,
     userPrincipalName: upn,
-    emailAddress: email !== undefined && email === upn ? upn : email,
+    emailAddress: email === upn ? upn : email,
     complianceState: sharedString(m.complianceState),
     managementAgent: sharedString(m.managementAgent),
     lastSyncDateTime: m.lastSyncDateTime,

@@ -28,6 +28,30 @@ export interface Notices {
   halt(): void;
 }
 
+/**
+ * The notices of a chunk whose decisions are durable that can go now. The others wait: for the org's
+ * commands (a quarantine, when `afterOrg` is given), or for their mailbox's commands (`waiting`).
+ */
+export function readyNotices(
+  planned: readonly PlannedDevice[],
+  notices: Notices,
+  afterOrg: PlannedDevice[] | undefined,
+  commandsLeft: ReadonlyMap<string, number>,
+  waiting: Map<string, PlannedDevice[]>,
+): PlannedDevice[] {
+  const ready: PlannedDevice[] = [];
+  for (const d of planned) {
+    if (!notices.wants(d)) continue;
+    if (afterOrg !== undefined && d.decision.access === 'quarantine') afterOrg.push(d);
+    else if (commandsLeft.has(d.stream)) {
+      const l = waiting.get(d.stream);
+      if (l) l.push(d);
+      else waiting.set(d.stream, [d]);
+    } else ready.push(d);
+  }
+  return ready;
+}
+
 /** Starts the notices of `run`; nothing is sent until devices are offered. */
 export function startNotices(run: SyncRun): Notices {
   const { ctx, warnings } = run;

@@ -15,7 +15,7 @@ import { judgeUnsure, type Statistics, type Unsure } from './lifecycle.js';
 import { removalsByStream, selectStale } from '../cleanup.js';
 import { changesAccess, planOrg, tightensDefault, type OrgPlan } from './org-plan.js';
 import { errInfo, flushSwitches, progress, refused, type SyncRun } from './run.js';
-import { startNotices, type NotificationCounts, type Notices } from './notify.js';
+import { readyNotices, startNotices, type NotificationCounts, type Notices } from './notify.js';
 import type { DecidedCounts } from './report.js';
 
 const CHUNK = 200;
@@ -108,30 +108,6 @@ function takeSlice(
       decided.access[d.decision.access]++;
     }
   }
-}
-
-/**
- * The notices of a chunk whose decisions are durable that can go now. The others wait: for the org's
- * commands (a quarantine, when `afterOrg` is given), or for their mailbox's commands (`waiting`).
- */
-function readyNotices(
-  planned: readonly PlannedDevice[],
-  notices: Notices,
-  afterOrg: PlannedDevice[] | undefined,
-  commandsLeft: ReadonlyMap<string, number>,
-  waiting: Map<string, PlannedDevice[]>,
-): PlannedDevice[] {
-  const ready: PlannedDevice[] = [];
-  for (const d of planned) {
-    if (!notices.wants(d)) continue;
-    if (afterOrg !== undefined && d.decision.access === 'quarantine') afterOrg.push(d);
-    else if (commandsLeft.has(d.stream)) {
-      const l = waiting.get(d.stream);
-      if (l) l.push(d);
-      else waiting.set(d.stream, [d]);
-    } else ready.push(d);
-  }
-  return ready;
 }
 
 /** Decides the sync's devices and runs the commands that enforce the decisions, recording intents and outcomes; notifies users meanwhile. */
